@@ -1,0 +1,148 @@
+-- Accounts, directory and audit (PostgreSQL). Kept column-for-column in step with
+-- ../sqlite/0001_accounts_directory.sql: the Rust code reads both with the same SQL.
+
+CREATE TABLE structures (
+    id                                  BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    identifier_kind                     TEXT NOT NULL,
+    identifier                          TEXT NOT NULL,
+    kind                                TEXT NOT NULL,
+    status                              TEXT NOT NULL,
+    company_name                        TEXT NOT NULL,
+    label                               TEXT,
+    email                               TEXT,
+    vat_number                          TEXT,
+    address_line1                       TEXT NOT NULL,
+    address_line2                       TEXT,
+    address_line3                       TEXT,
+    postcode                            TEXT NOT NULL,
+    city                                TEXT NOT NULL,
+    country                             TEXT NOT NULL,
+    phone                               TEXT,
+    service_code_required               BOOLEAN NOT NULL,
+    engagement_required                 BOOLEAN NOT NULL,
+    service_code_or_engagement_required BOOLEAN NOT NULL,
+    payment_status_not_reported         BOOLEAN NOT NULL,
+    moa                                 TEXT NOT NULL,
+    -- lower-cased, accent-folded copies for directory search (computed by the store)
+    name_search                         TEXT NOT NULL,
+    city_search                         TEXT NOT NULL,
+    created_at                          TIMESTAMPTZ NOT NULL,
+    updated_at                          TIMESTAMPTZ NOT NULL,
+    UNIQUE (identifier_kind, identifier)
+);
+CREATE INDEX structures_postcode ON structures (postcode);
+CREATE INDEX structures_name_search ON structures (name_search);
+
+CREATE TABLE services (
+    id                          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    structure_id                BIGINT NOT NULL REFERENCES structures (id),
+    code                        TEXT NOT NULL,
+    label                       TEXT NOT NULL,
+    active                      BOOLEAN NOT NULL,
+    valid_from                  DATE,
+    valid_to                    DATE,
+    engagement_required         BOOLEAN NOT NULL,
+    payment_status_not_reported BOOLEAN NOT NULL,
+    created_at                  TIMESTAMPTZ NOT NULL,
+    updated_at                  TIMESTAMPTZ NOT NULL,
+    UNIQUE (structure_id, code)
+);
+
+CREATE TABLE users (
+    id            BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    email         TEXT NOT NULL UNIQUE,
+    password_hash TEXT,
+    first_name    TEXT NOT NULL,
+    last_name     TEXT NOT NULL,
+    phone         TEXT,
+    status        TEXT NOT NULL,
+    activated_at  TIMESTAMPTZ,
+    last_login_at TIMESTAMPTZ,
+    created_at    TIMESTAMPTZ NOT NULL,
+    updated_at    TIMESTAMPTZ NOT NULL
+);
+
+CREATE TABLE memberships (
+    id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    user_id      BIGINT NOT NULL REFERENCES users (id),
+    structure_id BIGINT NOT NULL REFERENCES structures (id),
+    role         TEXT NOT NULL,
+    status       TEXT NOT NULL,
+    requested_at TIMESTAMPTZ NOT NULL,
+    decided_at   TIMESTAMPTZ,
+    decided_by   BIGINT REFERENCES users (id),
+    UNIQUE (user_id, structure_id)
+);
+CREATE INDEX memberships_structure ON memberships (structure_id, status);
+
+CREATE TABLE space_openings (
+    structure_id BIGINT NOT NULL REFERENCES structures (id),
+    space        TEXT NOT NULL,
+    opened_at    TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (structure_id, space)
+);
+
+CREATE TABLE space_subscriptions (
+    id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    user_id      BIGINT NOT NULL REFERENCES users (id),
+    structure_id BIGINT NOT NULL REFERENCES structures (id),
+    space        TEXT NOT NULL,
+    mode         TEXT NOT NULL,
+    status       TEXT NOT NULL,
+    requested_at TIMESTAMPTZ NOT NULL,
+    decided_at   TIMESTAMPTZ,
+    decided_by   BIGINT REFERENCES users (id),
+    UNIQUE (user_id, structure_id, space)
+);
+CREATE INDEX space_subscriptions_structure ON space_subscriptions (structure_id, status);
+
+-- Activation / password-reset links: only the SHA-256 of the secret is kept.
+CREATE TABLE one_time_tokens (
+    id         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    user_id    BIGINT NOT NULL REFERENCES users (id),
+    purpose    TEXT NOT NULL,
+    token_hash TEXT NOT NULL UNIQUE,
+    expires_at TIMESTAMPTZ NOT NULL,
+    used_at    TIMESTAMPTZ,
+    created_at TIMESTAMPTZ NOT NULL
+);
+
+CREATE TABLE sessions (
+    id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    user_id      BIGINT NOT NULL REFERENCES users (id),
+    token_hash   TEXT NOT NULL UNIQUE,
+    expires_at   TIMESTAMPTZ NOT NULL,
+    created_at   TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX sessions_user ON sessions (user_id);
+
+CREATE TABLE technical_accounts (
+    id                  BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    structure_id        BIGINT NOT NULL UNIQUE REFERENCES structures (id),
+    login               TEXT NOT NULL UNIQUE,
+    password_hash       TEXT NOT NULL,
+    client_id           TEXT NOT NULL UNIQUE,
+    client_secret_hash  TEXT NOT NULL,
+    password_expires_at TIMESTAMPTZ NOT NULL,
+    created_at          TIMESTAMPTZ NOT NULL,
+    updated_at          TIMESTAMPTZ NOT NULL
+);
+
+CREATE TABLE audit_log (
+    id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at           TIMESTAMPTZ NOT NULL,
+    actor_kind   TEXT NOT NULL,
+    actor_id     BIGINT,
+    action       TEXT NOT NULL,
+    structure_id BIGINT,
+    details      JSONB NOT NULL
+);
+CREATE INDEX audit_log_structure ON audit_log (structure_id, id);
+
+-- Failed-login counters for rate limiting shared by every node.
+CREATE TABLE login_attempts (
+    id  BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    key TEXT NOT NULL,
+    at  TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX login_attempts_key ON login_attempts (key, at);

@@ -1,0 +1,769 @@
+//! Users, attachments, space subscriptions, one-time tokens, sessions, technical accounts and
+//! login-attempt counters.
+//!
+//! Secrets never reach this module in clear: the app passes SHA-256 digests of tokens
+//! ([`crate::hash_token`]) and argon2 hashes of passwords.
+
+use facteur_domain::{
+    Email, MembershipId, MembershipStatus, Role, Space, SpaceMode, StructureId, SubscriptionStatus, TokenPurpose,
+    UserId, UserStatus,
+};
+use serde_json::json;
+use time::OffsetDateTime;
+
+use crate::audit::audit;
+use crate::records::{MembershipRow, SessionRow, SubscriptionRow, TechnicalAccountRow, UserRow};
+use crate::{
+    Actor, MembershipRecord, NewTechnicalAccount, NewUser, Result, SessionRecord, Store, StoreError,
+    SubscriptionRecord, TechnicalAccountRecord, UserRecord, in_tx, normalize_time, now, with_pool,
+};
+
+macro_rules! user_cols {
+    () => {
+        "id, email, password_hash, first_name, last_name, phone, status, activated_at, last_login_at, created_at, updated_at"
+    };
+}
+macro_rules! membership_cols {
+    () => {
+        "id, user_id, structure_id, role, status, requested_at, decided_at, decided_by"
+    };
+}
+macro_rules! subscription_cols {
+    () => {
+        "id, user_id, structure_id, space, mode, status, requested_at, decided_at, decided_by"
+    };
+}
+macro_rules! technical_cols {
+    () => {
+        "id, structure_id, login, password_hash, client_id, client_secret_hash, password_expires_at, created_at, updated_at"
+    };
+}
+
+/// `fetch_optional` of one row type converted to its record, on whichever pool.
+macro_rules! fetch_opt {
+    ($store:expr, $row:ty, $sql:expr $(, $arg:expr)*) => {{
+        let row: Option<$row> = with_pool!($store, |db| sqlx::query_as($sql)$(.bind($arg))*.fetch_optional(db).await?);
+        row.map(TryInto::try_into).transpose().map_err(StoreError::from)
+    }};
+}
+
+/// `fetch_all` of one row type converted to records.
+macro_rules! fetch_all {
+    ($store:expr, $row:ty, $sql:expr $(, $arg:expr)*) => {{
+        let rows: Vec<$row> = with_pool!($store, |db| sqlx::query_as($sql)$(.bind($arg))*.fetch_all(db).await?);
+        rows.into_iter().map(TryInto::try_into).collect()
+    }};
+}
+
+fn expect_one(rows: u64, what: &'static str) -> Result<()> {
+    if rows == 0 {
+        Err(StoreError::NotFound(what))
+    } else {
+        Ok(())
+    }
+}
+
+impl Store {
+    // ---- users -----------------------------------------------------------------------------
+
+    /// Creates a user ([`StoreError::Conflict`] when the e-mail is taken).
+    pub async fn create_user(&self, user: &NewUser, actor: Actor) -> Result<UserRecord> {
+        let at = now();
+        let activated_at = (user.status == UserStatus::Active).then_some(at);
+        let row: UserRow = in_tx!(self, |tx| {
+            let row: UserRow = sqlx::query_as(concat!(
+                "INSERT INTO users (email, password_hash, first_name, last_name, phone, status, activated_at, \
+                 created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING ",
+                user_cols!()
+            ))
+            .bind(user.email.as_str())
+            .bind(user.password_hash.as_deref())
+            .bind(user.first_name.as_str())
+            .bind(user.last_name.as_str())
+            .bind(user.phone.as_deref())
+            .bind(user.status.as_str())
+            .bind(activated_at)
+            .bind(at)
+            .fetch_one(&mut *tx)
+            .await?;
+            audit!(
+                tx,
+                actor,
+                "user.create",
+                None,
+                json!({ "user": row.id, "email": user.email })
+            );
+            row
+        });
+        row.try_into()
+    }
+
+    /// A user by id.
+    pub async fn user(&self, id: UserId) -> Result<Option<UserRecord>> {
+        fetch_opt!(
+            self,
+            UserRow,
+            concat!("SELECT ", user_cols!(), " FROM users WHERE id = $1"),
+            id.0
+        )
+    }
+
+    /// A user by e-mail (e-mails are stored normalised, see [`Email`]).
+    pub async fn find_user_by_email(&self, email: &Email) -> Result<Option<UserRecord>> {
+        fetch_opt!(
+            self,
+            UserRow,
+            concat!("SELECT ", user_cols!(), " FROM users WHERE email = $1"),
+            email.as_str()
+        )
+    }
+
+    /// Changes a user's status; the first move to `Active` stamps `activated_at`.
+    pub async fn set_user_status(&self, id: UserId, status: UserStatus, actor: Actor) -> Result<()> {
+        in_tx!(self, |tx| {
+            let at = now();
+            let done = sqlx::query(
+                "UPDATE users SET status = $1, updated_at = $2, \
+                 activated_at = CASE WHEN $1 = 'ACTIF' AND activated_at IS NULL THEN $2 ELSE activated_at END \
+                 WHERE id = $3",
+            )
+            .bind(status.as_str())
+            .bind(at)
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
+            expect_one(done.rows_affected(), "user")?;
+            audit!(tx, actor, "user.status", None, json!({ "user": id, "status": status }));
+        });
+        Ok(())
+    }
+
+    /// Replaces a user's password hash (argon2 PHC string).
+    pub async fn set_password_hash(&self, id: UserId, password_hash: &str, actor: Actor) -> Result<()> {
+        in_tx!(self, |tx| {
+            let done = sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
+                .bind(password_hash)
+                .bind(now())
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
+            expect_one(done.rows_affected(), "user")?;
+            audit!(tx, actor, "user.password", None, json!({ "user": id }));
+        });
+        Ok(())
+    }
+
+    /// Updates name and phone.
+    pub async fn update_user_profile(
+        &self,
+        id: UserId,
+        first_name: &str,
+        last_name: &str,
+        phone: Option<&str>,
+        actor: Actor,
+    ) -> Result<()> {
+        in_tx!(self, |tx| {
+            let done = sqlx::query(
+                "UPDATE users SET first_name = $1, last_name = $2, phone = $3, updated_at = $4 WHERE id = $5",
+            )
+            .bind(first_name)
+            .bind(last_name)
+            .bind(phone)
+            .bind(now())
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
+            expect_one(done.rows_affected(), "user")?;
+            audit!(tx, actor, "user.profile", None, json!({ "user": id }));
+        });
+        Ok(())
+    }
+
+    /// Stamps a successful login.
+    pub async fn record_login(&self, id: UserId) -> Result<()> {
+        in_tx!(self, |tx| {
+            let done = sqlx::query("UPDATE users SET last_login_at = $1 WHERE id = $2")
+                .bind(now())
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
+            expect_one(done.rows_affected(), "user")?;
+            audit!(tx, Actor::User(id), "user.login", None, json!({}));
+        });
+        Ok(())
+    }
+
+    // ---- memberships (rattachements) -------------------------------------------------------
+
+    /// Creates an attachment: `Pending` for a request, `Approved` for a direct attachment by a
+    /// manager (then `decided_*` are filled with `actor`).
+    pub async fn create_membership(
+        &self,
+        user: UserId,
+        structure: StructureId,
+        role: Role,
+        status: MembershipStatus,
+        actor: Actor,
+    ) -> Result<MembershipRecord> {
+        let at = now();
+        let decided = (status != MembershipStatus::Pending).then_some(at);
+        let decided_by = match actor {
+            Actor::User(u) if decided.is_some() => Some(u.0),
+            _ => None,
+        };
+        let row: MembershipRow = in_tx!(self, |tx| {
+            let row: MembershipRow = sqlx::query_as(concat!(
+                "INSERT INTO memberships (user_id, structure_id, role, status, requested_at, decided_at, decided_by) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ",
+                membership_cols!()
+            ))
+            .bind(user.0)
+            .bind(structure.0)
+            .bind(role.as_str())
+            .bind(status.as_str())
+            .bind(at)
+            .bind(decided)
+            .bind(decided_by)
+            .fetch_one(&mut *tx)
+            .await?;
+            audit!(
+                tx,
+                actor,
+                "membership.create",
+                Some(structure),
+                json!({ "user": user, "role": role, "status": status })
+            );
+            row
+        });
+        row.try_into()
+    }
+
+    /// Moves an attachment from `from` to `to` (and optionally changes the role). Conditional
+    /// on the current status, so two managers deciding at once cannot both win:
+    /// [`StoreError::NotFound`] when the attachment is no longer in `from`.
+    pub async fn decide_membership(
+        &self,
+        id: MembershipId,
+        from: MembershipStatus,
+        to: MembershipStatus,
+        role: Option<Role>,
+        actor: Actor,
+    ) -> Result<MembershipRecord> {
+        let decided_by = match actor {
+            Actor::User(u) => Some(u.0),
+            _ => None,
+        };
+        let row: Option<MembershipRow> = in_tx!(self, |tx| {
+            let row: Option<MembershipRow> = sqlx::query_as(concat!(
+                "UPDATE memberships SET status = $1, role = COALESCE($2, role), decided_at = $3, decided_by = $4 \
+                 WHERE id = $5 AND status = $6 RETURNING ",
+                membership_cols!()
+            ))
+            .bind(to.as_str())
+            .bind(role.map(Role::as_str))
+            .bind(now())
+            .bind(decided_by)
+            .bind(id.0)
+            .bind(from.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(r) = &row {
+                audit!(
+                    tx,
+                    actor,
+                    "membership.decide",
+                    Some(StructureId(r.structure_id)),
+                    json!({ "membership": id, "from": from, "to": to, "role": role })
+                );
+            }
+            row
+        });
+        row.ok_or(StoreError::NotFound("membership in the expected status"))?
+            .try_into()
+    }
+
+    /// Changes the role of an attachment (e.g. transfer of the main-manager role).
+    pub async fn set_membership_role(&self, id: MembershipId, role: Role, actor: Actor) -> Result<()> {
+        let m = self.membership(id).await?.ok_or(StoreError::NotFound("membership"))?;
+        in_tx!(self, |tx| {
+            sqlx::query("UPDATE memberships SET role = $1 WHERE id = $2")
+                .bind(role.as_str())
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
+            audit!(
+                tx,
+                actor,
+                "membership.role",
+                Some(m.structure_id),
+                json!({ "membership": id, "role": role })
+            );
+        });
+        Ok(())
+    }
+
+    /// An attachment by id.
+    pub async fn membership(&self, id: MembershipId) -> Result<Option<MembershipRecord>> {
+        fetch_opt!(
+            self,
+            MembershipRow,
+            concat!("SELECT ", membership_cols!(), " FROM memberships WHERE id = $1"),
+            id.0
+        )
+    }
+
+    /// The attachment of a user to a structure, whatever its status.
+    pub async fn find_membership(&self, user: UserId, structure: StructureId) -> Result<Option<MembershipRecord>> {
+        fetch_opt!(
+            self,
+            MembershipRow,
+            concat!(
+                "SELECT ",
+                membership_cols!(),
+                " FROM memberships WHERE user_id = $1 AND structure_id = $2"
+            ),
+            user.0,
+            structure.0
+        )
+    }
+
+    /// A user's attachments, oldest first.
+    pub async fn memberships_of_user(&self, user: UserId) -> Result<Vec<MembershipRecord>> {
+        fetch_all!(
+            self,
+            MembershipRow,
+            concat!(
+                "SELECT ",
+                membership_cols!(),
+                " FROM memberships WHERE user_id = $1 ORDER BY id"
+            ),
+            user.0
+        )
+    }
+
+    /// A structure's attachments, optionally with one status only, oldest first.
+    pub async fn memberships_of_structure(
+        &self,
+        structure: StructureId,
+        status: Option<MembershipStatus>,
+    ) -> Result<Vec<MembershipRecord>> {
+        fetch_all!(
+            self,
+            MembershipRow,
+            concat!(
+                "SELECT ",
+                membership_cols!(),
+                " FROM memberships WHERE structure_id = $1 AND ($2 IS NULL OR status = $2) ORDER BY id"
+            ),
+            structure.0,
+            status.map(MembershipStatus::as_str)
+        )
+    }
+
+    // ---- space subscriptions ---------------------------------------------------------------
+
+    /// Subscribes a user to a space of a structure. [`StoreError::Refused`] when the space is not
+    /// opened on the structure; [`StoreError::Conflict`] when already subscribed.
+    pub async fn subscribe_space(
+        &self,
+        user: UserId,
+        structure: StructureId,
+        space: Space,
+        mode: SpaceMode,
+        status: SubscriptionStatus,
+        actor: Actor,
+    ) -> Result<SubscriptionRecord> {
+        let at = now();
+        let decided = (status != SubscriptionStatus::Pending).then_some(at);
+        let row: SubscriptionRow = in_tx!(self, |tx| {
+            let opened: Option<i64> =
+                sqlx::query_scalar("SELECT structure_id FROM space_openings WHERE structure_id = $1 AND space = $2")
+                    .bind(structure.0)
+                    .bind(space.as_str())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if opened.is_none() {
+                return Err(StoreError::Refused("space not opened on this structure"));
+            }
+            let row: SubscriptionRow = sqlx::query_as(concat!(
+                "INSERT INTO space_subscriptions (user_id, structure_id, space, mode, status, requested_at, decided_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ",
+                subscription_cols!()
+            ))
+            .bind(user.0)
+            .bind(structure.0)
+            .bind(space.as_str())
+            .bind(mode.as_str())
+            .bind(status.as_str())
+            .bind(at)
+            .bind(decided)
+            .fetch_one(&mut *tx)
+            .await?;
+            audit!(
+                tx,
+                actor,
+                "space.subscribe",
+                Some(structure),
+                json!({ "user": user, "space": space, "mode": mode, "status": status })
+            );
+            row
+        });
+        row.try_into()
+    }
+
+    /// Approves / refuses a subscription or changes its mode.
+    pub async fn update_subscription(
+        &self,
+        id: i64,
+        mode: SpaceMode,
+        status: SubscriptionStatus,
+        actor: Actor,
+    ) -> Result<SubscriptionRecord> {
+        let decided_by = match actor {
+            Actor::User(u) => Some(u.0),
+            _ => None,
+        };
+        let row: Option<SubscriptionRow> = in_tx!(self, |tx| {
+            let row: Option<SubscriptionRow> = sqlx::query_as(concat!(
+                "UPDATE space_subscriptions SET mode = $1, status = $2, decided_at = $3, decided_by = $4 WHERE id = $5 \
+                 RETURNING ",
+                subscription_cols!()
+            ))
+            .bind(mode.as_str())
+            .bind(status.as_str())
+            .bind(now())
+            .bind(decided_by)
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(r) = &row {
+                audit!(
+                    tx,
+                    actor,
+                    "space.subscription",
+                    Some(StructureId(r.structure_id)),
+                    json!({ "subscription": id, "mode": mode, "status": status })
+                );
+            }
+            row
+        });
+        row.ok_or(StoreError::NotFound("subscription"))?.try_into()
+    }
+
+    /// Removes a subscription.
+    pub async fn unsubscribe_space(&self, id: i64, actor: Actor) -> Result<()> {
+        in_tx!(self, |tx| {
+            let structure: Option<i64> =
+                sqlx::query_scalar("DELETE FROM space_subscriptions WHERE id = $1 RETURNING structure_id")
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let structure = structure.ok_or(StoreError::NotFound("subscription"))?;
+            audit!(
+                tx,
+                actor,
+                "space.unsubscribe",
+                Some(StructureId(structure)),
+                json!({ "subscription": id })
+            );
+        });
+        Ok(())
+    }
+
+    /// A user's subscriptions, on one structure or all.
+    pub async fn subscriptions_of_user(
+        &self,
+        user: UserId,
+        structure: Option<StructureId>,
+    ) -> Result<Vec<SubscriptionRecord>> {
+        fetch_all!(
+            self,
+            SubscriptionRow,
+            concat!(
+                "SELECT ",
+                subscription_cols!(),
+                " FROM space_subscriptions WHERE user_id = $1 AND ($2 IS NULL OR structure_id = $2) ORDER BY id"
+            ),
+            user.0,
+            structure.map(|s| s.0)
+        )
+    }
+
+    /// A structure's subscriptions, optionally with one status only (managers' work list).
+    pub async fn subscriptions_of_structure(
+        &self,
+        structure: StructureId,
+        status: Option<SubscriptionStatus>,
+    ) -> Result<Vec<SubscriptionRecord>> {
+        fetch_all!(
+            self,
+            SubscriptionRow,
+            concat!(
+                "SELECT ",
+                subscription_cols!(),
+                " FROM space_subscriptions WHERE structure_id = $1 AND ($2 IS NULL OR status = $2) ORDER BY id"
+            ),
+            structure.0,
+            status.map(SubscriptionStatus::as_str)
+        )
+    }
+
+    // ---- one-time tokens -------------------------------------------------------------------
+
+    /// Stores a one-time token digest; earlier unused tokens of the same user and purpose are
+    /// spent, so only the newest link works.
+    pub async fn create_one_time_token(
+        &self,
+        user: UserId,
+        purpose: TokenPurpose,
+        token_hash: &str,
+        expires_at: OffsetDateTime,
+    ) -> Result<()> {
+        let at = now();
+        in_tx!(self, |tx| {
+            sqlx::query(
+                "UPDATE one_time_tokens SET used_at = $1 WHERE user_id = $2 AND purpose = $3 AND used_at IS NULL",
+            )
+            .bind(at)
+            .bind(user.0)
+            .bind(purpose.as_str())
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO one_time_tokens (user_id, purpose, token_hash, expires_at, created_at) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(user.0)
+            .bind(purpose.as_str())
+            .bind(token_hash)
+            .bind(normalize_time(expires_at))
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+            audit!(
+                tx,
+                Actor::System,
+                "token.create",
+                None,
+                json!({ "user": user, "purpose": purpose })
+            );
+        });
+        Ok(())
+    }
+
+    /// Spends a token: returns its user when the digest is known, of this purpose, unused and
+    /// not expired at `now`; atomically marks it used, so a link works once even under races.
+    pub async fn consume_one_time_token(
+        &self,
+        purpose: TokenPurpose,
+        token_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<UserId>> {
+        let now = normalize_time(now);
+        let user: Option<i64> = in_tx!(self, |tx| {
+            let user: Option<i64> = sqlx::query_scalar(
+                "UPDATE one_time_tokens SET used_at = $1 \
+                 WHERE token_hash = $2 AND purpose = $3 AND used_at IS NULL AND expires_at > $1 RETURNING user_id",
+            )
+            .bind(now)
+            .bind(token_hash)
+            .bind(purpose.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(u) = user {
+                audit!(
+                    tx,
+                    Actor::User(UserId(u)),
+                    "token.consume",
+                    None,
+                    json!({ "purpose": purpose })
+                );
+            }
+            user
+        });
+        Ok(user.map(UserId))
+    }
+
+    // ---- sessions --------------------------------------------------------------------------
+
+    /// Stores a session (digest of the cookie token).
+    pub async fn create_session(
+        &self,
+        user: UserId,
+        token_hash: &str,
+        expires_at: OffsetDateTime,
+    ) -> Result<SessionRecord> {
+        let row: SessionRow = with_pool!(self, |db| sqlx::query_as(
+            "INSERT INTO sessions (user_id, token_hash, expires_at, created_at) VALUES ($1, $2, $3, $4) \
+             RETURNING id, user_id, expires_at, created_at"
+        )
+        .bind(user.0)
+        .bind(token_hash)
+        .bind(normalize_time(expires_at))
+        .bind(now())
+        .fetch_one(db)
+        .await?);
+        Ok(row.into())
+    }
+
+    /// The session with this digest, if it has not expired at `now`.
+    pub async fn find_session(&self, token_hash: &str, now: OffsetDateTime) -> Result<Option<SessionRecord>> {
+        let row: Option<SessionRow> = with_pool!(self, |db| sqlx::query_as(
+            "SELECT id, user_id, expires_at, created_at FROM sessions WHERE token_hash = $1 AND expires_at > $2"
+        )
+        .bind(token_hash)
+        .bind(normalize_time(now))
+        .fetch_optional(db)
+        .await?);
+        Ok(row.map(Into::into))
+    }
+
+    /// Ends one session (logout).
+    pub async fn delete_session(&self, token_hash: &str) -> Result<()> {
+        with_pool!(self, |db| sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(db)
+            .await?
+            .rows_affected());
+        Ok(())
+    }
+
+    /// Ends every session of a user (password change, deactivation). Returns how many.
+    pub async fn delete_user_sessions(&self, user: UserId) -> Result<u64> {
+        let done = with_pool!(self, |db| sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user.0)
+            .execute(db)
+            .await?
+            .rows_affected());
+        Ok(done)
+    }
+
+    /// Deletes sessions expired at `now`. Returns how many.
+    pub async fn purge_expired_sessions(&self, now: OffsetDateTime) -> Result<u64> {
+        let done = with_pool!(self, |db| sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+            .bind(normalize_time(now))
+            .execute(db)
+            .await?
+            .rows_affected());
+        Ok(done)
+    }
+
+    // ---- technical accounts ----------------------------------------------------------------
+
+    /// Creates or replaces the technical account of a structure (one per structure).
+    pub async fn put_technical_account(
+        &self,
+        structure: StructureId,
+        account: &NewTechnicalAccount,
+        actor: Actor,
+    ) -> Result<TechnicalAccountRecord> {
+        let at = now();
+        let row: TechnicalAccountRow = in_tx!(self, |tx| {
+            let row: TechnicalAccountRow = sqlx::query_as(concat!(
+                "INSERT INTO technical_accounts (structure_id, login, password_hash, client_id, client_secret_hash, \
+                 password_expires_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) \
+                 ON CONFLICT (structure_id) DO UPDATE SET login = excluded.login, password_hash = excluded.password_hash, \
+                 client_id = excluded.client_id, client_secret_hash = excluded.client_secret_hash, \
+                 password_expires_at = excluded.password_expires_at, updated_at = excluded.updated_at RETURNING ",
+                technical_cols!()
+            ))
+            .bind(structure.0)
+            .bind(account.login.as_str())
+            .bind(account.password_hash.as_str())
+            .bind(account.client_id.as_str())
+            .bind(account.client_secret_hash.as_str())
+            .bind(normalize_time(account.password_expires_at))
+            .bind(at)
+            .fetch_one(&mut *tx)
+            .await?;
+            audit!(
+                tx,
+                actor,
+                "technical_account.put",
+                Some(structure),
+                json!({ "login": account.login, "client_id": account.client_id })
+            );
+            row
+        });
+        Ok(row.into())
+    }
+
+    /// The technical account of a structure.
+    pub async fn technical_account_of(&self, structure: StructureId) -> Result<Option<TechnicalAccountRecord>> {
+        fetch_opt!(
+            self,
+            TechnicalAccountRow,
+            concat!(
+                "SELECT ",
+                technical_cols!(),
+                " FROM technical_accounts WHERE structure_id = $1"
+            ),
+            structure.0
+        )
+    }
+
+    /// A technical account by OAuth2 `client_id`.
+    pub async fn find_technical_account_by_client_id(&self, client_id: &str) -> Result<Option<TechnicalAccountRecord>> {
+        fetch_opt!(
+            self,
+            TechnicalAccountRow,
+            concat!(
+                "SELECT ",
+                technical_cols!(),
+                " FROM technical_accounts WHERE client_id = $1"
+            ),
+            client_id
+        )
+    }
+
+    /// A technical account by login.
+    pub async fn find_technical_account_by_login(&self, login: &str) -> Result<Option<TechnicalAccountRecord>> {
+        fetch_opt!(
+            self,
+            TechnicalAccountRow,
+            concat!(
+                "SELECT ",
+                technical_cols!(),
+                " FROM technical_accounts WHERE login = $1"
+            ),
+            login
+        )
+    }
+
+    // ---- login attempts --------------------------------------------------------------------
+
+    /// Records a failed login for `key` (e.g. `ip:…` or `email:…`).
+    pub async fn record_login_attempt(&self, key: &str, at: OffsetDateTime) -> Result<()> {
+        with_pool!(self, |db| sqlx::query(
+            "INSERT INTO login_attempts (key, at) VALUES ($1, $2)"
+        )
+        .bind(key)
+        .bind(normalize_time(at))
+        .execute(db)
+        .await?
+        .rows_affected());
+        Ok(())
+    }
+
+    /// Failed logins for `key` at or after `since`.
+    pub async fn count_login_attempts(&self, key: &str, since: OffsetDateTime) -> Result<i64> {
+        let n: i64 = with_pool!(self, |db| sqlx::query_scalar(
+            "SELECT COUNT(*) FROM login_attempts WHERE key = $1 AND at >= $2"
+        )
+        .bind(key)
+        .bind(normalize_time(since))
+        .fetch_one(db)
+        .await?);
+        Ok(n)
+    }
+
+    /// Forgets the failed logins of `key` (after a success).
+    pub async fn clear_login_attempts(&self, key: &str) -> Result<()> {
+        with_pool!(self, |db| sqlx::query("DELETE FROM login_attempts WHERE key = $1")
+            .bind(key)
+            .execute(db)
+            .await?
+            .rows_affected());
+        Ok(())
+    }
+}

@@ -1,0 +1,83 @@
+//! The audit log: who did what, when, on which structure, with a JSON payload. Written in the
+//! same transaction as the change it records (see [`audit!`]), so there is no change without its
+//! line and no line without its change.
+
+use facteur_domain::StructureId;
+use sqlx::types::Json;
+
+use crate::{Actor, AuditRecord, Result, Store, StoreError, with_pool};
+
+pub(crate) const INSERT_AUDIT: &str = "INSERT INTO audit_log (at, actor_kind, actor_id, action, structure_id, details) \
+     VALUES ($1, $2, $3, $4, $5, $6)";
+
+/// `audit!(tx, actor, "action", Some(structure_id), json!({...}))` inside an [`in_tx!`] body.
+macro_rules! audit {
+    ($tx:ident, $actor:expr, $action:expr, $structure:expr, $details:expr) => {{
+        let actor: $crate::Actor = $actor;
+        let structure: Option<facteur_domain::StructureId> = $structure;
+        let details: serde_json::Value = $details;
+        sqlx::query($crate::audit::INSERT_AUDIT)
+            .bind($crate::now())
+            .bind(actor.kind())
+            .bind(actor.id())
+            .bind($action)
+            .bind(structure.map(|s| s.0))
+            .bind(sqlx::types::Json(details))
+            .execute(&mut *$tx)
+            .await?;
+    }};
+}
+pub(crate) use audit;
+
+#[derive(sqlx::FromRow)]
+struct AuditRow {
+    id: i64,
+    at: time::OffsetDateTime,
+    actor_kind: String,
+    actor_id: Option<i64>,
+    action: String,
+    structure_id: Option<i64>,
+    details: Json<serde_json::Value>,
+}
+
+impl TryFrom<AuditRow> for AuditRecord {
+    type Error = StoreError;
+    fn try_from(r: AuditRow) -> Result<Self> {
+        Ok(AuditRecord {
+            id: r.id,
+            at: r.at,
+            actor: Actor::from_parts(&r.actor_kind, r.actor_id)?,
+            action: r.action,
+            structure_id: r.structure_id.map(StructureId),
+            details: r.details.0,
+        })
+    }
+}
+
+impl Store {
+    /// Records an event that is not itself a row change (e.g. a failed login, an export).
+    pub async fn audit(
+        &self,
+        actor: Actor,
+        action: &str,
+        structure: Option<StructureId>,
+        details: serde_json::Value,
+    ) -> Result<()> {
+        crate::in_tx!(self, |tx| audit!(tx, actor, action, structure, details));
+        Ok(())
+    }
+
+    /// Audit lines, newest first, optionally for one structure only.
+    pub async fn audit_log(&self, structure: Option<StructureId>, limit: u32, offset: u32) -> Result<Vec<AuditRecord>> {
+        let rows: Vec<AuditRow> = with_pool!(self, |db| sqlx::query_as(
+            "SELECT id, at, actor_kind, actor_id, action, structure_id, details FROM audit_log \
+             WHERE ($1 IS NULL OR structure_id = $1) ORDER BY id DESC LIMIT $2 OFFSET $3"
+        )
+        .bind(structure.map(|s| s.0))
+        .bind(i64::from(limit))
+        .bind(i64::from(offset))
+        .fetch_all(db)
+        .await?);
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+}

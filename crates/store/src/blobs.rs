@@ -1,0 +1,141 @@
+//! Content-addressed blob storage: a blob's name is the hex SHA-256 of its bytes, so storing the
+//! same file twice costs nothing, and every read is checked against its name.
+
+use std::sync::Arc;
+
+use object_store::local::LocalFileSystem;
+use object_store::memory::InMemory;
+use object_store::path::Path;
+use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload};
+use sha2::{Digest, Sha256};
+
+use crate::{Result, StoreError};
+
+/// Hex SHA-256 of a blob's content: its name in the store.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct BlobId(String);
+
+impl BlobId {
+    /// The id of `bytes`.
+    pub fn of(bytes: &[u8]) -> BlobId {
+        BlobId(hex::encode(Sha256::digest(bytes)))
+    }
+
+    /// Parses a stored id: 64 lower-case hex digits.
+    pub fn parse(s: &str) -> Result<BlobId> {
+        if s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+            Ok(BlobId(s.to_owned()))
+        } else {
+            Err(StoreError::corrupt("blobs", "blob id is not a SHA-256 hex digest"))
+        }
+    }
+
+    /// The hex digest.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// `ab/cd/abcd…`: two levels of fan-out keep directories small on a local disk.
+    fn path(&self) -> Path {
+        Path::from(format!("{}/{}/{}", &self.0[..2], &self.0[2..4], self.0))
+    }
+}
+
+impl TryFrom<String> for BlobId {
+    type Error = StoreError;
+    fn try_from(s: String) -> Result<Self> {
+        BlobId::parse(&s)
+    }
+}
+
+impl From<BlobId> for String {
+    fn from(b: BlobId) -> String {
+        b.0
+    }
+}
+
+impl std::fmt::Display for BlobId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The blob store (local directory, in memory; S3 would plug in here via `object_store`'s `aws`
+/// feature).
+#[derive(Clone, Debug)]
+pub struct Blobs {
+    inner: Arc<dyn ObjectStore>,
+}
+
+impl Blobs {
+    /// `file://DIR` (created if missing; relative paths allowed, e.g. `file://./facteur-data/blobs`)
+    /// or `memory://` (tests).
+    pub fn from_url(url: &str) -> Result<Blobs> {
+        if let Some(dir) = url.strip_prefix("file://") {
+            if dir.is_empty() {
+                return Err(StoreError::UnsupportedUrl(url.to_owned()));
+            }
+            std::fs::create_dir_all(dir)?;
+            let fs = LocalFileSystem::new_with_prefix(dir)?;
+            Ok(Blobs { inner: Arc::new(fs) })
+        } else if url == "memory://" || url == "memory:" {
+            Ok(Blobs::in_memory())
+        } else {
+            Err(StoreError::UnsupportedUrl(url.to_owned()))
+        }
+    }
+
+    /// A store that lives in memory (tests).
+    pub fn in_memory() -> Blobs {
+        Blobs {
+            inner: Arc::new(InMemory::new()),
+        }
+    }
+
+    /// Stores `bytes` and returns their id. Idempotent: an existing blob is left as is (the
+    /// create-only put makes concurrent writers of the same content safe).
+    pub async fn put(&self, bytes: impl Into<Vec<u8>>) -> Result<BlobId> {
+        let bytes: Vec<u8> = bytes.into();
+        let id = BlobId::of(&bytes);
+        let opts = PutOptions {
+            mode: PutMode::Create,
+            ..Default::default()
+        };
+        match self.inner.put_opts(&id.path(), PutPayload::from(bytes), opts).await {
+            Ok(_) | Err(object_store::Error::AlreadyExists { .. }) => Ok(id),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Reads a blob, checking its content against its id. `None` when absent.
+    pub async fn get(&self, id: &BlobId) -> Result<Option<Vec<u8>>> {
+        let got = match self.inner.get(&id.path()).await {
+            Ok(g) => g,
+            Err(object_store::Error::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let bytes = got.bytes().await?.to_vec();
+        if BlobId::of(&bytes) != *id {
+            return Err(StoreError::BlobCorrupt(id.0.clone()));
+        }
+        Ok(Some(bytes))
+    }
+
+    /// Whether a blob exists.
+    pub async fn exists(&self, id: &BlobId) -> Result<bool> {
+        match self.inner.head(&id.path()).await {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::NotFound { .. }) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Deletes a blob (absent is fine).
+    pub async fn delete(&self, id: &BlobId) -> Result<()> {
+        match self.inner.delete(&id.path()).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+}

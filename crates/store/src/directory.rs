@@ -1,0 +1,491 @@
+//! Structures, their services and the spaces opened on them: the directory.
+
+use facteur_domain::{
+    Service, ServiceCode, ServiceId, Space, Structure, StructureId, StructureIdentifier, StructureStatus,
+};
+use serde_json::json;
+
+use crate::audit::audit;
+use crate::records::{ServiceRow, StructureRow};
+use crate::{
+    Actor, Page, Result, ServiceRecord, Store, StoreError, StructureQuery, StructureRecord, in_tx, now, with_pool,
+};
+
+macro_rules! structure_cols {
+    () => {
+        "id, identifier_kind, identifier, kind, status, company_name, label, email, vat_number, \
+         address_line1, address_line2, address_line3, postcode, city, country, phone, \
+         service_code_required, engagement_required, service_code_or_engagement_required, \
+         payment_status_not_reported, moa, created_at, updated_at"
+    };
+}
+
+macro_rules! service_cols {
+    () => {
+        "id, structure_id, code, label, active, valid_from, valid_to, engagement_required, \
+         payment_status_not_reported, created_at, updated_at"
+    };
+}
+
+/// Lower-case and drop French diacritics so "Évry" is found by "evry" on both backends (SQLite's
+/// `lower()` only knows ASCII, so folding happens here and is stored).
+pub(crate) fn fold(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars().flat_map(char::to_lowercase) {
+        match c {
+            'à' | 'â' | 'ä' | 'á' | 'ã' => out.push('a'),
+            'ç' => out.push('c'),
+            'é' | 'è' | 'ê' | 'ë' => out.push('e'),
+            'î' | 'ï' | 'í' | 'ì' => out.push('i'),
+            'ô' | 'ö' | 'ó' | 'ò' | 'õ' => out.push('o'),
+            'ù' | 'û' | 'ü' | 'ú' => out.push('u'),
+            'ÿ' => out.push('y'),
+            'œ' => out.push_str("oe"),
+            'æ' => out.push_str("ae"),
+            '\u{2019}' => out.push('\''),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A LIKE pattern matching `text` literally (wildcards escaped with `\`).
+fn like_pattern(text: &str, leading: bool) -> String {
+    let mut p = String::with_capacity(text.len() + 2);
+    if leading {
+        p.push('%');
+    }
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
+}
+
+fn name_search(s: &Structure) -> String {
+    fold(&format!("{} {}", s.company_name, s.label.as_deref().unwrap_or("")))
+}
+
+/// Binds every column of a structure except the id and timestamps, in `structure_cols!` order.
+macro_rules! bind_structure {
+    ($q:expr, $s:expr) => {{
+        let s: &Structure = $s;
+        $q.bind(s.identifier.kind().as_str())
+            .bind(s.identifier.value())
+            .bind(s.kind.as_str())
+            .bind(s.status.as_str())
+            .bind(s.company_name.as_str())
+            .bind(s.label.as_deref())
+            .bind(s.email.as_ref().map(|e| e.as_str()))
+            .bind(s.vat_number.as_ref().map(|v| v.as_str()))
+            .bind(s.address.line1.as_str())
+            .bind(s.address.line2.as_deref())
+            .bind(s.address.line3.as_deref())
+            .bind(s.address.postcode.as_str())
+            .bind(s.address.city.as_str())
+            .bind(s.address.country.as_str())
+            .bind(s.address.phone.as_deref())
+            .bind(s.parameters.service_code_required)
+            .bind(s.parameters.engagement_required)
+            .bind(s.parameters.service_code_or_engagement_required)
+            .bind(s.parameters.payment_status_not_reported)
+            .bind(s.parameters.moa.as_str())
+            .bind(name_search(s))
+            .bind(fold(&s.address.city))
+    }};
+}
+
+macro_rules! bind_service {
+    ($q:expr, $s:expr) => {{
+        let s: &Service = $s;
+        $q.bind(s.code.as_str())
+            .bind(s.label.as_str())
+            .bind(s.active)
+            .bind(s.valid_from)
+            .bind(s.valid_to)
+            .bind(s.parameters.engagement_required)
+            .bind(s.parameters.payment_status_not_reported)
+    }};
+}
+
+const INSERT_SERVICE: &str = concat!(
+    "INSERT INTO services (structure_id, code, label, active, valid_from, valid_to, engagement_required, \
+     payment_status_not_reported, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING ",
+    service_cols!()
+);
+
+const OPEN_SPACE: &str = "INSERT INTO space_openings (structure_id, space, opened_at) VALUES ($1, $2, $3) \
+                          ON CONFLICT (structure_id, space) DO NOTHING";
+
+impl Store {
+    /// Creates a structure with its default `FACTURES_PUBLIQUES` service and its default spaces.
+    /// Fails with [`StoreError::Conflict`] when the identifier is already registered.
+    pub async fn create_structure(&self, structure: &Structure, actor: Actor) -> Result<StructureRecord> {
+        let at = now();
+        let row: StructureRow = in_tx!(self, |tx| {
+            let q = sqlx::query_as(concat!(
+                "INSERT INTO structures (identifier_kind, identifier, kind, status, company_name, label, email, \
+                 vat_number, address_line1, address_line2, address_line3, postcode, city, country, phone, \
+                 service_code_required, engagement_required, service_code_or_engagement_required, \
+                 payment_status_not_reported, moa, name_search, city_search, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
+                 $20, $21, $22, $23, $23) RETURNING ",
+                structure_cols!()
+            ));
+            let row: StructureRow = bind_structure!(q, structure).bind(at).fetch_one(&mut *tx).await?;
+            let q = sqlx::query(INSERT_SERVICE).bind(row.id);
+            bind_service!(q, &Service::default_service())
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
+            for space in Space::opened_by_default(structure.kind) {
+                sqlx::query(OPEN_SPACE)
+                    .bind(row.id)
+                    .bind(space.as_str())
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            audit!(
+                tx,
+                actor,
+                "structure.create",
+                Some(StructureId(row.id)),
+                json!({ "identifier": structure.identifier.to_string(), "name": structure.company_name })
+            );
+            row
+        });
+        row.try_into()
+    }
+
+    /// Replaces a structure's data (the identifier is kept: a SIRET change creates a new
+    /// structure, spec §1.7).
+    pub async fn update_structure(
+        &self,
+        id: StructureId,
+        structure: &Structure,
+        actor: Actor,
+    ) -> Result<StructureRecord> {
+        let row: Option<StructureRow> = in_tx!(self, |tx| {
+            let q = sqlx::query_as(concat!(
+                "UPDATE structures SET kind = $3, status = $4, company_name = $5, label = $6, email = $7, \
+                 vat_number = $8, address_line1 = $9, address_line2 = $10, address_line3 = $11, postcode = $12, \
+                 city = $13, country = $14, phone = $15, service_code_required = $16, engagement_required = $17, \
+                 service_code_or_engagement_required = $18, payment_status_not_reported = $19, moa = $20, \
+                 name_search = $21, city_search = $22, updated_at = $23 \
+                 WHERE id = $24 AND identifier_kind = $1 AND identifier = $2 RETURNING ",
+                structure_cols!()
+            ));
+            let row: Option<StructureRow> = bind_structure!(q, structure)
+                .bind(now())
+                .bind(id.0)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if row.is_some() {
+                audit!(
+                    tx,
+                    actor,
+                    "structure.update",
+                    Some(id),
+                    serde_json::to_value(structure).unwrap_or_default()
+                );
+            }
+            row
+        });
+        row.ok_or(StoreError::NotFound("structure (or identifier changed)"))?
+            .try_into()
+    }
+
+    /// Activates or deactivates a structure.
+    pub async fn set_structure_status(&self, id: StructureId, status: StructureStatus, actor: Actor) -> Result<()> {
+        in_tx!(self, |tx| {
+            let done = sqlx::query("UPDATE structures SET status = $1, updated_at = $2 WHERE id = $3")
+                .bind(status.as_str())
+                .bind(now())
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::NotFound("structure"));
+            }
+            audit!(tx, actor, "structure.status", Some(id), json!({ "status": status }));
+        });
+        Ok(())
+    }
+
+    /// A structure by id.
+    pub async fn structure(&self, id: StructureId) -> Result<Option<StructureRecord>> {
+        let row: Option<StructureRow> = with_pool!(self, |db| sqlx::query_as(concat!(
+            "SELECT ",
+            structure_cols!(),
+            " FROM structures WHERE id = $1"
+        ))
+        .bind(id.0)
+        .fetch_optional(db)
+        .await?);
+        row.map(TryInto::try_into).transpose()
+    }
+
+    /// A structure by its identifier (kind + value).
+    pub async fn find_structure_by_identifier(
+        &self,
+        identifier: &StructureIdentifier,
+    ) -> Result<Option<StructureRecord>> {
+        let row: Option<StructureRow> = with_pool!(self, |db| sqlx::query_as(concat!(
+            "SELECT ",
+            structure_cols!(),
+            " FROM structures WHERE identifier_kind = $1 AND identifier = $2"
+        ))
+        .bind(identifier.kind().as_str())
+        .bind(identifier.value())
+        .fetch_optional(db)
+        .await?);
+        row.map(TryInto::try_into).transpose()
+    }
+
+    /// Searches the directory; results ordered by company name then id.
+    pub async fn search_structures(&self, query: &StructureQuery) -> Result<Page<StructureRecord>> {
+        let page = query.page.max(1);
+        let per_page = if query.per_page == 0 {
+            50
+        } else {
+            query.per_page.min(1000)
+        };
+        let ident = query
+            .identifier
+            .as_deref()
+            .map(|s| like_pattern(&s.replace(' ', "").to_ascii_uppercase(), false));
+        let name = query.name.as_deref().map(|s| like_pattern(&fold(s.trim()), true));
+        let postcode = query.postcode.as_deref().map(|s| like_pattern(s.trim(), false));
+        let city = query.city.as_deref().map(|s| like_pattern(&fold(s.trim()), true));
+        let kind = query.kind.map(|k| k.as_str());
+        let status = query.status.map(|s| s.as_str());
+        macro_rules! filtered {
+            ($select:expr, $tail:expr) => {
+                concat!(
+                    $select,
+                    " FROM structures WHERE ($1 IS NULL OR identifier LIKE $1 ESCAPE '\\') \
+                     AND ($2 IS NULL OR name_search LIKE $2 ESCAPE '\\') \
+                     AND ($3 IS NULL OR postcode LIKE $3 ESCAPE '\\') \
+                     AND ($4 IS NULL OR city_search LIKE $4 ESCAPE '\\') \
+                     AND ($5 IS NULL OR kind = $5) AND ($6 IS NULL OR status = $6)",
+                    $tail
+                )
+            };
+        }
+        let (total, rows): (i64, Vec<StructureRow>) = with_pool!(self, |db| {
+            let total: i64 = sqlx::query_scalar(filtered!("SELECT COUNT(*)", ""))
+                .bind(&ident)
+                .bind(&name)
+                .bind(&postcode)
+                .bind(&city)
+                .bind(kind)
+                .bind(status)
+                .fetch_one(db)
+                .await?;
+            let rows = sqlx::query_as(filtered!(
+                concat!("SELECT ", structure_cols!()),
+                " ORDER BY company_name, id LIMIT $7 OFFSET $8"
+            ))
+            .bind(&ident)
+            .bind(&name)
+            .bind(&postcode)
+            .bind(&city)
+            .bind(kind)
+            .bind(status)
+            .bind(i64::from(per_page))
+            .bind(i64::from(page - 1) * i64::from(per_page))
+            .fetch_all(db)
+            .await?;
+            (total, rows)
+        });
+        let items = rows.into_iter().map(TryInto::try_into).collect::<Result<_>>()?;
+        Ok(Page {
+            items,
+            total,
+            page,
+            per_page,
+        })
+    }
+
+    /// Adds a service to a structure ([`StoreError::Conflict`] on a duplicate code).
+    pub async fn create_service(
+        &self,
+        structure: StructureId,
+        service: &Service,
+        actor: Actor,
+    ) -> Result<ServiceRecord> {
+        let row: ServiceRow = in_tx!(self, |tx| {
+            let q = sqlx::query_as(INSERT_SERVICE).bind(structure.0);
+            let row: ServiceRow = bind_service!(q, service).bind(now()).fetch_one(&mut *tx).await?;
+            audit!(
+                tx,
+                actor,
+                "service.create",
+                Some(structure),
+                json!({ "code": service.code, "label": service.label })
+            );
+            row
+        });
+        row.try_into()
+    }
+
+    /// Replaces a service's data. The default service keeps its code.
+    pub async fn update_service(&self, id: ServiceId, service: &Service, actor: Actor) -> Result<ServiceRecord> {
+        let current = self.service(id).await?.ok_or(StoreError::NotFound("service"))?;
+        if current.service.code.is_default_service() && service.code != current.service.code {
+            return Err(StoreError::Refused("the default service keeps its code"));
+        }
+        let row: ServiceRow = in_tx!(self, |tx| {
+            let q = sqlx::query_as(concat!(
+                "UPDATE services SET code = $1, label = $2, active = $3, valid_from = $4, valid_to = $5, \
+                 engagement_required = $6, payment_status_not_reported = $7, updated_at = $8 WHERE id = $9 RETURNING ",
+                service_cols!()
+            ));
+            let row: ServiceRow = bind_service!(q, service)
+                .bind(now())
+                .bind(id.0)
+                .fetch_one(&mut *tx)
+                .await?;
+            audit!(
+                tx,
+                actor,
+                "service.update",
+                Some(current.structure_id),
+                serde_json::to_value(service).unwrap_or_default()
+            );
+            row
+        });
+        row.try_into()
+    }
+
+    /// Deletes a service (never the default one).
+    pub async fn delete_service(&self, id: ServiceId, actor: Actor) -> Result<()> {
+        let current = self.service(id).await?.ok_or(StoreError::NotFound("service"))?;
+        if current.service.code.is_default_service() {
+            return Err(StoreError::Refused("the default service cannot be deleted"));
+        }
+        in_tx!(self, |tx| {
+            sqlx::query("DELETE FROM services WHERE id = $1")
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
+            audit!(
+                tx,
+                actor,
+                "service.delete",
+                Some(current.structure_id),
+                json!({ "code": current.service.code })
+            );
+        });
+        Ok(())
+    }
+
+    /// A service by id.
+    pub async fn service(&self, id: ServiceId) -> Result<Option<ServiceRecord>> {
+        let row: Option<ServiceRow> = with_pool!(self, |db| sqlx::query_as(concat!(
+            "SELECT ",
+            service_cols!(),
+            " FROM services WHERE id = $1"
+        ))
+        .bind(id.0)
+        .fetch_optional(db)
+        .await?);
+        row.map(TryInto::try_into).transpose()
+    }
+
+    /// A structure's service by code.
+    pub async fn find_service(&self, structure: StructureId, code: &ServiceCode) -> Result<Option<ServiceRecord>> {
+        let row: Option<ServiceRow> = with_pool!(self, |db| sqlx::query_as(concat!(
+            "SELECT ",
+            service_cols!(),
+            " FROM services WHERE structure_id = $1 AND code = $2"
+        ))
+        .bind(structure.0)
+        .bind(code.as_str())
+        .fetch_optional(db)
+        .await?);
+        row.map(TryInto::try_into).transpose()
+    }
+
+    /// All services of a structure (active or not, default one included), by code.
+    pub async fn list_services(&self, structure: StructureId) -> Result<Vec<ServiceRecord>> {
+        let rows: Vec<ServiceRow> = with_pool!(self, |db| sqlx::query_as(concat!(
+            "SELECT ",
+            service_cols!(),
+            " FROM services WHERE structure_id = $1 ORDER BY code"
+        ))
+        .bind(structure.0)
+        .fetch_all(db)
+        .await?);
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+
+    /// Opens a space on a structure (idempotent).
+    pub async fn open_space(&self, structure: StructureId, space: Space, actor: Actor) -> Result<()> {
+        in_tx!(self, |tx| {
+            let done = sqlx::query(OPEN_SPACE)
+                .bind(structure.0)
+                .bind(space.as_str())
+                .bind(now())
+                .execute(&mut *tx)
+                .await?;
+            if done.rows_affected() > 0 {
+                audit!(tx, actor, "space.open", Some(structure), json!({ "space": space }));
+            }
+        });
+        Ok(())
+    }
+
+    /// Closes a space on a structure (and drops the subscriptions to it).
+    pub async fn close_space(&self, structure: StructureId, space: Space, actor: Actor) -> Result<()> {
+        in_tx!(self, |tx| {
+            sqlx::query("DELETE FROM space_subscriptions WHERE structure_id = $1 AND space = $2")
+                .bind(structure.0)
+                .bind(space.as_str())
+                .execute(&mut *tx)
+                .await?;
+            let done = sqlx::query("DELETE FROM space_openings WHERE structure_id = $1 AND space = $2")
+                .bind(structure.0)
+                .bind(space.as_str())
+                .execute(&mut *tx)
+                .await?;
+            if done.rows_affected() > 0 {
+                audit!(tx, actor, "space.close", Some(structure), json!({ "space": space }));
+            }
+        });
+        Ok(())
+    }
+
+    /// Spaces opened on a structure, in [`Space::ALL`] order.
+    pub async fn opened_spaces(&self, structure: StructureId) -> Result<Vec<Space>> {
+        let codes: Vec<String> = with_pool!(self, |db| sqlx::query_scalar(
+            "SELECT space FROM space_openings WHERE structure_id = $1"
+        )
+        .bind(structure.0)
+        .fetch_all(db)
+        .await?);
+        let mut spaces = codes
+            .iter()
+            .map(|c| c.parse::<Space>().map_err(|e| StoreError::corrupt("space_openings", e)))
+            .collect::<Result<Vec<_>>>()?;
+        spaces.sort();
+        Ok(spaces)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folding_and_patterns() {
+        assert_eq!(fold("Évry-Courcouronnes"), "evry-courcouronnes");
+        assert_eq!(fold("CŒUR d’Hôpital"), "coeur d'hopital");
+        assert_eq!(like_pattern("50%_a\\", true), "%50\\%\\_a\\\\%");
+        assert_eq!(like_pattern("75", false), "75%");
+    }
+}

@@ -1,0 +1,938 @@
+//! The store's behaviour, run against SQLite always and PostgreSQL when `FACTEUR_TEST_PG_URL` is
+//! set (mandatory under `CI`). Every scenario is one `async fn(&Store)`; `backend_tests!` makes a
+//! `sqlite` and a `postgres` test of each.
+
+#![allow(clippy::unwrap_used)]
+
+use facteur_domain::{
+    Email, IdentifierKind, MembershipStatus, Role, Service, ServiceCode, Siret, Space, SpaceMode, Structure,
+    StructureIdentifier, StructureKind, StructureParameters, StructureStatus, SubscriptionStatus, TokenPurpose,
+    UserStatus,
+};
+use facteur_store::testing::TestStore;
+use facteur_store::{
+    Actor, Backend, BlobId, Blobs, NewTechnicalAccount, NewUser, Store, StoreError, StructureQuery, hash_token,
+};
+use serde_json::json;
+use time::{Duration, OffsetDateTime};
+
+macro_rules! backend_tests {
+    ($($name:ident),+ $(,)?) => {$(
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() {
+                let t = facteur_store::testing::TestStore::sqlite().await;
+                super::$name(&t).await;
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                let Some(t) = facteur_store::testing::TestStore::postgres().await else {
+                    eprintln!("skipped: FACTEUR_TEST_PG_URL not set");
+                    return;
+                };
+                super::$name(&t).await;
+            }
+        }
+    )+};
+}
+
+backend_tests!(
+    structures_and_default_service,
+    directory_search,
+    services_crud,
+    users_and_memberships,
+    spaces,
+    one_time_tokens,
+    sessions,
+    technical_accounts,
+    login_attempts,
+    audit_in_same_transaction,
+);
+
+fn siret(s: &str) -> StructureIdentifier {
+    Siret::parse(s).unwrap().into()
+}
+
+fn structure(id: &str, name: &str, city: &str, postcode: &str, kind: StructureKind) -> Structure {
+    let mut s = Structure::new(siret(id), kind, name).unwrap();
+    s.address.line1 = "1 rue de la Paix".into();
+    s.address.city = city.into();
+    s.address.postcode = postcode.into();
+    s.address.country = "FR".into();
+    s
+}
+
+fn new_user(email: &str) -> NewUser {
+    NewUser {
+        email: Email::parse(email).unwrap(),
+        password_hash: Some("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into()),
+        first_name: "Jeanne".into(),
+        last_name: "Martin".into(),
+        phone: None,
+        status: UserStatus::PendingActivation,
+    }
+}
+
+async fn structures_and_default_service(t: &TestStore) {
+    let store: &Store = t;
+    let mut s = structure(
+        "21750001600019",
+        "Ville de Paris",
+        "Paris",
+        "75004",
+        StructureKind::Public,
+    );
+    s.parameters = StructureParameters {
+        engagement_required: true,
+        ..Default::default()
+    };
+    let rec = store.create_structure(&s, Actor::System).await.unwrap();
+    assert_eq!(rec.structure, s);
+    assert!(rec.id.get() > 0);
+
+    // Read back by id and by identifier.
+    assert_eq!(store.structure(rec.id).await.unwrap().unwrap(), rec);
+    assert_eq!(
+        store
+            .find_structure_by_identifier(&s.identifier)
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        rec.id
+    );
+    assert!(
+        store
+            .find_structure_by_identifier(&siret("73282932000074"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    // The default service exists.
+    let services = store.list_services(rec.id).await.unwrap();
+    assert_eq!(services.len(), 1);
+    assert!(services[0].service.code.is_default_service());
+
+    // Duplicate identifier → Conflict.
+    let dup = store.create_structure(&s, Actor::System).await;
+    assert!(matches!(dup, Err(StoreError::Conflict(_))), "{dup:?}");
+
+    // Update and status.
+    let mut changed = rec.structure.clone();
+    changed.company_name = "Mairie de Paris".into();
+    changed.parameters.moa = facteur_domain::MoaPresence::MoaOnly;
+    let updated = store.update_structure(rec.id, &changed, Actor::System).await.unwrap();
+    assert_eq!(updated.structure.company_name, "Mairie de Paris");
+    assert_eq!(updated.structure.parameters.moa, facteur_domain::MoaPresence::MoaOnly);
+    // The identifier cannot be changed by an update.
+    let mut other_id = changed.clone();
+    other_id.identifier = siret("73282932000074");
+    assert!(matches!(
+        store.update_structure(rec.id, &other_id, Actor::System).await,
+        Err(StoreError::NotFound(_))
+    ));
+    store
+        .set_structure_status(rec.id, StructureStatus::Inactive, Actor::System)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.structure(rec.id).await.unwrap().unwrap().structure.status,
+        StructureStatus::Inactive
+    );
+    assert!(matches!(
+        store
+            .set_structure_status(
+                facteur_domain::StructureId(999_999),
+                StructureStatus::Active,
+                Actor::System
+            )
+            .await,
+        Err(StoreError::NotFound(_))
+    ));
+
+    // Foreign identifier kinds round-trip.
+    let foreign = StructureIdentifier::parse(IdentifierKind::EuOutsideFrance, "DE123456789").unwrap();
+    let f = store
+        .create_structure(
+            &Structure::new(foreign.clone(), StructureKind::Private, "GmbH").unwrap(),
+            Actor::System,
+        )
+        .await
+        .unwrap();
+    assert_eq!(f.structure.identifier, foreign);
+}
+
+async fn directory_search(t: &TestStore) {
+    let store: &Store = t;
+    let data = [
+        (
+            "21750001600019",
+            "Ville de Paris",
+            "Paris",
+            "75004",
+            StructureKind::Public,
+        ),
+        (
+            "12002701600357",
+            "Ministère de l'Économie",
+            "Paris",
+            "75012",
+            StructureKind::Public,
+        ),
+        (
+            "73282932000074",
+            "ACME 50% SA",
+            "Évry-Courcouronnes",
+            "91000",
+            StructureKind::Private,
+        ),
+        (
+            "21330063500017",
+            "Mairie de Bordeaux",
+            "Bordeaux",
+            "33000",
+            StructureKind::Public,
+        ),
+    ];
+    for (id, name, city, pc, kind) in data {
+        store
+            .create_structure(&structure(id, name, city, pc, kind), Actor::System)
+            .await
+            .unwrap();
+    }
+    let search = |q: StructureQuery| async move { store.search_structures(&q).await.unwrap() };
+    let names = |p: &facteur_store::Page<facteur_store::StructureRecord>| {
+        p.items
+            .iter()
+            .map(|r| r.structure.company_name.clone())
+            .collect::<Vec<_>>()
+    };
+
+    let all = search(StructureQuery::default()).await;
+    assert_eq!(all.total, 4);
+    assert_eq!(
+        names(&all),
+        [
+            "ACME 50% SA",
+            "Mairie de Bordeaux",
+            "Ministère de l'Économie",
+            "Ville de Paris"
+        ]
+    );
+
+    // Accent- and case-insensitive name search.
+    let p = search(StructureQuery {
+        name: Some("ECONOMIE".into()),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(names(&p), ["Ministère de l'Économie"]);
+    // `%` is literal, not a wildcard.
+    let p = search(StructureQuery {
+        name: Some("50%".into()),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(p.total, 1);
+    let p = search(StructureQuery {
+        name: Some("0%".into()),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(p.total, 1);
+    let p = search(StructureQuery {
+        name: Some("%".into()),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(p.total, 1, "only ACME has a literal %");
+    // City, postcode prefix, identifier prefix (SIREN), kind.
+    let p = search(StructureQuery {
+        city: Some("evry".into()),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(names(&p), ["ACME 50% SA"]);
+    let p = search(StructureQuery {
+        postcode: Some("750".into()),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(p.total, 2);
+    let p = search(StructureQuery {
+        identifier: Some("217 500 016".into()),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(names(&p), ["Ville de Paris"]);
+    let p = search(StructureQuery {
+        kind: Some(StructureKind::Private),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(p.total, 1);
+    let p = search(StructureQuery {
+        city: Some("paris".into()),
+        kind: Some(StructureKind::Public),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(p.total, 2);
+
+    // Pagination.
+    let p1 = search(StructureQuery {
+        per_page: 3,
+        page: 1,
+        ..Default::default()
+    })
+    .await;
+    let p2 = search(StructureQuery {
+        per_page: 3,
+        page: 2,
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(
+        (p1.items.len(), p2.items.len(), p1.total, p1.page_count()),
+        (3, 1, 4, 2)
+    );
+    assert_eq!(names(&p2), ["Ville de Paris"]);
+    let p9 = search(StructureQuery {
+        per_page: 3,
+        page: 9,
+        ..Default::default()
+    })
+    .await;
+    assert!(p9.items.is_empty());
+    assert_eq!(p9.total, 4);
+}
+
+async fn services_crud(t: &TestStore) {
+    let store: &Store = t;
+    let s = store
+        .create_structure(
+            &structure("21750001600019", "Paris", "Paris", "75004", StructureKind::Public),
+            Actor::System,
+        )
+        .await
+        .unwrap();
+    let svc = Service::new(ServiceCode::parse("SERV_FIN").unwrap(), "Finances")
+        .with_validity(Some(time::macros::date!(2026 - 01 - 01)), None)
+        .unwrap();
+    let rec = store.create_service(s.id, &svc, Actor::System).await.unwrap();
+    assert_eq!(rec.service, svc);
+    assert!(matches!(
+        store.create_service(s.id, &svc, Actor::System).await,
+        Err(StoreError::Conflict(_))
+    ));
+    let found = store.find_service(s.id, &svc.code).await.unwrap().unwrap();
+    assert_eq!(found.id, rec.id);
+
+    let mut changed = svc.clone();
+    changed.active = false;
+    changed.parameters.engagement_required = true;
+    changed.label = "Direction des finances".into();
+    let up = store.update_service(rec.id, &changed, Actor::System).await.unwrap();
+    assert_eq!(up.service, changed);
+    assert_eq!(store.list_services(s.id).await.unwrap().len(), 2);
+
+    // The default service can be neither renamed nor deleted.
+    let default = store
+        .find_service(s.id, &ServiceCode::default_service())
+        .await
+        .unwrap()
+        .unwrap();
+    let renamed = Service::new(ServiceCode::parse("OTHER").unwrap(), "x");
+    assert!(matches!(
+        store.update_service(default.id, &renamed, Actor::System).await,
+        Err(StoreError::Refused(_))
+    ));
+    assert!(matches!(
+        store.delete_service(default.id, Actor::System).await,
+        Err(StoreError::Refused(_))
+    ));
+
+    store.delete_service(rec.id, Actor::System).await.unwrap();
+    assert!(store.service(rec.id).await.unwrap().is_none());
+    assert_eq!(store.list_services(s.id).await.unwrap().len(), 1);
+}
+
+async fn users_and_memberships(t: &TestStore) {
+    let store: &Store = t;
+    let s = store
+        .create_structure(
+            &structure("73282932000074", "ACME", "Lyon", "69001", StructureKind::Private),
+            Actor::System,
+        )
+        .await
+        .unwrap();
+    let u = store
+        .create_user(&new_user("Jeanne@Example.fr"), Actor::System)
+        .await
+        .unwrap();
+    assert_eq!(u.email.as_str(), "jeanne@example.fr");
+    assert_eq!(u.status, UserStatus::PendingActivation);
+    assert!(u.activated_at.is_none());
+    // E-mail uniqueness is case-insensitive through normalisation.
+    assert!(matches!(
+        store.create_user(&new_user("JEANNE@example.FR"), Actor::System).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(
+        store
+            .find_user_by_email(&Email::parse("jeanne@EXAMPLE.fr").unwrap())
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        u.id
+    );
+
+    store
+        .set_user_status(u.id, UserStatus::Active, Actor::System)
+        .await
+        .unwrap();
+    let active = store.user(u.id).await.unwrap().unwrap();
+    assert_eq!(active.status, UserStatus::Active);
+    let activated_at = active.activated_at.expect("activation stamped");
+    store
+        .set_password_hash(u.id, "$argon2id$new", Actor::User(u.id))
+        .await
+        .unwrap();
+    store
+        .update_user_profile(u.id, "Jeanne", "Durand", Some("0102030405"), Actor::User(u.id))
+        .await
+        .unwrap();
+    store.record_login(u.id).await.unwrap();
+    let again = store.user(u.id).await.unwrap().unwrap();
+    assert_eq!(again.password_hash.as_deref(), Some("$argon2id$new"));
+    assert_eq!(again.last_name, "Durand");
+    assert_eq!(again.activated_at, Some(activated_at));
+    assert!(again.last_login_at.is_some());
+
+    // Attachment request, decision, optimistic concurrency.
+    let manager = store
+        .create_user(&new_user("chef@example.fr"), Actor::System)
+        .await
+        .unwrap();
+    store
+        .create_membership(
+            manager.id,
+            s.id,
+            Role::MainManager,
+            MembershipStatus::Approved,
+            Actor::System,
+        )
+        .await
+        .unwrap();
+    let m = store
+        .create_membership(
+            u.id,
+            s.id,
+            Role::SimpleUser,
+            MembershipStatus::Pending,
+            Actor::User(u.id),
+        )
+        .await
+        .unwrap();
+    assert!(m.decided_at.is_none());
+    assert!(matches!(
+        store
+            .create_membership(
+                u.id,
+                s.id,
+                Role::SimpleUser,
+                MembershipStatus::Pending,
+                Actor::User(u.id)
+            )
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    let pending = store
+        .memberships_of_structure(s.id, Some(MembershipStatus::Pending))
+        .await
+        .unwrap();
+    assert_eq!(pending.iter().map(|m| m.user_id).collect::<Vec<_>>(), [u.id]);
+    let approved = store
+        .decide_membership(
+            m.id,
+            MembershipStatus::Pending,
+            MembershipStatus::Approved,
+            Some(Role::SecondaryManager),
+            Actor::User(manager.id),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (approved.status, approved.role, approved.decided_by),
+        (MembershipStatus::Approved, Role::SecondaryManager, Some(manager.id))
+    );
+    // A second decision from the stale state loses.
+    assert!(matches!(
+        store
+            .decide_membership(
+                m.id,
+                MembershipStatus::Pending,
+                MembershipStatus::Refused,
+                None,
+                Actor::User(manager.id)
+            )
+            .await,
+        Err(StoreError::NotFound(_))
+    ));
+    store
+        .set_membership_role(m.id, Role::SimpleUser, Actor::User(manager.id))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.find_membership(u.id, s.id).await.unwrap().unwrap().role,
+        Role::SimpleUser
+    );
+    assert_eq!(store.memberships_of_user(u.id).await.unwrap().len(), 1);
+    assert_eq!(store.memberships_of_structure(s.id, None).await.unwrap().len(), 2);
+
+    // Foreign keys are enforced on both backends.
+    let bad = store
+        .create_membership(
+            facteur_domain::UserId(987_654),
+            s.id,
+            Role::SimpleUser,
+            MembershipStatus::Pending,
+            Actor::System,
+        )
+        .await;
+    assert!(matches!(bad, Err(StoreError::Database(_))), "{bad:?}");
+}
+
+async fn spaces(t: &TestStore) {
+    let store: &Store = t;
+    let s = store
+        .create_structure(
+            &structure("73282932000074", "ACME", "Lyon", "69001", StructureKind::Private),
+            Actor::System,
+        )
+        .await
+        .unwrap();
+    let opened = store.opened_spaces(s.id).await.unwrap();
+    let mut expected = Space::opened_by_default(StructureKind::Private);
+    expected.sort();
+    assert_eq!(opened, expected);
+    assert!(!opened.contains(&Space::InvoicesReceived));
+
+    let u = store
+        .create_user(&new_user("u@example.fr"), Actor::System)
+        .await
+        .unwrap();
+    // Not opened yet → refused.
+    let refused = store
+        .subscribe_space(
+            u.id,
+            s.id,
+            Space::InvoicesReceived,
+            SpaceMode::Consultation,
+            SubscriptionStatus::Pending,
+            Actor::User(u.id),
+        )
+        .await;
+    assert!(matches!(refused, Err(StoreError::Refused(_))), "{refused:?}");
+    store
+        .open_space(s.id, Space::InvoicesReceived, Actor::System)
+        .await
+        .unwrap();
+    store
+        .open_space(s.id, Space::InvoicesReceived, Actor::System)
+        .await
+        .unwrap(); // idempotent
+    let sub = store
+        .subscribe_space(
+            u.id,
+            s.id,
+            Space::InvoicesReceived,
+            SpaceMode::Consultation,
+            SubscriptionStatus::Pending,
+            Actor::User(u.id),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .subscriptions_of_structure(s.id, Some(SubscriptionStatus::Pending))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    let up = store
+        .update_subscription(
+            sub.id,
+            SpaceMode::Modification,
+            SubscriptionStatus::Approved,
+            Actor::System,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (up.mode, up.status),
+        (SpaceMode::Modification, SubscriptionStatus::Approved)
+    );
+    assert!(
+        store
+            .subscriptions_of_structure(s.id, Some(SubscriptionStatus::Pending))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store.subscriptions_of_user(u.id, Some(s.id)).await.unwrap(),
+        [up.clone()]
+    );
+
+    store
+        .subscribe_space(
+            u.id,
+            s.id,
+            Space::InvoicesIssued,
+            SpaceMode::Modification,
+            SubscriptionStatus::Approved,
+            Actor::User(u.id),
+        )
+        .await
+        .unwrap();
+    assert_eq!(store.subscriptions_of_user(u.id, None).await.unwrap().len(), 2);
+    store.unsubscribe_space(up.id, Actor::User(u.id)).await.unwrap();
+    assert!(matches!(
+        store.unsubscribe_space(up.id, Actor::User(u.id)).await,
+        Err(StoreError::NotFound(_))
+    ));
+    // Closing a space drops its subscriptions.
+    store
+        .close_space(s.id, Space::InvoicesIssued, Actor::System)
+        .await
+        .unwrap();
+    assert!(store.subscriptions_of_user(u.id, None).await.unwrap().is_empty());
+    assert!(
+        !store
+            .opened_spaces(s.id)
+            .await
+            .unwrap()
+            .contains(&Space::InvoicesIssued)
+    );
+}
+
+async fn one_time_tokens(t: &TestStore) {
+    let store: &Store = t;
+    let u = store
+        .create_user(&new_user("u@example.fr"), Actor::System)
+        .await
+        .unwrap();
+    let now = OffsetDateTime::now_utc();
+    let h1 = hash_token("first-secret");
+    store
+        .create_one_time_token(u.id, TokenPurpose::Activation, &h1, now + Duration::minutes(60))
+        .await
+        .unwrap();
+    // Wrong purpose, unknown token, expired: nothing.
+    assert_eq!(
+        store
+            .consume_one_time_token(TokenPurpose::PasswordReset, &h1, now)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .consume_one_time_token(TokenPurpose::Activation, &hash_token("nope"), now)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .consume_one_time_token(TokenPurpose::Activation, &h1, now + Duration::minutes(61))
+            .await
+            .unwrap(),
+        None
+    );
+    // Valid once.
+    assert_eq!(
+        store
+            .consume_one_time_token(TokenPurpose::Activation, &h1, now)
+            .await
+            .unwrap(),
+        Some(u.id)
+    );
+    assert_eq!(
+        store
+            .consume_one_time_token(TokenPurpose::Activation, &h1, now)
+            .await
+            .unwrap(),
+        None
+    );
+    // A new token invalidates the previous unused one.
+    let h2 = hash_token("second");
+    let h3 = hash_token("third");
+    store
+        .create_one_time_token(u.id, TokenPurpose::PasswordReset, &h2, now + Duration::minutes(60))
+        .await
+        .unwrap();
+    store
+        .create_one_time_token(u.id, TokenPurpose::PasswordReset, &h3, now + Duration::minutes(60))
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .consume_one_time_token(TokenPurpose::PasswordReset, &h2, now)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .consume_one_time_token(TokenPurpose::PasswordReset, &h3, now)
+            .await
+            .unwrap(),
+        Some(u.id)
+    );
+    // Only digests are stored.
+    assert_eq!(h1.len(), 64);
+}
+
+async fn sessions(t: &TestStore) {
+    let store: &Store = t;
+    let u = store
+        .create_user(&new_user("u@example.fr"), Actor::System)
+        .await
+        .unwrap();
+    let now = OffsetDateTime::now_utc();
+    let a = hash_token("cookie-a");
+    let b = hash_token("cookie-b");
+    let s = store.create_session(u.id, &a, now + Duration::hours(8)).await.unwrap();
+    store
+        .create_session(u.id, &b, now + Duration::seconds(30))
+        .await
+        .unwrap();
+    assert_eq!(store.find_session(&a, now).await.unwrap().unwrap().id, s.id);
+    assert_eq!(store.find_session(&a, now).await.unwrap().unwrap().user_id, u.id);
+    assert!(
+        store
+            .find_session(&b, now + Duration::minutes(1))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        store.purge_expired_sessions(now + Duration::minutes(1)).await.unwrap(),
+        1
+    );
+    store.delete_session(&a).await.unwrap();
+    assert!(store.find_session(&a, now).await.unwrap().is_none());
+    store
+        .create_session(u.id, &hash_token("c"), now + Duration::hours(1))
+        .await
+        .unwrap();
+    store
+        .create_session(u.id, &hash_token("d"), now + Duration::hours(1))
+        .await
+        .unwrap();
+    assert_eq!(store.delete_user_sessions(u.id).await.unwrap(), 2);
+}
+
+async fn technical_accounts(t: &TestStore) {
+    let store: &Store = t;
+    let s = store
+        .create_structure(
+            &structure("73282932000074", "ACME", "Lyon", "69001", StructureKind::Private),
+            Actor::System,
+        )
+        .await
+        .unwrap();
+    assert!(store.technical_account_of(s.id).await.unwrap().is_none());
+    let expires = OffsetDateTime::now_utc() + Duration::days(424);
+    let acc = NewTechnicalAccount {
+        login: "TECH_73282932000074".into(),
+        password_hash: "$argon2id$p".into(),
+        client_id: "cid-1".into(),
+        client_secret_hash: hash_token("secret"),
+        password_expires_at: expires,
+    };
+    let rec = store.put_technical_account(s.id, &acc, Actor::System).await.unwrap();
+    assert_eq!(rec.password_expires_at, facteur_store::normalize_time(expires));
+    assert_eq!(
+        store
+            .find_technical_account_by_client_id("cid-1")
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        rec.id
+    );
+    assert_eq!(
+        store
+            .find_technical_account_by_login("TECH_73282932000074")
+            .await
+            .unwrap()
+            .unwrap()
+            .structure_id,
+        s.id
+    );
+    // Reset replaces in place (one account per structure).
+    let reset = NewTechnicalAccount {
+        client_id: "cid-2".into(),
+        password_hash: "$argon2id$q".into(),
+        ..acc
+    };
+    let rec2 = store.put_technical_account(s.id, &reset, Actor::System).await.unwrap();
+    assert_eq!(rec2.id, rec.id);
+    assert!(
+        store
+            .find_technical_account_by_client_id("cid-1")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        store.technical_account_of(s.id).await.unwrap().unwrap().password_hash,
+        "$argon2id$q"
+    );
+}
+
+async fn login_attempts(t: &TestStore) {
+    let store: &Store = t;
+    let now = OffsetDateTime::now_utc();
+    for m in [10, 5, 1] {
+        store
+            .record_login_attempt("email:u@example.fr", now - Duration::minutes(m))
+            .await
+            .unwrap();
+    }
+    store.record_login_attempt("ip:10.0.0.1", now).await.unwrap();
+    assert_eq!(
+        store
+            .count_login_attempts("email:u@example.fr", now - Duration::minutes(6))
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        store
+            .count_login_attempts("email:u@example.fr", now - Duration::hours(1))
+            .await
+            .unwrap(),
+        3
+    );
+    store.clear_login_attempts("email:u@example.fr").await.unwrap();
+    assert_eq!(
+        store
+            .count_login_attempts("email:u@example.fr", now - Duration::hours(1))
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        store
+            .count_login_attempts("ip:10.0.0.1", now - Duration::hours(1))
+            .await
+            .unwrap(),
+        1
+    );
+}
+
+async fn audit_in_same_transaction(t: &TestStore) {
+    let store: &Store = t;
+    let u = store
+        .create_user(&new_user("u@example.fr"), Actor::System)
+        .await
+        .unwrap();
+    let s = store
+        .create_structure(
+            &structure("73282932000074", "ACME", "Lyon", "69001", StructureKind::Private),
+            Actor::User(u.id),
+        )
+        .await
+        .unwrap();
+    // A failed change writes no audit line.
+    let before = store.audit_log(None, 100, 0).await.unwrap().len();
+    assert!(
+        store
+            .create_structure(
+                &structure("73282932000074", "ACME", "Lyon", "69001", StructureKind::Private),
+                Actor::User(u.id)
+            )
+            .await
+            .is_err()
+    );
+    assert_eq!(store.audit_log(None, 100, 0).await.unwrap().len(), before);
+
+    store
+        .audit(Actor::User(u.id), "directory.export", Some(s.id), json!({ "rows": 3 }))
+        .await
+        .unwrap();
+    let lines = store.audit_log(Some(s.id), 10, 0).await.unwrap();
+    assert_eq!(lines[0].action, "directory.export");
+    assert_eq!(lines[0].details, json!({ "rows": 3 }));
+    assert_eq!(lines[0].actor, Actor::User(u.id));
+    let create = lines
+        .iter()
+        .find(|l| l.action == "structure.create")
+        .expect("structure.create audited");
+    assert_eq!(create.actor, Actor::User(u.id));
+    assert_eq!(create.details["identifier"], "SIRET:73282932000074");
+    // Newest first and paginated.
+    assert!(lines.windows(2).all(|w| w[0].id > w[1].id));
+    assert_eq!(store.audit_log(Some(s.id), 1, 1).await.unwrap()[0].id, lines[1].id);
+}
+
+#[tokio::test]
+async fn blobs_are_content_addressed() {
+    let dir = tempfile::tempdir().unwrap();
+    let blobs = Blobs::from_url(&format!("file://{}", dir.path().join("blobs").display())).unwrap();
+    let id = blobs.put(b"<Invoice/>".to_vec()).await.unwrap();
+    assert_eq!(id, BlobId::of(b"<Invoice/>"));
+    assert_eq!(id.as_str().len(), 64);
+    assert_eq!(blobs.put(b"<Invoice/>".to_vec()).await.unwrap(), id, "idempotent");
+    assert_eq!(blobs.get(&id).await.unwrap().unwrap(), b"<Invoice/>");
+    assert!(blobs.exists(&id).await.unwrap());
+    // Tampering on disk is detected on read.
+    let path = dir
+        .path()
+        .join("blobs")
+        .join(&id.as_str()[..2])
+        .join(&id.as_str()[2..4])
+        .join(id.as_str());
+    std::fs::write(&path, b"<Evil/>").unwrap();
+    assert!(matches!(blobs.get(&id).await, Err(StoreError::BlobCorrupt(_))));
+    blobs.delete(&id).await.unwrap();
+    assert!(!blobs.exists(&id).await.unwrap());
+    assert!(blobs.get(&id).await.unwrap().is_none());
+    assert!(Blobs::from_url("s3://bucket").is_err());
+    assert!(BlobId::parse("xyz").is_err());
+    let mem = Blobs::in_memory();
+    let id2 = mem.put(Vec::new()).await.unwrap();
+    assert_eq!(mem.get(&id2).await.unwrap().unwrap(), b"");
+}
+
+#[tokio::test]
+async fn connect_rejects_unknown_urls_and_migrates_twice() {
+    assert!(
+        matches!(Store::connect("mysql://u:pw@h/db").await, Err(StoreError::UnsupportedUrl(u)) if !u.contains("pw"))
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("sub/dir/f.db").display());
+    let store = Store::open(&url).await.unwrap();
+    store.migrate().await.unwrap();
+    store.ping().await.unwrap();
+    assert_eq!(store.backend(), Backend::Sqlite);
+    // WAL and foreign keys are on.
+    store.close().await;
+    assert!(dir.path().join("sub/dir/f.db").exists());
+}
+
+#[tokio::test]
+async fn postgres_required_under_ci() {
+    // Only meaningful when CI is set: then the URL must be present (pg_url panics otherwise).
+    if std::env::var_os("CI").is_some() {
+        assert!(facteur_store::testing::pg_url().is_some());
+    }
+}
