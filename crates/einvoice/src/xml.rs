@@ -1,1 +1,488 @@
-//! Work in progress.
+//! Hostile-input-safe XML parsing and the small tree-walking helpers the readers share.
+//!
+//! Invoices arrive from anyone, so parsing refuses what an attacker could use: DTDs (entity
+//! expansion, external entities), oversized input, absurd nesting, and encodings we would have to
+//! guess. The syntax (UBL or CII) is told by the root element's namespace, never by file name.
+
+use roxmltree::{Document, Node, ParsingOptions};
+
+use crate::model::DocKind;
+use crate::model::draft::{Draft, Loc, Val};
+
+/// Largest document accepted (bytes). Real invoices with embedded attachments stay far below.
+pub const MAX_INPUT_BYTES: usize = 50 * 1024 * 1024;
+/// Deepest element nesting accepted; UBL and CII need fewer than 15 levels.
+pub const MAX_DEPTH: usize = 256;
+/// Most nodes accepted; bounds memory on pathological but small inputs.
+pub const MAX_NODES: u32 = 10_000_000;
+
+/// UBL 2.1 `Invoice` root namespace.
+pub const NS_UBL_INVOICE: &str = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2";
+/// UBL 2.1 `CreditNote` root namespace.
+pub const NS_UBL_CREDIT_NOTE: &str = "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2";
+/// UBL common basic components (`cbc`).
+pub const NS_CBC: &str = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2";
+/// UBL common aggregate components (`cac`).
+pub const NS_CAC: &str = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2";
+/// CII D16B root namespace (`rsm`).
+pub const NS_RSM: &str = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100";
+/// CII reusable aggregate entities (`ram`).
+pub const NS_RAM: &str = "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100";
+/// CII unqualified data types (`udt`).
+pub const NS_UDT: &str = "urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100";
+/// CII qualified data types (`qdt`).
+pub const NS_QDT: &str = "urn:un:unece:uncefact:data:standard:QualifiedDataType:100";
+
+/// The two EN 16931 syntaxes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Syntax {
+    /// OASIS UBL 2.1 (`Invoice` or `CreditNote`).
+    #[default]
+    Ubl,
+    /// UN/CEFACT Cross Industry Invoice D16B.
+    Cii,
+}
+
+impl Syntax {
+    /// Lower-case name as used on the command line and in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Syntax::Ubl => "ubl",
+            Syntax::Cii => "cii",
+        }
+    }
+}
+
+/// Why a document could not be read. One type for all of the crate's reading.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReadError {
+    #[error("document is {size} bytes, more than the {max} accepted")]
+    TooLarge { size: usize, max: usize },
+    #[error("document is not valid UTF-8 (first bad byte at offset {offset})")]
+    NotUtf8 { offset: usize },
+    #[error("unsupported encoding {0:?}: only UTF-8 documents are accepted")]
+    UnsupportedEncoding(String),
+    #[error("document has a DOCTYPE: DTDs and entity declarations are refused")]
+    Dtd,
+    #[error("elements nested deeper than {max} levels")]
+    TooDeep { max: usize },
+    #[error("document has more than {max} XML nodes")]
+    TooManyNodes { max: u32 },
+    #[error("malformed XML: {0}")]
+    Malformed(String),
+    #[error("not a complete EN 16931 invoice: {}", .0.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; "))]
+    Incomplete(Vec<crate::model::TermProblem>),
+    #[error(
+        "root element {{{namespace}}}{name} is neither a UBL 2.1 Invoice/CreditNote nor a CII CrossIndustryInvoice"
+    )]
+    UnknownRoot { namespace: String, name: String },
+}
+
+/// Alias kept for readers of the design notes, where parsing errors are called `XmlError`.
+pub type XmlError = ReadError;
+
+/// Parses bytes into a tree, enforcing every limit above. DTDs are refused outright.
+pub fn parse(bytes: &[u8]) -> Result<Document<'_>, ReadError> {
+    let text = decode(bytes)?;
+    if prolog_has_doctype(text) {
+        return Err(ReadError::Dtd);
+    }
+    let opts = ParsingOptions {
+        allow_dtd: false,
+        nodes_limit: MAX_NODES,
+        ..ParsingOptions::default()
+    };
+    let doc = Document::parse_with_options(text, opts).map_err(|e| match e {
+        roxmltree::Error::DtdDetected => ReadError::Dtd,
+        roxmltree::Error::NodesLimitReached => ReadError::TooManyNodes { max: MAX_NODES },
+        other => ReadError::Malformed(other.to_string()),
+    })?;
+    check_depth(&doc)?;
+    Ok(doc)
+}
+
+/// Checks size and encoding and returns the text without a byte-order mark.
+fn decode(bytes: &[u8]) -> Result<&str, ReadError> {
+    if bytes.len() > MAX_INPUT_BYTES {
+        return Err(ReadError::TooLarge {
+            size: bytes.len(),
+            max: MAX_INPUT_BYTES,
+        });
+    }
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        return Err(ReadError::UnsupportedEncoding("UTF-16".into()));
+    }
+    let bytes = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes);
+    let text = std::str::from_utf8(bytes).map_err(|e| ReadError::NotUtf8 {
+        offset: e.valid_up_to(),
+    })?;
+    if let Some(enc) = declared_encoding(text)
+        && !enc.eq_ignore_ascii_case("utf-8")
+        && !enc.eq_ignore_ascii_case("utf8")
+    {
+        return Err(ReadError::UnsupportedEncoding(enc.to_string()));
+    }
+    Ok(text)
+}
+
+/// The `encoding` pseudo-attribute of the XML declaration, if any.
+fn declared_encoding(text: &str) -> Option<&str> {
+    let decl = text.strip_prefix("<?xml")?;
+    let decl = &decl[..decl.find("?>")?];
+    let at = decl.find("encoding")?;
+    let rest = decl[at + "encoding".len()..]
+        .trim_start()
+        .strip_prefix('=')?
+        .trim_start();
+    let quote = rest.chars().next()?;
+    if quote != '"' && quote != '\'' {
+        return None;
+    }
+    let rest = &rest[1..];
+    Some(&rest[..rest.find(quote)?])
+}
+
+/// True when a `<!DOCTYPE` appears before the root element (roxmltree accepts an empty one).
+fn prolog_has_doctype(text: &str) -> bool {
+    let mut rest = text;
+    loop {
+        rest = rest.trim_start();
+        if rest.starts_with("<!DOCTYPE") {
+            return true;
+        } else if let Some(r) = rest.strip_prefix("<?") {
+            match r.find("?>") {
+                Some(i) => rest = &r[i + 2..],
+                None => return false,
+            }
+        } else if let Some(r) = rest.strip_prefix("<!--") {
+            match r.find("-->") {
+                Some(i) => rest = &r[i + 3..],
+                None => return false,
+            }
+        } else {
+            return false;
+        }
+    }
+}
+
+/// Rejects nesting deeper than [`MAX_DEPTH`], in one linear pass: descendants come in document
+/// order, so a parent's depth is always known before its children's.
+fn check_depth(doc: &Document<'_>) -> Result<(), ReadError> {
+    let mut depth = vec![0u16; doc.descendants().count() + 1];
+    for node in doc.root().descendants() {
+        let Some(parent) = node.parent() else { continue };
+        let d = depth.get(parent.id().get_usize()).copied().unwrap_or(0) + u16::from(node.is_element());
+        if usize::from(d) > MAX_DEPTH {
+            return Err(ReadError::TooDeep { max: MAX_DEPTH });
+        }
+        if let Some(slot) = depth.get_mut(node.id().get_usize()) {
+            *slot = d;
+        }
+    }
+    Ok(())
+}
+
+/// Tells the syntax and document kind from the root element.
+pub fn detect(doc: &Document<'_>) -> Result<(Syntax, DocKind), ReadError> {
+    let root = doc.root_element();
+    let ns = root.tag_name().namespace().unwrap_or("");
+    let name = root.tag_name().name();
+    match (ns, name) {
+        (NS_UBL_INVOICE, "Invoice") => Ok((Syntax::Ubl, DocKind::Invoice)),
+        (NS_UBL_CREDIT_NOTE, "CreditNote") => Ok((Syntax::Ubl, DocKind::CreditNote)),
+        (NS_RSM, "CrossIndustryInvoice") => Ok((Syntax::Cii, DocKind::Invoice)),
+        _ => Err(ReadError::UnknownRoot {
+            namespace: ns.to_string(),
+            name: name.to_string(),
+        }),
+    }
+}
+
+/// Parses, detects the syntax and reads the lenient draft in one call.
+pub fn read_xml(bytes: &[u8]) -> Result<(Syntax, Draft), ReadError> {
+    let doc = parse(bytes)?;
+    let (syntax, _) = detect(&doc)?;
+    let draft = match syntax {
+        Syntax::Ubl => crate::ubl::read(&doc)?,
+        Syntax::Cii => crate::cii::read(&doc)?,
+    };
+    Ok((syntax, draft))
+}
+
+/// Maps byte offsets to 1-based line numbers with one scan of the text (roxmltree's own lookup
+/// rescans from the start for every call, which is quadratic over a document).
+#[derive(Debug)]
+pub(crate) struct Lines {
+    starts: Vec<usize>,
+}
+
+impl Lines {
+    pub(crate) fn new(text: &str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(
+            text.bytes()
+                .enumerate()
+                .filter(|(_, b)| *b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
+        Lines { starts }
+    }
+
+    pub(crate) fn line(&self, offset: usize) -> u32 {
+        let idx = self.starts.partition_point(|s| *s <= offset);
+        u32::try_from(idx).unwrap_or(u32::MAX)
+    }
+}
+
+/// An element plus its XPath-like location, built while descending so paths cost nothing extra.
+#[derive(Debug, Clone)]
+pub(crate) struct El<'a, 'i> {
+    pub node: Node<'a, 'i>,
+    pub path: String,
+}
+
+/// Tree-walking context for one document: namespace prefixes of its syntax and line numbers.
+pub(crate) struct Reader<'a, 'i> {
+    pub doc: &'a Document<'i>,
+    lines: Lines,
+    prefixes: &'static [(&'static str, &'static str)],
+}
+
+impl<'a, 'i> Reader<'a, 'i> {
+    pub(crate) fn new(doc: &'a Document<'i>, prefixes: &'static [(&'static str, &'static str)]) -> Self {
+        Reader {
+            doc,
+            lines: Lines::new(doc.input_text()),
+            prefixes,
+        }
+    }
+
+    fn ns(&self, prefix: &str) -> &'static str {
+        self.prefixes
+            .iter()
+            .find(|(p, _)| *p == prefix)
+            .map(|(_, n)| *n)
+            .unwrap_or("")
+    }
+
+    fn prefix_of(&self, ns: Option<&str>) -> &'static str {
+        let ns = ns.unwrap_or("");
+        self.prefixes
+            .iter()
+            .find(|(_, n)| *n == ns)
+            .map(|(p, _)| *p)
+            .unwrap_or("*")
+    }
+
+    pub(crate) fn root(&self) -> El<'a, 'i> {
+        let node = self.doc.root_element();
+        let path = format!(
+            "/{}:{}",
+            self.prefix_of(node.tag_name().namespace()),
+            node.tag_name().name()
+        );
+        El { node, path }
+    }
+
+    pub(crate) fn loc(&self, el: &El<'a, 'i>) -> Loc {
+        Loc {
+            line: self.lines.line(el.node.range().start),
+            path: el.path.clone(),
+        }
+    }
+
+    /// Children named `qname` (`prefix:Local`), with their positional paths.
+    pub(crate) fn kids(&self, el: &El<'a, 'i>, qname: &str) -> Vec<El<'a, 'i>> {
+        let (prefix, local) = qname.split_once(':').unwrap_or(("", qname));
+        let ns = self.ns(prefix);
+        let mut out = Vec::new();
+        for node in el.node.children().filter(|n| n.is_element()) {
+            let tag = node.tag_name();
+            if tag.name() == local && tag.namespace().unwrap_or("") == ns {
+                let path = format!("{}/{}[{}]", el.path, qname, out.len() + 1);
+                out.push(El { node, path });
+            }
+        }
+        out
+    }
+
+    /// First child named `qname`.
+    pub(crate) fn kid(&self, el: &El<'a, 'i>, qname: &str) -> Option<El<'a, 'i>> {
+        let (prefix, local) = qname.split_once(':').unwrap_or(("", qname));
+        let ns = self.ns(prefix);
+        let node = el
+            .node
+            .children()
+            .find(|n| n.is_element() && n.tag_name().name() == local && n.tag_name().namespace().unwrap_or("") == ns)?;
+        Some(El {
+            node,
+            path: format!("{}/{}[1]", el.path, qname),
+        })
+    }
+
+    /// Follows a `/`-separated chain of first children.
+    pub(crate) fn at(&self, el: &El<'a, 'i>, chain: &str) -> Option<El<'a, 'i>> {
+        let mut cur = el.clone();
+        for step in chain.split('/') {
+            cur = self.kid(&cur, step)?;
+        }
+        Some(cur)
+    }
+
+    /// Every element reached by the chain (all matches at every step).
+    pub(crate) fn all(&self, el: &El<'a, 'i>, chain: &str) -> Vec<El<'a, 'i>> {
+        let mut cur = vec![el.clone()];
+        for step in chain.split('/') {
+            cur = cur.iter().flat_map(|e| self.kids(e, step)).collect();
+            if cur.is_empty() {
+                break;
+            }
+        }
+        cur
+    }
+
+    /// The string value of an element with its location and attributes.
+    pub(crate) fn val_of(&self, el: &El<'a, 'i>) -> Val {
+        let line = self.lines.line(el.node.range().start);
+        let attrs = el
+            .node
+            .attributes()
+            .filter(|a| a.namespace().is_none())
+            .map(|a| {
+                let v = Val {
+                    raw: a.value().to_string(),
+                    line,
+                    path: format!("{}/@{}", el.path, a.name()),
+                    attrs: Vec::new(),
+                };
+                (a.name().to_string(), v)
+            })
+            .collect();
+        Val {
+            raw: string_value(el.node),
+            line,
+            path: el.path.clone(),
+            attrs,
+        }
+    }
+
+    /// Value of the first element reached by `chain`.
+    pub(crate) fn val(&self, el: &El<'a, 'i>, chain: &str) -> Option<Val> {
+        self.at(el, chain).map(|e| self.val_of(&e))
+    }
+
+    /// Values of every element reached by `chain`.
+    pub(crate) fn vals(&self, el: &El<'a, 'i>, chain: &str) -> Vec<Val> {
+        self.all(el, chain).iter().map(|e| self.val_of(e)).collect()
+    }
+
+    /// Value of the attribute `name` of `el`, as its own located value.
+    pub(crate) fn attr_val(&self, el: &El<'a, 'i>, name: &str) -> Option<Val> {
+        let raw = el.node.attribute(name)?;
+        Some(Val {
+            raw: raw.to_string(),
+            line: self.lines.line(el.node.range().start),
+            path: format!("{}/@{}", el.path, name),
+            attrs: Vec::new(),
+        })
+    }
+}
+
+/// XPath string value: the concatenated text of all descendant text nodes.
+fn string_value(node: Node<'_, '_>) -> String {
+    let mut kids = node.children();
+    match (kids.next(), kids.next()) {
+        (None, _) => String::new(),
+        (Some(only), None) if only.is_text() => only.text().unwrap_or("").to_string(),
+        _ => node
+            .descendants()
+            .filter(|n| n.is_text())
+            .filter_map(|n| n.text())
+            .collect(),
+    }
+}
+
+/// Thin quick-xml writer for the canonical-order writers: elements are opened and closed by
+/// name; empty optional leaves are skipped. Writing into a `Vec` cannot fail, so the I/O results
+/// quick-xml returns are dropped on purpose.
+pub(crate) struct XmlOut {
+    w: quick_xml::Writer<Vec<u8>>,
+}
+
+impl XmlOut {
+    pub(crate) fn new() -> Self {
+        let mut w = quick_xml::Writer::new_with_indent(Vec::new(), b' ', 2);
+        let decl = quick_xml::events::BytesDecl::new("1.0", Some("UTF-8"), None);
+        let _ = w.write_event(quick_xml::events::Event::Decl(decl));
+        XmlOut { w }
+    }
+
+    pub(crate) fn open(&mut self, name: &str, attrs: &[(&str, &str)]) {
+        let mut start = quick_xml::events::BytesStart::new(name);
+        for (k, v) in attrs {
+            start.push_attribute((*k, *v));
+        }
+        let _ = self.w.write_event(quick_xml::events::Event::Start(start));
+    }
+
+    pub(crate) fn close(&mut self, name: &str) {
+        let _ = self
+            .w
+            .write_event(quick_xml::events::Event::End(quick_xml::events::BytesEnd::new(name)));
+    }
+
+    /// `<name attrs…>text</name>`.
+    pub(crate) fn leaf_attrs(&mut self, name: &str, attrs: &[(&str, &str)], text: &str) {
+        let el = self.w.create_element(name).with_attributes(attrs.iter().copied());
+        let _ = el.write_text_content(quick_xml::events::BytesText::new(text));
+    }
+
+    pub(crate) fn leaf(&mut self, name: &str, text: &str) {
+        self.leaf_attrs(name, &[], text);
+    }
+
+    /// Writes the leaf only when there is a value.
+    pub(crate) fn opt(&mut self, name: &str, text: Option<&str>) {
+        if let Some(t) = text {
+            self.leaf(name, t);
+        }
+    }
+
+    pub(crate) fn finish(self) -> String {
+        let mut bytes = self.w.into_inner();
+        bytes.push(b'\n');
+        // Only `&str` content was written, so the bytes are UTF-8.
+        String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encoding_declaration_is_read() {
+        assert_eq!(
+            declared_encoding("<?xml version=\"1.0\" encoding='ISO-8859-1'?><a/>"),
+            Some("ISO-8859-1")
+        );
+        assert_eq!(declared_encoding("<?xml version=\"1.0\"?><a/>"), None);
+        assert_eq!(declared_encoding("<a/>"), None);
+    }
+
+    #[test]
+    fn doctype_in_prolog_is_seen_after_comments() {
+        assert!(prolog_has_doctype(
+            "<?xml version=\"1.0\"?>\n<!-- x --> <!DOCTYPE a><a/>"
+        ));
+        assert!(!prolog_has_doctype("<a><!-- <!DOCTYPE --></a>"));
+    }
+
+    #[test]
+    fn lines_are_one_based() {
+        let l = Lines::new("a\nb\nc");
+        assert_eq!(l.line(0), 1);
+        assert_eq!(l.line(2), 2);
+        assert_eq!(l.line(4), 3);
+    }
+}
