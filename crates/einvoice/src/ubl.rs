@@ -251,12 +251,12 @@ pub(crate) fn split_vat_totals(
         .filter(|c| Some(c) != doc_cur.as_ref());
     let vat_total = amounts
         .iter()
-        .find(|v| doc_cur.is_some() && cur_of(*v) == doc_cur)
-        .or_else(|| amounts.iter().find(|v| vat_cur.is_none() || cur_of(*v) != vat_cur))
+        .find(|v| doc_cur.is_some() && cur_of(v) == doc_cur)
+        .or_else(|| amounts.iter().find(|v| vat_cur.is_none() || cur_of(v) != vat_cur))
         .cloned();
     let accounting = vat_cur
         .as_ref()
-        .and_then(|vc| amounts.iter().find(|v| cur_of(*v).as_ref() == Some(vc)))
+        .and_then(|vc| amounts.iter().find(|v| cur_of(v).as_ref() == Some(vc)))
         .cloned();
     (vat_total, accounting)
 }
@@ -304,12 +304,12 @@ fn party<'a, 'i>(r: &R<'a, 'i>, p: &El<'a, 'i>, role: Role) -> DraftParty {
         |e: &El<'a, 'i>| r.val(e, "cac:TaxScheme/cbc:ID").map(|v| v.trimmed()).as_deref() == Some("VAT");
     let vat_identifier = tax_schemes
         .iter()
-        .find(|e| scheme_is_vat(*e))
+        .find(|e| scheme_is_vat(e))
         .and_then(|e| r.val(e, "cbc:CompanyID"));
     let tax_registration_id = if role == Role::Seller {
         tax_schemes
             .iter()
-            .find(|e| !scheme_is_vat(*e))
+            .find(|e| !scheme_is_vat(e))
             .and_then(|e| r.val(e, "cbc:CompanyID"))
     } else {
         None

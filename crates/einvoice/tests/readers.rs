@@ -1,5 +1,7 @@
 //! Readers: the valid corpus reads, terms land where the XML puts them, hostile input is refused.
 
+#![allow(clippy::unwrap_used)] // tests fail loudly on purpose
+
 use std::path::PathBuf;
 
 use facteur_einvoice::model::DocKind;

@@ -1,6 +1,8 @@
 //! Writers and readers agree: read(write(inv)) == inv for UBL and CII (property tests over
 //! generated strict invoices), and valid corpus files survive UBL/CII → model → other syntax.
 
+#![allow(clippy::unwrap_used)] // tests fail loudly on purpose
+
 use std::path::PathBuf;
 
 use facteur_einvoice::model::*;

@@ -1,5 +1,7 @@
 //! `facteur convert`: UBL ↔ CII through the binary, with clear failures.
 
+#![allow(clippy::unwrap_used)] // tests fail loudly on purpose
+
 use std::path::PathBuf;
 use std::process::Command;
 

@@ -14,7 +14,7 @@ pub struct Date {
 impl Date {
     /// A date, if it exists in the proleptic Gregorian calendar (years 1–9999).
     pub fn new(year: u16, month: u8, day: u8) -> Option<Date> {
-        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+        let leap = (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400);
         let days = match month {
             1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
             4 | 6 | 9 | 11 => 30,
@@ -22,7 +22,7 @@ impl Date {
             2 => 28,
             _ => return None,
         };
-        (year >= 1 && year <= 9999 && day >= 1 && day <= days).then_some(Date { year, month, day })
+        ((1..=9999).contains(&year) && (1..=days).contains(&day)).then_some(Date { year, month, day })
     }
 
     pub fn year(self) -> u16 {
