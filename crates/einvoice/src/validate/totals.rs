@@ -86,12 +86,14 @@ fn allowances(f: &Facts<'_>, out: &mut Findings) {
             _ => None,
         },
     };
-    let at_of = |a: &Ac<'_>| match f.syntax {
-        Syntax::Ubl => a.at,
-        Syntax::Cii => loc_of(a.indicator, a.at),
-    };
+    fn at_of<'a>(syntax: Syntax, a: &Ac<'a>) -> Loc<'a> {
+        match syntax {
+            Syntax::Ubl => a.at,
+            Syntax::Cii => loc_of(a.indicator, a.at),
+        }
+    }
     for a in &f.acs {
-        let at = at_of(a);
+        let at = at_of(f.syntax, a);
         match kind(a) {
             Some(false) => {
                 reason_check(out, "BR-CO-21", a, at, DOC_ALLOWANCE);
@@ -107,7 +109,7 @@ fn allowances(f: &Facts<'_>, out: &mut Findings) {
         }
     }
     for a in f.lines.iter().flat_map(|l| l.acs.iter()) {
-        let at = at_of(a);
+        let at = at_of(f.syntax, a);
         match kind(a) {
             Some(false) => {
                 reason_check(out, "BR-CO-23", a, at, LINE_ALLOWANCE);

@@ -2,7 +2,7 @@
 //! corpus (`$FACTEUR_CORPUS` or `<repo>/../shared/corpus`). Only the ids of these families are
 //! compared, so the figure does not depend on the other rule modules.
 
-use super::{Findings, Severity, Syntax};
+use crate::validate::{Findings, Severity, Syntax, totals, vat};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
@@ -61,9 +61,9 @@ fn run() -> Option<Vec<Outcome>> {
             crate::xml::Syntax::Cii => Syntax::Cii,
         };
         let mut findings = Findings::new(syntax);
-        let facts = super::vat::facts_of(&draft);
-        super::vat::check_facts(&facts, &mut findings);
-        super::totals::check_facts(&facts, &mut findings);
+        let facts = vat::facts_of(&draft);
+        vat::check_facts(&facts, &mut findings);
+        totals::check_facts(&facts, &mut findings);
         let fired = findings
             .items()
             .iter()
