@@ -1,0 +1,157 @@
+//! EN 16931 validation: all findings of a document at once.
+//!
+//! Semantic rules (BR-*, BR-CO-*, VAT families, BR-DEC-*) run over the lenient [`Draft`], written once for
+//! both syntaxes; syntax-binding rules (UBL-CR/SR/DT, CII-SR/DT) and code lists (BR-CL-*) run over the XML
+//! tree ([`tree`]), compiled from the official rule data by `tools/gen_tree_rules.py`. Each semantic module
+//! exposes `fn check(draft: &Draft, out: &mut Findings)`.
+
+#[allow(dead_code)]
+mod codes_gen;
+mod dup;
+pub mod finding;
+mod meta;
+pub mod totals;
+mod tree;
+mod tree_custom;
+pub mod vat;
+
+pub use finding::{Finding, Findings, Loc, Severity, Syntax};
+pub use tree::{node_line, node_path};
+
+pub use crate::model::draft::Draft;
+
+/// Runs every semantic rule module over `draft`.
+pub fn check_draft(draft: &Draft, out: &mut Findings) {
+    vat::check(draft, out);
+    totals::check(draft, out);
+}
+
+/// Detects the syntax from the root element's namespace.
+pub fn detect_syntax(doc: &roxmltree::Document<'_>) -> Option<Syntax> {
+    let root = doc.root_element();
+    match (root.tag_name().namespace(), root.tag_name().name()) {
+        (Some(tree::NS_UBL_INV), "Invoice") | (Some(tree::NS_UBL_CN), "CreditNote") => Some(Syntax::Ubl),
+        (Some(tree::NS_RSM), "CrossIndustryInvoice") => Some(Syntax::Cii),
+        _ => None,
+    }
+}
+
+/// Our own rule ids (not in the official artefacts), for documents the official XSLT cannot judge.
+pub mod own_rules {
+    /// The input is not well-formed XML (or is refused: DTD, size, depth).
+    pub const XML: &str = "FACTEUR-XML";
+    /// The root element is neither a UBL 2.1 Invoice/CreditNote nor a CII D16B CrossIndustryInvoice.
+    pub const SYNTAX: &str = "FACTEUR-SYNTAX";
+    /// An element the schema allows at most once occurs several times (the official XSLT stops with a
+    /// dynamic error on such documents instead of reporting).
+    pub const DUPLICATE: &str = "FACTEUR-DUP";
+}
+
+/// The result of validating one document.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// The detected syntax, `None` when the document is not a UBL or CII invoice.
+    pub syntax: Option<Syntax>,
+    /// All findings, in rule order.
+    pub findings: Vec<Finding>,
+}
+
+impl Report {
+    /// Sorted, de-duplicated ids of the findings of `severity`.
+    pub fn ids(&self, severity: Severity) -> Vec<&'static str> {
+        let mut v: Vec<&'static str> = self
+            .findings
+            .iter()
+            .filter(|f| f.severity == severity)
+            .map(|f| f.rule)
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+
+    /// True when no fatal finding was reported.
+    pub fn is_valid(&self) -> bool {
+        !self.findings.iter().any(|f| f.severity == Severity::Fatal)
+    }
+}
+
+fn own_finding(rule: &'static str, path: &str, line: u32, fr: String, en: String) -> Finding {
+    Finding {
+        rule,
+        severity: Severity::Fatal,
+        terms: &[],
+        path: path.to_owned(),
+        line,
+        message_fr: fr,
+        message_en: en,
+    }
+}
+
+/// Parses and validates an XML invoice (UBL or CII): every rule, all findings at once.
+pub fn validate_xml(bytes: &[u8]) -> Report {
+    match crate::xml::parse(bytes) {
+        Ok(doc) => validate_document(&doc),
+        Err(e) => Report {
+            syntax: None,
+            findings: vec![own_finding(
+                own_rules::XML,
+                "/",
+                0,
+                format!("Document XML illisible ou refusé : {e}. Corrigez le fichier."),
+                format!("Unreadable or refused XML document: {e}. Fix the file."),
+            )],
+        },
+    }
+}
+
+/// Validates an already parsed document.
+pub fn validate_document(doc: &roxmltree::Document<'_>) -> Report {
+    let Some(syntax) = detect_syntax(doc) else {
+        let root = doc.root_element();
+        return Report {
+            syntax: None,
+            findings: vec![own_finding(
+                own_rules::SYNTAX,
+                &node_path(root),
+                node_line(root),
+                "L'élément racine n'est ni une facture UBL 2.1 (Invoice/CreditNote) ni une facture CII D16B \
+                 (CrossIndustryInvoice) : vérifiez l'élément racine et son espace de noms."
+                    .to_owned(),
+                "The root element is neither a UBL 2.1 Invoice/CreditNote nor a CII D16B \
+                 CrossIndustryInvoice: check the root element and its namespace."
+                    .to_owned(),
+            )],
+        };
+    };
+    let mut out = Findings::new(syntax);
+    if dup::check(doc, syntax, &mut out) {
+        return Report {
+            syntax: Some(syntax),
+            findings: out.into_items(),
+        };
+    }
+    tree::check(doc, syntax, &mut out);
+    let draft = match syntax {
+        Syntax::Ubl => crate::ubl::read(doc),
+        Syntax::Cii => crate::cii::read(doc),
+    };
+    match draft {
+        Ok(d) => check_draft(&d, &mut out),
+        Err(e) => out.fire(
+            own_rules::XML,
+            Loc::new("/", 0),
+            format!("Le document n'a pas pu être lu : {e}."),
+            format!("The document could not be read: {e}."),
+        ),
+    }
+    Report {
+        syntax: Some(syntax),
+        findings: out.into_items(),
+    }
+}
+
+/// Runs the syntax-binding and code-list rules of `syntax` over the XML tree.
+pub fn check_tree(doc: &roxmltree::Document<'_>, syntax: Syntax, out: &mut Findings) {
+    tree::check(doc, syntax, out);
+}
