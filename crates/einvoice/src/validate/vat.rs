@@ -19,9 +19,13 @@ mod collect;
 #[path = "vat_parity.rs"]
 mod parity;
 
+#[cfg(test)]
+#[path = "vat_tests.rs"]
+mod tests;
+
 use super::{Draft, Findings, Loc, Syntax};
 use facts::{Breakdown, Cat, Facts, dbl, dec};
-use num::{dec_to_f64, round_f64, round2_dec};
+use num::{dec_to_f64, f64_exact, round_f64, round2_dec};
 use rust_decimal::Decimal;
 
 /// Runs the rules of this module over `draft`.
@@ -537,8 +541,10 @@ fn ubl_breakdown(f: &Facts<'_>, fam: Fam, b: &Breakdown<'_>, out: &mut Findings)
                 };
                 let has_ac = f.acs.iter().any(|a| a.cat.as_ref().is_some_and(line_match));
                 let acs = ac_sum(true) - ac_sum(false);
-                let taxable = dec(b.taxable);
-                let within = |x: Decimal| taxable.is_some_and(|t| t - Decimal::ONE < x && t + Decimal::ONE > x);
+                // `xs:decimal(cbc:TaxableAmount - 1)`: the subtraction happens in `xs:double`, and the
+                // exact binary value is then compared with the decimal sum.
+                let bounds = dbl(b.taxable).and_then(|t| Some((f64_exact(t - 1.0)?, f64_exact(t + 1.0)?)));
+                let within = |x: Decimal| bounds.is_some_and(|(lo, hi)| lo < x && hi > x);
                 let x_inv = if inv_lines { lines_sum } else { Decimal::ZERO } + acs;
                 let x_cn = if cn_lines { lines_sum } else { Decimal::ZERO } + acs;
                 if fam == Fam::S {

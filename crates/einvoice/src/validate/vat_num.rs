@@ -105,6 +105,11 @@ pub(crate) fn dec_to_f64(d: Decimal) -> f64 {
     d.to_f64().unwrap_or(f64::NAN)
 }
 
+/// The exact value of a double as a decimal (what `xs:decimal(double)` yields), to 28 digits.
+pub(crate) fn f64_exact(x: f64) -> Option<Decimal> {
+    Decimal::from_f64_retain(x)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -135,6 +140,14 @@ mod tests {
         assert_eq!(round2_dec(d("-1.005")), d("-1"));
         assert_eq!(round_f64(-2.5), -2.0);
         assert_eq!(round2_f64(0.1 + 0.2), 0.3);
+    }
+
+    #[test]
+    fn double_to_decimal_is_exact() {
+        // 625743.54 + 1 in binary is slightly above 625744.54: the official BR-S-08 relies on it.
+        let hi = f64_exact(625743.54 + 1.0).unwrap();
+        assert!(hi > d("625744.54"));
+        assert_eq!(f64_exact(0.5), Some(d("0.5")));
     }
 
     #[test]
