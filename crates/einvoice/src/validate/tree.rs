@@ -51,6 +51,8 @@ pub(crate) enum Pr {
     NoAncestor(Q),
     /// `not(ancestor::a/b)`: no ancestor `a` has a child `b`.
     NoAncestorWithChild(Q, Q),
+    /// Any other predicate, compiled as a test with the step's element as context.
+    Test(&'static T),
 }
 
 /// One step of a context, from the outermost to the matched element.
@@ -83,6 +85,8 @@ pub(crate) enum S {
     Attr(&'static str),
     Parent,
     SelfNode,
+    /// A predicate on the elements selected so far (`a[b = 'x']`).
+    Filter(&'static T),
 }
 
 #[derive(Debug)]
@@ -108,6 +112,14 @@ pub(crate) enum Subj {
     Attr(&'static str),
 }
 
+/// String function applied before a comparison.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Fx {
+    Norm,
+    Upper,
+    NormUpper,
+}
+
 /// A compiled assertion test; the assertion fires when it evaluates to false.
 #[derive(Debug)]
 #[allow(dead_code)]
@@ -127,6 +139,14 @@ pub(crate) enum T {
     InList(Subj, &'static [&'static str], bool),
     /// Exact string membership (MIME codes).
     InListExact(Subj, &'static [&'static str]),
+    /// `f(path) = 'lit'` (or `!=` when the flag is false). With `single` the function applies to the first
+    /// node only (XPath `normalize-space(path)`; an empty path gives `""`); otherwise the comparison is
+    /// existential over every node (`path/normalize-space(x) = 'lit'`).
+    Str(&'static [Path], Fx, bool, &'static str, bool),
+    /// `path = true()`: some node casts to that xs:boolean.
+    Bool(&'static [Path], bool),
+    /// `path >= 0` and friends: some node, cast to a number, compares true.
+    Num(&'static [Path], Cmp, f64),
     /// Hand-written in `tree_custom.rs`.
     Custom(&'static str),
 }
@@ -153,8 +173,8 @@ mod generated;
 /// Patterns of each syntax (indexes into the generated `pattern` field).
 fn patterns(syntax: Syntax) -> &'static [u8] {
     match syntax {
-        Syntax::Ubl => &[0, 1, 2],
-        Syntax::Cii => &[3, 4],
+        Syntax::Ubl => &[0, 1, 5],
+        Syntax::Cii => &[3, 4, 6],
     }
 }
 
@@ -214,6 +234,7 @@ fn pred_ok(p: &Pr, n: Node<'_, '_>) -> bool {
         Pr::NameEnds(s) => n.tag_name().name().ends_with(s),
         Pr::NameNotEnds(s) => !n.tag_name().name().ends_with(s),
         Pr::NotSelf(q) => !q.matches(n),
+        Pr::Test(t) => eval(t, n),
         Pr::NoAncestor(q) => !n.ancestors().skip(1).any(|a| q.matches(a)),
         Pr::NoAncestorWithChild(a, c) => !n
             .ancestors()
@@ -287,12 +308,19 @@ fn select<'a, 'i>(paths: &[Path], ctx: Node<'a, 'i>, out: &mut Vec<Item<'a, 'i>>
         for st in steps {
             let mut next = Vec::new();
             for it in &cur {
-                let Item::N(n) = it else { continue };
+                let Item::N(n) = it else {
+                    continue;
+                };
                 match st {
                     S::Child(q) => next.extend(children(*n, *q).map(Item::N)),
                     S::Attr(a) => next.extend(n.attribute(*a).map(Item::A)),
                     S::Parent => next.extend(n.parent().filter(|p| p.is_element()).map(Item::N)),
                     S::SelfNode => next.push(*it),
+                    S::Filter(t) => {
+                        if eval(t, *n) {
+                            next.push(*it);
+                        }
+                    }
                 }
             }
             cur = next;
@@ -340,6 +368,39 @@ fn eval(t: &T, n: Node<'_, '_>) -> bool {
             select(p, n, &mut v);
             let eq = matches!(t, T::Eq(..));
             v.iter().any(|i| (i.value() == *lit) == eq)
+        }
+        T::Str(p, fx, eq, lit, single) => {
+            let mut v = Vec::new();
+            select(p, n, &mut v);
+            let apply = |s: String| match fx {
+                Fx::Norm => norm(&s),
+                Fx::Upper => s.to_uppercase(),
+                Fx::NormUpper => norm(&s.to_uppercase()),
+            };
+            if *single {
+                let s = apply(v.first().map(Item::value).unwrap_or_default());
+                (s == *lit) == *eq
+            } else {
+                v.iter().any(|i| (apply(i.value()) == *lit) == *eq)
+            }
+        }
+        T::Bool(p, b) => {
+            let mut v = Vec::new();
+            select(p, n, &mut v);
+            v.iter().any(|i| xs_bool(&i.value()) == Some(*b))
+        }
+        T::Num(p, cmp, k) => {
+            let mut v = Vec::new();
+            select(p, n, &mut v);
+            v.iter().any(|i| {
+                i.value().trim().parse::<f64>().is_ok_and(|x| match cmp {
+                    Cmp::Le => x <= *k,
+                    Cmp::Eq => x == *k,
+                    Cmp::Ge => x >= *k,
+                    Cmp::Lt => x < *k,
+                    Cmp::Gt => x > *k,
+                })
+            })
         }
         T::SelfIs(q) => q.matches(n),
         T::Ancestor(q) => n.ancestors().skip(1).any(|a| q.matches(a)),
@@ -415,6 +476,7 @@ fn describe(id: &str, t: &T, n: Node<'_, '_>) -> (String, String) {
                     S::Attr(a) => format!("@{a}"),
                     S::Parent => "..".to_owned(),
                     S::SelfNode => ".".to_owned(),
+                    S::Filter(_) => "[…]".to_owned(),
                 })
                 .collect();
             s.push_str(&parts.join("/"));

@@ -8645,11 +8645,44 @@ pub(crate) static GROUPS: &[Group] = &[
             },
             A {
                 id: "UBL-CR-665",
-                test: T::Custom("UBL-CR-665"),
+                test: T::Not(&T::Exists(&[Path {
+                    start: Start::Desc,
+                    steps: &[
+                        S::Child(Q(NS_CAC, "AdditionalDocumentReference")),
+                        S::Filter(&T::Or(&[
+                            T::Ne(
+                                &[Path {
+                                    start: Start::Ctx,
+                                    steps: &[S::Child(Q(NS_CBC, "DocumentTypeCode"))],
+                                }],
+                                "130",
+                            ),
+                            T::Not(&T::Exists(&[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_CBC, "DocumentTypeCode"))],
+                            }])),
+                        ])),
+                        S::Child(Q(NS_CBC, "ID")),
+                        S::Attr("schemeID"),
+                    ],
+                }])),
             },
             A {
                 id: "UBL-CR-666",
-                test: T::Custom("UBL-CR-666"),
+                test: T::Not(&T::Exists(&[Path {
+                    start: Start::Desc,
+                    steps: &[
+                        S::Child(Q(NS_CAC, "AdditionalDocumentReference")),
+                        S::Filter(&T::Eq(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_CBC, "DocumentTypeCode"))],
+                            }],
+                            "130",
+                        )),
+                        S::Child(Q(NS_CAC, "Attachment")),
+                    ],
+                }])),
             },
             A {
                 id: "UBL-CR-667",
@@ -8715,7 +8748,20 @@ pub(crate) static GROUPS: &[Group] = &[
             },
             A {
                 id: "UBL-CR-673",
-                test: T::Custom("UBL-CR-673"),
+                test: T::Not(&T::Exists(&[Path {
+                    start: Start::Desc,
+                    steps: &[
+                        S::Child(Q(NS_CAC, "AdditionalDocumentReference")),
+                        S::Filter(&T::Eq(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_CBC, "DocumentTypeCode"))],
+                            }],
+                            "130",
+                        )),
+                        S::Child(Q(NS_CBC, "DocumentDescription")),
+                    ],
+                }])),
             },
             A {
                 id: "UBL-CR-674",
@@ -8995,7 +9041,24 @@ pub(crate) static GROUPS: &[Group] = &[
             },
             A {
                 id: "UBL-SR-04",
-                test: T::Custom("UBL-SR-04"),
+                test: T::Count(
+                    &[Path {
+                        start: Start::Ctx,
+                        steps: &[
+                            S::Child(Q(NS_CAC, "AdditionalDocumentReference")),
+                            S::Filter(&T::Eq(
+                                &[Path {
+                                    start: Start::Ctx,
+                                    steps: &[S::Child(Q(NS_CBC, "DocumentTypeCode"))],
+                                }],
+                                "130",
+                            )),
+                            S::Child(Q(NS_CBC, "ID")),
+                        ],
+                    }],
+                    Cmp::Le,
+                    1,
+                ),
             },
             A {
                 id: "UBL-SR-05",
@@ -9069,11 +9132,55 @@ pub(crate) static GROUPS: &[Group] = &[
             },
             A {
                 id: "UBL-SR-12",
-                test: T::Custom("UBL-SR-12"),
+                test: T::Count(
+                    &[Path {
+                        start: Start::Ctx,
+                        steps: &[
+                            S::Child(Q(NS_CAC, "AccountingSupplierParty")),
+                            S::Child(Q(NS_CAC, "Party")),
+                            S::Child(Q(NS_CAC, "PartyTaxScheme")),
+                            S::Filter(&T::Str(
+                                &[Path {
+                                    start: Start::Ctx,
+                                    steps: &[S::Child(Q(NS_CAC, "TaxScheme")), S::Child(Q(NS_CBC, "ID"))],
+                                }],
+                                Fx::Upper,
+                                true,
+                                "VAT",
+                                false,
+                            )),
+                            S::Child(Q(NS_CBC, "CompanyID")),
+                        ],
+                    }],
+                    Cmp::Le,
+                    1,
+                ),
             },
             A {
                 id: "UBL-SR-13",
-                test: T::Custom("UBL-SR-13"),
+                test: T::Count(
+                    &[Path {
+                        start: Start::Ctx,
+                        steps: &[
+                            S::Child(Q(NS_CAC, "AccountingSupplierParty")),
+                            S::Child(Q(NS_CAC, "Party")),
+                            S::Child(Q(NS_CAC, "PartyTaxScheme")),
+                            S::Filter(&T::Str(
+                                &[Path {
+                                    start: Start::Ctx,
+                                    steps: &[S::Child(Q(NS_CAC, "TaxScheme")), S::Child(Q(NS_CBC, "ID"))],
+                                }],
+                                Fx::Upper,
+                                false,
+                                "VAT",
+                                false,
+                            )),
+                            S::Child(Q(NS_CBC, "CompanyID")),
+                        ],
+                    }],
+                    Cmp::Le,
+                    1,
+                ),
             },
             A {
                 id: "UBL-SR-14",
@@ -9141,7 +9248,29 @@ pub(crate) static GROUPS: &[Group] = &[
             },
             A {
                 id: "UBL-SR-18",
-                test: T::Custom("UBL-SR-18"),
+                test: T::Count(
+                    &[Path {
+                        start: Start::Ctx,
+                        steps: &[
+                            S::Child(Q(NS_CAC, "AccountingCustomerParty")),
+                            S::Child(Q(NS_CAC, "Party")),
+                            S::Child(Q(NS_CAC, "PartyTaxScheme")),
+                            S::Filter(&T::Str(
+                                &[Path {
+                                    start: Start::Ctx,
+                                    steps: &[S::Child(Q(NS_CAC, "TaxScheme")), S::Child(Q(NS_CBC, "ID"))],
+                                }],
+                                Fx::Upper,
+                                true,
+                                "VAT",
+                                false,
+                            )),
+                            S::Child(Q(NS_CBC, "CompanyID")),
+                        ],
+                    }],
+                    Cmp::Le,
+                    1,
+                ),
             },
             A {
                 id: "UBL-SR-24",
@@ -9156,7 +9285,27 @@ pub(crate) static GROUPS: &[Group] = &[
             },
             A {
                 id: "UBL-SR-29",
-                test: T::Custom("UBL-SR-29"),
+                test: T::Count(
+                    &[Path {
+                        start: Start::Desc,
+                        steps: &[
+                            S::Child(Q(NS_CAC, "PartyIdentification")),
+                            S::Child(Q(NS_CBC, "ID")),
+                            S::Filter(&T::Str(
+                                &[Path {
+                                    start: Start::Ctx,
+                                    steps: &[S::Attr("schemeID")],
+                                }],
+                                Fx::Upper,
+                                true,
+                                "SEPA",
+                                true,
+                            )),
+                        ],
+                    }],
+                    Cmp::Le,
+                    1,
+                ),
             },
             A {
                 id: "UBL-SR-39",
@@ -10104,42 +10253,6 @@ pub(crate) static GROUPS: &[Group] = &[
         asserts: &[A {
             id: "BR-CL-26",
             test: T::InList(Subj::Attr("schemeID"), codes::ISO_6523_ICD, false),
-        }],
-    },
-    Group {
-        pattern: 2,
-        rule: 17,
-        ctx: &[
-            Alt {
-                absolute: true,
-                steps: &[
-                    CStep {
-                        q: Q(NS_UBL_INV, "Invoice"),
-                        preds: &[],
-                    },
-                    CStep {
-                        q: Q(NS_CBC, "Note"),
-                        preds: &[],
-                    },
-                ],
-            },
-            Alt {
-                absolute: true,
-                steps: &[
-                    CStep {
-                        q: Q(NS_UBL_CN, "CreditNote"),
-                        preds: &[],
-                    },
-                    CStep {
-                        q: Q(NS_CBC, "Note"),
-                        preds: &[],
-                    },
-                ],
-            },
-        ],
-        asserts: &[A {
-            id: "BR-CL-08",
-            test: T::Custom("BR-CL-08"),
         }],
     },
     Group {
@@ -11293,7 +11406,51 @@ pub(crate) static GROUPS: &[Group] = &[
             },
             A {
                 id: "CII-SR-119",
-                test: T::Custom("CII-SR-119"),
+                test: T::Or(&[
+                    T::And(&[
+                        T::Exists(&[Path {
+                            start: Start::Ctx,
+                            steps: &[
+                                S::Child(Q(NS_RAM, "GrossPriceProductTradePrice")),
+                                S::Child(Q(NS_RAM, "AppliedTradeAllowanceCharge")),
+                                S::Child(Q(NS_RAM, "ChargeIndicator")),
+                                S::Filter(&T::Bool(
+                                    &[Path {
+                                        start: Start::Ctx,
+                                        steps: &[S::Child(Q(NS_UDT, "Indicator"))],
+                                    }],
+                                    false,
+                                )),
+                            ],
+                        }]),
+                        T::Exists(&[Path {
+                            start: Start::Ctx,
+                            steps: &[
+                                S::Child(Q(NS_RAM, "GrossPriceProductTradePrice")),
+                                S::Child(Q(NS_RAM, "AppliedTradeAllowanceCharge")),
+                                S::Child(Q(NS_RAM, "ActualAmount")),
+                            ],
+                        }]),
+                    ]),
+                    T::And(&[
+                        T::Not(&T::Exists(&[Path {
+                            start: Start::Ctx,
+                            steps: &[
+                                S::Child(Q(NS_RAM, "GrossPriceProductTradePrice")),
+                                S::Child(Q(NS_RAM, "AppliedTradeAllowanceCharge")),
+                                S::Child(Q(NS_RAM, "ChargeIndicator")),
+                            ],
+                        }])),
+                        T::Not(&T::Exists(&[Path {
+                            start: Start::Ctx,
+                            steps: &[
+                                S::Child(Q(NS_RAM, "GrossPriceProductTradePrice")),
+                                S::Child(Q(NS_RAM, "AppliedTradeAllowanceCharge")),
+                                S::Child(Q(NS_RAM, "ActualAmount")),
+                            ],
+                        }])),
+                    ]),
+                ]),
             },
             A {
                 id: "CII-SR-120",
@@ -12356,7 +12513,26 @@ pub(crate) static GROUPS: &[Group] = &[
             },
             A {
                 id: "CII-SR-474",
-                test: T::Custom("CII-SR-474"),
+                test: T::Count(
+                    &[Path {
+                        start: Start::Ctx,
+                        steps: &[
+                            S::Child(Q(NS_RAM, "AdditionalReferencedDocument")),
+                            S::Filter(&T::Str(
+                                &[Path {
+                                    start: Start::Ctx,
+                                    steps: &[S::Child(Q(NS_RAM, "TypeCode"))],
+                                }],
+                                Fx::Norm,
+                                true,
+                                "130",
+                                true,
+                            )),
+                        ],
+                    }],
+                    Cmp::Le,
+                    1,
+                ),
             },
         ],
     },
@@ -13316,11 +13492,43 @@ pub(crate) static GROUPS: &[Group] = &[
             },
             A {
                 id: "CII-SR-457",
-                test: T::Custom("CII-SR-457"),
+                test: T::Count(
+                    &[Path {
+                        start: Start::Ctx,
+                        steps: &[
+                            S::Child(Q(NS_RAM, "AdditionalReferencedDocument")),
+                            S::Filter(&T::Eq(
+                                &[Path {
+                                    start: Start::Ctx,
+                                    steps: &[S::Child(Q(NS_RAM, "TypeCode"))],
+                                }],
+                                "50",
+                            )),
+                        ],
+                    }],
+                    Cmp::Le,
+                    1,
+                ),
             },
             A {
                 id: "CII-SR-458",
-                test: T::Custom("CII-SR-458"),
+                test: T::Count(
+                    &[Path {
+                        start: Start::Ctx,
+                        steps: &[
+                            S::Child(Q(NS_RAM, "AdditionalReferencedDocument")),
+                            S::Filter(&T::Eq(
+                                &[Path {
+                                    start: Start::Ctx,
+                                    steps: &[S::Child(Q(NS_RAM, "TypeCode"))],
+                                }],
+                                "130",
+                            )),
+                        ],
+                    }],
+                    Cmp::Le,
+                    1,
+                ),
             },
             A {
                 id: "CII-SR-459",
@@ -13394,11 +13602,51 @@ pub(crate) static GROUPS: &[Group] = &[
             },
             A {
                 id: "CII-SR-475",
-                test: T::Custom("CII-SR-475"),
+                test: T::Count(
+                    &[Path {
+                        start: Start::Ctx,
+                        steps: &[
+                            S::Child(Q(NS_RAM, "AdditionalReferencedDocument")),
+                            S::Filter(&T::Str(
+                                &[Path {
+                                    start: Start::Ctx,
+                                    steps: &[S::Child(Q(NS_RAM, "TypeCode"))],
+                                }],
+                                Fx::Norm,
+                                true,
+                                "916",
+                                true,
+                            )),
+                            S::Child(Q(NS_RAM, "Name")),
+                        ],
+                    }],
+                    Cmp::Le,
+                    1,
+                ),
             },
             A {
                 id: "CII-SR-476",
-                test: T::Custom("CII-SR-476"),
+                test: T::Count(
+                    &[Path {
+                        start: Start::Ctx,
+                        steps: &[
+                            S::Child(Q(NS_RAM, "AdditionalReferencedDocument")),
+                            S::Filter(&T::Str(
+                                &[Path {
+                                    start: Start::Ctx,
+                                    steps: &[S::Child(Q(NS_RAM, "TypeCode"))],
+                                }],
+                                Fx::Norm,
+                                true,
+                                "916",
+                                true,
+                            )),
+                            S::Child(Q(NS_RAM, "AttachmentBinaryObject")),
+                        ],
+                    }],
+                    Cmp::Le,
+                    1,
+                ),
             },
         ],
     },
@@ -14616,7 +14864,56 @@ pub(crate) static GROUPS: &[Group] = &[
             },
             A {
                 id: "CII-SR-470",
-                test: T::Custom("CII-SR-470"),
+                test: T::Count(
+                    &[Path {
+                        start: Start::Ctx,
+                        steps: &[
+                            S::Child(Q(NS_RAM, "SpecifiedTradeSettlementPaymentMeans")),
+                            S::Filter(&T::And(&[
+                                T::Or(&[
+                                    T::Str(
+                                        &[Path {
+                                            start: Start::Ctx,
+                                            steps: &[S::Child(Q(NS_RAM, "TypeCode"))],
+                                        }],
+                                        Fx::Norm,
+                                        true,
+                                        "30",
+                                        true,
+                                    ),
+                                    T::Str(
+                                        &[Path {
+                                            start: Start::Ctx,
+                                            steps: &[S::Child(Q(NS_RAM, "TypeCode"))],
+                                        }],
+                                        Fx::Norm,
+                                        true,
+                                        "58",
+                                        true,
+                                    ),
+                                ]),
+                                T::Not(&T::Or(&[
+                                    T::Exists(&[Path {
+                                        start: Start::Ctx,
+                                        steps: &[
+                                            S::Child(Q(NS_RAM, "PayeePartyCreditorFinancialAccount")),
+                                            S::Child(Q(NS_RAM, "IBANID")),
+                                        ],
+                                    }]),
+                                    T::Exists(&[Path {
+                                        start: Start::Ctx,
+                                        steps: &[
+                                            S::Child(Q(NS_RAM, "PayeePartyCreditorFinancialAccount")),
+                                            S::Child(Q(NS_RAM, "ProprietaryID")),
+                                        ],
+                                    }]),
+                                ])),
+                            ])),
+                        ],
+                    }],
+                    Cmp::Eq,
+                    0,
+                ),
             },
         ],
     },
@@ -16509,5 +16806,5981 @@ pub(crate) static GROUPS: &[Group] = &[
             id: "BR-CL-26",
             test: T::InList(Subj::Attr("schemeID"), codes::ISO_6523_ICD, false),
         }],
+    },
+    Group {
+        pattern: 5,
+        rule: 0,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[CStep {
+                q: Q(NS_CAC, "AdditionalDocumentReference"),
+                preds: &[],
+            }],
+        }],
+        asserts: &[A {
+            id: "BR-52",
+            test: T::Str(
+                &[Path {
+                    start: Start::Ctx,
+                    steps: &[S::Child(Q(NS_CBC, "ID"))],
+                }],
+                Fx::Norm,
+                false,
+                "",
+                true,
+            ),
+        }],
+    },
+    Group {
+        pattern: 5,
+        rule: 1,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[
+                CStep {
+                    q: Q(NS_CAC, "AccountingCustomerParty"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_CAC, "Party"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_CBC, "EndpointID"),
+                    preds: &[],
+                },
+            ],
+        }],
+        asserts: &[A {
+            id: "BR-63",
+            test: T::Exists(&[Path {
+                start: Start::Ctx,
+                steps: &[S::Attr("schemeID")],
+            }]),
+        }],
+    },
+    Group {
+        pattern: 5,
+        rule: 2,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[
+                CStep {
+                    q: Q(NS_CAC, "AccountingCustomerParty"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_CAC, "Party"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_CAC, "PostalAddress"),
+                    preds: &[],
+                },
+            ],
+        }],
+        asserts: &[A {
+            id: "BR-11",
+            test: T::Str(
+                &[Path {
+                    start: Start::Ctx,
+                    steps: &[
+                        S::Child(Q(NS_CAC, "Country")),
+                        S::Child(Q(NS_CBC, "IdentificationCode")),
+                    ],
+                }],
+                Fx::Norm,
+                false,
+                "",
+                true,
+            ),
+        }],
+    },
+    Group {
+        pattern: 5,
+        rule: 3,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[
+                CStep {
+                    q: Q(NS_CAC, "PaymentMeans"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_CAC, "CardAccount"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_CBC, "PrimaryAccountNumberID"),
+                    preds: &[],
+                },
+            ],
+        }],
+        asserts: &[A {
+            id: "BR-51",
+            test: T::Custom("BR-51"),
+        }],
+    },
+    Group {
+        pattern: 5,
+        rule: 4,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[
+                CStep {
+                    q: Q(NS_CAC, "Delivery"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_CAC, "DeliveryLocation"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_CAC, "Address"),
+                    preds: &[],
+                },
+            ],
+        }],
+        asserts: &[A {
+            id: "BR-57",
+            test: T::Exists(&[Path {
+                start: Start::Ctx,
+                steps: &[
+                    S::Child(Q(NS_CAC, "Country")),
+                    S::Child(Q(NS_CBC, "IdentificationCode")),
+                ],
+            }]),
+        }],
+    },
+    Group {
+        pattern: 5,
+        rule: 5,
+        ctx: &[
+            Alt {
+                absolute: true,
+                steps: &[
+                    CStep {
+                        q: Q(NS_UBL_INV, "Invoice"),
+                        preds: &[],
+                    },
+                    CStep {
+                        q: Q(NS_CAC, "AllowanceCharge"),
+                        preds: &[Pr::ChildBool(&[Q(NS_CBC, "ChargeIndicator")], false)],
+                    },
+                ],
+            },
+            Alt {
+                absolute: true,
+                steps: &[
+                    CStep {
+                        q: Q(NS_UBL_CN, "CreditNote"),
+                        preds: &[],
+                    },
+                    CStep {
+                        q: Q(NS_CAC, "AllowanceCharge"),
+                        preds: &[Pr::ChildBool(&[Q(NS_CBC, "ChargeIndicator")], false)],
+                    },
+                ],
+            },
+        ],
+        asserts: &[
+            A {
+                id: "BR-31",
+                test: T::Exists(&[Path {
+                    start: Start::Ctx,
+                    steps: &[S::Child(Q(NS_CBC, "Amount"))],
+                }]),
+            },
+            A {
+                id: "BR-32",
+                test: T::Exists(&[Path {
+                    start: Start::Ctx,
+                    steps: &[
+                        S::Child(Q(NS_CAC, "TaxCategory")),
+                        S::Filter(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_CAC, "TaxScheme")), S::Child(Q(NS_CBC, "ID"))],
+                            }],
+                            Fx::NormUpper,
+                            true,
+                            "VAT",
+                            false,
+                        )),
+                        S::Child(Q(NS_CBC, "ID")),
+                    ],
+                }]),
+            },
+            A {
+                id: "BR-33",
+                test: T::Or(&[
+                    T::Exists(&[Path {
+                        start: Start::Ctx,
+                        steps: &[S::Child(Q(NS_CBC, "AllowanceChargeReason"))],
+                    }]),
+                    T::Exists(&[Path {
+                        start: Start::Ctx,
+                        steps: &[S::Child(Q(NS_CBC, "AllowanceChargeReasonCode"))],
+                    }]),
+                ]),
+            },
+        ],
+    },
+    Group {
+        pattern: 5,
+        rule: 6,
+        ctx: &[
+            Alt {
+                absolute: true,
+                steps: &[
+                    CStep {
+                        q: Q(NS_UBL_INV, "Invoice"),
+                        preds: &[],
+                    },
+                    CStep {
+                        q: Q(NS_CAC, "AllowanceCharge"),
+                        preds: &[Pr::ChildBool(&[Q(NS_CBC, "ChargeIndicator")], true)],
+                    },
+                ],
+            },
+            Alt {
+                absolute: true,
+                steps: &[
+                    CStep {
+                        q: Q(NS_UBL_CN, "CreditNote"),
+                        preds: &[],
+                    },
+                    CStep {
+                        q: Q(NS_CAC, "AllowanceCharge"),
+                        preds: &[Pr::ChildBool(&[Q(NS_CBC, "ChargeIndicator")], true)],
+                    },
+                ],
+            },
+        ],
+        asserts: &[
+            A {
+                id: "BR-36",
+                test: T::Exists(&[Path {
+                    start: Start::Ctx,
+                    steps: &[S::Child(Q(NS_CBC, "Amount"))],
+                }]),
+            },
+            A {
+                id: "BR-37",
+                test: T::Exists(&[Path {
+                    start: Start::Ctx,
+                    steps: &[
+                        S::Child(Q(NS_CAC, "TaxCategory")),
+                        S::Filter(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_CAC, "TaxScheme")), S::Child(Q(NS_CBC, "ID"))],
+                            }],
+                            Fx::NormUpper,
+                            true,
+                            "VAT",
+                            false,
+                        )),
+                        S::Child(Q(NS_CBC, "ID")),
+                    ],
+                }]),
+            },
+            A {
+                id: "BR-38",
+                test: T::Or(&[
+                    T::Exists(&[Path {
+                        start: Start::Ctx,
+                        steps: &[S::Child(Q(NS_CBC, "AllowanceChargeReason"))],
+                    }]),
+                    T::Exists(&[Path {
+                        start: Start::Ctx,
+                        steps: &[S::Child(Q(NS_CBC, "AllowanceChargeReasonCode"))],
+                    }]),
+                ]),
+            },
+        ],
+    },
+    Group {
+        pattern: 5,
+        rule: 7,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[CStep {
+                q: Q(NS_CAC, "LegalMonetaryTotal"),
+                preds: &[],
+            }],
+        }],
+        asserts: &[
+            A {
+                id: "BR-12",
+                test: T::Exists(&[Path {
+                    start: Start::Ctx,
+                    steps: &[S::Child(Q(NS_CBC, "LineExtensionAmount"))],
+                }]),
+            },
+            A {
+                id: "BR-13",
+                test: T::Exists(&[Path {
+                    start: Start::Ctx,
+                    steps: &[S::Child(Q(NS_CBC, "TaxExclusiveAmount"))],
+                }]),
+            },
+            A {
+                id: "BR-14",
+                test: T::Exists(&[Path {
+                    start: Start::Ctx,
+                    steps: &[S::Child(Q(NS_CBC, "TaxInclusiveAmount"))],
+                }]),
+            },
+            A {
+                id: "BR-15",
+                test: T::Exists(&[Path {
+                    start: Start::Ctx,
+                    steps: &[S::Child(Q(NS_CBC, "PayableAmount"))],
+                }]),
+            },
+        ],
+    },
+    Group {
+        pattern: 5,
+        rule: 8,
+        ctx: &[
+            Alt {
+                absolute: true,
+                steps: &[CStep {
+                    q: Q(NS_UBL_INV, "Invoice"),
+                    preds: &[],
+                }],
+            },
+            Alt {
+                absolute: true,
+                steps: &[CStep {
+                    q: Q(NS_UBL_CN, "CreditNote"),
+                    preds: &[],
+                }],
+            },
+        ],
+        asserts: &[
+            A {
+                id: "BR-01",
+                test: T::Str(
+                    &[Path {
+                        start: Start::Ctx,
+                        steps: &[S::Child(Q(NS_CBC, "CustomizationID"))],
+                    }],
+                    Fx::Norm,
+                    false,
+                    "",
+                    true,
+                ),
+            },
+            A {
+                id: "BR-02",
+                test: T::Str(
+                    &[Path {
+                        start: Start::Ctx,
+                        steps: &[S::Child(Q(NS_CBC, "ID"))],
+                    }],
+                    Fx::Norm,
+                    false,
+                    "",
+                    true,
+                ),
+            },
+            A {
+                id: "BR-03",
+                test: T::Str(
+                    &[Path {
+                        start: Start::Ctx,
+                        steps: &[S::Child(Q(NS_CBC, "IssueDate"))],
+                    }],
+                    Fx::Norm,
+                    false,
+                    "",
+                    true,
+                ),
+            },
+            A {
+                id: "BR-04",
+                test: T::Or(&[
+                    T::Str(
+                        &[Path {
+                            start: Start::Ctx,
+                            steps: &[S::Child(Q(NS_CBC, "InvoiceTypeCode"))],
+                        }],
+                        Fx::Norm,
+                        false,
+                        "",
+                        true,
+                    ),
+                    T::Str(
+                        &[Path {
+                            start: Start::Ctx,
+                            steps: &[S::Child(Q(NS_CBC, "CreditNoteTypeCode"))],
+                        }],
+                        Fx::Norm,
+                        false,
+                        "",
+                        true,
+                    ),
+                ]),
+            },
+            A {
+                id: "BR-05",
+                test: T::Str(
+                    &[Path {
+                        start: Start::Ctx,
+                        steps: &[S::Child(Q(NS_CBC, "DocumentCurrencyCode"))],
+                    }],
+                    Fx::Norm,
+                    false,
+                    "",
+                    true,
+                ),
+            },
+            A {
+                id: "BR-06",
+                test: T::Str(
+                    &[Path {
+                        start: Start::Ctx,
+                        steps: &[
+                            S::Child(Q(NS_CAC, "AccountingSupplierParty")),
+                            S::Child(Q(NS_CAC, "Party")),
+                            S::Child(Q(NS_CAC, "PartyLegalEntity")),
+                            S::Child(Q(NS_CBC, "RegistrationName")),
+                        ],
+                    }],
+                    Fx::Norm,
+                    false,
+                    "",
+                    true,
+                ),
+            },
+            A {
+                id: "BR-07",
+                test: T::Str(
+                    &[Path {
+                        start: Start::Ctx,
+                        steps: &[
+                            S::Child(Q(NS_CAC, "AccountingCustomerParty")),
+                            S::Child(Q(NS_CAC, "Party")),
+                            S::Child(Q(NS_CAC, "PartyLegalEntity")),
+                            S::Child(Q(NS_CBC, "RegistrationName")),
+                        ],
+                    }],
+                    Fx::Norm,
+                    false,
+                    "",
+                    true,
+                ),
+            },
+            A {
+                id: "BR-08",
+                test: T::Exists(&[Path {
+                    start: Start::Ctx,
+                    steps: &[
+                        S::Child(Q(NS_CAC, "AccountingSupplierParty")),
+                        S::Child(Q(NS_CAC, "Party")),
+                        S::Child(Q(NS_CAC, "PostalAddress")),
+                    ],
+                }]),
+            },
+            A {
+                id: "BR-10",
+                test: T::Exists(&[Path {
+                    start: Start::Ctx,
+                    steps: &[
+                        S::Child(Q(NS_CAC, "AccountingCustomerParty")),
+                        S::Child(Q(NS_CAC, "Party")),
+                        S::Child(Q(NS_CAC, "PostalAddress")),
+                    ],
+                }]),
+            },
+            A {
+                id: "BR-16",
+                test: T::Or(&[
+                    T::Exists(&[Path {
+                        start: Start::Ctx,
+                        steps: &[S::Child(Q(NS_CAC, "InvoiceLine"))],
+                    }]),
+                    T::Exists(&[Path {
+                        start: Start::Ctx,
+                        steps: &[S::Child(Q(NS_CAC, "CreditNoteLine"))],
+                    }]),
+                ]),
+            },
+            A {
+                id: "BR-53",
+                test: T::Custom("BR-53"),
+            },
+        ],
+    },
+    Group {
+        pattern: 5,
+        rule: 9,
+        ctx: &[
+            Alt {
+                absolute: false,
+                steps: &[CStep {
+                    q: Q(NS_CAC, "InvoiceLine"),
+                    preds: &[],
+                }],
+            },
+            Alt {
+                absolute: false,
+                steps: &[CStep {
+                    q: Q(NS_CAC, "CreditNoteLine"),
+                    preds: &[],
+                }],
+            },
+        ],
+        asserts: &[
+            A {
+                id: "BR-21",
+                test: T::Str(
+                    &[Path {
+                        start: Start::Ctx,
+                        steps: &[S::Child(Q(NS_CBC, "ID"))],
+                    }],
+                    Fx::Norm,
+                    false,
+                    "",
+                    true,
+                ),
+            },
+            A {
+                id: "BR-22",
+                test: T::Or(&[
+                    T::Exists(&[Path {
+                        start: Start::Ctx,
+                        steps: &[S::Child(Q(NS_CBC, "InvoicedQuantity"))],
+                    }]),
+                    T::Exists(&[Path {
+                        start: Start::Ctx,
+                        steps: &[S::Child(Q(NS_CBC, "CreditedQuantity"))],
+                    }]),
+                ]),
+            },
+            A {
+                id: "BR-23",
+                test: T::Or(&[
+                    T::Exists(&[Path {
+                        start: Start::Ctx,
+                        steps: &[S::Child(Q(NS_CBC, "InvoicedQuantity")), S::Attr("unitCode")],
+                    }]),
+                    T::Exists(&[Path {
+                        start: Start::Ctx,
+                        steps: &[S::Child(Q(NS_CBC, "CreditedQuantity")), S::Attr("unitCode")],
+                    }]),
+                ]),
+            },
+            A {
+                id: "BR-24",
+                test: T::Exists(&[Path {
+                    start: Start::Ctx,
+                    steps: &[S::Child(Q(NS_CBC, "LineExtensionAmount"))],
+                }]),
+            },
+            A {
+                id: "BR-25",
+                test: T::Str(
+                    &[Path {
+                        start: Start::Ctx,
+                        steps: &[S::Child(Q(NS_CAC, "Item")), S::Child(Q(NS_CBC, "Name"))],
+                    }],
+                    Fx::Norm,
+                    false,
+                    "",
+                    true,
+                ),
+            },
+            A {
+                id: "BR-26",
+                test: T::Exists(&[Path {
+                    start: Start::Ctx,
+                    steps: &[S::Child(Q(NS_CAC, "Price")), S::Child(Q(NS_CBC, "PriceAmount"))],
+                }]),
+            },
+            A {
+                id: "BR-27",
+                test: T::Custom("BR-27"),
+            },
+            A {
+                id: "BR-28",
+                test: T::Custom("BR-28"),
+            },
+        ],
+    },
+    Group {
+        pattern: 5,
+        rule: 10,
+        ctx: &[
+            Alt {
+                absolute: false,
+                steps: &[
+                    CStep {
+                        q: Q(NS_CAC, "InvoiceLine"),
+                        preds: &[],
+                    },
+                    CStep {
+                        q: Q(NS_CAC, "AllowanceCharge"),
+                        preds: &[Pr::ChildBool(&[Q(NS_CBC, "ChargeIndicator")], false)],
+                    },
+                ],
+            },
+            Alt {
+                absolute: false,
+                steps: &[
+                    CStep {
+                        q: Q(NS_CAC, "CreditNoteLine"),
+                        preds: &[],
+                    },
+                    CStep {
+                        q: Q(NS_CAC, "AllowanceCharge"),
+                        preds: &[Pr::ChildBool(&[Q(NS_CBC, "ChargeIndicator")], false)],
+                    },
+                ],
+            },
+        ],
+        asserts: &[
+            A {
+                id: "BR-41",
+                test: T::Exists(&[Path {
+                    start: Start::Ctx,
+                    steps: &[S::Child(Q(NS_CBC, "Amount"))],
+                }]),
+            },
+            A {
+                id: "BR-42",
+                test: T::Or(&[
+                    T::Exists(&[Path {
+                        start: Start::Ctx,
+                        steps: &[S::Child(Q(NS_CBC, "AllowanceChargeReason"))],
+                    }]),
+                    T::Exists(&[Path {
+                        start: Start::Ctx,
+                        steps: &[S::Child(Q(NS_CBC, "AllowanceChargeReasonCode"))],
+                    }]),
+                ]),
+            },
+        ],
+    },
+    Group {
+        pattern: 5,
+        rule: 11,
+        ctx: &[
+            Alt {
+                absolute: false,
+                steps: &[
+                    CStep {
+                        q: Q(NS_CAC, "InvoiceLine"),
+                        preds: &[],
+                    },
+                    CStep {
+                        q: Q(NS_CAC, "AllowanceCharge"),
+                        preds: &[Pr::ChildBool(&[Q(NS_CBC, "ChargeIndicator")], true)],
+                    },
+                ],
+            },
+            Alt {
+                absolute: false,
+                steps: &[
+                    CStep {
+                        q: Q(NS_CAC, "CreditNoteLine"),
+                        preds: &[],
+                    },
+                    CStep {
+                        q: Q(NS_CAC, "AllowanceCharge"),
+                        preds: &[Pr::ChildBool(&[Q(NS_CBC, "ChargeIndicator")], true)],
+                    },
+                ],
+            },
+        ],
+        asserts: &[
+            A {
+                id: "BR-43",
+                test: T::Exists(&[Path {
+                    start: Start::Ctx,
+                    steps: &[S::Child(Q(NS_CBC, "Amount"))],
+                }]),
+            },
+            A {
+                id: "BR-44",
+                test: T::Or(&[
+                    T::Exists(&[Path {
+                        start: Start::Ctx,
+                        steps: &[S::Child(Q(NS_CBC, "AllowanceChargeReason"))],
+                    }]),
+                    T::Exists(&[Path {
+                        start: Start::Ctx,
+                        steps: &[S::Child(Q(NS_CBC, "AllowanceChargeReasonCode"))],
+                    }]),
+                ]),
+            },
+        ],
+    },
+    Group {
+        pattern: 5,
+        rule: 12,
+        ctx: &[
+            Alt {
+                absolute: false,
+                steps: &[
+                    CStep {
+                        q: Q(NS_CAC, "InvoiceLine"),
+                        preds: &[],
+                    },
+                    CStep {
+                        q: Q(NS_CAC, "InvoicePeriod"),
+                        preds: &[],
+                    },
+                ],
+            },
+            Alt {
+                absolute: false,
+                steps: &[
+                    CStep {
+                        q: Q(NS_CAC, "CreditNoteLine"),
+                        preds: &[],
+                    },
+                    CStep {
+                        q: Q(NS_CAC, "InvoicePeriod"),
+                        preds: &[],
+                    },
+                ],
+            },
+        ],
+        asserts: &[A {
+            id: "BR-30",
+            test: T::Custom("BR-30"),
+        }],
+    },
+    Group {
+        pattern: 5,
+        rule: 13,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[CStep {
+                q: Q(NS_CAC, "InvoicePeriod"),
+                preds: &[],
+            }],
+        }],
+        asserts: &[A {
+            id: "BR-29",
+            test: T::Custom("BR-29"),
+        }],
+    },
+    Group {
+        pattern: 5,
+        rule: 14,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[CStep {
+                q: Q(NS_CAC, "AdditionalItemProperty"),
+                preds: &[],
+            }],
+        }],
+        asserts: &[A {
+            id: "BR-54",
+            test: T::And(&[
+                T::Exists(&[Path {
+                    start: Start::Ctx,
+                    steps: &[S::Child(Q(NS_CBC, "Name"))],
+                }]),
+                T::Exists(&[Path {
+                    start: Start::Ctx,
+                    steps: &[S::Child(Q(NS_CBC, "Value"))],
+                }]),
+            ]),
+        }],
+    },
+    Group {
+        pattern: 5,
+        rule: 15,
+        ctx: &[
+            Alt {
+                absolute: false,
+                steps: &[
+                    CStep {
+                        q: Q(NS_CAC, "InvoiceLine"),
+                        preds: &[],
+                    },
+                    CStep {
+                        q: Q(NS_CAC, "Item"),
+                        preds: &[],
+                    },
+                    CStep {
+                        q: Q(NS_CAC, "CommodityClassification"),
+                        preds: &[],
+                    },
+                    CStep {
+                        q: Q(NS_CBC, "ItemClassificationCode"),
+                        preds: &[],
+                    },
+                ],
+            },
+            Alt {
+                absolute: false,
+                steps: &[
+                    CStep {
+                        q: Q(NS_CAC, "CreditNoteLine"),
+                        preds: &[],
+                    },
+                    CStep {
+                        q: Q(NS_CAC, "Item"),
+                        preds: &[],
+                    },
+                    CStep {
+                        q: Q(NS_CAC, "CommodityClassification"),
+                        preds: &[],
+                    },
+                    CStep {
+                        q: Q(NS_CBC, "ItemClassificationCode"),
+                        preds: &[],
+                    },
+                ],
+            },
+        ],
+        asserts: &[A {
+            id: "BR-65",
+            test: T::Exists(&[Path {
+                start: Start::Ctx,
+                steps: &[S::Attr("listID")],
+            }]),
+        }],
+    },
+    Group {
+        pattern: 5,
+        rule: 16,
+        ctx: &[
+            Alt {
+                absolute: false,
+                steps: &[
+                    CStep {
+                        q: Q(NS_CAC, "InvoiceLine"),
+                        preds: &[],
+                    },
+                    CStep {
+                        q: Q(NS_CAC, "Item"),
+                        preds: &[],
+                    },
+                    CStep {
+                        q: Q(NS_CAC, "StandardItemIdentification"),
+                        preds: &[],
+                    },
+                    CStep {
+                        q: Q(NS_CBC, "ID"),
+                        preds: &[],
+                    },
+                ],
+            },
+            Alt {
+                absolute: false,
+                steps: &[
+                    CStep {
+                        q: Q(NS_CAC, "CreditNoteLine"),
+                        preds: &[],
+                    },
+                    CStep {
+                        q: Q(NS_CAC, "Item"),
+                        preds: &[],
+                    },
+                    CStep {
+                        q: Q(NS_CAC, "StandardItemIdentification"),
+                        preds: &[],
+                    },
+                    CStep {
+                        q: Q(NS_CBC, "ID"),
+                        preds: &[],
+                    },
+                ],
+            },
+        ],
+        asserts: &[A {
+            id: "BR-64",
+            test: T::Exists(&[Path {
+                start: Start::Ctx,
+                steps: &[S::Attr("schemeID")],
+            }]),
+        }],
+    },
+    Group {
+        pattern: 5,
+        rule: 17,
+        ctx: &[
+            Alt {
+                absolute: true,
+                steps: &[
+                    CStep {
+                        q: Q(NS_UBL_INV, "Invoice"),
+                        preds: &[],
+                    },
+                    CStep {
+                        q: Q(NS_CBC, "Note"),
+                        preds: &[],
+                    },
+                ],
+            },
+            Alt {
+                absolute: true,
+                steps: &[
+                    CStep {
+                        q: Q(NS_UBL_CN, "CreditNote"),
+                        preds: &[],
+                    },
+                    CStep {
+                        q: Q(NS_CBC, "Note"),
+                        preds: &[],
+                    },
+                ],
+            },
+        ],
+        asserts: &[A {
+            id: "BR-CL-08",
+            test: T::Custom("BR-CL-08"),
+        }],
+    },
+    Group {
+        pattern: 5,
+        rule: 18,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[CStep {
+                q: Q(NS_CAC, "PayeeParty"),
+                preds: &[],
+            }],
+        }],
+        asserts: &[A {
+            id: "BR-17",
+            test: T::Custom("BR-17"),
+        }],
+    },
+    Group {
+        pattern: 5,
+        rule: 19,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[
+                CStep {
+                    q: Q(NS_CAC, "PaymentMeans"),
+                    preds: &[Pr::Test(&T::Or(&[
+                        T::Eq(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_CBC, "PaymentMeansCode"))],
+                            }],
+                            "30",
+                        ),
+                        T::Eq(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_CBC, "PaymentMeansCode"))],
+                            }],
+                            "58",
+                        ),
+                    ]))],
+                },
+                CStep {
+                    q: Q(NS_CAC, "PayeeFinancialAccount"),
+                    preds: &[],
+                },
+            ],
+        }],
+        asserts: &[A {
+            id: "BR-50",
+            test: T::Str(
+                &[Path {
+                    start: Start::Ctx,
+                    steps: &[S::Child(Q(NS_CBC, "ID"))],
+                }],
+                Fx::Norm,
+                false,
+                "",
+                true,
+            ),
+        }],
+    },
+    Group {
+        pattern: 5,
+        rule: 20,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[CStep {
+                q: Q(NS_CAC, "PaymentMeans"),
+                preds: &[],
+            }],
+        }],
+        asserts: &[
+            A {
+                id: "BR-49",
+                test: T::Exists(&[Path {
+                    start: Start::Ctx,
+                    steps: &[S::Child(Q(NS_CBC, "PaymentMeansCode"))],
+                }]),
+            },
+            A {
+                id: "BR-61",
+                test: T::Or(&[
+                    T::And(&[
+                        T::Exists(&[Path {
+                            start: Start::Ctx,
+                            steps: &[S::Child(Q(NS_CAC, "PayeeFinancialAccount")), S::Child(Q(NS_CBC, "ID"))],
+                        }]),
+                        T::Or(&[
+                            T::Str(
+                                &[Path {
+                                    start: Start::Ctx,
+                                    steps: &[S::Child(Q(NS_CBC, "PaymentMeansCode"))],
+                                }],
+                                Fx::Norm,
+                                true,
+                                "30",
+                                true,
+                            ),
+                            T::Str(
+                                &[Path {
+                                    start: Start::Ctx,
+                                    steps: &[S::Child(Q(NS_CBC, "PaymentMeansCode"))],
+                                }],
+                                Fx::Norm,
+                                true,
+                                "58",
+                                true,
+                            ),
+                        ]),
+                    ]),
+                    T::And(&[
+                        T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_CBC, "PaymentMeansCode"))],
+                            }],
+                            Fx::Norm,
+                            false,
+                            "30",
+                            true,
+                        ),
+                        T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_CBC, "PaymentMeansCode"))],
+                            }],
+                            Fx::Norm,
+                            false,
+                            "58",
+                            true,
+                        ),
+                    ]),
+                ]),
+            },
+        ],
+    },
+    Group {
+        pattern: 5,
+        rule: 21,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[CStep {
+                q: Q(NS_CAC, "BillingReference"),
+                preds: &[],
+            }],
+        }],
+        asserts: &[A {
+            id: "BR-55",
+            test: T::Exists(&[Path {
+                start: Start::Ctx,
+                steps: &[
+                    S::Child(Q(NS_CAC, "InvoiceDocumentReference")),
+                    S::Child(Q(NS_CBC, "ID")),
+                ],
+            }]),
+        }],
+    },
+    Group {
+        pattern: 5,
+        rule: 22,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[CStep {
+                q: Q(NS_CAC, "AccountingSupplierParty"),
+                preds: &[],
+            }],
+        }],
+        asserts: &[],
+    },
+    Group {
+        pattern: 5,
+        rule: 23,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[
+                CStep {
+                    q: Q(NS_CAC, "AccountingSupplierParty"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_CAC, "Party"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_CBC, "EndpointID"),
+                    preds: &[],
+                },
+            ],
+        }],
+        asserts: &[A {
+            id: "BR-62",
+            test: T::Exists(&[Path {
+                start: Start::Ctx,
+                steps: &[S::Attr("schemeID")],
+            }]),
+        }],
+    },
+    Group {
+        pattern: 5,
+        rule: 24,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[
+                CStep {
+                    q: Q(NS_CAC, "AccountingSupplierParty"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_CAC, "Party"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_CAC, "PostalAddress"),
+                    preds: &[],
+                },
+            ],
+        }],
+        asserts: &[A {
+            id: "BR-09",
+            test: T::Str(
+                &[Path {
+                    start: Start::Ctx,
+                    steps: &[
+                        S::Child(Q(NS_CAC, "Country")),
+                        S::Child(Q(NS_CBC, "IdentificationCode")),
+                    ],
+                }],
+                Fx::Norm,
+                false,
+                "",
+                true,
+            ),
+        }],
+    },
+    Group {
+        pattern: 5,
+        rule: 25,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[CStep {
+                q: Q(NS_CAC, "TaxRepresentativeParty"),
+                preds: &[],
+            }],
+        }],
+        asserts: &[
+            A {
+                id: "BR-18",
+                test: T::Str(
+                    &[Path {
+                        start: Start::Ctx,
+                        steps: &[S::Child(Q(NS_CAC, "PartyName")), S::Child(Q(NS_CBC, "Name"))],
+                    }],
+                    Fx::Norm,
+                    false,
+                    "",
+                    true,
+                ),
+            },
+            A {
+                id: "BR-19",
+                test: T::Exists(&[Path {
+                    start: Start::Ctx,
+                    steps: &[S::Child(Q(NS_CAC, "PostalAddress"))],
+                }]),
+            },
+            A {
+                id: "BR-56",
+                test: T::Custom("BR-56"),
+            },
+        ],
+    },
+    Group {
+        pattern: 5,
+        rule: 26,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[
+                CStep {
+                    q: Q(NS_CAC, "TaxRepresentativeParty"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_CAC, "PostalAddress"),
+                    preds: &[],
+                },
+            ],
+        }],
+        asserts: &[A {
+            id: "BR-20",
+            test: T::Str(
+                &[Path {
+                    start: Start::Ctx,
+                    steps: &[
+                        S::Child(Q(NS_CAC, "Country")),
+                        S::Child(Q(NS_CBC, "IdentificationCode")),
+                    ],
+                }],
+                Fx::Norm,
+                false,
+                "",
+                true,
+            ),
+        }],
+    },
+    Group {
+        pattern: 5,
+        rule: 27,
+        ctx: &[
+            Alt {
+                absolute: true,
+                steps: &[
+                    CStep {
+                        q: Q(NS_UBL_INV, "Invoice"),
+                        preds: &[],
+                    },
+                    CStep {
+                        q: Q(NS_CAC, "TaxTotal"),
+                        preds: &[],
+                    },
+                ],
+            },
+            Alt {
+                absolute: true,
+                steps: &[
+                    CStep {
+                        q: Q(NS_UBL_CN, "CreditNote"),
+                        preds: &[],
+                    },
+                    CStep {
+                        q: Q(NS_CAC, "TaxTotal"),
+                        preds: &[],
+                    },
+                ],
+            },
+        ],
+        asserts: &[],
+    },
+    Group {
+        pattern: 5,
+        rule: 28,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[
+                CStep {
+                    q: Q(NS_CAC, "TaxTotal"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_CAC, "TaxSubtotal"),
+                    preds: &[],
+                },
+            ],
+        }],
+        asserts: &[
+            A {
+                id: "BR-45",
+                test: T::Exists(&[Path {
+                    start: Start::Ctx,
+                    steps: &[S::Child(Q(NS_CBC, "TaxableAmount"))],
+                }]),
+            },
+            A {
+                id: "BR-46",
+                test: T::Exists(&[Path {
+                    start: Start::Ctx,
+                    steps: &[S::Child(Q(NS_CBC, "TaxAmount"))],
+                }]),
+            },
+            A {
+                id: "BR-47",
+                test: T::Exists(&[Path {
+                    start: Start::Ctx,
+                    steps: &[
+                        S::Child(Q(NS_CAC, "TaxCategory")),
+                        S::Filter(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_CAC, "TaxScheme")), S::Child(Q(NS_CBC, "ID"))],
+                            }],
+                            Fx::NormUpper,
+                            true,
+                            "VAT",
+                            false,
+                        )),
+                        S::Child(Q(NS_CBC, "ID")),
+                    ],
+                }]),
+            },
+            A {
+                id: "BR-48",
+                test: T::Or(&[
+                    T::Exists(&[Path {
+                        start: Start::Ctx,
+                        steps: &[
+                            S::Child(Q(NS_CAC, "TaxCategory")),
+                            S::Filter(&T::Str(
+                                &[Path {
+                                    start: Start::Ctx,
+                                    steps: &[S::Child(Q(NS_CAC, "TaxScheme")), S::Child(Q(NS_CBC, "ID"))],
+                                }],
+                                Fx::NormUpper,
+                                true,
+                                "VAT",
+                                false,
+                            )),
+                            S::Child(Q(NS_CBC, "Percent")),
+                        ],
+                    }]),
+                    T::Str(
+                        &[Path {
+                            start: Start::Ctx,
+                            steps: &[
+                                S::Child(Q(NS_CAC, "TaxCategory")),
+                                S::Filter(&T::Str(
+                                    &[Path {
+                                        start: Start::Ctx,
+                                        steps: &[S::Child(Q(NS_CAC, "TaxScheme")), S::Child(Q(NS_CBC, "ID"))],
+                                    }],
+                                    Fx::NormUpper,
+                                    true,
+                                    "VAT",
+                                    false,
+                                )),
+                                S::Child(Q(NS_CBC, "ID")),
+                            ],
+                        }],
+                        Fx::Norm,
+                        true,
+                        "O",
+                        false,
+                    ),
+                ]),
+            },
+        ],
+    },
+    Group {
+        pattern: 5,
+        rule: 29,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[CStep {
+                q: Q(NS_CAC, "PartyTaxScheme"),
+                preds: &[Pr::Test(&T::Str(
+                    &[Path {
+                        start: Start::Ctx,
+                        steps: &[S::Child(Q(NS_CAC, "TaxScheme")), S::Child(Q(NS_CBC, "ID"))],
+                    }],
+                    Fx::NormUpper,
+                    true,
+                    "VAT",
+                    false,
+                ))],
+            }],
+        }],
+        asserts: &[],
+    },
+    Group {
+        pattern: 5,
+        rule: 30,
+        ctx: &[Alt {
+            absolute: true,
+            steps: &[
+                CStep { q: Q::ANY, preds: &[] },
+                CStep {
+                    q: Q(NS_CAC, "TaxTotal"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_CAC, "TaxSubtotal"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_CAC, "TaxCategory"),
+                    preds: &[
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_CBC, "ID"))],
+                            }],
+                            Fx::Norm,
+                            true,
+                            "AE",
+                            true,
+                        )),
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_CAC, "TaxScheme")), S::Child(Q(NS_CBC, "ID"))],
+                            }],
+                            Fx::NormUpper,
+                            true,
+                            "VAT",
+                            false,
+                        )),
+                    ],
+                },
+            ],
+        }],
+        asserts: &[],
+    },
+    Group {
+        pattern: 5,
+        rule: 31,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[
+                CStep {
+                    q: Q(NS_CAC, "AllowanceCharge"),
+                    preds: &[Pr::Test(&T::Bool(
+                        &[Path {
+                            start: Start::Ctx,
+                            steps: &[S::Child(Q(NS_CBC, "ChargeIndicator"))],
+                        }],
+                        false,
+                    ))],
+                },
+                CStep {
+                    q: Q(NS_CAC, "TaxCategory"),
+                    preds: &[
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_CBC, "ID"))],
+                            }],
+                            Fx::Norm,
+                            true,
+                            "AE",
+                            true,
+                        )),
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_CAC, "TaxScheme")), S::Child(Q(NS_CBC, "ID"))],
+                            }],
+                            Fx::NormUpper,
+                            true,
+                            "VAT",
+                            false,
+                        )),
+                    ],
+                },
+            ],
+        }],
+        asserts: &[],
+    },
+    Group {
+        pattern: 5,
+        rule: 32,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[
+                CStep {
+                    q: Q(NS_CAC, "AllowanceCharge"),
+                    preds: &[Pr::Test(&T::Bool(
+                        &[Path {
+                            start: Start::Ctx,
+                            steps: &[S::Child(Q(NS_CBC, "ChargeIndicator"))],
+                        }],
+                        true,
+                    ))],
+                },
+                CStep {
+                    q: Q(NS_CAC, "TaxCategory"),
+                    preds: &[
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_CBC, "ID"))],
+                            }],
+                            Fx::Norm,
+                            true,
+                            "AE",
+                            true,
+                        )),
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_CAC, "TaxScheme")), S::Child(Q(NS_CBC, "ID"))],
+                            }],
+                            Fx::NormUpper,
+                            true,
+                            "VAT",
+                            false,
+                        )),
+                    ],
+                },
+            ],
+        }],
+        asserts: &[],
+    },
+    Group {
+        pattern: 5,
+        rule: 33,
+        ctx: &[
+            Alt {
+                absolute: false,
+                steps: &[
+                    CStep {
+                        q: Q(NS_CAC, "InvoiceLine"),
+                        preds: &[],
+                    },
+                    CStep {
+                        q: Q(NS_CAC, "Item"),
+                        preds: &[],
+                    },
+                    CStep {
+                        q: Q(NS_CAC, "ClassifiedTaxCategory"),
+                        preds: &[
+                            Pr::Test(&T::Str(
+                                &[Path {
+                                    start: Start::Ctx,
+                                    steps: &[S::Child(Q(NS_CBC, "ID"))],
+                                }],
+                                Fx::Norm,
+                                true,
+                                "AE",
+                                true,
+                            )),
+                            Pr::Test(&T::Str(
+                                &[Path {
+                                    start: Start::Ctx,
+                                    steps: &[S::Child(Q(NS_CAC, "TaxScheme")), S::Child(Q(NS_CBC, "ID"))],
+                                }],
+                                Fx::NormUpper,
+                                true,
+                                "VAT",
+                                false,
+                            )),
+                        ],
+                    },
+                ],
+            },
+            Alt {
+                absolute: false,
+                steps: &[
+                    CStep {
+                        q: Q(NS_CAC, "CreditNoteLine"),
+                        preds: &[],
+                    },
+                    CStep {
+                        q: Q(NS_CAC, "Item"),
+                        preds: &[],
+                    },
+                    CStep {
+                        q: Q(NS_CAC, "ClassifiedTaxCategory"),
+                        preds: &[
+                            Pr::Test(&T::Str(
+                                &[Path {
+                                    start: Start::Ctx,
+                                    steps: &[S::Child(Q(NS_CBC, "ID"))],
+                                }],
+                                Fx::Norm,
+                                true,
+                                "AE",
+                                true,
+                            )),
+                            Pr::Test(&T::Str(
+                                &[Path {
+                                    start: Start::Ctx,
+                                    steps: &[S::Child(Q(NS_CAC, "TaxScheme")), S::Child(Q(NS_CBC, "ID"))],
+                                }],
+                                Fx::NormUpper,
+                                true,
+                                "VAT",
+                                false,
+                            )),
+                        ],
+                    },
+                ],
+            },
+        ],
+        asserts: &[],
+    },
+    Group {
+        pattern: 5,
+        rule: 34,
+        ctx: &[Alt {
+            absolute: true,
+            steps: &[
+                CStep { q: Q::ANY, preds: &[] },
+                CStep {
+                    q: Q(NS_CAC, "TaxTotal"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_CAC, "TaxSubtotal"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_CAC, "TaxCategory"),
+                    preds: &[
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_CBC, "ID"))],
+                            }],
+                            Fx::Norm,
+                            true,
+                            "E",
+                            true,
+                        )),
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_CAC, "TaxScheme")), S::Child(Q(NS_CBC, "ID"))],
+                            }],
+                            Fx::NormUpper,
+                            true,
+                            "VAT",
+                            false,
+                        )),
+                    ],
+                },
+            ],
+        }],
+        asserts: &[],
+    },
+    Group {
+        pattern: 5,
+        rule: 35,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[
+                CStep {
+                    q: Q(NS_CAC, "AllowanceCharge"),
+                    preds: &[Pr::Test(&T::Bool(
+                        &[Path {
+                            start: Start::Ctx,
+                            steps: &[S::Child(Q(NS_CBC, "ChargeIndicator"))],
+                        }],
+                        false,
+                    ))],
+                },
+                CStep {
+                    q: Q(NS_CAC, "TaxCategory"),
+                    preds: &[
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_CBC, "ID"))],
+                            }],
+                            Fx::Norm,
+                            true,
+                            "E",
+                            true,
+                        )),
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_CAC, "TaxScheme")), S::Child(Q(NS_CBC, "ID"))],
+                            }],
+                            Fx::NormUpper,
+                            true,
+                            "VAT",
+                            false,
+                        )),
+                    ],
+                },
+            ],
+        }],
+        asserts: &[],
+    },
+    Group {
+        pattern: 5,
+        rule: 36,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[
+                CStep {
+                    q: Q(NS_CAC, "AllowanceCharge"),
+                    preds: &[Pr::Test(&T::Bool(
+                        &[Path {
+                            start: Start::Ctx,
+                            steps: &[S::Child(Q(NS_CBC, "ChargeIndicator"))],
+                        }],
+                        true,
+                    ))],
+                },
+                CStep {
+                    q: Q(NS_CAC, "TaxCategory"),
+                    preds: &[
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_CBC, "ID"))],
+                            }],
+                            Fx::Norm,
+                            true,
+                            "E",
+                            true,
+                        )),
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_CAC, "TaxScheme")), S::Child(Q(NS_CBC, "ID"))],
+                            }],
+                            Fx::NormUpper,
+                            true,
+                            "VAT",
+                            false,
+                        )),
+                    ],
+                },
+            ],
+        }],
+        asserts: &[],
+    },
+    Group {
+        pattern: 5,
+        rule: 37,
+        ctx: &[
+            Alt {
+                absolute: false,
+                steps: &[
+                    CStep {
+                        q: Q(NS_CAC, "InvoiceLine"),
+                        preds: &[],
+                    },
+                    CStep {
+                        q: Q(NS_CAC, "Item"),
+                        preds: &[],
+                    },
+                    CStep {
+                        q: Q(NS_CAC, "ClassifiedTaxCategory"),
+                        preds: &[
+                            Pr::Test(&T::Str(
+                                &[Path {
+                                    start: Start::Ctx,
+                                    steps: &[S::Child(Q(NS_CBC, "ID"))],
+                                }],
+                                Fx::Norm,
+                                true,
+                                "E",
+                                true,
+                            )),
+                            Pr::Test(&T::Str(
+                                &[Path {
+                                    start: Start::Ctx,
+                                    steps: &[S::Child(Q(NS_CAC, "TaxScheme")), S::Child(Q(NS_CBC, "ID"))],
+                                }],
+                                Fx::NormUpper,
+                                true,
+                                "VAT",
+                                false,
+                            )),
+                        ],
+                    },
+                ],
+            },
+            Alt {
+                absolute: false,
+                steps: &[
+                    CStep {
+                        q: Q(NS_CAC, "CreditNoteLine"),
+                        preds: &[],
+                    },
+                    CStep {
+                        q: Q(NS_CAC, "Item"),
+                        preds: &[],
+                    },
+                    CStep {
+                        q: Q(NS_CAC, "ClassifiedTaxCategory"),
+                        preds: &[
+                            Pr::Test(&T::Str(
+                                &[Path {
+                                    start: Start::Ctx,
+                                    steps: &[S::Child(Q(NS_CBC, "ID"))],
+                                }],
+                                Fx::Norm,
+                                true,
+                                "E",
+                                true,
+                            )),
+                            Pr::Test(&T::Str(
+                                &[Path {
+                                    start: Start::Ctx,
+                                    steps: &[S::Child(Q(NS_CAC, "TaxScheme")), S::Child(Q(NS_CBC, "ID"))],
+                                }],
+                                Fx::NormUpper,
+                                true,
+                                "VAT",
+                                false,
+                            )),
+                        ],
+                    },
+                ],
+            },
+        ],
+        asserts: &[],
+    },
+    Group {
+        pattern: 5,
+        rule: 38,
+        ctx: &[Alt {
+            absolute: true,
+            steps: &[
+                CStep { q: Q::ANY, preds: &[] },
+                CStep {
+                    q: Q(NS_CAC, "TaxTotal"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_CAC, "TaxSubtotal"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_CAC, "TaxCategory"),
+                    preds: &[
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_CBC, "ID"))],
+                            }],
+                            Fx::Norm,
+                            true,
+                            "G",
+                            true,
+                        )),
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_CAC, "TaxScheme")), S::Child(Q(NS_CBC, "ID"))],
+                            }],
+                            Fx::NormUpper,
+                            true,
+                            "VAT",
+                            false,
+                        )),
+                    ],
+                },
+            ],
+        }],
+        asserts: &[],
+    },
+    Group {
+        pattern: 5,
+        rule: 39,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[
+                CStep {
+                    q: Q(NS_CAC, "AllowanceCharge"),
+                    preds: &[Pr::Test(&T::Bool(
+                        &[Path {
+                            start: Start::Ctx,
+                            steps: &[S::Child(Q(NS_CBC, "ChargeIndicator"))],
+                        }],
+                        false,
+                    ))],
+                },
+                CStep {
+                    q: Q(NS_CAC, "TaxCategory"),
+                    preds: &[
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_CBC, "ID"))],
+                            }],
+                            Fx::Norm,
+                            true,
+                            "G",
+                            true,
+                        )),
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_CAC, "TaxScheme")), S::Child(Q(NS_CBC, "ID"))],
+                            }],
+                            Fx::NormUpper,
+                            true,
+                            "VAT",
+                            false,
+                        )),
+                    ],
+                },
+            ],
+        }],
+        asserts: &[],
+    },
+    Group {
+        pattern: 5,
+        rule: 40,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[
+                CStep {
+                    q: Q(NS_CAC, "AllowanceCharge"),
+                    preds: &[Pr::Test(&T::Bool(
+                        &[Path {
+                            start: Start::Ctx,
+                            steps: &[S::Child(Q(NS_CBC, "ChargeIndicator"))],
+                        }],
+                        true,
+                    ))],
+                },
+                CStep {
+                    q: Q(NS_CAC, "TaxCategory"),
+                    preds: &[
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_CBC, "ID"))],
+                            }],
+                            Fx::Norm,
+                            true,
+                            "G",
+                            true,
+                        )),
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_CAC, "TaxScheme")), S::Child(Q(NS_CBC, "ID"))],
+                            }],
+                            Fx::NormUpper,
+                            true,
+                            "VAT",
+                            false,
+                        )),
+                    ],
+                },
+            ],
+        }],
+        asserts: &[],
+    },
+    Group {
+        pattern: 5,
+        rule: 41,
+        ctx: &[
+            Alt {
+                absolute: false,
+                steps: &[
+                    CStep {
+                        q: Q(NS_CAC, "InvoiceLine"),
+                        preds: &[],
+                    },
+                    CStep {
+                        q: Q(NS_CAC, "Item"),
+                        preds: &[],
+                    },
+                    CStep {
+                        q: Q(NS_CAC, "ClassifiedTaxCategory"),
+                        preds: &[
+                            Pr::Test(&T::Str(
+                                &[Path {
+                                    start: Start::Ctx,
+                                    steps: &[S::Child(Q(NS_CBC, "ID"))],
+                                }],
+                                Fx::Norm,
+                                true,
+                                "G",
+                                true,
+                            )),
+                            Pr::Test(&T::Str(
+                                &[Path {
+                                    start: Start::Ctx,
+                                    steps: &[S::Child(Q(NS_CAC, "TaxScheme")), S::Child(Q(NS_CBC, "ID"))],
+                                }],
+                                Fx::NormUpper,
+                                true,
+                                "VAT",
+                                false,
+                            )),
+                        ],
+                    },
+                ],
+            },
+            Alt {
+                absolute: false,
+                steps: &[
+                    CStep {
+                        q: Q(NS_CAC, "CreditNoteLine"),
+                        preds: &[],
+                    },
+                    CStep {
+                        q: Q(NS_CAC, "Item"),
+                        preds: &[],
+                    },
+                    CStep {
+                        q: Q(NS_CAC, "ClassifiedTaxCategory"),
+                        preds: &[
+                            Pr::Test(&T::Str(
+                                &[Path {
+                                    start: Start::Ctx,
+                                    steps: &[S::Child(Q(NS_CBC, "ID"))],
+                                }],
+                                Fx::Norm,
+                                true,
+                                "G",
+                                true,
+                            )),
+                            Pr::Test(&T::Str(
+                                &[Path {
+                                    start: Start::Ctx,
+                                    steps: &[S::Child(Q(NS_CAC, "TaxScheme")), S::Child(Q(NS_CBC, "ID"))],
+                                }],
+                                Fx::NormUpper,
+                                true,
+                                "VAT",
+                                false,
+                            )),
+                        ],
+                    },
+                ],
+            },
+        ],
+        asserts: &[],
+    },
+    Group {
+        pattern: 5,
+        rule: 42,
+        ctx: &[Alt {
+            absolute: true,
+            steps: &[
+                CStep { q: Q::ANY, preds: &[] },
+                CStep {
+                    q: Q(NS_CAC, "TaxTotal"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_CAC, "TaxSubtotal"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_CAC, "TaxCategory"),
+                    preds: &[
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_CBC, "ID"))],
+                            }],
+                            Fx::Norm,
+                            true,
+                            "K",
+                            true,
+                        )),
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_CAC, "TaxScheme")), S::Child(Q(NS_CBC, "ID"))],
+                            }],
+                            Fx::NormUpper,
+                            true,
+                            "VAT",
+                            false,
+                        )),
+                    ],
+                },
+            ],
+        }],
+        asserts: &[],
+    },
+    Group {
+        pattern: 5,
+        rule: 43,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[
+                CStep {
+                    q: Q(NS_CAC, "AllowanceCharge"),
+                    preds: &[Pr::Test(&T::Bool(
+                        &[Path {
+                            start: Start::Ctx,
+                            steps: &[S::Child(Q(NS_CBC, "ChargeIndicator"))],
+                        }],
+                        false,
+                    ))],
+                },
+                CStep {
+                    q: Q(NS_CAC, "TaxCategory"),
+                    preds: &[
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_CBC, "ID"))],
+                            }],
+                            Fx::Norm,
+                            true,
+                            "K",
+                            true,
+                        )),
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_CAC, "TaxScheme")), S::Child(Q(NS_CBC, "ID"))],
+                            }],
+                            Fx::NormUpper,
+                            true,
+                            "VAT",
+                            false,
+                        )),
+                    ],
+                },
+            ],
+        }],
+        asserts: &[],
+    },
+    Group {
+        pattern: 5,
+        rule: 44,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[
+                CStep {
+                    q: Q(NS_CAC, "AllowanceCharge"),
+                    preds: &[Pr::Test(&T::Bool(
+                        &[Path {
+                            start: Start::Ctx,
+                            steps: &[S::Child(Q(NS_CBC, "ChargeIndicator"))],
+                        }],
+                        true,
+                    ))],
+                },
+                CStep {
+                    q: Q(NS_CAC, "TaxCategory"),
+                    preds: &[
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_CBC, "ID"))],
+                            }],
+                            Fx::Norm,
+                            true,
+                            "K",
+                            true,
+                        )),
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_CAC, "TaxScheme")), S::Child(Q(NS_CBC, "ID"))],
+                            }],
+                            Fx::NormUpper,
+                            true,
+                            "VAT",
+                            false,
+                        )),
+                    ],
+                },
+            ],
+        }],
+        asserts: &[],
+    },
+    Group {
+        pattern: 5,
+        rule: 45,
+        ctx: &[
+            Alt {
+                absolute: false,
+                steps: &[
+                    CStep {
+                        q: Q(NS_CAC, "InvoiceLine"),
+                        preds: &[],
+                    },
+                    CStep {
+                        q: Q(NS_CAC, "Item"),
+                        preds: &[],
+                    },
+                    CStep {
+                        q: Q(NS_CAC, "ClassifiedTaxCategory"),
+                        preds: &[
+                            Pr::Test(&T::Str(
+                                &[Path {
+                                    start: Start::Ctx,
+                                    steps: &[S::Child(Q(NS_CBC, "ID"))],
+                                }],
+                                Fx::Norm,
+                                true,
+                                "K",
+                                true,
+                            )),
+                            Pr::Test(&T::Str(
+                                &[Path {
+                                    start: Start::Ctx,
+                                    steps: &[S::Child(Q(NS_CAC, "TaxScheme")), S::Child(Q(NS_CBC, "ID"))],
+                                }],
+                                Fx::NormUpper,
+                                true,
+                                "VAT",
+                                false,
+                            )),
+                        ],
+                    },
+                ],
+            },
+            Alt {
+                absolute: false,
+                steps: &[
+                    CStep {
+                        q: Q(NS_CAC, "CreditNoteLine"),
+                        preds: &[],
+                    },
+                    CStep {
+                        q: Q(NS_CAC, "Item"),
+                        preds: &[],
+                    },
+                    CStep {
+                        q: Q(NS_CAC, "ClassifiedTaxCategory"),
+                        preds: &[
+                            Pr::Test(&T::Str(
+                                &[Path {
+                                    start: Start::Ctx,
+                                    steps: &[S::Child(Q(NS_CBC, "ID"))],
+                                }],
+                                Fx::Norm,
+                                true,
+                                "K",
+                                true,
+                            )),
+                            Pr::Test(&T::Str(
+                                &[Path {
+                                    start: Start::Ctx,
+                                    steps: &[S::Child(Q(NS_CAC, "TaxScheme")), S::Child(Q(NS_CBC, "ID"))],
+                                }],
+                                Fx::NormUpper,
+                                true,
+                                "VAT",
+                                false,
+                            )),
+                        ],
+                    },
+                ],
+            },
+        ],
+        asserts: &[],
+    },
+    Group {
+        pattern: 5,
+        rule: 46,
+        ctx: &[Alt {
+            absolute: true,
+            steps: &[
+                CStep { q: Q::ANY, preds: &[] },
+                CStep {
+                    q: Q(NS_CAC, "TaxTotal"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_CAC, "TaxSubtotal"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_CAC, "TaxCategory"),
+                    preds: &[
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_CBC, "ID"))],
+                            }],
+                            Fx::Norm,
+                            true,
+                            "L",
+                            true,
+                        )),
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_CAC, "TaxScheme")), S::Child(Q(NS_CBC, "ID"))],
+                            }],
+                            Fx::NormUpper,
+                            true,
+                            "VAT",
+                            false,
+                        )),
+                    ],
+                },
+            ],
+        }],
+        asserts: &[],
+    },
+    Group {
+        pattern: 5,
+        rule: 47,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[
+                CStep {
+                    q: Q(NS_CAC, "AllowanceCharge"),
+                    preds: &[Pr::Test(&T::Bool(
+                        &[Path {
+                            start: Start::Ctx,
+                            steps: &[S::Child(Q(NS_CBC, "ChargeIndicator"))],
+                        }],
+                        false,
+                    ))],
+                },
+                CStep {
+                    q: Q(NS_CAC, "TaxCategory"),
+                    preds: &[
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_CBC, "ID"))],
+                            }],
+                            Fx::Norm,
+                            true,
+                            "L",
+                            true,
+                        )),
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_CAC, "TaxScheme")), S::Child(Q(NS_CBC, "ID"))],
+                            }],
+                            Fx::NormUpper,
+                            true,
+                            "VAT",
+                            false,
+                        )),
+                    ],
+                },
+            ],
+        }],
+        asserts: &[],
+    },
+    Group {
+        pattern: 5,
+        rule: 48,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[
+                CStep {
+                    q: Q(NS_CAC, "AllowanceCharge"),
+                    preds: &[Pr::Test(&T::Bool(
+                        &[Path {
+                            start: Start::Ctx,
+                            steps: &[S::Child(Q(NS_CBC, "ChargeIndicator"))],
+                        }],
+                        true,
+                    ))],
+                },
+                CStep {
+                    q: Q(NS_CAC, "TaxCategory"),
+                    preds: &[
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_CBC, "ID"))],
+                            }],
+                            Fx::Norm,
+                            true,
+                            "L",
+                            true,
+                        )),
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_CAC, "TaxScheme")), S::Child(Q(NS_CBC, "ID"))],
+                            }],
+                            Fx::NormUpper,
+                            true,
+                            "VAT",
+                            false,
+                        )),
+                    ],
+                },
+            ],
+        }],
+        asserts: &[],
+    },
+    Group {
+        pattern: 5,
+        rule: 49,
+        ctx: &[
+            Alt {
+                absolute: false,
+                steps: &[
+                    CStep {
+                        q: Q(NS_CAC, "InvoiceLine"),
+                        preds: &[],
+                    },
+                    CStep {
+                        q: Q(NS_CAC, "Item"),
+                        preds: &[],
+                    },
+                    CStep {
+                        q: Q(NS_CAC, "ClassifiedTaxCategory"),
+                        preds: &[
+                            Pr::Test(&T::Str(
+                                &[Path {
+                                    start: Start::Ctx,
+                                    steps: &[S::Child(Q(NS_CBC, "ID"))],
+                                }],
+                                Fx::Norm,
+                                true,
+                                "L",
+                                true,
+                            )),
+                            Pr::Test(&T::Str(
+                                &[Path {
+                                    start: Start::Ctx,
+                                    steps: &[S::Child(Q(NS_CAC, "TaxScheme")), S::Child(Q(NS_CBC, "ID"))],
+                                }],
+                                Fx::NormUpper,
+                                true,
+                                "VAT",
+                                false,
+                            )),
+                        ],
+                    },
+                ],
+            },
+            Alt {
+                absolute: false,
+                steps: &[
+                    CStep {
+                        q: Q(NS_CAC, "CreditNoteLine"),
+                        preds: &[],
+                    },
+                    CStep {
+                        q: Q(NS_CAC, "Item"),
+                        preds: &[],
+                    },
+                    CStep {
+                        q: Q(NS_CAC, "ClassifiedTaxCategory"),
+                        preds: &[
+                            Pr::Test(&T::Str(
+                                &[Path {
+                                    start: Start::Ctx,
+                                    steps: &[S::Child(Q(NS_CBC, "ID"))],
+                                }],
+                                Fx::Norm,
+                                true,
+                                "L",
+                                true,
+                            )),
+                            Pr::Test(&T::Str(
+                                &[Path {
+                                    start: Start::Ctx,
+                                    steps: &[S::Child(Q(NS_CAC, "TaxScheme")), S::Child(Q(NS_CBC, "ID"))],
+                                }],
+                                Fx::NormUpper,
+                                true,
+                                "VAT",
+                                false,
+                            )),
+                        ],
+                    },
+                ],
+            },
+        ],
+        asserts: &[],
+    },
+    Group {
+        pattern: 5,
+        rule: 50,
+        ctx: &[Alt {
+            absolute: true,
+            steps: &[
+                CStep { q: Q::ANY, preds: &[] },
+                CStep {
+                    q: Q(NS_CAC, "TaxTotal"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_CAC, "TaxSubtotal"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_CAC, "TaxCategory"),
+                    preds: &[
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_CBC, "ID"))],
+                            }],
+                            Fx::Norm,
+                            true,
+                            "M",
+                            true,
+                        )),
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_CAC, "TaxScheme")), S::Child(Q(NS_CBC, "ID"))],
+                            }],
+                            Fx::NormUpper,
+                            true,
+                            "VAT",
+                            false,
+                        )),
+                    ],
+                },
+            ],
+        }],
+        asserts: &[],
+    },
+    Group {
+        pattern: 5,
+        rule: 51,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[
+                CStep {
+                    q: Q(NS_CAC, "AllowanceCharge"),
+                    preds: &[Pr::Test(&T::Bool(
+                        &[Path {
+                            start: Start::Ctx,
+                            steps: &[S::Child(Q(NS_CBC, "ChargeIndicator"))],
+                        }],
+                        false,
+                    ))],
+                },
+                CStep {
+                    q: Q(NS_CAC, "TaxCategory"),
+                    preds: &[
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_CBC, "ID"))],
+                            }],
+                            Fx::Norm,
+                            true,
+                            "M",
+                            true,
+                        )),
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_CAC, "TaxScheme")), S::Child(Q(NS_CBC, "ID"))],
+                            }],
+                            Fx::NormUpper,
+                            true,
+                            "VAT",
+                            false,
+                        )),
+                    ],
+                },
+            ],
+        }],
+        asserts: &[],
+    },
+    Group {
+        pattern: 5,
+        rule: 52,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[
+                CStep {
+                    q: Q(NS_CAC, "AllowanceCharge"),
+                    preds: &[Pr::Test(&T::Bool(
+                        &[Path {
+                            start: Start::Ctx,
+                            steps: &[S::Child(Q(NS_CBC, "ChargeIndicator"))],
+                        }],
+                        true,
+                    ))],
+                },
+                CStep {
+                    q: Q(NS_CAC, "TaxCategory"),
+                    preds: &[
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_CBC, "ID"))],
+                            }],
+                            Fx::Norm,
+                            true,
+                            "M",
+                            true,
+                        )),
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_CAC, "TaxScheme")), S::Child(Q(NS_CBC, "ID"))],
+                            }],
+                            Fx::NormUpper,
+                            true,
+                            "VAT",
+                            false,
+                        )),
+                    ],
+                },
+            ],
+        }],
+        asserts: &[],
+    },
+    Group {
+        pattern: 5,
+        rule: 53,
+        ctx: &[
+            Alt {
+                absolute: false,
+                steps: &[
+                    CStep {
+                        q: Q(NS_CAC, "InvoiceLine"),
+                        preds: &[],
+                    },
+                    CStep {
+                        q: Q(NS_CAC, "Item"),
+                        preds: &[],
+                    },
+                    CStep {
+                        q: Q(NS_CAC, "ClassifiedTaxCategory"),
+                        preds: &[
+                            Pr::Test(&T::Str(
+                                &[Path {
+                                    start: Start::Ctx,
+                                    steps: &[S::Child(Q(NS_CBC, "ID"))],
+                                }],
+                                Fx::Norm,
+                                true,
+                                "M",
+                                true,
+                            )),
+                            Pr::Test(&T::Str(
+                                &[Path {
+                                    start: Start::Ctx,
+                                    steps: &[S::Child(Q(NS_CAC, "TaxScheme")), S::Child(Q(NS_CBC, "ID"))],
+                                }],
+                                Fx::NormUpper,
+                                true,
+                                "VAT",
+                                false,
+                            )),
+                        ],
+                    },
+                ],
+            },
+            Alt {
+                absolute: false,
+                steps: &[
+                    CStep {
+                        q: Q(NS_CAC, "CreditNoteLine"),
+                        preds: &[],
+                    },
+                    CStep {
+                        q: Q(NS_CAC, "Item"),
+                        preds: &[],
+                    },
+                    CStep {
+                        q: Q(NS_CAC, "ClassifiedTaxCategory"),
+                        preds: &[
+                            Pr::Test(&T::Str(
+                                &[Path {
+                                    start: Start::Ctx,
+                                    steps: &[S::Child(Q(NS_CBC, "ID"))],
+                                }],
+                                Fx::Norm,
+                                true,
+                                "M",
+                                true,
+                            )),
+                            Pr::Test(&T::Str(
+                                &[Path {
+                                    start: Start::Ctx,
+                                    steps: &[S::Child(Q(NS_CAC, "TaxScheme")), S::Child(Q(NS_CBC, "ID"))],
+                                }],
+                                Fx::NormUpper,
+                                true,
+                                "VAT",
+                                false,
+                            )),
+                        ],
+                    },
+                ],
+            },
+        ],
+        asserts: &[],
+    },
+    Group {
+        pattern: 5,
+        rule: 54,
+        ctx: &[Alt {
+            absolute: true,
+            steps: &[
+                CStep { q: Q::ANY, preds: &[] },
+                CStep {
+                    q: Q(NS_CAC, "TaxTotal"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_CAC, "TaxSubtotal"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_CAC, "TaxCategory"),
+                    preds: &[
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_CBC, "ID"))],
+                            }],
+                            Fx::Norm,
+                            true,
+                            "O",
+                            true,
+                        )),
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_CAC, "TaxScheme")), S::Child(Q(NS_CBC, "ID"))],
+                            }],
+                            Fx::NormUpper,
+                            true,
+                            "VAT",
+                            false,
+                        )),
+                    ],
+                },
+            ],
+        }],
+        asserts: &[],
+    },
+    Group {
+        pattern: 5,
+        rule: 55,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[
+                CStep {
+                    q: Q(NS_CAC, "AllowanceCharge"),
+                    preds: &[Pr::Test(&T::Bool(
+                        &[Path {
+                            start: Start::Ctx,
+                            steps: &[S::Child(Q(NS_CBC, "ChargeIndicator"))],
+                        }],
+                        false,
+                    ))],
+                },
+                CStep {
+                    q: Q(NS_CAC, "TaxCategory"),
+                    preds: &[
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_CBC, "ID"))],
+                            }],
+                            Fx::Norm,
+                            true,
+                            "O",
+                            true,
+                        )),
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_CAC, "TaxScheme")), S::Child(Q(NS_CBC, "ID"))],
+                            }],
+                            Fx::NormUpper,
+                            true,
+                            "VAT",
+                            false,
+                        )),
+                    ],
+                },
+            ],
+        }],
+        asserts: &[],
+    },
+    Group {
+        pattern: 5,
+        rule: 56,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[
+                CStep {
+                    q: Q(NS_CAC, "AllowanceCharge"),
+                    preds: &[Pr::Test(&T::Bool(
+                        &[Path {
+                            start: Start::Ctx,
+                            steps: &[S::Child(Q(NS_CBC, "ChargeIndicator"))],
+                        }],
+                        true,
+                    ))],
+                },
+                CStep {
+                    q: Q(NS_CAC, "TaxCategory"),
+                    preds: &[
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_CBC, "ID"))],
+                            }],
+                            Fx::Norm,
+                            true,
+                            "O",
+                            true,
+                        )),
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_CAC, "TaxScheme")), S::Child(Q(NS_CBC, "ID"))],
+                            }],
+                            Fx::NormUpper,
+                            true,
+                            "VAT",
+                            false,
+                        )),
+                    ],
+                },
+            ],
+        }],
+        asserts: &[],
+    },
+    Group {
+        pattern: 5,
+        rule: 57,
+        ctx: &[
+            Alt {
+                absolute: false,
+                steps: &[
+                    CStep {
+                        q: Q(NS_CAC, "InvoiceLine"),
+                        preds: &[],
+                    },
+                    CStep {
+                        q: Q(NS_CAC, "Item"),
+                        preds: &[],
+                    },
+                    CStep {
+                        q: Q(NS_CAC, "ClassifiedTaxCategory"),
+                        preds: &[
+                            Pr::Test(&T::Str(
+                                &[Path {
+                                    start: Start::Ctx,
+                                    steps: &[S::Child(Q(NS_CBC, "ID"))],
+                                }],
+                                Fx::Norm,
+                                true,
+                                "O",
+                                true,
+                            )),
+                            Pr::Test(&T::Str(
+                                &[Path {
+                                    start: Start::Ctx,
+                                    steps: &[S::Child(Q(NS_CAC, "TaxScheme")), S::Child(Q(NS_CBC, "ID"))],
+                                }],
+                                Fx::NormUpper,
+                                true,
+                                "VAT",
+                                false,
+                            )),
+                        ],
+                    },
+                ],
+            },
+            Alt {
+                absolute: false,
+                steps: &[
+                    CStep {
+                        q: Q(NS_CAC, "CreditNoteLine"),
+                        preds: &[],
+                    },
+                    CStep {
+                        q: Q(NS_CAC, "Item"),
+                        preds: &[],
+                    },
+                    CStep {
+                        q: Q(NS_CAC, "ClassifiedTaxCategory"),
+                        preds: &[
+                            Pr::Test(&T::Str(
+                                &[Path {
+                                    start: Start::Ctx,
+                                    steps: &[S::Child(Q(NS_CBC, "ID"))],
+                                }],
+                                Fx::Norm,
+                                true,
+                                "O",
+                                true,
+                            )),
+                            Pr::Test(&T::Str(
+                                &[Path {
+                                    start: Start::Ctx,
+                                    steps: &[S::Child(Q(NS_CAC, "TaxScheme")), S::Child(Q(NS_CBC, "ID"))],
+                                }],
+                                Fx::NormUpper,
+                                true,
+                                "VAT",
+                                false,
+                            )),
+                        ],
+                    },
+                ],
+            },
+        ],
+        asserts: &[],
+    },
+    Group {
+        pattern: 5,
+        rule: 58,
+        ctx: &[Alt {
+            absolute: true,
+            steps: &[
+                CStep { q: Q::ANY, preds: &[] },
+                CStep {
+                    q: Q(NS_CAC, "TaxTotal"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_CAC, "TaxSubtotal"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_CAC, "TaxCategory"),
+                    preds: &[
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_CBC, "ID"))],
+                            }],
+                            Fx::Norm,
+                            true,
+                            "S",
+                            true,
+                        )),
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_CAC, "TaxScheme")), S::Child(Q(NS_CBC, "ID"))],
+                            }],
+                            Fx::NormUpper,
+                            true,
+                            "VAT",
+                            false,
+                        )),
+                    ],
+                },
+            ],
+        }],
+        asserts: &[],
+    },
+    Group {
+        pattern: 5,
+        rule: 59,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[
+                CStep {
+                    q: Q(NS_CAC, "AllowanceCharge"),
+                    preds: &[Pr::Test(&T::Bool(
+                        &[Path {
+                            start: Start::Ctx,
+                            steps: &[S::Child(Q(NS_CBC, "ChargeIndicator"))],
+                        }],
+                        false,
+                    ))],
+                },
+                CStep {
+                    q: Q(NS_CAC, "TaxCategory"),
+                    preds: &[
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_CBC, "ID"))],
+                            }],
+                            Fx::Norm,
+                            true,
+                            "S",
+                            true,
+                        )),
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_CAC, "TaxScheme")), S::Child(Q(NS_CBC, "ID"))],
+                            }],
+                            Fx::NormUpper,
+                            true,
+                            "VAT",
+                            false,
+                        )),
+                    ],
+                },
+            ],
+        }],
+        asserts: &[],
+    },
+    Group {
+        pattern: 5,
+        rule: 60,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[
+                CStep {
+                    q: Q(NS_CAC, "AllowanceCharge"),
+                    preds: &[Pr::Test(&T::Bool(
+                        &[Path {
+                            start: Start::Ctx,
+                            steps: &[S::Child(Q(NS_CBC, "ChargeIndicator"))],
+                        }],
+                        true,
+                    ))],
+                },
+                CStep {
+                    q: Q(NS_CAC, "TaxCategory"),
+                    preds: &[
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_CBC, "ID"))],
+                            }],
+                            Fx::Norm,
+                            true,
+                            "S",
+                            true,
+                        )),
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_CAC, "TaxScheme")), S::Child(Q(NS_CBC, "ID"))],
+                            }],
+                            Fx::NormUpper,
+                            true,
+                            "VAT",
+                            false,
+                        )),
+                    ],
+                },
+            ],
+        }],
+        asserts: &[],
+    },
+    Group {
+        pattern: 5,
+        rule: 61,
+        ctx: &[
+            Alt {
+                absolute: false,
+                steps: &[
+                    CStep {
+                        q: Q(NS_CAC, "InvoiceLine"),
+                        preds: &[],
+                    },
+                    CStep {
+                        q: Q(NS_CAC, "Item"),
+                        preds: &[],
+                    },
+                    CStep {
+                        q: Q(NS_CAC, "ClassifiedTaxCategory"),
+                        preds: &[
+                            Pr::Test(&T::Str(
+                                &[Path {
+                                    start: Start::Ctx,
+                                    steps: &[S::Child(Q(NS_CBC, "ID"))],
+                                }],
+                                Fx::Norm,
+                                true,
+                                "S",
+                                true,
+                            )),
+                            Pr::Test(&T::Str(
+                                &[Path {
+                                    start: Start::Ctx,
+                                    steps: &[S::Child(Q(NS_CAC, "TaxScheme")), S::Child(Q(NS_CBC, "ID"))],
+                                }],
+                                Fx::NormUpper,
+                                true,
+                                "VAT",
+                                false,
+                            )),
+                        ],
+                    },
+                ],
+            },
+            Alt {
+                absolute: false,
+                steps: &[
+                    CStep {
+                        q: Q(NS_CAC, "CreditNoteLine"),
+                        preds: &[],
+                    },
+                    CStep {
+                        q: Q(NS_CAC, "Item"),
+                        preds: &[],
+                    },
+                    CStep {
+                        q: Q(NS_CAC, "ClassifiedTaxCategory"),
+                        preds: &[
+                            Pr::Test(&T::Str(
+                                &[Path {
+                                    start: Start::Ctx,
+                                    steps: &[S::Child(Q(NS_CBC, "ID"))],
+                                }],
+                                Fx::Norm,
+                                true,
+                                "S",
+                                true,
+                            )),
+                            Pr::Test(&T::Str(
+                                &[Path {
+                                    start: Start::Ctx,
+                                    steps: &[S::Child(Q(NS_CAC, "TaxScheme")), S::Child(Q(NS_CBC, "ID"))],
+                                }],
+                                Fx::NormUpper,
+                                true,
+                                "VAT",
+                                false,
+                            )),
+                        ],
+                    },
+                ],
+            },
+        ],
+        asserts: &[],
+    },
+    Group {
+        pattern: 5,
+        rule: 62,
+        ctx: &[Alt {
+            absolute: true,
+            steps: &[
+                CStep { q: Q::ANY, preds: &[] },
+                CStep {
+                    q: Q(NS_CAC, "TaxTotal"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_CAC, "TaxSubtotal"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_CAC, "TaxCategory"),
+                    preds: &[
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_CBC, "ID"))],
+                            }],
+                            Fx::Norm,
+                            true,
+                            "Z",
+                            true,
+                        )),
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_CAC, "TaxScheme")), S::Child(Q(NS_CBC, "ID"))],
+                            }],
+                            Fx::NormUpper,
+                            true,
+                            "VAT",
+                            false,
+                        )),
+                    ],
+                },
+            ],
+        }],
+        asserts: &[],
+    },
+    Group {
+        pattern: 5,
+        rule: 63,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[
+                CStep {
+                    q: Q(NS_CAC, "AllowanceCharge"),
+                    preds: &[Pr::Test(&T::Bool(
+                        &[Path {
+                            start: Start::Ctx,
+                            steps: &[S::Child(Q(NS_CBC, "ChargeIndicator"))],
+                        }],
+                        false,
+                    ))],
+                },
+                CStep {
+                    q: Q(NS_CAC, "TaxCategory"),
+                    preds: &[
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_CBC, "ID"))],
+                            }],
+                            Fx::Norm,
+                            true,
+                            "Z",
+                            true,
+                        )),
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_CAC, "TaxScheme")), S::Child(Q(NS_CBC, "ID"))],
+                            }],
+                            Fx::NormUpper,
+                            true,
+                            "VAT",
+                            false,
+                        )),
+                    ],
+                },
+            ],
+        }],
+        asserts: &[],
+    },
+    Group {
+        pattern: 5,
+        rule: 64,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[
+                CStep {
+                    q: Q(NS_CAC, "AllowanceCharge"),
+                    preds: &[Pr::Test(&T::Bool(
+                        &[Path {
+                            start: Start::Ctx,
+                            steps: &[S::Child(Q(NS_CBC, "ChargeIndicator"))],
+                        }],
+                        true,
+                    ))],
+                },
+                CStep {
+                    q: Q(NS_CAC, "TaxCategory"),
+                    preds: &[
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_CBC, "ID"))],
+                            }],
+                            Fx::Norm,
+                            true,
+                            "Z",
+                            true,
+                        )),
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_CAC, "TaxScheme")), S::Child(Q(NS_CBC, "ID"))],
+                            }],
+                            Fx::NormUpper,
+                            true,
+                            "VAT",
+                            false,
+                        )),
+                    ],
+                },
+            ],
+        }],
+        asserts: &[],
+    },
+    Group {
+        pattern: 5,
+        rule: 65,
+        ctx: &[
+            Alt {
+                absolute: false,
+                steps: &[
+                    CStep {
+                        q: Q(NS_CAC, "InvoiceLine"),
+                        preds: &[],
+                    },
+                    CStep {
+                        q: Q(NS_CAC, "Item"),
+                        preds: &[],
+                    },
+                    CStep {
+                        q: Q(NS_CAC, "ClassifiedTaxCategory"),
+                        preds: &[
+                            Pr::Test(&T::Str(
+                                &[Path {
+                                    start: Start::Ctx,
+                                    steps: &[S::Child(Q(NS_CBC, "ID"))],
+                                }],
+                                Fx::Norm,
+                                true,
+                                "Z",
+                                true,
+                            )),
+                            Pr::Test(&T::Str(
+                                &[Path {
+                                    start: Start::Ctx,
+                                    steps: &[S::Child(Q(NS_CAC, "TaxScheme")), S::Child(Q(NS_CBC, "ID"))],
+                                }],
+                                Fx::NormUpper,
+                                true,
+                                "VAT",
+                                false,
+                            )),
+                        ],
+                    },
+                ],
+            },
+            Alt {
+                absolute: false,
+                steps: &[
+                    CStep {
+                        q: Q(NS_CAC, "CreditNoteLine"),
+                        preds: &[],
+                    },
+                    CStep {
+                        q: Q(NS_CAC, "Item"),
+                        preds: &[],
+                    },
+                    CStep {
+                        q: Q(NS_CAC, "ClassifiedTaxCategory"),
+                        preds: &[
+                            Pr::Test(&T::Str(
+                                &[Path {
+                                    start: Start::Ctx,
+                                    steps: &[S::Child(Q(NS_CBC, "ID"))],
+                                }],
+                                Fx::Norm,
+                                true,
+                                "Z",
+                                true,
+                            )),
+                            Pr::Test(&T::Str(
+                                &[Path {
+                                    start: Start::Ctx,
+                                    steps: &[S::Child(Q(NS_CAC, "TaxScheme")), S::Child(Q(NS_CBC, "ID"))],
+                                }],
+                                Fx::NormUpper,
+                                true,
+                                "VAT",
+                                false,
+                            )),
+                        ],
+                    },
+                ],
+            },
+        ],
+        asserts: &[],
+    },
+    Group {
+        pattern: 6,
+        rule: 0,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[CStep {
+                q: Q(NS_RAM, "DesignatedProductClassification"),
+                preds: &[],
+            }],
+        }],
+        asserts: &[A {
+            id: "BR-65",
+            test: T::Or(&[
+                T::Str(
+                    &[Path {
+                        start: Start::Ctx,
+                        steps: &[S::Child(Q(NS_RAM, "ClassCode")), S::Attr("listID")],
+                    }],
+                    Fx::Norm,
+                    false,
+                    "",
+                    true,
+                ),
+                T::Not(&T::Exists(&[Path {
+                    start: Start::Ctx,
+                    steps: &[S::Child(Q(NS_RAM, "ClassCode"))],
+                }])),
+            ]),
+        }],
+    },
+    Group {
+        pattern: 6,
+        rule: 1,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[CStep {
+                q: Q(NS_RAM, "AdditionalReferencedDocument"),
+                preds: &[],
+            }],
+        }],
+        asserts: &[A {
+            id: "BR-52",
+            test: T::Str(
+                &[Path {
+                    start: Start::Ctx,
+                    steps: &[S::Child(Q(NS_RAM, "IssuerAssignedID"))],
+                }],
+                Fx::Norm,
+                false,
+                "",
+                true,
+            ),
+        }],
+    },
+    Group {
+        pattern: 6,
+        rule: 2,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[CStep {
+                q: Q(NS_RAM, "ApplicableTradeSettlementFinancialCard"),
+                preds: &[],
+            }],
+        }],
+        asserts: &[A {
+            id: "BR-51",
+            test: T::Custom("BR-51"),
+        }],
+    },
+    Group {
+        pattern: 6,
+        rule: 3,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[
+                CStep {
+                    q: Q(NS_RAM, "SpecifiedTradeSettlementPaymentMeans"),
+                    preds: &[Pr::Test(&T::Or(&[
+                        T::Eq(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_RAM, "TypeCode"))],
+                            }],
+                            "30",
+                        ),
+                        T::Eq(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_RAM, "TypeCode"))],
+                            }],
+                            "58",
+                        ),
+                    ]))],
+                },
+                CStep {
+                    q: Q(NS_RAM, "PayeePartyCreditorFinancialAccount"),
+                    preds: &[],
+                },
+            ],
+        }],
+        asserts: &[
+            A {
+                id: "BR-50",
+                test: T::Or(&[
+                    T::Str(
+                        &[Path {
+                            start: Start::Ctx,
+                            steps: &[S::Child(Q(NS_RAM, "IBANID"))],
+                        }],
+                        Fx::Norm,
+                        false,
+                        "",
+                        true,
+                    ),
+                    T::Str(
+                        &[Path {
+                            start: Start::Ctx,
+                            steps: &[S::Child(Q(NS_RAM, "ProprietaryID"))],
+                        }],
+                        Fx::Norm,
+                        false,
+                        "",
+                        true,
+                    ),
+                ]),
+            },
+            A {
+                id: "BR-61",
+                test: T::Or(&[
+                    T::Exists(&[Path {
+                        start: Start::Ctx,
+                        steps: &[S::Child(Q(NS_RAM, "IBANID"))],
+                    }]),
+                    T::Exists(&[Path {
+                        start: Start::Ctx,
+                        steps: &[S::Child(Q(NS_RAM, "ProprietaryID"))],
+                    }]),
+                ]),
+            },
+        ],
+    },
+    Group {
+        pattern: 6,
+        rule: 4,
+        ctx: &[Alt {
+            absolute: true,
+            steps: &[
+                CStep {
+                    q: Q(NS_RSM, "CrossIndustryInvoice"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_RSM, "SupplyChainTradeTransaction"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_RAM, "ApplicableHeaderTradeDelivery"),
+                    preds: &[],
+                },
+            ],
+        }],
+        asserts: &[A {
+            id: "BR-57",
+            test: T::Or(&[
+                T::And(&[
+                    T::Exists(&[Path {
+                        start: Start::Ctx,
+                        steps: &[
+                            S::Child(Q(NS_RAM, "ShipToTradeParty")),
+                            S::Child(Q(NS_RAM, "PostalTradeAddress")),
+                        ],
+                    }]),
+                    T::Str(
+                        &[Path {
+                            start: Start::Ctx,
+                            steps: &[
+                                S::Child(Q(NS_RAM, "ShipToTradeParty")),
+                                S::Child(Q(NS_RAM, "PostalTradeAddress")),
+                                S::Child(Q(NS_RAM, "CountryID")),
+                            ],
+                        }],
+                        Fx::Norm,
+                        false,
+                        "",
+                        true,
+                    ),
+                ]),
+                T::Not(&T::Exists(&[Path {
+                    start: Start::Ctx,
+                    steps: &[
+                        S::Child(Q(NS_RAM, "ShipToTradeParty")),
+                        S::Child(Q(NS_RAM, "PostalTradeAddress")),
+                    ],
+                }])),
+            ]),
+        }],
+    },
+    Group {
+        pattern: 6,
+        rule: 5,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[
+                CStep {
+                    q: Q(NS_RAM, "ApplicableHeaderTradeSettlement"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_RAM, "SpecifiedTradeAllowanceCharge"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_RAM, "ChargeIndicator"),
+                    preds: &[Pr::Test(&T::Eq(
+                        &[Path {
+                            start: Start::Ctx,
+                            steps: &[S::Child(Q(NS_UDT, "Indicator"))],
+                        }],
+                        "false",
+                    ))],
+                },
+            ],
+        }],
+        asserts: &[
+            A {
+                id: "BR-31",
+                test: T::Exists(&[Path {
+                    start: Start::Ctx,
+                    steps: &[S::Parent, S::Child(Q(NS_RAM, "ActualAmount"))],
+                }]),
+            },
+            A {
+                id: "BR-32",
+                test: T::Exists(&[Path {
+                    start: Start::Ctx,
+                    steps: &[
+                        S::Parent,
+                        S::Child(Q(NS_RAM, "CategoryTradeTax")),
+                        S::Filter(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_RAM, "TypeCode"))],
+                            }],
+                            Fx::Upper,
+                            true,
+                            "VAT",
+                            true,
+                        )),
+                        S::Child(Q(NS_RAM, "CategoryCode")),
+                    ],
+                }]),
+            },
+            A {
+                id: "BR-33",
+                test: T::Or(&[
+                    T::Exists(&[Path {
+                        start: Start::Ctx,
+                        steps: &[S::Parent, S::Child(Q(NS_RAM, "Reason"))],
+                    }]),
+                    T::Exists(&[Path {
+                        start: Start::Ctx,
+                        steps: &[S::Parent, S::Child(Q(NS_RAM, "ReasonCode"))],
+                    }]),
+                ]),
+            },
+        ],
+    },
+    Group {
+        pattern: 6,
+        rule: 6,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[
+                CStep {
+                    q: Q(NS_RAM, "ApplicableHeaderTradeSettlement"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_RAM, "SpecifiedTradeAllowanceCharge"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_RAM, "ChargeIndicator"),
+                    preds: &[Pr::Test(&T::Eq(
+                        &[Path {
+                            start: Start::Ctx,
+                            steps: &[S::Child(Q(NS_UDT, "Indicator"))],
+                        }],
+                        "true",
+                    ))],
+                },
+            ],
+        }],
+        asserts: &[
+            A {
+                id: "BR-36",
+                test: T::Exists(&[Path {
+                    start: Start::Ctx,
+                    steps: &[S::Parent, S::Child(Q(NS_RAM, "ActualAmount"))],
+                }]),
+            },
+            A {
+                id: "BR-37",
+                test: T::Exists(&[Path {
+                    start: Start::Ctx,
+                    steps: &[
+                        S::Parent,
+                        S::Child(Q(NS_RAM, "CategoryTradeTax")),
+                        S::Filter(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_RAM, "TypeCode"))],
+                            }],
+                            Fx::Upper,
+                            true,
+                            "VAT",
+                            true,
+                        )),
+                        S::Child(Q(NS_RAM, "CategoryCode")),
+                    ],
+                }]),
+            },
+            A {
+                id: "BR-38",
+                test: T::Or(&[
+                    T::Exists(&[Path {
+                        start: Start::Ctx,
+                        steps: &[S::Parent, S::Child(Q(NS_RAM, "Reason"))],
+                    }]),
+                    T::Exists(&[Path {
+                        start: Start::Ctx,
+                        steps: &[S::Parent, S::Child(Q(NS_RAM, "ReasonCode"))],
+                    }]),
+                ]),
+            },
+        ],
+    },
+    Group {
+        pattern: 6,
+        rule: 7,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[CStep {
+                q: Q(NS_RAM, "SpecifiedTradeSettlementHeaderMonetarySummation"),
+                preds: &[],
+            }],
+        }],
+        asserts: &[
+            A {
+                id: "BR-12",
+                test: T::Exists(&[Path {
+                    start: Start::Ctx,
+                    steps: &[S::Child(Q(NS_RAM, "LineTotalAmount"))],
+                }]),
+            },
+            A {
+                id: "BR-13",
+                test: T::Exists(&[Path {
+                    start: Start::Ctx,
+                    steps: &[S::Child(Q(NS_RAM, "TaxBasisTotalAmount"))],
+                }]),
+            },
+            A {
+                id: "BR-14",
+                test: T::Exists(&[Path {
+                    start: Start::Ctx,
+                    steps: &[S::Child(Q(NS_RAM, "GrandTotalAmount"))],
+                }]),
+            },
+            A {
+                id: "BR-15",
+                test: T::Exists(&[Path {
+                    start: Start::Ctx,
+                    steps: &[S::Child(Q(NS_RAM, "DuePayableAmount"))],
+                }]),
+            },
+            A {
+                id: "BR-53",
+                test: T::Custom("BR-53"),
+            },
+        ],
+    },
+    Group {
+        pattern: 6,
+        rule: 8,
+        ctx: &[Alt {
+            absolute: true,
+            steps: &[CStep {
+                q: Q(NS_RSM, "CrossIndustryInvoice"),
+                preds: &[],
+            }],
+        }],
+        asserts: &[
+            A {
+                id: "BR-01",
+                test: T::Str(
+                    &[Path {
+                        start: Start::Ctx,
+                        steps: &[
+                            S::Child(Q(NS_RSM, "ExchangedDocumentContext")),
+                            S::Child(Q(NS_RAM, "GuidelineSpecifiedDocumentContextParameter")),
+                            S::Child(Q(NS_RAM, "ID")),
+                        ],
+                    }],
+                    Fx::Norm,
+                    false,
+                    "",
+                    true,
+                ),
+            },
+            A {
+                id: "BR-02",
+                test: T::Str(
+                    &[Path {
+                        start: Start::Ctx,
+                        steps: &[S::Child(Q(NS_RSM, "ExchangedDocument")), S::Child(Q(NS_RAM, "ID"))],
+                    }],
+                    Fx::Norm,
+                    false,
+                    "",
+                    true,
+                ),
+            },
+            A {
+                id: "BR-03",
+                test: T::Str(
+                    &[Path {
+                        start: Start::Ctx,
+                        steps: &[
+                            S::Child(Q(NS_RSM, "ExchangedDocument")),
+                            S::Child(Q(NS_RAM, "IssueDateTime")),
+                            S::Child(Q(NS_UDT, "DateTimeString")),
+                            S::Filter(&T::Eq(
+                                &[Path {
+                                    start: Start::Ctx,
+                                    steps: &[S::Attr("format")],
+                                }],
+                                "102",
+                            )),
+                        ],
+                    }],
+                    Fx::Norm,
+                    false,
+                    "",
+                    true,
+                ),
+            },
+            A {
+                id: "BR-04",
+                test: T::Str(
+                    &[Path {
+                        start: Start::Ctx,
+                        steps: &[
+                            S::Child(Q(NS_RSM, "ExchangedDocument")),
+                            S::Child(Q(NS_RAM, "TypeCode")),
+                        ],
+                    }],
+                    Fx::Norm,
+                    false,
+                    "",
+                    true,
+                ),
+            },
+            A {
+                id: "BR-05",
+                test: T::Str(
+                    &[Path {
+                        start: Start::Ctx,
+                        steps: &[
+                            S::Child(Q(NS_RSM, "SupplyChainTradeTransaction")),
+                            S::Child(Q(NS_RAM, "ApplicableHeaderTradeSettlement")),
+                            S::Child(Q(NS_RAM, "InvoiceCurrencyCode")),
+                        ],
+                    }],
+                    Fx::Norm,
+                    false,
+                    "",
+                    true,
+                ),
+            },
+            A {
+                id: "BR-06",
+                test: T::Str(
+                    &[Path {
+                        start: Start::Ctx,
+                        steps: &[
+                            S::Child(Q(NS_RSM, "SupplyChainTradeTransaction")),
+                            S::Child(Q(NS_RAM, "ApplicableHeaderTradeAgreement")),
+                            S::Child(Q(NS_RAM, "SellerTradeParty")),
+                            S::Child(Q(NS_RAM, "Name")),
+                        ],
+                    }],
+                    Fx::Norm,
+                    false,
+                    "",
+                    true,
+                ),
+            },
+            A {
+                id: "BR-07",
+                test: T::Str(
+                    &[Path {
+                        start: Start::Ctx,
+                        steps: &[
+                            S::Child(Q(NS_RSM, "SupplyChainTradeTransaction")),
+                            S::Child(Q(NS_RAM, "ApplicableHeaderTradeAgreement")),
+                            S::Child(Q(NS_RAM, "BuyerTradeParty")),
+                            S::Child(Q(NS_RAM, "Name")),
+                        ],
+                    }],
+                    Fx::Norm,
+                    false,
+                    "",
+                    true,
+                ),
+            },
+            A {
+                id: "BR-08",
+                test: T::Exists(&[Path {
+                    start: Start::Ctx,
+                    steps: &[
+                        S::Child(Q(NS_RSM, "SupplyChainTradeTransaction")),
+                        S::Child(Q(NS_RAM, "ApplicableHeaderTradeAgreement")),
+                        S::Child(Q(NS_RAM, "SellerTradeParty")),
+                        S::Child(Q(NS_RAM, "PostalTradeAddress")),
+                    ],
+                }]),
+            },
+            A {
+                id: "BR-09",
+                test: T::Str(
+                    &[Path {
+                        start: Start::Ctx,
+                        steps: &[
+                            S::Child(Q(NS_RSM, "SupplyChainTradeTransaction")),
+                            S::Child(Q(NS_RAM, "ApplicableHeaderTradeAgreement")),
+                            S::Child(Q(NS_RAM, "SellerTradeParty")),
+                            S::Child(Q(NS_RAM, "PostalTradeAddress")),
+                            S::Child(Q(NS_RAM, "CountryID")),
+                        ],
+                    }],
+                    Fx::Norm,
+                    false,
+                    "",
+                    true,
+                ),
+            },
+            A {
+                id: "BR-10",
+                test: T::Exists(&[Path {
+                    start: Start::Ctx,
+                    steps: &[
+                        S::Child(Q(NS_RSM, "SupplyChainTradeTransaction")),
+                        S::Child(Q(NS_RAM, "ApplicableHeaderTradeAgreement")),
+                        S::Child(Q(NS_RAM, "BuyerTradeParty")),
+                        S::Child(Q(NS_RAM, "PostalTradeAddress")),
+                    ],
+                }]),
+            },
+            A {
+                id: "BR-11",
+                test: T::Str(
+                    &[Path {
+                        start: Start::Ctx,
+                        steps: &[
+                            S::Child(Q(NS_RSM, "SupplyChainTradeTransaction")),
+                            S::Child(Q(NS_RAM, "ApplicableHeaderTradeAgreement")),
+                            S::Child(Q(NS_RAM, "BuyerTradeParty")),
+                            S::Child(Q(NS_RAM, "PostalTradeAddress")),
+                            S::Child(Q(NS_RAM, "CountryID")),
+                        ],
+                    }],
+                    Fx::Norm,
+                    false,
+                    "",
+                    true,
+                ),
+            },
+            A {
+                id: "BR-16",
+                test: T::Exists(&[Path {
+                    start: Start::Desc,
+                    steps: &[S::Child(Q(NS_RAM, "IncludedSupplyChainTradeLineItem"))],
+                }]),
+            },
+            A {
+                id: "BR-62",
+                test: T::Custom("BR-62"),
+            },
+            A {
+                id: "BR-63",
+                test: T::Custom("BR-63"),
+            },
+        ],
+    },
+    Group {
+        pattern: 6,
+        rule: 9,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[CStep {
+                q: Q(NS_RAM, "IncludedSupplyChainTradeLineItem"),
+                preds: &[],
+            }],
+        }],
+        asserts: &[
+            A {
+                id: "BR-21",
+                test: T::Str(
+                    &[Path {
+                        start: Start::Ctx,
+                        steps: &[
+                            S::Child(Q(NS_RAM, "AssociatedDocumentLineDocument")),
+                            S::Child(Q(NS_RAM, "LineID")),
+                        ],
+                    }],
+                    Fx::Norm,
+                    false,
+                    "",
+                    true,
+                ),
+            },
+            A {
+                id: "BR-22",
+                test: T::Exists(&[Path {
+                    start: Start::Ctx,
+                    steps: &[
+                        S::Child(Q(NS_RAM, "SpecifiedLineTradeDelivery")),
+                        S::Child(Q(NS_RAM, "BilledQuantity")),
+                    ],
+                }]),
+            },
+            A {
+                id: "BR-23",
+                test: T::Exists(&[Path {
+                    start: Start::Ctx,
+                    steps: &[
+                        S::Child(Q(NS_RAM, "SpecifiedLineTradeDelivery")),
+                        S::Child(Q(NS_RAM, "BilledQuantity")),
+                        S::Attr("unitCode"),
+                    ],
+                }]),
+            },
+            A {
+                id: "BR-24",
+                test: T::Exists(&[Path {
+                    start: Start::Ctx,
+                    steps: &[
+                        S::Child(Q(NS_RAM, "SpecifiedLineTradeSettlement")),
+                        S::Child(Q(NS_RAM, "SpecifiedTradeSettlementLineMonetarySummation")),
+                        S::Child(Q(NS_RAM, "LineTotalAmount")),
+                    ],
+                }]),
+            },
+            A {
+                id: "BR-25",
+                test: T::Str(
+                    &[Path {
+                        start: Start::Ctx,
+                        steps: &[
+                            S::Child(Q(NS_RAM, "SpecifiedTradeProduct")),
+                            S::Child(Q(NS_RAM, "Name")),
+                        ],
+                    }],
+                    Fx::Norm,
+                    false,
+                    "",
+                    true,
+                ),
+            },
+            A {
+                id: "BR-26",
+                test: T::Exists(&[Path {
+                    start: Start::Ctx,
+                    steps: &[
+                        S::Child(Q(NS_RAM, "SpecifiedLineTradeAgreement")),
+                        S::Child(Q(NS_RAM, "NetPriceProductTradePrice")),
+                        S::Child(Q(NS_RAM, "ChargeAmount")),
+                    ],
+                }]),
+            },
+            A {
+                id: "BR-27",
+                test: T::Custom("BR-27"),
+            },
+            A {
+                id: "BR-28",
+                test: T::Or(&[
+                    T::Num(
+                        &[Path {
+                            start: Start::Ctx,
+                            steps: &[
+                                S::Child(Q(NS_RAM, "SpecifiedLineTradeAgreement")),
+                                S::Child(Q(NS_RAM, "GrossPriceProductTradePrice")),
+                                S::Child(Q(NS_RAM, "ChargeAmount")),
+                            ],
+                        }],
+                        Cmp::Ge,
+                        0.0,
+                    ),
+                    T::Not(&T::Exists(&[Path {
+                        start: Start::Ctx,
+                        steps: &[
+                            S::Child(Q(NS_RAM, "SpecifiedLineTradeAgreement")),
+                            S::Child(Q(NS_RAM, "GrossPriceProductTradePrice")),
+                            S::Child(Q(NS_RAM, "ChargeAmount")),
+                        ],
+                    }])),
+                ]),
+            },
+            A {
+                id: "BR-64",
+                test: T::Or(&[
+                    T::Str(
+                        &[Path {
+                            start: Start::Ctx,
+                            steps: &[
+                                S::Child(Q(NS_RAM, "SpecifiedTradeProduct")),
+                                S::Child(Q(NS_RAM, "GlobalID")),
+                                S::Attr("schemeID"),
+                            ],
+                        }],
+                        Fx::Norm,
+                        false,
+                        "",
+                        true,
+                    ),
+                    T::Not(&T::Exists(&[Path {
+                        start: Start::Ctx,
+                        steps: &[
+                            S::Child(Q(NS_RAM, "SpecifiedTradeProduct")),
+                            S::Child(Q(NS_RAM, "GlobalID")),
+                        ],
+                    }])),
+                ]),
+            },
+        ],
+    },
+    Group {
+        pattern: 6,
+        rule: 10,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[
+                CStep {
+                    q: Q(NS_RAM, "SpecifiedLineTradeSettlement"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_RAM, "SpecifiedTradeAllowanceCharge"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_RAM, "ChargeIndicator"),
+                    preds: &[Pr::Test(&T::Eq(
+                        &[Path {
+                            start: Start::Ctx,
+                            steps: &[S::Child(Q(NS_UDT, "Indicator"))],
+                        }],
+                        "false",
+                    ))],
+                },
+            ],
+        }],
+        asserts: &[
+            A {
+                id: "BR-41",
+                test: T::Exists(&[Path {
+                    start: Start::Ctx,
+                    steps: &[S::Parent, S::Child(Q(NS_RAM, "ActualAmount"))],
+                }]),
+            },
+            A {
+                id: "BR-42",
+                test: T::Or(&[
+                    T::Exists(&[Path {
+                        start: Start::Ctx,
+                        steps: &[S::Parent, S::Child(Q(NS_RAM, "Reason"))],
+                    }]),
+                    T::Exists(&[Path {
+                        start: Start::Ctx,
+                        steps: &[S::Parent, S::Child(Q(NS_RAM, "ReasonCode"))],
+                    }]),
+                ]),
+            },
+        ],
+    },
+    Group {
+        pattern: 6,
+        rule: 11,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[
+                CStep {
+                    q: Q(NS_RAM, "SpecifiedLineTradeSettlement"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_RAM, "SpecifiedTradeAllowanceCharge"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_RAM, "ChargeIndicator"),
+                    preds: &[Pr::Test(&T::Eq(
+                        &[Path {
+                            start: Start::Ctx,
+                            steps: &[S::Child(Q(NS_UDT, "Indicator"))],
+                        }],
+                        "true",
+                    ))],
+                },
+            ],
+        }],
+        asserts: &[
+            A {
+                id: "BR-43",
+                test: T::Exists(&[Path {
+                    start: Start::Ctx,
+                    steps: &[S::Parent, S::Child(Q(NS_RAM, "ActualAmount"))],
+                }]),
+            },
+            A {
+                id: "BR-44",
+                test: T::Or(&[
+                    T::Exists(&[Path {
+                        start: Start::Ctx,
+                        steps: &[S::Parent, S::Child(Q(NS_RAM, "Reason"))],
+                    }]),
+                    T::Exists(&[Path {
+                        start: Start::Ctx,
+                        steps: &[S::Parent, S::Child(Q(NS_RAM, "ReasonCode"))],
+                    }]),
+                ]),
+            },
+        ],
+    },
+    Group {
+        pattern: 6,
+        rule: 12,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[
+                CStep {
+                    q: Q(NS_RAM, "SpecifiedLineTradeSettlement"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_RAM, "BillingSpecifiedPeriod"),
+                    preds: &[],
+                },
+            ],
+        }],
+        asserts: &[A {
+            id: "BR-30",
+            test: T::Custom("BR-30"),
+        }],
+    },
+    Group {
+        pattern: 6,
+        rule: 13,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[
+                CStep {
+                    q: Q(NS_RAM, "ApplicableHeaderTradeSettlement"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_RAM, "BillingSpecifiedPeriod"),
+                    preds: &[],
+                },
+            ],
+        }],
+        asserts: &[A {
+            id: "BR-29",
+            test: T::Custom("BR-29"),
+        }],
+    },
+    Group {
+        pattern: 6,
+        rule: 14,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[CStep {
+                q: Q(NS_RAM, "ApplicableProductCharacteristic"),
+                preds: &[],
+            }],
+        }],
+        asserts: &[A {
+            id: "BR-54",
+            test: T::And(&[
+                T::Exists(&[Path {
+                    start: Start::Ctx,
+                    steps: &[S::Child(Q(NS_RAM, "Description"))],
+                }]),
+                T::Exists(&[Path {
+                    start: Start::Ctx,
+                    steps: &[S::Child(Q(NS_RAM, "Value"))],
+                }]),
+            ]),
+        }],
+    },
+    Group {
+        pattern: 6,
+        rule: 15,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[CStep {
+                q: Q(NS_RAM, "PayeeTradeParty"),
+                preds: &[],
+            }],
+        }],
+        asserts: &[A {
+            id: "BR-17",
+            test: T::Custom("BR-17"),
+        }],
+    },
+    Group {
+        pattern: 6,
+        rule: 16,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[CStep {
+                q: Q(NS_RAM, "SpecifiedTradeSettlementPaymentMeans"),
+                preds: &[],
+            }],
+        }],
+        asserts: &[A {
+            id: "BR-49",
+            test: T::Exists(&[Path {
+                start: Start::Ctx,
+                steps: &[S::Child(Q(NS_RAM, "TypeCode"))],
+            }]),
+        }],
+    },
+    Group {
+        pattern: 6,
+        rule: 17,
+        ctx: &[Alt {
+            absolute: true,
+            steps: &[
+                CStep {
+                    q: Q(NS_RSM, "CrossIndustryInvoice"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_RSM, "SupplyChainTradeTransaction"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_RAM, "ApplicableHeaderTradeSettlement"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_RAM, "InvoiceReferencedDocument"),
+                    preds: &[],
+                },
+            ],
+        }],
+        asserts: &[A {
+            id: "BR-55",
+            test: T::Str(
+                &[Path {
+                    start: Start::Ctx,
+                    steps: &[S::Child(Q(NS_RAM, "IssuerAssignedID"))],
+                }],
+                Fx::Norm,
+                false,
+                "",
+                true,
+            ),
+        }],
+    },
+    Group {
+        pattern: 6,
+        rule: 18,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[CStep {
+                q: Q(NS_RAM, "SellerTradeParty"),
+                preds: &[],
+            }],
+        }],
+        asserts: &[],
+    },
+    Group {
+        pattern: 6,
+        rule: 19,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[CStep {
+                q: Q(NS_RAM, "SellerTaxRepresentativeTradeParty"),
+                preds: &[],
+            }],
+        }],
+        asserts: &[
+            A {
+                id: "BR-18",
+                test: T::Str(
+                    &[Path {
+                        start: Start::Ctx,
+                        steps: &[S::Child(Q(NS_RAM, "Name"))],
+                    }],
+                    Fx::Norm,
+                    false,
+                    "",
+                    true,
+                ),
+            },
+            A {
+                id: "BR-19",
+                test: T::Exists(&[Path {
+                    start: Start::Ctx,
+                    steps: &[S::Child(Q(NS_RAM, "PostalTradeAddress"))],
+                }]),
+            },
+            A {
+                id: "BR-20",
+                test: T::Str(
+                    &[Path {
+                        start: Start::Ctx,
+                        steps: &[
+                            S::Child(Q(NS_RAM, "PostalTradeAddress")),
+                            S::Child(Q(NS_RAM, "CountryID")),
+                        ],
+                    }],
+                    Fx::Norm,
+                    false,
+                    "",
+                    true,
+                ),
+            },
+            A {
+                id: "BR-56",
+                test: T::Str(
+                    &[Path {
+                        start: Start::Ctx,
+                        steps: &[
+                            S::Child(Q(NS_RAM, "SpecifiedTaxRegistration")),
+                            S::Child(Q(NS_RAM, "ID")),
+                            S::Filter(&T::Eq(
+                                &[Path {
+                                    start: Start::Ctx,
+                                    steps: &[S::Attr("schemeID")],
+                                }],
+                                "VA",
+                            )),
+                        ],
+                    }],
+                    Fx::Norm,
+                    false,
+                    "",
+                    true,
+                ),
+            },
+        ],
+    },
+    Group {
+        pattern: 6,
+        rule: 20,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[],
+        }],
+        asserts: &[],
+    },
+    Group {
+        pattern: 6,
+        rule: 21,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[
+                CStep {
+                    q: Q(NS_RAM, "SpecifiedTaxRegistration"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_RAM, "ID"),
+                    preds: &[Pr::Test(&T::Eq(
+                        &[Path {
+                            start: Start::Ctx,
+                            steps: &[S::Attr("schemeID")],
+                        }],
+                        "VA",
+                    ))],
+                },
+            ],
+        }],
+        asserts: &[],
+    },
+    Group {
+        pattern: 6,
+        rule: 22,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[
+                CStep {
+                    q: Q(NS_RSM, "SupplyChainTradeTransaction"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_RAM, "ApplicableHeaderTradeSettlement"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_RAM, "ApplicableTradeTax"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_RAM, "CategoryCode"),
+                    preds: &[
+                        Pr::Test(&T::Eq(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::SelfNode],
+                            }],
+                            "AE",
+                        )),
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Parent, S::Child(Q(NS_RAM, "TypeCode"))],
+                            }],
+                            Fx::Upper,
+                            true,
+                            "VAT",
+                            true,
+                        )),
+                    ],
+                },
+            ],
+        }],
+        asserts: &[],
+    },
+    Group {
+        pattern: 6,
+        rule: 23,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[
+                CStep {
+                    q: Q(NS_RAM, "SpecifiedTradeAllowanceCharge"),
+                    preds: &[Pr::Test(&T::Bool(
+                        &[Path {
+                            start: Start::Ctx,
+                            steps: &[S::Child(Q(NS_RAM, "ChargeIndicator")), S::Child(Q(NS_UDT, "Indicator"))],
+                        }],
+                        false,
+                    ))],
+                },
+                CStep {
+                    q: Q(NS_RAM, "CategoryTradeTax"),
+                    preds: &[
+                        Pr::Test(&T::Eq(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_RAM, "CategoryCode"))],
+                            }],
+                            "AE",
+                        )),
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_RAM, "TypeCode"))],
+                            }],
+                            Fx::Upper,
+                            true,
+                            "VAT",
+                            true,
+                        )),
+                    ],
+                },
+            ],
+        }],
+        asserts: &[],
+    },
+    Group {
+        pattern: 6,
+        rule: 24,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[
+                CStep {
+                    q: Q(NS_RAM, "SpecifiedTradeAllowanceCharge"),
+                    preds: &[Pr::Test(&T::Bool(
+                        &[Path {
+                            start: Start::Ctx,
+                            steps: &[S::Child(Q(NS_RAM, "ChargeIndicator")), S::Child(Q(NS_UDT, "Indicator"))],
+                        }],
+                        true,
+                    ))],
+                },
+                CStep {
+                    q: Q(NS_RAM, "CategoryTradeTax"),
+                    preds: &[
+                        Pr::Test(&T::Eq(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_RAM, "CategoryCode"))],
+                            }],
+                            "AE",
+                        )),
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_RAM, "TypeCode"))],
+                            }],
+                            Fx::Upper,
+                            true,
+                            "VAT",
+                            true,
+                        )),
+                    ],
+                },
+            ],
+        }],
+        asserts: &[],
+    },
+    Group {
+        pattern: 6,
+        rule: 25,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[
+                CStep {
+                    q: Q(NS_RSM, "SupplyChainTradeTransaction"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_RAM, "IncludedSupplyChainTradeLineItem"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_RAM, "SpecifiedLineTradeSettlement"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_RAM, "ApplicableTradeTax"),
+                    preds: &[
+                        Pr::Test(&T::Eq(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_RAM, "CategoryCode"))],
+                            }],
+                            "AE",
+                        )),
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_RAM, "TypeCode"))],
+                            }],
+                            Fx::Upper,
+                            true,
+                            "VAT",
+                            true,
+                        )),
+                    ],
+                },
+            ],
+        }],
+        asserts: &[],
+    },
+    Group {
+        pattern: 6,
+        rule: 26,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[
+                CStep {
+                    q: Q(NS_RSM, "SupplyChainTradeTransaction"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_RAM, "ApplicableHeaderTradeSettlement"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_RAM, "ApplicableTradeTax"),
+                    preds: &[
+                        Pr::Test(&T::Eq(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_RAM, "CategoryCode"))],
+                            }],
+                            "L",
+                        )),
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_RAM, "TypeCode"))],
+                            }],
+                            Fx::Upper,
+                            true,
+                            "VAT",
+                            true,
+                        )),
+                    ],
+                },
+            ],
+        }],
+        asserts: &[],
+    },
+    Group {
+        pattern: 6,
+        rule: 27,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[
+                CStep {
+                    q: Q(NS_RSM, "SupplyChainTradeTransaction"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_RAM, "IncludedSupplyChainTradeLineItem"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_RAM, "SpecifiedLineTradeSettlement"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_RAM, "ApplicableTradeTax"),
+                    preds: &[
+                        Pr::Test(&T::Eq(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_RAM, "CategoryCode"))],
+                            }],
+                            "L",
+                        )),
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_RAM, "TypeCode"))],
+                            }],
+                            Fx::Upper,
+                            true,
+                            "VAT",
+                            true,
+                        )),
+                    ],
+                },
+            ],
+        }],
+        asserts: &[],
+    },
+    Group {
+        pattern: 6,
+        rule: 28,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[
+                CStep {
+                    q: Q(NS_RAM, "SpecifiedTradeAllowanceCharge"),
+                    preds: &[Pr::Test(&T::Bool(
+                        &[Path {
+                            start: Start::Ctx,
+                            steps: &[S::Child(Q(NS_RAM, "ChargeIndicator")), S::Child(Q(NS_UDT, "Indicator"))],
+                        }],
+                        false,
+                    ))],
+                },
+                CStep {
+                    q: Q(NS_RAM, "CategoryTradeTax"),
+                    preds: &[
+                        Pr::Test(&T::Eq(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_RAM, "CategoryCode"))],
+                            }],
+                            "L",
+                        )),
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_RAM, "TypeCode"))],
+                            }],
+                            Fx::Upper,
+                            true,
+                            "VAT",
+                            true,
+                        )),
+                    ],
+                },
+            ],
+        }],
+        asserts: &[],
+    },
+    Group {
+        pattern: 6,
+        rule: 29,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[
+                CStep {
+                    q: Q(NS_RAM, "SpecifiedTradeAllowanceCharge"),
+                    preds: &[Pr::Test(&T::Bool(
+                        &[Path {
+                            start: Start::Ctx,
+                            steps: &[S::Child(Q(NS_RAM, "ChargeIndicator")), S::Child(Q(NS_UDT, "Indicator"))],
+                        }],
+                        true,
+                    ))],
+                },
+                CStep {
+                    q: Q(NS_RAM, "CategoryTradeTax"),
+                    preds: &[
+                        Pr::Test(&T::Eq(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_RAM, "CategoryCode"))],
+                            }],
+                            "L",
+                        )),
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_RAM, "TypeCode"))],
+                            }],
+                            Fx::Upper,
+                            true,
+                            "VAT",
+                            true,
+                        )),
+                    ],
+                },
+            ],
+        }],
+        asserts: &[],
+    },
+    Group {
+        pattern: 6,
+        rule: 30,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[
+                CStep {
+                    q: Q(NS_RSM, "SupplyChainTradeTransaction"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_RAM, "ApplicableHeaderTradeSettlement"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_RAM, "ApplicableTradeTax"),
+                    preds: &[
+                        Pr::Test(&T::Eq(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_RAM, "CategoryCode"))],
+                            }],
+                            "M",
+                        )),
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_RAM, "TypeCode"))],
+                            }],
+                            Fx::Upper,
+                            true,
+                            "VAT",
+                            true,
+                        )),
+                    ],
+                },
+            ],
+        }],
+        asserts: &[],
+    },
+    Group {
+        pattern: 6,
+        rule: 31,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[
+                CStep {
+                    q: Q(NS_RSM, "SupplyChainTradeTransaction"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_RAM, "IncludedSupplyChainTradeLineItem"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_RAM, "SpecifiedLineTradeSettlement"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_RAM, "ApplicableTradeTax"),
+                    preds: &[
+                        Pr::Test(&T::Eq(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_RAM, "CategoryCode"))],
+                            }],
+                            "M",
+                        )),
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_RAM, "TypeCode"))],
+                            }],
+                            Fx::Upper,
+                            true,
+                            "VAT",
+                            true,
+                        )),
+                    ],
+                },
+            ],
+        }],
+        asserts: &[],
+    },
+    Group {
+        pattern: 6,
+        rule: 32,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[
+                CStep {
+                    q: Q(NS_RAM, "SpecifiedTradeAllowanceCharge"),
+                    preds: &[Pr::Test(&T::Bool(
+                        &[Path {
+                            start: Start::Ctx,
+                            steps: &[S::Child(Q(NS_RAM, "ChargeIndicator")), S::Child(Q(NS_UDT, "Indicator"))],
+                        }],
+                        false,
+                    ))],
+                },
+                CStep {
+                    q: Q(NS_RAM, "CategoryTradeTax"),
+                    preds: &[
+                        Pr::Test(&T::Eq(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_RAM, "CategoryCode"))],
+                            }],
+                            "M",
+                        )),
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_RAM, "TypeCode"))],
+                            }],
+                            Fx::Upper,
+                            true,
+                            "VAT",
+                            true,
+                        )),
+                    ],
+                },
+            ],
+        }],
+        asserts: &[],
+    },
+    Group {
+        pattern: 6,
+        rule: 33,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[
+                CStep {
+                    q: Q(NS_RAM, "SpecifiedTradeAllowanceCharge"),
+                    preds: &[Pr::Test(&T::Bool(
+                        &[Path {
+                            start: Start::Ctx,
+                            steps: &[S::Child(Q(NS_RAM, "ChargeIndicator")), S::Child(Q(NS_UDT, "Indicator"))],
+                        }],
+                        true,
+                    ))],
+                },
+                CStep {
+                    q: Q(NS_RAM, "CategoryTradeTax"),
+                    preds: &[
+                        Pr::Test(&T::Eq(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_RAM, "CategoryCode"))],
+                            }],
+                            "M",
+                        )),
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_RAM, "TypeCode"))],
+                            }],
+                            Fx::Upper,
+                            true,
+                            "VAT",
+                            true,
+                        )),
+                    ],
+                },
+            ],
+        }],
+        asserts: &[],
+    },
+    Group {
+        pattern: 6,
+        rule: 34,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[
+                CStep {
+                    q: Q(NS_RSM, "SupplyChainTradeTransaction"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_RAM, "ApplicableHeaderTradeSettlement"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_RAM, "ApplicableTradeTax"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_RAM, "CategoryCode"),
+                    preds: &[
+                        Pr::Test(&T::Eq(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::SelfNode],
+                            }],
+                            "E",
+                        )),
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Parent, S::Child(Q(NS_RAM, "TypeCode"))],
+                            }],
+                            Fx::Upper,
+                            true,
+                            "VAT",
+                            true,
+                        )),
+                    ],
+                },
+            ],
+        }],
+        asserts: &[],
+    },
+    Group {
+        pattern: 6,
+        rule: 35,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[
+                CStep {
+                    q: Q(NS_RAM, "SpecifiedTradeAllowanceCharge"),
+                    preds: &[Pr::Test(&T::Bool(
+                        &[Path {
+                            start: Start::Ctx,
+                            steps: &[S::Child(Q(NS_RAM, "ChargeIndicator")), S::Child(Q(NS_UDT, "Indicator"))],
+                        }],
+                        false,
+                    ))],
+                },
+                CStep {
+                    q: Q(NS_RAM, "CategoryTradeTax"),
+                    preds: &[
+                        Pr::Test(&T::Eq(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_RAM, "CategoryCode"))],
+                            }],
+                            "E",
+                        )),
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_RAM, "TypeCode"))],
+                            }],
+                            Fx::Upper,
+                            true,
+                            "VAT",
+                            true,
+                        )),
+                    ],
+                },
+            ],
+        }],
+        asserts: &[],
+    },
+    Group {
+        pattern: 6,
+        rule: 36,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[
+                CStep {
+                    q: Q(NS_RAM, "SpecifiedTradeAllowanceCharge"),
+                    preds: &[Pr::Test(&T::Bool(
+                        &[Path {
+                            start: Start::Ctx,
+                            steps: &[S::Child(Q(NS_RAM, "ChargeIndicator")), S::Child(Q(NS_UDT, "Indicator"))],
+                        }],
+                        true,
+                    ))],
+                },
+                CStep {
+                    q: Q(NS_RAM, "CategoryTradeTax"),
+                    preds: &[
+                        Pr::Test(&T::Eq(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_RAM, "CategoryCode"))],
+                            }],
+                            "E",
+                        )),
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_RAM, "TypeCode"))],
+                            }],
+                            Fx::Upper,
+                            true,
+                            "VAT",
+                            true,
+                        )),
+                    ],
+                },
+            ],
+        }],
+        asserts: &[],
+    },
+    Group {
+        pattern: 6,
+        rule: 37,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[
+                CStep {
+                    q: Q(NS_RSM, "SupplyChainTradeTransaction"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_RAM, "IncludedSupplyChainTradeLineItem"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_RAM, "SpecifiedLineTradeSettlement"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_RAM, "ApplicableTradeTax"),
+                    preds: &[
+                        Pr::Test(&T::Eq(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_RAM, "CategoryCode"))],
+                            }],
+                            "E",
+                        )),
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_RAM, "TypeCode"))],
+                            }],
+                            Fx::Upper,
+                            true,
+                            "VAT",
+                            true,
+                        )),
+                    ],
+                },
+            ],
+        }],
+        asserts: &[],
+    },
+    Group {
+        pattern: 6,
+        rule: 38,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[
+                CStep {
+                    q: Q(NS_RSM, "SupplyChainTradeTransaction"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_RAM, "ApplicableHeaderTradeSettlement"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_RAM, "ApplicableTradeTax"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_RAM, "CategoryCode"),
+                    preds: &[
+                        Pr::Test(&T::Eq(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::SelfNode],
+                            }],
+                            "G",
+                        )),
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Parent, S::Child(Q(NS_RAM, "TypeCode"))],
+                            }],
+                            Fx::Upper,
+                            true,
+                            "VAT",
+                            true,
+                        )),
+                    ],
+                },
+            ],
+        }],
+        asserts: &[],
+    },
+    Group {
+        pattern: 6,
+        rule: 39,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[
+                CStep {
+                    q: Q(NS_RAM, "SpecifiedTradeAllowanceCharge"),
+                    preds: &[Pr::Test(&T::Bool(
+                        &[Path {
+                            start: Start::Ctx,
+                            steps: &[S::Child(Q(NS_RAM, "ChargeIndicator")), S::Child(Q(NS_UDT, "Indicator"))],
+                        }],
+                        false,
+                    ))],
+                },
+                CStep {
+                    q: Q(NS_RAM, "CategoryTradeTax"),
+                    preds: &[
+                        Pr::Test(&T::Eq(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_RAM, "CategoryCode"))],
+                            }],
+                            "G",
+                        )),
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_RAM, "TypeCode"))],
+                            }],
+                            Fx::Upper,
+                            true,
+                            "VAT",
+                            true,
+                        )),
+                    ],
+                },
+            ],
+        }],
+        asserts: &[],
+    },
+    Group {
+        pattern: 6,
+        rule: 40,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[
+                CStep {
+                    q: Q(NS_RAM, "SpecifiedTradeAllowanceCharge"),
+                    preds: &[Pr::Test(&T::Bool(
+                        &[Path {
+                            start: Start::Ctx,
+                            steps: &[S::Child(Q(NS_RAM, "ChargeIndicator")), S::Child(Q(NS_UDT, "Indicator"))],
+                        }],
+                        true,
+                    ))],
+                },
+                CStep {
+                    q: Q(NS_RAM, "CategoryTradeTax"),
+                    preds: &[
+                        Pr::Test(&T::Eq(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_RAM, "CategoryCode"))],
+                            }],
+                            "G",
+                        )),
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_RAM, "TypeCode"))],
+                            }],
+                            Fx::Upper,
+                            true,
+                            "VAT",
+                            true,
+                        )),
+                    ],
+                },
+            ],
+        }],
+        asserts: &[],
+    },
+    Group {
+        pattern: 6,
+        rule: 41,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[
+                CStep {
+                    q: Q(NS_RSM, "SupplyChainTradeTransaction"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_RAM, "IncludedSupplyChainTradeLineItem"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_RAM, "SpecifiedLineTradeSettlement"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_RAM, "ApplicableTradeTax"),
+                    preds: &[
+                        Pr::Test(&T::Eq(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_RAM, "CategoryCode"))],
+                            }],
+                            "G",
+                        )),
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_RAM, "TypeCode"))],
+                            }],
+                            Fx::Upper,
+                            true,
+                            "VAT",
+                            true,
+                        )),
+                    ],
+                },
+            ],
+        }],
+        asserts: &[],
+    },
+    Group {
+        pattern: 6,
+        rule: 42,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[
+                CStep {
+                    q: Q(NS_RSM, "SupplyChainTradeTransaction"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_RAM, "ApplicableHeaderTradeSettlement"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_RAM, "ApplicableTradeTax"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_RAM, "CategoryCode"),
+                    preds: &[
+                        Pr::Test(&T::Eq(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::SelfNode],
+                            }],
+                            "K",
+                        )),
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Parent, S::Child(Q(NS_RAM, "TypeCode"))],
+                            }],
+                            Fx::Upper,
+                            true,
+                            "VAT",
+                            true,
+                        )),
+                    ],
+                },
+            ],
+        }],
+        asserts: &[],
+    },
+    Group {
+        pattern: 6,
+        rule: 43,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[
+                CStep {
+                    q: Q(NS_RAM, "SpecifiedTradeAllowanceCharge"),
+                    preds: &[Pr::Test(&T::Bool(
+                        &[Path {
+                            start: Start::Ctx,
+                            steps: &[S::Child(Q(NS_RAM, "ChargeIndicator")), S::Child(Q(NS_UDT, "Indicator"))],
+                        }],
+                        false,
+                    ))],
+                },
+                CStep {
+                    q: Q(NS_RAM, "CategoryTradeTax"),
+                    preds: &[
+                        Pr::Test(&T::Eq(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_RAM, "CategoryCode"))],
+                            }],
+                            "K",
+                        )),
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_RAM, "TypeCode"))],
+                            }],
+                            Fx::Upper,
+                            true,
+                            "VAT",
+                            true,
+                        )),
+                    ],
+                },
+            ],
+        }],
+        asserts: &[],
+    },
+    Group {
+        pattern: 6,
+        rule: 44,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[
+                CStep {
+                    q: Q(NS_RAM, "SpecifiedTradeAllowanceCharge"),
+                    preds: &[Pr::Test(&T::Bool(
+                        &[Path {
+                            start: Start::Ctx,
+                            steps: &[S::Child(Q(NS_RAM, "ChargeIndicator")), S::Child(Q(NS_UDT, "Indicator"))],
+                        }],
+                        true,
+                    ))],
+                },
+                CStep {
+                    q: Q(NS_RAM, "CategoryTradeTax"),
+                    preds: &[
+                        Pr::Test(&T::Eq(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_RAM, "CategoryCode"))],
+                            }],
+                            "K",
+                        )),
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_RAM, "TypeCode"))],
+                            }],
+                            Fx::Upper,
+                            true,
+                            "VAT",
+                            true,
+                        )),
+                    ],
+                },
+            ],
+        }],
+        asserts: &[],
+    },
+    Group {
+        pattern: 6,
+        rule: 45,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[
+                CStep {
+                    q: Q(NS_RSM, "SupplyChainTradeTransaction"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_RAM, "IncludedSupplyChainTradeLineItem"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_RAM, "SpecifiedLineTradeSettlement"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_RAM, "ApplicableTradeTax"),
+                    preds: &[
+                        Pr::Test(&T::Eq(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_RAM, "CategoryCode"))],
+                            }],
+                            "K",
+                        )),
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_RAM, "TypeCode"))],
+                            }],
+                            Fx::Upper,
+                            true,
+                            "VAT",
+                            true,
+                        )),
+                    ],
+                },
+            ],
+        }],
+        asserts: &[],
+    },
+    Group {
+        pattern: 6,
+        rule: 46,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[
+                CStep {
+                    q: Q(NS_RSM, "SupplyChainTradeTransaction"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_RAM, "ApplicableHeaderTradeSettlement"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_RAM, "ApplicableTradeTax"),
+                    preds: &[
+                        Pr::Test(&T::Eq(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_RAM, "CategoryCode"))],
+                            }],
+                            "O",
+                        )),
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_RAM, "TypeCode"))],
+                            }],
+                            Fx::Upper,
+                            true,
+                            "VAT",
+                            true,
+                        )),
+                    ],
+                },
+            ],
+        }],
+        asserts: &[],
+    },
+    Group {
+        pattern: 6,
+        rule: 47,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[
+                CStep {
+                    q: Q(NS_RAM, "SpecifiedTradeAllowanceCharge"),
+                    preds: &[Pr::Test(&T::Bool(
+                        &[Path {
+                            start: Start::Ctx,
+                            steps: &[S::Child(Q(NS_RAM, "ChargeIndicator")), S::Child(Q(NS_UDT, "Indicator"))],
+                        }],
+                        false,
+                    ))],
+                },
+                CStep {
+                    q: Q(NS_RAM, "CategoryTradeTax"),
+                    preds: &[
+                        Pr::Test(&T::Eq(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_RAM, "CategoryCode"))],
+                            }],
+                            "O",
+                        )),
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_RAM, "TypeCode"))],
+                            }],
+                            Fx::Upper,
+                            true,
+                            "VAT",
+                            true,
+                        )),
+                    ],
+                },
+            ],
+        }],
+        asserts: &[],
+    },
+    Group {
+        pattern: 6,
+        rule: 48,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[
+                CStep {
+                    q: Q(NS_RAM, "SpecifiedTradeAllowanceCharge"),
+                    preds: &[Pr::Test(&T::Bool(
+                        &[Path {
+                            start: Start::Ctx,
+                            steps: &[S::Child(Q(NS_RAM, "ChargeIndicator")), S::Child(Q(NS_UDT, "Indicator"))],
+                        }],
+                        true,
+                    ))],
+                },
+                CStep {
+                    q: Q(NS_RAM, "CategoryTradeTax"),
+                    preds: &[
+                        Pr::Test(&T::Eq(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_RAM, "CategoryCode"))],
+                            }],
+                            "O",
+                        )),
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_RAM, "TypeCode"))],
+                            }],
+                            Fx::Upper,
+                            true,
+                            "VAT",
+                            true,
+                        )),
+                    ],
+                },
+            ],
+        }],
+        asserts: &[],
+    },
+    Group {
+        pattern: 6,
+        rule: 49,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[
+                CStep {
+                    q: Q(NS_RSM, "SupplyChainTradeTransaction"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_RAM, "IncludedSupplyChainTradeLineItem"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_RAM, "SpecifiedLineTradeSettlement"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_RAM, "ApplicableTradeTax"),
+                    preds: &[
+                        Pr::Test(&T::Eq(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_RAM, "CategoryCode"))],
+                            }],
+                            "O",
+                        )),
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_RAM, "TypeCode"))],
+                            }],
+                            Fx::Upper,
+                            true,
+                            "VAT",
+                            true,
+                        )),
+                    ],
+                },
+            ],
+        }],
+        asserts: &[],
+    },
+    Group {
+        pattern: 6,
+        rule: 50,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[
+                CStep {
+                    q: Q(NS_RAM, "ApplicableHeaderTradeSettlement"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_RAM, "ApplicableTradeTax"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_RAM, "CategoryCode"),
+                    preds: &[Pr::Test(&T::Eq(
+                        &[Path {
+                            start: Start::Ctx,
+                            steps: &[S::SelfNode],
+                        }],
+                        "S",
+                    ))],
+                },
+            ],
+        }],
+        asserts: &[],
+    },
+    Group {
+        pattern: 6,
+        rule: 51,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[
+                CStep {
+                    q: Q(NS_RSM, "SupplyChainTradeTransaction"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_RAM, "IncludedSupplyChainTradeLineItem"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_RAM, "SpecifiedLineTradeSettlement"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_RAM, "ApplicableTradeTax"),
+                    preds: &[
+                        Pr::Test(&T::Eq(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_RAM, "CategoryCode"))],
+                            }],
+                            "S",
+                        )),
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_RAM, "TypeCode"))],
+                            }],
+                            Fx::Upper,
+                            true,
+                            "VAT",
+                            true,
+                        )),
+                    ],
+                },
+            ],
+        }],
+        asserts: &[],
+    },
+    Group {
+        pattern: 6,
+        rule: 52,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[
+                CStep {
+                    q: Q(NS_RAM, "SpecifiedTradeAllowanceCharge"),
+                    preds: &[Pr::Test(&T::Bool(
+                        &[Path {
+                            start: Start::Ctx,
+                            steps: &[S::Child(Q(NS_RAM, "ChargeIndicator")), S::Child(Q(NS_UDT, "Indicator"))],
+                        }],
+                        false,
+                    ))],
+                },
+                CStep {
+                    q: Q(NS_RAM, "CategoryTradeTax"),
+                    preds: &[
+                        Pr::Test(&T::Eq(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_RAM, "CategoryCode"))],
+                            }],
+                            "S",
+                        )),
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_RAM, "TypeCode"))],
+                            }],
+                            Fx::Upper,
+                            true,
+                            "VAT",
+                            true,
+                        )),
+                    ],
+                },
+            ],
+        }],
+        asserts: &[],
+    },
+    Group {
+        pattern: 6,
+        rule: 53,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[
+                CStep {
+                    q: Q(NS_RAM, "SpecifiedTradeAllowanceCharge"),
+                    preds: &[Pr::Test(&T::Bool(
+                        &[Path {
+                            start: Start::Ctx,
+                            steps: &[S::Child(Q(NS_RAM, "ChargeIndicator")), S::Child(Q(NS_UDT, "Indicator"))],
+                        }],
+                        true,
+                    ))],
+                },
+                CStep {
+                    q: Q(NS_RAM, "CategoryTradeTax"),
+                    preds: &[
+                        Pr::Test(&T::Eq(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_RAM, "CategoryCode"))],
+                            }],
+                            "S",
+                        )),
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_RAM, "TypeCode"))],
+                            }],
+                            Fx::Upper,
+                            true,
+                            "VAT",
+                            true,
+                        )),
+                    ],
+                },
+            ],
+        }],
+        asserts: &[],
+    },
+    Group {
+        pattern: 6,
+        rule: 54,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[
+                CStep {
+                    q: Q(NS_RAM, "ApplicableHeaderTradeSettlement"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_RAM, "ApplicableTradeTax"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_RAM, "CategoryCode"),
+                    preds: &[Pr::Test(&T::Eq(
+                        &[Path {
+                            start: Start::Ctx,
+                            steps: &[S::SelfNode],
+                        }],
+                        "Z",
+                    ))],
+                },
+            ],
+        }],
+        asserts: &[],
+    },
+    Group {
+        pattern: 6,
+        rule: 55,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[
+                CStep {
+                    q: Q(NS_RAM, "SpecifiedTradeAllowanceCharge"),
+                    preds: &[Pr::Test(&T::Bool(
+                        &[Path {
+                            start: Start::Ctx,
+                            steps: &[S::Child(Q(NS_RAM, "ChargeIndicator")), S::Child(Q(NS_UDT, "Indicator"))],
+                        }],
+                        false,
+                    ))],
+                },
+                CStep {
+                    q: Q(NS_RAM, "CategoryTradeTax"),
+                    preds: &[
+                        Pr::Test(&T::Eq(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_RAM, "CategoryCode"))],
+                            }],
+                            "Z",
+                        )),
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_RAM, "TypeCode"))],
+                            }],
+                            Fx::Upper,
+                            true,
+                            "VAT",
+                            true,
+                        )),
+                    ],
+                },
+            ],
+        }],
+        asserts: &[],
+    },
+    Group {
+        pattern: 6,
+        rule: 56,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[
+                CStep {
+                    q: Q(NS_RAM, "SpecifiedTradeAllowanceCharge"),
+                    preds: &[Pr::Test(&T::Bool(
+                        &[Path {
+                            start: Start::Ctx,
+                            steps: &[S::Child(Q(NS_RAM, "ChargeIndicator")), S::Child(Q(NS_UDT, "Indicator"))],
+                        }],
+                        true,
+                    ))],
+                },
+                CStep {
+                    q: Q(NS_RAM, "CategoryTradeTax"),
+                    preds: &[
+                        Pr::Test(&T::Eq(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_RAM, "CategoryCode"))],
+                            }],
+                            "Z",
+                        )),
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_RAM, "TypeCode"))],
+                            }],
+                            Fx::Upper,
+                            true,
+                            "VAT",
+                            true,
+                        )),
+                    ],
+                },
+            ],
+        }],
+        asserts: &[],
+    },
+    Group {
+        pattern: 6,
+        rule: 57,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[
+                CStep {
+                    q: Q(NS_RSM, "SupplyChainTradeTransaction"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_RAM, "IncludedSupplyChainTradeLineItem"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_RAM, "SpecifiedLineTradeSettlement"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_RAM, "ApplicableTradeTax"),
+                    preds: &[
+                        Pr::Test(&T::Eq(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_RAM, "CategoryCode"))],
+                            }],
+                            "Z",
+                        )),
+                        Pr::Test(&T::Str(
+                            &[Path {
+                                start: Start::Ctx,
+                                steps: &[S::Child(Q(NS_RAM, "TypeCode"))],
+                            }],
+                            Fx::Upper,
+                            true,
+                            "VAT",
+                            true,
+                        )),
+                    ],
+                },
+            ],
+        }],
+        asserts: &[],
+    },
+    Group {
+        pattern: 6,
+        rule: 58,
+        ctx: &[Alt {
+            absolute: false,
+            steps: &[
+                CStep {
+                    q: Q(NS_RAM, "ApplicableHeaderTradeSettlement"),
+                    preds: &[],
+                },
+                CStep {
+                    q: Q(NS_RAM, "ApplicableTradeTax"),
+                    preds: &[],
+                },
+            ],
+        }],
+        asserts: &[
+            A {
+                id: "BR-45",
+                test: T::Exists(&[Path {
+                    start: Start::Ctx,
+                    steps: &[S::Child(Q(NS_RAM, "BasisAmount"))],
+                }]),
+            },
+            A {
+                id: "BR-46",
+                test: T::Exists(&[Path {
+                    start: Start::Ctx,
+                    steps: &[S::Child(Q(NS_RAM, "CalculatedAmount"))],
+                }]),
+            },
+            A {
+                id: "BR-47",
+                test: T::Custom("BR-47"),
+            },
+            A {
+                id: "BR-48",
+                test: T::Custom("BR-48"),
+            },
+        ],
     },
 ];
