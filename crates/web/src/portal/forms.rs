@@ -1,0 +1,80 @@
+//! Field errors of a submitted form, in the user's language, keyed by field name.
+use facteur_app::AppError;
+
+use super::i18n::Strings;
+
+/// Errors to show next to their fields (`"form"` for a message about the whole form).
+#[derive(Debug, Default)]
+pub struct Errors(Vec<(&'static str, &'static str)>);
+
+impl Errors {
+    pub fn get(&self, field: &str) -> Option<&'static str> {
+        self.0.iter().find(|(f, _)| *f == field).map(|(_, m)| *m)
+    }
+    pub fn add(&mut self, field: &'static str, message: &'static str) {
+        if self.get(field).is_none() {
+            self.0.push((field, message));
+        }
+    }
+    pub fn any(&self) -> bool {
+        !self.0.is_empty()
+    }
+    pub fn one(field: &'static str, message: &'static str) -> Self {
+        Errors(vec![(field, message)])
+    }
+}
+
+/// Translates a use-case refusal into a field error. `None` means the error is not about the
+/// user's input (the caller shows an error page instead).
+pub fn field_error(err: &AppError, t: &'static Strings, siret: bool) -> Option<(&'static str, &'static str)> {
+    match err {
+        AppError::Invalid { field, .. } => Some(match *field {
+            "email" => ("email", t.err_email_invalid),
+            "password" => ("password", t.err_password_weak),
+            "identifier" | "identifier_kind" if siret => ("identifier", t.err_siret_invalid),
+            "identifier" | "identifier_kind" => ("identifier", t.err_identifier_invalid),
+            "structure_name" | "name" => ("name", t.err_required),
+            _ => ("form", t.error_generic),
+        }),
+        AppError::Conflict(what) if what.contains("mail") => Some(("email", t.err_email_taken)),
+        AppError::Conflict(_) => Some(("form", t.err_already_member)),
+        AppError::Unauthenticated => Some(("form", t.err_login_failed)),
+        AppError::NotActivated => Some(("form", t.err_account_inactive)),
+        AppError::RateLimited { .. } => Some(("form", t.error_rate_limited)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::portal::i18n::Lang;
+
+    #[test]
+    fn errors_keep_the_first_message_per_field() {
+        let mut e = Errors::default();
+        assert!(!e.any());
+        e.add("email", "a");
+        e.add("email", "b");
+        assert_eq!(e.get("email"), Some("a"));
+        assert_eq!(e.get("password"), None);
+    }
+
+    #[test]
+    fn use_case_errors_land_on_their_field_in_the_users_language() {
+        let en = Lang::En.t();
+        let fr = Lang::Fr.t();
+        let bad_siret = AppError::invalid("identifier", "clé invalide");
+        assert_eq!(
+            field_error(&bad_siret, en, true),
+            Some(("identifier", en.err_siret_invalid))
+        );
+        assert_eq!(
+            field_error(&bad_siret, fr, false),
+            Some(("identifier", fr.err_identifier_invalid))
+        );
+        let taken = AppError::Conflict("email already registered".into());
+        assert_eq!(field_error(&taken, fr, false), Some(("email", fr.err_email_taken)));
+        assert_eq!(field_error(&AppError::Forbidden, fr, false), None);
+    }
+}
