@@ -11,7 +11,7 @@ use facteur_domain::{
 use serde_json::json;
 use time::OffsetDateTime;
 
-use crate::audit::audit;
+use crate::audit::{audit, change_one};
 use crate::records::{MembershipRow, SessionRow, SubscriptionRow, TechnicalAccountRow, UserRow};
 use crate::{
     Actor, MembershipRecord, NewTechnicalAccount, NewUser, Result, SessionRecord, Store, StoreError,
@@ -53,14 +53,6 @@ macro_rules! fetch_all {
         let rows: Vec<$row> = with_pool!($store, |db| sqlx::query_as($sql)$(.bind($arg))*.fetch_all(db).await?);
         rows.into_iter().map(TryInto::try_into).collect()
     }};
-}
-
-fn expect_one(rows: u64, what: &'static str) -> Result<()> {
-    if rows == 0 {
-        Err(StoreError::NotFound(what))
-    } else {
-        Ok(())
-    }
 }
 
 impl Store {
@@ -120,37 +112,31 @@ impl Store {
 
     /// Changes a user's status; the first move to `Active` stamps `activated_at`.
     pub async fn set_user_status(&self, id: UserId, status: UserStatus, actor: Actor) -> Result<()> {
-        in_tx!(self, |tx| {
-            let at = now();
-            let done = sqlx::query(
-                "UPDATE users SET status = $1, updated_at = $2, \
-                 activated_at = CASE WHEN $1 = 'ACTIF' AND activated_at IS NULL THEN $2 ELSE activated_at END \
-                 WHERE id = $3",
-            )
-            .bind(status.as_str())
-            .bind(at)
-            .bind(id.0)
-            .execute(&mut *tx)
-            .await?;
-            expect_one(done.rows_affected(), "user")?;
-            audit!(tx, actor, "user.status", None, json!({ "user": id, "status": status }));
-        });
-        Ok(())
+        change_one!(
+            self,
+            "user",
+            "UPDATE users SET status = $1, updated_at = $2, \
+             activated_at = CASE WHEN $1 = 'ACTIF' AND activated_at IS NULL THEN $2 ELSE activated_at END WHERE id = $3",
+            [status.as_str(), now(), id.0],
+            actor,
+            "user.status",
+            None,
+            json!({ "user": id, "status": status })
+        )
     }
 
     /// Replaces a user's password hash (argon2 PHC string).
     pub async fn set_password_hash(&self, id: UserId, password_hash: &str, actor: Actor) -> Result<()> {
-        in_tx!(self, |tx| {
-            let done = sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
-                .bind(password_hash)
-                .bind(now())
-                .bind(id.0)
-                .execute(&mut *tx)
-                .await?;
-            expect_one(done.rows_affected(), "user")?;
-            audit!(tx, actor, "user.password", None, json!({ "user": id }));
-        });
-        Ok(())
+        change_one!(
+            self,
+            "user",
+            "UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3",
+            [password_hash, now(), id.0],
+            actor,
+            "user.password",
+            None,
+            json!({ "user": id })
+        )
     }
 
     /// Updates name and phone.
@@ -162,35 +148,30 @@ impl Store {
         phone: Option<&str>,
         actor: Actor,
     ) -> Result<()> {
-        in_tx!(self, |tx| {
-            let done = sqlx::query(
-                "UPDATE users SET first_name = $1, last_name = $2, phone = $3, updated_at = $4 WHERE id = $5",
-            )
-            .bind(first_name)
-            .bind(last_name)
-            .bind(phone)
-            .bind(now())
-            .bind(id.0)
-            .execute(&mut *tx)
-            .await?;
-            expect_one(done.rows_affected(), "user")?;
-            audit!(tx, actor, "user.profile", None, json!({ "user": id }));
-        });
-        Ok(())
+        change_one!(
+            self,
+            "user",
+            "UPDATE users SET first_name = $1, last_name = $2, phone = $3, updated_at = $4 WHERE id = $5",
+            [first_name, last_name, phone, now(), id.0],
+            actor,
+            "user.profile",
+            None,
+            json!({ "user": id })
+        )
     }
 
     /// Stamps a successful login.
     pub async fn record_login(&self, id: UserId) -> Result<()> {
-        in_tx!(self, |tx| {
-            let done = sqlx::query("UPDATE users SET last_login_at = $1 WHERE id = $2")
-                .bind(now())
-                .bind(id.0)
-                .execute(&mut *tx)
-                .await?;
-            expect_one(done.rows_affected(), "user")?;
-            audit!(tx, Actor::User(id), "user.login", None, json!({}));
-        });
-        Ok(())
+        change_one!(
+            self,
+            "user",
+            "UPDATE users SET last_login_at = $1 WHERE id = $2",
+            [now(), id.0],
+            Actor::User(id),
+            "user.login",
+            None,
+            json!({})
+        )
     }
 
     // ---- memberships (rattachements) -------------------------------------------------------
@@ -285,21 +266,16 @@ impl Store {
     /// Changes the role of an attachment (e.g. transfer of the main-manager role).
     pub async fn set_membership_role(&self, id: MembershipId, role: Role, actor: Actor) -> Result<()> {
         let m = self.membership(id).await?.ok_or(StoreError::NotFound("membership"))?;
-        in_tx!(self, |tx| {
-            sqlx::query("UPDATE memberships SET role = $1 WHERE id = $2")
-                .bind(role.as_str())
-                .bind(id.0)
-                .execute(&mut *tx)
-                .await?;
-            audit!(
-                tx,
-                actor,
-                "membership.role",
-                Some(m.structure_id),
-                json!({ "membership": id, "role": role })
-            );
-        });
-        Ok(())
+        change_one!(
+            self,
+            "membership",
+            "UPDATE memberships SET role = $1 WHERE id = $2",
+            [role.as_str(), id.0],
+            actor,
+            "membership.role",
+            Some(m.structure_id),
+            json!({ "membership": id, "role": role })
+        )
     }
 
     /// An attachment by id.

@@ -29,6 +29,22 @@ macro_rules! audit {
 }
 pub(crate) use audit;
 
+/// One UPDATE/DELETE that must hit a row ([`StoreError::NotFound`] otherwise) and its audit line,
+/// in one transaction: `change_one!(store, "what", SQL, [args…], actor, "action", structure, json)`.
+macro_rules! change_one {
+    ($store:expr, $what:literal, $sql:expr, [$($arg:expr),* $(,)?], $actor:expr, $action:expr, $structure:expr, $details:expr) => {{
+        $crate::in_tx!($store, |tx| {
+            let done = sqlx::query($sql)$(.bind($arg))*.execute(&mut *tx).await?;
+            if done.rows_affected() == 0 {
+                return Err($crate::StoreError::NotFound($what));
+            }
+            $crate::audit::audit!(tx, $actor, $action, $structure, $details);
+        });
+        Ok(())
+    }};
+}
+pub(crate) use change_one;
+
 #[derive(sqlx::FromRow)]
 struct AuditRow {
     id: i64,

@@ -5,7 +5,7 @@ use facteur_domain::{
 };
 use serde_json::json;
 
-use crate::audit::audit;
+use crate::audit::{audit, change_one};
 use crate::records::{ServiceRow, StructureRow};
 use crate::{
     Actor, Page, Result, ServiceRecord, Store, StoreError, StructureQuery, StructureRecord, in_tx, now, with_pool,
@@ -201,19 +201,16 @@ impl Store {
 
     /// Activates or deactivates a structure.
     pub async fn set_structure_status(&self, id: StructureId, status: StructureStatus, actor: Actor) -> Result<()> {
-        in_tx!(self, |tx| {
-            let done = sqlx::query("UPDATE structures SET status = $1, updated_at = $2 WHERE id = $3")
-                .bind(status.as_str())
-                .bind(now())
-                .bind(id.0)
-                .execute(&mut *tx)
-                .await?;
-            if done.rows_affected() == 0 {
-                return Err(StoreError::NotFound("structure"));
-            }
-            audit!(tx, actor, "structure.status", Some(id), json!({ "status": status }));
-        });
-        Ok(())
+        change_one!(
+            self,
+            "structure",
+            "UPDATE structures SET status = $1, updated_at = $2 WHERE id = $3",
+            [status.as_str(), now(), id.0],
+            actor,
+            "structure.status",
+            Some(id),
+            json!({ "status": status })
+        )
     }
 
     /// A structure by id.

@@ -586,7 +586,7 @@ async fn spaces(t: &TestStore) {
     );
     assert_eq!(
         store.subscriptions_of_user(u.id, Some(s.id)).await.unwrap(),
-        [up.clone()]
+        std::slice::from_ref(&up)
     );
 
     store
@@ -924,7 +924,8 @@ async fn connect_rejects_unknown_urls_and_migrates_twice() {
     store.migrate().await.unwrap();
     store.ping().await.unwrap();
     assert_eq!(store.backend(), Backend::Sqlite);
-    // WAL and foreign keys are on.
+    // WAL is on: the write-ahead log sits beside the database while connections are open.
+    assert!(dir.path().join("sub/dir/f.db-wal").exists());
     store.close().await;
     assert!(dir.path().join("sub/dir/f.db").exists());
 }
