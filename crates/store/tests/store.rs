@@ -222,64 +222,43 @@ async fn directory_search(t: &TestStore) {
         ]
     );
 
-    // Accent- and case-insensitive name search.
-    let p = search(StructureQuery {
-        name: Some("ECONOMIE".into()),
-        ..Default::default()
-    })
-    .await;
-    assert_eq!(names(&p), ["Ministère de l'Économie"]);
-    // `%` is literal, not a wildcard.
-    let p = search(StructureQuery {
-        name: Some("50%".into()),
-        ..Default::default()
-    })
-    .await;
-    assert_eq!(p.total, 1);
-    let p = search(StructureQuery {
-        name: Some("0%".into()),
-        ..Default::default()
-    })
-    .await;
-    assert_eq!(p.total, 1);
-    let p = search(StructureQuery {
-        name: Some("%".into()),
-        ..Default::default()
-    })
-    .await;
-    assert_eq!(p.total, 1, "only ACME has a literal %");
-    // City, postcode prefix, identifier prefix (SIREN), kind.
-    let p = search(StructureQuery {
-        city: Some("evry".into()),
-        ..Default::default()
-    })
-    .await;
-    assert_eq!(names(&p), ["ACME 50% SA"]);
-    let p = search(StructureQuery {
-        postcode: Some("750".into()),
-        ..Default::default()
-    })
-    .await;
-    assert_eq!(p.total, 2);
-    let p = search(StructureQuery {
-        identifier: Some("217 500 016".into()),
-        ..Default::default()
-    })
-    .await;
-    assert_eq!(names(&p), ["Ville de Paris"]);
-    let p = search(StructureQuery {
-        kind: Some(StructureKind::Private),
-        ..Default::default()
-    })
-    .await;
-    assert_eq!(p.total, 1);
-    let p = search(StructureQuery {
-        city: Some("paris".into()),
-        kind: Some(StructureKind::Public),
-        ..Default::default()
-    })
-    .await;
-    assert_eq!(p.total, 2);
+    // Each criterion alone and combined: (query, expected names in order).
+    let q = |f: fn(&mut StructureQuery)| {
+        let mut q = StructureQuery::default();
+        f(&mut q);
+        q
+    };
+    let cases: Vec<(StructureQuery, Vec<&str>)> = vec![
+        // Accent- and case-insensitive name search.
+        (q(|q| q.name = Some("ECONOMIE".into())), vec!["Ministère de l'Économie"]),
+        // `%` is literal, not a wildcard.
+        (q(|q| q.name = Some("50%".into())), vec!["ACME 50% SA"]),
+        (q(|q| q.name = Some("0%".into())), vec!["ACME 50% SA"]),
+        (q(|q| q.name = Some("%".into())), vec!["ACME 50% SA"]),
+        (q(|q| q.name = Some("_".into())), vec![]),
+        // City (accent-folded substring), postcode prefix, identifier prefix (SIREN), kind.
+        (q(|q| q.city = Some("evry".into())), vec!["ACME 50% SA"]),
+        (
+            q(|q| q.postcode = Some("750".into())),
+            vec!["Ministère de l'Économie", "Ville de Paris"],
+        ),
+        (q(|q| q.postcode = Some("5000".into())), vec![]),
+        (q(|q| q.identifier = Some("217 500 016".into())), vec!["Ville de Paris"]),
+        (q(|q| q.kind = Some(StructureKind::Private)), vec!["ACME 50% SA"]),
+        (
+            q(|q| {
+                q.city = Some("PARIS".into());
+                q.kind = Some(StructureKind::Public);
+            }),
+            vec!["Ministère de l'Économie", "Ville de Paris"],
+        ),
+        (q(|q| q.status = Some(StructureStatus::Inactive)), vec![]),
+    ];
+    for (query, expected) in cases {
+        let p = search(query.clone()).await;
+        assert_eq!(names(&p), expected, "{query:?}");
+        assert_eq!(p.total, expected.len() as i64, "{query:?}");
+    }
 
     // Pagination.
     let p1 = search(StructureQuery {
