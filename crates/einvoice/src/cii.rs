@@ -198,6 +198,7 @@ fn settlement<'a, 'i>(r: &R<'a, 'i>, s: &El<'a, 'i>, d: &mut Draft) {
             rate: r.val(t, "ram:RateApplicablePercent"),
             exemption_reason: r.val(t, "ram:ExemptionReason"),
             exemption_reason_code: r.val(t, "ram:ExemptionReasonCode"),
+            vat_scheme: r.val(t, "ram:TypeCode"),
         })
         .collect();
     d.invoicing_period = r.kid(s, "ram:BillingSpecifiedPeriod").map(|p| period(r, &p));
@@ -263,6 +264,7 @@ fn allowance_charge<'a, 'i>(r: &R<'a, 'i>, ac: &El<'a, 'i>, with_vat: bool) -> D
         } else {
             None
         },
+        vat_scheme: if with_vat { r.val(ac, "ram:CategoryTradeTax/ram:TypeCode") } else { None },
         reason: r.val(ac, "ram:Reason"),
         reason_code: r.val(ac, "ram:ReasonCode"),
     }
@@ -349,6 +351,7 @@ fn line<'a, 'i>(r: &R<'a, 'i>, l: &El<'a, 'i>) -> DraftLine {
         out.period = r.kid(s, "ram:BillingSpecifiedPeriod").map(|p| period(r, &p));
         out.vat_category = r.val(s, "ram:ApplicableTradeTax/ram:CategoryCode");
         out.vat_rate = r.val(s, "ram:ApplicableTradeTax/ram:RateApplicablePercent");
+        out.vat_scheme = r.val(s, "ram:ApplicableTradeTax/ram:TypeCode");
         for ac in r.kids(s, "ram:SpecifiedTradeAllowanceCharge") {
             let item = allowance_charge(r, &ac, false);
             classify(

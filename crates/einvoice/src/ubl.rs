@@ -115,6 +115,7 @@ pub fn read(doc: &Document<'_>) -> Result<Draft, ReadError> {
         })
         .collect();
 
+    d.seller_group = r.kid(&root, "cac:AccountingSupplierParty").map(|e| r.loc(&e));
     d.seller = r
         .at(&root, "cac:AccountingSupplierParty/cac:Party")
         .map(|p| party(&r, &p, Role::Seller));
@@ -177,6 +178,7 @@ pub fn read(doc: &Document<'_>) -> Result<Draft, ReadError> {
             percentage: r.val(&ac, "cbc:MultiplierFactorNumeric"),
             vat_category: r.val(&ac, "cac:TaxCategory/cbc:ID"),
             vat_rate: r.val(&ac, "cac:TaxCategory/cbc:Percent"),
+            vat_scheme: r.val(&ac, "cac:TaxCategory/cac:TaxScheme/cbc:ID"),
             reason: r.val(&ac, "cbc:AllowanceChargeReason"),
             reason_code: r.val(&ac, "cbc:AllowanceChargeReasonCode"),
         };
@@ -200,6 +202,7 @@ pub fn read(doc: &Document<'_>) -> Result<Draft, ReadError> {
             rate: r.val(e, "cac:TaxCategory/cbc:Percent"),
             exemption_reason: r.val(e, "cac:TaxCategory/cbc:TaxExemptionReason"),
             exemption_reason_code: r.val(e, "cac:TaxCategory/cbc:TaxExemptionReasonCode"),
+            vat_scheme: r.val(e, "cac:TaxCategory/cac:TaxScheme/cbc:ID"),
         })
         .collect();
     let monetary = r.kid(&root, "cac:LegalMonetaryTotal");
@@ -378,6 +381,7 @@ fn line<'a, 'i>(r: &R<'a, 'i>, l: &El<'a, 'i>, qty_name: &str) -> DraftLine {
         period: r.kid(l, "cac:InvoicePeriod").map(|e| period(r, &e)),
         vat_category: r.val(l, "cac:Item/cac:ClassifiedTaxCategory/cbc:ID"),
         vat_rate: r.val(l, "cac:Item/cac:ClassifiedTaxCategory/cbc:Percent"),
+        vat_scheme: r.val(l, "cac:Item/cac:ClassifiedTaxCategory/cac:TaxScheme/cbc:ID"),
         ..DraftLine::default()
     };
     for ac in r.kids(l, "cac:AllowanceCharge") {
@@ -389,6 +393,7 @@ fn line<'a, 'i>(r: &R<'a, 'i>, l: &El<'a, 'i>, qty_name: &str) -> DraftLine {
             percentage: r.val(&ac, "cbc:MultiplierFactorNumeric"),
             vat_category: None,
             vat_rate: None,
+            vat_scheme: None,
             reason: r.val(&ac, "cbc:AllowanceChargeReason"),
             reason_code: r.val(&ac, "cbc:AllowanceChargeReasonCode"),
         };

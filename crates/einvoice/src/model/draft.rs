@@ -152,6 +152,8 @@ pub struct Draft {
     pub payee: Option<DraftParty>,
     /// BG-11 Seller tax representative party.
     pub tax_representative: Option<DraftParty>,
+    /// UBL `cac:AccountingSupplierParty` (BR-CO-26 applies to it even without a `cac:Party`).
+    pub seller_group: Option<Loc>,
     /// BG-13 Delivery information.
     pub delivery: Option<DraftDelivery>,
     /// BG-14 Invoicing period.
@@ -344,6 +346,9 @@ pub struct DraftAllowanceCharge {
     pub vat_category: Option<Val>,
     /// BT-96 / BT-103 VAT rate (document level only).
     pub vat_rate: Option<Val>,
+    /// Tax scheme of the category (UBL `cac:TaxScheme/cbc:ID`, CII `ram:TypeCode`; document level
+    /// only): the VAT rules only look at categories of scheme VAT.
+    pub vat_scheme: Option<Val>,
     /// BT-97 / BT-104 / BT-139 / BT-144 reason.
     pub reason: Option<Val>,
     /// BT-98 / BT-105 / BT-140 / BT-145 reason code.
@@ -394,6 +399,8 @@ pub struct DraftVatBreakdown {
     pub exemption_reason: Option<Val>,
     /// BT-121 VAT exemption reason code.
     pub exemption_reason_code: Option<Val>,
+    /// Tax scheme of the category (UBL `cac:TaxScheme/cbc:ID`, CII `ram:TypeCode`).
+    pub vat_scheme: Option<Val>,
 }
 
 /// BG-24 Additional supporting document.
@@ -444,6 +451,8 @@ pub struct DraftLine {
     pub vat_category: Option<Val>,
     /// BT-152 Invoiced item VAT rate (BG-30).
     pub vat_rate: Option<Val>,
+    /// Tax scheme of the line category (UBL `cac:TaxScheme/cbc:ID`, CII `ram:TypeCode`).
+    pub vat_scheme: Option<Val>,
     /// BG-31 Item information.
     pub item: Option<DraftItem>,
 }

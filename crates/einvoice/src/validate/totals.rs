@@ -280,8 +280,8 @@ fn ubl(f: &Facts<'_>, out: &mut Findings) {
             Some(p) if round_dec(p) == Decimal::ZERO => zero_tax,
             Some(p) => match (tax, taxable) {
                 (Some(tax), Some(taxable)) => {
-                    let calc = round2_dec(taxable.abs() * (p / Decimal::ONE_HUNDRED));
-                    tax.abs() - Decimal::ONE < calc && tax.abs() + Decimal::ONE > calc
+                    let calc = round2_dec(taxable.abs().saturating_mul(p / Decimal::ONE_HUNDRED));
+                    tax.abs() - Decimal::ONE < calc && tax.abs().saturating_add(Decimal::ONE) > calc
                 }
                 _ => false,
             },
@@ -344,15 +344,15 @@ fn ubl_totals(f: &Facts<'_>, out: &mut Findings, at: Loc<'_>) {
     let te = dec(t.tax_exclusive);
     let ok = match (t.charges.is_some(), t.allowances.is_some()) {
         (true, true) => match (le, ch, al) {
-            (Some(le), Some(ch), Some(al)) => te == Some(round2_dec(le + ch - al)),
+            (Some(le), Some(ch), Some(al)) => te == Some(round2_dec(le.saturating_add(ch).saturating_sub(al))),
             _ => false,
         },
         (false, true) => match (le, al) {
-            (Some(le), Some(al)) => te == Some(round2_dec(le - al)),
+            (Some(le), Some(al)) => te == Some(round2_dec(le.saturating_sub(al))),
             _ => false,
         },
         (true, false) => match (le, ch) {
-            (Some(le), Some(ch)) => te == Some(round2_dec(le + ch)),
+            (Some(le), Some(ch)) => te == Some(round2_dec(le.saturating_add(ch))),
             _ => false,
         },
         (false, false) => te.is_some() && te == le,
@@ -372,16 +372,18 @@ fn ubl_totals(f: &Facts<'_>, out: &mut Findings, at: Loc<'_>) {
     let rnd = dec(t.rounding);
     let ok = match (t.prepaid.is_some(), t.rounding.is_some()) {
         (true, false) => match (pay, inc, pre) {
-            (Some(pay), Some(inc), Some(pre)) => pay == round2_dec(inc - pre),
+            (Some(pay), Some(inc), Some(pre)) => pay == round2_dec(inc.saturating_sub(pre)),
             _ => false,
         },
         (false, false) => pay.is_some() && pay == inc,
         (true, true) => match (pay, rnd, inc, pre) {
-            (Some(pay), Some(rnd), Some(inc), Some(pre)) => round2_dec(pay - rnd) == round2_dec(inc - pre),
+            (Some(pay), Some(rnd), Some(inc), Some(pre)) => {
+                round2_dec(pay.saturating_sub(rnd)) == round2_dec(inc.saturating_sub(pre))
+            }
             _ => false,
         },
         (false, true) => match (pay, rnd, inc) {
-            (Some(pay), Some(rnd), Some(inc)) => round2_dec(pay - rnd) == inc,
+            (Some(pay), Some(rnd), Some(inc)) => round2_dec(pay.saturating_sub(rnd)) == inc,
             _ => false,
         },
     };
@@ -419,7 +421,7 @@ fn ubl_co15(f: &Facts<'_>, out: &mut Findings) {
             let excl = f.totals.as_ref().and_then(|t| dec(t.tax_exclusive));
             let tax = dec(matching[0].amount);
             match (incl, excl, tax) {
-                (Some(i), Some(e), Some(t)) => i == round2_dec(e + t),
+                (Some(i), Some(e), Some(t)) => i == round2_dec(e.saturating_add(t)),
                 _ => false,
             }
         };
@@ -495,7 +497,7 @@ fn cii(f: &Facts<'_>, out: &mut Findings) {
         let vat = b
             .cat
             .scheme
-            .is_none_or(|v| super::vat::num::normalize_space(&v.raw.to_uppercase()) == "VAT");
+            .is_some_and(|v| super::vat::num::normalize_space(&v.raw.to_uppercase()) == "VAT");
         let p = if vat { b.cat.rate_dec() } else { None };
         let tax = dec(b.tax);
         let taxable = dec(b.taxable);
@@ -504,8 +506,8 @@ fn cii(f: &Facts<'_>, out: &mut Findings) {
             Some(p) if round_dec(p) == Decimal::ZERO => zero_tax,
             Some(p) => match (tax, taxable) {
                 (Some(tax), Some(taxable)) => {
-                    let calc = round2_dec(taxable.abs() * (p / Decimal::ONE_HUNDRED));
-                    tax.abs() - Decimal::ONE <= calc && tax.abs() + Decimal::ONE >= calc
+                    let calc = round2_dec(taxable.abs().saturating_mul(p / Decimal::ONE_HUNDRED));
+                    tax.abs() - Decimal::ONE <= calc && tax.abs().saturating_add(Decimal::ONE) >= calc
                 }
                 _ => false,
             },
@@ -563,17 +565,17 @@ fn cii_totals(f: &Facts<'_>, out: &mut Findings, at: Loc<'_>) {
     let te = dec(t.tax_exclusive);
     let eq = |x: Option<Decimal>| te.is_some() && x.is_some() && te == x.map(round2_dec);
     let both = match (le, al, ch) {
-        (Some(le), Some(al), Some(ch)) => eq(Some(le - al + ch)),
+        (Some(le), Some(al), Some(ch)) => eq(Some(le.saturating_sub(al).saturating_add(ch))),
         _ => false,
     };
     let no_charge = t.charges.is_none()
         && match (le, al) {
-            (Some(le), Some(al)) => eq(Some(le - al)),
+            (Some(le), Some(al)) => eq(Some(le.saturating_sub(al))),
             _ => false,
         };
     let no_allowance = t.allowances.is_none()
         && match (le, ch) {
-            (Some(le), Some(ch)) => eq(Some(le + ch)),
+            (Some(le), Some(ch)) => eq(Some(le.saturating_add(ch))),
             _ => false,
         };
     let neither = t.charges.is_none() && t.allowances.is_none() && eq(le);
@@ -592,9 +594,9 @@ fn cii_totals(f: &Facts<'_>, out: &mut Findings, at: Loc<'_>) {
     let rnd = dec(t.rounding);
     let is = |x: Option<Decimal>| due.is_some() && x.is_some() && due == x;
     let ok = match (grand, pre, rnd) {
-        (Some(g), Some(p), Some(r)) if is(Some(g - p + r)) => true,
-        (Some(g), _, Some(r)) if t.prepaid.is_none() && is(Some(g + r)) => true,
-        (Some(g), Some(p), _) if t.rounding.is_none() && is(Some(g - p)) => true,
+        (Some(g), Some(p), Some(r)) if is(Some(g.saturating_sub(p).saturating_add(r))) => true,
+        (Some(g), _, Some(r)) if t.prepaid.is_none() && is(Some(g.saturating_add(r))) => true,
+        (Some(g), Some(p), _) if t.rounding.is_none() && is(Some(g.saturating_sub(p))) => true,
         (Some(g), _, _) if t.prepaid.is_none() && t.rounding.is_none() && is(Some(g)) => true,
         _ => false,
     };
@@ -656,7 +658,7 @@ fn cii_co15(f: &Facts<'_>, out: &mut Findings) {
         let first = matching.first().and_then(|t| dec(t.amount));
         let with_tax = matching.len() == 1
             && match (grand, basis, first) {
-                (Some(g), Some(b), Some(x)) => g == round2_dec(b + x),
+                (Some(g), Some(b), Some(x)) => g == round2_dec(b.saturating_add(x)),
                 _ => false,
             };
         let without = grand.is_some() && grand == basis;

@@ -540,13 +540,13 @@ fn ubl_breakdown(f: &Facts<'_>, fam: Fam, b: &Breakdown<'_>, out: &mut Findings)
                     )
                 };
                 let has_ac = f.acs.iter().any(|a| a.cat.as_ref().is_some_and(line_match));
-                let acs = ac_sum(true) - ac_sum(false);
+                let acs = ac_sum(true).saturating_sub(ac_sum(false));
                 // `xs:decimal(cbc:TaxableAmount - 1)`: the subtraction happens in `xs:double`, and the
                 // exact binary value is then compared with the decimal sum.
                 let bounds = dbl(b.taxable).and_then(|t| Some((f64_exact(t - 1.0)?, f64_exact(t + 1.0)?)));
                 let within = |x: Decimal| bounds.is_some_and(|(lo, hi)| lo < x && hi > x);
-                let x_inv = if inv_lines { lines_sum } else { Decimal::ZERO } + acs;
-                let x_cn = if cn_lines { lines_sum } else { Decimal::ZERO } + acs;
+                let x_inv = if inv_lines { lines_sum } else { Decimal::ZERO }.saturating_add(acs);
+                let x_cn = if cn_lines { lines_sum } else { Decimal::ZERO }.saturating_add(acs);
                 if fam == Fam::S {
                     ((inv_lines && has_line || has_ac) && within(x_inv))
                         || ((cn_lines && has_line || has_ac) && within(x_cn))
@@ -572,7 +572,7 @@ fn ubl_breakdown(f: &Facts<'_>, fam: Fam, b: &Breakdown<'_>, out: &mut Findings)
                     .map(|a| dec(a.amount)),
             )
         };
-        let x = lines_sum + ac_sum(true) - ac_sum(false);
+        let x = lines_sum.saturating_add(ac_sum(true)).saturating_sub(ac_sum(false));
         let eq = dec(b.taxable) == Some(x);
         (inv_lines || cn_lines) && eq
     };
@@ -583,8 +583,8 @@ fn ubl_breakdown(f: &Facts<'_>, fam: Fam, b: &Breakdown<'_>, out: &mut Findings)
     let ok = if fam.rated() {
         match (dec(b.tax), dec(b.taxable), b.cat.rate_dec()) {
             (Some(tax), Some(taxable), Some(rate)) => {
-                let calc = round2_dec(taxable.abs() * (rate / Decimal::ONE_HUNDRED));
-                tax.abs() - Decimal::ONE < calc && tax.abs() + Decimal::ONE > calc
+                let calc = round2_dec(taxable.abs().saturating_mul(rate / Decimal::ONE_HUNDRED));
+                tax.abs() - Decimal::ONE < calc && tax.abs().saturating_add(Decimal::ONE) > calc
             }
             _ => false,
         }
@@ -709,7 +709,7 @@ fn cii_category_sum(f: &Facts<'_>, c: &str, rate: Option<Decimal>) -> Decimal {
                 .map(|a| dec(a.amount)),
         ))
     };
-    round2_dec(lines) + acs(true) - acs(false)
+    round2_dec(lines).saturating_add(acs(true)).saturating_sub(acs(false))
 }
 
 fn cii_breakdown(f: &Facts<'_>, fam: Fam, b: &Breakdown<'_>, at: Loc<'_>, out: &mut Findings) {

@@ -1,9 +1,7 @@
 //! Gathers [`Facts`] from a [`Draft`].
 //!
-//! The draft does not keep the tax scheme of each category (UBL `cac:TaxScheme/cbc:ID`, CII
-//! `ram:TypeCode`); every category is taken as a VAT category, which is what all conforming
-//! documents carry. UBL `cac:TaxTotal` membership of subtotals is recovered from the positional
-//! paths the reader records.
+//! UBL `cac:TaxTotal` membership of subtotals is recovered from the positional paths the reader
+//! records.
 
 use super::facts::{Ac, Breakdown, Cat, Facts, Line, PartyTax, Period, TaxTotal, Totals, V};
 use crate::model::DocKind;
@@ -21,20 +19,30 @@ fn parent(v: &Val) -> Loc<'_> {
 }
 
 /// A category located at the parent of its code (UBL), or at `fallback` (CII trade tax element).
-fn cat<'a>(syntax: Syntax, code: V<'a>, rate: V<'a>, fallback: Loc<'a>) -> Option<Cat<'a>> {
-    if code.is_none() && rate.is_none() {
+fn cat<'a>(syntax: Syntax, code: V<'a>, rate: V<'a>, scheme: V<'a>, fallback: Loc<'a>) -> Option<Cat<'a>> {
+    if code.is_none() && rate.is_none() && scheme.is_none() {
         return None;
     }
-    let at = match (syntax, code.or(rate)) {
+    let at = match (syntax, code.or(rate).or(scheme)) {
         (Syntax::Ubl, Some(v)) => parent(v),
         (Syntax::Cii, Some(v)) => parent(v),
         _ => fallback,
     };
-    Some(Cat {
-        rate,
-        code,
-        ..Cat::empty(at)
-    })
+    let mut c = Cat::empty(at);
+    c.code = code;
+    c.rate = rate;
+    c.scheme = scheme;
+    if syntax == Syntax::Ubl
+        && let Some(s) = scheme
+    {
+        // `…/cac:TaxCategory[1]/cac:TaxScheme[1]/cbc:ID[1]`: the category is two steps up.
+        let p = parent(s).path;
+        c.at = Loc::new(p.rsplit_once('/').map_or(p, |(a, _)| a), s.line);
+        if let Some(v) = code.or(rate) {
+            c.at = parent(v);
+        }
+    }
+    Some(c)
 }
 
 fn ac<'a>(syntax: Syntax, a: &'a DraftAllowanceCharge, with_cat: bool) -> Ac<'a> {
@@ -47,7 +55,13 @@ fn ac<'a>(syntax: Syntax, a: &'a DraftAllowanceCharge, with_cat: bool) -> Ac<'a>
         reason: a.reason.as_ref(),
         reason_code: a.reason_code.as_ref(),
         cat: if with_cat {
-            cat(syntax, a.vat_category.as_ref(), a.vat_rate.as_ref(), at)
+            cat(
+                syntax,
+                a.vat_category.as_ref(),
+                a.vat_rate.as_ref(),
+                a.vat_scheme.as_ref(),
+                at,
+            )
         } else {
             None
         },
@@ -110,7 +124,13 @@ pub(crate) fn facts(d: &Draft) -> Facts<'_> {
             Line {
                 at,
                 net: l.net_amount.as_ref(),
-                cat: cat(syntax, l.vat_category.as_ref(), l.vat_rate.as_ref(), at),
+                cat: cat(
+                    syntax,
+                    l.vat_category.as_ref(),
+                    l.vat_rate.as_ref(),
+                    l.vat_scheme.as_ref(),
+                    at,
+                ),
                 acs: l
                     .allowances
                     .iter()
@@ -232,11 +252,8 @@ pub(crate) fn facts(d: &Draft) -> Facts<'_> {
 
     let mut seller = party(d.seller.as_ref());
     if syntax == Syntax::Ubl {
-        // BR-CO-26 is evaluated on `cac:AccountingSupplierParty`, the parent of the party.
-        seller.at = d.seller.as_ref().map(|p| {
-            let l = loc(&p.at);
-            Loc::new(l.path.rsplit_once('/').map_or(l.path, |(a, _)| a), l.line)
-        });
+        // BR-CO-26 is evaluated on `cac:AccountingSupplierParty`, which may lack its `cac:Party`.
+        seller.at = d.seller_group.as_ref().map(loc);
     }
 
     Facts {
@@ -280,7 +297,7 @@ fn breakdown(syntax: Syntax, b: &crate::model::draft::DraftVatBreakdown, total: 
         cat: Cat {
             at: cat_at,
             code,
-            scheme: None,
+            scheme: b.vat_scheme.as_ref(),
             rate: b.rate.as_ref(),
             reason: b.exemption_reason.as_ref(),
             reason_code: b.exemption_reason_code.as_ref(),

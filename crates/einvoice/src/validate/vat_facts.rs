@@ -72,14 +72,13 @@ impl<'a> Cat<'a> {
 
     /// UBL: `cac:TaxScheme/normalize-space(upper-case(cbc:ID)) = 'VAT'`.
     pub fn ubl_vat(&self) -> bool {
-        // The draft does not carry the scheme: an unknown scheme is taken as VAT.
         self.scheme
-            .is_none_or(|v| normalize_space(&v.raw.to_uppercase()) == "VAT")
+            .is_some_and(|v| normalize_space(&v.raw.to_uppercase()) == "VAT")
     }
 
     /// CII: `upper-case(ram:TypeCode) = 'VAT'` (no whitespace normalisation).
     pub fn cii_vat(&self) -> bool {
-        self.scheme.is_none_or(|v| v.raw.to_uppercase() == "VAT")
+        self.scheme.is_some_and(|v| v.raw.to_uppercase() == "VAT")
     }
 
     /// Rate as `xs:decimal`.

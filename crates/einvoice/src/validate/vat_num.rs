@@ -58,7 +58,7 @@ pub(crate) fn xs_double(raw: &str) -> Option<f64> {
 
 /// `fn:round` on `xs:decimal`: nearest integer, halves toward positive infinity.
 pub(crate) fn round_dec(d: Decimal) -> Decimal {
-    (d + Decimal::new(5, 1)).floor()
+    d.checked_add(Decimal::new(5, 1)).unwrap_or(d).floor()
 }
 
 /// `round(x * 10 * 10) div 100` on decimals.
