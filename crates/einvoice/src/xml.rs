@@ -291,15 +291,18 @@ impl<'a, 'i> Reader<'a, 'i> {
         }
     }
 
+    fn matcher<'q>(&self, qname: &'q str) -> (&'static str, &'q str) {
+        let (prefix, local) = qname.split_once(':').unwrap_or(("", qname));
+        (self.ns(prefix), local)
+    }
+
     /// Children named `qname` (`prefix:Local`), with their positional paths.
     pub(crate) fn kids(&self, el: &El<'a, 'i>, qname: &str) -> Vec<El<'a, 'i>> {
-        let (prefix, local) = qname.split_once(':').unwrap_or(("", qname));
-        let ns = self.ns(prefix);
+        let (ns, local) = self.matcher(qname);
         let mut out = Vec::new();
-        for node in el.node.children().filter(|n| n.is_element()) {
-            let tag = node.tag_name();
-            if tag.name() == local && tag.namespace().unwrap_or("") == ns {
-                let path = format!("{}/{}[{}]", el.path, qname, out.len() + 1);
+        for node in el.node.children() {
+            if is_named(node, ns, local) {
+                let path = child_path(&el.path, qname, out.len() + 1);
                 out.push(El { node, path });
             }
         }
@@ -308,72 +311,89 @@ impl<'a, 'i> Reader<'a, 'i> {
 
     /// First child named `qname`.
     pub(crate) fn kid(&self, el: &El<'a, 'i>, qname: &str) -> Option<El<'a, 'i>> {
-        let (prefix, local) = qname.split_once(':').unwrap_or(("", qname));
-        let ns = self.ns(prefix);
-        let node = el
-            .node
-            .children()
-            .find(|n| n.is_element() && n.tag_name().name() == local && n.tag_name().namespace().unwrap_or("") == ns)?;
+        let (ns, local) = self.matcher(qname);
+        let node = el.node.children().find(|n| is_named(*n, ns, local))?;
         Some(El {
             node,
-            path: format!("{}/{}[1]", el.path, qname),
+            path: child_path(&el.path, qname, 1),
         })
     }
 
-    /// Follows a `/`-separated chain of first children.
+    /// Follows a `/`-separated chain of first children; the path is built once, at the end.
     pub(crate) fn at(&self, el: &El<'a, 'i>, chain: &str) -> Option<El<'a, 'i>> {
-        let mut cur = el.clone();
+        let mut node = el.node;
         for step in chain.split('/') {
-            cur = self.kid(&cur, step)?;
+            let (ns, local) = self.matcher(step);
+            node = node.children().find(|n| is_named(*n, ns, local))?;
         }
-        Some(cur)
+        let mut path = String::with_capacity(el.path.len() + chain.len() + 4 * chain.len() / 8 + 8);
+        path.push_str(&el.path);
+        for step in chain.split('/') {
+            path.push('/');
+            path.push_str(step);
+            path.push_str("[1]");
+        }
+        Some(El { node, path })
     }
 
     /// Every element reached by the chain (all matches at every step).
     pub(crate) fn all(&self, el: &El<'a, 'i>, chain: &str) -> Vec<El<'a, 'i>> {
-        let mut cur = vec![el.clone()];
-        for step in chain.split('/') {
-            cur = cur.iter().flat_map(|e| self.kids(e, step)).collect();
+        let mut steps = chain.split('/');
+        let Some(first) = steps.next() else { return Vec::new() };
+        let mut cur = self.kids(el, first);
+        for step in steps {
             if cur.is_empty() {
                 break;
             }
+            cur = cur.iter().flat_map(|e| self.kids(e, step)).collect();
         }
         cur
     }
 
     /// The string value of an element with its location and attributes.
     pub(crate) fn val_of(&self, el: &El<'a, 'i>) -> Val {
+        self.into_val(El {
+            node: el.node,
+            path: el.path.clone(),
+        })
+    }
+
+    /// Like [`Reader::val_of`], reusing the element's path.
+    pub(crate) fn into_val(&self, el: El<'a, 'i>) -> Val {
         let line = self.lines.line(el.node.range().start);
-        let attrs = el
-            .node
-            .attributes()
-            .filter(|a| a.namespace().is_none())
-            .map(|a| {
-                let v = Val {
-                    raw: a.value().to_string(),
-                    line,
-                    path: format!("{}/@{}", el.path, a.name()),
-                    attrs: Vec::new(),
-                };
-                (a.name().to_string(), v)
-            })
-            .collect();
+        let mut attrs = Vec::new();
+        for a in el.node.attributes() {
+            if a.namespace().is_some() {
+                continue;
+            }
+            let mut path = String::with_capacity(el.path.len() + a.name().len() + 2);
+            path.push_str(&el.path);
+            path.push_str("/@");
+            path.push_str(a.name());
+            let v = Val {
+                raw: a.value().to_string(),
+                line,
+                path,
+                attrs: Vec::new(),
+            };
+            attrs.push((a.name().to_string(), v));
+        }
         Val {
             raw: string_value(el.node),
             line,
-            path: el.path.clone(),
+            path: el.path,
             attrs,
         }
     }
 
     /// Value of the first element reached by `chain`.
     pub(crate) fn val(&self, el: &El<'a, 'i>, chain: &str) -> Option<Val> {
-        self.at(el, chain).map(|e| self.val_of(&e))
+        self.at(el, chain).map(|e| self.into_val(e))
     }
 
     /// Values of every element reached by `chain`.
     pub(crate) fn vals(&self, el: &El<'a, 'i>, chain: &str) -> Vec<Val> {
-        self.all(el, chain).iter().map(|e| self.val_of(e)).collect()
+        self.all(el, chain).into_iter().map(|e| self.into_val(e)).collect()
     }
 
     /// Value of the attribute `name` of `el`, as its own located value.
@@ -386,6 +406,30 @@ impl<'a, 'i> Reader<'a, 'i> {
             attrs: Vec::new(),
         })
     }
+}
+
+fn is_named(n: Node<'_, '_>, ns: &str, local: &str) -> bool {
+    if !n.is_element() {
+        return false;
+    }
+    let tag = n.tag_name();
+    tag.name() == local && tag.namespace().unwrap_or("") == ns
+}
+
+/// `parent/qname[index]`, without the formatting machinery (this runs for every term read).
+fn child_path(parent: &str, qname: &str, index: usize) -> String {
+    let mut path = String::with_capacity(parent.len() + qname.len() + 6);
+    path.push_str(parent);
+    path.push('/');
+    path.push_str(qname);
+    path.push('[');
+    if index < 10 {
+        path.push(char::from(b'0' + index as u8));
+    } else {
+        path.push_str(&index.to_string());
+    }
+    path.push(']');
+    path
 }
 
 /// XPath string value: the concatenated text of all descendant text nodes.

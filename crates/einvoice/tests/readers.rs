@@ -278,3 +278,75 @@ fn utf8_bom_and_declaration_are_accepted() {
     assert_eq!(raw(&d.number), "A1");
     assert_eq!(d.number.as_ref().unwrap().line, 2);
 }
+
+#[test]
+fn strict_conversion_lists_every_missing_or_invalid_term() {
+    use facteur_einvoice::model::{Invoice, ProblemKind};
+    let doc = format!(
+        "{UBL_OPEN}<cbc:ID xmlns:cbc=\"urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2\">A1</cbc:ID>\
+         <cbc:IssueDate xmlns:cbc=\"urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2\">2024-02-30</cbc:IssueDate></Invoice>"
+    );
+    let (_, draft) = xml::read_xml(doc.as_bytes()).unwrap();
+    let Err(ReadError::Incomplete(problems)) = Invoice::try_from(&draft) else {
+        panic!("a fragment must not convert");
+    };
+    let missing: Vec<&str> = problems
+        .iter()
+        .filter(|p| p.kind == ProblemKind::Missing)
+        .map(|p| p.term)
+        .collect();
+    for term in ["BT-3", "BT-5", "BT-24", "BG-4", "BG-7", "BG-22", "BG-23", "BG-25"] {
+        assert!(missing.contains(&term), "{term} not reported: {missing:?}");
+    }
+    assert!(!missing.contains(&"BT-1"));
+    let bad_date = problems.iter().find(|p| p.term == "BT-2").unwrap();
+    assert_eq!(bad_date.kind, ProblemKind::Invalid("2024-02-30".into()));
+    assert_eq!(bad_date.path, "/ubl:Invoice/cbc:IssueDate[1]");
+}
+
+#[test]
+fn every_valid_corpus_file_converts_to_the_strict_model() {
+    use facteur_einvoice::model::Invoice;
+    for dir in ["ubl/examples", "ubl/testfiles", "cii/examples"] {
+        for path in xml_files(dir) {
+            let (_, d) = xml::read_xml(&std::fs::read(&path).unwrap()).unwrap();
+            let inv = Invoice::try_from(&d).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            assert_eq!(inv.lines.len(), d.lines.len(), "{}", path.display());
+            assert_eq!(inv.vat_breakdown.len(), d.vat_breakdown.len(), "{}", path.display());
+        }
+    }
+}
+
+#[test]
+fn cii_dates_must_use_format_102() {
+    use facteur_einvoice::model::{Invoice, ProblemKind};
+    let text = std::fs::read_to_string(en16931("cii/examples/CII_example1.xml")).unwrap();
+    let changed = text.replacen("format=\"102\">20150109", "format=\"610\">20150109", 1);
+    assert_ne!(text, changed);
+    let (_, d) = xml::read_xml(changed.as_bytes()).unwrap();
+    let Err(ReadError::Incomplete(problems)) = Invoice::try_from(&d) else {
+        panic!("format 610 accepted")
+    };
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.term == "BT-2" && p.kind == ProblemKind::Invalid("610".into()))
+    );
+}
+
+#[test]
+fn ubl_note_subject_code_is_split_from_the_text() {
+    use facteur_einvoice::model::Invoice;
+    let text = std::fs::read_to_string(en16931("ubl/examples/ubl-tc434-example2.xml")).unwrap();
+    let changed = text.replacen("<cbc:Note>", "<cbc:Note>#AAI#", 1);
+    assert_ne!(text, changed);
+    let (_, d) = xml::read_xml(changed.as_bytes()).unwrap();
+    assert!(
+        d.notes[0].text.as_ref().unwrap().raw.starts_with("#AAI#"),
+        "the draft keeps the raw note"
+    );
+    let inv = Invoice::try_from(&d).unwrap();
+    assert_eq!(inv.notes[0].subject_code.as_ref().map(|c| c.as_str()), Some("AAI"));
+    assert!(!inv.notes[0].text.starts_with('#'));
+    assert!(inv.notes[1..].iter().all(|n| n.subject_code.is_none()));
+}
