@@ -352,14 +352,14 @@ impl<'a, 'i> Reader<'a, 'i> {
 
     /// The string value of an element with its location and attributes.
     pub(crate) fn val_of(&self, el: &El<'a, 'i>) -> Val {
-        self.into_val(El {
+        self.owned_val(El {
             node: el.node,
             path: el.path.clone(),
         })
     }
 
     /// Like [`Reader::val_of`], reusing the element's path.
-    pub(crate) fn into_val(&self, el: El<'a, 'i>) -> Val {
+    pub(crate) fn owned_val(&self, el: El<'a, 'i>) -> Val {
         let line = self.lines.line(el.node.range().start);
         let mut attrs = Vec::new();
         for a in el.node.attributes() {
@@ -388,12 +388,12 @@ impl<'a, 'i> Reader<'a, 'i> {
 
     /// Value of the first element reached by `chain`.
     pub(crate) fn val(&self, el: &El<'a, 'i>, chain: &str) -> Option<Val> {
-        self.at(el, chain).map(|e| self.into_val(e))
+        self.at(el, chain).map(|e| self.owned_val(e))
     }
 
     /// Values of every element reached by `chain`.
     pub(crate) fn vals(&self, el: &El<'a, 'i>, chain: &str) -> Vec<Val> {
-        self.all(el, chain).into_iter().map(|e| self.into_val(e)).collect()
+        self.all(el, chain).into_iter().map(|e| self.owned_val(e)).collect()
     }
 
     /// Value of the attribute `name` of `el`, as its own located value.
