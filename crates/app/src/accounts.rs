@@ -1,0 +1,445 @@
+//! Account journeys: sign-up, activation, login/logout, password reset, "my structures".
+
+use facteur_domain::{
+    Email, IdentifierKind, MembershipStatus, Role, Space, Structure, StructureId, StructureIdentifier, StructureKind,
+    TokenPurpose, UserId, UserStatus,
+};
+use facteur_store::{NewUser, StoreError};
+use serde_json::json;
+
+use crate::access::store_actor;
+use crate::secrets::{burn_verify, check_password_policy, hash_password, new_token, token_digest, verify_password};
+use crate::{Actor, App, AppError, AppResult, LoginSession, MailKind, MembershipView, SignUpOutcome, UserView, links};
+
+/// Sign-up form. A new identifier creates a private structure (named `structure_name`) whose main
+/// manager is the user; a known identifier creates an attachment request to that structure.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SignUp {
+    pub email: String,
+    pub password: String,
+    /// `None` means SIRET.
+    pub identifier_kind: Option<IdentifierKind>,
+    pub identifier: String,
+    /// Company name, required only when the structure is new.
+    pub structure_name: Option<String>,
+}
+
+pub(crate) fn parse_email(input: &str) -> AppResult<Email> {
+    Email::parse(input).map_err(|e| AppError::invalid("email", e.to_string()))
+}
+
+pub(crate) fn parse_identifier(kind: Option<IdentifierKind>, value: &str) -> AppResult<StructureIdentifier> {
+    StructureIdentifier::parse(kind.unwrap_or(IdentifierKind::Siret), value)
+        .map_err(|e| AppError::invalid("identifier", e.to_string()))
+}
+
+impl App {
+    fn rate_check(&self, key: &str, limit: crate::Limit) -> AppResult<()> {
+        match self.inner.limiter.check(key, limit, self.inner.clock.now()) {
+            Some(retry_after_secs) => Err(AppError::RateLimited { retry_after_secs }),
+            None => Ok(()),
+        }
+    }
+
+    /// Creates an inactive account and mails an activation link valid `activation_ttl` (60 min).
+    /// `client_key` identifies the caller for rate limiting (the web layer passes the IP address).
+    pub async fn sign_up(&self, form: SignUp, client_key: &str) -> AppResult<SignUpOutcome> {
+        let limits = self.inner.config.rate_limits;
+        let client = format!("signup:client:{client_key}");
+        self.rate_check(&client, limits.signup_per_client)?;
+        self.inner
+            .limiter
+            .record(&client, limits.signup_per_client, self.inner.clock.now());
+
+        let email = parse_email(&form.email)?;
+        check_password_policy(&form.password)?;
+        let identifier = parse_identifier(form.identifier_kind, &form.identifier)?;
+        let existing = self.db().find_structure_by_identifier(&identifier).await?;
+        let new_structure = match (&existing, form.structure_name.as_deref().map(str::trim)) {
+            (Some(_), _) => None,
+            (None, Some(name)) if !name.is_empty() => Some(
+                Structure::new(identifier.clone(), StructureKind::Private, name)
+                    .map_err(|e| AppError::invalid("structure_name", e.to_string()))?,
+            ),
+            (None, _) => {
+                return Err(AppError::invalid(
+                    "structure_name",
+                    "structure inconnue : indiquez sa raison sociale pour la créer",
+                ));
+            }
+        };
+        if self.db().find_user_by_email(&email).await?.is_some() {
+            return Err(AppError::Conflict("adresse e-mail déjà enregistrée".to_owned()));
+        }
+        let hash = hash_password(&form.password).await?;
+        let new_user = NewUser {
+            email: email.clone(),
+            password_hash: Some(hash),
+            first_name: String::new(),
+            last_name: String::new(),
+            phone: None,
+            status: UserStatus::PendingActivation,
+        };
+        let user = match self.db().create_user(&new_user, facteur_store::Actor::System).await {
+            Err(StoreError::Conflict(_)) => {
+                return Err(AppError::Conflict("adresse e-mail déjà enregistrée".to_owned()));
+            }
+            other => other?,
+        };
+        let actor = facteur_store::Actor::User(user.id);
+        let outcome = match new_structure {
+            Some(structure) => match self.db().create_structure(&structure, actor).await {
+                Ok(rec) => {
+                    self.db()
+                        .create_membership(user.id, rec.id, Role::MainManager, MembershipStatus::Approved, actor)
+                        .await?;
+                    self.subscribe_defaults(user.id, rec.id, Role::MainManager, actor).await;
+                    SignUpOutcome::NewStructure {
+                        user_id: user.id,
+                        structure_id: rec.id,
+                    }
+                }
+                // Created by someone else meanwhile: fall back to an attachment request.
+                Err(StoreError::Conflict(_)) => {
+                    let rec = self
+                        .db()
+                        .find_structure_by_identifier(&identifier)
+                        .await?
+                        .ok_or(AppError::NotFound)?;
+                    self.request_membership(user.id, rec.id).await?
+                }
+                Err(e) => return Err(e.into()),
+            },
+            None => {
+                let rec = existing.ok_or(AppError::NotFound)?;
+                self.request_membership(user.id, rec.id).await?
+            }
+        };
+        self.send_activation(user.id, email.as_str()).await?;
+        Ok(outcome)
+    }
+
+    async fn request_membership(&self, user: UserId, structure: StructureId) -> AppResult<SignUpOutcome> {
+        let m = self
+            .db()
+            .create_membership(
+                user,
+                structure,
+                Role::SimpleUser,
+                MembershipStatus::Pending,
+                facteur_store::Actor::User(user),
+            )
+            .await?;
+        Ok(SignUpOutcome::AttachmentRequested {
+            user_id: user,
+            structure_id: structure,
+            membership_id: m.id,
+        })
+    }
+
+    /// Subscribes a member to the default spaces of their role that are opened (best effort:
+    /// spaces not opened or already subscribed are skipped).
+    pub(crate) async fn subscribe_defaults(
+        &self,
+        user: UserId,
+        structure: StructureId,
+        role: Role,
+        actor: facteur_store::Actor,
+    ) {
+        for space in Space::subscribed_by_default(role) {
+            let r = self
+                .db()
+                .subscribe_space(
+                    user,
+                    structure,
+                    space,
+                    facteur_domain::SpaceMode::Modification,
+                    facteur_domain::SubscriptionStatus::Approved,
+                    actor,
+                )
+                .await;
+            if let Err(e) = r
+                && !matches!(e, StoreError::Conflict(_) | StoreError::Refused(_))
+            {
+                tracing::warn!(error = %e, "default space subscription failed");
+            }
+        }
+    }
+
+    async fn send_activation(&self, user: UserId, email: &str) -> AppResult<()> {
+        let token = new_token();
+        let ttl = self.inner.config.activation_ttl;
+        let expires = self.inner.clock.now() + ttl;
+        self.db()
+            .create_one_time_token(user, TokenPurpose::Activation, &token_digest(&token), expires)
+            .await?;
+        let link = self.inner.config.link(&format!("{}{token}", links::ACTIVATION));
+        if self.inner.mailer.is_outbox() {
+            tracing::info!(%email, %link, "activation link (no SMTP configured: mail written to the outbox)");
+        }
+        self.notify(
+            email,
+            MailKind::Activation,
+            &json!({
+                "email": email, "link": link, "valid_minutes": ttl.whole_minutes(),
+            }),
+        )
+        .await;
+        Ok(())
+    }
+
+    /// Follows an activation link: activates the account and tells the managers of structures the
+    /// user asked to join. Expired, reused or unknown links give [`AppError::TokenExpired`].
+    pub async fn activate(&self, token: &str) -> AppResult<UserId> {
+        let now = self.inner.clock.now();
+        let user = self
+            .db()
+            .consume_one_time_token(TokenPurpose::Activation, &token_digest(token.trim()), now)
+            .await?
+            .ok_or(AppError::TokenExpired)?;
+        let record = self.db().user(user).await?.ok_or(AppError::NotFound)?;
+        if record.status == UserStatus::PendingActivation {
+            self.db()
+                .set_user_status(user, UserStatus::Active, facteur_store::Actor::User(user))
+                .await?;
+            for m in self.db().memberships_of_user(user).await? {
+                if m.status == MembershipStatus::Pending {
+                    self.tell_managers_of_request(m.structure_id, record.email.as_str())
+                        .await?;
+                }
+            }
+        }
+        Ok(user)
+    }
+
+    pub(crate) async fn tell_managers_of_request(&self, structure: StructureId, requester: &str) -> AppResult<()> {
+        let s = self.load_structure(structure).await?;
+        let ctx = json!({ "structure": s.structure.display_name(), "requester": requester });
+        for to in self.manager_emails(structure).await? {
+            self.notify(&to, MailKind::AttachmentRequested, &ctx).await;
+        }
+        Ok(())
+    }
+
+    /// Sends a fresh activation link if `email` belongs to an account not yet active. Answers `Ok`
+    /// for unknown addresses too, so the form does not reveal which addresses have accounts.
+    pub async fn resend_activation(&self, email: &str, client_key: &str) -> AppResult<()> {
+        let limits = self.inner.config.rate_limits;
+        let client = format!("signup:client:{client_key}");
+        self.rate_check(&client, limits.signup_per_client)?;
+        self.inner
+            .limiter
+            .record(&client, limits.signup_per_client, self.inner.clock.now());
+        let email = parse_email(email)?;
+        if let Some(u) = self.db().find_user_by_email(&email).await?
+            && u.status == UserStatus::PendingActivation
+        {
+            self.send_activation(u.id, email.as_str()).await?;
+        }
+        Ok(())
+    }
+
+    /// Checks e-mail + password and opens a session. Wrong credentials and unknown e-mails give the
+    /// same [`AppError::Unauthenticated`]; a right password on an account not yet activated gives
+    /// `NotActivated`; too many failures per e-mail or per client give `RateLimited`.
+    pub async fn login(&self, email: &str, password: &str, client_key: &str) -> AppResult<LoginSession> {
+        let limits = self.inner.config.rate_limits;
+        let now = self.inner.clock.now();
+        let email_key = format!("login:email:{}", email.trim().to_lowercase());
+        let client = format!("login:client:{client_key}");
+        self.rate_check(&email_key, limits.login_per_email)?;
+        self.rate_check(&client, limits.login_per_client)?;
+        let fail = || {
+            self.inner.limiter.record(&email_key, limits.login_per_email, now);
+            self.inner.limiter.record(&client, limits.login_per_client, now);
+            AppError::Unauthenticated
+        };
+        let user = match Email::parse(email) {
+            Ok(e) => self.db().find_user_by_email(&e).await?,
+            Err(_) => None,
+        };
+        let Some(user) = user else {
+            burn_verify(password).await;
+            return Err(fail());
+        };
+        let ok = match &user.password_hash {
+            Some(h) => verify_password(password, h).await?,
+            None => {
+                burn_verify(password).await;
+                false
+            }
+        };
+        if !ok {
+            return Err(fail());
+        }
+        match user.status {
+            UserStatus::Active => {}
+            UserStatus::PendingActivation => return Err(AppError::NotActivated),
+            _ => return Err(fail()),
+        }
+        self.inner.limiter.clear(&email_key);
+        let token = new_token();
+        let expires_at = now + self.inner.config.session_ttl;
+        let session = self
+            .db()
+            .create_session(user.id, &token_digest(&token), expires_at)
+            .await?;
+        self.db().record_login(user.id).await?;
+        Ok(LoginSession {
+            token,
+            user_id: user.id,
+            expires_at: session.expires_at,
+        })
+    }
+
+    /// The actor behind a session token, or `Unauthenticated` if unknown, expired, or the account
+    /// is no longer active.
+    pub async fn session_actor(&self, token: &str) -> AppResult<Actor> {
+        let now = self.inner.clock.now();
+        let session = self
+            .db()
+            .find_session(&token_digest(token), now)
+            .await?
+            .ok_or(AppError::Unauthenticated)?;
+        match self.db().user(session.user_id).await? {
+            Some(u) if u.status == UserStatus::Active => Ok(Actor::User(u.id)),
+            _ => Err(AppError::Unauthenticated),
+        }
+    }
+
+    /// Ends a session (unknown tokens are ignored).
+    pub async fn logout(&self, token: &str) -> AppResult<()> {
+        self.db().delete_session(&token_digest(token)).await?;
+        Ok(())
+    }
+
+    /// Mails a password-reset link if the account exists; `Ok` otherwise too (no enumeration).
+    pub async fn request_password_reset(&self, email: &str, client_key: &str) -> AppResult<()> {
+        let limits = self.inner.config.rate_limits;
+        let client = format!("signup:client:{client_key}");
+        self.rate_check(&client, limits.signup_per_client)?;
+        self.inner
+            .limiter
+            .record(&client, limits.signup_per_client, self.inner.clock.now());
+        let email = parse_email(email)?;
+        let Some(user) = self.db().find_user_by_email(&email).await? else {
+            return Ok(());
+        };
+        if !matches!(user.status, UserStatus::Active | UserStatus::PendingActivation) {
+            return Ok(());
+        }
+        let token = new_token();
+        let ttl = self.inner.config.password_reset_ttl;
+        let expires = self.inner.clock.now() + ttl;
+        self.db()
+            .create_one_time_token(user.id, TokenPurpose::PasswordReset, &token_digest(&token), expires)
+            .await?;
+        let link = self.inner.config.link(&format!("{}{token}", links::PASSWORD_RESET));
+        if self.inner.mailer.is_outbox() {
+            tracing::info!(email = %email, %link, "password reset link (mail written to the outbox)");
+        }
+        self.notify(
+            email.as_str(),
+            MailKind::PasswordReset,
+            &json!({
+                "email": email.as_str(), "link": link, "valid_minutes": ttl.whole_minutes(),
+            }),
+        )
+        .await;
+        Ok(())
+    }
+
+    /// Sets a new password from a reset link and closes every session of the user. The link also
+    /// proves the address, so an account still waiting for activation is activated.
+    pub async fn reset_password(&self, token: &str, new_password: &str) -> AppResult<()> {
+        // Policy first, so a refused password does not burn the link.
+        check_password_policy(new_password)?;
+        let now = self.inner.clock.now();
+        let user = self
+            .db()
+            .consume_one_time_token(TokenPurpose::PasswordReset, &token_digest(token.trim()), now)
+            .await?
+            .ok_or(AppError::TokenExpired)?;
+        let hash = hash_password(new_password).await?;
+        let actor = facteur_store::Actor::User(user);
+        self.db().set_password_hash(user, &hash, actor).await?;
+        self.db().delete_user_sessions(user).await?;
+        if let Some(u) = self.db().user(user).await?
+            && u.status == UserStatus::PendingActivation
+        {
+            self.db().set_user_status(user, UserStatus::Active, actor).await?;
+        }
+        Ok(())
+    }
+
+    /// The acting user's account.
+    pub async fn me(&self, actor: &Actor) -> AppResult<UserView> {
+        let id = Self::require_user(actor)?;
+        let u = self.db().user(id).await?.ok_or(AppError::NotFound)?;
+        Ok(UserView {
+            id: u.id,
+            email: u.email.as_str().to_owned(),
+            status: u.status,
+            created_at: u.created_at,
+        })
+    }
+
+    /// Every attachment of the acting user (any status), for "my structures" and the switcher.
+    pub async fn my_memberships(&self, actor: &Actor) -> AppResult<Vec<MembershipView>> {
+        let id = Self::require_user(actor)?;
+        let mut out = Vec::new();
+        for m in self.db().memberships_of_user(id).await? {
+            out.push(self.membership_view(&m, None).await?);
+        }
+        Ok(out)
+    }
+
+    /// Checks the acting user may work in `structure_id` (approved membership) and returns that
+    /// membership: the portal calls it when the user switches structure.
+    pub async fn switch_structure(&self, actor: &Actor, structure_id: StructureId) -> AppResult<MembershipView> {
+        let id = Self::require_user(actor)?;
+        self.require_member(actor, structure_id).await?;
+        let m = self
+            .db()
+            .find_membership(id, structure_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        self.membership_view(&m, None).await
+    }
+
+    /// Asks to be attached to another existing structure (pending until a manager decides; the
+    /// managers are mailed). A refused or detached user may ask again.
+    pub async fn request_attachment(
+        &self,
+        actor: &Actor,
+        kind: IdentifierKind,
+        identifier: &str,
+    ) -> AppResult<MembershipView> {
+        let user = Self::require_user(actor)?;
+        let identifier = parse_identifier(Some(kind), identifier)?;
+        let s = self
+            .db()
+            .find_structure_by_identifier(&identifier)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let sa = store_actor(actor);
+        let m = match self.db().find_membership(user, s.id).await? {
+            Some(m) if matches!(m.status, MembershipStatus::Approved | MembershipStatus::Pending) => {
+                return Err(AppError::Conflict("rattachement déjà demandé ou actif".to_owned()));
+            }
+            Some(m) => {
+                self.db()
+                    .decide_membership(m.id, m.status, MembershipStatus::Pending, Some(Role::SimpleUser), sa)
+                    .await?
+            }
+            None => {
+                self.db()
+                    .create_membership(user, s.id, Role::SimpleUser, MembershipStatus::Pending, sa)
+                    .await?
+            }
+        };
+        let me = self.db().user(user).await?.ok_or(AppError::NotFound)?;
+        self.tell_managers_of_request(s.id, me.email.as_str()).await?;
+        self.membership_view(&m, Some(&s)).await
+    }
+}

@@ -1,0 +1,56 @@
+//! The one error type of the use-case layer. Each variant says what the web layer should answer,
+//! so HTTP mapping stays mechanical and internal details are never echoed to clients.
+
+/// Why a use case refused or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// Input rejected; `field` names the form/API field (→ 400/422).
+    #[error("{field}: {message}")]
+    Invalid { field: &'static str, message: String },
+    /// Wrong credentials, unknown or expired session/token (→ 401). Deliberately vague.
+    #[error("authentication failed")]
+    Unauthenticated,
+    /// The account exists but is not activated yet (→ 403 with a "resend link" hint).
+    #[error("account not activated")]
+    NotActivated,
+    /// The actor is known but may not do this on this structure (→ 403).
+    #[error("forbidden")]
+    Forbidden,
+    /// The object does not exist, or is outside the actor's structures (→ 404).
+    #[error("not found")]
+    NotFound,
+    /// The change conflicts with the current state (duplicate e-mail, already decided request…) (→ 409).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// A one-time link was already used or has expired (→ 410).
+    #[error("link expired or already used")]
+    TokenExpired,
+    /// Too many attempts; retry after this many seconds (→ 429).
+    #[error("too many attempts, retry in {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
+    /// Storage failure (→ 500, logged).
+    #[error("storage: {0}")]
+    Store(#[from] facteur_store::StoreError),
+    /// Mail delivery failure (→ 502/500, logged).
+    #[error("mail: {0}")]
+    Mail(String),
+    /// CSV import/export failure with its line number when known (→ 400 on import).
+    #[error("csv line {line}: {message}")]
+    Csv { line: u64, message: String },
+    /// Anything else unexpected (→ 500, logged).
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl AppError {
+    /// Shorthand for [`AppError::Invalid`].
+    pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+        Self::Invalid {
+            field,
+            message: message.into(),
+        }
+    }
+}
+
+/// Result alias of the use-case layer.
+pub type AppResult<T> = Result<T, AppError>;

@@ -1,0 +1,535 @@
+//! Manager use cases: attachment decisions, members, roles, spaces. Managers (main or secondary)
+//! of a structure act on that structure only; the operator acts on any. Every change is written
+//! to the audit log by the store in the same transaction, and the user concerned is mailed.
+
+use std::collections::HashSet;
+
+use facteur_domain::{MembershipId, MembershipStatus, Role, Space, SpaceMode, StructureId, SubscriptionStatus, UserId};
+use facteur_store::{MembershipRecord, StoreError, SubscriptionRecord};
+use serde_json::json;
+
+use crate::access::store_actor;
+use crate::accounts::parse_email;
+use crate::{Actor, App, AppError, AppResult, AuditEntry, MailKind, MembershipView, SubscriptionView};
+
+impl App {
+    /// Members and requests of a structure (every status), for the manager's member list.
+    pub async fn members(&self, actor: &Actor, structure_id: StructureId) -> AppResult<Vec<MembershipView>> {
+        self.require_manager(actor, structure_id).await?;
+        self.memberships_with(structure_id, None).await
+    }
+
+    async fn memberships_with(
+        &self,
+        structure_id: StructureId,
+        status: Option<MembershipStatus>,
+    ) -> AppResult<Vec<MembershipView>> {
+        let s = self.load_structure(structure_id).await?;
+        let mut out = Vec::new();
+        for m in self.db().memberships_of_structure(structure_id, status).await? {
+            out.push(self.membership_view(&m, Some(&s)).await?);
+        }
+        Ok(out)
+    }
+
+    /// Pending attachment requests of a structure.
+    pub async fn pending_attachments(
+        &self,
+        actor: &Actor,
+        structure_id: StructureId,
+    ) -> AppResult<Vec<MembershipView>> {
+        self.require_manager(actor, structure_id).await?;
+        self.memberships_with(structure_id, Some(MembershipStatus::Pending))
+            .await
+    }
+
+    /// Approves or refuses one or many pending requests of `structure_id`; each user is mailed and
+    /// each decision audited. An id that is not a pending request of this structure makes the whole
+    /// call fail with `NotFound` before anything changes. Returns how many requests were decided.
+    pub async fn decide_attachments(
+        &self,
+        actor: &Actor,
+        structure_id: StructureId,
+        ids: &[MembershipId],
+        approve: bool,
+    ) -> AppResult<usize> {
+        self.require_manager(actor, structure_id).await?;
+        let pending: Vec<MembershipRecord> = self
+            .db()
+            .memberships_of_structure(structure_id, Some(MembershipStatus::Pending))
+            .await?;
+        let wanted: HashSet<MembershipId> = ids.iter().copied().collect();
+        let chosen: Vec<&MembershipRecord> = pending.iter().filter(|m| wanted.contains(&m.id)).collect();
+        if chosen.len() != wanted.len() {
+            return Err(AppError::NotFound);
+        }
+        let s = self.load_structure(structure_id).await?;
+        let sa = store_actor(actor);
+        let to = if approve {
+            MembershipStatus::Approved
+        } else {
+            MembershipStatus::Refused
+        };
+        let mut done = 0;
+        for m in chosen {
+            let decided = match self
+                .db()
+                .decide_membership(m.id, MembershipStatus::Pending, to, None, sa)
+                .await
+            {
+                Ok(d) => d,
+                // Decided by another manager meanwhile: skip, the other decision stands.
+                Err(StoreError::NotFound(_)) => continue,
+                Err(e) => return Err(e.into()),
+            };
+            done += 1;
+            if approve {
+                self.subscribe_defaults(decided.user_id, structure_id, decided.role, sa)
+                    .await;
+            }
+            if let Some(u) = self.db().user(decided.user_id).await? {
+                self.notify(
+                    u.email.as_str(),
+                    MailKind::AttachmentDecision,
+                    &json!({
+                        "structure": s.structure.display_name(), "approved": approve,
+                    }),
+                )
+                .await;
+            }
+        }
+        Ok(done)
+    }
+
+    /// Attaches an existing user (by e-mail) directly with `role` (not main manager).
+    pub async fn attach_user(
+        &self,
+        actor: &Actor,
+        structure_id: StructureId,
+        email: &str,
+        role: Role,
+    ) -> AppResult<MembershipView> {
+        self.require_manager(actor, structure_id).await?;
+        if role == Role::MainManager {
+            return Err(AppError::invalid(
+                "role",
+                "le rôle de gestionnaire principal se transfère",
+            ));
+        }
+        let email = parse_email(email)?;
+        let user = self.db().find_user_by_email(&email).await?.ok_or(AppError::NotFound)?;
+        let m = self
+            .approve_with_role(user.id, structure_id, role, store_actor(actor))
+            .await?;
+        let s = self.load_structure(structure_id).await?;
+        self.notify(
+            email.as_str(),
+            MailKind::MembershipChanged,
+            &json!({
+                "structure": s.structure.display_name(), "change": "attached", "role": role_label(role),
+            }),
+        )
+        .await;
+        self.membership_view(&m, Some(&s)).await
+    }
+
+    /// Makes `user` an approved member with `role`, whatever the current attachment state; an
+    /// already approved member is a conflict.
+    async fn approve_with_role(
+        &self,
+        user: UserId,
+        structure: StructureId,
+        role: Role,
+        sa: facteur_store::Actor,
+    ) -> AppResult<MembershipRecord> {
+        let m = match self.db().find_membership(user, structure).await? {
+            Some(m) if m.status == MembershipStatus::Approved => {
+                return Err(AppError::Conflict("utilisateur déjà rattaché".to_owned()));
+            }
+            Some(m) if m.status == MembershipStatus::Pending => {
+                self.db()
+                    .decide_membership(m.id, m.status, MembershipStatus::Approved, Some(role), sa)
+                    .await?
+            }
+            Some(m) => {
+                // Refused/detached → pending → approved keeps to the domain's transitions.
+                let p = self
+                    .db()
+                    .decide_membership(m.id, m.status, MembershipStatus::Pending, Some(role), sa)
+                    .await?;
+                self.db()
+                    .decide_membership(p.id, p.status, MembershipStatus::Approved, Some(role), sa)
+                    .await?
+            }
+            None => {
+                self.db()
+                    .create_membership(user, structure, role, MembershipStatus::Approved, sa)
+                    .await?
+            }
+        };
+        self.subscribe_defaults(user, structure, role, sa).await;
+        Ok(m)
+    }
+
+    /// The approved membership of `user` in `structure`, or `NotFound`.
+    async fn approved_member(&self, user: UserId, structure: StructureId) -> AppResult<MembershipRecord> {
+        match self.db().find_membership(user, structure).await? {
+            Some(m) if m.status == MembershipStatus::Approved => Ok(m),
+            _ => Err(AppError::NotFound),
+        }
+    }
+
+    /// Detaches a member and drops their space subscriptions there. The main manager cannot be
+    /// detached (transfer the role first).
+    pub async fn detach_user(&self, actor: &Actor, structure_id: StructureId, user_id: UserId) -> AppResult<()> {
+        self.require_manager(actor, structure_id).await?;
+        let m = self.approved_member(user_id, structure_id).await?;
+        if m.role == Role::MainManager {
+            return Err(AppError::Conflict(
+                "transférez d'abord le rôle de gestionnaire principal".to_owned(),
+            ));
+        }
+        let sa = store_actor(actor);
+        self.db()
+            .decide_membership(m.id, MembershipStatus::Approved, MembershipStatus::Detached, None, sa)
+            .await?;
+        for sub in self.db().subscriptions_of_user(user_id, Some(structure_id)).await? {
+            self.db().unsubscribe_space(sub.id, sa).await?;
+        }
+        let s = self.load_structure(structure_id).await?;
+        if let Some(u) = self.db().user(user_id).await? {
+            self.notify(
+                u.email.as_str(),
+                MailKind::MembershipChanged,
+                &json!({
+                    "structure": s.structure.display_name(), "change": "detached", "role": role_label(m.role),
+                }),
+            )
+            .await;
+        }
+        Ok(())
+    }
+
+    /// Promotes a member to secondary manager or demotes them to simple user (`role` must not be
+    /// `MainManager`: use [`App::transfer_main_manager`]; the main manager's role cannot be changed here).
+    pub async fn set_role(
+        &self,
+        actor: &Actor,
+        structure_id: StructureId,
+        user_id: UserId,
+        role: Role,
+    ) -> AppResult<()> {
+        self.require_manager(actor, structure_id).await?;
+        if role == Role::MainManager {
+            return Err(AppError::invalid(
+                "role",
+                "le rôle de gestionnaire principal se transfère",
+            ));
+        }
+        let m = self.approved_member(user_id, structure_id).await?;
+        if m.role == Role::MainManager {
+            return Err(AppError::Conflict(
+                "transférez d'abord le rôle de gestionnaire principal".to_owned(),
+            ));
+        }
+        if m.role == role {
+            return Ok(());
+        }
+        let sa = store_actor(actor);
+        self.db().set_membership_role(m.id, role, sa).await?;
+        if role.is_manager() {
+            self.subscribe_defaults(user_id, structure_id, role, sa).await;
+        }
+        self.mail_role(structure_id, user_id, role).await
+    }
+
+    async fn mail_role(&self, structure_id: StructureId, user_id: UserId, role: Role) -> AppResult<()> {
+        let s = self.load_structure(structure_id).await?;
+        if let Some(u) = self.db().user(user_id).await? {
+            self.notify(
+                u.email.as_str(),
+                MailKind::MembershipChanged,
+                &json!({
+                    "structure": s.structure.display_name(), "change": "role", "role": role_label(role),
+                }),
+            )
+            .await;
+        }
+        Ok(())
+    }
+
+    /// Hands the main-manager role to another approved member; the previous main manager becomes
+    /// secondary manager. Only the main manager (or the operator) may do it.
+    pub async fn transfer_main_manager(
+        &self,
+        actor: &Actor,
+        structure_id: StructureId,
+        to_user: UserId,
+    ) -> AppResult<()> {
+        self.require_main_manager(actor, structure_id).await?;
+        let target = self.approved_member(to_user, structure_id).await?;
+        if target.role == Role::MainManager {
+            return Ok(());
+        }
+        let sa = store_actor(actor);
+        let current: Vec<MembershipRecord> = self
+            .db()
+            .memberships_of_structure(structure_id, Some(MembershipStatus::Approved))
+            .await?
+            .into_iter()
+            .filter(|m| m.role == Role::MainManager)
+            .collect();
+        // Promote first: a failure in between leaves two main managers, never none.
+        self.db().set_membership_role(target.id, Role::MainManager, sa).await?;
+        self.subscribe_defaults(to_user, structure_id, Role::MainManager, sa)
+            .await;
+        for m in &current {
+            self.db().set_membership_role(m.id, Role::SecondaryManager, sa).await?;
+        }
+        self.mail_role(structure_id, to_user, Role::MainManager).await?;
+        for m in &current {
+            self.mail_role(structure_id, m.user_id, Role::SecondaryManager).await?;
+        }
+        Ok(())
+    }
+
+    /// Copies `from_user`'s approved memberships (role capped at secondary manager) and approved
+    /// space subscriptions onto `to_user`, for the structures the actor manages. `from_user` must
+    /// be a member of at least one of them (else `NotFound`). Returns how many memberships were
+    /// created or changed.
+    pub async fn duplicate_rights(&self, actor: &Actor, from_user: UserId, to_user: UserId) -> AppResult<usize> {
+        if from_user == to_user {
+            return Err(AppError::invalid("user", "même utilisateur"));
+        }
+        let mut managed = Vec::new();
+        for m in self.db().memberships_of_user(from_user).await? {
+            if m.status == MembershipStatus::Approved
+                && let Ok(access) = self.require_manager(actor, m.structure_id).await
+                && access.is_manager()
+            {
+                managed.push(m);
+            }
+        }
+        if managed.is_empty() {
+            return Err(AppError::NotFound);
+        }
+        self.db().user(to_user).await?.ok_or(AppError::NotFound)?;
+        let sa = store_actor(actor);
+        let mut changed = 0;
+        for m in managed {
+            let role = if m.role == Role::MainManager {
+                Role::SecondaryManager
+            } else {
+                m.role
+            };
+            match self.db().find_membership(to_user, m.structure_id).await? {
+                Some(t) if t.status == MembershipStatus::Approved => {
+                    // Never downgrade: only raise a simple user to manager.
+                    if t.role == Role::SimpleUser && role.is_manager() {
+                        self.db().set_membership_role(t.id, role, sa).await?;
+                        changed += 1;
+                    }
+                }
+                _ => {
+                    self.approve_with_role(to_user, m.structure_id, role, sa).await?;
+                    changed += 1;
+                }
+            }
+            for sub in self.db().subscriptions_of_user(from_user, Some(m.structure_id)).await? {
+                if sub.status != SubscriptionStatus::Approved {
+                    continue;
+                }
+                match self
+                    .db()
+                    .subscribe_space(
+                        to_user,
+                        m.structure_id,
+                        sub.space,
+                        sub.mode,
+                        SubscriptionStatus::Approved,
+                        sa,
+                    )
+                    .await
+                {
+                    Ok(_) | Err(StoreError::Conflict(_) | StoreError::Refused(_)) => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            self.mail_role(m.structure_id, to_user, role).await?;
+        }
+        Ok(changed)
+    }
+
+    /// Spaces opened on a structure (members may read them).
+    pub async fn structure_spaces(&self, actor: &Actor, structure_id: StructureId) -> AppResult<Vec<Space>> {
+        self.require_member(actor, structure_id).await?;
+        Ok(self.db().opened_spaces(structure_id).await?)
+    }
+
+    /// Opens a space on a structure (managers; idempotent).
+    pub async fn open_space(&self, actor: &Actor, structure_id: StructureId, space: Space) -> AppResult<()> {
+        self.require_manager(actor, structure_id).await?;
+        self.db().open_space(structure_id, space, store_actor(actor)).await?;
+        Ok(())
+    }
+
+    /// The acting user subscribes to an opened space (or changes the mode of a subscription);
+    /// approved at once when the space needs no validation or the user is a manager, pending
+    /// otherwise.
+    pub async fn subscribe_space(
+        &self,
+        actor: &Actor,
+        structure_id: StructureId,
+        space: Space,
+        mode: SpaceMode,
+    ) -> AppResult<SubscriptionView> {
+        let user = Self::require_user(actor)?;
+        let access = self.require_member(actor, structure_id).await?;
+        let status = if access.is_manager() || !space.subscription_needs_approval() {
+            SubscriptionStatus::Approved
+        } else {
+            SubscriptionStatus::Pending
+        };
+        let sa = store_actor(actor);
+        let rec = match self
+            .db()
+            .subscribe_space(user, structure_id, space, mode, status, sa)
+            .await
+        {
+            Ok(r) => r,
+            Err(StoreError::Refused(_)) => {
+                return Err(AppError::Conflict("espace non ouvert sur cette structure".to_owned()));
+            }
+            Err(StoreError::Conflict(_)) => {
+                let existing = self
+                    .db()
+                    .subscriptions_of_user(user, Some(structure_id))
+                    .await?
+                    .into_iter()
+                    .find(|s| s.space == space)
+                    .ok_or(AppError::NotFound)?;
+                if existing.mode == mode && existing.status != SubscriptionStatus::Refused {
+                    existing
+                } else {
+                    self.db().update_subscription(existing.id, mode, status, sa).await?
+                }
+            }
+            Err(e) => return Err(e.into()),
+        };
+        self.subscription_view(rec).await
+    }
+
+    async fn subscription_view(&self, r: SubscriptionRecord) -> AppResult<SubscriptionView> {
+        let u = self.db().user(r.user_id).await?.ok_or(AppError::NotFound)?;
+        Ok(SubscriptionView {
+            id: r.id,
+            user_id: r.user_id,
+            user_email: u.email.as_str().to_owned(),
+            structure_id: r.structure_id,
+            space: r.space,
+            mode: r.mode,
+            status: r.status,
+            created_at: r.requested_at,
+        })
+    }
+
+    /// The acting user's subscriptions in a structure.
+    pub async fn my_subscriptions(&self, actor: &Actor, structure_id: StructureId) -> AppResult<Vec<SubscriptionView>> {
+        let user = Self::require_user(actor)?;
+        self.require_member(actor, structure_id).await?;
+        let mut out = Vec::new();
+        for r in self.db().subscriptions_of_user(user, Some(structure_id)).await? {
+            out.push(self.subscription_view(r).await?);
+        }
+        Ok(out)
+    }
+
+    /// Pending subscriptions of a structure (managers).
+    pub async fn pending_subscriptions(
+        &self,
+        actor: &Actor,
+        structure_id: StructureId,
+    ) -> AppResult<Vec<SubscriptionView>> {
+        self.require_manager(actor, structure_id).await?;
+        let mut out = Vec::new();
+        for r in self
+            .db()
+            .subscriptions_of_structure(structure_id, Some(SubscriptionStatus::Pending))
+            .await?
+        {
+            out.push(self.subscription_view(r).await?);
+        }
+        Ok(out)
+    }
+
+    /// Approves or refuses pending subscriptions of `structure_id` (an id that is not a pending
+    /// subscription of this structure fails the whole call with `NotFound` before any change).
+    pub async fn decide_subscriptions(
+        &self,
+        actor: &Actor,
+        structure_id: StructureId,
+        ids: &[i64],
+        approve: bool,
+    ) -> AppResult<usize> {
+        self.require_manager(actor, structure_id).await?;
+        let pending = self
+            .db()
+            .subscriptions_of_structure(structure_id, Some(SubscriptionStatus::Pending))
+            .await?;
+        let wanted: HashSet<i64> = ids.iter().copied().collect();
+        let chosen: Vec<&SubscriptionRecord> = pending.iter().filter(|s| wanted.contains(&s.id)).collect();
+        if chosen.len() != wanted.len() {
+            return Err(AppError::NotFound);
+        }
+        let s = self.load_structure(structure_id).await?;
+        let sa = store_actor(actor);
+        let status = if approve {
+            SubscriptionStatus::Approved
+        } else {
+            SubscriptionStatus::Refused
+        };
+        for sub in &chosen {
+            self.db().update_subscription(sub.id, sub.mode, status, sa).await?;
+            if let Some(u) = self.db().user(sub.user_id).await? {
+                self.notify(
+                    u.email.as_str(),
+                    MailKind::SpaceSubscriptionDecision,
+                    &json!({
+                        "structure": s.structure.display_name(), "space": sub.space.as_str(), "approved": approve,
+                    }),
+                )
+                .await;
+            }
+        }
+        Ok(chosen.len())
+    }
+
+    /// The structure's audit log, newest first (managers).
+    pub async fn audit_log(&self, actor: &Actor, structure_id: StructureId, limit: u32) -> AppResult<Vec<AuditEntry>> {
+        self.require_manager(actor, structure_id).await?;
+        let rows = self.db().audit_log(Some(structure_id), limit.clamp(1, 1000), 0).await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| AuditEntry {
+                at: r.at,
+                actor: match r.actor {
+                    facteur_store::Actor::System => "system".to_owned(),
+                    facteur_store::Actor::User(u) => format!("user:{u}"),
+                    facteur_store::Actor::Technical(t) => format!("technical:{t}"),
+                },
+                action: r.action,
+                structure_id: r.structure_id,
+                details: r.details,
+            })
+            .collect())
+    }
+}
+
+/// Role names used in mails (French, as the portal shows them).
+fn role_label(role: Role) -> &'static str {
+    match role {
+        Role::MainManager => "gestionnaire principal",
+        Role::SecondaryManager => "gestionnaire secondaire",
+        Role::SimpleUser => "utilisateur simple",
+    }
+}

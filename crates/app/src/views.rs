@@ -1,0 +1,206 @@
+//! What the use cases return to the web layer and the CLI: plain data, no store or HTTP types, so
+//! the store's schema can change without touching handlers and templates.
+
+use facteur_domain::{
+    MembershipId, MembershipStatus, Role, Service, ServiceId, Space, SpaceMode, Structure, StructureId,
+    StructureIdentifier, StructureKind, StructureParameters, SubscriptionStatus, TechnicalAccountId, UserId,
+    UserStatus,
+};
+use serde::Serialize;
+use time::OffsetDateTime;
+
+/// Who performs a use case. Built by the authentication use cases ([`crate::App::session_actor`],
+/// [`crate::App::authenticate_technical`], [`crate::App::authenticate_client`]); `Operator` is the
+/// platform operator (CLI, admin) and must only be constructed by trusted callers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Actor {
+    /// A portal user (any structure membership is checked per use case).
+    User(UserId),
+    /// A structure's technical (API) account: acts for that structure only.
+    Technical {
+        account: TechnicalAccountId,
+        structure: StructureId,
+    },
+    /// The platform operator: directory administration, public structures.
+    Operator,
+}
+
+/// A logged-in portal session. `token` goes into the cookie; only its digest is stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoginSession {
+    pub token: String,
+    pub user_id: UserId,
+    pub expires_at: OffsetDateTime,
+}
+
+/// Result of a sign-up.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub enum SignUpOutcome {
+    /// The structure was new: the user becomes its main manager once activated.
+    NewStructure { user_id: UserId, structure_id: StructureId },
+    /// The structure existed: an attachment request waits for its managers.
+    AttachmentRequested {
+        user_id: UserId,
+        structure_id: StructureId,
+        membership_id: MembershipId,
+    },
+}
+
+impl SignUpOutcome {
+    /// The new user's id.
+    pub fn user_id(&self) -> UserId {
+        match self {
+            Self::NewStructure { user_id, .. } | Self::AttachmentRequested { user_id, .. } => *user_id,
+        }
+    }
+
+    /// The structure the user signed up for.
+    pub fn structure_id(&self) -> StructureId {
+        match self {
+            Self::NewStructure { structure_id, .. } | Self::AttachmentRequested { structure_id, .. } => *structure_id,
+        }
+    }
+}
+
+/// A user account.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct UserView {
+    pub id: UserId,
+    pub email: String,
+    pub status: UserStatus,
+    pub created_at: OffsetDateTime,
+}
+
+/// A user's attachment to a structure (one line of "my structures" or of a manager's member list).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct MembershipView {
+    pub id: MembershipId,
+    pub user_id: UserId,
+    pub user_email: String,
+    pub structure_id: StructureId,
+    pub structure_identifier: StructureIdentifier,
+    pub structure_name: String,
+    pub role: Role,
+    pub status: MembershipStatus,
+    pub created_at: OffsetDateTime,
+}
+
+/// A user's subscription to a space of a structure.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SubscriptionView {
+    pub id: i64,
+    pub user_id: UserId,
+    pub user_email: String,
+    pub structure_id: StructureId,
+    pub space: Space,
+    pub mode: SpaceMode,
+    pub status: SubscriptionStatus,
+    pub created_at: OffsetDateTime,
+}
+
+/// A structure with its id.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct StructureView {
+    pub id: StructureId,
+    pub structure: Structure,
+    pub created_at: OffsetDateTime,
+}
+
+/// A service with its ids.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ServiceView {
+    pub id: ServiceId,
+    pub structure_id: StructureId,
+    pub service: Service,
+}
+
+/// One line of a directory search or autocomplete answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DirectoryEntry {
+    pub id: StructureId,
+    pub identifier: StructureIdentifier,
+    pub name: String,
+    pub kind: StructureKind,
+    pub postcode: String,
+    pub city: String,
+    pub active: bool,
+    pub parameters: StructureParameters,
+}
+
+/// A public structure with its services (directory detail page, `consulter`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DirectoryDetail {
+    pub structure: StructureView,
+    pub services: Vec<ServiceView>,
+}
+
+/// Directory search criteria; empty fields are ignored. `text` matches the name (case-insensitive
+/// substring); `place` matches a postcode prefix or a city substring.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DirectoryQuery {
+    pub identifier: Option<String>,
+    pub text: Option<String>,
+    pub place: Option<String>,
+    /// Only public structures (the public directory); false lets operators see every structure.
+    pub public_only: bool,
+    /// 1-based page.
+    pub page: u32,
+    /// Rows per page (capped at 200).
+    pub page_size: u32,
+}
+
+/// A page of results.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: u64,
+    pub page: u32,
+    pub page_size: u32,
+}
+
+/// What a directory import did (idempotent: a second run reports everything unchanged).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ImportReport {
+    pub structures_created: u64,
+    pub structures_updated: u64,
+    pub structures_unchanged: u64,
+    pub services_created: u64,
+    pub services_updated: u64,
+    pub services_unchanged: u64,
+}
+
+/// A technical account's secrets, shown once at creation/reset and never stored in clear.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TechnicalCredentials {
+    pub structure_id: StructureId,
+    /// Login for the `cpro-account` header (`base64(login:password)`).
+    pub login: String,
+    pub password: String,
+    /// OAuth2 client-credentials pair.
+    pub client_id: String,
+    pub client_secret: String,
+    /// The password must be renewed after 424 days, as on Chorus Pro.
+    pub password_expires_at: OffsetDateTime,
+}
+
+/// A technical account without its secrets.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TechnicalAccountView {
+    pub id: TechnicalAccountId,
+    pub structure_id: StructureId,
+    pub login: String,
+    pub client_id: String,
+    pub password_expires_at: OffsetDateTime,
+    pub created_at: OffsetDateTime,
+}
+
+/// One audit-log line (who, what, when).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AuditEntry {
+    pub at: OffsetDateTime,
+    /// `user:42`, `technical:7`, `operator`, or `system`.
+    pub actor: String,
+    pub action: String,
+    pub structure_id: Option<StructureId>,
+    pub details: serde_json::Value,
+}

@@ -1,0 +1,152 @@
+//! Test harness: a fresh store per test, an App over it with a manual clock, and a local SMTP
+//! listener that receives the real mail.
+
+use facteur_app::{Actor, App, AppConfig, Clock, Limit, RateLimits, SignUp, SignUpOutcome};
+use facteur_domain::{IdentifierKind, StructureId, UserId};
+use facteur_store::Backend;
+use facteur_store::testing::TestStore;
+use time::{Duration, OffsetDateTime};
+
+use crate::smtp::TestSmtp;
+
+/// Runs `$name(TestApp)` once per backend, as `$name::sqlite` and `$name::postgres`.
+macro_rules! on_both {
+    ($($name:ident),+ $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let t = crate::common::spawn(facteur_store::Backend::Sqlite).await.expect("sqlite");
+                super::$name(t).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(t) = crate::common::spawn(facteur_store::Backend::Postgres).await {
+                    super::$name(t).await;
+                }
+            }
+        }
+    )+};
+}
+pub(crate) use on_both;
+
+pub const PASSWORD: &str = "correct horse battery";
+pub const BASE_URL: &str = "http://facteur.test";
+
+pub struct TestApp {
+    pub app: App,
+    pub smtp: TestSmtp,
+    pub clock: Clock,
+    pub dir: tempfile::TempDir,
+    _store: TestStore,
+}
+
+/// Small limits so rate-limit tests stay short.
+pub fn test_limits() -> RateLimits {
+    RateLimits {
+        login_per_email: Limit {
+            max: 3,
+            window: Duration::minutes(15),
+        },
+        login_per_client: Limit {
+            max: 50,
+            window: Duration::minutes(15),
+        },
+        signup_per_client: Limit {
+            max: 1000,
+            window: Duration::hours(1),
+        },
+    }
+}
+
+pub async fn spawn(backend: Backend) -> Option<TestApp> {
+    let store = TestStore::new(backend).await?;
+    let smtp = TestSmtp::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = AppConfig::new(dir.path());
+    config.database_url = store.url.clone();
+    config.base_url = BASE_URL.to_owned();
+    config.smtp_url = Some(smtp.url());
+    config.smtp_from = "Facteur <noreply@facteur.test>".to_owned();
+    config.rate_limits = test_limits();
+    let clock = Clock::manual(OffsetDateTime::now_utc());
+    let app = App::from_store(config, store.store.clone(), clock.clone()).unwrap();
+    Some(TestApp {
+        app,
+        smtp,
+        clock,
+        dir,
+        _store: store,
+    })
+}
+
+/// Valid SIRETs (Luhn) for tests.
+pub const SIRET_A: &str = "51234567900017";
+pub const SIRET_B: &str = "81234567600017";
+pub const SIRET_C: &str = "21750001600019";
+
+pub fn form(email: &str, siret: &str, name: Option<&str>) -> SignUp {
+    SignUp {
+        email: email.to_owned(),
+        password: PASSWORD.to_owned(),
+        identifier_kind: Some(IdentifierKind::Siret),
+        identifier: siret.to_owned(),
+        structure_name: name.map(str::to_owned),
+    }
+}
+
+impl TestApp {
+    /// The token at the end of the newest link containing `path` mailed to `email`.
+    pub async fn link_token(&self, email: &str, path: &str, nth: usize) -> String {
+        let mails = self.smtp.wait_for(email, nth).await;
+        let link = mails
+            .iter()
+            .rev()
+            .find_map(|m| m.link_containing(path))
+            .unwrap_or_else(|| {
+                panic!(
+                    "no link {path} in mail to {email}: {:?}",
+                    mails.last().map(|m| m.body())
+                )
+            });
+        assert!(link.starts_with(&format!("{BASE_URL}{path}")), "{link}");
+        link.rsplit('/').next().unwrap().to_owned()
+    }
+
+    /// Signs up, reads the activation mail, activates: returns the user and structure ids.
+    pub async fn active_user(&self, email: &str, siret: &str, name: Option<&str>) -> (UserId, StructureId) {
+        let before = self.smtp.to(email).len();
+        let out = self.app.sign_up(form(email, siret, name), "127.0.0.1").await.unwrap();
+        let token = self.link_token(email, "/activer/", before + 1).await;
+        assert_eq!(self.app.activate(&token).await.unwrap(), out.user_id());
+        (out.user_id(), out.structure_id())
+    }
+
+    /// A main manager of a new private structure.
+    pub async fn manager(&self, email: &str, siret: &str) -> (Actor, StructureId) {
+        let (u, s) = self.active_user(email, siret, Some("Entreprise de test")).await;
+        (Actor::User(u), s)
+    }
+
+    /// An approved simple user of an existing structure (request approved by `manager`).
+    pub async fn member(&self, email: &str, siret: &str, manager: &Actor) -> (Actor, UserId) {
+        let out = self.app.sign_up(form(email, siret, None), "127.0.0.1").await.unwrap();
+        let SignUpOutcome::AttachmentRequested {
+            membership_id,
+            structure_id,
+            user_id,
+        } = out
+        else {
+            panic!("expected a request, got {out:?}");
+        };
+        let token = self.link_token(email, "/activer/", 1).await;
+        self.app.activate(&token).await.unwrap();
+        assert_eq!(
+            self.app
+                .decide_attachments(manager, structure_id, &[membership_id], true)
+                .await
+                .unwrap(),
+            1
+        );
+        (Actor::User(user_id), user_id)
+    }
+}

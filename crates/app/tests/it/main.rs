@@ -1,0 +1,14 @@
+//! Behaviour tests of the use cases, one binary, every scenario on SQLite and (when
+//! `FACTEUR_TEST_PG_URL` is set, mandatory under `CI`) on PostgreSQL.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+mod smtp;
+
+mod accounts;
+mod demo;
+mod directory;
+mod managers;
+mod security;
+mod technical;
