@@ -13,6 +13,8 @@ use tokio::sync::Notify;
 /// One message as received on the wire.
 #[derive(Clone, Debug)]
 pub struct ReceivedMail {
+    /// Envelope sender (MAIL FROM).
+    #[allow(dead_code)]
     pub from: String,
     pub to: Vec<String>,
     pub raw: String,
