@@ -435,7 +435,7 @@ fn ubl_document(f: &Facts<'_>, fam: Fam, ids: &Ids, out: &mut Findings) {
                 .chain(f.head_cats())
                 .any(|k| k.code_norm_is(c) && k.ubl_vat());
             let n = f.head_cats().filter(|k| k.code_norm_is(c) && k.ubl_vat()).count();
-            (any && n == 1) || !any
+            !any || n == 1
         }
     };
     if !ok {
@@ -479,7 +479,7 @@ fn ubl_document(f: &Facts<'_>, fam: Fam, ids: &Ids, out: &mut Findings) {
             if !(date_ok || period_ok) {
                 fire(out, fam.id(11), root, msg_ic_11());
             }
-            if !f.delivery_country.is_some_and(|v| v.raw.chars().count() > 1) {
+            if f.delivery_country.is_none_or(|v| v.raw.chars().count() <= 1) {
                 fire(out, fam.id(12), root, msg_ic_12());
             }
         }
@@ -503,7 +503,7 @@ fn ubl_document(f: &Facts<'_>, fam: Fam, ids: &Ids, out: &mut Findings) {
 }
 
 /// Sum of `xs:decimal` values, skipping absent or malformed ones as `sum()` over an empty node does.
-fn sum_dec<'v>(vals: impl Iterator<Item = Option<Decimal>>) -> Decimal {
+fn sum_dec(vals: impl Iterator<Item = Option<Decimal>>) -> Decimal {
     vals.flatten().fold(Decimal::ZERO, |a, b| a.saturating_add(b))
 }
 

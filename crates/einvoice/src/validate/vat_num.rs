@@ -111,6 +111,7 @@ pub(crate) fn f64_exact(x: f64) -> Option<Decimal> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

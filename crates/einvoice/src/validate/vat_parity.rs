@@ -144,7 +144,7 @@ fn vat_totals_parity_report() {
         return;
     };
     let agree = report(&outcomes);
-    // 1056 of 1082 at the time of writing; the rest need facts the draft does not keep yet (tax
-    // scheme of each category, an `AccountingSupplierParty` without `Party`).
-    assert!(agree >= 1050, "regression: only {agree} files agree");
+    // 1080 of 1082 at the time of writing; the two others need facts the draft does not keep (a
+    // `cac:InvoiceLine` inside a `CreditNote`, a second VAT `PartyTaxScheme` of one party).
+    assert!(agree >= 1080, "regression: only {agree} files agree");
 }
