@@ -226,3 +226,28 @@ fn bad_inputs_to_generation_are_errors() {
     let pdf = facturx::generate_rendering(&empty, CII.as_bytes(), &Options::default()).unwrap();
     assert_eq!(facturx::extract(&pdf).unwrap().xml, CII.as_bytes());
 }
+
+#[test]
+fn generate_from_the_strict_model_round_trips() {
+    use facteur_einvoice::model::Invoice;
+    let dir = std::env::var("FACTEUR_CORPUS")
+        .map(std::path::PathBuf::from)
+        .or_else(|_| std::env::var("FACTEUR_SHARED").map(|s| std::path::PathBuf::from(s).join("corpus")))
+        .unwrap_or_else(|_| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"));
+    let source = std::fs::read(dir.join("facturx/pdf/official-CII_example1.pdf")).unwrap();
+    let xml = facturx::extract(&source).unwrap().xml;
+    let (_, draft) = facteur_einvoice::xml::read_xml(&xml).unwrap();
+    let invoice = Invoice::try_from(&draft).unwrap();
+
+    let rendering = Rendering::from(&invoice);
+    assert_eq!(rendering.number, invoice.number);
+    assert_eq!(rendering.lines.len(), invoice.lines.len());
+    assert_eq!(rendering.totals.payable, invoice.totals.payable.to_string());
+    assert_eq!(rendering.seller.name, invoice.seller.name);
+
+    let text = String::from_utf8(xml.clone()).unwrap();
+    let pdf = facturx::generate(&invoice, &text).unwrap();
+    let got = facturx::extract(&pdf).unwrap();
+    assert_eq!(got.xml, xml);
+    assert_eq!(got.xmp_profile, Some(Profile::En16931));
+}

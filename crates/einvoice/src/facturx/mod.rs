@@ -4,19 +4,21 @@
 //!   through the catalog's `/AF` array and the `/EmbeddedFiles` name tree, and reads the
 //!   `fx:ConformanceLevel` of the XMP metadata. Input is hostile: size, object count and
 //!   decompressed sizes are capped, and every failure is a [`FacturxError`], never a panic.
-//! - [`generate_rendering`] renders a readable invoice with krilla as PDF/A-3b, embeds the CII and then
+//! - [`generate`] (from the strict model) and [`generate_rendering`] render a readable invoice with krilla as PDF/A-3b, embeds the CII and then
 //!   patches the XMP packet with lopdf to add the `fx:` extension schema, which krilla cannot
 //!   write itself.
 //!
 //! Everything is bytes in, bytes out: no file or network access.
 
 mod extract;
+mod from_model;
 mod generate;
 mod profile;
 mod render;
 mod xmp;
 
 pub use extract::{ATTACHMENT_NAMES, Extracted, MAX_EMBEDDED_BYTES, MAX_OBJECTS, MAX_PDF_BYTES, extract};
+pub use from_model::generate;
 pub use generate::{Options, Relationship, generate_rendering};
 pub use profile::{Profile, guideline_id, guideline_profile};
 pub use render::{Party, Rendering, RenderingLine, Totals, VatRow};
