@@ -335,7 +335,8 @@ impl W {
                 self.o.close("ram:SpecifiedTradeSettlementPaymentMeans");
             }
         }
-        for v in &inv.vat_breakdown {
+        // BT-7 may appear once (CII-SR-461): it goes on the first breakdown, as BT-8 does.
+        for (i, v) in inv.vat_breakdown.iter().enumerate() {
             self.o.open("ram:ApplicableTradeTax", &[]);
             self.o.leaf("ram:CalculatedAmount", &s(&v.tax_amount));
             self.o.leaf("ram:TypeCode", "VAT");
@@ -346,13 +347,17 @@ impl W {
                 "ram:ExemptionReasonCode",
                 v.exemption_reason_code.as_ref().map(Code::as_str),
             );
-            if let Some(d) = &inv.tax_point_date {
+            if i == 0
+                && let Some(d) = &inv.tax_point_date
+            {
                 self.o.open("ram:TaxPointDate", &[]);
                 self.o.leaf_attrs("udt:DateString", &[("format", "102")], &d.to_102());
                 self.o.close("ram:TaxPointDate");
             }
-            self.o
-                .opt("ram:DueDateTypeCode", inv.vat_point_date_code.map(|c| c.cii_code()));
+            if i == 0 {
+                self.o
+                    .opt("ram:DueDateTypeCode", inv.vat_point_date_code.map(|c| c.cii_code()));
+            }
             self.opt_dec("ram:RateApplicablePercent", v.rate.as_ref());
             self.o.close("ram:ApplicableTradeTax");
         }

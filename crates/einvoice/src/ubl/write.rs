@@ -226,8 +226,14 @@ impl W {
         for c in &inv.charges {
             self.doc_ac(c, true);
         }
+        // UBL requires cbc:TaxAmount; without BT-110 the sum of BT-117 is written, which is
+        // exactly what BR-CO-14 demands of BT-110.
+        let vat_total = inv
+            .totals
+            .vat_total
+            .unwrap_or_else(|| inv.vat_breakdown.iter().map(|v| v.tax_amount).sum());
         self.o.open("cac:TaxTotal", &[]);
-        self.opt_amount("cbc:TaxAmount", inv.totals.vat_total.as_ref());
+        self.amount("cbc:TaxAmount", &vat_total);
         for v in &inv.vat_breakdown {
             self.o.open("cac:TaxSubtotal", &[]);
             self.amount("cbc:TaxableAmount", &v.taxable_amount);
@@ -416,11 +422,13 @@ impl W {
         let n = p.credit_transfers.len().max(1);
         for i in 0..n {
             self.o.open("cac:PaymentMeans", &[]);
+            // BT-82 is written once (UBL-SR-46 allows one `@name`).
             match &p.means_text {
-                Some(t) => self
-                    .o
-                    .leaf_attrs("cbc:PaymentMeansCode", &[("name", t.as_str())], p.means_code.as_str()),
-                None => self.o.leaf("cbc:PaymentMeansCode", p.means_code.as_str()),
+                Some(t) if i == 0 => {
+                    self.o
+                        .leaf_attrs("cbc:PaymentMeansCode", &[("name", t.as_str())], p.means_code.as_str())
+                }
+                _ => self.o.leaf("cbc:PaymentMeansCode", p.means_code.as_str()),
             }
             if self.credit && i == 0 {
                 self.o
