@@ -1,5 +1,7 @@
 //! Every Factur-X PDF of the shared corpus is read as its manifest says.
 
+#![allow(clippy::unwrap_used)] // tests fail loudly on purpose
+
 use std::path::PathBuf;
 
 use facteur_einvoice::facturx::{self, FacturxError, Profile};

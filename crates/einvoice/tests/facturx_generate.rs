@@ -1,6 +1,8 @@
 //! Generated Factur-X PDFs: the XML comes back byte for byte, and the PDF/A-3 + Factur-X
 //! structure (associated file, name tree, XMP identification and `fx:` schema) is there.
 
+#![allow(clippy::unwrap_used)] // tests fail loudly on purpose
+
 use facteur_einvoice::facturx::{
     self, FacturxError, Options, Party, Profile, Relationship, Rendering, RenderingLine, Totals, VatRow,
 };

@@ -1,6 +1,8 @@
 //! Hostile PDFs: every input gives a clear error (or a correct result), never a panic, with
 //! decompression and structure bounded.
 
+#![allow(clippy::unwrap_used)] // tests fail loudly on purpose
+
 use std::path::PathBuf;
 
 use facteur_einvoice::facturx::{self, FacturxError, MAX_EMBEDDED_BYTES};

@@ -227,6 +227,7 @@ pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests fail loudly on purpose
 mod tests {
     use super::*;
 

@@ -213,6 +213,7 @@ fn add_fx_metadata(pdf: &[u8], file_name: &str, conformance_level: &str) -> Resu
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests fail loudly on purpose
 mod tests {
     use super::*;
 

@@ -161,6 +161,7 @@ impl LocalName for roxmltree::Node<'_, '_> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests fail loudly on purpose
 mod tests {
     use super::*;
 

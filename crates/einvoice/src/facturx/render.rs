@@ -105,7 +105,7 @@ pub(crate) enum Op {
 fn advance(c: char, bold: bool) -> f32 {
     let regular = match c {
         '0'..='9' => 0.637,
-        ' ' | '.' | ',' | ':' | ';' | '\'' | '!' | '|' => 0.318,
+        ' ' | '.' | ',' | ':' | ';' | '\'' | '!' | '|' => 0.3179,
         'i' | 'j' | 'l' | 'I' | 'J' => 0.30,
         '-' | '(' | ')' | '/' => 0.39,
         'f' | 't' | 'r' => 0.41,
@@ -431,6 +431,7 @@ pub(crate) fn layout(r: &Rendering, footer: &str) -> Vec<Vec<Op>> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests fail loudly on purpose
 mod tests {
     use super::*;
 

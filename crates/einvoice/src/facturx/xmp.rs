@@ -20,10 +20,11 @@ pub(crate) fn conformance_level(xmp: &[u8]) -> Option<String> {
     };
     let doc = roxmltree::Document::parse_with_options(text, options).ok()?;
     for node in doc.descendants().filter(|n| n.is_element()) {
-        if node.tag_name().name() == "ConformanceLevel" && is_fx_like(node.tag_name().namespace()) {
-            if let Some(t) = node.text().map(str::trim).filter(|t| !t.is_empty()) {
-                return Some(t.to_owned());
-            }
+        if node.tag_name().name() == "ConformanceLevel"
+            && is_fx_like(node.tag_name().namespace())
+            && let Some(t) = node.text().map(str::trim).filter(|t| !t.is_empty())
+        {
+            return Some(t.to_owned());
         }
         for attr in node.attributes() {
             if attr.name() == "ConformanceLevel" && is_fx_like(attr.namespace()) {
@@ -158,6 +159,7 @@ xmlns:pdfaProperty=\"http://www.aiim.org/pdfa/ns/property#\">\
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests fail loudly on purpose
 mod tests {
     use super::*;
 
