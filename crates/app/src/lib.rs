@@ -7,6 +7,8 @@
 //! [`AppError::Forbidden`] and nothing changes. HTTP types never enter this crate; SQL never leaves
 //! the store.
 
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
 mod access;
 mod accounts;
 mod clock;

@@ -1,7 +1,7 @@
 //! Behaviour tests of the use cases, one binary, every scenario on SQLite and (when
 //! `FACTEUR_TEST_PG_URL` is set, mandatory under `CI`) on PostgreSQL.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::collapsible_if)]
 
 mod common;
 mod smtp;
