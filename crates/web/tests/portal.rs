@@ -33,7 +33,10 @@ impl Browser {
             .redirect(reqwest::redirect::Policy::limited(5))
             .build()
             .unwrap();
-        Browser { http, base: t.address.clone() }
+        Browser {
+            http,
+            base: t.address.clone(),
+        }
     }
 
     async fn get(&self, path: &str) -> (StatusCode, String) {
@@ -54,7 +57,13 @@ impl Browser {
         let token = self.csrf(page).await;
         let mut form: Vec<(&str, &str)> = fields.to_vec();
         form.push(("csrf", &token));
-        let r = self.http.post(format!("{}{action}", self.base)).form(&form).send().await.unwrap();
+        let r = self
+            .http
+            .post(format!("{}{action}", self.base))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
         let status = r.status();
         (status, r.text().await.unwrap())
     }
@@ -75,7 +84,8 @@ impl Browser {
     }
 
     async fn log_in(&self, email: &str, password: &str) -> (StatusCode, String) {
-        self.post("/login", "/login", &[("email", email), ("password", password)]).await
+        self.post("/login", "/login", &[("email", email), ("password", password)])
+            .await
     }
 }
 
@@ -88,7 +98,9 @@ fn field_value(html: &str, name: &str) -> Option<String> {
 
 /// The HTML of the form field `name` (its wrapping `<div class="field">`).
 fn field_block<'a>(html: &'a str, name: &str) -> &'a str {
-    let input = html.find(&format!("id=\"f-{name}\" name=\"{name}\"")).unwrap_or_else(|| panic!("no field {name}"));
+    let input = html
+        .find(&format!("id=\"f-{name}\" name=\"{name}\""))
+        .unwrap_or_else(|| panic!("no field {name}"));
     let start = html[..input].rfind("<div class=\"field\">").unwrap();
     let end = input + html[input..].find("</div>").unwrap();
     &html[start..end]
@@ -112,7 +124,9 @@ fn mail_text(raw: &str) -> String {
         let mut i = 0;
         while i < b.len() {
             if b[i] == b'=' && i + 2 < b.len() + 1 {
-                if let Ok(v) = u8::from_str_radix(std::str::from_utf8(&b[i + 1..(i + 3).min(b.len())]).unwrap_or(""), 16) {
+                if let Ok(v) =
+                    u8::from_str_radix(std::str::from_utf8(&b[i + 1..(i + 3).min(b.len())]).unwrap_or(""), 16)
+                {
                     out.push(v);
                     i += 3;
                     continue;
@@ -137,13 +151,18 @@ fn mailed_path(data_dir: &Path, to: &str, prefix: &str) -> String {
     files.sort_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok());
     for f in files.iter().rev() {
         let raw = std::fs::read_to_string(f).unwrap();
-        if !raw.lines().any(|l| l.to_ascii_lowercase().starts_with("to:") && l.contains(to)) {
+        if !raw
+            .lines()
+            .any(|l| l.to_ascii_lowercase().starts_with("to:") && l.contains(to))
+        {
             continue;
         }
         let text = mail_text(&raw);
         if let Some(at) = text.find(prefix) {
             let tail = &text[at..];
-            let end = tail.find(|c: char| c.is_whitespace() || c == '"' || c == '<').unwrap_or(tail.len());
+            let end = tail
+                .find(|c: char| c.is_whitespace() || c == '"' || c == '<')
+                .unwrap_or(tail.len());
             return tail[..end].to_owned();
         }
     }
@@ -185,11 +204,22 @@ async fn assets_are_served_embedded() {
     let t = spawn_app().await;
     let r = reqwest::get(format!("{}/assets/htmx.min.js", t.address)).await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
-    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/javascript"));
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/javascript")
+    );
     assert!(r.text().await.unwrap().contains("htmx 2.0.11"));
     let r = reqwest::get(format!("{}/assets/facteur.css", t.address)).await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
-    assert_eq!(reqwest::get(format!("{}/assets/nope.css", t.address)).await.unwrap().status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        reqwest::get(format!("{}/assets/nope.css", t.address))
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::NOT_FOUND
+    );
 }
 
 #[tokio::test]
@@ -205,7 +235,13 @@ async fn forms_without_the_csrf_token_are_refused() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN); // …but not the right token in the form
-    let r = b.http.post(format!("{}/signup", t.address)).form(&[("email", "x@exemple.fr")]).send().await.unwrap();
+    let r = b
+        .http
+        .post(format!("{}/signup", t.address))
+        .form(&[("email", "x@exemple.fr")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     // A client without the cookie cannot post either, even with some token.
     let r = reqwest::Client::new()
@@ -221,10 +257,15 @@ async fn forms_without_the_csrf_token_are_refused() {
 async fn bad_siret_is_shown_next_to_the_identifier_field() {
     let t = spawn_app().await;
     let b = Browser::new(&t);
-    let (status, html) = b.sign_up("martin@exemple.fr", "73282932000018", "Menuiserie Martin").await;
+    let (status, html) = b
+        .sign_up("martin@exemple.fr", "73282932000018", "Menuiserie Martin")
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     let block = field_block(&html, "identifier");
-    assert!(block.contains("Ce SIRET n&#39;est pas valide") || block.contains("Ce SIRET n'est pas valide"), "{block}");
+    assert!(
+        block.contains("Ce SIRET n&#39;est pas valide") || block.contains("Ce SIRET n'est pas valide"),
+        "{block}"
+    );
     assert!(block.contains("aria-invalid=\"true\""), "{block}");
     // The other fields keep what was typed (but never the password) and carry no error.
     assert!(field_block(&html, "email").contains("value=\"martin@exemple.fr\""));
@@ -232,8 +273,13 @@ async fn bad_siret_is_shown_next_to_the_identifier_field() {
     assert!(field_block(&html, "password").contains("value=\"\""));
     // In English, the same error is in English.
     let en = Browser::with_lang(&t, "en");
-    let (_, html) = en.sign_up("martin@exemple.fr", "7328293200001", "Menuiserie Martin").await;
-    assert!(field_block(&html, "identifier").contains("This SIRET is not valid"), "{html}");
+    let (_, html) = en
+        .sign_up("martin@exemple.fr", "7328293200001", "Menuiserie Martin")
+        .await;
+    assert!(
+        field_block(&html, "identifier").contains("This SIRET is not valid"),
+        "{html}"
+    );
     // Nothing was created: the address is still free.
     let (status, _) = b.sign_up("martin@exemple.fr", SIRET_A, "Menuiserie Martin").await;
     assert_eq!(status, StatusCode::OK);
@@ -256,7 +302,10 @@ async fn duplicate_email_is_refused_on_the_email_field() {
     assert_eq!(status, StatusCode::OK);
     let (status, html) = b.sign_up("Martin@Exemple.fr", SIRET_B, "Autre société").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
-    assert!(field_block(&html, "email").contains("Un compte existe déjà avec cette adresse électronique."), "{html}");
+    assert!(
+        field_block(&html, "email").contains("Un compte existe déjà avec cette adresse électronique."),
+        "{html}"
+    );
 }
 
 #[tokio::test]
@@ -291,7 +340,10 @@ async fn wrong_password_is_refused_and_right_one_opens_home() {
     assert!(!html.contains("martin@exemple.fr"), "not signed in");
     // The real user's home lists the structure with the main-manager role.
     let (_, html) = b.get("/").await;
-    assert!(html.contains("Menuiserie Martin") && html.contains("Gestionnaire principal"), "{html}");
+    assert!(
+        html.contains("Menuiserie Martin") && html.contains("Gestionnaire principal"),
+        "{html}"
+    );
     // Logout ends the session.
     b.post("/", "/logout", &[]).await;
     let (_, html) = b.get("/account").await;
@@ -303,11 +355,18 @@ async fn session_cookie_is_http_only_and_lax() {
     let t = spawn_app().await;
     let b = active_user(&t, "martin@exemple.fr", SIRET_A, "Menuiserie Martin").await;
     let token = b.csrf("/login").await;
-    let raw = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let raw = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
     let r = raw
         .post(format!("{}/login", t.address))
         .header("cookie", format!("facteur_csrf={token}"))
-        .form(&[("email", "martin@exemple.fr"), ("password", PASSWORD), ("csrf", token.as_str())])
+        .form(&[
+            ("email", "martin@exemple.fr"),
+            ("password", PASSWORD),
+            ("csrf", token.as_str()),
+        ])
         .send()
         .await
         .unwrap();
@@ -319,7 +378,10 @@ async fn session_cookie_is_http_only_and_lax() {
         .map(|v| v.to_str().unwrap().to_owned())
         .find(|c| c.starts_with("facteur_session="))
         .expect("session cookie");
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
     assert!(!cookie.contains("Secure"), "plain http base URL: {cookie}");
 }
 
@@ -331,7 +393,9 @@ async fn manager_pages_refuse_simple_users_and_strangers() {
     // Pending member: no manager page.
     let (status, _) = member.get("/manage/requests").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, _) = member.post("/account", "/manage/requests", &[("bulk", "approve"), ("ids", "1")]).await;
+    let (status, _) = member
+        .post("/account", "/manage/requests", &[("bulk", "approve"), ("ids", "1")])
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     // Signed out: sent to the login page.
     let (_, html) = Browser::new(&t).get("/manage/members").await;
@@ -346,27 +410,64 @@ async fn a_manager_cannot_decide_another_structures_requests() {
     let _joiner = active_user(&t, "candidat@exemple.fr", SIRET_B, "").await;
     // The pending request is B's; A's manager tries to approve it by id.
     let b_id = {
-        let actor = t.app.session_actor(&login_token(&t, "chef-b@exemple.fr").await).await.unwrap();
+        let actor = t
+            .app
+            .session_actor(&login_token(&t, "chef-b@exemple.fr").await)
+            .await
+            .unwrap();
         let mine = t.app.my_memberships(&actor).await.unwrap();
         let pending = t.app.pending_attachments(&actor, mine[0].structure_id).await.unwrap();
         assert_eq!(pending.len(), 1);
         pending[0].id.0.to_string()
     };
-    let (status, html) = a.post("/manage/requests", "/manage/requests", &[("one", &format!("approve:{b_id}"))]).await;
-    assert!(status == StatusCode::NOT_FOUND || status == StatusCode::FORBIDDEN, "{status}: {html}");
+    let (status, html) = a
+        .post(
+            "/manage/requests",
+            "/manage/requests",
+            &[("one", &format!("approve:{b_id}"))],
+        )
+        .await;
+    assert!(
+        status == StatusCode::NOT_FOUND || status == StatusCode::FORBIDDEN,
+        "{status}: {html}"
+    );
     // A cannot make B active by forging the structure cookie either: the switcher refuses it.
     let b_structure = {
-        let actor = t.app.session_actor(&login_token(&t, "chef-b@exemple.fr").await).await.unwrap();
-        t.app.my_memberships(&actor).await.unwrap()[0].structure_id.0.to_string()
+        let actor = t
+            .app
+            .session_actor(&login_token(&t, "chef-b@exemple.fr").await)
+            .await
+            .unwrap();
+        t.app.my_memberships(&actor).await.unwrap()[0]
+            .structure_id
+            .0
+            .to_string()
     };
     let (status, _) = a.post("/", "/switch", &[("structure", &b_structure)]).await;
-    assert!(status == StatusCode::NOT_FOUND || status == StatusCode::FORBIDDEN, "{status}");
+    assert!(
+        status == StatusCode::NOT_FOUND || status == StatusCode::FORBIDDEN,
+        "{status}"
+    );
     let (_, html) = a.get("/manage/requests").await;
-    assert!(html.contains("Aucune demande en attente."), "A sees only its own (empty) list: {html}");
+    assert!(
+        html.contains("Aucune demande en attente."),
+        "A sees only its own (empty) list: {html}"
+    );
     // Still pending for B.
-    let actor = t.app.session_actor(&login_token(&t, "chef-b@exemple.fr").await).await.unwrap();
+    let actor = t
+        .app
+        .session_actor(&login_token(&t, "chef-b@exemple.fr").await)
+        .await
+        .unwrap();
     let mine = t.app.my_memberships(&actor).await.unwrap();
-    assert_eq!(t.app.pending_attachments(&actor, mine[0].structure_id).await.unwrap().len(), 1);
+    assert_eq!(
+        t.app
+            .pending_attachments(&actor, mine[0].structure_id)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 #[tokio::test]
@@ -379,7 +480,13 @@ async fn manager_approves_a_request_and_the_member_sees_it() {
     let (_, html) = manager.get("/manage/requests").await;
     assert!(html.contains("agent@exemple.fr"), "{html}");
     let id = field_value(&html, "ids").expect("a checkbox per request");
-    let (status, html) = manager.post("/manage/requests", "/manage/requests", &[("bulk", "approve"), ("ids", &id)]).await;
+    let (status, html) = manager
+        .post(
+            "/manage/requests",
+            "/manage/requests",
+            &[("bulk", "approve"), ("ids", &id)],
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{html}");
     assert!(html.contains("Aucune demande en attente."), "{html}");
     let (_, html) = member.get("/").await;

@@ -198,7 +198,7 @@ pub async fn my_spaces(State(state): State<AppState>, ctx: Ctx, Query(q): Query<
             Err(err) => return ctx.app_error(&err),
         };
         for o in opened {
-            let sub = mine.iter().find(|s| s.space == o.space);
+            let sub = mine.iter().find(|s| s.space == o);
             let state = match sub.map(|s| s.status) {
                 Some(SubscriptionStatus::Approved) => match sub.map(|s| s.mode) {
                     Some(SpaceMode::Modification) => t.mode_modification,
@@ -209,8 +209,8 @@ pub async fn my_spaces(State(state): State<AppState>, ctx: Ctx, Query(q): Query<
                 None => "—",
             };
             spaces.push(MySpaceRow {
-                code: o.space.as_str(),
-                label: ctx.lang.space(o.space),
+                code: o.as_str(),
+                label: ctx.lang.space(o),
                 state,
                 can_subscribe: !matches!(
                     sub.map(|s| s.status),

@@ -46,6 +46,10 @@ impl Me {
     pub fn current_id(&self) -> Option<i64> {
         self.current
     }
+    /// Whether `id` is the active structure (takes a reference or a value: templates pass either).
+    pub fn is_current(&self, id: impl std::borrow::Borrow<i64>) -> bool {
+        self.current == Some(*id.borrow())
+    }
     pub fn current(&self) -> Option<&Membership> {
         let id = self.current?;
         self.memberships.iter().find(|m| m.structure_id == id)
@@ -152,4 +156,3 @@ pub fn log_unexpected(err: &AppError) {
         tracing::error!(error = %err, "portal: use case failed");
     }
 }
-

@@ -283,7 +283,7 @@ pub async fn spaces(State(state): State<AppState>, ctx: Ctx, Query(q): Query<Don
         .map(|s| SpaceRow {
             code: s.as_str(),
             label: ctx.lang.space(*s),
-            open: opened.iter().any(|o| o.space == *s),
+            open: opened.contains(s),
         })
         .collect();
     let subs = pending
