@@ -1,7 +1,7 @@
 //! The portal's view of the signed-in user, built from the use-case layer ([`facteur_app::App`])
 //! once per request, plus the mapping from use-case errors to what a page says.
 use facteur_app::{Actor, AppError, MembershipView};
-use facteur_domain::{MembershipStatus, Role, StructureId, UserId};
+use facteur_domain::{MembershipStatus, Role, StructureId};
 
 use super::i18n::Strings;
 use crate::AppState;
@@ -10,7 +10,6 @@ use crate::AppState;
 #[derive(Clone, Debug)]
 pub struct Me {
     pub actor: Actor,
-    pub user_id: UserId,
     pub email: String,
     pub memberships: Vec<Membership>,
     current: Option<i64>,
@@ -42,9 +41,6 @@ impl Me {
     /// Approved attachments: the structures the user may switch to.
     pub fn approved(&self) -> Vec<&Membership> {
         self.memberships.iter().filter(|m| m.status.is_approved()).collect()
-    }
-    pub fn current_id(&self) -> Option<i64> {
-        self.current
     }
     /// Whether `id` is the active structure (takes a reference or a value: templates pass either).
     pub fn is_current(&self, id: impl std::borrow::Borrow<i64>) -> bool {
@@ -107,7 +103,7 @@ impl StatusView {
 pub async fn me(state: &AppState, token: &str, wanted: Option<i64>) -> Option<Me> {
     let app = state.app();
     let actor = app.session_actor(token).await.ok()?;
-    let Actor::User(user_id) = actor else { return None };
+    let Actor::User(_) = actor else { return None };
     let user = match app.me(&actor).await {
         Ok(u) => u,
         Err(err) => {
@@ -135,7 +131,6 @@ pub async fn me(state: &AppState, token: &str, wanted: Option<i64>) -> Option<Me
     });
     Some(Me {
         actor,
-        user_id,
         email: user.email,
         memberships,
         current,

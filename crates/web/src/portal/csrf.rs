@@ -18,7 +18,6 @@ use serde::Deserialize;
 use super::i18n::Lang;
 
 pub const COOKIE: &str = "facteur_csrf";
-pub const FIELD: &str = "csrf";
 pub const HEADER: &str = "x-csrf-token";
 /// Portal forms are small; uploads go through the API.
 const MAX_FORM_BYTES: usize = 256 * 1024;
