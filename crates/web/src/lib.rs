@@ -1,10 +1,211 @@
-//! HTTP for Facteur: the Chorus Pro-compatible JSON API, the OAuth2 token endpoint, the portal.
+//! HTTP for Facteur: the Chorus Pro-compatible JSON API, the OAuth2 token endpoint, the OpenAPI
+//! document and its interactive docs, the portal.
+//!
+//! [`Application::build`] binds the listener first (port 0 allowed) and exposes [`Application::port`],
+//! then [`Application::run_until_stopped`] serves: tests start the real application this way.
+pub mod api;
+mod error;
+pub mod oauth;
+pub mod openapi;
 pub mod portal;
 mod state;
 
+use std::time::Duration;
+
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderName, StatusCode};
+use axum::routing::get;
+use axum::{Json, Router};
+use facteur_app::{App, AppConfig};
+use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+#[cfg(feature = "test-util")]
+pub use api::testing;
+pub use error::{ApiError, ApiResult, ErrorBody, codes};
+pub use oauth::TokenIssuer;
 pub use state::AppState;
 
-/// The whole HTTP application: API + portal.
-pub fn router(state: AppState) -> axum::Router {
-    axum::Router::new().merge(portal::router()).with_state(state)
+/// HTTP settings (the use cases have their own [`AppConfig`]).
+#[derive(Clone)]
+pub struct HttpConfig {
+    /// HMAC key of the access tokens; every node of a deployment must share it.
+    pub token_secret: Vec<u8>,
+    /// `expires_in` of access tokens (3600 s, as on PISTE).
+    pub token_ttl: Duration,
+    /// Requests running longer are answered 408.
+    pub request_timeout: Duration,
+    /// Largest accepted request body, in bytes.
+    pub body_limit: usize,
+}
+
+impl HttpConfig {
+    /// Defaults around a token secret: 1 h tokens, 30 s timeout, 150 MiB bodies (a base64 flow of
+    /// Chorus Pro's 120 MB maximum).
+    pub fn new(token_secret: Vec<u8>) -> Self {
+        Self {
+            token_secret,
+            token_ttl: Duration::from_secs(3600),
+            request_timeout: Duration::from_secs(30),
+            body_limit: 150 * 1024 * 1024,
+        }
+    }
+}
+
+impl std::fmt::Debug for HttpConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpConfig")
+            .field("token_secret", &"<redacted>")
+            .field("token_ttl", &self.token_ttl)
+            .field("request_timeout", &self.request_timeout)
+            .field("body_limit", &self.body_limit)
+            .finish()
+    }
+}
+
+/// Everything the server needs.
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    pub app: AppConfig,
+    /// `host:port`; port 0 picks a free port.
+    pub listen: String,
+    pub http: HttpConfig,
+}
+
+/// Answer of `GET /healthz`.
+#[derive(serde::Serialize)]
+struct Health {
+    status: &'static str,
+}
+
+/// 200 when the database answers, 503 otherwise (for load balancers and `facteur healthcheck`).
+async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
+    if state.app().healthy().await {
+        (StatusCode::OK, Json(Health { status: "ok" }))
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, Json(Health { status: "unavailable" }))
+    }
+}
+
+/// The whole HTTP application: API, OpenAPI + docs, health, portal, and the tower-http stack.
+pub fn router(state: AppState, http: &HttpConfig) -> Router {
+    let (api, doc) = openapi::api_routes();
+    let request_id = HeaderName::from_static("x-request-id");
+    Router::new()
+        .route("/healthz", get(healthz))
+        .merge(api)
+        .merge(portal::router())
+        .merge(utoipa_swagger_ui::SwaggerUi::new(openapi::DOCS_PATH).url(openapi::OPENAPI_PATH, doc))
+        .with_state(state)
+        // Outermost last: the request id exists before the trace span opens and is echoed back.
+        .layer(CompressionLayer::new())
+        .layer(DefaultBodyLimit::max(http.body_limit))
+        .layer(RequestBodyLimitLayer::new(http.body_limit))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            http.request_timeout,
+        ))
+        .layer(CatchPanicLayer::new())
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<axum::body::Body>| {
+                let id = req
+                    .headers()
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("-");
+                tracing::info_span!("http", method = %req.method(), uri = %req.uri().path(), request_id = %id)
+            }),
+        )
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+/// A bound, ready-to-serve server.
+pub struct Application {
+    listener: TcpListener,
+    port: u16,
+    router: Router,
+    app: App,
+}
+
+impl std::fmt::Debug for Application {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Application")
+            .field("port", &self.port)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Application {
+    /// Opens the application (database, migrations, mailer) and binds the listener.
+    pub async fn build(config: ServerConfig) -> anyhow::Result<Self> {
+        let app = App::open(config.app).await?;
+        Self::build_with_app(app, &config.listen, &config.http).await
+    }
+
+    /// Binds the listener around an already opened [`App`] (tests pass one with a manual clock).
+    pub async fn build_with_app(app: App, listen: &str, http: &HttpConfig) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(listen)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
+        let port = listener.local_addr()?.port();
+        let state = AppState::new(app.clone(), TokenIssuer::new(&http.token_secret, http.token_ttl));
+        Ok(Self {
+            listener,
+            port,
+            router: router(state, http),
+            app,
+        })
+    }
+
+    /// The bound port (useful with port 0).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> std::io::Result<std::net::SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// The use cases behind the server.
+    pub fn app(&self) -> &App {
+        &self.app
+    }
+
+    /// Serves until Ctrl-C / SIGTERM, then lets in-flight requests finish.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
 }

@@ -1,0 +1,38 @@
+//! The Chorus Pro-compatible API under `/cpro/` (spec §4): same paths, same JSON field names,
+//! same envelope (`codeRetour` + `libelle`), same pagination objects.
+//!
+//! Every `/cpro/` call needs **both** credentials, as on Chorus Pro behind PISTE:
+//! `Authorization: Bearer <token>` from `/api/oauth/token`, and `cpro-account:
+//! base64(login:password)` of the structure's technical account. A missing or bad token is 401
+//! (`WWW-Authenticate: Bearer`), a missing or bad `cpro-account` is 401, and a token issued to
+//! another structure's client than the technical account's is 403. The technical account decides
+//! the caller's structure; every query is scoped to it (public directory data excepted).
+mod auth;
+mod envelope;
+mod structures;
+#[cfg(feature = "test-util")]
+pub mod testing;
+mod transverses;
+mod utilisateurs;
+
+pub use auth::Caller;
+pub use envelope::{Pagination, PaginationRetour};
+
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+
+/// The `/cpro/` routes with their OpenAPI descriptions.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(transverses::health_check))
+        .routes(routes!(structures::rechercher))
+        .routes(routes!(structures::consulter))
+        .routes(routes!(structures::rechercher_services))
+        .routes(routes!(structures::consulter_service))
+        .routes(routes!(transverses::rechercher_destinataire))
+        .routes(routes!(transverses::telecharger_annuaire_destinataire))
+        .routes(routes!(transverses::recuperer_type_identifiant_structure))
+        .routes(routes!(utilisateurs::recuperer_rattachements))
+}

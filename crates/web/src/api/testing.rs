@@ -1,0 +1,86 @@
+//! `spawn_app()`: the real application on port 0 with a fresh database, for behaviour tests of
+//! this crate (API, portal) and of the binary. SQLite always; PostgreSQL when
+//! `FACTEUR_TEST_PG_URL` is set (a random database per test, dropped afterwards).
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use facteur_app::{App, AppConfig};
+pub use facteur_store::Backend;
+use facteur_store::testing::TestStore;
+
+use crate::{Application, HttpConfig};
+
+/// Token secret of test servers (tests forge expired tokens with it).
+pub const TEST_TOKEN_SECRET: &[u8] = b"facteur-test-secret-facteur-test-secret";
+
+/// A running test server.
+#[derive(Debug)]
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`.
+    pub address: String,
+    pub port: u16,
+    /// The use cases behind the server (seed data directly through them).
+    pub app: App,
+    /// The data directory (outbox, demo credentials…).
+    pub data_dir: PathBuf,
+    pub backend: Backend,
+    /// The database URL the server uses.
+    pub database_url: String,
+    _dir: tempfile::TempDir,
+    _store: Option<TestStore>,
+}
+
+/// Backends to run a test against: SQLite, plus PostgreSQL when configured.
+pub fn backends() -> Vec<Backend> {
+    let mut v = vec![Backend::Sqlite];
+    if facteur_store::testing::pg_url().is_some() {
+        v.push(Backend::Postgres);
+    }
+    v
+}
+
+/// A server on SQLite.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_on(Backend::Sqlite).await
+}
+
+/// A server on `backend` with a fresh database.
+///
+/// # Panics
+/// When PostgreSQL is asked for but `FACTEUR_TEST_PG_URL` is not set (use [`backends`]).
+pub async fn spawn_app_on(backend: Backend) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data_dir = dir.path().join("data");
+    let mut config = AppConfig::new(&data_dir);
+    let store = match backend {
+        Backend::Sqlite => None,
+        Backend::Postgres => {
+            let s = TestStore::postgres()
+                .await
+                .expect("FACTEUR_TEST_PG_URL must be set for PostgreSQL tests");
+            config.database_url = s.url.clone();
+            Some(s)
+        }
+    };
+    let database_url = config.database_url.clone();
+    let app = App::open(config).await.expect("open app");
+    let mut http = HttpConfig::new(TEST_TOKEN_SECRET.to_vec());
+    http.request_timeout = Duration::from_secs(30);
+    let server = Application::build_with_app(app.clone(), "127.0.0.1:0", &http)
+        .await
+        .expect("bind");
+    let port = server.port();
+    tokio::spawn(server.run_until_stopped());
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        port,
+        app,
+        data_dir,
+        backend,
+        database_url,
+        _dir: dir,
+        _store: store,
+    }
+}

@@ -1,0 +1,243 @@
+//! `transverses/v1/…`: health check, recipient search, directory download, referentials.
+use axum::Json;
+use axum::extract::State;
+use base64::Engine as _;
+use facteur_app::DirectoryQuery;
+use facteur_domain::{IdentifierKind, StructureKind};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::Caller;
+use super::envelope::{CproJson, MAX_RESULTS, Pagination, PaginationRetour, Retour};
+use crate::AppState;
+use crate::error::{ApiError, ApiResult};
+
+/// Output of the health check (the shape of Chorus Pro's, a serialised Spring `ResponseEntity`).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HealthCheckResponse {
+    pub body: String,
+    pub status_code: String,
+    pub status_code_value: u16,
+}
+
+/// Answers when the caller's credentials are good and the database answers.
+#[utoipa::path(
+    get,
+    path = "/cpro/transverses/v1/health-check",
+    tag = "transverses",
+    responses(
+        (status = 200, description = "Service up", body = HealthCheckResponse),
+        (status = 503, description = "Database unavailable", body = HealthCheckResponse),
+    ),
+    security(("bearer" = [], "cpro_account" = []))
+)]
+pub async fn health_check(
+    State(state): State<AppState>,
+    _caller: Caller,
+) -> (axum::http::StatusCode, Json<HealthCheckResponse>) {
+    if state.app().healthy().await {
+        let body = HealthCheckResponse {
+            body: "OK".to_owned(),
+            status_code: "OK".to_owned(),
+            status_code_value: 200,
+        };
+        (axum::http::StatusCode::OK, Json(body))
+    } else {
+        let body = HealthCheckResponse {
+            body: "KO".to_owned(),
+            status_code: "SERVICE_UNAVAILABLE".to_owned(),
+            status_code_value: 503,
+        };
+        (axum::http::StatusCode::SERVICE_UNAVAILABLE, Json(body))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// transverses/v1/rechercher/destinataire
+
+/// Input of `transverses/v1/rechercher/destinataire`; empty fields are ignored.
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", default)]
+pub struct RechercherDestinataireRequest {
+    /// Identifier (SIRET…) or its beginning.
+    pub identifiant: Option<String>,
+    /// Name, city or postcode.
+    pub nom_ville_code_postal: Option<String>,
+    /// `PUBLIQUE` (the only kind of recipient listed).
+    pub type_structure: Option<String>,
+    pub parametres_recherche: Pagination,
+}
+
+/// One line of `listeDestinataires`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Destinataire {
+    #[serde(rename = "idStructureCPP")]
+    pub id_structure_cpp: i64,
+    pub siret: String,
+    pub nom_destinataire: String,
+    pub adresse_code_postal: String,
+    pub adresse_ville: String,
+}
+
+/// Output of `transverses/v1/rechercher/destinataire`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RechercherDestinataireResponse {
+    #[serde(flatten)]
+    pub retour: Retour,
+    pub liste_destinataires: Vec<Destinataire>,
+    pub parametres_retour: PaginationRetour,
+}
+
+/// Searches the public directory (active public structures only).
+#[utoipa::path(
+    post,
+    path = "/cpro/transverses/v1/rechercher/destinataire",
+    tag = "transverses",
+    request_body = RechercherDestinataireRequest,
+    responses((status = 200, description = "Public recipients", body = RechercherDestinataireResponse)),
+    security(("bearer" = [], "cpro_account" = []))
+)]
+pub async fn rechercher_destinataire(
+    State(state): State<AppState>,
+    _caller: Caller,
+    CproJson(req): CproJson<RechercherDestinataireRequest>,
+) -> ApiResult<Json<RechercherDestinataireResponse>> {
+    let trimmed = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+    if let Some(t) = trimmed(&req.type_structure)
+        && t != StructureKind::Public.as_str()
+    {
+        let (_, parametres_retour) = req.parametres_recherche.paginate(Vec::<()>::new());
+        return Ok(Json(RechercherDestinataireResponse {
+            retour: Retour::ok(),
+            liste_destinataires: Vec::new(),
+            parametres_retour,
+        }));
+    }
+    let identifier = trimmed(&req.identifiant);
+    let free = trimmed(&req.nom_ville_code_postal);
+    let base = DirectoryQuery {
+        identifier,
+        public_only: true,
+        page: 1,
+        page_size: MAX_RESULTS as u32,
+        ..DirectoryQuery::default()
+    };
+    // One free-text field covers name, city and postcode: union of the name and place searches.
+    let mut entries = Vec::new();
+    match free {
+        None => entries.extend(state.app().search_directory(&base).await?.items),
+        Some(text) => {
+            let by_name = DirectoryQuery {
+                text: Some(text.clone()),
+                ..base.clone()
+            };
+            let by_place = DirectoryQuery {
+                place: Some(text),
+                ..base
+            };
+            entries.extend(state.app().search_directory(&by_name).await?.items);
+            for e in state.app().search_directory(&by_place).await?.items {
+                if !entries.iter().any(|x| x.id == e.id) {
+                    entries.push(e);
+                }
+            }
+        }
+    }
+    entries.retain(|e| e.active && e.kind == StructureKind::Public);
+    let (page, parametres_retour) = req.parametres_recherche.paginate(entries);
+    let liste_destinataires = page
+        .into_iter()
+        .map(|e| Destinataire {
+            id_structure_cpp: e.id.get(),
+            siret: e.identifier.value().to_owned(),
+            nom_destinataire: e.name,
+            adresse_code_postal: e.postcode,
+            adresse_ville: e.city,
+        })
+        .collect();
+    Ok(Json(RechercherDestinataireResponse {
+        retour: Retour::ok(),
+        liste_destinataires,
+        parametres_retour,
+    }))
+}
+
+// ---------------------------------------------------------------------------------------------
+// transverses/v1/telecharger/annuaire/destinataire
+
+/// Output of `transverses/v1/telecharger/annuaire/destinataire`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TelechargerAnnuaireResponse {
+    #[serde(flatten)]
+    pub retour: Retour,
+    /// Base64 of the directory as CSV (the `facteur directory export` format, UTF-8). Chorus Pro
+    /// sends a zip here; a CSV is smaller to describe and as easy to read.
+    pub fichier_resultat: String,
+}
+
+/// Downloads the whole public directory.
+#[utoipa::path(
+    post,
+    path = "/cpro/transverses/v1/telecharger/annuaire/destinataire",
+    tag = "transverses",
+    responses((status = 200, description = "Directory file", body = TelechargerAnnuaireResponse)),
+    security(("bearer" = [], "cpro_account" = []))
+)]
+pub async fn telecharger_annuaire_destinataire(
+    State(state): State<AppState>,
+    _caller: Caller,
+) -> ApiResult<Json<TelechargerAnnuaireResponse>> {
+    let mut csv = Vec::new();
+    state
+        .app()
+        .export_directory_csv(&mut csv)
+        .await
+        .map_err(ApiError::from)?;
+    Ok(Json(TelechargerAnnuaireResponse {
+        retour: Retour::ok_referentiel(),
+        fichier_resultat: base64::engine::general_purpose::STANDARD.encode(csv),
+    }))
+}
+
+// ---------------------------------------------------------------------------------------------
+// transverses/v1/recuperer/typeidentifiant/structure
+
+/// One line of `listeTypeIdentifiant`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TypeIdentifiant {
+    pub type_identifiant_structure: String,
+}
+
+/// Output of `transverses/v1/recuperer/typeidentifiant/structure`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TypeIdentifiantResponse {
+    #[serde(flatten)]
+    pub retour: Retour,
+    pub liste_type_identifiant: Vec<TypeIdentifiant>,
+}
+
+/// The seven identifier kinds of a structure.
+#[utoipa::path(
+    post,
+    path = "/cpro/transverses/v1/recuperer/typeidentifiant/structure",
+    tag = "transverses",
+    responses((status = 200, description = "Identifier kinds", body = TypeIdentifiantResponse)),
+    security(("bearer" = [], "cpro_account" = []))
+)]
+pub async fn recuperer_type_identifiant_structure(_caller: Caller) -> Json<TypeIdentifiantResponse> {
+    Json(TypeIdentifiantResponse {
+        retour: Retour::ok(),
+        liste_type_identifiant: IdentifierKind::ALL
+            .iter()
+            .map(|k| TypeIdentifiant {
+                type_identifiant_structure: k.as_str().to_owned(),
+            })
+            .collect(),
+    })
+}

@@ -1,0 +1,85 @@
+//! The OpenAPI document, generated from the handlers' `#[utoipa::path]` annotations so it cannot
+//! drift from the code; `openapi.json` at the repository root is a committed copy that a test
+//! compares with [`openapi_json`] (`facteur export-openapi` prints it).
+use axum::Router;
+use utoipa::openapi::OpenApi as OpenApiDoc;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+
+/// Where the document is served.
+pub const OPENAPI_PATH: &str = "/api/openapi.json";
+/// Where the interactive documentation (Swagger UI, embedded, no CDN) is served.
+pub const DOCS_PATH: &str = "/api/docs";
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Facteur API",
+        description = "Chorus Pro-compatible API of Facteur. Every `/cpro/` call needs a bearer token from \
+`POST /api/oauth/token` (client credentials) **and** the `cpro-account` header, `base64(login:password)` of \
+the structure's technical account. Missing or bad token: 401 with `WWW-Authenticate: Bearer`. Missing or bad \
+`cpro-account`: 401. Token and technical account of different structures: 403. Business errors answer HTTP 200 \
+with `codeRetour` != 0: 10001 not found or not accessible, 10002 invalid field, 20001 insufficient rights.",
+        license(name = "AGPL-3.0-or-later")
+    ),
+    modifiers(&Security),
+    components(schemas(crate::error::ErrorBody)),
+    tags(
+        (name = "oauth", description = "OAuth2 client-credentials token endpoint"),
+        (name = "structures", description = "Structures and services"),
+        (name = "transverses", description = "Directory, referentials, health"),
+        (name = "utilisateurs", description = "The caller's account"),
+    )
+)]
+struct ApiDoc;
+
+/// Declares the two credentials of a `/cpro/` call.
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut OpenApiDoc) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "cpro_account",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "cpro-account",
+                "base64(login:password) of the structure's technical account",
+            ))),
+        );
+    }
+}
+
+/// The API routes (token endpoint + `/cpro/`) and their OpenAPI document, from one registration.
+pub fn api_routes() -> (Router<AppState>, OpenApiDoc) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(crate::oauth::token))
+        .merge(crate::api::router())
+        .split_for_parts()
+}
+
+/// The OpenAPI document.
+pub fn openapi() -> OpenApiDoc {
+    api_routes().1
+}
+
+/// The OpenAPI document as pretty JSON with a final newline (the committed `openapi.json`).
+pub fn openapi_json() -> String {
+    let mut s = openapi()
+        .to_pretty_json()
+        .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    s.push('\n');
+    s
+}
