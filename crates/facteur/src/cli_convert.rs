@@ -71,8 +71,7 @@ fn convert(bytes: &[u8], target: Target) -> Result<Vec<u8>, String> {
     }
 }
 
-/// Factur-X output needs the PDF generator of the Factur-X module; until it offers a
-/// model-level entry point this says so plainly instead of writing a partial file.
-fn facturx_pdf(_invoice: &Invoice) -> Result<Vec<u8>, String> {
-    Err("Factur-X output is not available yet: convert to cii and embed it with a Factur-X tool".into())
+/// Factur-X: the CII serialisation embedded in a PDF/A-3b rendering of the same invoice.
+fn facturx_pdf(invoice: &Invoice) -> Result<Vec<u8>, String> {
+    facturx::generate(invoice, &cii::write(invoice)).map_err(|e| e.to_string())
 }

@@ -122,3 +122,34 @@ fn hostile_input_is_refused_not_converted() {
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("DTD"));
 }
+
+#[test]
+fn ubl_to_facturx_embeds_the_cii_invoice() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = corpus_file("ubl/examples/ubl-tc434-example2.xml");
+    let pdf = dir.path().join("out.pdf");
+    let o = facteur()
+        .args(["convert", "--to", "facturx"])
+        .arg(&input)
+        .arg(&pdf)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let bytes = std::fs::read(&pdf).unwrap();
+    assert!(bytes.starts_with(b"%PDF-"));
+    let embedded = facteur_einvoice::facturx::extract(&bytes).unwrap();
+    let (syntax, inv) = strict(&embedded.xml);
+    assert_eq!(syntax, Syntax::Cii);
+    let (_, original) = strict(&std::fs::read(&input).unwrap());
+    assert_eq!(inv, original);
+    // And the PDF converts back to UBL.
+    let back = dir.path().join("back.xml");
+    let st = facteur()
+        .args(["convert", "--to", "ubl"])
+        .arg(&pdf)
+        .arg(&back)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    assert_eq!(strict(&std::fs::read(&back).unwrap()).1, original);
+}
