@@ -6,6 +6,7 @@
 mod cli_convert;
 mod cli_validate;
 mod cli_server;
+mod config;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

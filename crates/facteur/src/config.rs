@@ -1,0 +1,208 @@
+//! Layered configuration (figment): built-in defaults → `facteur.toml` → `FACTEUR_*` environment
+//! variables → command-line flags. Every default hangs off the data directory, so `facteur serve`
+//! with nothing configured keeps everything under `./facteur-data/` (SQLite + local blobs + mail
+//! written to `outbox/`).
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// Every setting, with its environment variable in the doc comment.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    /// `FACTEUR_DATA_DIR`: SQLite file, blobs, outbox, token secret, demo credentials.
+    pub data_dir: PathBuf,
+    /// `FACTEUR_DATABASE_URL`: `sqlite://…` or `postgres://…`; default `sqlite://DATA/facteur.db`.
+    pub database_url: Option<String>,
+    /// `FACTEUR_BLOB_URL`: `file://…`; default `file://DATA/blobs`.
+    pub blob_url: Option<String>,
+    /// `FACTEUR_LISTEN`: `host:port`.
+    pub listen: String,
+    /// `FACTEUR_BASE_URL`: public URL used in e-mailed links; default `http://LISTEN`.
+    pub base_url: Option<String>,
+    /// `FACTEUR_SMTP_URL`: e.g. `smtp://127.0.0.1:2525`; unset writes mail to `DATA/outbox/`.
+    pub smtp_url: Option<String>,
+    /// `FACTEUR_SMTP_FROM`: sender address.
+    pub smtp_from: Option<String>,
+    /// `FACTEUR_TOKEN_SECRET`: HMAC key of API access tokens (≥ 32 characters). Unset: a random
+    /// key is created once in `DATA/token-secret`. Every node of a scale-out deployment needs the
+    /// same value.
+    pub token_secret: Option<String>,
+    /// `FACTEUR_TOKEN_TTL_SECS`: lifetime of API access tokens.
+    pub token_ttl_secs: u64,
+    /// `FACTEUR_REQUEST_TIMEOUT_SECS`: requests running longer are answered 408.
+    pub request_timeout_secs: u64,
+    /// `FACTEUR_BODY_LIMIT_MB`: largest request body.
+    pub body_limit_mb: usize,
+    /// `FACTEUR_LOG`: tracing filter (`RUST_LOG` syntax), e.g. `info,facteur_web=debug`.
+    pub log: String,
+    /// `FACTEUR_LOG_FORMAT`: `text` or `json`.
+    pub log_format: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("facteur-data"),
+            database_url: None,
+            blob_url: None,
+            listen: "127.0.0.1:8080".to_owned(),
+            base_url: None,
+            smtp_url: None,
+            smtp_from: None,
+            token_secret: None,
+            token_ttl_secs: 3600,
+            request_timeout_secs: 30,
+            body_limit_mb: 150,
+            log: "info".to_owned(),
+            log_format: "text".to_owned(),
+        }
+    }
+}
+
+/// The figment behind [`Config::load`]: defaults, then the TOML file if present, then the
+/// environment.
+pub fn figment(file: &Path) -> Figment {
+    Figment::from(Serialized::defaults(Config::default()))
+        .merge(Toml::file(file))
+        .merge(Env::prefixed("FACTEUR_").ignore(&["config", "shared", "corpus", "test_pg_url"]))
+}
+
+impl Config {
+    /// Reads the layers; a bad value is reported with the layer it came from.
+    pub fn load(file: &Path) -> anyhow::Result<Self> {
+        Self::from_figment(figment(file))
+    }
+
+    /// Extracts a configuration from any figment (tests layer their own providers).
+    pub fn from_figment(figment: Figment) -> anyhow::Result<Self> {
+        let config: Config = figment.extract().context("invalid configuration")?;
+        if !matches!(config.log_format.as_str(), "text" | "json") {
+            anyhow::bail!("log_format must be `text` or `json`, not `{}`", config.log_format);
+        }
+        if config.token_secret.as_ref().is_some_and(|s| s.len() < 32) {
+            anyhow::bail!("token_secret must be at least 32 characters");
+        }
+        Ok(config)
+    }
+
+    /// The use-case configuration, with URLs derived from the data directory when unset.
+    pub fn app_config(&self) -> facteur_app::AppConfig {
+        let mut app = facteur_app::AppConfig::new(&self.data_dir);
+        if let Some(url) = &self.database_url {
+            app.database_url.clone_from(url);
+        }
+        if let Some(url) = &self.blob_url {
+            app.blob_url.clone_from(url);
+        }
+        app.base_url = self
+            .base_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.listen));
+        app.smtp_url.clone_from(&self.smtp_url);
+        if let Some(from) = &self.smtp_from {
+            app.smtp_from.clone_from(from);
+        }
+        app
+    }
+
+    /// The token secret: configured, or read from (or first written to) `DATA/token-secret`.
+    pub fn token_secret(&self) -> anyhow::Result<Vec<u8>> {
+        if let Some(s) = &self.token_secret {
+            return Ok(s.as_bytes().to_vec());
+        }
+        let path = self.data_dir.join("token-secret");
+        match std::fs::read_to_string(&path) {
+            Ok(s) if s.trim().len() >= 32 => return Ok(s.trim().as_bytes().to_vec()),
+            Ok(_) => anyhow::bail!("{} is too short; delete it to regenerate", path.display()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+        }
+        std::fs::create_dir_all(&self.data_dir).with_context(|| format!("creating {}", self.data_dir.display()))?;
+        let secret = hex::encode(rand::random::<[u8; 32]>());
+        write_private(&path, &secret).with_context(|| format!("writing {}", path.display()))?;
+        Ok(secret.into_bytes())
+    }
+
+    /// The HTTP settings.
+    pub fn http_config(&self) -> anyhow::Result<facteur_web::HttpConfig> {
+        let mut http = facteur_web::HttpConfig::new(self.token_secret()?);
+        http.token_ttl = Duration::from_secs(self.token_ttl_secs.max(1));
+        http.request_timeout = Duration::from_secs(self.request_timeout_secs.max(1));
+        http.body_limit = self.body_limit_mb.max(1).saturating_mul(1024 * 1024);
+        Ok(http)
+    }
+}
+
+/// Writes a file readable by its owner only (the token secret).
+fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    options.open(path)?.write_all(content.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn layered(toml: &str, over: &[(&str, &str)]) -> anyhow::Result<Config> {
+        let mut f = Figment::from(Serialized::defaults(Config::default())).merge(Toml::string(toml));
+        for (k, v) in over {
+            f = f.merge((*k, *v));
+        }
+        Config::from_figment(f)
+    }
+
+    #[test]
+    fn defaults_are_sqlite_and_files_under_the_data_dir() {
+        let c = layered("", &[]).unwrap();
+        assert_eq!(c.listen, "127.0.0.1:8080");
+        let app = c.app_config();
+        assert_eq!(app.database_url, "sqlite://facteur-data/facteur.db");
+        assert_eq!(app.blob_url, "file://facteur-data/blobs");
+        assert_eq!(app.base_url, "http://127.0.0.1:8080");
+        assert_eq!(app.smtp_url, None);
+    }
+
+    #[test]
+    fn later_layers_win_and_urls_follow_the_data_dir() {
+        let c = layered(
+            "data_dir = \"/srv/f\"\nlisten = \"0.0.0.0:9000\"",
+            &[("listen", "127.0.0.1:1")],
+        )
+        .unwrap();
+        assert_eq!(c.listen, "127.0.0.1:1");
+        assert_eq!(c.app_config().database_url, "sqlite:///srv/f/facteur.db");
+    }
+
+    #[test]
+    fn bad_values_are_refused() {
+        assert!(layered("token_ttl_secs = \"soon\"", &[]).is_err());
+        assert!(layered("log_format = \"xml\"", &[]).is_err());
+        assert!(layered("token_secret = \"short\"", &[]).is_err());
+    }
+
+    #[test]
+    fn token_secret_is_created_once_and_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = Config {
+            data_dir: dir.path().to_path_buf(),
+            ..Config::default()
+        };
+        let a = c.token_secret().unwrap();
+        let b = c.token_secret().unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.len(), 64);
+    }
+}
