@@ -35,18 +35,26 @@ function freePort() {
   });
 }
 
-/** A valid SIRET (Luhn key) from a 13-digit random prefix. */
-function siret() {
-  const digits = Array.from({ length: 13 }, (_, i) => (i === 0 ? 1 + Math.floor(Math.random() * 9) : Math.floor(Math.random() * 10)));
+/** Appends the Luhn check digit that makes `digits` valid. */
+function withLuhnKey(digits) {
   for (let last = 0; last < 10; last++) {
     const all = [...digits, last];
     const sum = all
+      .reverse()
       .map((d, i) => (i % 2 === 1 ? d * 2 : d))
       .map((d) => (d > 9 ? d - 9 : d))
       .reduce((a, b) => a + b, 0);
-    if (sum % 10 === 0) return all.join('');
+    if (sum % 10 === 0) return [...digits, last];
   }
   throw new Error('unreachable');
+}
+
+/** A valid SIRET: a Luhn-valid SIREN (random, not La Poste's) + NIC, the whole also Luhn-valid. */
+function siret() {
+  const prefix = Array.from({ length: 8 }, (_, i) => (i === 0 ? 1 + Math.floor(Math.random() * 8) : Math.floor(Math.random() * 10)));
+  const siren = withLuhnKey(prefix);
+  const nic = Array.from({ length: 4 }, () => Math.floor(Math.random() * 10));
+  return withLuhnKey([...siren, ...nic]).join('');
 }
 
 async function waitHealthy(url, ms) {
@@ -233,7 +241,7 @@ test('a second user asks to join; the manager approves; the member sees it', asy
   await logIn(manager, MANAGER, PASSWORD);
   await manager.getByRole('link', { name: 'Demandes de rattachement' }).click();
   await manager.getByRole('heading', { name: 'Demandes de rattachement en attente' }).waitFor();
-  await manager.getByRole('cell', { name: MEMBER }).waitFor();
+  await manager.getByRole('cell', { name: MEMBER, exact: true }).waitFor();
   await manager.screenshot({ path: path.join(ARTIFACTS, 'requests.png'), fullPage: true });
   await manager.getByRole('button', { name: `Valider ${MEMBER}` }).click();
   await manager.getByText('Aucune demande en attente.').waitFor();
