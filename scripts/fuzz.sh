@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Bounded fuzzing of the hostile-input parsers (UBL reader, CII reader, Factur-X PDF extractor).
-# Runs each target for FACTEUR_FUZZ_SECONDS (default 60) with libFuzzer on stable Rust (`-s none`: no
+# Runs each target for FACTEUR_FUZZ_SECONDS (default 30) with libFuzzer on stable Rust (`-s none`: no
 # sanitizer, which would need nightly). Installs cargo-fuzz from crates.io when it is missing.
 # Seeds come from the shared corpus when it is beside the repository (read in place, never copied).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SECONDS_PER_TARGET=${FACTEUR_FUZZ_SECONDS:-60}
+SECONDS_PER_TARGET=${FACTEUR_FUZZ_SECONDS:-30}
 SHARED=${FACTEUR_SHARED:-$PWD/../shared}
 
 if ! cargo fuzz --version >/dev/null 2>&1; then
