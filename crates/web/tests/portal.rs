@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use facteur_web::testing::{TestApp, spawn_app};
+use facteur_web::testing::{TestApp, backends, spawn_app_on};
 use reqwest::StatusCode;
 use reqwest::header::ACCEPT_LANGUAGE;
 
@@ -185,312 +185,336 @@ async fn active_user(t: &TestApp, email: &str, siret: &str, name: &str) -> Brows
 
 #[tokio::test]
 async fn pages_render_in_french_by_default_and_in_english_on_request() {
-    let t = spawn_app().await;
-    let (status, html) = Browser::new(&t).get("/login").await;
-    assert_eq!(status, StatusCode::OK);
-    assert!(html.contains("<html lang=\"fr\">"));
-    assert!(html.contains("Aller au contenu"), "skip link");
-    let (_, html) = Browser::with_lang(&t, "en-GB,en;q=0.8").get("/login").await;
-    assert!(html.contains("<html lang=\"en\">"));
-    assert!(html.contains("Skip to content"));
-    // The switch wins over the browser's preference.
-    let b = Browser::with_lang(&t, "en-GB");
-    let (_, html) = b.get("/lang/fr?next=/signup").await;
-    assert!(html.contains("Créer un compte") && html.contains("<html lang=\"fr\">"));
+    for backend in backends() {
+        let t = spawn_app_on(backend).await;
+        let (status, html) = Browser::new(&t).get("/login").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(html.contains("<html lang=\"fr\">"));
+        assert!(html.contains("Aller au contenu"), "skip link");
+        let (_, html) = Browser::with_lang(&t, "en-GB,en;q=0.8").get("/login").await;
+        assert!(html.contains("<html lang=\"en\">"));
+        assert!(html.contains("Skip to content"));
+        // The switch wins over the browser's preference.
+        let b = Browser::with_lang(&t, "en-GB");
+        let (_, html) = b.get("/lang/fr?next=/signup").await;
+        assert!(html.contains("Créer un compte") && html.contains("<html lang=\"fr\">"));
+    }
 }
 
 #[tokio::test]
 async fn assets_are_served_embedded() {
-    let t = spawn_app().await;
-    let r = reqwest::get(format!("{}/assets/htmx.min.js", t.address)).await.unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-    assert!(
-        r.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/javascript")
-    );
-    assert!(r.text().await.unwrap().contains("htmx 2.0.11"));
-    let r = reqwest::get(format!("{}/assets/facteur.css", t.address)).await.unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-    assert_eq!(
-        reqwest::get(format!("{}/assets/nope.css", t.address))
-            .await
-            .unwrap()
-            .status(),
-        StatusCode::NOT_FOUND
-    );
+    for backend in backends() {
+        let t = spawn_app_on(backend).await;
+        let r = reqwest::get(format!("{}/assets/htmx.min.js", t.address)).await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        assert!(
+            r.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/javascript")
+        );
+        assert!(r.text().await.unwrap().contains("htmx 2.0.11"));
+        let r = reqwest::get(format!("{}/assets/facteur.css", t.address)).await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(
+            reqwest::get(format!("{}/assets/nope.css", t.address))
+                .await
+                .unwrap()
+                .status(),
+            StatusCode::NOT_FOUND
+        );
+    }
 }
 
 #[tokio::test]
 async fn forms_without_the_csrf_token_are_refused() {
-    let t = spawn_app().await;
-    let b = Browser::new(&t);
-    b.csrf("/login").await; // the browser has the cookie…
-    let r = b
-        .http
-        .post(format!("{}/login", t.address))
-        .form(&[("email", "x@exemple.fr"), ("password", PASSWORD), ("csrf", "forged")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::FORBIDDEN); // …but not the right token in the form
-    let r = b
-        .http
-        .post(format!("{}/signup", t.address))
-        .form(&[("email", "x@exemple.fr")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    // A client without the cookie cannot post either, even with some token.
-    let r = reqwest::Client::new()
-        .post(format!("{}/login", t.address))
-        .form(&[("email", "x@exemple.fr"), ("password", PASSWORD), ("csrf", "abc")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    for backend in backends() {
+        let t = spawn_app_on(backend).await;
+        let b = Browser::new(&t);
+        b.csrf("/login").await; // the browser has the cookie…
+        let r = b
+            .http
+            .post(format!("{}/login", t.address))
+            .form(&[("email", "x@exemple.fr"), ("password", PASSWORD), ("csrf", "forged")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN); // …but not the right token in the form
+        let r = b
+            .http
+            .post(format!("{}/signup", t.address))
+            .form(&[("email", "x@exemple.fr")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        // A client without the cookie cannot post either, even with some token.
+        let r = reqwest::Client::new()
+            .post(format!("{}/login", t.address))
+            .form(&[("email", "x@exemple.fr"), ("password", PASSWORD), ("csrf", "abc")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    }
 }
 
 #[tokio::test]
 async fn bad_siret_is_shown_next_to_the_identifier_field() {
-    let t = spawn_app().await;
-    let b = Browser::new(&t);
-    let (status, html) = b
-        .sign_up("martin@exemple.fr", "73282932000018", "Menuiserie Martin")
-        .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    let block = field_block(&html, "identifier");
-    assert!(
-        block.contains("Ce SIRET n&#39;est pas valide") || block.contains("Ce SIRET n'est pas valide"),
-        "{block}"
-    );
-    assert!(block.contains("aria-invalid=\"true\""), "{block}");
-    // The other fields keep what was typed (but never the password) and carry no error.
-    assert!(field_block(&html, "email").contains("value=\"martin@exemple.fr\""));
-    assert!(!field_block(&html, "email").contains("aria-invalid"));
-    assert!(field_block(&html, "password").contains("value=\"\""));
-    // In English, the same error is in English.
-    let en = Browser::with_lang(&t, "en");
-    let (_, html) = en
-        .sign_up("martin@exemple.fr", "7328293200001", "Menuiserie Martin")
-        .await;
-    assert!(
-        field_block(&html, "identifier").contains("This SIRET is not valid"),
-        "{html}"
-    );
-    // Nothing was created: the address is still free.
-    let (status, _) = b.sign_up("martin@exemple.fr", SIRET_A, "Menuiserie Martin").await;
-    assert_eq!(status, StatusCode::OK);
+    for backend in backends() {
+        let t = spawn_app_on(backend).await;
+        let b = Browser::new(&t);
+        let (status, html) = b
+            .sign_up("martin@exemple.fr", "73282932000018", "Menuiserie Martin")
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        let block = field_block(&html, "identifier");
+        assert!(
+            block.contains("Ce SIRET n&#39;est pas valide") || block.contains("Ce SIRET n'est pas valide"),
+            "{block}"
+        );
+        assert!(block.contains("aria-invalid=\"true\""), "{block}");
+        // The other fields keep what was typed (but never the password) and carry no error.
+        assert!(field_block(&html, "email").contains("value=\"martin@exemple.fr\""));
+        assert!(!field_block(&html, "email").contains("aria-invalid"));
+        assert!(field_block(&html, "password").contains("value=\"\""));
+        // In English, the same error is in English.
+        let en = Browser::with_lang(&t, "en");
+        let (_, html) = en
+            .sign_up("martin@exemple.fr", "7328293200001", "Menuiserie Martin")
+            .await;
+        assert!(
+            field_block(&html, "identifier").contains("This SIRET is not valid"),
+            "{html}"
+        );
+        // Nothing was created: the address is still free.
+        let (status, _) = b.sign_up("martin@exemple.fr", SIRET_A, "Menuiserie Martin").await;
+        assert_eq!(status, StatusCode::OK);
+    }
 }
 
 #[tokio::test]
 async fn several_field_errors_are_shown_at_once() {
-    let t = spawn_app().await;
-    let (status, html) = Browser::new(&t).sign_up("pas-une-adresse", "", "").await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(field_block(&html, "email").contains("Saisissez une adresse électronique valide"));
-    assert!(field_block(&html, "identifier").contains("Ce champ est obligatoire."));
+    for backend in backends() {
+        let t = spawn_app_on(backend).await;
+        let (status, html) = Browser::new(&t).sign_up("pas-une-adresse", "", "").await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(field_block(&html, "email").contains("Saisissez une adresse électronique valide"));
+        assert!(field_block(&html, "identifier").contains("Ce champ est obligatoire."));
+    }
 }
 
 #[tokio::test]
 async fn duplicate_email_is_refused_on_the_email_field() {
-    let t = spawn_app().await;
-    let b = Browser::new(&t);
-    let (status, _) = b.sign_up("martin@exemple.fr", SIRET_A, "Menuiserie Martin").await;
-    assert_eq!(status, StatusCode::OK);
-    let (status, html) = b.sign_up("Martin@Exemple.fr", SIRET_B, "Autre société").await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
-    assert!(
-        field_block(&html, "email").contains("Un compte existe déjà avec cette adresse électronique."),
-        "{html}"
-    );
+    for backend in backends() {
+        let t = spawn_app_on(backend).await;
+        let b = Browser::new(&t);
+        let (status, _) = b.sign_up("martin@exemple.fr", SIRET_A, "Menuiserie Martin").await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, html) = b.sign_up("Martin@Exemple.fr", SIRET_B, "Autre société").await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
+        assert!(
+            field_block(&html, "email").contains("Un compte existe déjà avec cette adresse électronique."),
+            "{html}"
+        );
+    }
 }
 
 #[tokio::test]
 async fn activation_link_works_once_then_says_so() {
-    let t = spawn_app().await;
-    let b = Browser::new(&t);
-    b.sign_up("martin@exemple.fr", SIRET_A, "Menuiserie Martin").await;
-    // Before activation, login says the account is not active yet.
-    let (status, html) = b.log_in("martin@exemple.fr", PASSWORD).await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(html.contains("pas encore activé"), "{html}");
-    let link = mailed_path(&t.data_dir, "martin@exemple.fr", facteur_app::links::ACTIVATION);
-    let (status, html) = b.get(&link).await;
-    assert_eq!(status, StatusCode::OK, "{html}");
-    let (status, html) = b.get(&link).await;
-    assert_eq!(status, StatusCode::GONE, "{html}");
-    assert!(html.contains("Lien d&#39;activation inutilisable") || html.contains("Lien d'activation inutilisable"));
-    let (status, html) = b.get(&format!("{}not-a-token", facteur_app::links::ACTIVATION)).await;
-    assert!(status.is_client_error(), "{status} {html}");
+    for backend in backends() {
+        let t = spawn_app_on(backend).await;
+        let b = Browser::new(&t);
+        b.sign_up("martin@exemple.fr", SIRET_A, "Menuiserie Martin").await;
+        // Before activation, login says the account is not active yet.
+        let (status, html) = b.log_in("martin@exemple.fr", PASSWORD).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(html.contains("pas encore activé"), "{html}");
+        let link = mailed_path(&t.data_dir, "martin@exemple.fr", facteur_app::links::ACTIVATION);
+        let (status, html) = b.get(&link).await;
+        assert_eq!(status, StatusCode::OK, "{html}");
+        let (status, html) = b.get(&link).await;
+        assert_eq!(status, StatusCode::GONE, "{html}");
+        assert!(html.contains("Lien d&#39;activation inutilisable") || html.contains("Lien d'activation inutilisable"));
+        let (status, html) = b.get(&format!("{}not-a-token", facteur_app::links::ACTIVATION)).await;
+        assert!(status.is_client_error(), "{status} {html}");
+    }
 }
 
 #[tokio::test]
 async fn wrong_password_is_refused_and_right_one_opens_home() {
-    let t = spawn_app().await;
-    let b = active_user(&t, "martin@exemple.fr", SIRET_A, "Menuiserie Martin").await;
-    let other = Browser::new(&t);
-    let (status, html) = other.log_in("martin@exemple.fr", "mauvais mot de passe").await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(html.contains("Adresse électronique ou mot de passe incorrect."));
-    let (status, html) = other.get("/").await;
-    assert_eq!(status, StatusCode::OK);
-    assert!(!html.contains("martin@exemple.fr"), "not signed in");
-    // The real user's home lists the structure with the main-manager role.
-    let (_, html) = b.get("/").await;
-    assert!(
-        html.contains("Menuiserie Martin") && html.contains("Gestionnaire principal"),
-        "{html}"
-    );
-    // Logout ends the session.
-    b.post("/", "/logout", &[]).await;
-    let (_, html) = b.get("/account").await;
-    assert!(html.contains("Connexion"), "redirected to login: {html}");
+    for backend in backends() {
+        let t = spawn_app_on(backend).await;
+        let b = active_user(&t, "martin@exemple.fr", SIRET_A, "Menuiserie Martin").await;
+        let other = Browser::new(&t);
+        let (status, html) = other.log_in("martin@exemple.fr", "mauvais mot de passe").await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(html.contains("Adresse électronique ou mot de passe incorrect."));
+        let (status, html) = other.get("/").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(!html.contains("martin@exemple.fr"), "not signed in");
+        // The real user's home lists the structure with the main-manager role.
+        let (_, html) = b.get("/").await;
+        assert!(
+            html.contains("Menuiserie Martin") && html.contains("Gestionnaire principal"),
+            "{html}"
+        );
+        // Logout ends the session.
+        b.post("/", "/logout", &[]).await;
+        let (_, html) = b.get("/account").await;
+        assert!(html.contains("Connexion"), "redirected to login: {html}");
+    }
 }
 
 #[tokio::test]
 async fn session_cookie_is_http_only_and_lax() {
-    let t = spawn_app().await;
-    let b = active_user(&t, "martin@exemple.fr", SIRET_A, "Menuiserie Martin").await;
-    let token = b.csrf("/login").await;
-    let raw = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let r = raw
-        .post(format!("{}/login", t.address))
-        .header("cookie", format!("facteur_csrf={token}"))
-        .form(&[
-            ("email", "martin@exemple.fr"),
-            ("password", PASSWORD),
-            ("csrf", token.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let cookie = r
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap().to_owned())
-        .find(|c| c.starts_with("facteur_session="))
-        .expect("session cookie");
-    assert!(
-        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
-        "{cookie}"
-    );
-    assert!(!cookie.contains("Secure"), "plain http base URL: {cookie}");
+    for backend in backends() {
+        let t = spawn_app_on(backend).await;
+        let b = active_user(&t, "martin@exemple.fr", SIRET_A, "Menuiserie Martin").await;
+        let token = b.csrf("/login").await;
+        let raw = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let r = raw
+            .post(format!("{}/login", t.address))
+            .header("cookie", format!("facteur_csrf={token}"))
+            .form(&[
+                ("email", "martin@exemple.fr"),
+                ("password", PASSWORD),
+                ("csrf", token.as_str()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let cookie = r
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .find(|c| c.starts_with("facteur_session="))
+            .expect("session cookie");
+        assert!(
+            cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+            "{cookie}"
+        );
+        assert!(!cookie.contains("Secure"), "plain http base URL: {cookie}");
+    }
 }
 
 #[tokio::test]
 async fn manager_pages_refuse_simple_users_and_strangers() {
-    let t = spawn_app().await;
-    let _manager = active_user(&t, "chef@exemple.fr", SIRET_A, "Menuiserie Martin").await;
-    let member = active_user(&t, "agent@exemple.fr", SIRET_A, "").await;
-    // Pending member: no manager page.
-    let (status, _) = member.get("/manage/requests").await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, _) = member
-        .post("/account", "/manage/requests", &[("bulk", "approve"), ("ids", "1")])
-        .await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
-    // Signed out: sent to the login page.
-    let (_, html) = Browser::new(&t).get("/manage/members").await;
-    assert!(html.contains("Connexion"), "{html}");
+    for backend in backends() {
+        let t = spawn_app_on(backend).await;
+        let _manager = active_user(&t, "chef@exemple.fr", SIRET_A, "Menuiserie Martin").await;
+        let member = active_user(&t, "agent@exemple.fr", SIRET_A, "").await;
+        // Pending member: no manager page.
+        let (status, _) = member.get("/manage/requests").await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, _) = member
+            .post("/account", "/manage/requests", &[("bulk", "approve"), ("ids", "1")])
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        // Signed out: sent to the login page.
+        let (_, html) = Browser::new(&t).get("/manage/members").await;
+        assert!(html.contains("Connexion"), "{html}");
+    }
 }
 
 #[tokio::test]
 async fn a_manager_cannot_decide_another_structures_requests() {
-    let t = spawn_app().await;
-    let a = active_user(&t, "chef-a@exemple.fr", SIRET_A, "Société A").await;
-    let _b = active_user(&t, "chef-b@exemple.fr", SIRET_B, "Société B").await;
-    let _joiner = active_user(&t, "candidat@exemple.fr", SIRET_B, "").await;
-    // The pending request is B's; A's manager tries to approve it by id.
-    let b_id = {
+    for backend in backends() {
+        let t = spawn_app_on(backend).await;
+        let a = active_user(&t, "chef-a@exemple.fr", SIRET_A, "Société A").await;
+        let _b = active_user(&t, "chef-b@exemple.fr", SIRET_B, "Société B").await;
+        let _joiner = active_user(&t, "candidat@exemple.fr", SIRET_B, "").await;
+        // The pending request is B's; A's manager tries to approve it by id.
+        let b_id = {
+            let actor = t
+                .app
+                .session_actor(&login_token(&t, "chef-b@exemple.fr").await)
+                .await
+                .unwrap();
+            let mine = t.app.my_memberships(&actor).await.unwrap();
+            let pending = t.app.pending_attachments(&actor, mine[0].structure_id).await.unwrap();
+            assert_eq!(pending.len(), 1);
+            pending[0].id.0.to_string()
+        };
+        let (status, html) = a
+            .post(
+                "/manage/requests",
+                "/manage/requests",
+                &[("one", &format!("approve:{b_id}"))],
+            )
+            .await;
+        assert!(
+            status == StatusCode::NOT_FOUND || status == StatusCode::FORBIDDEN,
+            "{status}: {html}"
+        );
+        // A cannot make B active by forging the structure cookie either: the switcher refuses it.
+        let b_structure = {
+            let actor = t
+                .app
+                .session_actor(&login_token(&t, "chef-b@exemple.fr").await)
+                .await
+                .unwrap();
+            t.app.my_memberships(&actor).await.unwrap()[0]
+                .structure_id
+                .0
+                .to_string()
+        };
+        let (status, _) = a.post("/", "/switch", &[("structure", &b_structure)]).await;
+        assert!(
+            status == StatusCode::NOT_FOUND || status == StatusCode::FORBIDDEN,
+            "{status}"
+        );
+        let (_, html) = a.get("/manage/requests").await;
+        assert!(
+            html.contains("Aucune demande en attente."),
+            "A sees only its own (empty) list: {html}"
+        );
+        // Still pending for B.
         let actor = t
             .app
             .session_actor(&login_token(&t, "chef-b@exemple.fr").await)
             .await
             .unwrap();
         let mine = t.app.my_memberships(&actor).await.unwrap();
-        let pending = t.app.pending_attachments(&actor, mine[0].structure_id).await.unwrap();
-        assert_eq!(pending.len(), 1);
-        pending[0].id.0.to_string()
-    };
-    let (status, html) = a
-        .post(
-            "/manage/requests",
-            "/manage/requests",
-            &[("one", &format!("approve:{b_id}"))],
-        )
-        .await;
-    assert!(
-        status == StatusCode::NOT_FOUND || status == StatusCode::FORBIDDEN,
-        "{status}: {html}"
-    );
-    // A cannot make B active by forging the structure cookie either: the switcher refuses it.
-    let b_structure = {
-        let actor = t
-            .app
-            .session_actor(&login_token(&t, "chef-b@exemple.fr").await)
-            .await
-            .unwrap();
-        t.app.my_memberships(&actor).await.unwrap()[0]
-            .structure_id
-            .0
-            .to_string()
-    };
-    let (status, _) = a.post("/", "/switch", &[("structure", &b_structure)]).await;
-    assert!(
-        status == StatusCode::NOT_FOUND || status == StatusCode::FORBIDDEN,
-        "{status}"
-    );
-    let (_, html) = a.get("/manage/requests").await;
-    assert!(
-        html.contains("Aucune demande en attente."),
-        "A sees only its own (empty) list: {html}"
-    );
-    // Still pending for B.
-    let actor = t
-        .app
-        .session_actor(&login_token(&t, "chef-b@exemple.fr").await)
-        .await
-        .unwrap();
-    let mine = t.app.my_memberships(&actor).await.unwrap();
-    assert_eq!(
-        t.app
-            .pending_attachments(&actor, mine[0].structure_id)
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
+        assert_eq!(
+            t.app
+                .pending_attachments(&actor, mine[0].structure_id)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+    }
 }
 
 #[tokio::test]
 async fn manager_approves_a_request_and_the_member_sees_it() {
-    let t = spawn_app().await;
-    let manager = active_user(&t, "chef@exemple.fr", SIRET_A, "Menuiserie Martin").await;
-    let member = active_user(&t, "agent@exemple.fr", SIRET_A, "").await;
-    let (_, html) = member.get("/").await;
-    assert!(html.contains("En attente"), "{html}");
-    let (_, html) = manager.get("/manage/requests").await;
-    assert!(html.contains("agent@exemple.fr"), "{html}");
-    let id = field_value(&html, "ids").expect("a checkbox per request");
-    let (status, html) = manager
-        .post(
-            "/manage/requests",
-            "/manage/requests",
-            &[("bulk", "approve"), ("ids", &id)],
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{html}");
-    assert!(html.contains("Aucune demande en attente."), "{html}");
-    let (_, html) = member.get("/").await;
-    assert!(html.contains("Validé"), "{html}");
+    for backend in backends() {
+        let t = spawn_app_on(backend).await;
+        let manager = active_user(&t, "chef@exemple.fr", SIRET_A, "Menuiserie Martin").await;
+        let member = active_user(&t, "agent@exemple.fr", SIRET_A, "").await;
+        let (_, html) = member.get("/").await;
+        assert!(html.contains("En attente"), "{html}");
+        let (_, html) = manager.get("/manage/requests").await;
+        assert!(html.contains("agent@exemple.fr"), "{html}");
+        let id = field_value(&html, "ids").expect("a checkbox per request");
+        let (status, html) = manager
+            .post(
+                "/manage/requests",
+                "/manage/requests",
+                &[("bulk", "approve"), ("ids", &id)],
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{html}");
+        assert!(html.contains("Aucune demande en attente."), "{html}");
+        let (_, html) = member.get("/").await;
+        assert!(html.contains("Validé"), "{html}");
+    }
 }
 
 async fn login_token(t: &TestApp, email: &str) -> String {
