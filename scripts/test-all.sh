@@ -4,7 +4,8 @@
 #  1. makes sure a PostgreSQL server answers (the machine's own on 127.0.0.1:5432, or a throwaway
 #     one started here with initdb/pg_ctl), so the store suite never silently skips PostgreSQL;
 #  2. runs every Rust test of the workspace (SQLite always, PostgreSQL through FACTEUR_TEST_PG_URL);
-#  3. runs the fuzz targets for a bounded time (when cargo-fuzz is available or installable);
+#  3. with FACTEUR_FUZZ=1, runs the fuzz targets for a bounded time (off by default: the instrumented
+#     release build of the engine has not yet been measured to fit CI's 30-minute budget);
 #  4. runs the browser journeys in Debian's Chromium with playwright-core.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,7 +25,7 @@ else
 fi
 
 # --- 3. fuzz (bounded) ----------------------------------------------------------------------------
-if [[ -x scripts/fuzz.sh ]]; then
+if [[ "${FACTEUR_FUZZ:-0}" == 1 ]]; then
   scripts/fuzz.sh
 fi
 
