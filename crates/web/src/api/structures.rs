@@ -334,13 +334,7 @@ fn adresse(a: &facteur_domain::Address) -> AdressePostale {
 
 /// Fetches a structure the caller may see, mapping "not visible" to the not-found answer.
 async fn visible_structure(state: &AppState, caller: &Caller, id: i64) -> ApiResult<StructureView> {
-    match state.app().structure(&caller.actor, StructureId(id)).await {
-        Ok(v) => Ok(v),
-        Err(facteur_app::AppError::NotFound | facteur_app::AppError::Forbidden) => {
-            Err(ApiError::not_found("Structure"))
-        }
-        Err(e) => Err(e.into()),
-    }
+    hide_inaccessible(state.app().structure(&caller.actor, StructureId(id)).await)
 }
 
 /// Details of the caller's own structure or of a public structure.
@@ -459,13 +453,7 @@ pub(crate) fn service_line(v: &ServiceView) -> ServiceTrouve {
 }
 
 async fn visible_services(state: &AppState, caller: &Caller, id: i64) -> ApiResult<Vec<ServiceView>> {
-    match state.app().services(&caller.actor, StructureId(id)).await {
-        Ok(v) => Ok(v),
-        Err(facteur_app::AppError::NotFound | facteur_app::AppError::Forbidden) => {
-            Err(ApiError::not_found("Structure"))
-        }
-        Err(e) => Err(e.into()),
-    }
+    hide_inaccessible(state.app().services(&caller.actor, StructureId(id)).await)
 }
 
 /// Services of the caller's own structure or of a public structure.
@@ -579,4 +567,16 @@ pub async fn consulter_service(
         },
         adresse_postale: adresse(&structure.structure.address),
     }))
+}
+
+/// A structure the caller may not see answers exactly like one that does not exist, so the API never
+/// reveals which identifiers are taken.
+fn hide_inaccessible<T>(result: Result<T, facteur_app::AppError>) -> ApiResult<T> {
+    match result {
+        Ok(v) => Ok(v),
+        Err(facteur_app::AppError::NotFound | facteur_app::AppError::Forbidden) => {
+            Err(ApiError::not_found("Structure"))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
