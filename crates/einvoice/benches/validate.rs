@@ -44,6 +44,29 @@ fn inputs() -> Vec<Vec<u8>> {
     out
 }
 
+/// XML parsing alone (roxmltree with our limits): the floor under everything else.
+#[divan::bench(sample_count = 5, sample_size = 1)]
+fn parse_only(bencher: divan::Bencher) {
+    let docs = inputs();
+    bencher.counter(divan::counter::ItemsCount::new(docs.len())).bench(|| {
+        docs.iter()
+            .filter(|d| facteur_einvoice::xml::parse(divan::black_box(d)).is_ok())
+            .count()
+    });
+}
+
+/// Parsing and reading into the lenient draft, without rules.
+#[divan::bench(sample_count = 5, sample_size = 1)]
+fn parse_and_read(bencher: divan::Bencher) {
+    let docs = inputs();
+    bencher.counter(divan::counter::ItemsCount::new(docs.len())).bench(|| {
+        docs.iter()
+            .filter(|d| facteur_einvoice::xml::read_xml(divan::black_box(d)).is_ok())
+            .count()
+    });
+}
+
+/// Everything `facteur validate` does per file: parse, every rule, all findings.
 #[divan::bench(sample_count = 5, sample_size = 1)]
 fn parse_and_validate_all(bencher: divan::Bencher) {
     let docs = inputs();

@@ -6,9 +6,14 @@
 //! Nothing is parsed at run time. Schematron semantics kept: within a pattern, for each element only the first
 //! group (lowest rule index) whose context matches fires, then all its assertions.
 
-use roxmltree::{Document, Node};
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::ops::ControlFlow;
+use std::sync::OnceLock;
 
-use super::codes_gen;
+use roxmltree::{Document, Node};
+use rustc_hash::FxHashMap;
+
 use super::finding::{Findings, Loc, Syntax};
 use super::tree_custom;
 
@@ -169,13 +174,73 @@ pub(crate) struct Group {
 
 #[path = "tree_gen.rs"]
 mod generated;
-
 /// Patterns of each syntax (indexes into the generated `pattern` field).
-fn patterns(syntax: Syntax) -> &'static [u8] {
+fn patterns(syntax: Syntax) -> [u8; 3] {
     match syntax {
-        Syntax::Ubl => &[0, 1, 5],
-        Syntax::Cii => &[3, 4, 6],
+        Syntax::Ubl => [0, 1, 5],
+        Syntax::Cii => [3, 4, 6],
     }
+}
+
+/// The rule groups of one syntax that may match an element, per pattern, in rule order.
+type Candidates = [Vec<&'static Group>; 3];
+
+/// For each syntax, the candidate groups by the element's local name (the last step of a context names
+/// the element it matches), plus the groups whose last step is `*` for every other name. Built once:
+/// without it every element was tried against every context of the syntax.
+struct GroupIndex {
+    by_name: FxHashMap<&'static str, Candidates>,
+    any: Candidates,
+}
+
+fn group_index(syntax: Syntax) -> &'static GroupIndex {
+    static UBL: OnceLock<GroupIndex> = OnceLock::new();
+    static CII: OnceLock<GroupIndex> = OnceLock::new();
+    let cell = match syntax {
+        Syntax::Ubl => &UBL,
+        Syntax::Cii => &CII,
+    };
+    cell.get_or_init(|| build_group_index(syntax))
+}
+
+fn build_group_index(syntax: Syntax) -> GroupIndex {
+    let pats = patterns(syntax);
+    // Per group: `None` when some alternative ends in `*`, else the local names it can match.
+    let mut groups: Vec<(usize, &'static Group, Option<Vec<&'static str>>)> = Vec::new();
+    for g in generated::GROUPS {
+        let Some(slot) = pats.iter().position(|p| *p == g.pattern) else {
+            continue;
+        };
+        let lasts: Vec<&'static str> = g.ctx.iter().filter_map(|a| a.steps.last()).map(|s| s.q.1).collect();
+        let names = (!lasts.contains(&"*")).then_some(lasts);
+        groups.push((slot, g, names));
+    }
+    groups.sort_by_key(|(slot, g, _)| (*slot, g.rule));
+    let mut any: Candidates = Default::default();
+    let mut by_name: FxHashMap<&'static str, Candidates> = FxHashMap::default();
+    for (_, _, names) in &groups {
+        for n in names.iter().flatten() {
+            by_name.entry(n).or_default();
+        }
+    }
+    for (slot, g, names) in &groups {
+        match names {
+            None => {
+                any[*slot].push(*g);
+                for c in by_name.values_mut() {
+                    c[*slot].push(*g);
+                }
+            }
+            Some(ns) => {
+                for (name, c) in &mut by_name {
+                    if ns.contains(name) {
+                        c[*slot].push(*g);
+                    }
+                }
+            }
+        }
+    }
+    GroupIndex { by_name, any }
 }
 
 /// XPath `normalize-space`.
@@ -192,13 +257,23 @@ pub(crate) fn norm(s: &str) -> String {
 
 /// XPath string value of an element (concatenated descendant text).
 pub(crate) fn string_value(n: Node<'_, '_>) -> String {
+    str_value(n).into_owned()
+}
+
+/// [`string_value`], borrowed in the usual case of a single text child.
+fn str_value<'a>(n: Node<'a, '_>) -> Cow<'a, str> {
     if let Some(t) = n.first_child().filter(|c| c.is_text() && c.next_sibling().is_none()) {
-        return t.text().unwrap_or("").to_owned();
+        return Cow::Borrowed(t.text().unwrap_or(""));
     }
-    n.descendants()
-        .filter(|d| d.is_text())
-        .filter_map(|d| d.text())
-        .collect()
+    if n.first_child().is_none() {
+        return Cow::Borrowed("");
+    }
+    Cow::Owned(
+        n.descendants()
+            .filter(|d| d.is_text())
+            .filter_map(|d| d.text())
+            .collect(),
+    )
 }
 
 /// Cast of an untyped value to xs:boolean; `None` when the cast would raise an error.
@@ -223,18 +298,151 @@ pub(crate) fn child_path<'a, 'i>(n: Node<'a, 'i>, path: &[Q]) -> Vec<Node<'a, 'i
     cur
 }
 
-fn pred_ok(p: &Pr, n: Node<'_, '_>) -> bool {
+/// Lookup tables of one document, built in one pass before the rules run. Hundreds of assertions test
+/// a child path that is absent from the document (`not(cac:TaxRepresentativeParty/…)`), dozens test
+/// `//name`: with every expanded name of the document numbered, an absent name costs one lookup, a
+/// present one an integer comparison per sibling, and `//name` a list lookup, instead of rescanning
+/// siblings or the whole tree and comparing namespace URIs.
+struct DocIndex<'a, 'i> {
+    /// Local name → (namespace, number) of each expanded name of the document with that local name.
+    ids: FxHashMap<&'a str, Vec<(Option<&'a str>, u32)>>,
+    /// Number of each node's expanded name, by node id (`u32::MAX` for non-elements).
+    node_name: Vec<u32>,
+    /// Elements by expanded-name number, in document order.
+    by_id: Vec<Vec<Node<'a, 'i>>>,
+    /// Name tests already resolved, keyed by the addresses of their static strings (the rule tables
+    /// repeat the same few hundred names thousands of times per document).
+    resolved: RefCell<FxHashMap<NameKey, Name>>,
+}
+
+impl<'a, 'i> DocIndex<'a, 'i> {
+    fn new(doc: &'a Document<'i>) -> Self {
+        let mut ids: FxHashMap<&'a str, Vec<(Option<&'a str>, u32)>> = FxHashMap::default();
+        let mut node_name = Vec::with_capacity(doc.descendants().len());
+        let mut by_id: Vec<Vec<Node<'a, 'i>>> = Vec::new();
+        for n in doc.descendants() {
+            let mut id = u32::MAX;
+            if n.is_element() {
+                let tag = n.tag_name();
+                let same = ids.entry(tag.name()).or_default();
+                id = match same.iter().find(|(ns, _)| *ns == tag.namespace()) {
+                    Some((_, id)) => *id,
+                    None => {
+                        let next = u32::try_from(by_id.len()).unwrap_or(u32::MAX);
+                        same.push((tag.namespace(), next));
+                        by_id.push(Vec::new());
+                        next
+                    }
+                };
+                if let Some(v) = by_id.get_mut(id as usize) {
+                    v.push(n);
+                }
+            }
+            let slot = n.id().get_usize();
+            if node_name.len() <= slot {
+                node_name.resize(slot + 1, u32::MAX);
+            }
+            node_name[slot] = id;
+        }
+        DocIndex {
+            ids,
+            node_name,
+            by_id,
+            resolved: RefCell::default(),
+        }
+    }
+
+    /// How `q` is looked up in this document.
+    fn name(&self, q: Q) -> Name {
+        let key = (q.0.as_ptr() as usize, q.0.len(), q.1.as_ptr() as usize, q.1.len());
+        if let Some(n) = self.resolved.borrow().get(&key) {
+            return *n;
+        }
+        let name = if q.1 == "*" || q.0.is_empty() {
+            Name::Scan
+        } else {
+            self.ids
+                .get(q.1)
+                .and_then(|same| same.iter().find(|(ns, _)| *ns == Some(q.0)))
+                .map_or(Name::Absent, |(_, id)| Name::Id(*id))
+        };
+        self.resolved.borrow_mut().insert(key, name);
+        name
+    }
+
+    fn name_of(&self, n: Node<'_, '_>) -> u32 {
+        self.node_name.get(n.id().get_usize()).copied().unwrap_or(u32::MAX)
+    }
+
+    /// The element children of `n` matching `q`.
+    fn kids<'s>(&'s self, n: Node<'a, 'i>, q: Q) -> Kids<'s, 'a, 'i> {
+        Kids {
+            ix: self,
+            it: n.children(),
+            name: self.name(q),
+            q,
+        }
+    }
+
+    /// Every element of the document matching `q` (`//q`), in document order.
+    fn named(&self, q: Q) -> Box<dyn Iterator<Item = Node<'a, 'i>> + '_> {
+        match self.name(q) {
+            Name::Absent => Box::new(std::iter::empty()),
+            Name::Id(id) => Box::new(
+                self.by_id
+                    .get(id as usize)
+                    .map_or(&[][..], Vec::as_slice)
+                    .iter()
+                    .copied(),
+            ),
+            Name::Scan => Box::new(self.by_id.iter().flatten().copied().filter(move |n| q.matches(*n))),
+        }
+    }
+}
+
+/// Address and length of a name test's two static strings: identifies their contents.
+type NameKey = (usize, usize, usize, usize);
+
+/// A name test resolved against one document.
+#[derive(Clone, Copy)]
+enum Name {
+    /// No element of the document has this expanded name.
+    Absent,
+    Id(u32),
+    /// A wildcard (`*` or any namespace): compare each element.
+    Scan,
+}
+
+/// Children of one element matching a name test.
+struct Kids<'s, 'a, 'i> {
+    ix: &'s DocIndex<'a, 'i>,
+    it: roxmltree::Children<'a, 'i>,
+    name: Name,
+    q: Q,
+}
+
+impl<'a, 'i> Iterator for Kids<'_, 'a, 'i> {
+    type Item = Node<'a, 'i>;
+
+    fn next(&mut self) -> Option<Node<'a, 'i>> {
+        match self.name {
+            Name::Absent => None,
+            Name::Id(id) => self.it.by_ref().find(|c| self.ix.name_of(*c) == id),
+            Name::Scan => self.it.by_ref().find(|c| self.q.matches(*c)),
+        }
+    }
+}
+
+fn pred_ok(ix: &DocIndex<'_, '_>, p: &Pr, n: Node<'_, '_>) -> bool {
     match p {
         Pr::HasAttr(a) => n.has_attribute(*a),
         Pr::AttrEq(a, v) => n.attribute(*a) == Some(*v),
-        Pr::ChildEq(path, v) => child_path(n, path).iter().any(|c| string_value(*c) == *v),
-        Pr::ChildBool(path, b) => child_path(n, path)
-            .iter()
-            .any(|c| xs_bool(&string_value(*c)) == Some(*b)),
+        Pr::ChildEq(path, v) => child_path(n, path).iter().any(|c| str_value(*c) == *v),
+        Pr::ChildBool(path, b) => child_path(n, path).iter().any(|c| xs_bool(&str_value(*c)) == Some(*b)),
         Pr::NameEnds(s) => n.tag_name().name().ends_with(s),
         Pr::NameNotEnds(s) => !n.tag_name().name().ends_with(s),
         Pr::NotSelf(q) => !q.matches(n),
-        Pr::Test(t) => eval(t, n),
+        Pr::Test(t) => eval(ix, t, n),
         Pr::NoAncestor(q) => !n.ancestors().skip(1).any(|a| q.matches(a)),
         Pr::NoAncestorWithChild(a, c) => !n
             .ancestors()
@@ -243,11 +451,11 @@ fn pred_ok(p: &Pr, n: Node<'_, '_>) -> bool {
     }
 }
 
-fn alt_matches(alt: &Alt, n: Node<'_, '_>) -> bool {
+fn alt_matches(ix: &DocIndex<'_, '_>, alt: &Alt, n: Node<'_, '_>) -> bool {
     let mut cur = Some(n);
     for (i, st) in alt.steps.iter().enumerate().rev() {
         let Some(c) = cur else { return false };
-        if !st.q.matches(c) || !st.preds.iter().all(|p| pred_ok(p, c)) {
+        if !st.q.matches(c) || !st.preds.iter().all(|p| pred_ok(ix, p, c)) {
             return false;
         }
         cur = c.parent();
@@ -258,8 +466,8 @@ fn alt_matches(alt: &Alt, n: Node<'_, '_>) -> bool {
     !alt.steps.is_empty()
 }
 
-fn ctx_matches(g: &Group, n: Node<'_, '_>) -> bool {
-    g.ctx.iter().any(|a| alt_matches(a, n))
+fn ctx_matches(ix: &DocIndex<'_, '_>, g: &Group, n: Node<'_, '_>) -> bool {
+    g.ctx.iter().any(|a| alt_matches(ix, a, n))
 }
 
 /// A node selected by a test path: an element or an attribute value.
@@ -269,70 +477,104 @@ enum Item<'a, 'i> {
     A(&'a str),
 }
 
-impl Item<'_, '_> {
-    fn value(&self) -> String {
+impl<'a> Item<'a, '_> {
+    fn value(&self) -> Cow<'a, str> {
         match self {
-            Item::N(n) => string_value(*n),
-            Item::A(v) => (*v).to_owned(),
+            Item::N(n) => str_value(*n),
+            Item::A(v) => Cow::Borrowed(v),
         }
     }
 }
 
-fn select<'a, 'i>(paths: &[Path], ctx: Node<'a, 'i>, out: &mut Vec<Item<'a, 'i>>) {
+/// Continue or stop a walk over selected items.
+type Visit<'f, 'a, 'i> = &'f mut dyn FnMut(Item<'a, 'i>) -> ControlFlow<()>;
+
+/// Visits, in order, the items selected by `steps` from `it`; stops as soon as `f` breaks.
+fn walk<'a, 'i>(ix: &DocIndex<'a, 'i>, it: Item<'a, 'i>, steps: &[S], f: Visit<'_, 'a, 'i>) -> ControlFlow<()> {
+    let Some((st, rest)) = steps.split_first() else {
+        return f(it);
+    };
+    let Item::N(n) = it else {
+        return ControlFlow::Continue(());
+    };
+    match st {
+        S::Child(q) => {
+            for c in ix.kids(n, *q) {
+                walk(ix, Item::N(c), rest, f)?;
+            }
+            ControlFlow::Continue(())
+        }
+        S::Attr(a) => match n.attribute(*a) {
+            Some(v) => walk(ix, Item::A(v), rest, f),
+            None => ControlFlow::Continue(()),
+        },
+        S::Parent => match n.parent().filter(Node::is_element) {
+            Some(p) => walk(ix, Item::N(p), rest, f),
+            None => ControlFlow::Continue(()),
+        },
+        S::SelfNode => walk(ix, it, rest, f),
+        S::Filter(t) => {
+            if eval(ix, t, n) {
+                walk(ix, it, rest, f)
+            } else {
+                ControlFlow::Continue(())
+            }
+        }
+    }
+}
+
+/// Visits the items selected by `paths` (a union) from the context node `ctx`.
+fn select<'a, 'i>(ix: &DocIndex<'a, 'i>, paths: &[Path], ctx: Node<'a, 'i>, f: Visit<'_, 'a, 'i>) -> ControlFlow<()> {
     for p in paths {
-        let (mut cur, steps): (Vec<Item<'a, 'i>>, &[S]) = match p.start {
-            Start::Ctx => (vec![Item::N(ctx)], p.steps),
-            Start::Root => (vec![Item::N(ctx.document().root())], p.steps),
-            Start::Desc => match p.steps.first() {
-                Some(S::Child(q)) => (
-                    ctx.document()
-                        .root()
-                        .descendants()
-                        .filter(|d| q.matches(*d))
-                        .map(Item::N)
-                        .collect(),
-                    &p.steps[1..],
-                ),
-                Some(S::Attr(a)) => (
-                    ctx.document()
-                        .root()
-                        .descendants()
-                        .filter_map(|d| d.attribute(*a))
-                        .map(Item::A)
-                        .collect(),
-                    &p.steps[1..],
-                ),
-                _ => (Vec::new(), p.steps),
-            },
-        };
-        for st in steps {
-            let mut next = Vec::new();
-            for it in &cur {
-                let Item::N(n) = it else {
-                    continue;
-                };
-                match st {
-                    S::Child(q) => next.extend(children(*n, *q).map(Item::N)),
-                    S::Attr(a) => next.extend(n.attribute(*a).map(Item::A)),
-                    S::Parent => next.extend(n.parent().filter(|p| p.is_element()).map(Item::N)),
-                    S::SelfNode => next.push(*it),
-                    S::Filter(t) => {
-                        if eval(t, *n) {
-                            next.push(*it);
-                        }
+        // A child step whose name is absent from the document selects nothing, whatever comes before.
+        if p.steps
+            .iter()
+            .any(|st| matches!(st, S::Child(q) if matches!(ix.name(*q), Name::Absent)))
+        {
+            continue;
+        }
+        match p.start {
+            Start::Ctx => walk(ix, Item::N(ctx), p.steps, f)?,
+            Start::Root => walk(ix, Item::N(ctx.document().root()), p.steps, f)?,
+            Start::Desc => match p.steps.split_first() {
+                Some((S::Child(q), rest)) => {
+                    for d in ix.named(*q) {
+                        walk(ix, Item::N(d), rest, f)?;
                     }
                 }
-            }
-            cur = next;
+                Some((S::Attr(a), rest)) => {
+                    for v in ctx.document().root().descendants().filter_map(|d| d.attribute(*a)) {
+                        walk(ix, Item::A(v), rest, f)?;
+                    }
+                }
+                _ => {}
+            },
         }
-        out.extend(cur);
     }
+    ControlFlow::Continue(())
 }
 
-fn subject(s: Subj, n: Node<'_, '_>) -> Option<String> {
+/// True when some selected item satisfies `pred`.
+fn any_item<'a, 'i>(
+    ix: &DocIndex<'a, 'i>,
+    paths: &[Path],
+    ctx: Node<'a, 'i>,
+    mut pred: impl FnMut(Item<'a, 'i>) -> bool,
+) -> bool {
+    select(ix, paths, ctx, &mut |it| {
+        if pred(it) {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    })
+    .is_break()
+}
+
+fn subject<'a>(s: Subj, n: Node<'a, '_>) -> Option<Cow<'a, str>> {
     match s {
-        Subj::Text => Some(string_value(n)),
-        Subj::Attr(a) => n.attribute(a).map(str::to_owned),
+        Subj::Text => Some(str_value(n)),
+        Subj::Attr(a) => n.attribute(a).map(Cow::Borrowed),
     }
 }
 
@@ -340,68 +582,54 @@ pub(crate) fn in_list(list: &[&str], v: &str) -> bool {
     list.binary_search(&v).is_ok()
 }
 
-fn eval(t: &T, n: Node<'_, '_>) -> bool {
+fn compare<T: PartialOrd>(cmp: Cmp, x: T, k: T) -> bool {
+    match cmp {
+        Cmp::Le => x <= k,
+        Cmp::Eq => x == k,
+        Cmp::Ge => x >= k,
+        Cmp::Lt => x < k,
+        Cmp::Gt => x > k,
+    }
+}
+
+fn eval<'a, 'i>(ix: &DocIndex<'a, 'i>, t: &T, n: Node<'a, 'i>) -> bool {
     match t {
-        T::Not(x) => !eval(x, n),
-        T::Or(xs) => xs.iter().any(|x| eval(x, n)),
-        T::And(xs) => xs.iter().all(|x| eval(x, n)),
-        T::Exists(p) => {
-            let mut v = Vec::new();
-            select(p, n, &mut v);
-            !v.is_empty()
-        }
+        T::Not(x) => !eval(ix, x, n),
+        T::Or(xs) => xs.iter().any(|x| eval(ix, x, n)),
+        T::And(xs) => xs.iter().all(|x| eval(ix, x, n)),
+        T::Exists(p) => any_item(ix, p, n, |_| true),
         T::Count(p, cmp, k) => {
-            let mut v = Vec::new();
-            select(p, n, &mut v);
-            let c = v.len() as u64;
-            let k = u64::from(*k);
-            match cmp {
-                Cmp::Le => c <= k,
-                Cmp::Eq => c == k,
-                Cmp::Ge => c >= k,
-                Cmp::Lt => c < k,
-                Cmp::Gt => c > k,
-            }
+            let mut c = 0u64;
+            let _ = select(ix, p, n, &mut |_| {
+                c += 1;
+                ControlFlow::Continue(())
+            });
+            compare(*cmp, c, u64::from(*k))
         }
-        T::Eq(p, lit) | T::Ne(p, lit) => {
-            let mut v = Vec::new();
-            select(p, n, &mut v);
-            let eq = matches!(t, T::Eq(..));
-            v.iter().any(|i| (i.value() == *lit) == eq)
-        }
+        T::Eq(p, lit) => any_item(ix, p, n, |i| i.value() == *lit),
+        T::Ne(p, lit) => any_item(ix, p, n, |i| i.value() != *lit),
         T::Str(p, fx, eq, lit, single) => {
-            let mut v = Vec::new();
-            select(p, n, &mut v);
-            let apply = |s: String| match fx {
-                Fx::Norm => norm(&s),
+            let apply = |s: &str| match fx {
+                Fx::Norm => norm(s),
                 Fx::Upper => s.to_uppercase(),
                 Fx::NormUpper => norm(&s.to_uppercase()),
             };
             if *single {
-                let s = apply(v.first().map(Item::value).unwrap_or_default());
+                let mut first = None;
+                let _ = select(ix, p, n, &mut |i| {
+                    first = Some(i);
+                    ControlFlow::Break(())
+                });
+                let s = apply(&first.map(|i| i.value()).unwrap_or_default());
                 (s == *lit) == *eq
             } else {
-                v.iter().any(|i| (apply(i.value()) == *lit) == *eq)
+                any_item(ix, p, n, |i| (apply(&i.value()) == *lit) == *eq)
             }
         }
-        T::Bool(p, b) => {
-            let mut v = Vec::new();
-            select(p, n, &mut v);
-            v.iter().any(|i| xs_bool(&i.value()) == Some(*b))
-        }
-        T::Num(p, cmp, k) => {
-            let mut v = Vec::new();
-            select(p, n, &mut v);
-            v.iter().any(|i| {
-                i.value().trim().parse::<f64>().is_ok_and(|x| match cmp {
-                    Cmp::Le => x <= *k,
-                    Cmp::Eq => x == *k,
-                    Cmp::Ge => x >= *k,
-                    Cmp::Lt => x < *k,
-                    Cmp::Gt => x > *k,
-                })
-            })
-        }
+        T::Bool(p, b) => any_item(ix, p, n, |i| xs_bool(&i.value()) == Some(*b)),
+        T::Num(p, cmp, k) => any_item(ix, p, n, |i| {
+            i.value().trim().parse::<f64>().is_ok_and(|x| compare(*cmp, x, *k))
+        }),
         T::SelfIs(q) => q.matches(n),
         T::Ancestor(q) => n.ancestors().skip(1).any(|a| q.matches(a)),
         T::InList(s, list, upper) => {
@@ -409,7 +637,7 @@ fn eval(t: &T, n: Node<'_, '_>) -> bool {
             let v = if *upper { norm(&v.to_uppercase()) } else { norm(&v) };
             !v.is_empty() && !v.contains(' ') && in_list(list, &v)
         }
-        T::InListExact(s, list) => subject(*s, n).is_some_and(|v| list.contains(&v.as_str())),
+        T::InListExact(s, list) => subject(*s, n).is_some_and(|v| list.contains(&&*v)),
         T::Custom(id) => tree_custom::check(id, n),
     }
 }
@@ -541,19 +769,18 @@ fn generic(id: &str) -> (String, String) {
 }
 
 /// Runs every tree rule of `syntax` over `doc` and reports failing assertions into `out`.
+/// Runs every tree rule of `syntax` over `doc` and reports failing assertions into `out`.
 pub(crate) fn check(doc: &Document<'_>, syntax: Syntax, out: &mut Findings) {
-    let pats = patterns(syntax);
-    let groups: Vec<Vec<&Group>> = pats
-        .iter()
-        .map(|p| generated::GROUPS.iter().filter(|g| g.pattern == *p).collect())
-        .collect();
-    for n in doc.root().descendants().filter(|d| d.is_element()) {
-        for gs in &groups {
-            let Some(g) = gs.iter().find(|g| ctx_matches(g, n)) else {
+    let groups = group_index(syntax);
+    let ix = DocIndex::new(doc);
+    for n in doc.root().descendants().filter(Node::is_element) {
+        let cands = groups.by_name.get(n.tag_name().name()).unwrap_or(&groups.any);
+        for pattern in cands {
+            let Some(g) = pattern.iter().find(|g| ctx_matches(&ix, g, n)) else {
                 continue;
             };
             for a in g.asserts {
-                if !eval(&a.test, n) {
+                if !eval(&ix, &a.test, n) {
                     let (fr, en) = describe(a.id, &a.test, n);
                     let path = node_path(n);
                     out.fire(a.id, Loc::new(&path, node_line(n)), fr, en);
@@ -561,9 +788,4 @@ pub(crate) fn check(doc: &Document<'_>, syntax: Syntax, out: &mut Findings) {
             }
         }
     }
-}
-
-#[allow(dead_code)]
-pub(crate) fn code_lists_loaded() -> usize {
-    codes_gen::ISO_4217.len()
 }
