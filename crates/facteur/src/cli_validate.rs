@@ -25,6 +25,9 @@ pub struct ValidateArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
+    /// Worker threads (default: one per core).
+    #[arg(long, short = 'j', value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
     /// Files or directories (walked recursively for *.xml and *.pdf).
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
@@ -50,7 +53,7 @@ pub fn run(args: ValidateArgs) -> ExitCode {
     }
     let bar = (files.len() >= PROGRESS_FROM && std::io::stderr().is_terminal())
         .then(|| indicatif::ProgressBar::new(files.len() as u64));
-    let results = match validate_all(&files, bar.as_ref()) {
+    let results = match validate_all(&files, args.jobs.map(usize::from), bar.as_ref()) {
         Ok(r) => r,
         Err((f, e)) => {
             eprintln!("facteur validate: {}: {e}", f.display());
@@ -113,10 +116,11 @@ fn has_ext(p: &Path, ext: &str) -> bool {
 /// Validates every file on all cores (std scoped threads pulling from a shared index), keeping input order.
 fn validate_all(
     files: &[PathBuf],
+    jobs: Option<usize>,
     bar: Option<&indicatif::ProgressBar>,
 ) -> Result<Vec<FileResult>, (PathBuf, std::io::Error)> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
+    let threads = jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
         .min(files.len().max(1));
     let next = AtomicUsize::new(0);
     let mut slots: Vec<Option<Result<FileResult, std::io::Error>>> = Vec::new();

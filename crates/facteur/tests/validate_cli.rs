@@ -7,12 +7,21 @@ fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_facteur"))
 }
 
+/// The shared EN 16931 corpus; its absence fails the test unless `FACTEUR_CORPUS_OPTIONAL=1`.
 fn corpus() -> Option<PathBuf> {
     let dir = match std::env::var_os("FACTEUR_CORPUS") {
         Some(d) => PathBuf::from(d),
         None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"),
     };
-    dir.join("en16931").is_dir().then(|| dir.join("en16931"))
+    let found = dir.join("en16931").is_dir().then(|| dir.join("en16931"));
+    if found.is_none() {
+        eprintln!("EN 16931 corpus missing (set FACTEUR_CORPUS or provide ../shared/corpus)");
+        assert!(
+            std::env::var("FACTEUR_CORPUS_OPTIONAL").is_ok_and(|v| v == "1"),
+            "corpus missing; set FACTEUR_CORPUS_OPTIONAL=1 to skip"
+        );
+    }
+    found
 }
 
 fn lines(out: &std::process::Output) -> Vec<serde_json::Value> {
@@ -110,10 +119,7 @@ fn bad_format_exits_2() {
 
 #[test]
 fn official_examples_are_valid_and_text_output_is_readable() {
-    let Some(c) = corpus() else {
-        eprintln!("corpus missing: skipped");
-        return;
-    };
+    let Some(c) = corpus() else { return };
     let out = bin()
         .args(["validate", "--format", "json"])
         .arg(c.join("ubl/examples"))
@@ -130,4 +136,24 @@ fn official_examples_are_valid_and_text_output_is_readable() {
     let text = bin().arg("validate").arg(c.join("cii/examples")).output().expect("run");
     let s = String::from_utf8_lossy(&text.stdout);
     assert!(s.contains("VALID") && s.contains("valid, 0 invalid"), "{s}");
+}
+
+#[test]
+fn jobs_change_speed_not_output_and_zero_is_refused() {
+    let Some(c) = corpus() else { return };
+    let run = |jobs: &str| {
+        bin()
+            .args(["validate", "--format", "json", "--jobs", jobs])
+            .arg(c.join("ubl/unit/invoice"))
+            .output()
+            .expect("run")
+    };
+    let one = run("1");
+    let four = run("4");
+    assert_eq!(one.status.code(), Some(1), "the unit fragments are invalid");
+    assert_eq!(four.status.code(), one.status.code());
+    assert!(lines(&one).len() > 100);
+    assert_eq!(one.stdout, four.stdout, "same lines, in the same (input) order");
+    let zero = bin().args(["validate", "--jobs", "0", "x.xml"]).output().expect("run");
+    assert_eq!(zero.status.code(), Some(2));
 }
