@@ -43,14 +43,18 @@ pub fn read(doc: &Document<'_>) -> Result<Draft, ReadError> {
 
     d.number = r.val(&root, "cbc:ID");
     d.issue_date = r.val(&root, "cbc:IssueDate");
-    d.type_code = r.val(
-        &root,
-        if credit {
-            "cbc:CreditNoteTypeCode"
-        } else {
-            "cbc:InvoiceTypeCode"
-        },
-    );
+    // BT-3: the official rules accept either element whatever the root (BR-04), so the other one is
+    // read when the root's own is absent or empty.
+    let (own_type, other_type) = if credit {
+        ("cbc:CreditNoteTypeCode", "cbc:InvoiceTypeCode")
+    } else {
+        ("cbc:InvoiceTypeCode", "cbc:CreditNoteTypeCode")
+    };
+    let own_type = r.val(&root, own_type);
+    d.type_code = match r.val(&root, other_type) {
+        Some(other) if own_type.as_ref().is_none_or(Val::is_blank) && !other.is_blank() => Some(other),
+        other => own_type.or(other),
+    };
     d.notes = r
         .all(&root, "cbc:Note")
         .iter()
@@ -85,6 +89,10 @@ pub fn read(doc: &Document<'_>) -> Result<Draft, ReadError> {
     d.project_reference = r.val(&root, "cac:ProjectReference/cbc:ID");
 
     for doc_ref in r.kids(&root, "cac:AdditionalDocumentReference") {
+        d.document_references.push(DraftReference {
+            at: r.loc(&doc_ref),
+            id: r.val(&doc_ref, "cbc:ID"),
+        });
         let code = r.val(&doc_ref, "cbc:DocumentTypeCode").map(|v| v.trimmed());
         match code.as_deref() {
             Some("130") if d.invoiced_object_identifier.is_none() => {
@@ -115,6 +123,14 @@ pub fn read(doc: &Document<'_>) -> Result<Draft, ReadError> {
         })
         .collect();
 
+    d.billing_references = r
+        .kids(&root, "cac:BillingReference")
+        .iter()
+        .map(|e| DraftReference {
+            at: r.loc(e),
+            id: r.vals(e, "cac:InvoiceDocumentReference/cbc:ID").into_iter().next(),
+        })
+        .collect();
     d.seller_group = r.kid(&root, "cac:AccountingSupplierParty").map(|e| r.loc(&e));
     d.seller = r
         .at(&root, "cac:AccountingSupplierParty/cac:Party")
@@ -206,6 +222,7 @@ pub fn read(doc: &Document<'_>) -> Result<Draft, ReadError> {
         })
         .collect();
     let monetary = r.kid(&root, "cac:LegalMonetaryTotal");
+    d.totals_group = monetary.as_ref().map(|m| r.loc(m));
     if monetary.is_some() || !tax_amounts.is_empty() {
         let m = monetary.as_ref();
         let v = |name: &str| m.and_then(|m| r.val(m, name));
@@ -227,17 +244,12 @@ pub fn read(doc: &Document<'_>) -> Result<Draft, ReadError> {
         });
     }
 
-    let line_name = if credit {
-        "cac:CreditNoteLine"
-    } else {
-        "cac:InvoiceLine"
-    };
-    let qty_name = if credit {
-        "cbc:CreditedQuantity"
-    } else {
-        "cbc:InvoicedQuantity"
-    };
-    d.lines = r.kids(&root, line_name).iter().map(|l| line(&r, l, qty_name)).collect();
+    // The official rules take `cac:InvoiceLine | cac:CreditNoteLine` whatever the root, so a line of the
+    // other kind is still a line (its quantity element is looked up under both names).
+    let mut lines = r.kids(&root, "cac:InvoiceLine");
+    lines.extend(r.kids(&root, "cac:CreditNoteLine"));
+    lines.sort_by_key(|l| l.node.range().start);
+    d.lines = lines.iter().map(|l| line(&r, l)).collect();
     Ok(d)
 }
 
@@ -303,12 +315,16 @@ fn party<'a, 'i>(r: &R<'a, 'i>, p: &El<'a, 'i>, role: Role) -> DraftParty {
             .collect(),
     };
     let tax_schemes = r.kids(p, "cac:PartyTaxScheme");
-    let scheme_is_vat =
-        |e: &El<'a, 'i>| r.val(e, "cac:TaxScheme/cbc:ID").map(|v| v.trimmed()).as_deref() == Some("VAT");
-    let vat_identifier = tax_schemes
+    // `cac:TaxScheme/normalize-space(upper-case(cbc:ID)) = 'VAT'`, as the official rules select them.
+    let scheme_is_vat = |e: &El<'a, 'i>| {
+        r.val(e, "cac:TaxScheme/cbc:ID")
+            .is_some_and(|v| normalize_space(&v.raw.to_uppercase()) == "VAT")
+    };
+    let vat_identifiers: Vec<Val> = tax_schemes
         .iter()
-        .find(|e| scheme_is_vat(e))
-        .and_then(|e| r.val(e, "cbc:CompanyID"));
+        .filter(|e| scheme_is_vat(e))
+        .filter_map(|e| r.val(e, "cbc:CompanyID"))
+        .collect();
     let tax_registration_id = if role == Role::Seller {
         tax_schemes
             .iter()
@@ -323,7 +339,8 @@ fn party<'a, 'i>(r: &R<'a, 'i>, p: &El<'a, 'i>, role: Role) -> DraftParty {
         trading_name,
         identifiers,
         legal_registration_id: r.val(p, "cac:PartyLegalEntity/cbc:CompanyID"),
-        vat_identifier,
+        vat_identifier: vat_identifiers.first().cloned(),
+        vat_identifiers,
         tax_registration_id,
         additional_legal_info: if role == Role::Seller {
             r.val(p, "cac:PartyLegalEntity/cbc:CompanyLegalForm")
@@ -331,6 +348,8 @@ fn party<'a, 'i>(r: &R<'a, 'i>, p: &El<'a, 'i>, role: Role) -> DraftParty {
             None
         },
         electronic_address: r.val(p, "cbc:EndpointID"),
+        electronic_address_group: None,
+        ids_as_written: r.vals(p, "cac:PartyIdentification/cbc:ID"),
         address: r.kid(p, "cac:PostalAddress").map(|a| address(r, &a)),
         contact: r.kid(p, "cac:Contact").map(|c| DraftContact {
             at: r.loc(&c),
@@ -362,7 +381,12 @@ fn period<'a, 'i>(r: &R<'a, 'i>, e: &El<'a, 'i>) -> DraftPeriod {
     }
 }
 
-fn line<'a, 'i>(r: &R<'a, 'i>, l: &El<'a, 'i>, qty_name: &str) -> DraftLine {
+fn line<'a, 'i>(r: &R<'a, 'i>, l: &El<'a, 'i>) -> DraftLine {
+    let (own, other) = if l.node.tag_name().name() == "CreditNoteLine" {
+        ("cbc:CreditedQuantity", "cbc:InvoicedQuantity")
+    } else {
+        ("cbc:InvoicedQuantity", "cbc:CreditedQuantity")
+    };
     let object = r
         .kids(l, "cac:DocumentReference")
         .into_iter()
@@ -374,7 +398,7 @@ fn line<'a, 'i>(r: &R<'a, 'i>, l: &El<'a, 'i>, qty_name: &str) -> DraftLine {
         note: r.val(l, "cbc:Note"),
         object_scheme: object_id.as_ref().and_then(|v| v.attr("schemeID").cloned()),
         object_id,
-        quantity: r.val(l, qty_name),
+        quantity: r.val(l, own).or_else(|| r.val(l, other)),
         net_amount: r.val(l, "cbc:LineExtensionAmount"),
         order_line_reference: r.val(l, "cac:OrderLineReference/cbc:LineID"),
         accounting_reference: r.val(l, "cbc:AccountingCost"),

@@ -144,6 +144,10 @@ pub struct Draft {
     pub specification_identifier: Option<Val>,
     /// BG-3 Preceding invoice references.
     pub preceding_invoices: Vec<DraftPrecedingInvoice>,
+    /// Every BG-3 group element as written (UBL `cac:BillingReference`, whatever it holds; CII
+    /// `ram:InvoiceReferencedDocument`) with its BT-25 (UBL the first
+    /// `cac:InvoiceDocumentReference/cbc:ID`, CII `ram:IssuerAssignedID`): BR-55 applies to each.
+    pub billing_references: Vec<DraftReference>,
     /// BG-4 Seller.
     pub seller: Option<DraftParty>,
     /// BG-7 Buyer.
@@ -154,6 +158,10 @@ pub struct Draft {
     pub tax_representative: Option<DraftParty>,
     /// UBL `cac:AccountingSupplierParty` (BR-CO-26 applies to it even without a `cac:Party`).
     pub seller_group: Option<Loc>,
+    /// BG-22 element (UBL `cac:LegalMonetaryTotal`, CII `ram:SpecifiedTradeSettlementHeaderMonetarySummation`),
+    /// even empty: BR-12..BR-15 apply to it. (UBL [`Draft::totals`] also exists without it, holding only
+    /// the tax total amounts.)
+    pub totals_group: Option<Loc>,
     /// BG-13 Delivery information.
     pub delivery: Option<DraftDelivery>,
     /// BG-14 Invoicing period.
@@ -181,6 +189,11 @@ pub struct Draft {
     pub vat_breakdown: Vec<DraftVatBreakdown>,
     /// BG-24 Additional supporting documents.
     pub additional_documents: Vec<DraftAdditionalDocument>,
+    /// Every additional document reference element with its identifier, whatever its type code (UBL
+    /// `cac:AdditionalDocumentReference` with `cbc:ID`; CII `ram:AdditionalReferencedDocument` with
+    /// `ram:IssuerAssignedID`, at header and line level): BT-122 / BT-18 / BT-17 / BT-128 are all carried
+    /// by such elements and BR-52 applies to each.
+    pub document_references: Vec<DraftReference>,
     /// BG-25 Invoice lines.
     pub lines: Vec<DraftLine>,
 }
@@ -193,6 +206,14 @@ pub struct DraftNote {
     pub subject_code: Option<Val>,
     /// BT-22 Invoice note.
     pub text: Option<Val>,
+}
+
+/// A reference element and its identifier, for rules that apply to every such element.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DraftReference {
+    pub at: Loc,
+    /// The identifier the rule looks at (see the field holding the references).
+    pub id: Option<Val>,
 }
 
 /// BG-3 Preceding invoice reference.
@@ -218,14 +239,24 @@ pub struct DraftParty {
     pub identifiers: Vec<Val>,
     /// BT-30 / BT-47 / BT-61 legal registration identifier (`schemeID` attribute).
     pub legal_registration_id: Option<Val>,
-    /// BT-31 / BT-48 / BT-63 VAT identifier.
+    /// BT-31 / BT-48 / BT-63 VAT identifier (the first of [`DraftParty::vat_identifiers`]).
     pub vat_identifier: Option<Val>,
+    /// Every VAT identifier the party carries (UBL `cbc:CompanyID` of each `cac:PartyTaxScheme` whose
+    /// `cac:TaxScheme/cbc:ID` is VAT; CII each `ram:SpecifiedTaxRegistration/ram:ID[@schemeID='VA']`):
+    /// BR-CO-09 checks each of them.
+    pub vat_identifiers: Vec<Val>,
     /// BT-32 Seller tax registration identifier.
     pub tax_registration_id: Option<Val>,
     /// BT-33 Seller additional legal information.
     pub additional_legal_info: Option<Val>,
     /// BT-34 / BT-49 electronic address (`schemeID` attribute).
     pub electronic_address: Option<Val>,
+    /// CII: the first `ram:URIUniversalCommunication` (holder of BT-34 / BT-49), even without `ram:URIID`
+    /// (BR-62 / BR-63 apply to it). UBL: `None`.
+    pub electronic_address_group: Option<Loc>,
+    /// The party identifier elements as written, for comparisons between parties (BR-17): UBL every
+    /// `cac:PartyIdentification/cbc:ID`, SEPA creditor identifiers (BT-90) included; CII every `ram:ID`.
+    pub ids_as_written: Vec<Val>,
     /// BG-5 / BG-8 / BG-12 postal address.
     pub address: Option<DraftAddress>,
     /// BG-6 / BG-9 contact.

@@ -314,7 +314,8 @@ fn select<'a, 'i>(paths: &[Path], ctx: Node<'a, 'i>, out: &mut Vec<Item<'a, 'i>>
                 match st {
                     S::Child(q) => next.extend(children(*n, *q).map(Item::N)),
                     S::Attr(a) => next.extend(n.attribute(*a).map(Item::A)),
-                    S::Parent => next.extend(n.parent().filter(|p| p.is_element()).map(Item::N)),
+                    // `..` of the document element is the document node (`../cn:CreditNote` tests the root).
+                    S::Parent => next.extend(n.parent().filter(|p| p.is_element() || p.is_root()).map(Item::N)),
                     S::SelfNode => next.push(*it),
                     S::Filter(t) => {
                         if eval(t, *n) {
