@@ -348,6 +348,8 @@ fn period<'a, 'i>(r: &R<'a, 'i>, e: &El<'a, 'i>) -> DraftPeriod {
         at: r.loc(e),
         start: r.val(e, "ram:StartDateTime/udt:DateTimeString"),
         end: r.val(e, "ram:EndDateTime/udt:DateTimeString"),
+        start_element: r.kid(e, "ram:StartDateTime").is_some(),
+        end_element: r.kid(e, "ram:EndDateTime").is_some(),
     }
 }
 
@@ -411,17 +413,25 @@ fn line<'a, 'i>(r: &R<'a, 'i>, l: &El<'a, 'i>) -> DraftLine {
             });
         }
     }
-    out.item = r.kid(l, "ram:SpecifiedTradeProduct").map(|p| DraftItem {
-        at: r.loc(&p),
-        name: r.val(&p, "ram:Name"),
-        description: r.val(&p, "ram:Description"),
-        seller_id: r.val(&p, "ram:SellerAssignedID"),
-        buyer_id: r.val(&p, "ram:BuyerAssignedID"),
-        standard_id: r.val(&p, "ram:GlobalID"),
-        classifications: r.vals(&p, "ram:DesignatedProductClassification/ram:ClassCode"),
-        origin_country: r.val(&p, "ram:OriginTradeCountry/ram:ID"),
+    let mut items = r.kids(l, "ram:SpecifiedTradeProduct").into_iter().map(|e| item(r, &e));
+    out.item = items.next();
+    out.more_items = items.collect();
+    out
+}
+
+/// BG-31 Item information of one item element.
+fn item<'a, 'i>(r: &R<'a, 'i>, e: &El<'a, 'i>) -> DraftItem {
+    DraftItem {
+        at: r.loc(e),
+        name: r.val(e, "ram:Name"),
+        description: r.val(e, "ram:Description"),
+        seller_id: r.val(e, "ram:SellerAssignedID"),
+        buyer_id: r.val(e, "ram:BuyerAssignedID"),
+        standard_id: r.val(e, "ram:GlobalID"),
+        classifications: r.vals(e, "ram:DesignatedProductClassification/ram:ClassCode"),
+        origin_country: r.val(e, "ram:OriginTradeCountry/ram:ID"),
         attributes: r
-            .kids(&p, "ram:ApplicableProductCharacteristic")
+            .kids(e, "ram:ApplicableProductCharacteristic")
             .iter()
             .map(|a| DraftItemAttribute {
                 at: r.loc(a),
@@ -429,6 +439,5 @@ fn line<'a, 'i>(r: &R<'a, 'i>, l: &El<'a, 'i>) -> DraftLine {
                 value: r.val(a, "ram:Value"),
             })
             .collect(),
-    });
-    out
+    }
 }

@@ -374,10 +374,13 @@ fn address<'a, 'i>(r: &R<'a, 'i>, a: &El<'a, 'i>) -> DraftAddress {
 }
 
 fn period<'a, 'i>(r: &R<'a, 'i>, e: &El<'a, 'i>) -> DraftPeriod {
+    let (start, end) = (r.val(e, "cbc:StartDate"), r.val(e, "cbc:EndDate"));
     DraftPeriod {
         at: r.loc(e),
-        start: r.val(e, "cbc:StartDate"),
-        end: r.val(e, "cbc:EndDate"),
+        start_element: start.is_some(),
+        end_element: end.is_some(),
+        start,
+        end,
     }
 }
 
@@ -435,17 +438,25 @@ fn line<'a, 'i>(r: &R<'a, 'i>, l: &El<'a, 'i>) -> DraftLine {
         gross_price: r.val(&p, "cac:AllowanceCharge/cbc:BaseAmount"),
         base_quantity: r.val(&p, "cbc:BaseQuantity"),
     });
-    out.item = r.kid(l, "cac:Item").map(|i| DraftItem {
-        at: r.loc(&i),
-        name: r.val(&i, "cbc:Name"),
-        description: r.val(&i, "cbc:Description"),
-        seller_id: r.val(&i, "cac:SellersItemIdentification/cbc:ID"),
-        buyer_id: r.val(&i, "cac:BuyersItemIdentification/cbc:ID"),
-        standard_id: r.val(&i, "cac:StandardItemIdentification/cbc:ID"),
-        classifications: r.vals(&i, "cac:CommodityClassification/cbc:ItemClassificationCode"),
-        origin_country: r.val(&i, "cac:OriginCountry/cbc:IdentificationCode"),
+    let mut items = r.kids(l, "cac:Item").into_iter().map(|e| item(r, &e));
+    out.item = items.next();
+    out.more_items = items.collect();
+    out
+}
+
+/// BG-31 Item information of one item element.
+fn item<'a, 'i>(r: &R<'a, 'i>, e: &El<'a, 'i>) -> DraftItem {
+    DraftItem {
+        at: r.loc(e),
+        name: r.val(e, "cbc:Name"),
+        description: r.val(e, "cbc:Description"),
+        seller_id: r.val(e, "cac:SellersItemIdentification/cbc:ID"),
+        buyer_id: r.val(e, "cac:BuyersItemIdentification/cbc:ID"),
+        standard_id: r.val(e, "cac:StandardItemIdentification/cbc:ID"),
+        classifications: r.vals(e, "cac:CommodityClassification/cbc:ItemClassificationCode"),
+        origin_country: r.val(e, "cac:OriginCountry/cbc:IdentificationCode"),
         attributes: r
-            .kids(&i, "cac:AdditionalItemProperty")
+            .kids(e, "cac:AdditionalItemProperty")
             .iter()
             .map(|a| DraftItemAttribute {
                 at: r.loc(a),
@@ -453,6 +464,5 @@ fn line<'a, 'i>(r: &R<'a, 'i>, l: &El<'a, 'i>) -> DraftLine {
                 value: r.val(a, "cbc:Value"),
             })
             .collect(),
-    });
-    out
+    }
 }

@@ -317,6 +317,10 @@ pub struct DraftPeriod {
     pub start: Option<Val>,
     /// BT-74 / BT-135 end date.
     pub end: Option<Val>,
+    /// The start / end date elements are present, even without a value (CII `ram:StartDateTime` /
+    /// `ram:EndDateTime` without `udt:DateTimeString`; BR-29 / BR-30 then fail). UBL: the dates are.
+    pub start_element: bool,
+    pub end_element: bool,
 }
 
 /// BG-16 Payment instructions as one payment-means element carries them.
@@ -486,6 +490,10 @@ pub struct DraftLine {
     pub vat_scheme: Option<Val>,
     /// BG-31 Item information.
     pub item: Option<DraftItem>,
+    /// Further item elements of the line (UBL `cac:Item`, CII `ram:SpecifiedTradeProduct`): schema-invalid,
+    /// but the official unit tests repeat them and the rules that apply per element (BR-54, BR-64,
+    /// BR-65) look at each.
+    pub more_items: Vec<DraftItem>,
 }
 
 /// BG-29 Price details.

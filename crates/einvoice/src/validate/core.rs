@@ -652,16 +652,18 @@ fn line(l: &crate::model::draft::DraftLine, o: &mut Out<'_>) {
     if let Some(p) = &l.period {
         period(p, "BR-30", o);
     }
-    let Some(item) = item else { return };
-    if let Some(v) = &item.standard_id {
-        o.attr("BR-64", v, "schemeID", o.syntax == Syntax::Cii);
-    }
-    for v in &item.classifications {
-        o.attr("BR-65", v, "listID", o.syntax == Syntax::Cii);
-    }
-    for a in &item.attributes {
-        if a.name.is_none() || a.value.is_none() {
-            o.missing("BR-54", at(&a.at));
+    let cii = o.syntax == Syntax::Cii;
+    for item in item.into_iter().chain(&l.more_items) {
+        if let Some(v) = &item.standard_id {
+            o.attr("BR-64", v, "schemeID", cii);
+        }
+        for v in &item.classifications {
+            o.attr("BR-65", v, "listID", cii);
+        }
+        for a in &item.attributes {
+            if a.name.is_none() || a.value.is_none() {
+                o.missing("BR-54", at(&a.at));
+            }
         }
     }
 }
@@ -677,33 +679,29 @@ fn non_negative(o: &mut Out<'_>, rule: &'static str, v: &Val) {
     }
 }
 
-/// BR-29 / BR-30: the end date is not before the start date. UBL compares the dates; CII compares the
-/// `udt:DateTimeString` texts, which must be in format 102.
+/// BR-29 / BR-30: the end date is not before the start date. UBL compares the dates when both are
+/// given; CII compares the `udt:DateTimeString` texts, which must be in format 102, as soon as both
+/// date elements are present.
 fn period(p: &DraftPeriod, rule: &'static str, o: &mut Out<'_>) {
-    let (Some(start), Some(end)) = (&p.start, &p.end) else {
+    let f102 = |v: &Val| v.attr("format").is_some_and(|f| f.raw == "102");
+    let ok = match (o.syntax, &p.start, &p.end) {
+        (Syntax::Ubl, Some(start), Some(end)) => end.raw.trim() >= start.raw.trim(),
+        (Syntax::Ubl, ..) => true,
+        (Syntax::Cii, ..) if !(p.start_element && p.end_element) => true,
+        (Syntax::Cii, Some(start), Some(end)) => f102(start) && f102(end) && end.raw >= start.raw,
+        (Syntax::Cii, ..) => false,
+    };
+    if ok {
         return;
-    };
-    let ok = match o.syntax {
-        Syntax::Ubl => end.raw.trim() >= start.raw.trim(),
-        Syntax::Cii => {
-            let f102 = |v: &Val| v.attr("format").is_some_and(|f| f.raw == "102");
-            f102(start) && f102(end) && end.raw >= start.raw
-        }
-    };
-    if !ok {
-        o.wrong(
-            rule,
-            loc(end),
-            &format!(
-                "la date de fin « {} » doit être au format attendu et ne pas précéder la date de début « {} ».",
-                end.trimmed(),
-                start.trimmed()
-            ),
-            &format!(
-                "the end date '{}' must be in the expected format and not before the start date '{}'.",
-                end.trimmed(),
-                start.trimmed()
-            ),
-        );
     }
+    let text = |v: &Option<Val>| v.as_ref().map(Val::trimmed).unwrap_or_default();
+    let (start, end) = (text(&p.start), text(&p.end));
+    o.wrong(
+        rule,
+        p.end.as_ref().map_or(at(&p.at), loc),
+        &format!(
+            "la date de fin « {end} » doit être donnée au format attendu et ne pas précéder la date de début « {start} »."
+        ),
+        &format!("the end date '{end}' must be given in the expected format and not be before the start date '{start}'."),
+    );
 }

@@ -217,3 +217,64 @@ fn line_of_the_other_kind_and_missing_lines() {
     assert_eq!(f.path, "/rsm:CrossIndustryInvoice");
     assert_eq!(f.severity, Severity::Fatal);
 }
+
+#[test]
+fn cii_period_dates_need_both_strings_in_format_102() {
+    let period = |end: &str| {
+        edit(
+            CII,
+            "<ram:SpecifiedLineTradeSettlement>",
+            &format!(
+                "<ram:SpecifiedLineTradeSettlement><ram:BillingSpecifiedPeriod><ram:StartDateTime><udt:DateTimeString format=\"102\">20260101</udt:DateTimeString></ram:StartDateTime><ram:EndDateTime>{end}</ram:EndDateTime></ram:BillingSpecifiedPeriod>"
+            ),
+        )
+    };
+    assert_eq!(
+        ids(&period(
+            "<udt:DateTimeString format=\"102\">20260131</udt:DateTimeString>"
+        )),
+        Vec::<&str>::new()
+    );
+    assert_eq!(
+        ids(&period(
+            "<udt:DateTimeString format=\"102\">20251231</udt:DateTimeString>"
+        )),
+        vec!["BR-30"]
+    );
+    // An end date element without its date string cannot be compared: the rule fails.
+    assert_eq!(ids(&period("")), vec!["BR-30"]);
+}
+
+#[test]
+fn scheme_of_every_repeated_item_identifier_is_checked() {
+    let two_items = edit(
+        UBL,
+        "<cac:Item><cbc:Name>Conseil</cbc:Name></cac:Item>",
+        "<cac:Item><cbc:Name>Conseil</cbc:Name><cac:StandardItemIdentification><cbc:ID schemeID=\"0160\">1</cbc:ID></cac:StandardItemIdentification></cac:Item>\
+         <cac:Item><cac:StandardItemIdentification><cbc:ID>2</cbc:ID></cac:StandardItemIdentification></cac:Item>",
+    );
+    let f = one(&two_items, "BR-64");
+    assert!(f.path.contains("cac:Item[2]"), "{}", f.path);
+}
+
+#[test]
+fn cii_electronic_address_group_and_accounting_currency() {
+    let empty_uri = edit(
+        CII,
+        "<ram:URIUniversalCommunication><ram:URIID schemeID=\"0009\">12345678200011</ram:URIID></ram:URIUniversalCommunication>",
+        "<ram:URIUniversalCommunication/>",
+    );
+    assert_eq!(ids(&empty_uri), vec!["BR-62"]);
+    // BT-6 equal to BT-5 is refused in CII, even with a matching VAT total.
+    let same_currency = edit(
+        CII,
+        "<ram:InvoiceCurrencyCode>EUR</ram:InvoiceCurrencyCode>",
+        "<ram:TaxCurrencyCode>EUR</ram:TaxCurrencyCode><ram:InvoiceCurrencyCode>EUR</ram:InvoiceCurrencyCode>",
+    );
+    let same_currency = edit(
+        &same_currency,
+        "<ram:GrandTotalAmount>",
+        "<ram:TaxTotalAmount currencyID=\"EUR\">20.00</ram:TaxTotalAmount><ram:GrandTotalAmount>",
+    );
+    assert_eq!(ids(&same_currency), vec!["BR-53"]);
+}
