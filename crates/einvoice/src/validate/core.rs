@@ -24,6 +24,7 @@
 //! Severities and cited terms come from the rule data (see [`Findings::fire`]): BR-51 is a warning in UBL
 //! and fatal in CII. Each message names the business term and the element to add or correct.
 
+use super::vat::facts::indicator;
 use super::vat::num::xs_double;
 use super::{Draft, Findings, Loc, Syntax};
 use crate::model::draft::{
@@ -481,14 +482,12 @@ fn payment(d: &Draft, o: &mut Out<'_>) {
 /// `Some(true)` for a charge, `Some(false)` for an allowance: UBL casts the indicator to xs:boolean,
 /// CII compares its text with `'true'` / `'false'`.
 fn is_charge(syntax: Syntax, ac: &DraftAllowanceCharge) -> Option<bool> {
-    let v = ac.charge_indicator.as_ref()?;
-    match (syntax, v.raw.as_str()) {
-        (Syntax::Cii, "true") => Some(true),
-        (Syntax::Cii, "false") => Some(false),
-        (Syntax::Cii, _) => None,
-        (Syntax::Ubl, _) => match v.trimmed().as_str() {
-            "true" | "1" => Some(true),
-            "false" | "0" => Some(false),
+    let v = ac.charge_indicator.as_ref();
+    match syntax {
+        Syntax::Ubl => indicator(v),
+        Syntax::Cii => match v?.raw.as_str() {
+            "true" => Some(true),
+            "false" => Some(false),
             _ => None,
         },
     }
