@@ -1,6 +1,6 @@
 //! Behaviour of the core rules on small hand-made UBL and CII documents read through the real readers.
 
-use crate::validate::{Finding, Findings, Severity, core};
+use crate::validate::{Finding, Findings, Severity, Syntax, core, meta};
 
 /// Findings of the core rules on `xml`.
 fn findings(xml: &str) -> Vec<Finding> {
@@ -277,4 +277,17 @@ fn cii_electronic_address_group_and_accounting_currency() {
         "<ram:TaxTotalAmount currencyID=\"EUR\">20.00</ram:TaxTotalAmount><ram:GrandTotalAmount>",
     );
     assert_eq!(ids(&same_currency), vec!["BR-53"]);
+}
+
+#[test]
+fn every_term_matches_the_rule_data() {
+    for (i, t) in core::TERMS.iter().enumerate() {
+        assert!(core::TERMS[..i].iter().all(|u| u.rule != t.rule), "{} twice", t.rule);
+        let first = t.term.split('/').next().unwrap_or_default();
+        let cited = [Syntax::Ubl, Syntax::Cii]
+            .iter()
+            .filter_map(|s| meta::lookup(*s, t.rule))
+            .any(|(_, terms)| terms.contains(&first));
+        assert!(cited, "{}: {first} is not cited by the rule data", t.rule);
+    }
 }
