@@ -99,7 +99,8 @@ pub struct Draft {
     pub number: Option<Val>,
     /// BT-2 Invoice issue date (UBL `YYYY-MM-DD`; CII `udt:DateTimeString`, `format` attribute).
     pub issue_date: Option<Val>,
-    /// BT-3 Invoice type code (UBL `InvoiceTypeCode` / `CreditNoteTypeCode`).
+    /// BT-3 Invoice type code (UBL `InvoiceTypeCode` / `CreditNoteTypeCode`: the root's own element, or
+    /// the other one when that is absent or empty).
     pub type_code: Option<Val>,
     /// BG-1 Invoice notes (UBL: the subject code stays inside the note text as `#CODE#`).
     pub notes: Vec<DraftNote>,
@@ -194,7 +195,8 @@ pub struct Draft {
     /// `ram:IssuerAssignedID`, at header and line level): BT-122 / BT-18 / BT-17 / BT-128 are all carried
     /// by such elements and BR-52 applies to each.
     pub document_references: Vec<DraftReference>,
-    /// BG-25 Invoice lines.
+    /// BG-25 Invoice lines (UBL: `cac:InvoiceLine` and `cac:CreditNoteLine` whatever the root, in
+    /// document order).
     pub lines: Vec<DraftLine>,
 }
 
@@ -347,7 +349,7 @@ pub struct DraftPaymentMeans {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DraftCreditTransfer {
     pub at: Loc,
-    /// BT-84 Payment account identifier (CII `IBANID` or `ProprietaryID`).
+    /// BT-84 Payment account identifier (CII `IBANID` or `ProprietaryID`, a non-empty one first).
     pub account_id: Option<Val>,
     /// BT-85 Payment account name.
     pub account_name: Option<Val>,
@@ -464,7 +466,8 @@ pub struct DraftLine {
     pub object_id: Option<Val>,
     /// BT-128-1 scheme (CII `ReferenceTypeCode`; UBL the `schemeID` attribute).
     pub object_scheme: Option<Val>,
-    /// BT-129 Invoiced quantity (`unitCode` attribute is BT-130).
+    /// BT-129 Invoiced quantity (`unitCode` attribute is BT-130). UBL: `cbc:InvoicedQuantity` or
+    /// `cbc:CreditedQuantity`, the line's own name first.
     pub quantity: Option<Val>,
     /// BT-131 Invoice line net amount.
     pub net_amount: Option<Val>,
