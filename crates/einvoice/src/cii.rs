@@ -132,6 +132,7 @@ pub fn read(doc: &Document<'_>) -> Result<Draft, ReadError> {
                     .map(|a| address(&r, &a)),
             });
         }
+        d.delivery_addresses = d.delivery.iter().filter_map(|d| d.address.clone()).collect();
         d.despatch_advice_reference = r.val(&dl, "ram:DespatchAdviceReferencedDocument/ram:IssuerAssignedID");
         d.receiving_advice_reference = r.val(&dl, "ram:ReceivingAdviceReferencedDocument/ram:IssuerAssignedID");
     }

@@ -126,10 +126,7 @@ pub fn read(doc: &Document<'_>) -> Result<Draft, ReadError> {
     d.billing_references = r
         .kids(&root, "cac:BillingReference")
         .iter()
-        .map(|e| DraftReference {
-            at: r.loc(e),
-            id: r.vals(e, "cac:InvoiceDocumentReference/cbc:ID").into_iter().next(),
-        })
+        .map(|e| billing_reference(&r, e))
         .collect();
     d.seller_group = r.kid(&root, "cac:AccountingSupplierParty").map(|e| r.loc(&e));
     d.seller = r
@@ -210,16 +207,7 @@ pub fn read(doc: &Document<'_>) -> Result<Draft, ReadError> {
     d.vat_breakdown = r
         .all(&root, "cac:TaxTotal/cac:TaxSubtotal")
         .iter()
-        .map(|e| DraftVatBreakdown {
-            at: r.loc(e),
-            taxable_amount: r.val(e, "cbc:TaxableAmount"),
-            tax_amount: r.val(e, "cbc:TaxAmount"),
-            category_code: r.val(e, "cac:TaxCategory/cbc:ID"),
-            rate: r.val(e, "cac:TaxCategory/cbc:Percent"),
-            exemption_reason: r.val(e, "cac:TaxCategory/cbc:TaxExemptionReason"),
-            exemption_reason_code: r.val(e, "cac:TaxCategory/cbc:TaxExemptionReasonCode"),
-            vat_scheme: r.val(e, "cac:TaxCategory/cac:TaxScheme/cbc:ID"),
-        })
+        .map(|e| subtotal(&r, e))
         .collect();
     let monetary = r.kid(&root, "cac:LegalMonetaryTotal");
     d.totals_group = monetary.as_ref().map(|m| r.loc(m));
@@ -250,7 +238,42 @@ pub fn read(doc: &Document<'_>) -> Result<Draft, ReadError> {
     lines.extend(r.kids(&root, "cac:CreditNoteLine"));
     lines.sort_by_key(|l| l.node.range().start);
     d.lines = lines.iter().map(|l| line(&r, l)).collect();
+    // What the UBL schema also allows inside a line, and the official rules check wherever it is.
+    let address_chain = "cac:Delivery/cac:DeliveryLocation/cac:Address";
+    d.delivery_addresses = r.all(&root, address_chain).iter().map(|a| address(&r, a)).collect();
+    for l in &lines {
+        let refs = r.kids(l, "cac:BillingReference");
+        d.billing_references
+            .extend(refs.iter().map(|e| billing_reference(&r, e)));
+        let addresses = r.all(l, address_chain);
+        d.delivery_addresses.extend(addresses.iter().map(|a| address(&r, a)));
+        let subtotals = r.all(l, "cac:TaxTotal/cac:TaxSubtotal");
+        d.line_vat_breakdowns.extend(subtotals.iter().map(|e| subtotal(&r, e)));
+        d.line_vat_total_amounts.extend(r.vals(l, "cac:TaxTotal/cbc:TaxAmount"));
+    }
     Ok(d)
+}
+
+/// A `cac:BillingReference` with its first `cac:InvoiceDocumentReference/cbc:ID` (BG-3, BT-25).
+fn billing_reference<'a, 'i>(r: &R<'a, 'i>, e: &El<'a, 'i>) -> DraftReference {
+    DraftReference {
+        at: r.loc(e),
+        id: r.vals(e, "cac:InvoiceDocumentReference/cbc:ID").into_iter().next(),
+    }
+}
+
+/// A `cac:TaxSubtotal` (BG-23).
+fn subtotal<'a, 'i>(r: &R<'a, 'i>, e: &El<'a, 'i>) -> DraftVatBreakdown {
+    DraftVatBreakdown {
+        at: r.loc(e),
+        taxable_amount: r.val(e, "cbc:TaxableAmount"),
+        tax_amount: r.val(e, "cbc:TaxAmount"),
+        category_code: r.val(e, "cac:TaxCategory/cbc:ID"),
+        rate: r.val(e, "cac:TaxCategory/cbc:Percent"),
+        exemption_reason: r.val(e, "cac:TaxCategory/cbc:TaxExemptionReason"),
+        exemption_reason_code: r.val(e, "cac:TaxCategory/cbc:TaxExemptionReasonCode"),
+        vat_scheme: r.val(e, "cac:TaxCategory/cac:TaxScheme/cbc:ID"),
+    }
 }
 
 /// BT-110 is the tax total in the invoice currency, BT-111 the one in the VAT accounting currency.

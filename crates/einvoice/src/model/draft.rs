@@ -145,7 +145,8 @@ pub struct Draft {
     pub specification_identifier: Option<Val>,
     /// BG-3 Preceding invoice references.
     pub preceding_invoices: Vec<DraftPrecedingInvoice>,
-    /// Every BG-3 group element as written (UBL `cac:BillingReference`, whatever it holds; CII
+    /// Every BG-3 group element as written (UBL `cac:BillingReference`, whatever it holds, of the
+    /// document and of its lines; CII
     /// `ram:InvoiceReferencedDocument`) with its BT-25 (UBL the first
     /// `cac:InvoiceDocumentReference/cbc:ID`, CII `ram:IssuerAssignedID`): BR-55 applies to each.
     pub billing_references: Vec<DraftReference>,
@@ -165,6 +166,10 @@ pub struct Draft {
     pub totals_group: Option<Loc>,
     /// BG-13 Delivery information.
     pub delivery: Option<DraftDelivery>,
+    /// Every BG-15 deliver-to address as written, for BR-57: UBL each
+    /// `cac:Delivery/cac:DeliveryLocation/cac:Address` of the document and of its lines (the UBL schema
+    /// allows several, and deliveries in lines); CII the header ship-to address.
+    pub delivery_addresses: Vec<DraftAddress>,
     /// BG-14 Invoicing period.
     pub invoicing_period: Option<DraftPeriod>,
     /// BG-16 Payment instructions: one entry per UBL `cac:PaymentMeans` / CII
@@ -188,6 +193,12 @@ pub struct Draft {
     pub totals: Option<DraftTotals>,
     /// BG-23 VAT breakdown.
     pub vat_breakdown: Vec<DraftVatBreakdown>,
+    /// UBL `cac:TaxTotal/cac:TaxSubtotal` inside lines (the UBL schema allows them, EN 16931 does not):
+    /// BR-45..BR-48 apply to them as to the document's. Not part of BG-23. CII: empty.
+    pub line_vat_breakdowns: Vec<DraftVatBreakdown>,
+    /// UBL `cac:TaxTotal/cbc:TaxAmount` inside lines: BR-53 looks for the accounting-currency VAT total
+    /// in every `cac:TaxTotal`. CII: empty.
+    pub line_vat_total_amounts: Vec<Val>,
     /// BG-24 Additional supporting documents.
     pub additional_documents: Vec<DraftAdditionalDocument>,
     /// Every additional document reference element with its identifier, whatever its type code (UBL

@@ -435,7 +435,7 @@ fn references(d: &Draft, o: &mut Out<'_>) {
             Syntax::Cii => o.filled("BR-55", r.id.as_ref(), at(&r.at)),
         }
     }
-    if let Some(a) = d.delivery.as_ref().and_then(|d| d.address.as_ref()) {
+    for a in &d.delivery_addresses {
         match o.syntax {
             Syntax::Ubl => o.exists("BR-57", a.country_code.as_ref(), at(&a.at)),
             Syntax::Cii => o.filled("BR-57", a.country_code.as_ref(), at(&a.at)),
@@ -572,6 +572,7 @@ fn totals(d: &Draft, o: &mut Out<'_>) {
         let amounts = t.map(|t| t.vat_total_amounts.as_slice()).unwrap_or_default();
         let in_tc = amounts
             .iter()
+            .chain(&d.line_vat_total_amounts)
             .any(|a| a.attr("currencyID").is_some_and(|c| c.raw == tc.raw));
         let (applies, ok, here) = match o.syntax {
             Syntax::Ubl => (true, in_tc, loc(tc)),
@@ -597,7 +598,7 @@ fn totals(d: &Draft, o: &mut Out<'_>) {
         }
     }
     let syntax = o.syntax;
-    for b in &d.vat_breakdown {
+    for b in d.vat_breakdown.iter().chain(&d.line_vat_breakdowns) {
         let vat = is_vat(syntax, b.vat_scheme.as_ref());
         let code_is = |c: &str| {
             b.category_code.as_ref().is_some_and(|v| match syntax {

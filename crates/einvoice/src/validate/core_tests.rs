@@ -291,3 +291,17 @@ fn every_term_matches_the_rule_data() {
         assert!(cited, "{}: {first} is not cited by the rule data", t.rule);
     }
 }
+
+#[test]
+fn ubl_line_level_groups_are_checked_where_the_schema_allows_them() {
+    let xml = edit(
+        UBL,
+        "<cac:Item><cbc:Name>Conseil</cbc:Name></cac:Item>",
+        "<cac:BillingReference><cac:AdditionalDocumentReference><cbc:ID>x</cbc:ID></cac:AdditionalDocumentReference></cac:BillingReference>\
+         <cac:Delivery><cac:DeliveryLocation><cac:Address><cbc:CityName>Lyon</cbc:CityName></cac:Address></cac:DeliveryLocation></cac:Delivery>\
+         <cac:TaxTotal><cbc:TaxAmount currencyID=\"EUR\">20.00</cbc:TaxAmount><cac:TaxSubtotal><cbc:TaxAmount currencyID=\"EUR\">20.00</cbc:TaxAmount></cac:TaxSubtotal></cac:TaxTotal>\
+         <cac:Item><cbc:Name>Conseil</cbc:Name></cac:Item>",
+    );
+    assert_eq!(ids(&xml), vec!["BR-45", "BR-47", "BR-48", "BR-55", "BR-57"]);
+    assert!(one(&xml, "BR-57").path.contains("cac:InvoiceLine[1]/cac:Delivery[1]"));
+}
