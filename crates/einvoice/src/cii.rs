@@ -49,6 +49,11 @@ pub fn read(doc: &Document<'_>) -> Result<Draft, ReadError> {
         root: r.loc(&root),
         ..Draft::default()
     };
+    d.document_references = r
+        .descendants(&root, "ram:AdditionalReferencedDocument")
+        .iter()
+        .map(|e| reference(&r, e))
+        .collect();
 
     let ctx = r.kid(&root, "rsm:ExchangedDocumentContext");
     d.business_process = ctx
@@ -91,7 +96,6 @@ pub fn read(doc: &Document<'_>) -> Result<Draft, ReadError> {
         d.contract_reference = r.val(&a, "ram:ContractReferencedDocument/ram:IssuerAssignedID");
         d.project_reference = r.val(&a, "ram:SpecifiedProcuringProject/ram:ID");
         for doc_ref in r.kids(&a, "ram:AdditionalReferencedDocument") {
-            d.document_references.push(reference(&r, &doc_ref));
             let code = r.val(&doc_ref, "ram:TypeCode").map(|v| v.trimmed());
             match code.as_deref() {
                 Some("130") if d.invoiced_object_identifier.is_none() => {
@@ -144,10 +148,6 @@ pub fn read(doc: &Document<'_>) -> Result<Draft, ReadError> {
     if let Some(tx) = r.kid(&root, "rsm:SupplyChainTradeTransaction") {
         let lines = r.kids(&tx, "ram:IncludedSupplyChainTradeLineItem");
         d.lines = lines.iter().map(|l| line(&r, l)).collect();
-        let line_refs = lines
-            .iter()
-            .flat_map(|l| r.all(l, "ram:SpecifiedLineTradeSettlement/ram:AdditionalReferencedDocument"));
-        d.document_references.extend(line_refs.map(|e| reference(&r, &e)));
     }
     Ok(d)
 }

@@ -88,11 +88,15 @@ pub fn read(doc: &Document<'_>) -> Result<Draft, ReadError> {
     d.specification_identifier = r.val(&root, "cbc:CustomizationID");
     d.project_reference = r.val(&root, "cac:ProjectReference/cbc:ID");
 
+    d.document_references = r
+        .descendants(&root, "cac:AdditionalDocumentReference")
+        .iter()
+        .map(|e| DraftReference {
+            at: r.loc(e),
+            id: r.val(e, "cbc:ID"),
+        })
+        .collect();
     for doc_ref in r.kids(&root, "cac:AdditionalDocumentReference") {
-        d.document_references.push(DraftReference {
-            at: r.loc(&doc_ref),
-            id: r.val(&doc_ref, "cbc:ID"),
-        });
         let code = r.val(&doc_ref, "cbc:DocumentTypeCode").map(|v| v.trimmed());
         match code.as_deref() {
             Some("130") if d.invoiced_object_identifier.is_none() => {

@@ -201,10 +201,10 @@ pub struct Draft {
     pub line_vat_total_amounts: Vec<Val>,
     /// BG-24 Additional supporting documents.
     pub additional_documents: Vec<DraftAdditionalDocument>,
-    /// Every additional document reference element with its identifier, whatever its type code (UBL
-    /// `cac:AdditionalDocumentReference` with `cbc:ID`; CII `ram:AdditionalReferencedDocument` with
-    /// `ram:IssuerAssignedID`, at header and line level): BT-122 / BT-18 / BT-17 / BT-128 are all carried
-    /// by such elements and BR-52 applies to each.
+    /// Every additional document reference element with its identifier, whatever its type code and
+    /// wherever it is (UBL `cac:AdditionalDocumentReference` with `cbc:ID`; CII
+    /// `ram:AdditionalReferencedDocument` with `ram:IssuerAssignedID`, header and lines): BT-122 / BT-18 /
+    /// BT-17 / BT-128 are all carried by such elements and BR-52 applies to each.
     pub document_references: Vec<DraftReference>,
     /// BG-25 Invoice lines (UBL: `cac:InvoiceLine` and `cac:CreditNoteLine` whatever the root, in
     /// document order).
