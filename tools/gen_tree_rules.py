@@ -8,6 +8,11 @@ predicates; each test becomes a small boolean tree over compiled relative paths 
 equality / code-list membership). Tests whose shape is not recognised become `T::Custom("ID")` and are
 hand-written in `validate/tree_custom.rs`; the script prints how many.
 
+The semantic rules of the model patterns (core BR-nn, BR-CO, BR-DEC, VAT families) are not compiled: they
+run in Rust over the lenient draft, once for both syntaxes (`validate/core.rs`, `totals.rs`, `vat.rs`). Of
+the model patterns only UBL BR-CL-08 (a code list on `cbc:Note`) is kept, with the contexts of earlier
+rules that could claim its nodes first (see KEEP below).
+
     python3 tools/gen_tree_rules.py [--data ../shared/data]
 """
 import argparse, json, os, re, sys
@@ -29,10 +34,12 @@ PATTERNS = {  # pattern -> index in the Rust PATTERNS table
     ("cii", "EN16931-CII-Syntax"): 3, ("cii", "EN16931-Codes"): 4,
     ("ubl", "UBL-model"): 5, ("cii", "EN16931-CII-Model"): 6,
 }
-# In the model patterns only the core rules (BR-nn, and BR-CL-08 in UBL) are evaluated here; the other
-# assertions (VAT families, BR-CO, BR-DEC) run over the draft, but their contexts stay in the table so that
-# a node they claim first is not given to a later rule (first-match semantics of a pattern).
-CORE = re.compile(r"^BR-(\d+|CL-08)$")
+# In the model patterns only the code list BR-CL-08 (UBL, on cbc:Note) is evaluated here: every other
+# assertion (core BR-nn, VAT families, BR-CO, BR-DEC) runs over the draft (validate/core.rs, vat.rs,
+# totals.rs). A model rule before a kept one whose context can match the same element (same element
+# name, or `*`) stays in the table without assertions, so that a node it claims first is not given to
+# the kept rule (first-match semantics of a pattern); the other model rules are dropped.
+KEEP = re.compile(r"^BR-CL-08$")
 MODEL = {5, 6}
 
 
@@ -375,7 +382,31 @@ for r in rules:
     if key not in PATTERNS:
         continue
     groups.setdefault((PATTERNS[key], r["rule"]), []).append(r)
+def last_names(ctx):
+    """Names of the matched element of each alternative of a context (`*` for any)."""
+    out = set()
+    for alt in split_top(ctx, "|"):
+        last = split_top(alt.strip().lstrip("/"), "/")[-1].strip()
+        out.add(re.sub(r"\[.*$", "", last))
+    return out
+
+
+def may_shadow(early, late):
+    """Whether a node matched by context `late` can also be matched by context `early`."""
+    a, b = last_names(early), last_names(late)
+    return "*" in a or "*" in b or bool(a & b)
+
+
+# Model rules kept: those with a kept assertion, and those without that can claim a node first from one.
+with_asserts = {(pi, ri) for (pi, ri), rs in groups.items() if pi in MODEL and any(KEEP.match(r["id"]) for r in rs)}
+kept_model = set(with_asserts)
+for (pi, ri), rs in groups.items():
+    if pi in MODEL and any(p == pi and ri < rj and may_shadow(rs[0]["context"], groups[(p, rj)][0]["context"])
+                           for (p, rj) in with_asserts):
+        kept_model.add((pi, ri))
 for (pi, ri), rs in sorted(groups.items()):
+    if pi in MODEL and (pi, ri) not in kept_model:
+        continue
     try:
         ctx = context(rs[0]["context"])
     except Fail as e:
@@ -385,7 +416,7 @@ for (pi, ri), rs in sorted(groups.items()):
             stats["custom"].append(r["id"])
     asserts = []
     for r in rs:
-        if pi in MODEL and not CORE.match(r["id"]):
+        if pi in MODEL and not KEEP.match(r["id"]):
             continue
         try:
             tt = test(r)

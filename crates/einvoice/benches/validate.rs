@@ -23,10 +23,10 @@ fn collect(dir: &Path, out: &mut Vec<Vec<u8>>) {
     for p in paths {
         if p.is_dir() {
             collect(&p, out);
-        } else if p.extension().is_some_and(|e| e == "xml") {
-            if let Ok(b) = std::fs::read(&p) {
-                out.push(b);
-            }
+        } else if p.extension().is_some_and(|e| e == "xml")
+            && let Ok(b) = std::fs::read(&p)
+        {
+            out.push(b);
         }
     }
 }

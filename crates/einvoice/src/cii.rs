@@ -49,6 +49,11 @@ pub fn read(doc: &Document<'_>) -> Result<Draft, ReadError> {
         root: r.loc(&root),
         ..Draft::default()
     };
+    d.document_references = r
+        .descendants(&root, "ram:AdditionalReferencedDocument")
+        .iter()
+        .map(|e| reference(&r, e))
+        .collect();
 
     let ctx = r.kid(&root, "rsm:ExchangedDocumentContext");
     d.business_process = ctx
@@ -131,6 +136,7 @@ pub fn read(doc: &Document<'_>) -> Result<Draft, ReadError> {
                     .map(|a| address(&r, &a)),
             });
         }
+        d.delivery_addresses = d.delivery.iter().filter_map(|d| d.address.clone()).collect();
         d.despatch_advice_reference = r.val(&dl, "ram:DespatchAdviceReferencedDocument/ram:IssuerAssignedID");
         d.receiving_advice_reference = r.val(&dl, "ram:ReceivingAdviceReferencedDocument/ram:IssuerAssignedID");
     }
@@ -140,11 +146,8 @@ pub fn read(doc: &Document<'_>) -> Result<Draft, ReadError> {
     }
 
     if let Some(tx) = r.kid(&root, "rsm:SupplyChainTradeTransaction") {
-        d.lines = r
-            .kids(&tx, "ram:IncludedSupplyChainTradeLineItem")
-            .iter()
-            .map(|l| line(&r, l))
-            .collect();
+        let lines = r.kids(&tx, "ram:IncludedSupplyChainTradeLineItem");
+        d.lines = lines.iter().map(|l| line(&r, l)).collect();
     }
     Ok(d)
 }
@@ -168,7 +171,11 @@ fn settlement<'a, 'i>(r: &R<'a, 'i>, s: &El<'a, 'i>, d: &mut Draft) {
                 .iter()
                 .map(|a| DraftCreditTransfer {
                     at: r.loc(a),
-                    account_id: r.val(a, "ram:IBANID").or_else(|| r.val(a, "ram:ProprietaryID")),
+                    // BT-84 is either element; a non-empty one wins over an empty one (BR-50).
+                    account_id: match (r.val(a, "ram:IBANID"), r.val(a, "ram:ProprietaryID")) {
+                        (Some(iban), Some(other)) if iban.is_blank() && !other.is_blank() => Some(other),
+                        (iban, other) => iban.or(other),
+                    },
                     account_name: r.val(a, "ram:AccountName"),
                     service_provider_id: r.val(m, "ram:PayeeSpecifiedCreditorFinancialInstitution/ram:BICID"),
                 })
@@ -217,6 +224,7 @@ fn settlement<'a, 'i>(r: &R<'a, 'i>, s: &El<'a, 'i>, d: &mut Draft) {
         d.mandate_reference = r.val(&t, "ram:DirectDebitMandateID");
     }
     if let Some(m) = r.kid(s, "ram:SpecifiedTradeSettlementHeaderMonetarySummation") {
+        d.totals_group = Some(r.loc(&m));
         let amounts = r.vals(&m, "ram:TaxTotalAmount");
         let (vat_total, vat_total_accounting) =
             split_vat_totals(&amounts, d.currency_code.as_ref(), d.vat_currency_code.as_ref());
@@ -244,7 +252,20 @@ fn settlement<'a, 'i>(r: &R<'a, 'i>, s: &El<'a, 'i>, d: &mut Draft) {
             issue_date: r.val(e, "ram:FormattedIssueDateTime/qdt:DateTimeString"),
         })
         .collect();
+    d.billing_references = r
+        .kids(s, "ram:InvoiceReferencedDocument")
+        .iter()
+        .map(|e| reference(r, e))
+        .collect();
     d.buyer_accounting_reference = r.val(s, "ram:ReceivableSpecifiedTradeAccountingAccount/ram:ID");
+}
+
+/// A referenced document element with its `ram:IssuerAssignedID`.
+fn reference<'a, 'i>(r: &R<'a, 'i>, e: &El<'a, 'i>) -> DraftReference {
+    DraftReference {
+        at: r.loc(e),
+        id: r.val(e, "ram:IssuerAssignedID"),
+    }
 }
 
 fn allowance_charge<'a, 'i>(r: &R<'a, 'i>, ac: &El<'a, 'i>, with_vat: bool) -> DraftAllowanceCharge {
@@ -264,7 +285,11 @@ fn allowance_charge<'a, 'i>(r: &R<'a, 'i>, ac: &El<'a, 'i>, with_vat: bool) -> D
         } else {
             None
         },
-        vat_scheme: if with_vat { r.val(ac, "ram:CategoryTradeTax/ram:TypeCode") } else { None },
+        vat_scheme: if with_vat {
+            r.val(ac, "ram:CategoryTradeTax/ram:TypeCode")
+        } else {
+            None
+        },
         reason: r.val(ac, "ram:Reason"),
         reason_code: r.val(ac, "ram:ReasonCode"),
     }
@@ -274,22 +299,28 @@ fn party<'a, 'i>(r: &R<'a, 'i>, p: &El<'a, 'i>, seller: bool) -> DraftParty {
     let mut identifiers = r.vals(p, "ram:ID");
     identifiers.extend(r.vals(p, "ram:GlobalID"));
     let regs = r.kids(p, "ram:SpecifiedTaxRegistration");
-    let reg_with = |scheme: &str| {
+    let regs_with = |scheme: &str| -> Vec<Val> {
         regs.iter()
-            .filter_map(|e| r.kid(e, "ram:ID"))
-            .find(|id| id.node.attribute("schemeID").map(str::trim) == Some(scheme))
+            .flat_map(|e| r.kids(e, "ram:ID"))
+            .filter(|id| id.node.attribute("schemeID").map(str::trim) == Some(scheme))
             .map(|id| r.val_of(&id))
+            .collect()
     };
+    let reg_with = |scheme: &str| regs_with(scheme).into_iter().next();
+    let vat_identifiers = regs_with("VA");
     DraftParty {
         at: r.loc(p),
         name: r.val(p, "ram:Name"),
         trading_name: r.val(p, "ram:SpecifiedLegalOrganization/ram:TradingBusinessName"),
         identifiers,
         legal_registration_id: r.val(p, "ram:SpecifiedLegalOrganization/ram:ID"),
-        vat_identifier: reg_with("VA"),
+        vat_identifier: vat_identifiers.first().cloned(),
+        vat_identifiers,
         tax_registration_id: if seller { reg_with("FC") } else { None },
         additional_legal_info: r.val(p, "ram:Description"),
         electronic_address: r.val(p, "ram:URIUniversalCommunication/ram:URIID"),
+        electronic_address_group: r.kid(p, "ram:URIUniversalCommunication").map(|c| r.loc(&c)),
+        ids_as_written: r.vals(p, "ram:ID"),
         address: r.kid(p, "ram:PostalTradeAddress").map(|a| address(r, &a)),
         contact: r.kid(p, "ram:DefinedTradeContact").map(|c| DraftContact {
             at: r.loc(&c),
@@ -318,6 +349,8 @@ fn period<'a, 'i>(r: &R<'a, 'i>, e: &El<'a, 'i>) -> DraftPeriod {
         at: r.loc(e),
         start: r.val(e, "ram:StartDateTime/udt:DateTimeString"),
         end: r.val(e, "ram:EndDateTime/udt:DateTimeString"),
+        start_element: r.kid(e, "ram:StartDateTime").is_some(),
+        end_element: r.kid(e, "ram:EndDateTime").is_some(),
     }
 }
 
@@ -381,17 +414,25 @@ fn line<'a, 'i>(r: &R<'a, 'i>, l: &El<'a, 'i>) -> DraftLine {
             });
         }
     }
-    out.item = r.kid(l, "ram:SpecifiedTradeProduct").map(|p| DraftItem {
-        at: r.loc(&p),
-        name: r.val(&p, "ram:Name"),
-        description: r.val(&p, "ram:Description"),
-        seller_id: r.val(&p, "ram:SellerAssignedID"),
-        buyer_id: r.val(&p, "ram:BuyerAssignedID"),
-        standard_id: r.val(&p, "ram:GlobalID"),
-        classifications: r.vals(&p, "ram:DesignatedProductClassification/ram:ClassCode"),
-        origin_country: r.val(&p, "ram:OriginTradeCountry/ram:ID"),
+    let mut items = r.kids(l, "ram:SpecifiedTradeProduct").into_iter().map(|e| item(r, &e));
+    out.item = items.next();
+    out.more_items = items.collect();
+    out
+}
+
+/// BG-31 Item information of one item element.
+fn item<'a, 'i>(r: &R<'a, 'i>, e: &El<'a, 'i>) -> DraftItem {
+    DraftItem {
+        at: r.loc(e),
+        name: r.val(e, "ram:Name"),
+        description: r.val(e, "ram:Description"),
+        seller_id: r.val(e, "ram:SellerAssignedID"),
+        buyer_id: r.val(e, "ram:BuyerAssignedID"),
+        standard_id: r.val(e, "ram:GlobalID"),
+        classifications: r.vals(e, "ram:DesignatedProductClassification/ram:ClassCode"),
+        origin_country: r.val(e, "ram:OriginTradeCountry/ram:ID"),
         attributes: r
-            .kids(&p, "ram:ApplicableProductCharacteristic")
+            .kids(e, "ram:ApplicableProductCharacteristic")
             .iter()
             .map(|a| DraftItemAttribute {
                 at: r.loc(a),
@@ -399,6 +440,5 @@ fn line<'a, 'i>(r: &R<'a, 'i>, l: &El<'a, 'i>) -> DraftLine {
                 value: r.val(a, "ram:Value"),
             })
             .collect(),
-    });
-    out
+    }
 }

@@ -43,14 +43,18 @@ pub fn read(doc: &Document<'_>) -> Result<Draft, ReadError> {
 
     d.number = r.val(&root, "cbc:ID");
     d.issue_date = r.val(&root, "cbc:IssueDate");
-    d.type_code = r.val(
-        &root,
-        if credit {
-            "cbc:CreditNoteTypeCode"
-        } else {
-            "cbc:InvoiceTypeCode"
-        },
-    );
+    // BT-3: the official rules accept either element whatever the root (BR-04), so the other one is
+    // read when the root's own is absent or empty.
+    let (own_type, other_type) = if credit {
+        ("cbc:CreditNoteTypeCode", "cbc:InvoiceTypeCode")
+    } else {
+        ("cbc:InvoiceTypeCode", "cbc:CreditNoteTypeCode")
+    };
+    let own_type = r.val(&root, own_type);
+    d.type_code = match r.val(&root, other_type) {
+        Some(other) if own_type.as_ref().is_none_or(Val::is_blank) && !other.is_blank() => Some(other),
+        other => own_type.or(other),
+    };
     d.notes = r
         .all(&root, "cbc:Note")
         .iter()
@@ -84,6 +88,14 @@ pub fn read(doc: &Document<'_>) -> Result<Draft, ReadError> {
     d.specification_identifier = r.val(&root, "cbc:CustomizationID");
     d.project_reference = r.val(&root, "cac:ProjectReference/cbc:ID");
 
+    d.document_references = r
+        .descendants(&root, "cac:AdditionalDocumentReference")
+        .iter()
+        .map(|e| DraftReference {
+            at: r.loc(e),
+            id: r.val(e, "cbc:ID"),
+        })
+        .collect();
     for doc_ref in r.kids(&root, "cac:AdditionalDocumentReference") {
         let code = r.val(&doc_ref, "cbc:DocumentTypeCode").map(|v| v.trimmed());
         match code.as_deref() {
@@ -115,6 +127,11 @@ pub fn read(doc: &Document<'_>) -> Result<Draft, ReadError> {
         })
         .collect();
 
+    d.billing_references = r
+        .kids(&root, "cac:BillingReference")
+        .iter()
+        .map(|e| billing_reference(&r, e))
+        .collect();
     d.seller_group = r.kid(&root, "cac:AccountingSupplierParty").map(|e| r.loc(&e));
     d.seller = r
         .at(&root, "cac:AccountingSupplierParty/cac:Party")
@@ -194,18 +211,10 @@ pub fn read(doc: &Document<'_>) -> Result<Draft, ReadError> {
     d.vat_breakdown = r
         .all(&root, "cac:TaxTotal/cac:TaxSubtotal")
         .iter()
-        .map(|e| DraftVatBreakdown {
-            at: r.loc(e),
-            taxable_amount: r.val(e, "cbc:TaxableAmount"),
-            tax_amount: r.val(e, "cbc:TaxAmount"),
-            category_code: r.val(e, "cac:TaxCategory/cbc:ID"),
-            rate: r.val(e, "cac:TaxCategory/cbc:Percent"),
-            exemption_reason: r.val(e, "cac:TaxCategory/cbc:TaxExemptionReason"),
-            exemption_reason_code: r.val(e, "cac:TaxCategory/cbc:TaxExemptionReasonCode"),
-            vat_scheme: r.val(e, "cac:TaxCategory/cac:TaxScheme/cbc:ID"),
-        })
+        .map(|e| subtotal(&r, e))
         .collect();
     let monetary = r.kid(&root, "cac:LegalMonetaryTotal");
+    d.totals_group = monetary.as_ref().map(|m| r.loc(m));
     if monetary.is_some() || !tax_amounts.is_empty() {
         let m = monetary.as_ref();
         let v = |name: &str| m.and_then(|m| r.val(m, name));
@@ -227,18 +236,48 @@ pub fn read(doc: &Document<'_>) -> Result<Draft, ReadError> {
         });
     }
 
-    let line_name = if credit {
-        "cac:CreditNoteLine"
-    } else {
-        "cac:InvoiceLine"
-    };
-    let qty_name = if credit {
-        "cbc:CreditedQuantity"
-    } else {
-        "cbc:InvoicedQuantity"
-    };
-    d.lines = r.kids(&root, line_name).iter().map(|l| line(&r, l, qty_name)).collect();
+    // The official rules take `cac:InvoiceLine | cac:CreditNoteLine` whatever the root, so a line of the
+    // other kind is still a line (its quantity element is looked up under both names).
+    let mut lines = r.kids(&root, "cac:InvoiceLine");
+    lines.extend(r.kids(&root, "cac:CreditNoteLine"));
+    lines.sort_by_key(|l| l.node.range().start);
+    d.lines = lines.iter().map(|l| line(&r, l)).collect();
+    // What the UBL schema also allows inside a line, and the official rules check wherever it is.
+    let address_chain = "cac:Delivery/cac:DeliveryLocation/cac:Address";
+    d.delivery_addresses = r.all(&root, address_chain).iter().map(|a| address(&r, a)).collect();
+    for l in &lines {
+        let refs = r.kids(l, "cac:BillingReference");
+        d.billing_references
+            .extend(refs.iter().map(|e| billing_reference(&r, e)));
+        let addresses = r.all(l, address_chain);
+        d.delivery_addresses.extend(addresses.iter().map(|a| address(&r, a)));
+        let subtotals = r.all(l, "cac:TaxTotal/cac:TaxSubtotal");
+        d.line_vat_breakdowns.extend(subtotals.iter().map(|e| subtotal(&r, e)));
+        d.line_vat_total_amounts.extend(r.vals(l, "cac:TaxTotal/cbc:TaxAmount"));
+    }
     Ok(d)
+}
+
+/// A `cac:BillingReference` with its first `cac:InvoiceDocumentReference/cbc:ID` (BG-3, BT-25).
+fn billing_reference<'a, 'i>(r: &R<'a, 'i>, e: &El<'a, 'i>) -> DraftReference {
+    DraftReference {
+        at: r.loc(e),
+        id: r.vals(e, "cac:InvoiceDocumentReference/cbc:ID").into_iter().next(),
+    }
+}
+
+/// A `cac:TaxSubtotal` (BG-23).
+fn subtotal<'a, 'i>(r: &R<'a, 'i>, e: &El<'a, 'i>) -> DraftVatBreakdown {
+    DraftVatBreakdown {
+        at: r.loc(e),
+        taxable_amount: r.val(e, "cbc:TaxableAmount"),
+        tax_amount: r.val(e, "cbc:TaxAmount"),
+        category_code: r.val(e, "cac:TaxCategory/cbc:ID"),
+        rate: r.val(e, "cac:TaxCategory/cbc:Percent"),
+        exemption_reason: r.val(e, "cac:TaxCategory/cbc:TaxExemptionReason"),
+        exemption_reason_code: r.val(e, "cac:TaxCategory/cbc:TaxExemptionReasonCode"),
+        vat_scheme: r.val(e, "cac:TaxCategory/cac:TaxScheme/cbc:ID"),
+    }
 }
 
 /// BT-110 is the tax total in the invoice currency, BT-111 the one in the VAT accounting currency.
@@ -303,12 +342,16 @@ fn party<'a, 'i>(r: &R<'a, 'i>, p: &El<'a, 'i>, role: Role) -> DraftParty {
             .collect(),
     };
     let tax_schemes = r.kids(p, "cac:PartyTaxScheme");
-    let scheme_is_vat =
-        |e: &El<'a, 'i>| r.val(e, "cac:TaxScheme/cbc:ID").map(|v| v.trimmed()).as_deref() == Some("VAT");
-    let vat_identifier = tax_schemes
+    // `cac:TaxScheme/normalize-space(upper-case(cbc:ID)) = 'VAT'`, as the official rules select them.
+    let scheme_is_vat = |e: &El<'a, 'i>| {
+        r.val(e, "cac:TaxScheme/cbc:ID")
+            .is_some_and(|v| normalize_space(&v.raw.to_uppercase()) == "VAT")
+    };
+    let vat_identifiers: Vec<Val> = tax_schemes
         .iter()
-        .find(|e| scheme_is_vat(e))
-        .and_then(|e| r.val(e, "cbc:CompanyID"));
+        .filter(|e| scheme_is_vat(e))
+        .filter_map(|e| r.val(e, "cbc:CompanyID"))
+        .collect();
     let tax_registration_id = if role == Role::Seller {
         tax_schemes
             .iter()
@@ -323,7 +366,8 @@ fn party<'a, 'i>(r: &R<'a, 'i>, p: &El<'a, 'i>, role: Role) -> DraftParty {
         trading_name,
         identifiers,
         legal_registration_id: r.val(p, "cac:PartyLegalEntity/cbc:CompanyID"),
-        vat_identifier,
+        vat_identifier: vat_identifiers.first().cloned(),
+        vat_identifiers,
         tax_registration_id,
         additional_legal_info: if role == Role::Seller {
             r.val(p, "cac:PartyLegalEntity/cbc:CompanyLegalForm")
@@ -331,6 +375,8 @@ fn party<'a, 'i>(r: &R<'a, 'i>, p: &El<'a, 'i>, role: Role) -> DraftParty {
             None
         },
         electronic_address: r.val(p, "cbc:EndpointID"),
+        electronic_address_group: None,
+        ids_as_written: r.vals(p, "cac:PartyIdentification/cbc:ID"),
         address: r.kid(p, "cac:PostalAddress").map(|a| address(r, &a)),
         contact: r.kid(p, "cac:Contact").map(|c| DraftContact {
             at: r.loc(&c),
@@ -355,14 +401,22 @@ fn address<'a, 'i>(r: &R<'a, 'i>, a: &El<'a, 'i>) -> DraftAddress {
 }
 
 fn period<'a, 'i>(r: &R<'a, 'i>, e: &El<'a, 'i>) -> DraftPeriod {
+    let (start, end) = (r.val(e, "cbc:StartDate"), r.val(e, "cbc:EndDate"));
     DraftPeriod {
         at: r.loc(e),
-        start: r.val(e, "cbc:StartDate"),
-        end: r.val(e, "cbc:EndDate"),
+        start_element: start.is_some(),
+        end_element: end.is_some(),
+        start,
+        end,
     }
 }
 
-fn line<'a, 'i>(r: &R<'a, 'i>, l: &El<'a, 'i>, qty_name: &str) -> DraftLine {
+fn line<'a, 'i>(r: &R<'a, 'i>, l: &El<'a, 'i>) -> DraftLine {
+    let (own, other) = if l.node.tag_name().name() == "CreditNoteLine" {
+        ("cbc:CreditedQuantity", "cbc:InvoicedQuantity")
+    } else {
+        ("cbc:InvoicedQuantity", "cbc:CreditedQuantity")
+    };
     let object = r
         .kids(l, "cac:DocumentReference")
         .into_iter()
@@ -374,7 +428,7 @@ fn line<'a, 'i>(r: &R<'a, 'i>, l: &El<'a, 'i>, qty_name: &str) -> DraftLine {
         note: r.val(l, "cbc:Note"),
         object_scheme: object_id.as_ref().and_then(|v| v.attr("schemeID").cloned()),
         object_id,
-        quantity: r.val(l, qty_name),
+        quantity: r.val(l, own).or_else(|| r.val(l, other)),
         net_amount: r.val(l, "cbc:LineExtensionAmount"),
         order_line_reference: r.val(l, "cac:OrderLineReference/cbc:LineID"),
         accounting_reference: r.val(l, "cbc:AccountingCost"),
@@ -411,17 +465,25 @@ fn line<'a, 'i>(r: &R<'a, 'i>, l: &El<'a, 'i>, qty_name: &str) -> DraftLine {
         gross_price: r.val(&p, "cac:AllowanceCharge/cbc:BaseAmount"),
         base_quantity: r.val(&p, "cbc:BaseQuantity"),
     });
-    out.item = r.kid(l, "cac:Item").map(|i| DraftItem {
-        at: r.loc(&i),
-        name: r.val(&i, "cbc:Name"),
-        description: r.val(&i, "cbc:Description"),
-        seller_id: r.val(&i, "cac:SellersItemIdentification/cbc:ID"),
-        buyer_id: r.val(&i, "cac:BuyersItemIdentification/cbc:ID"),
-        standard_id: r.val(&i, "cac:StandardItemIdentification/cbc:ID"),
-        classifications: r.vals(&i, "cac:CommodityClassification/cbc:ItemClassificationCode"),
-        origin_country: r.val(&i, "cac:OriginCountry/cbc:IdentificationCode"),
+    let mut items = r.kids(l, "cac:Item").into_iter().map(|e| item(r, &e));
+    out.item = items.next();
+    out.more_items = items.collect();
+    out
+}
+
+/// BG-31 Item information of one item element.
+fn item<'a, 'i>(r: &R<'a, 'i>, e: &El<'a, 'i>) -> DraftItem {
+    DraftItem {
+        at: r.loc(e),
+        name: r.val(e, "cbc:Name"),
+        description: r.val(e, "cbc:Description"),
+        seller_id: r.val(e, "cac:SellersItemIdentification/cbc:ID"),
+        buyer_id: r.val(e, "cac:BuyersItemIdentification/cbc:ID"),
+        standard_id: r.val(e, "cac:StandardItemIdentification/cbc:ID"),
+        classifications: r.vals(e, "cac:CommodityClassification/cbc:ItemClassificationCode"),
+        origin_country: r.val(e, "cac:OriginCountry/cbc:IdentificationCode"),
         attributes: r
-            .kids(&i, "cac:AdditionalItemProperty")
+            .kids(e, "cac:AdditionalItemProperty")
             .iter()
             .map(|a| DraftItemAttribute {
                 at: r.loc(a),
@@ -429,6 +491,5 @@ fn line<'a, 'i>(r: &R<'a, 'i>, l: &El<'a, 'i>, qty_name: &str) -> DraftLine {
                 value: r.val(a, "cbc:Value"),
             })
             .collect(),
-    });
-    out
+    }
 }

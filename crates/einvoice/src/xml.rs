@@ -350,6 +350,39 @@ impl<'a, 'i> Reader<'a, 'i> {
         cur
     }
 
+    /// Every element named `qname` below `el` at any depth (XPath `.//qname`), in document order, with
+    /// its positional path; for rules whose official context matches an element wherever it is.
+    pub(crate) fn descendants(&self, el: &El<'a, 'i>, qname: &str) -> Vec<El<'a, 'i>> {
+        let (ns, local) = self.matcher(qname);
+        el.node
+            .descendants()
+            .skip(1)
+            .filter(|n| is_named(*n, ns, local))
+            .map(|node| El {
+                node,
+                path: self.path_below(el, node),
+            })
+            .collect()
+    }
+
+    /// Positional path of `node`, a descendant of `el`.
+    fn path_below(&self, el: &El<'a, 'i>, node: Node<'a, 'i>) -> String {
+        let mut chain: Vec<Node<'a, 'i>> = node.ancestors().take_while(|a| *a != el.node).collect();
+        chain.reverse();
+        let mut path = el.path.clone();
+        for n in chain {
+            let tag = n.tag_name();
+            let index = 1 + n
+                .prev_siblings()
+                .skip(1)
+                .filter(|s| s.is_element() && s.tag_name() == tag)
+                .count();
+            let step = format!("{}:{}", self.prefix_of(tag.namespace()), tag.name());
+            path = child_path(&path, &step, index);
+        }
+        path
+    }
+
     /// The string value of an element with its location and attributes.
     pub(crate) fn val_of(&self, el: &El<'a, 'i>) -> Val {
         self.owned_val(El {

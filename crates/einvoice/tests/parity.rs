@@ -3,7 +3,7 @@
 //! The manifest is read from `$FACTEUR_CORPUS/en16931/expected.jsonl` or `<repo>/../shared/corpus`. When it
 //! is missing the tests fail, unless `FACTEUR_CORPUS_OPTIONAL=1`.
 //!
-//! - `parity_full` (ignored: the acceptance test) asserts exact agreement on every file.
+//! - `parity_full` (the acceptance test) asserts exact agreement on every file.
 //! - `parity_no_regression` asserts exact agreement on every file listed in `tests/parity-baseline.txt`;
 //!   `FACTEUR_UPDATE_BASELINE=1` rewrites that list with the files that agree now.
 
@@ -116,6 +116,9 @@ fn print_summary(out: &[Outcome]) {
     };
     println!("  most missed: {}", top(&missed));
     println!("  most wrongly fired: {}", top(&extra));
+    for o in out.iter().filter(|o| !o.ok).take(20) {
+        println!("  disagrees: {} missed {:?} extra {:?}", o.row.file, o.missed, o.extra);
+    }
     let ok = out.iter().filter(|o| o.ok).count();
     println!("{ok}/{} files agree exactly", out.len());
 }
@@ -125,7 +128,6 @@ fn baseline_path() -> PathBuf {
 }
 
 #[test]
-#[ignore = "acceptance test: full parity is not reached yet"]
 fn parity_full() {
     let Some(out) = run() else { return };
     let bad: Vec<&str> = out.iter().filter(|o| !o.ok).map(|o| o.row.file.as_str()).collect();

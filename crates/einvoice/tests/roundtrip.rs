@@ -541,6 +541,10 @@ fn valid_corpus_converts_to_the_other_syntax_and_back_unchanged() {
             if syntax == Syntax::Cii && expected.totals.vat_total.is_none() {
                 expected.totals.vat_total = Some(inv.vat_breakdown.iter().map(|v| v.tax_amount).sum());
             }
+            // CII cannot carry a BT-6 equal to BT-5 (BR-53): the writer leaves it out.
+            if syntax == Syntax::Ubl && expected.vat_currency.as_ref() == Some(&expected.currency) {
+                expected.vat_currency = None;
+            }
             let via = read_strict(&other);
             assert_eq!(via, expected, "{} through the other syntax", path.display());
             let same = match syntax {

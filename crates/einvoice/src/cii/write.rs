@@ -282,15 +282,15 @@ impl W {
         let cur = inv.currency.as_str();
         let pay = inv.payment.as_ref();
         let dd = pay.and_then(|p| p.direct_debit.as_ref());
+        // CII requires BT-6 to differ from BT-5 (BR-53 fails on an equal one, which says nothing more).
+        let vat_currency = inv.vat_currency.as_ref().filter(|c| c.as_str() != cur);
         self.o.open("ram:ApplicableHeaderTradeSettlement", &[]);
         self.o
             .opt("ram:CreditorReferenceID", dd.and_then(|d| d.creditor_id.as_deref()));
         self.o
             .opt("ram:PaymentReference", pay.and_then(|p| p.remittance.as_deref()));
-        self.o.opt(
-            "ram:TaxCurrencyCode",
-            inv.vat_currency.as_ref().map(CurrencyCode::as_str),
-        );
+        self.o
+            .opt("ram:TaxCurrencyCode", vat_currency.map(CurrencyCode::as_str));
         self.o.leaf("ram:InvoiceCurrencyCode", cur);
         if let Some(p) = &inv.payee {
             self.o.open("ram:PayeeTradeParty", &[]);

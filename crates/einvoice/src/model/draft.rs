@@ -99,7 +99,8 @@ pub struct Draft {
     pub number: Option<Val>,
     /// BT-2 Invoice issue date (UBL `YYYY-MM-DD`; CII `udt:DateTimeString`, `format` attribute).
     pub issue_date: Option<Val>,
-    /// BT-3 Invoice type code (UBL `InvoiceTypeCode` / `CreditNoteTypeCode`).
+    /// BT-3 Invoice type code (UBL `InvoiceTypeCode` / `CreditNoteTypeCode`: the root's own element, or
+    /// the other one when that is absent or empty).
     pub type_code: Option<Val>,
     /// BG-1 Invoice notes (UBL: the subject code stays inside the note text as `#CODE#`).
     pub notes: Vec<DraftNote>,
@@ -144,6 +145,11 @@ pub struct Draft {
     pub specification_identifier: Option<Val>,
     /// BG-3 Preceding invoice references.
     pub preceding_invoices: Vec<DraftPrecedingInvoice>,
+    /// Every BG-3 group element as written (UBL `cac:BillingReference`, whatever it holds, of the
+    /// document and of its lines; CII
+    /// `ram:InvoiceReferencedDocument`) with its BT-25 (UBL the first
+    /// `cac:InvoiceDocumentReference/cbc:ID`, CII `ram:IssuerAssignedID`): BR-55 applies to each.
+    pub billing_references: Vec<DraftReference>,
     /// BG-4 Seller.
     pub seller: Option<DraftParty>,
     /// BG-7 Buyer.
@@ -154,8 +160,16 @@ pub struct Draft {
     pub tax_representative: Option<DraftParty>,
     /// UBL `cac:AccountingSupplierParty` (BR-CO-26 applies to it even without a `cac:Party`).
     pub seller_group: Option<Loc>,
+    /// BG-22 element (UBL `cac:LegalMonetaryTotal`, CII `ram:SpecifiedTradeSettlementHeaderMonetarySummation`),
+    /// even empty: BR-12..BR-15 apply to it. (UBL [`Draft::totals`] also exists without it, holding only
+    /// the tax total amounts.)
+    pub totals_group: Option<Loc>,
     /// BG-13 Delivery information.
     pub delivery: Option<DraftDelivery>,
+    /// Every BG-15 deliver-to address as written, for BR-57: UBL each
+    /// `cac:Delivery/cac:DeliveryLocation/cac:Address` of the document and of its lines (the UBL schema
+    /// allows several, and deliveries in lines); CII the header ship-to address.
+    pub delivery_addresses: Vec<DraftAddress>,
     /// BG-14 Invoicing period.
     pub invoicing_period: Option<DraftPeriod>,
     /// BG-16 Payment instructions: one entry per UBL `cac:PaymentMeans` / CII
@@ -179,9 +193,21 @@ pub struct Draft {
     pub totals: Option<DraftTotals>,
     /// BG-23 VAT breakdown.
     pub vat_breakdown: Vec<DraftVatBreakdown>,
+    /// UBL `cac:TaxTotal/cac:TaxSubtotal` inside lines (the UBL schema allows them, EN 16931 does not):
+    /// BR-45..BR-48 apply to them as to the document's. Not part of BG-23. CII: empty.
+    pub line_vat_breakdowns: Vec<DraftVatBreakdown>,
+    /// UBL `cac:TaxTotal/cbc:TaxAmount` inside lines: BR-53 looks for the accounting-currency VAT total
+    /// in every `cac:TaxTotal`. CII: empty.
+    pub line_vat_total_amounts: Vec<Val>,
     /// BG-24 Additional supporting documents.
     pub additional_documents: Vec<DraftAdditionalDocument>,
-    /// BG-25 Invoice lines.
+    /// Every additional document reference element with its identifier, whatever its type code and
+    /// wherever it is (UBL `cac:AdditionalDocumentReference` with `cbc:ID`; CII
+    /// `ram:AdditionalReferencedDocument` with `ram:IssuerAssignedID`, header and lines): BT-122 / BT-18 /
+    /// BT-17 / BT-128 are all carried by such elements and BR-52 applies to each.
+    pub document_references: Vec<DraftReference>,
+    /// BG-25 Invoice lines (UBL: `cac:InvoiceLine` and `cac:CreditNoteLine` whatever the root, in
+    /// document order).
     pub lines: Vec<DraftLine>,
 }
 
@@ -193,6 +219,14 @@ pub struct DraftNote {
     pub subject_code: Option<Val>,
     /// BT-22 Invoice note.
     pub text: Option<Val>,
+}
+
+/// A reference element and its identifier, for rules that apply to every such element.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DraftReference {
+    pub at: Loc,
+    /// The identifier the rule looks at (see the field holding the references).
+    pub id: Option<Val>,
 }
 
 /// BG-3 Preceding invoice reference.
@@ -218,14 +252,24 @@ pub struct DraftParty {
     pub identifiers: Vec<Val>,
     /// BT-30 / BT-47 / BT-61 legal registration identifier (`schemeID` attribute).
     pub legal_registration_id: Option<Val>,
-    /// BT-31 / BT-48 / BT-63 VAT identifier.
+    /// BT-31 / BT-48 / BT-63 VAT identifier (the first of [`DraftParty::vat_identifiers`]).
     pub vat_identifier: Option<Val>,
+    /// Every VAT identifier the party carries (UBL `cbc:CompanyID` of each `cac:PartyTaxScheme` whose
+    /// `cac:TaxScheme/cbc:ID` is VAT; CII each `ram:SpecifiedTaxRegistration/ram:ID[@schemeID='VA']`):
+    /// BR-CO-09 checks each of them.
+    pub vat_identifiers: Vec<Val>,
     /// BT-32 Seller tax registration identifier.
     pub tax_registration_id: Option<Val>,
     /// BT-33 Seller additional legal information.
     pub additional_legal_info: Option<Val>,
     /// BT-34 / BT-49 electronic address (`schemeID` attribute).
     pub electronic_address: Option<Val>,
+    /// CII: the first `ram:URIUniversalCommunication` (holder of BT-34 / BT-49), even without `ram:URIID`
+    /// (BR-62 / BR-63 apply to it). UBL: `None`.
+    pub electronic_address_group: Option<Loc>,
+    /// The party identifier elements as written, for comparisons between parties (BR-17): UBL every
+    /// `cac:PartyIdentification/cbc:ID`, SEPA creditor identifiers (BT-90) included; CII every `ram:ID`.
+    pub ids_as_written: Vec<Val>,
     /// BG-5 / BG-8 / BG-12 postal address.
     pub address: Option<DraftAddress>,
     /// BG-6 / BG-9 contact.
@@ -286,6 +330,10 @@ pub struct DraftPeriod {
     pub start: Option<Val>,
     /// BT-74 / BT-135 end date.
     pub end: Option<Val>,
+    /// The start / end date elements are present, even without a value (CII `ram:StartDateTime` /
+    /// `ram:EndDateTime` without `udt:DateTimeString`; BR-29 / BR-30 then fail). UBL: the dates are.
+    pub start_element: bool,
+    pub end_element: bool,
 }
 
 /// BG-16 Payment instructions as one payment-means element carries them.
@@ -312,7 +360,7 @@ pub struct DraftPaymentMeans {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DraftCreditTransfer {
     pub at: Loc,
-    /// BT-84 Payment account identifier (CII `IBANID` or `ProprietaryID`).
+    /// BT-84 Payment account identifier (CII `IBANID` or `ProprietaryID`, a non-empty one first).
     pub account_id: Option<Val>,
     /// BT-85 Payment account name.
     pub account_name: Option<Val>,
@@ -429,7 +477,8 @@ pub struct DraftLine {
     pub object_id: Option<Val>,
     /// BT-128-1 scheme (CII `ReferenceTypeCode`; UBL the `schemeID` attribute).
     pub object_scheme: Option<Val>,
-    /// BT-129 Invoiced quantity (`unitCode` attribute is BT-130).
+    /// BT-129 Invoiced quantity (`unitCode` attribute is BT-130). UBL: `cbc:InvoicedQuantity` or
+    /// `cbc:CreditedQuantity`, the line's own name first.
     pub quantity: Option<Val>,
     /// BT-131 Invoice line net amount.
     pub net_amount: Option<Val>,
@@ -455,6 +504,10 @@ pub struct DraftLine {
     pub vat_scheme: Option<Val>,
     /// BG-31 Item information.
     pub item: Option<DraftItem>,
+    /// Further item elements of the line (UBL `cac:Item`, CII `ram:SpecifiedTradeProduct`): schema-invalid,
+    /// but the official unit tests repeat them and the rules that apply per element (BR-54, BR-64,
+    /// BR-65) look at each.
+    pub more_items: Vec<DraftItem>,
 }
 
 /// BG-29 Price details.

@@ -3,6 +3,7 @@
 use super::finding::{Severity, Syntax};
 
 #[path = "meta_gen.rs"]
+#[allow(clippy::type_complexity)] // generated table of tuples
 mod generated;
 
 /// Severity and cited terms of `rule` in `syntax`, or `None` when the official data does not know it.

@@ -83,7 +83,7 @@ fn party(p: Option<&DraftParty>) -> PartyTax<'_> {
     };
     PartyTax {
         at: Some(loc(&p.at)),
-        vat: p.vat_identifier.iter().collect(),
+        vat: p.vat_identifiers.iter().collect(),
         other_tax: p.tax_registration_id.iter().collect(),
         legal: p.legal_registration_id.iter().collect(),
         ids: p.identifiers.iter().map(|v| (v, v.attr("schemeID"))).collect(),
