@@ -219,12 +219,7 @@ pub(crate) struct Lines {
 impl Lines {
     pub(crate) fn new(text: &str) -> Self {
         let mut starts = vec![0];
-        starts.extend(
-            text.bytes()
-                .enumerate()
-                .filter(|(_, b)| *b == b'\n')
-                .map(|(i, _)| i + 1),
-        );
+        starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
         Lines { starts }
     }
 
@@ -292,8 +287,11 @@ impl<'a, 'i> Reader<'a, 'i> {
     }
 
     fn matcher<'q>(&self, qname: &'q str) -> (&'static str, &'q str) {
-        let (prefix, local) = qname.split_once(':').unwrap_or(("", qname));
-        (self.ns(prefix), local)
+        // A byte search: these names are a few ASCII bytes, read thousands of times per document.
+        match qname.bytes().position(|b| b == b':') {
+            Some(i) => (self.ns(&qname[..i]), &qname[i + 1..]),
+            None => (self.ns(""), qname),
+        }
     }
 
     /// Children named `qname` (`prefix:Local`), with their positional paths.
@@ -322,13 +320,13 @@ impl<'a, 'i> Reader<'a, 'i> {
     /// Follows a `/`-separated chain of first children; the path is built once, at the end.
     pub(crate) fn at(&self, el: &El<'a, 'i>, chain: &str) -> Option<El<'a, 'i>> {
         let mut node = el.node;
-        for step in chain.split('/') {
+        for step in steps(chain) {
             let (ns, local) = self.matcher(step);
             node = node.children().find(|n| is_named(*n, ns, local))?;
         }
         let mut path = String::with_capacity(el.path.len() + chain.len() + 4 * chain.len() / 8 + 8);
         path.push_str(&el.path);
-        for step in chain.split('/') {
+        for step in steps(chain) {
             path.push('/');
             path.push_str(step);
             path.push_str("[1]");
@@ -338,10 +336,10 @@ impl<'a, 'i> Reader<'a, 'i> {
 
     /// Every element reached by the chain (all matches at every step).
     pub(crate) fn all(&self, el: &El<'a, 'i>, chain: &str) -> Vec<El<'a, 'i>> {
-        let mut steps = chain.split('/');
-        let Some(first) = steps.next() else { return Vec::new() };
+        let mut chain = steps(chain);
+        let Some(first) = chain.next() else { return Vec::new() };
         let mut cur = self.kids(el, first);
-        for step in steps {
+        for step in chain {
             if cur.is_empty() {
                 break;
             }
@@ -439,6 +437,12 @@ impl<'a, 'i> Reader<'a, 'i> {
             attrs: Vec::new(),
         })
     }
+}
+
+/// The steps of a `/`-separated chain of names (a byte split: cheaper than a char pattern on such short
+/// strings).
+fn steps(chain: &str) -> impl Iterator<Item = &str> {
+    chain.split(|c: char| c == '/')
 }
 
 fn is_named(n: Node<'_, '_>, ns: &str, local: &str) -> bool {
