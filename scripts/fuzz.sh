@@ -6,7 +6,9 @@
 # need nightly; the code is `unsafe`-free, and debug assertions and overflow checks stay on).
 # The fuzz crate uses facteur-einvoice without its `generate` feature (no krilla, no fonts), and
 # fuzz/Cargo.toml lowers lopdf's optimisation, whose instrumented build otherwise dominates.
-# Installs cargo-fuzz from crates.io when it is missing (about 2 minutes, once per machine).
+# Measured from a clean fuzz/target on a shared 2-core machine: build 2.2-3.6 minutes, then 3 x 1
+# minute of fuzzing. Installs cargo-fuzz from crates.io when it is missing (about 2 minutes, once
+# per machine).
 #
 # Seeds come from the shared corpus when it is beside the repository (read in place, never copied);
 # inputs libFuzzer finds interesting go to a temporary directory that is removed afterwards.

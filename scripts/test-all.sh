@@ -5,8 +5,9 @@
 #     one started here with initdb/pg_ctl), so the store suite never silently skips PostgreSQL;
 #  2. runs every Rust test of the workspace (SQLite always, PostgreSQL through FACTEUR_TEST_PG_URL);
 #  3. runs the three fuzz targets (UBL reader, CII reader, Factur-X extractor) for a bounded time,
-#     FACTEUR_FUZZ_SECONDS each (default 60; build + runs about 6 minutes on 2 cores, see
-#     scripts/fuzz.sh); a crash fails the suite. FACTEUR_FUZZ=0 skips this step locally;
+#     FACTEUR_FUZZ_SECONDS each (default 60). Build + runs measured at 5.3-6.7 minutes from a clean
+#     fuzz/target on a shared 2-core machine, plus about 2 minutes once per machine to install
+#     cargo-fuzz (see scripts/fuzz.sh). A crash fails the suite; FACTEUR_FUZZ=0 skips this step;
 #  4. runs the browser journeys in Debian's Chromium with playwright-core.
 set -euo pipefail
 cd "$(dirname "$0")/.."
