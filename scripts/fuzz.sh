@@ -3,7 +3,7 @@
 #
 # Builds the three cargo-fuzz targets of fuzz/ once, then runs each for FACTEUR_FUZZ_SECONDS
 # (default 60) with libFuzzer, coverage-guided, on stable Rust (`-s none`: no sanitizer, which would
-# need nightly; the code is `unsafe`-free, and debug assertions and overflow checks stay on).
+# need nightly; Facteur forbids `unsafe`; debug assertions and overflow checks stay on).
 # The fuzz crate uses facteur-einvoice without its `generate` feature (no krilla, no fonts), and
 # fuzz/Cargo.toml lowers lopdf's optimisation, whose instrumented build otherwise dominates.
 # Measured from a clean fuzz/target on a shared 2-core machine: build 2.2-3.6 minutes, then 3 x 1
