@@ -6,21 +6,30 @@
 //!   decompressed sizes are capped, and every failure is a [`FacturxError`], never a panic.
 //! - [`generate`] (from the strict model) and [`generate_rendering`] render a readable invoice with krilla as PDF/A-3b, embeds the CII and then
 //!   patches the XMP packet with lopdf to add the `fx:` extension schema, which krilla cannot
-//!   write itself.
+//!   write itself. Generation is behind the `generate` cargo feature (on by default); without it
+//!   the crate reads Factur-X but does not pull in krilla and its font stack (the fuzz build).
 //!
 //! Everything is bytes in, bytes out: no file or network access.
 
 mod extract;
+#[cfg(feature = "generate")]
 mod from_model;
+#[cfg(feature = "generate")]
 mod generate;
 mod profile;
+#[cfg(feature = "generate")]
 mod render;
+// Reading the conformance level is extraction; patching the packet is only for generation.
+#[cfg_attr(not(feature = "generate"), allow(dead_code))]
 mod xmp;
 
 pub use extract::{ATTACHMENT_NAMES, Extracted, MAX_EMBEDDED_BYTES, MAX_OBJECTS, MAX_PDF_BYTES, extract};
+#[cfg(feature = "generate")]
 pub use from_model::generate;
+#[cfg(feature = "generate")]
 pub use generate::{Options, Relationship, generate_rendering};
 pub use profile::{Profile, guideline_id, guideline_profile};
+#[cfg(feature = "generate")]
 pub use render::{Party, Rendering, RenderingLine, Totals, VatRow};
 
 /// Why a PDF could not be read or written as Factur-X.
