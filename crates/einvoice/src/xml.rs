@@ -320,13 +320,13 @@ impl<'a, 'i> Reader<'a, 'i> {
     /// Follows a `/`-separated chain of first children; the path is built once, at the end.
     pub(crate) fn at(&self, el: &El<'a, 'i>, chain: &str) -> Option<El<'a, 'i>> {
         let mut node = el.node;
-        for step in steps(chain) {
+        for step in chain.split('/') {
             let (ns, local) = self.matcher(step);
             node = node.children().find(|n| is_named(*n, ns, local))?;
         }
         let mut path = String::with_capacity(el.path.len() + chain.len() + 4 * chain.len() / 8 + 8);
         path.push_str(&el.path);
-        for step in steps(chain) {
+        for step in chain.split('/') {
             path.push('/');
             path.push_str(step);
             path.push_str("[1]");
@@ -336,7 +336,7 @@ impl<'a, 'i> Reader<'a, 'i> {
 
     /// Every element reached by the chain (all matches at every step).
     pub(crate) fn all(&self, el: &El<'a, 'i>, chain: &str) -> Vec<El<'a, 'i>> {
-        let mut chain = steps(chain);
+        let mut chain = chain.split('/');
         let Some(first) = chain.next() else { return Vec::new() };
         let mut cur = self.kids(el, first);
         for step in chain {
@@ -437,12 +437,6 @@ impl<'a, 'i> Reader<'a, 'i> {
             attrs: Vec::new(),
         })
     }
-}
-
-/// The steps of a `/`-separated chain of names (a byte split: cheaper than a char pattern on such short
-/// strings).
-fn steps(chain: &str) -> impl Iterator<Item = &str> {
-    chain.split(|c: char| c == '/')
 }
 
 fn is_named(n: Node<'_, '_>, ns: &str, local: &str) -> bool {
