@@ -380,12 +380,12 @@ impl<'a, 'i> DocIndex<'a, 'i> {
         self.node_name.get(n.id().get_usize()).copied().unwrap_or(u32::MAX)
     }
 
-    /// The element children of `n` matching `q`.
-    fn kids<'s>(&'s self, n: Node<'a, 'i>, q: Q) -> Kids<'s, 'a, 'i> {
+    /// The element children of `n` matching `q`, whose name `name` was resolved by [`DocIndex::name`].
+    fn kids<'s>(&'s self, n: Node<'a, 'i>, q: Q, name: Name) -> Kids<'s, 'a, 'i> {
         Kids {
             ix: self,
             it: n.children(),
-            name: self.name(q),
+            name,
             q,
         }
     }
@@ -496,8 +496,15 @@ impl<'a> Item<'a, '_> {
 type Visit<'f, 'a, 'i> = &'f mut dyn FnMut(Item<'a, 'i>) -> ControlFlow<()>;
 
 /// Visits, in order, the items selected by `steps` from `it`; stops as soon as `f` breaks.
-fn walk<'a, 'i>(ix: &DocIndex<'a, 'i>, it: Item<'a, 'i>, steps: &[S], f: Visit<'_, 'a, 'i>) -> ControlFlow<()> {
-    let Some((st, rest)) = steps.split_first() else {
+/// `names` holds, for each child step, its name resolved against the document.
+fn walk<'a, 'i>(
+    ix: &DocIndex<'a, 'i>,
+    it: Item<'a, 'i>,
+    steps: &[S],
+    names: &[Name],
+    f: Visit<'_, 'a, 'i>,
+) -> ControlFlow<()> {
+    let (Some((st, rest)), Some((name, names))) = (steps.split_first(), names.split_first()) else {
         return f(it);
     };
     let Item::N(n) = it else {
@@ -505,24 +512,24 @@ fn walk<'a, 'i>(ix: &DocIndex<'a, 'i>, it: Item<'a, 'i>, steps: &[S], f: Visit<'
     };
     match st {
         S::Child(q) => {
-            for c in ix.kids(n, *q) {
-                walk(ix, Item::N(c), rest, f)?;
+            for c in ix.kids(n, *q, *name) {
+                walk(ix, Item::N(c), rest, names, f)?;
             }
             ControlFlow::Continue(())
         }
         S::Attr(a) => match n.attribute(*a) {
-            Some(v) => walk(ix, Item::A(v), rest, f),
+            Some(v) => walk(ix, Item::A(v), rest, names, f),
             None => ControlFlow::Continue(()),
         },
         // `..` of the document element is the document node (`../cn:CreditNote` tests the root).
         S::Parent => match n.parent().filter(|p| p.is_element() || p.is_root()) {
-            Some(p) => walk(ix, Item::N(p), rest, f),
+            Some(p) => walk(ix, Item::N(p), rest, names, f),
             None => ControlFlow::Continue(()),
         },
-        S::SelfNode => walk(ix, it, rest, f),
+        S::SelfNode => walk(ix, it, rest, names, f),
         S::Filter(t) => {
             if eval(ix, t, n) {
-                walk(ix, it, rest, f)
+                walk(ix, it, rest, names, f)
             } else {
                 ControlFlow::Continue(())
             }
@@ -530,28 +537,44 @@ fn walk<'a, 'i>(ix: &DocIndex<'a, 'i>, it: Item<'a, 'i>, steps: &[S], f: Visit<'
     }
 }
 
+/// Longest test path resolved without allocating (the generated tables stay far below).
+const MAX_STEPS: usize = 16;
+
 /// Visits the items selected by `paths` (a union) from the context node `ctx`.
 fn select<'a, 'i>(ix: &DocIndex<'a, 'i>, paths: &[Path], ctx: Node<'a, 'i>, f: Visit<'_, 'a, 'i>) -> ControlFlow<()> {
     for p in paths {
+        // Each child step's name is resolved once per evaluation, not once per node visited.
+        let mut buf = [Name::Scan; MAX_STEPS];
+        let mut long = Vec::new();
+        let names: &mut [Name] = match buf.get_mut(..p.steps.len()) {
+            Some(b) => b,
+            None => {
+                long.resize(p.steps.len(), Name::Scan);
+                &mut long
+            }
+        };
+        for (st, slot) in p.steps.iter().zip(names.iter_mut()) {
+            if let S::Child(q) = st {
+                *slot = ix.name(*q);
+            }
+        }
         // A child step whose name is absent from the document selects nothing, whatever comes before.
-        if p.steps
-            .iter()
-            .any(|st| matches!(st, S::Child(q) if matches!(ix.name(*q), Name::Absent)))
-        {
+        if names.iter().any(|n| matches!(n, Name::Absent)) {
             continue;
         }
+        let names: &[Name] = names;
         match p.start {
-            Start::Ctx => walk(ix, Item::N(ctx), p.steps, f)?,
-            Start::Root => walk(ix, Item::N(ctx.document().root()), p.steps, f)?,
+            Start::Ctx => walk(ix, Item::N(ctx), p.steps, names, f)?,
+            Start::Root => walk(ix, Item::N(ctx.document().root()), p.steps, names, f)?,
             Start::Desc => match p.steps.split_first() {
                 Some((S::Child(q), rest)) => {
                     for d in ix.named(*q) {
-                        walk(ix, Item::N(d), rest, f)?;
+                        walk(ix, Item::N(d), rest, names.get(1..).unwrap_or_default(), f)?;
                     }
                 }
                 Some((S::Attr(a), rest)) => {
                     for v in ctx.document().root().descendants().filter_map(|d| d.attribute(*a)) {
-                        walk(ix, Item::A(v), rest, f)?;
+                        walk(ix, Item::A(v), rest, names.get(1..).unwrap_or_default(), f)?;
                     }
                 }
                 _ => {}
