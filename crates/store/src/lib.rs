@@ -66,11 +66,16 @@ macro_rules! with_pool {
 
 /// Like [`with_pool!`] inside a transaction: `$tx` is the open transaction; it commits when the
 /// body finishes without `?` having returned early (an early return rolls back on drop).
+///
+/// On SQLite the transaction is `BEGIN IMMEDIATE`: it takes the write lock up front, waiting up to the
+/// busy timeout. A deferred transaction that reads and then writes fails at once with "database is
+/// locked" when another connection committed in between (its read snapshot cannot be upgraded), which
+/// the busy timeout does not cover.
 macro_rules! in_tx {
     ($store:expr, |$tx:ident| $body:expr) => {
         match &$store.pool {
             $crate::Pool::Sqlite(pool) => {
-                let mut $tx = pool.begin().await?;
+                let mut $tx = pool.begin_with("BEGIN IMMEDIATE").await?;
                 let out = $body;
                 $tx.commit().await?;
                 out
