@@ -238,8 +238,11 @@ fn build_group_index(syntax: Syntax) -> GroupIndex {
                 }
             }
             Some(ns) => {
-                for (name, c) in &mut by_name {
-                    if ns.contains(name) {
+                let mut ns = ns.clone();
+                ns.sort_unstable();
+                ns.dedup();
+                for name in ns {
+                    if let Some(c) = by_name.get_mut(name) {
                         c[*slot].push(*g);
                     }
                 }
