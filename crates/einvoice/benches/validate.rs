@@ -79,3 +79,64 @@ fn parse_and_validate_all(bencher: divan::Bencher) {
         fatal
     });
 }
+
+/// quick-xml's borrowed event reader over the same bytes, doing nothing with the events: the
+/// floor of a streaming design, measured against roxmltree's `parse_only` as the issue asks.
+#[divan::bench(sample_count = 5, sample_size = 1)]
+fn quick_xml_events_only(bencher: divan::Bencher) {
+    let docs = inputs();
+    bencher.counter(divan::counter::ItemsCount::new(docs.len())).bench(|| {
+        let mut events = 0usize;
+        for d in &docs {
+            let mut r = quick_xml::Reader::from_reader(divan::black_box(d.as_slice()));
+            loop {
+                match r.read_event() {
+                    Ok(quick_xml::events::Event::Eof) | Err(_) => break,
+                    Ok(_) => events += 1,
+                }
+            }
+        }
+        events
+    });
+}
+
+/// Parsing plus the syntax-binding and code-list rules over the XML tree, without the draft.
+#[divan::bench(sample_count = 5, sample_size = 1)]
+fn parse_and_tree_rules(bencher: divan::Bencher) {
+    use facteur_einvoice::validate::{Findings, check_tree, detect_syntax};
+    let docs = inputs();
+    bencher.counter(divan::counter::ItemsCount::new(docs.len())).bench(|| {
+        let mut n = 0usize;
+        for d in &docs {
+            let Ok(doc) = facteur_einvoice::xml::parse(divan::black_box(d)) else { continue };
+            let Some(syntax) = detect_syntax(&doc) else { continue };
+            let mut out = Findings::new(syntax);
+            check_tree(&doc, syntax, &mut out);
+            n += out.into_items().len();
+        }
+        n
+    });
+}
+
+/// The semantic rules alone, over drafts read beforehand.
+#[divan::bench(sample_count = 5, sample_size = 1)]
+fn draft_rules_only(bencher: divan::Bencher) {
+    use facteur_einvoice::validate::{Findings, Syntax, check_draft};
+    let drafts: Vec<_> = inputs()
+        .iter()
+        .filter_map(|d| facteur_einvoice::xml::read_xml(d).ok())
+        .collect();
+    bencher.counter(divan::counter::ItemsCount::new(drafts.len())).bench(|| {
+        let mut n = 0usize;
+        for (syntax, draft) in &drafts {
+            let syntax = match syntax {
+                facteur_einvoice::xml::Syntax::Ubl => Syntax::Ubl,
+                facteur_einvoice::xml::Syntax::Cii => Syntax::Cii,
+            };
+            let mut out = Findings::new(syntax);
+            check_draft(divan::black_box(draft), &mut out);
+            n += out.into_items().len();
+        }
+        n
+    });
+}
