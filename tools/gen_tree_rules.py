@@ -430,7 +430,20 @@ for (pi, ri), rs in sorted(groups.items()):
     out.extend(asserts)
     out.append("    ] },")
 out.append("];")
-open(a.out, "w").write("\n".join(out) + "\n")
+# Every distinct name test gets a number, so that a document can resolve each name once (see `Q` and
+# `DocIndex` in validate/tree.rs) instead of hashing strings for every step it evaluates.
+names = {}
+def number(m):
+    key = (m.group(1), m.group(2))
+    names.setdefault(key, len(names))
+    return f"Q({key[0]}, {key[1]}, {names[key]})"
+text = re.sub(r'Q\((NS_[A-Z_]+), ("[^"*][^"]*")\)', number, "\n".join(out))
+text = re.sub(r'Q\((NS_[A-Z_]+), "\*"\)', r'Q::new(\1, "*")', text)
+text += "\n\n/// The name tests of the tables, by the number each `Q` carries.\n"
+text += "pub(crate) static NAMES: &[(&str, &str)] = &[\n"
+text += "".join(f"    ({ns}, {l}),\n" for (ns, l) in names)
+text += "];\n"
+open(a.out, "w").write(text)
 print(f"{stats['groups']} groups, {stats['asserts']} assertions; hand-written (T::Custom): {len(stats['custom'])}: {' '.join(stats['custom'])}")
 for c, e in stats["ctx_fail"]:
     print("context not compiled:", c, e, file=sys.stderr)

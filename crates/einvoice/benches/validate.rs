@@ -108,7 +108,9 @@ fn parse_and_tree_rules(bencher: divan::Bencher) {
     bencher.counter(divan::counter::ItemsCount::new(docs.len())).bench(|| {
         let mut n = 0usize;
         for d in &docs {
-            let Ok(doc) = facteur_einvoice::xml::parse(divan::black_box(d)) else { continue };
+            let Ok(doc) = facteur_einvoice::xml::parse(divan::black_box(d)) else {
+                continue;
+            };
             let Some(syntax) = detect_syntax(&doc) else { continue };
             let mut out = Findings::new(syntax);
             check_tree(&doc, syntax, &mut out);
@@ -126,17 +128,19 @@ fn draft_rules_only(bencher: divan::Bencher) {
         .iter()
         .filter_map(|d| facteur_einvoice::xml::read_xml(d).ok())
         .collect();
-    bencher.counter(divan::counter::ItemsCount::new(drafts.len())).bench(|| {
-        let mut n = 0usize;
-        for (syntax, draft) in &drafts {
-            let syntax = match syntax {
-                facteur_einvoice::xml::Syntax::Ubl => Syntax::Ubl,
-                facteur_einvoice::xml::Syntax::Cii => Syntax::Cii,
-            };
-            let mut out = Findings::new(syntax);
-            check_draft(divan::black_box(draft), &mut out);
-            n += out.into_items().len();
-        }
-        n
-    });
+    bencher
+        .counter(divan::counter::ItemsCount::new(drafts.len()))
+        .bench(|| {
+            let mut n = 0usize;
+            for (syntax, draft) in &drafts {
+                let syntax = match syntax {
+                    facteur_einvoice::xml::Syntax::Ubl => Syntax::Ubl,
+                    facteur_einvoice::xml::Syntax::Cii => Syntax::Cii,
+                };
+                let mut out = Findings::new(syntax);
+                check_draft(divan::black_box(draft), &mut out);
+                n += out.into_items().len();
+            }
+            n
+        });
 }

@@ -4,8 +4,8 @@
 //! directory) and the invoice side (validate, convert) evolve independently.
 
 mod cli_convert;
-mod cli_validate;
 mod cli_server;
+mod cli_validate;
 mod config;
 
 use std::path::PathBuf;

@@ -10,29 +10,29 @@ use super::tree::{NS_CAC, NS_CBC, NS_RAM, NS_RSM, Q, child_path, node_line, node
 
 /// (parent path from the root element, element) pairs the schemas allow at most once.
 const UBL: &[(&[Q], Q)] = &[
-    (&[], Q(NS_CBC, "CustomizationID")),
-    (&[], Q(NS_CBC, "ProfileID")),
-    (&[], Q(NS_CBC, "ID")),
-    (&[], Q(NS_CBC, "IssueDate")),
-    (&[], Q(NS_CBC, "DueDate")),
-    (&[], Q(NS_CBC, "InvoiceTypeCode")),
-    (&[], Q(NS_CBC, "CreditNoteTypeCode")),
-    (&[], Q(NS_CBC, "TaxPointDate")),
-    (&[], Q(NS_CBC, "DocumentCurrencyCode")),
-    (&[], Q(NS_CBC, "TaxCurrencyCode")),
-    (&[], Q(NS_CBC, "AccountingCost")),
-    (&[], Q(NS_CBC, "BuyerReference")),
-    (&[], Q(NS_CAC, "AccountingSupplierParty")),
-    (&[], Q(NS_CAC, "AccountingCustomerParty")),
-    (&[], Q(NS_CAC, "LegalMonetaryTotal")),
+    (&[], Q::new(NS_CBC, "CustomizationID")),
+    (&[], Q::new(NS_CBC, "ProfileID")),
+    (&[], Q::new(NS_CBC, "ID")),
+    (&[], Q::new(NS_CBC, "IssueDate")),
+    (&[], Q::new(NS_CBC, "DueDate")),
+    (&[], Q::new(NS_CBC, "InvoiceTypeCode")),
+    (&[], Q::new(NS_CBC, "CreditNoteTypeCode")),
+    (&[], Q::new(NS_CBC, "TaxPointDate")),
+    (&[], Q::new(NS_CBC, "DocumentCurrencyCode")),
+    (&[], Q::new(NS_CBC, "TaxCurrencyCode")),
+    (&[], Q::new(NS_CBC, "AccountingCost")),
+    (&[], Q::new(NS_CBC, "BuyerReference")),
+    (&[], Q::new(NS_CAC, "AccountingSupplierParty")),
+    (&[], Q::new(NS_CAC, "AccountingCustomerParty")),
+    (&[], Q::new(NS_CAC, "LegalMonetaryTotal")),
 ];
 
 const CII: &[(&[Q], Q)] = &[
-    (&[Q(NS_RSM, "ExchangedDocument")], Q(NS_RAM, "ID")),
-    (&[Q(NS_RSM, "ExchangedDocument")], Q(NS_RAM, "TypeCode")),
-    (&[Q(NS_RSM, "ExchangedDocument")], Q(NS_RAM, "IssueDateTime")),
-    (&[], Q(NS_RSM, "ExchangedDocument")),
-    (&[], Q(NS_RSM, "SupplyChainTradeTransaction")),
+    (&[Q::new(NS_RSM, "ExchangedDocument")], Q::new(NS_RAM, "ID")),
+    (&[Q::new(NS_RSM, "ExchangedDocument")], Q::new(NS_RAM, "TypeCode")),
+    (&[Q::new(NS_RSM, "ExchangedDocument")], Q::new(NS_RAM, "IssueDateTime")),
+    (&[], Q::new(NS_RSM, "ExchangedDocument")),
+    (&[], Q::new(NS_RSM, "SupplyChainTradeTransaction")),
 ];
 
 /// Reports duplicated singletons; returns true when any was found (the document is then not evaluated further).

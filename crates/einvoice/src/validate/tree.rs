@@ -31,12 +31,22 @@ pub(crate) const NS_RAM: &str = "urn:un:unece:uncefact:data:standard:ReusableAgg
 pub(crate) const NS_UDT: &str = "urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100";
 pub(crate) const NS_QDT: &str = "urn:un:unece:uncefact:data:standard:QualifiedDataType:100";
 
-/// A qualified name test: namespace URI (`""` = any) and local name (`"*"` = any).
+/// A qualified name test: namespace URI (`""` = any), local name (`"*"` = any) and, for the tests of the
+/// generated tables, their number in [`generated::NAMES`] ([`NO_ID`] otherwise), which lets a document
+/// resolve each name once.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Q(pub &'static str, pub &'static str);
+pub(crate) struct Q(pub &'static str, pub &'static str, pub u16);
+
+/// The number of a name test that is not in the generated tables (wildcards, hand-written tests).
+pub(crate) const NO_ID: u16 = u16::MAX;
 
 impl Q {
-    pub(crate) const ANY: Q = Q("", "*");
+    pub(crate) const ANY: Q = Q("", "*", NO_ID);
+
+    /// A name test outside the generated tables.
+    pub(crate) const fn new(ns: &'static str, local: &'static str) -> Q {
+        Q(ns, local, NO_ID)
+    }
 
     pub(crate) fn matches(self, n: Node<'_, '_>) -> bool {
         n.is_element()
@@ -189,7 +199,8 @@ fn patterns(syntax: Syntax) -> [u8; 3] {
 }
 
 /// The rule groups of one syntax that may match an element, per pattern, in rule order.
-type Candidates = [Vec<&'static Group>; 3];
+/// Each group comes with its position in the generated table.
+type Candidates = [Vec<(usize, &'static Group)>; 3];
 
 /// For each syntax, the candidate groups by the element's local name (the last step of a context names
 /// the element it matches), plus the groups whose last step is `*` for every other name. Built once:
@@ -212,16 +223,17 @@ fn group_index(syntax: Syntax) -> &'static GroupIndex {
 fn build_group_index(syntax: Syntax) -> GroupIndex {
     let pats = patterns(syntax);
     // Per group: `None` when some alternative ends in `*`, else the local names it can match.
-    let mut groups: Vec<(usize, &'static Group, Option<Vec<&'static str>>)> = Vec::new();
-    for g in generated::GROUPS {
+    type Entry = (usize, (usize, &'static Group), Option<Vec<&'static str>>);
+    let mut groups: Vec<Entry> = Vec::new();
+    for (gi, g) in generated::GROUPS.iter().enumerate() {
         let Some(slot) = pats.iter().position(|p| *p == g.pattern) else {
             continue;
         };
         let lasts: Vec<&'static str> = g.ctx.iter().filter_map(|a| a.steps.last()).map(|s| s.q.1).collect();
         let names = (!lasts.contains(&"*")).then_some(lasts);
-        groups.push((slot, g, names));
+        groups.push((slot, (gi, g), names));
     }
-    groups.sort_by_key(|(slot, g, _)| (*slot, g.rule));
+    groups.sort_by_key(|(slot, (_, g), _)| (*slot, g.rule));
     let mut any: Candidates = Default::default();
     let mut by_name: FxHashMap<&'static str, Candidates> = FxHashMap::default();
     for (_, _, names) in &groups {
@@ -250,6 +262,20 @@ fn build_group_index(syntax: Syntax) -> GroupIndex {
         }
     }
     GroupIndex { by_name, any }
+}
+
+/// The generated name tests by local name: (namespace, number) of each.
+fn static_names() -> &'static FxHashMap<&'static str, Vec<(&'static str, u16)>> {
+    static NAMES: OnceLock<FxHashMap<&'static str, Vec<(&'static str, u16)>>> = OnceLock::new();
+    NAMES.get_or_init(|| {
+        let mut m: FxHashMap<&'static str, Vec<(&'static str, u16)>> = FxHashMap::default();
+        for (i, (ns, local)) in generated::NAMES.iter().enumerate() {
+            m.entry(*local)
+                .or_default()
+                .push((*ns, u16::try_from(i).unwrap_or(NO_ID)));
+        }
+        m
+    })
 }
 
 /// XPath `normalize-space`.
@@ -319,16 +345,34 @@ struct DocIndex<'a, 'i> {
     node_name: Vec<u32>,
     /// Elements by expanded-name number, in document order.
     by_id: Vec<Vec<Node<'a, 'i>>>,
+    /// For each name test of the generated tables (by its number), the document's number of that name,
+    /// `u32::MAX` when the document has no such element.
+    statics: Vec<u32>,
+    /// The rule groups that may match an element, by the element's name number.
+    cands: Vec<&'static Candidates>,
+    /// For each group (by table position), its assertions that name presence does not already decide
+    /// to hold in this document; filled when the group first matches.
+    live: Vec<std::cell::OnceCell<Vec<&'static A>>>,
+    doc: &'a Document<'i>,
+    /// The element children of every node, each as (name number, node id), a node's children contiguous
+    /// and in document order: tests walk these short arrays instead of the tree's sibling links, which
+    /// also pass over every whitespace text node.
+    kid_list: Vec<(u32, u32)>,
+    /// Range of each node's children in `kid_list`, by node id.
+    kid_range: Vec<(u32, u32)>,
     /// Name tests already resolved, keyed by the addresses of their static strings (the rule tables
     /// repeat the same few hundred names thousands of times per document).
     resolved: RefCell<FxHashMap<NameKey, Name>>,
 }
 
 impl<'a, 'i> DocIndex<'a, 'i> {
-    fn new(doc: &'a Document<'i>) -> Self {
+    fn new(doc: &'a Document<'i>, groups: &'static GroupIndex) -> Self {
         let mut ids: FxHashMap<&'a str, Vec<(Option<&'a str>, u32)>> = FxHashMap::default();
         let mut node_name = Vec::with_capacity(doc.descendants().len());
         let mut by_id: Vec<Vec<Node<'a, 'i>>> = Vec::new();
+        let mut statics = vec![u32::MAX; generated::NAMES.len()];
+        let mut cands: Vec<&'static Candidates> = Vec::new();
+        let table = static_names();
         for n in doc.descendants() {
             let mut id = u32::MAX;
             if n.is_element() {
@@ -340,6 +384,14 @@ impl<'a, 'i> DocIndex<'a, 'i> {
                         let next = u32::try_from(by_id.len()).unwrap_or(u32::MAX);
                         same.push((tag.namespace(), next));
                         by_id.push(Vec::new());
+                        cands.push(groups.by_name.get(tag.name()).unwrap_or(&groups.any));
+                        let ns = tag.namespace().unwrap_or("");
+                        let numbered = table.get(tag.name()).into_iter().flatten();
+                        for (_, sid) in numbered.filter(|(n, _)| *n == ns) {
+                            if let Some(slot) = statics.get_mut(usize::from(*sid)) {
+                                *slot = next;
+                            }
+                        }
                         next
                     }
                 };
@@ -353,16 +405,41 @@ impl<'a, 'i> DocIndex<'a, 'i> {
             }
             node_name[slot] = id;
         }
+        let mut kid_range = vec![(0u32, 0u32); node_name.len()];
+        let mut kid_list = Vec::with_capacity(by_id.iter().map(Vec::len).sum());
+        for n in doc.descendants().filter(|n| n.is_element() || n.is_root()) {
+            let start = u32::try_from(kid_list.len()).unwrap_or(u32::MAX);
+            for c in n.children().filter(Node::is_element) {
+                let name = node_name.get(c.id().get_usize()).copied().unwrap_or(u32::MAX);
+                kid_list.push((name, c.id().get()));
+            }
+            let end = u32::try_from(kid_list.len()).unwrap_or(u32::MAX);
+            if let Some(r) = kid_range.get_mut(n.id().get_usize()) {
+                *r = (start, end);
+            }
+        }
         DocIndex {
             ids,
             node_name,
             by_id,
+            statics,
+            cands,
+            live: vec![std::cell::OnceCell::new(); generated::GROUPS.len()],
+            doc,
+            kid_list,
+            kid_range,
             resolved: RefCell::default(),
         }
     }
 
     /// How `q` is looked up in this document.
     fn name(&self, q: Q) -> Name {
+        if q.2 != NO_ID {
+            return match self.statics.get(usize::from(q.2)) {
+                Some(&id) if id != u32::MAX => Name::Id(id),
+                _ => Name::Absent,
+            };
+        }
         let key = (q.0.as_ptr() as usize, q.0.len(), q.1.as_ptr() as usize, q.1.len());
         if let Some(n) = self.resolved.borrow().get(&key) {
             return *n;
@@ -383,11 +460,43 @@ impl<'a, 'i> DocIndex<'a, 'i> {
         self.node_name.get(n.id().get_usize()).copied().unwrap_or(u32::MAX)
     }
 
+    /// `q.matches(n)`, by number when `q` is a generated name test.
+    fn is(&self, q: Q, n: Node<'_, '_>) -> bool {
+        if q.2 == NO_ID {
+            return q.matches(n);
+        }
+        let id = self.statics.get(usize::from(q.2)).copied().unwrap_or(u32::MAX);
+        id != u32::MAX && self.name_of(n) == id
+    }
+
+    /// The assertions of group `g` (at `gi` in the table) that may fail in this document.
+    fn live(&self, gi: usize, g: &'static Group) -> &[&'static A] {
+        match self.live.get(gi) {
+            Some(cell) => cell.get_or_init(|| {
+                g.asserts
+                    .iter()
+                    .filter(|a| decided(self, &a.test) != Some(true))
+                    .collect()
+            }),
+            None => &[],
+        }
+    }
+
+    /// The rule groups that may match the element `n`.
+    fn candidates(&self, n: Node<'_, '_>) -> Option<&'static Candidates> {
+        self.cands.get(self.name_of(n) as usize).copied()
+    }
+
     /// The element children of `n` matching `q`, whose name `name` was resolved by [`DocIndex::name`].
     fn kids<'s>(&'s self, n: Node<'a, 'i>, q: Q, name: Name) -> Kids<'s, 'a, 'i> {
+        let (start, end) = self.kid_range.get(n.id().get_usize()).copied().unwrap_or((0, 0));
         Kids {
-            ix: self,
-            it: n.children(),
+            doc: self.doc,
+            it: self
+                .kid_list
+                .get(start as usize..end as usize)
+                .unwrap_or_default()
+                .iter(),
             name,
             q,
         }
@@ -409,6 +518,49 @@ impl<'a, 'i> DocIndex<'a, 'i> {
     }
 }
 
+/// What `t` evaluates to in this document whatever the context node, when name presence alone decides it:
+/// a path with a child step whose name the document lacks selects nothing (exactly as [`select`] skips
+/// it). `None` when the context matters. Lets a group skip, for the whole document, the many assertions
+/// of the form `not(a/b)` about elements the document does not have.
+fn decided(ix: &DocIndex<'_, '_>, t: &T) -> Option<bool> {
+    let dead = |paths: &[Path]| {
+        paths.iter().all(|p| {
+            p.steps
+                .iter()
+                .any(|st| matches!(st, S::Child(q) if matches!(ix.name(*q), Name::Absent)))
+        })
+    };
+    match t {
+        T::Not(x) => decided(ix, x).map(|b| !b),
+        T::Or(xs) => {
+            let mut all_false = true;
+            for x in *xs {
+                match decided(ix, x) {
+                    Some(true) => return Some(true),
+                    Some(false) => {}
+                    None => all_false = false,
+                }
+            }
+            all_false.then_some(false)
+        }
+        T::And(xs) => {
+            let mut all_true = true;
+            for x in *xs {
+                match decided(ix, x) {
+                    Some(false) => return Some(false),
+                    Some(true) => {}
+                    None => all_true = false,
+                }
+            }
+            all_true.then_some(true)
+        }
+        T::Exists(p) | T::Eq(p, _) | T::Ne(p, _) | T::Bool(p, _) | T::Num(p, ..) => dead(p).then_some(false),
+        T::Str(p, _, _, _, false) => dead(p).then_some(false),
+        T::Count(p, cmp, k) => dead(p).then(|| compare(*cmp, 0, *k)),
+        _ => None,
+    }
+}
+
 /// Address and length of a name test's two static strings: identifies their contents.
 type NameKey = (usize, usize, usize, usize);
 
@@ -424,8 +576,8 @@ enum Name {
 
 /// Children of one element matching a name test.
 struct Kids<'s, 'a, 'i> {
-    ix: &'s DocIndex<'a, 'i>,
-    it: roxmltree::Children<'a, 'i>,
+    doc: &'a Document<'i>,
+    it: std::slice::Iter<'s, (u32, u32)>,
     name: Name,
     q: Q,
 }
@@ -436,8 +588,15 @@ impl<'a, 'i> Iterator for Kids<'_, 'a, 'i> {
     fn next(&mut self) -> Option<Node<'a, 'i>> {
         match self.name {
             Name::Absent => None,
-            Name::Id(id) => self.it.by_ref().find(|c| self.ix.name_of(*c) == id),
-            Name::Scan => self.it.by_ref().find(|c| self.q.matches(*c)),
+            Name::Id(id) => {
+                let (_, node) = self.it.by_ref().find(|(name, _)| *name == id)?;
+                self.doc.get_node(roxmltree::NodeId::new(*node))
+            }
+            Name::Scan => self
+                .it
+                .by_ref()
+                .filter_map(|(_, node)| self.doc.get_node(roxmltree::NodeId::new(*node)))
+                .find(|c| self.q.matches(*c)),
         }
     }
 }
@@ -464,7 +623,7 @@ fn alt_matches(ix: &DocIndex<'_, '_>, alt: &Alt, n: Node<'_, '_>) -> bool {
     let mut cur = Some(n);
     for (i, st) in alt.steps.iter().enumerate().rev() {
         let Some(c) = cur else { return false };
-        if !st.q.matches(c) || !st.preds.iter().all(|p| pred_ok(ix, p, c)) {
+        if !ix.is(st.q, c) || !st.preds.iter().all(|p| pred_ok(ix, p, c)) {
             return false;
         }
         cur = c.parent();
@@ -663,7 +822,7 @@ fn eval<'a, 'i>(ix: &DocIndex<'a, 'i>, t: &T, n: Node<'a, 'i>) -> bool {
         T::Num(p, cmp, k) => any_item(ix, p, n, |i| {
             i.value().trim().parse::<f64>().is_ok_and(|x| compare(*cmp, x, *k))
         }),
-        T::SelfIs(q) => q.matches(n),
+        T::SelfIs(q) => ix.is(*q, n),
         T::Ancestor(q) => n.ancestors().skip(1).any(|a| q.matches(a)),
         T::InList(s, list, upper) => {
             let v = subject(*s, n).unwrap_or_default();
@@ -799,17 +958,16 @@ fn generic(id: &str) -> (String, String) {
 }
 
 /// Runs every tree rule of `syntax` over `doc` and reports failing assertions into `out`.
-/// Runs every tree rule of `syntax` over `doc` and reports failing assertions into `out`.
 pub(crate) fn check(doc: &Document<'_>, syntax: Syntax, out: &mut Findings) {
     let groups = group_index(syntax);
-    let ix = DocIndex::new(doc);
+    let ix = DocIndex::new(doc, groups);
     for n in doc.root().descendants().filter(Node::is_element) {
-        let cands = groups.by_name.get(n.tag_name().name()).unwrap_or(&groups.any);
+        let Some(cands) = ix.candidates(n) else { continue };
         for pattern in cands {
-            let Some(g) = pattern.iter().find(|g| ctx_matches(&ix, g, n)) else {
+            let Some((gi, g)) = pattern.iter().find(|(_, g)| ctx_matches(&ix, g, n)) else {
                 continue;
             };
-            for a in g.asserts {
+            for a in ix.live(*gi, g) {
                 if !eval(&ix, &a.test, n) {
                     let (fr, en) = describe(a.id, &a.test, n);
                     let path = node_path(n);

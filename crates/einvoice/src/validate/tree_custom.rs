@@ -7,13 +7,13 @@ use roxmltree::Node;
 use super::tree::{NS_CAC, NS_CBC, NS_RAM, NS_UDT, Q, child_path, children, norm, string_value, xs_bool};
 
 fn cbc(l: &'static str) -> Q {
-    Q(NS_CBC, l)
+    Q::new(NS_CBC, l)
 }
 fn cac(l: &'static str) -> Q {
-    Q(NS_CAC, l)
+    Q::new(NS_CAC, l)
 }
 fn ram(l: &'static str) -> Q {
-    Q(NS_RAM, l)
+    Q::new(NS_RAM, l)
 }
 
 /// Every element of the document matching `q` (XPath `//q`).
@@ -177,7 +177,7 @@ pub(crate) fn check(id: &str, n: Node<'_, '_>) -> bool {
             let amounts = with(ram("ActualAmount"));
             let false_ind = indicators
                 .iter()
-                .any(|i| children(*i, Q(NS_UDT, "Indicator")).any(|u| xs_bool(&string_value(u)) == Some(false)));
+                .any(|i| children(*i, Q::new(NS_UDT, "Indicator")).any(|u| xs_bool(&string_value(u)) == Some(false)));
             (false_ind && !amounts.is_empty()) || (indicators.is_empty() && amounts.is_empty())
         }
         "CII-SR-474" => {

@@ -11,14 +11,14 @@ pub(crate) static GROUPS: &[Group] = &[
             Alt {
                 absolute: false,
                 steps: &[CStep {
-                    q: Q(NS_CAC, "PostalAddress"),
+                    q: Q(NS_CAC, "PostalAddress", 0),
                     preds: &[],
                 }],
             },
             Alt {
                 absolute: false,
                 steps: &[CStep {
-                    q: Q(NS_CAC, "Address"),
+                    q: Q(NS_CAC, "Address", 1),
                     preds: &[],
                 }],
             },
@@ -28,12 +28,12 @@ pub(crate) static GROUPS: &[Group] = &[
             test: T::Or(&[
                 T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_CAC, "AddressLine"))],
+                    steps: &[S::Child(Q(NS_CAC, "AddressLine", 2))],
                 }])),
                 T::Count(
                     &[Path {
                         start: Start::Ctx,
-                        steps: &[S::Child(Q(NS_CAC, "AddressLine"))],
+                        steps: &[S::Child(Q(NS_CAC, "AddressLine", 2))],
                     }],
                     Cmp::Eq,
                     1,
@@ -48,11 +48,11 @@ pub(crate) static GROUPS: &[Group] = &[
             absolute: false,
             steps: &[
                 CStep {
-                    q: Q(NS_CAC, "AccountingSupplierParty"),
+                    q: Q(NS_CAC, "AccountingSupplierParty", 3),
                     preds: &[],
                 },
                 CStep {
-                    q: Q(NS_CAC, "Party"),
+                    q: Q(NS_CAC, "Party", 4),
                     preds: &[],
                 },
             ],
@@ -62,7 +62,7 @@ pub(crate) static GROUPS: &[Group] = &[
             test: T::Count(
                 &[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_CAC, "PartyTaxScheme"))],
+                    steps: &[S::Child(Q(NS_CAC, "PartyTaxScheme", 5))],
                 }],
                 Cmp::Le,
                 2,
@@ -75,7 +75,7 @@ pub(crate) static GROUPS: &[Group] = &[
         ctx: &[Alt {
             absolute: false,
             steps: &[CStep {
-                q: Q(NS_CAC, "AdditionalDocumentReference"),
+                q: Q(NS_CAC, "AdditionalDocumentReference", 6),
                 preds: &[],
             }],
         }],
@@ -85,7 +85,7 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Count(
                     &[Path {
                         start: Start::Ctx,
-                        steps: &[S::Child(Q(NS_CBC, "DocumentDescription"))],
+                        steps: &[S::Child(Q(NS_CBC, "DocumentDescription", 7))],
                     }],
                     Cmp::Le,
                     1,
@@ -107,7 +107,7 @@ pub(crate) static GROUPS: &[Group] = &[
                 preds: &[
                     Pr::NameEnds("Amount"),
                     Pr::NameNotEnds("PriceAmount"),
-                    Pr::NoAncestorWithChild(Q(NS_CAC, "Price"), Q(NS_CAC, "AllowanceCharge")),
+                    Pr::NoAncestorWithChild(Q(NS_CAC, "Price", 8), Q(NS_CAC, "AllowanceCharge", 9)),
                 ],
             }],
         }],
@@ -149,7 +149,7 @@ pub(crate) static GROUPS: &[Group] = &[
         ctx: &[Alt {
             absolute: false,
             steps: &[CStep {
-                q: Q(NS_CAC, "Delivery"),
+                q: Q(NS_CAC, "Delivery", 10),
                 preds: &[],
             }],
         }],
@@ -159,9 +159,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 &[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "DeliveryParty")),
-                        S::Child(Q(NS_CAC, "PartyName")),
-                        S::Child(Q(NS_CBC, "Name")),
+                        S::Child(Q(NS_CAC, "DeliveryParty", 11)),
+                        S::Child(Q(NS_CAC, "PartyName", 12)),
+                        S::Child(Q(NS_CBC, "Name", 13)),
                     ],
                 }],
                 Cmp::Le,
@@ -175,8 +175,8 @@ pub(crate) static GROUPS: &[Group] = &[
         ctx: &[Alt {
             absolute: false,
             steps: &[CStep {
-                q: Q(NS_CAC, "AllowanceCharge"),
-                preds: &[Pr::ChildBool(&[Q(NS_CBC, "ChargeIndicator")], false)],
+                q: Q(NS_CAC, "AllowanceCharge", 9),
+                preds: &[Pr::ChildBool(&[Q(NS_CBC, "ChargeIndicator", 14)], false)],
             }],
         }],
         asserts: &[A {
@@ -184,7 +184,7 @@ pub(crate) static GROUPS: &[Group] = &[
             test: T::Count(
                 &[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_CBC, "AllowanceChargeReason"))],
+                    steps: &[S::Child(Q(NS_CBC, "AllowanceChargeReason", 15))],
                 }],
                 Cmp::Le,
                 1,
@@ -197,8 +197,8 @@ pub(crate) static GROUPS: &[Group] = &[
         ctx: &[Alt {
             absolute: false,
             steps: &[CStep {
-                q: Q(NS_CAC, "AllowanceCharge"),
-                preds: &[Pr::ChildBool(&[Q(NS_CBC, "ChargeIndicator")], true)],
+                q: Q(NS_CAC, "AllowanceCharge", 9),
+                preds: &[Pr::ChildBool(&[Q(NS_CBC, "ChargeIndicator", 14)], true)],
             }],
         }],
         asserts: &[A {
@@ -206,7 +206,7 @@ pub(crate) static GROUPS: &[Group] = &[
             test: T::Count(
                 &[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_CBC, "AllowanceChargeReason"))],
+                    steps: &[S::Child(Q(NS_CBC, "AllowanceChargeReason", 15))],
                 }],
                 Cmp::Le,
                 1,
@@ -219,7 +219,7 @@ pub(crate) static GROUPS: &[Group] = &[
         ctx: &[Alt {
             absolute: false,
             steps: &[CStep {
-                q: Q(NS_CAC, "PartyTaxScheme"),
+                q: Q(NS_CAC, "PartyTaxScheme", 5),
                 preds: &[],
             }],
         }],
@@ -228,11 +228,11 @@ pub(crate) static GROUPS: &[Group] = &[
             test: T::And(&[
                 T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_CAC, "TaxScheme")), S::Child(Q(NS_CBC, "ID"))],
+                    steps: &[S::Child(Q(NS_CAC, "TaxScheme", 16)), S::Child(Q(NS_CBC, "ID", 17))],
                 }]),
                 T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_CBC, "CompanyID"))],
+                    steps: &[S::Child(Q(NS_CBC, "CompanyID", 18))],
                 }]),
             ]),
         }],
@@ -244,14 +244,14 @@ pub(crate) static GROUPS: &[Group] = &[
             Alt {
                 absolute: true,
                 steps: &[CStep {
-                    q: Q(NS_UBL_INV, "Invoice"),
+                    q: Q(NS_UBL_INV, "Invoice", 19),
                     preds: &[],
                 }],
             },
             Alt {
                 absolute: true,
                 steps: &[CStep {
-                    q: Q(NS_UBL_CN, "CreditNote"),
+                    q: Q(NS_UBL_CN, "CreditNote", 20),
                     preds: &[],
                 }],
             },
@@ -261,7 +261,7 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "UBL-CR-001",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_EXT, "UBLExtensions"))],
+                    steps: &[S::Child(Q(NS_EXT, "UBLExtensions", 21))],
                 }])),
             },
             A {
@@ -269,12 +269,12 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Or(&[
                     T::Not(&T::Exists(&[Path {
                         start: Start::Ctx,
-                        steps: &[S::Child(Q(NS_CBC, "UBLVersionID"))],
+                        steps: &[S::Child(Q(NS_CBC, "UBLVersionID", 22))],
                     }])),
                     T::Eq(
                         &[Path {
                             start: Start::Ctx,
-                            steps: &[S::Child(Q(NS_CBC, "UBLVersionID"))],
+                            steps: &[S::Child(Q(NS_CBC, "UBLVersionID", 22))],
                         }],
                         "2.1",
                     ),
@@ -284,77 +284,83 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "UBL-CR-003",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_CBC, "ProfileExecutionID"))],
+                    steps: &[S::Child(Q(NS_CBC, "ProfileExecutionID", 23))],
                 }])),
             },
             A {
                 id: "UBL-CR-004",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_CBC, "CopyIndicator"))],
+                    steps: &[S::Child(Q(NS_CBC, "CopyIndicator", 24))],
                 }])),
             },
             A {
                 id: "UBL-CR-005",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_CBC, "UUID"))],
+                    steps: &[S::Child(Q(NS_CBC, "UUID", 25))],
                 }])),
             },
             A {
                 id: "UBL-CR-006",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_CBC, "IssueTime"))],
+                    steps: &[S::Child(Q(NS_CBC, "IssueTime", 26))],
                 }])),
             },
             A {
                 id: "UBL-CR-007",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_CBC, "PricingCurrencyCode"))],
+                    steps: &[S::Child(Q(NS_CBC, "PricingCurrencyCode", 27))],
                 }])),
             },
             A {
                 id: "UBL-CR-008",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_CBC, "PaymentCurrencyCode"))],
+                    steps: &[S::Child(Q(NS_CBC, "PaymentCurrencyCode", 28))],
                 }])),
             },
             A {
                 id: "UBL-CR-009",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_CBC, "PaymentAlternativeCurrencyCode"))],
+                    steps: &[S::Child(Q(NS_CBC, "PaymentAlternativeCurrencyCode", 29))],
                 }])),
             },
             A {
                 id: "UBL-CR-010",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_CBC, "AccountingCostCode"))],
+                    steps: &[S::Child(Q(NS_CBC, "AccountingCostCode", 30))],
                 }])),
             },
             A {
                 id: "UBL-CR-011",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_CBC, "LineCountNumeric"))],
+                    steps: &[S::Child(Q(NS_CBC, "LineCountNumeric", 31))],
                 }])),
             },
             A {
                 id: "UBL-CR-012",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_CAC, "InvoicePeriod")), S::Child(Q(NS_CBC, "StartTime"))],
+                    steps: &[
+                        S::Child(Q(NS_CAC, "InvoicePeriod", 32)),
+                        S::Child(Q(NS_CBC, "StartTime", 33)),
+                    ],
                 }])),
             },
             A {
                 id: "UBL-CR-013",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_CAC, "InvoicePeriod")), S::Child(Q(NS_CBC, "EndTime"))],
+                    steps: &[
+                        S::Child(Q(NS_CAC, "InvoicePeriod", 32)),
+                        S::Child(Q(NS_CBC, "EndTime", 34)),
+                    ],
                 }])),
             },
             A {
@@ -362,8 +368,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "InvoicePeriod")),
-                        S::Child(Q(NS_CBC, "DurationMeasure")),
+                        S::Child(Q(NS_CAC, "InvoicePeriod", 32)),
+                        S::Child(Q(NS_CBC, "DurationMeasure", 35)),
                     ],
                 }])),
             },
@@ -371,7 +377,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "UBL-CR-015",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_CAC, "InvoicePeriod")), S::Child(Q(NS_CBC, "Description"))],
+                    steps: &[
+                        S::Child(Q(NS_CAC, "InvoicePeriod", 32)),
+                        S::Child(Q(NS_CBC, "Description", 36)),
+                    ],
                 }])),
             },
             A {
@@ -379,8 +388,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "OrderReference")),
-                        S::Child(Q(NS_CBC, "CopyIndicator")),
+                        S::Child(Q(NS_CAC, "OrderReference", 37)),
+                        S::Child(Q(NS_CBC, "CopyIndicator", 24)),
                     ],
                 }])),
             },
@@ -388,21 +397,30 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "UBL-CR-017",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_CAC, "OrderReference")), S::Child(Q(NS_CBC, "UUID"))],
+                    steps: &[
+                        S::Child(Q(NS_CAC, "OrderReference", 37)),
+                        S::Child(Q(NS_CBC, "UUID", 25)),
+                    ],
                 }])),
             },
             A {
                 id: "UBL-CR-018",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_CAC, "OrderReference")), S::Child(Q(NS_CBC, "IssueDate"))],
+                    steps: &[
+                        S::Child(Q(NS_CAC, "OrderReference", 37)),
+                        S::Child(Q(NS_CBC, "IssueDate", 38)),
+                    ],
                 }])),
             },
             A {
                 id: "UBL-CR-019",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_CAC, "OrderReference")), S::Child(Q(NS_CBC, "IssueTime"))],
+                    steps: &[
+                        S::Child(Q(NS_CAC, "OrderReference", 37)),
+                        S::Child(Q(NS_CBC, "IssueTime", 26)),
+                    ],
                 }])),
             },
             A {
@@ -410,8 +428,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "OrderReference")),
-                        S::Child(Q(NS_CBC, "CustomerReference")),
+                        S::Child(Q(NS_CAC, "OrderReference", 37)),
+                        S::Child(Q(NS_CBC, "CustomerReference", 39)),
                     ],
                 }])),
             },
@@ -420,8 +438,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "OrderReference")),
-                        S::Child(Q(NS_CBC, "OrderTypeCode")),
+                        S::Child(Q(NS_CAC, "OrderReference", 37)),
+                        S::Child(Q(NS_CBC, "OrderTypeCode", 40)),
                     ],
                 }])),
             },
@@ -430,8 +448,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "OrderReference")),
-                        S::Child(Q(NS_CAC, "DocumentReference")),
+                        S::Child(Q(NS_CAC, "OrderReference", 37)),
+                        S::Child(Q(NS_CAC, "DocumentReference", 41)),
                     ],
                 }])),
             },
@@ -440,9 +458,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "BillingReference")),
-                        S::Child(Q(NS_CAC, "InvoiceDocumentReference")),
-                        S::Child(Q(NS_CBC, "CopyIndicator")),
+                        S::Child(Q(NS_CAC, "BillingReference", 42)),
+                        S::Child(Q(NS_CAC, "InvoiceDocumentReference", 43)),
+                        S::Child(Q(NS_CBC, "CopyIndicator", 24)),
                     ],
                 }])),
             },
@@ -451,9 +469,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "BillingReference")),
-                        S::Child(Q(NS_CAC, "InvoiceDocumentReference")),
-                        S::Child(Q(NS_CBC, "UUID")),
+                        S::Child(Q(NS_CAC, "BillingReference", 42)),
+                        S::Child(Q(NS_CAC, "InvoiceDocumentReference", 43)),
+                        S::Child(Q(NS_CBC, "UUID", 25)),
                     ],
                 }])),
             },
@@ -462,9 +480,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "BillingReference")),
-                        S::Child(Q(NS_CAC, "InvoiceDocumentReference")),
-                        S::Child(Q(NS_CBC, "IssueTime")),
+                        S::Child(Q(NS_CAC, "BillingReference", 42)),
+                        S::Child(Q(NS_CAC, "InvoiceDocumentReference", 43)),
+                        S::Child(Q(NS_CBC, "IssueTime", 26)),
                     ],
                 }])),
             },
@@ -473,9 +491,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "BillingReference")),
-                        S::Child(Q(NS_CAC, "InvoiceDocumentReference")),
-                        S::Child(Q(NS_CBC, "DocumentTypeCode")),
+                        S::Child(Q(NS_CAC, "BillingReference", 42)),
+                        S::Child(Q(NS_CAC, "InvoiceDocumentReference", 43)),
+                        S::Child(Q(NS_CBC, "DocumentTypeCode", 44)),
                     ],
                 }])),
             },
@@ -484,9 +502,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "BillingReference")),
-                        S::Child(Q(NS_CAC, "InvoiceDocumentReference")),
-                        S::Child(Q(NS_CBC, "DocumentType")),
+                        S::Child(Q(NS_CAC, "BillingReference", 42)),
+                        S::Child(Q(NS_CAC, "InvoiceDocumentReference", 43)),
+                        S::Child(Q(NS_CBC, "DocumentType", 45)),
                     ],
                 }])),
             },
@@ -495,9 +513,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "BillingReference")),
-                        S::Child(Q(NS_CAC, "InvoiceDocumentReference")),
-                        S::Child(Q(NS_CBC, "XPath")),
+                        S::Child(Q(NS_CAC, "BillingReference", 42)),
+                        S::Child(Q(NS_CAC, "InvoiceDocumentReference", 43)),
+                        S::Child(Q(NS_CBC, "XPath", 46)),
                     ],
                 }])),
             },
@@ -506,9 +524,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "BillingReference")),
-                        S::Child(Q(NS_CAC, "InvoiceDocumentReference")),
-                        S::Child(Q(NS_CBC, "LanguageID")),
+                        S::Child(Q(NS_CAC, "BillingReference", 42)),
+                        S::Child(Q(NS_CAC, "InvoiceDocumentReference", 43)),
+                        S::Child(Q(NS_CBC, "LanguageID", 47)),
                     ],
                 }])),
             },
@@ -517,9 +535,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "BillingReference")),
-                        S::Child(Q(NS_CAC, "InvoiceDocumentReference")),
-                        S::Child(Q(NS_CBC, "LocaleCode")),
+                        S::Child(Q(NS_CAC, "BillingReference", 42)),
+                        S::Child(Q(NS_CAC, "InvoiceDocumentReference", 43)),
+                        S::Child(Q(NS_CBC, "LocaleCode", 48)),
                     ],
                 }])),
             },
@@ -528,9 +546,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "BillingReference")),
-                        S::Child(Q(NS_CAC, "InvoiceDocumentReference")),
-                        S::Child(Q(NS_CBC, "VersionID")),
+                        S::Child(Q(NS_CAC, "BillingReference", 42)),
+                        S::Child(Q(NS_CAC, "InvoiceDocumentReference", 43)),
+                        S::Child(Q(NS_CBC, "VersionID", 49)),
                     ],
                 }])),
             },
@@ -539,9 +557,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "BillingReference")),
-                        S::Child(Q(NS_CAC, "InvoiceDocumentReference")),
-                        S::Child(Q(NS_CBC, "DocumentStatusCode")),
+                        S::Child(Q(NS_CAC, "BillingReference", 42)),
+                        S::Child(Q(NS_CAC, "InvoiceDocumentReference", 43)),
+                        S::Child(Q(NS_CBC, "DocumentStatusCode", 50)),
                     ],
                 }])),
             },
@@ -550,9 +568,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "BillingReference")),
-                        S::Child(Q(NS_CAC, "InvoiceDocumentReference")),
-                        S::Child(Q(NS_CBC, "DocumentDescription")),
+                        S::Child(Q(NS_CAC, "BillingReference", 42)),
+                        S::Child(Q(NS_CAC, "InvoiceDocumentReference", 43)),
+                        S::Child(Q(NS_CBC, "DocumentDescription", 7)),
                     ],
                 }])),
             },
@@ -561,9 +579,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "BillingReference")),
-                        S::Child(Q(NS_CAC, "InvoiceDocumentReference")),
-                        S::Child(Q(NS_CAC, "Attachment")),
+                        S::Child(Q(NS_CAC, "BillingReference", 42)),
+                        S::Child(Q(NS_CAC, "InvoiceDocumentReference", 43)),
+                        S::Child(Q(NS_CAC, "Attachment", 51)),
                     ],
                 }])),
             },
@@ -572,9 +590,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "BillingReference")),
-                        S::Child(Q(NS_CAC, "InvoiceDocumentReference")),
-                        S::Child(Q(NS_CAC, "ValidityPeriod")),
+                        S::Child(Q(NS_CAC, "BillingReference", 42)),
+                        S::Child(Q(NS_CAC, "InvoiceDocumentReference", 43)),
+                        S::Child(Q(NS_CAC, "ValidityPeriod", 52)),
                     ],
                 }])),
             },
@@ -583,9 +601,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "BillingReference")),
-                        S::Child(Q(NS_CAC, "InvoiceDocumentReference")),
-                        S::Child(Q(NS_CAC, "IssuerParty")),
+                        S::Child(Q(NS_CAC, "BillingReference", 42)),
+                        S::Child(Q(NS_CAC, "InvoiceDocumentReference", 43)),
+                        S::Child(Q(NS_CAC, "IssuerParty", 53)),
                     ],
                 }])),
             },
@@ -594,9 +612,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "BillingReference")),
-                        S::Child(Q(NS_CAC, "InvoiceDocumentReference")),
-                        S::Child(Q(NS_CAC, "ResultOfVerification")),
+                        S::Child(Q(NS_CAC, "BillingReference", 42)),
+                        S::Child(Q(NS_CAC, "InvoiceDocumentReference", 43)),
+                        S::Child(Q(NS_CAC, "ResultOfVerification", 54)),
                     ],
                 }])),
             },
@@ -605,8 +623,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "BillingReference")),
-                        S::Child(Q(NS_CAC, "SelfBilledInvoiceDocumentReference")),
+                        S::Child(Q(NS_CAC, "BillingReference", 42)),
+                        S::Child(Q(NS_CAC, "SelfBilledInvoiceDocumentReference", 55)),
                     ],
                 }])),
             },
@@ -615,8 +633,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "BillingReference")),
-                        S::Child(Q(NS_CAC, "CreditNoteDocumentReference")),
+                        S::Child(Q(NS_CAC, "BillingReference", 42)),
+                        S::Child(Q(NS_CAC, "CreditNoteDocumentReference", 56)),
                     ],
                 }])),
             },
@@ -625,8 +643,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "BillingReference")),
-                        S::Child(Q(NS_CAC, "SelfBilledCreditNoteDocumentReference")),
+                        S::Child(Q(NS_CAC, "BillingReference", 42)),
+                        S::Child(Q(NS_CAC, "SelfBilledCreditNoteDocumentReference", 57)),
                     ],
                 }])),
             },
@@ -635,8 +653,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "BillingReference")),
-                        S::Child(Q(NS_CAC, "DebitNoteDocumentReference")),
+                        S::Child(Q(NS_CAC, "BillingReference", 42)),
+                        S::Child(Q(NS_CAC, "DebitNoteDocumentReference", 58)),
                     ],
                 }])),
             },
@@ -645,8 +663,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "BillingReference")),
-                        S::Child(Q(NS_CAC, "ReminderDocumentReference")),
+                        S::Child(Q(NS_CAC, "BillingReference", 42)),
+                        S::Child(Q(NS_CAC, "ReminderDocumentReference", 59)),
                     ],
                 }])),
             },
@@ -655,8 +673,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "BillingReference")),
-                        S::Child(Q(NS_CAC, "AdditionalDocumentReference")),
+                        S::Child(Q(NS_CAC, "BillingReference", 42)),
+                        S::Child(Q(NS_CAC, "AdditionalDocumentReference", 6)),
                     ],
                 }])),
             },
@@ -665,8 +683,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "BillingReference")),
-                        S::Child(Q(NS_CAC, "BillingReferenceLine")),
+                        S::Child(Q(NS_CAC, "BillingReference", 42)),
+                        S::Child(Q(NS_CAC, "BillingReferenceLine", 60)),
                     ],
                 }])),
             },
@@ -675,8 +693,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "DespatchDocumentReference")),
-                        S::Child(Q(NS_CBC, "CopyIndicator")),
+                        S::Child(Q(NS_CAC, "DespatchDocumentReference", 61)),
+                        S::Child(Q(NS_CBC, "CopyIndicator", 24)),
                     ],
                 }])),
             },
@@ -685,8 +703,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "DespatchDocumentReference")),
-                        S::Child(Q(NS_CBC, "UUID")),
+                        S::Child(Q(NS_CAC, "DespatchDocumentReference", 61)),
+                        S::Child(Q(NS_CBC, "UUID", 25)),
                     ],
                 }])),
             },
@@ -695,8 +713,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "DespatchDocumentReference")),
-                        S::Child(Q(NS_CBC, "IssueDate")),
+                        S::Child(Q(NS_CAC, "DespatchDocumentReference", 61)),
+                        S::Child(Q(NS_CBC, "IssueDate", 38)),
                     ],
                 }])),
             },
@@ -705,8 +723,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "DespatchDocumentReference")),
-                        S::Child(Q(NS_CBC, "IssueTime")),
+                        S::Child(Q(NS_CAC, "DespatchDocumentReference", 61)),
+                        S::Child(Q(NS_CBC, "IssueTime", 26)),
                     ],
                 }])),
             },
@@ -715,8 +733,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "DespatchDocumentReference")),
-                        S::Child(Q(NS_CBC, "DocumentTypeCode")),
+                        S::Child(Q(NS_CAC, "DespatchDocumentReference", 61)),
+                        S::Child(Q(NS_CBC, "DocumentTypeCode", 44)),
                     ],
                 }])),
             },
@@ -725,8 +743,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "DespatchDocumentReference")),
-                        S::Child(Q(NS_CBC, "DocumentType")),
+                        S::Child(Q(NS_CAC, "DespatchDocumentReference", 61)),
+                        S::Child(Q(NS_CBC, "DocumentType", 45)),
                     ],
                 }])),
             },
@@ -735,8 +753,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "DespatchDocumentReference")),
-                        S::Child(Q(NS_CBC, "XPath")),
+                        S::Child(Q(NS_CAC, "DespatchDocumentReference", 61)),
+                        S::Child(Q(NS_CBC, "XPath", 46)),
                     ],
                 }])),
             },
@@ -745,8 +763,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "DespatchDocumentReference")),
-                        S::Child(Q(NS_CBC, "LanguageID")),
+                        S::Child(Q(NS_CAC, "DespatchDocumentReference", 61)),
+                        S::Child(Q(NS_CBC, "LanguageID", 47)),
                     ],
                 }])),
             },
@@ -755,8 +773,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "DespatchDocumentReference")),
-                        S::Child(Q(NS_CBC, "LocaleCode")),
+                        S::Child(Q(NS_CAC, "DespatchDocumentReference", 61)),
+                        S::Child(Q(NS_CBC, "LocaleCode", 48)),
                     ],
                 }])),
             },
@@ -765,8 +783,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "DespatchDocumentReference")),
-                        S::Child(Q(NS_CBC, "VersionID")),
+                        S::Child(Q(NS_CAC, "DespatchDocumentReference", 61)),
+                        S::Child(Q(NS_CBC, "VersionID", 49)),
                     ],
                 }])),
             },
@@ -775,8 +793,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "DespatchDocumentReference")),
-                        S::Child(Q(NS_CBC, "DocumentStatusCode")),
+                        S::Child(Q(NS_CAC, "DespatchDocumentReference", 61)),
+                        S::Child(Q(NS_CBC, "DocumentStatusCode", 50)),
                     ],
                 }])),
             },
@@ -785,8 +803,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "DespatchDocumentReference")),
-                        S::Child(Q(NS_CBC, "DocumentDescription")),
+                        S::Child(Q(NS_CAC, "DespatchDocumentReference", 61)),
+                        S::Child(Q(NS_CBC, "DocumentDescription", 7)),
                     ],
                 }])),
             },
@@ -795,8 +813,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "DespatchDocumentReference")),
-                        S::Child(Q(NS_CAC, "Attachment")),
+                        S::Child(Q(NS_CAC, "DespatchDocumentReference", 61)),
+                        S::Child(Q(NS_CAC, "Attachment", 51)),
                     ],
                 }])),
             },
@@ -805,8 +823,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "DespatchDocumentReference")),
-                        S::Child(Q(NS_CAC, "ValidityPeriod")),
+                        S::Child(Q(NS_CAC, "DespatchDocumentReference", 61)),
+                        S::Child(Q(NS_CAC, "ValidityPeriod", 52)),
                     ],
                 }])),
             },
@@ -815,8 +833,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "DespatchDocumentReference")),
-                        S::Child(Q(NS_CAC, "IssuerParty")),
+                        S::Child(Q(NS_CAC, "DespatchDocumentReference", 61)),
+                        S::Child(Q(NS_CAC, "IssuerParty", 53)),
                     ],
                 }])),
             },
@@ -825,8 +843,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "DespatchDocumentReference")),
-                        S::Child(Q(NS_CAC, "ResultOfVerification")),
+                        S::Child(Q(NS_CAC, "DespatchDocumentReference", 61)),
+                        S::Child(Q(NS_CAC, "ResultOfVerification", 54)),
                     ],
                 }])),
             },
@@ -835,8 +853,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "ReceiptDocumentReference")),
-                        S::Child(Q(NS_CBC, "CopyIndicator")),
+                        S::Child(Q(NS_CAC, "ReceiptDocumentReference", 62)),
+                        S::Child(Q(NS_CBC, "CopyIndicator", 24)),
                     ],
                 }])),
             },
@@ -845,8 +863,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "ReceiptDocumentReference")),
-                        S::Child(Q(NS_CBC, "UUID")),
+                        S::Child(Q(NS_CAC, "ReceiptDocumentReference", 62)),
+                        S::Child(Q(NS_CBC, "UUID", 25)),
                     ],
                 }])),
             },
@@ -855,8 +873,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "ReceiptDocumentReference")),
-                        S::Child(Q(NS_CBC, "IssueDate")),
+                        S::Child(Q(NS_CAC, "ReceiptDocumentReference", 62)),
+                        S::Child(Q(NS_CBC, "IssueDate", 38)),
                     ],
                 }])),
             },
@@ -865,8 +883,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "ReceiptDocumentReference")),
-                        S::Child(Q(NS_CBC, "IssueTime")),
+                        S::Child(Q(NS_CAC, "ReceiptDocumentReference", 62)),
+                        S::Child(Q(NS_CBC, "IssueTime", 26)),
                     ],
                 }])),
             },
@@ -875,8 +893,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "ReceiptDocumentReference")),
-                        S::Child(Q(NS_CBC, "DocumentTypeCode")),
+                        S::Child(Q(NS_CAC, "ReceiptDocumentReference", 62)),
+                        S::Child(Q(NS_CBC, "DocumentTypeCode", 44)),
                     ],
                 }])),
             },
@@ -885,8 +903,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "ReceiptDocumentReference")),
-                        S::Child(Q(NS_CBC, "DocumentType")),
+                        S::Child(Q(NS_CAC, "ReceiptDocumentReference", 62)),
+                        S::Child(Q(NS_CBC, "DocumentType", 45)),
                     ],
                 }])),
             },
@@ -895,8 +913,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "ReceiptDocumentReference")),
-                        S::Child(Q(NS_CBC, "XPath")),
+                        S::Child(Q(NS_CAC, "ReceiptDocumentReference", 62)),
+                        S::Child(Q(NS_CBC, "XPath", 46)),
                     ],
                 }])),
             },
@@ -905,8 +923,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "ReceiptDocumentReference")),
-                        S::Child(Q(NS_CBC, "LanguageID")),
+                        S::Child(Q(NS_CAC, "ReceiptDocumentReference", 62)),
+                        S::Child(Q(NS_CBC, "LanguageID", 47)),
                     ],
                 }])),
             },
@@ -915,8 +933,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "ReceiptDocumentReference")),
-                        S::Child(Q(NS_CBC, "LocaleCode")),
+                        S::Child(Q(NS_CAC, "ReceiptDocumentReference", 62)),
+                        S::Child(Q(NS_CBC, "LocaleCode", 48)),
                     ],
                 }])),
             },
@@ -925,8 +943,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "ReceiptDocumentReference")),
-                        S::Child(Q(NS_CBC, "VersionID")),
+                        S::Child(Q(NS_CAC, "ReceiptDocumentReference", 62)),
+                        S::Child(Q(NS_CBC, "VersionID", 49)),
                     ],
                 }])),
             },
@@ -935,8 +953,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "ReceiptDocumentReference")),
-                        S::Child(Q(NS_CBC, "DocumentStatusCode")),
+                        S::Child(Q(NS_CAC, "ReceiptDocumentReference", 62)),
+                        S::Child(Q(NS_CBC, "DocumentStatusCode", 50)),
                     ],
                 }])),
             },
@@ -945,8 +963,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "ReceiptDocumentReference")),
-                        S::Child(Q(NS_CBC, "DocumentDescription")),
+                        S::Child(Q(NS_CAC, "ReceiptDocumentReference", 62)),
+                        S::Child(Q(NS_CBC, "DocumentDescription", 7)),
                     ],
                 }])),
             },
@@ -955,8 +973,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "ReceiptDocumentReference")),
-                        S::Child(Q(NS_CAC, "Attachment")),
+                        S::Child(Q(NS_CAC, "ReceiptDocumentReference", 62)),
+                        S::Child(Q(NS_CAC, "Attachment", 51)),
                     ],
                 }])),
             },
@@ -965,8 +983,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "ReceiptDocumentReference")),
-                        S::Child(Q(NS_CAC, "ValidityPeriod")),
+                        S::Child(Q(NS_CAC, "ReceiptDocumentReference", 62)),
+                        S::Child(Q(NS_CAC, "ValidityPeriod", 52)),
                     ],
                 }])),
             },
@@ -975,8 +993,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "ReceiptDocumentReference")),
-                        S::Child(Q(NS_CAC, "IssuerParty")),
+                        S::Child(Q(NS_CAC, "ReceiptDocumentReference", 62)),
+                        S::Child(Q(NS_CAC, "IssuerParty", 53)),
                     ],
                 }])),
             },
@@ -985,8 +1003,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "ReceiptDocumentReference")),
-                        S::Child(Q(NS_CAC, "ResultOfVerification")),
+                        S::Child(Q(NS_CAC, "ReceiptDocumentReference", 62)),
+                        S::Child(Q(NS_CAC, "ResultOfVerification", 54)),
                     ],
                 }])),
             },
@@ -994,7 +1012,7 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "UBL-CR-077",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_CAC, "StatementDocumentReference"))],
+                    steps: &[S::Child(Q(NS_CAC, "StatementDocumentReference", 63))],
                 }])),
             },
             A {
@@ -1002,8 +1020,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "OriginatorDocumentReference")),
-                        S::Child(Q(NS_CBC, "CopyIndicator")),
+                        S::Child(Q(NS_CAC, "OriginatorDocumentReference", 64)),
+                        S::Child(Q(NS_CBC, "CopyIndicator", 24)),
                     ],
                 }])),
             },
@@ -1012,8 +1030,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "OriginatorDocumentReference")),
-                        S::Child(Q(NS_CBC, "UUID")),
+                        S::Child(Q(NS_CAC, "OriginatorDocumentReference", 64)),
+                        S::Child(Q(NS_CBC, "UUID", 25)),
                     ],
                 }])),
             },
@@ -1022,8 +1040,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "OriginatorDocumentReference")),
-                        S::Child(Q(NS_CBC, "IssueDate")),
+                        S::Child(Q(NS_CAC, "OriginatorDocumentReference", 64)),
+                        S::Child(Q(NS_CBC, "IssueDate", 38)),
                     ],
                 }])),
             },
@@ -1032,8 +1050,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "OriginatorDocumentReference")),
-                        S::Child(Q(NS_CBC, "IssueTime")),
+                        S::Child(Q(NS_CAC, "OriginatorDocumentReference", 64)),
+                        S::Child(Q(NS_CBC, "IssueTime", 26)),
                     ],
                 }])),
             },
@@ -1042,8 +1060,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "OriginatorDocumentReference")),
-                        S::Child(Q(NS_CBC, "DocumentTypeCode")),
+                        S::Child(Q(NS_CAC, "OriginatorDocumentReference", 64)),
+                        S::Child(Q(NS_CBC, "DocumentTypeCode", 44)),
                     ],
                 }])),
             },
@@ -1052,8 +1070,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "OriginatorDocumentReference")),
-                        S::Child(Q(NS_CBC, "DocumentType")),
+                        S::Child(Q(NS_CAC, "OriginatorDocumentReference", 64)),
+                        S::Child(Q(NS_CBC, "DocumentType", 45)),
                     ],
                 }])),
             },
@@ -1062,8 +1080,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "OriginatorDocumentReference")),
-                        S::Child(Q(NS_CBC, "XPath")),
+                        S::Child(Q(NS_CAC, "OriginatorDocumentReference", 64)),
+                        S::Child(Q(NS_CBC, "XPath", 46)),
                     ],
                 }])),
             },
@@ -1072,8 +1090,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "OriginatorDocumentReference")),
-                        S::Child(Q(NS_CBC, "LanguageID")),
+                        S::Child(Q(NS_CAC, "OriginatorDocumentReference", 64)),
+                        S::Child(Q(NS_CBC, "LanguageID", 47)),
                     ],
                 }])),
             },
@@ -1082,8 +1100,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "OriginatorDocumentReference")),
-                        S::Child(Q(NS_CBC, "LocaleCode")),
+                        S::Child(Q(NS_CAC, "OriginatorDocumentReference", 64)),
+                        S::Child(Q(NS_CBC, "LocaleCode", 48)),
                     ],
                 }])),
             },
@@ -1092,8 +1110,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "OriginatorDocumentReference")),
-                        S::Child(Q(NS_CBC, "VersionID")),
+                        S::Child(Q(NS_CAC, "OriginatorDocumentReference", 64)),
+                        S::Child(Q(NS_CBC, "VersionID", 49)),
                     ],
                 }])),
             },
@@ -1102,8 +1120,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "OriginatorDocumentReference")),
-                        S::Child(Q(NS_CBC, "DocumentStatusCode")),
+                        S::Child(Q(NS_CAC, "OriginatorDocumentReference", 64)),
+                        S::Child(Q(NS_CBC, "DocumentStatusCode", 50)),
                     ],
                 }])),
             },
@@ -1112,8 +1130,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "OriginatorDocumentReference")),
-                        S::Child(Q(NS_CBC, "DocumentDescription")),
+                        S::Child(Q(NS_CAC, "OriginatorDocumentReference", 64)),
+                        S::Child(Q(NS_CBC, "DocumentDescription", 7)),
                     ],
                 }])),
             },
@@ -1122,8 +1140,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "OriginatorDocumentReference")),
-                        S::Child(Q(NS_CAC, "Attachment")),
+                        S::Child(Q(NS_CAC, "OriginatorDocumentReference", 64)),
+                        S::Child(Q(NS_CAC, "Attachment", 51)),
                     ],
                 }])),
             },
@@ -1132,8 +1150,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "OriginatorDocumentReference")),
-                        S::Child(Q(NS_CAC, "ValidityPeriod")),
+                        S::Child(Q(NS_CAC, "OriginatorDocumentReference", 64)),
+                        S::Child(Q(NS_CAC, "ValidityPeriod", 52)),
                     ],
                 }])),
             },
@@ -1142,8 +1160,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "OriginatorDocumentReference")),
-                        S::Child(Q(NS_CAC, "IssuerParty")),
+                        S::Child(Q(NS_CAC, "OriginatorDocumentReference", 64)),
+                        S::Child(Q(NS_CAC, "IssuerParty", 53)),
                     ],
                 }])),
             },
@@ -1152,8 +1170,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "OriginatorDocumentReference")),
-                        S::Child(Q(NS_CAC, "ResultOfVerification")),
+                        S::Child(Q(NS_CAC, "OriginatorDocumentReference", 64)),
+                        S::Child(Q(NS_CAC, "ResultOfVerification", 54)),
                     ],
                 }])),
             },
@@ -1162,8 +1180,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "ContractDocumentReference")),
-                        S::Child(Q(NS_CBC, "CopyIndicator")),
+                        S::Child(Q(NS_CAC, "ContractDocumentReference", 65)),
+                        S::Child(Q(NS_CBC, "CopyIndicator", 24)),
                     ],
                 }])),
             },
@@ -1172,8 +1190,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "ContractDocumentReference")),
-                        S::Child(Q(NS_CBC, "UUID")),
+                        S::Child(Q(NS_CAC, "ContractDocumentReference", 65)),
+                        S::Child(Q(NS_CBC, "UUID", 25)),
                     ],
                 }])),
             },
@@ -1182,8 +1200,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "ContractDocumentReference")),
-                        S::Child(Q(NS_CBC, "IssueDate")),
+                        S::Child(Q(NS_CAC, "ContractDocumentReference", 65)),
+                        S::Child(Q(NS_CBC, "IssueDate", 38)),
                     ],
                 }])),
             },
@@ -1192,8 +1210,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "ContractDocumentReference")),
-                        S::Child(Q(NS_CBC, "IssueTime")),
+                        S::Child(Q(NS_CAC, "ContractDocumentReference", 65)),
+                        S::Child(Q(NS_CBC, "IssueTime", 26)),
                     ],
                 }])),
             },
@@ -1202,8 +1220,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "ContractDocumentReference")),
-                        S::Child(Q(NS_CBC, "DocumentTypeCode")),
+                        S::Child(Q(NS_CAC, "ContractDocumentReference", 65)),
+                        S::Child(Q(NS_CBC, "DocumentTypeCode", 44)),
                     ],
                 }])),
             },
@@ -1212,8 +1230,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "ContractDocumentReference")),
-                        S::Child(Q(NS_CBC, "DocumentType")),
+                        S::Child(Q(NS_CAC, "ContractDocumentReference", 65)),
+                        S::Child(Q(NS_CBC, "DocumentType", 45)),
                     ],
                 }])),
             },
@@ -1222,8 +1240,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "ContractDocumentReference")),
-                        S::Child(Q(NS_CBC, "XPath")),
+                        S::Child(Q(NS_CAC, "ContractDocumentReference", 65)),
+                        S::Child(Q(NS_CBC, "XPath", 46)),
                     ],
                 }])),
             },
@@ -1232,8 +1250,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "ContractDocumentReference")),
-                        S::Child(Q(NS_CBC, "LanguageID")),
+                        S::Child(Q(NS_CAC, "ContractDocumentReference", 65)),
+                        S::Child(Q(NS_CBC, "LanguageID", 47)),
                     ],
                 }])),
             },
@@ -1242,8 +1260,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "ContractDocumentReference")),
-                        S::Child(Q(NS_CBC, "LocaleCode")),
+                        S::Child(Q(NS_CAC, "ContractDocumentReference", 65)),
+                        S::Child(Q(NS_CBC, "LocaleCode", 48)),
                     ],
                 }])),
             },
@@ -1252,8 +1270,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "ContractDocumentReference")),
-                        S::Child(Q(NS_CBC, "VersionID")),
+                        S::Child(Q(NS_CAC, "ContractDocumentReference", 65)),
+                        S::Child(Q(NS_CBC, "VersionID", 49)),
                     ],
                 }])),
             },
@@ -1262,8 +1280,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "ContractDocumentReference")),
-                        S::Child(Q(NS_CBC, "DocumentStatusCode")),
+                        S::Child(Q(NS_CAC, "ContractDocumentReference", 65)),
+                        S::Child(Q(NS_CBC, "DocumentStatusCode", 50)),
                     ],
                 }])),
             },
@@ -1272,8 +1290,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "ContractDocumentReference")),
-                        S::Child(Q(NS_CBC, "DocumentDescription")),
+                        S::Child(Q(NS_CAC, "ContractDocumentReference", 65)),
+                        S::Child(Q(NS_CBC, "DocumentDescription", 7)),
                     ],
                 }])),
             },
@@ -1282,8 +1300,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "ContractDocumentReference")),
-                        S::Child(Q(NS_CAC, "Attachment")),
+                        S::Child(Q(NS_CAC, "ContractDocumentReference", 65)),
+                        S::Child(Q(NS_CAC, "Attachment", 51)),
                     ],
                 }])),
             },
@@ -1292,8 +1310,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "ContractDocumentReference")),
-                        S::Child(Q(NS_CAC, "ValidityPeriod")),
+                        S::Child(Q(NS_CAC, "ContractDocumentReference", 65)),
+                        S::Child(Q(NS_CAC, "ValidityPeriod", 52)),
                     ],
                 }])),
             },
@@ -1302,8 +1320,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "ContractDocumentReference")),
-                        S::Child(Q(NS_CAC, "IssuerParty")),
+                        S::Child(Q(NS_CAC, "ContractDocumentReference", 65)),
+                        S::Child(Q(NS_CAC, "IssuerParty", 53)),
                     ],
                 }])),
             },
@@ -1312,8 +1330,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "ContractDocumentReference")),
-                        S::Child(Q(NS_CAC, "ResultOfVerification")),
+                        S::Child(Q(NS_CAC, "ContractDocumentReference", 65)),
+                        S::Child(Q(NS_CAC, "ResultOfVerification", 54)),
                     ],
                 }])),
             },
@@ -1322,8 +1340,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AdditionalDocumentReference")),
-                        S::Child(Q(NS_CBC, "CopyIndicator")),
+                        S::Child(Q(NS_CAC, "AdditionalDocumentReference", 6)),
+                        S::Child(Q(NS_CBC, "CopyIndicator", 24)),
                     ],
                 }])),
             },
@@ -1332,8 +1350,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AdditionalDocumentReference")),
-                        S::Child(Q(NS_CBC, "UUID")),
+                        S::Child(Q(NS_CAC, "AdditionalDocumentReference", 6)),
+                        S::Child(Q(NS_CBC, "UUID", 25)),
                     ],
                 }])),
             },
@@ -1342,8 +1360,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AdditionalDocumentReference")),
-                        S::Child(Q(NS_CBC, "IssueDate")),
+                        S::Child(Q(NS_CAC, "AdditionalDocumentReference", 6)),
+                        S::Child(Q(NS_CBC, "IssueDate", 38)),
                     ],
                 }])),
             },
@@ -1352,8 +1370,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AdditionalDocumentReference")),
-                        S::Child(Q(NS_CBC, "IssueTime")),
+                        S::Child(Q(NS_CAC, "AdditionalDocumentReference", 6)),
+                        S::Child(Q(NS_CBC, "IssueTime", 26)),
                     ],
                 }])),
             },
@@ -1362,8 +1380,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AdditionalDocumentReference")),
-                        S::Child(Q(NS_CBC, "DocumentType")),
+                        S::Child(Q(NS_CAC, "AdditionalDocumentReference", 6)),
+                        S::Child(Q(NS_CBC, "DocumentType", 45)),
                     ],
                 }])),
             },
@@ -1372,8 +1390,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AdditionalDocumentReference")),
-                        S::Child(Q(NS_CBC, "XPath")),
+                        S::Child(Q(NS_CAC, "AdditionalDocumentReference", 6)),
+                        S::Child(Q(NS_CBC, "XPath", 46)),
                     ],
                 }])),
             },
@@ -1382,8 +1400,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AdditionalDocumentReference")),
-                        S::Child(Q(NS_CBC, "LanguageID")),
+                        S::Child(Q(NS_CAC, "AdditionalDocumentReference", 6)),
+                        S::Child(Q(NS_CBC, "LanguageID", 47)),
                     ],
                 }])),
             },
@@ -1392,8 +1410,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AdditionalDocumentReference")),
-                        S::Child(Q(NS_CBC, "LocaleCode")),
+                        S::Child(Q(NS_CAC, "AdditionalDocumentReference", 6)),
+                        S::Child(Q(NS_CBC, "LocaleCode", 48)),
                     ],
                 }])),
             },
@@ -1402,8 +1420,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AdditionalDocumentReference")),
-                        S::Child(Q(NS_CBC, "VersionID")),
+                        S::Child(Q(NS_CAC, "AdditionalDocumentReference", 6)),
+                        S::Child(Q(NS_CBC, "VersionID", 49)),
                     ],
                 }])),
             },
@@ -1412,8 +1430,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AdditionalDocumentReference")),
-                        S::Child(Q(NS_CBC, "DocumentStatusCode")),
+                        S::Child(Q(NS_CAC, "AdditionalDocumentReference", 6)),
+                        S::Child(Q(NS_CBC, "DocumentStatusCode", 50)),
                     ],
                 }])),
             },
@@ -1422,10 +1440,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AdditionalDocumentReference")),
-                        S::Child(Q(NS_CAC, "Attachment")),
-                        S::Child(Q(NS_CAC, "ExternalReference")),
-                        S::Child(Q(NS_CBC, "DocumentHash")),
+                        S::Child(Q(NS_CAC, "AdditionalDocumentReference", 6)),
+                        S::Child(Q(NS_CAC, "Attachment", 51)),
+                        S::Child(Q(NS_CAC, "ExternalReference", 66)),
+                        S::Child(Q(NS_CBC, "DocumentHash", 67)),
                     ],
                 }])),
             },
@@ -1434,10 +1452,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AdditionalDocumentReference")),
-                        S::Child(Q(NS_CAC, "Attachment")),
-                        S::Child(Q(NS_CAC, "ExternalReference")),
-                        S::Child(Q(NS_CBC, "HashAlgorithmMethod")),
+                        S::Child(Q(NS_CAC, "AdditionalDocumentReference", 6)),
+                        S::Child(Q(NS_CAC, "Attachment", 51)),
+                        S::Child(Q(NS_CAC, "ExternalReference", 66)),
+                        S::Child(Q(NS_CBC, "HashAlgorithmMethod", 68)),
                     ],
                 }])),
             },
@@ -1446,10 +1464,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AdditionalDocumentReference")),
-                        S::Child(Q(NS_CAC, "Attachment")),
-                        S::Child(Q(NS_CAC, "ExternalReference")),
-                        S::Child(Q(NS_CBC, "ExpiryDate")),
+                        S::Child(Q(NS_CAC, "AdditionalDocumentReference", 6)),
+                        S::Child(Q(NS_CAC, "Attachment", 51)),
+                        S::Child(Q(NS_CAC, "ExternalReference", 66)),
+                        S::Child(Q(NS_CBC, "ExpiryDate", 69)),
                     ],
                 }])),
             },
@@ -1458,10 +1476,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AdditionalDocumentReference")),
-                        S::Child(Q(NS_CAC, "Attachment")),
-                        S::Child(Q(NS_CAC, "ExternalReference")),
-                        S::Child(Q(NS_CBC, "ExpiryTime")),
+                        S::Child(Q(NS_CAC, "AdditionalDocumentReference", 6)),
+                        S::Child(Q(NS_CAC, "Attachment", 51)),
+                        S::Child(Q(NS_CAC, "ExternalReference", 66)),
+                        S::Child(Q(NS_CBC, "ExpiryTime", 70)),
                     ],
                 }])),
             },
@@ -1470,10 +1488,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AdditionalDocumentReference")),
-                        S::Child(Q(NS_CAC, "Attachment")),
-                        S::Child(Q(NS_CAC, "ExternalReference")),
-                        S::Child(Q(NS_CBC, "MimeCode")),
+                        S::Child(Q(NS_CAC, "AdditionalDocumentReference", 6)),
+                        S::Child(Q(NS_CAC, "Attachment", 51)),
+                        S::Child(Q(NS_CAC, "ExternalReference", 66)),
+                        S::Child(Q(NS_CBC, "MimeCode", 71)),
                     ],
                 }])),
             },
@@ -1482,10 +1500,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AdditionalDocumentReference")),
-                        S::Child(Q(NS_CAC, "Attachment")),
-                        S::Child(Q(NS_CAC, "ExternalReference")),
-                        S::Child(Q(NS_CBC, "FormatCode")),
+                        S::Child(Q(NS_CAC, "AdditionalDocumentReference", 6)),
+                        S::Child(Q(NS_CAC, "Attachment", 51)),
+                        S::Child(Q(NS_CAC, "ExternalReference", 66)),
+                        S::Child(Q(NS_CBC, "FormatCode", 72)),
                     ],
                 }])),
             },
@@ -1494,10 +1512,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AdditionalDocumentReference")),
-                        S::Child(Q(NS_CAC, "Attachment")),
-                        S::Child(Q(NS_CAC, "ExternalReference")),
-                        S::Child(Q(NS_CBC, "EncodingCode")),
+                        S::Child(Q(NS_CAC, "AdditionalDocumentReference", 6)),
+                        S::Child(Q(NS_CAC, "Attachment", 51)),
+                        S::Child(Q(NS_CAC, "ExternalReference", 66)),
+                        S::Child(Q(NS_CBC, "EncodingCode", 73)),
                     ],
                 }])),
             },
@@ -1506,10 +1524,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AdditionalDocumentReference")),
-                        S::Child(Q(NS_CAC, "Attachment")),
-                        S::Child(Q(NS_CAC, "ExternalReference")),
-                        S::Child(Q(NS_CBC, "CharacterSetCode")),
+                        S::Child(Q(NS_CAC, "AdditionalDocumentReference", 6)),
+                        S::Child(Q(NS_CAC, "Attachment", 51)),
+                        S::Child(Q(NS_CAC, "ExternalReference", 66)),
+                        S::Child(Q(NS_CBC, "CharacterSetCode", 74)),
                     ],
                 }])),
             },
@@ -1518,10 +1536,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AdditionalDocumentReference")),
-                        S::Child(Q(NS_CAC, "Attachment")),
-                        S::Child(Q(NS_CAC, "ExternalReference")),
-                        S::Child(Q(NS_CBC, "FileName")),
+                        S::Child(Q(NS_CAC, "AdditionalDocumentReference", 6)),
+                        S::Child(Q(NS_CAC, "Attachment", 51)),
+                        S::Child(Q(NS_CAC, "ExternalReference", 66)),
+                        S::Child(Q(NS_CBC, "FileName", 75)),
                     ],
                 }])),
             },
@@ -1530,10 +1548,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AdditionalDocumentReference")),
-                        S::Child(Q(NS_CAC, "Attachment")),
-                        S::Child(Q(NS_CAC, "ExternalReference")),
-                        S::Child(Q(NS_CBC, "Description")),
+                        S::Child(Q(NS_CAC, "AdditionalDocumentReference", 6)),
+                        S::Child(Q(NS_CAC, "Attachment", 51)),
+                        S::Child(Q(NS_CAC, "ExternalReference", 66)),
+                        S::Child(Q(NS_CBC, "Description", 36)),
                     ],
                 }])),
             },
@@ -1542,8 +1560,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AdditionalDocumentReference")),
-                        S::Child(Q(NS_CAC, "ValidityPeriod")),
+                        S::Child(Q(NS_CAC, "AdditionalDocumentReference", 6)),
+                        S::Child(Q(NS_CAC, "ValidityPeriod", 52)),
                     ],
                 }])),
             },
@@ -1552,8 +1570,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AdditionalDocumentReference")),
-                        S::Child(Q(NS_CAC, "IssuerParty")),
+                        S::Child(Q(NS_CAC, "AdditionalDocumentReference", 6)),
+                        S::Child(Q(NS_CAC, "IssuerParty", 53)),
                     ],
                 }])),
             },
@@ -1562,8 +1580,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AdditionalDocumentReference")),
-                        S::Child(Q(NS_CAC, "ResultOfVerification")),
+                        S::Child(Q(NS_CAC, "AdditionalDocumentReference", 6)),
+                        S::Child(Q(NS_CAC, "ResultOfVerification", 54)),
                     ],
                 }])),
             },
@@ -1571,7 +1589,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "UBL-CR-134",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_CAC, "ProjectReference")), S::Child(Q(NS_CBC, "UUID"))],
+                    steps: &[
+                        S::Child(Q(NS_CAC, "ProjectReference", 76)),
+                        S::Child(Q(NS_CBC, "UUID", 25)),
+                    ],
                 }])),
             },
             A {
@@ -1579,8 +1600,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "ProjectReference")),
-                        S::Child(Q(NS_CBC, "IssueDate")),
+                        S::Child(Q(NS_CAC, "ProjectReference", 76)),
+                        S::Child(Q(NS_CBC, "IssueDate", 38)),
                     ],
                 }])),
             },
@@ -1589,8 +1610,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "ProjectReference")),
-                        S::Child(Q(NS_CAC, "WorkPhaseReference")),
+                        S::Child(Q(NS_CAC, "ProjectReference", 76)),
+                        S::Child(Q(NS_CAC, "WorkPhaseReference", 77)),
                     ],
                 }])),
             },
@@ -1598,7 +1619,7 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "UBL-CR-137",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_CAC, "Signature"))],
+                    steps: &[S::Child(Q(NS_CAC, "Signature", 78))],
                 }])),
             },
             A {
@@ -1606,8 +1627,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingSupplierParty")),
-                        S::Child(Q(NS_CBC, "CustomerAssignedAccountID")),
+                        S::Child(Q(NS_CAC, "AccountingSupplierParty", 3)),
+                        S::Child(Q(NS_CBC, "CustomerAssignedAccountID", 79)),
                     ],
                 }])),
             },
@@ -1616,8 +1637,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingSupplierParty")),
-                        S::Child(Q(NS_CBC, "AdditionalAccountID")),
+                        S::Child(Q(NS_CAC, "AccountingSupplierParty", 3)),
+                        S::Child(Q(NS_CBC, "AdditionalAccountID", 80)),
                     ],
                 }])),
             },
@@ -1626,8 +1647,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingSupplierParty")),
-                        S::Child(Q(NS_CBC, "DataSendingCapability")),
+                        S::Child(Q(NS_CAC, "AccountingSupplierParty", 3)),
+                        S::Child(Q(NS_CBC, "DataSendingCapability", 81)),
                     ],
                 }])),
             },
@@ -1636,9 +1657,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingSupplierParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CBC, "MarkCareIndicator")),
+                        S::Child(Q(NS_CAC, "AccountingSupplierParty", 3)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CBC, "MarkCareIndicator", 82)),
                     ],
                 }])),
             },
@@ -1647,9 +1668,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingSupplierParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CBC, "MarkAttentionIndicator")),
+                        S::Child(Q(NS_CAC, "AccountingSupplierParty", 3)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CBC, "MarkAttentionIndicator", 83)),
                     ],
                 }])),
             },
@@ -1658,9 +1679,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingSupplierParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CBC, "WebsiteURI")),
+                        S::Child(Q(NS_CAC, "AccountingSupplierParty", 3)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CBC, "WebsiteURI", 84)),
                     ],
                 }])),
             },
@@ -1669,9 +1690,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingSupplierParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CBC, "LogoReferenceID")),
+                        S::Child(Q(NS_CAC, "AccountingSupplierParty", 3)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CBC, "LogoReferenceID", 85)),
                     ],
                 }])),
             },
@@ -1680,9 +1701,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingSupplierParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CBC, "IndustryClassificationCode")),
+                        S::Child(Q(NS_CAC, "AccountingSupplierParty", 3)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CBC, "IndustryClassificationCode", 86)),
                     ],
                 }])),
             },
@@ -1691,9 +1712,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingSupplierParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "Language")),
+                        S::Child(Q(NS_CAC, "AccountingSupplierParty", 3)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "Language", 87)),
                     ],
                 }])),
             },
@@ -1702,10 +1723,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingSupplierParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PostalAddress")),
-                        S::Child(Q(NS_CBC, "ID")),
+                        S::Child(Q(NS_CAC, "AccountingSupplierParty", 3)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PostalAddress", 0)),
+                        S::Child(Q(NS_CBC, "ID", 17)),
                     ],
                 }])),
             },
@@ -1714,10 +1735,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingSupplierParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PostalAddress")),
-                        S::Child(Q(NS_CBC, "AddressTypeCode")),
+                        S::Child(Q(NS_CAC, "AccountingSupplierParty", 3)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PostalAddress", 0)),
+                        S::Child(Q(NS_CBC, "AddressTypeCode", 88)),
                     ],
                 }])),
             },
@@ -1726,10 +1747,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingSupplierParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PostalAddress")),
-                        S::Child(Q(NS_CBC, "AddressFormatCode")),
+                        S::Child(Q(NS_CAC, "AccountingSupplierParty", 3)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PostalAddress", 0)),
+                        S::Child(Q(NS_CBC, "AddressFormatCode", 89)),
                     ],
                 }])),
             },
@@ -1738,10 +1759,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingSupplierParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PostalAddress")),
-                        S::Child(Q(NS_CBC, "Postbox")),
+                        S::Child(Q(NS_CAC, "AccountingSupplierParty", 3)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PostalAddress", 0)),
+                        S::Child(Q(NS_CBC, "Postbox", 90)),
                     ],
                 }])),
             },
@@ -1750,10 +1771,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingSupplierParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PostalAddress")),
-                        S::Child(Q(NS_CBC, "Floor")),
+                        S::Child(Q(NS_CAC, "AccountingSupplierParty", 3)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PostalAddress", 0)),
+                        S::Child(Q(NS_CBC, "Floor", 91)),
                     ],
                 }])),
             },
@@ -1762,10 +1783,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingSupplierParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PostalAddress")),
-                        S::Child(Q(NS_CBC, "Room")),
+                        S::Child(Q(NS_CAC, "AccountingSupplierParty", 3)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PostalAddress", 0)),
+                        S::Child(Q(NS_CBC, "Room", 92)),
                     ],
                 }])),
             },
@@ -1774,10 +1795,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingSupplierParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PostalAddress")),
-                        S::Child(Q(NS_CBC, "BlockName")),
+                        S::Child(Q(NS_CAC, "AccountingSupplierParty", 3)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PostalAddress", 0)),
+                        S::Child(Q(NS_CBC, "BlockName", 93)),
                     ],
                 }])),
             },
@@ -1786,10 +1807,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingSupplierParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PostalAddress")),
-                        S::Child(Q(NS_CBC, "BuildingName")),
+                        S::Child(Q(NS_CAC, "AccountingSupplierParty", 3)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PostalAddress", 0)),
+                        S::Child(Q(NS_CBC, "BuildingName", 94)),
                     ],
                 }])),
             },
@@ -1798,10 +1819,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingSupplierParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PostalAddress")),
-                        S::Child(Q(NS_CBC, "BuildingNumber")),
+                        S::Child(Q(NS_CAC, "AccountingSupplierParty", 3)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PostalAddress", 0)),
+                        S::Child(Q(NS_CBC, "BuildingNumber", 95)),
                     ],
                 }])),
             },
@@ -1810,10 +1831,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingSupplierParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PostalAddress")),
-                        S::Child(Q(NS_CBC, "InhouseMail")),
+                        S::Child(Q(NS_CAC, "AccountingSupplierParty", 3)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PostalAddress", 0)),
+                        S::Child(Q(NS_CBC, "InhouseMail", 96)),
                     ],
                 }])),
             },
@@ -1822,10 +1843,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingSupplierParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PostalAddress")),
-                        S::Child(Q(NS_CBC, "Department")),
+                        S::Child(Q(NS_CAC, "AccountingSupplierParty", 3)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PostalAddress", 0)),
+                        S::Child(Q(NS_CBC, "Department", 97)),
                     ],
                 }])),
             },
@@ -1834,10 +1855,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingSupplierParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PostalAddress")),
-                        S::Child(Q(NS_CBC, "MarkAttention")),
+                        S::Child(Q(NS_CAC, "AccountingSupplierParty", 3)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PostalAddress", 0)),
+                        S::Child(Q(NS_CBC, "MarkAttention", 98)),
                     ],
                 }])),
             },
@@ -1846,10 +1867,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingSupplierParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PostalAddress")),
-                        S::Child(Q(NS_CBC, "MarkCare")),
+                        S::Child(Q(NS_CAC, "AccountingSupplierParty", 3)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PostalAddress", 0)),
+                        S::Child(Q(NS_CBC, "MarkCare", 99)),
                     ],
                 }])),
             },
@@ -1858,10 +1879,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingSupplierParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PostalAddress")),
-                        S::Child(Q(NS_CBC, "PlotIdentification")),
+                        S::Child(Q(NS_CAC, "AccountingSupplierParty", 3)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PostalAddress", 0)),
+                        S::Child(Q(NS_CBC, "PlotIdentification", 100)),
                     ],
                 }])),
             },
@@ -1870,10 +1891,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingSupplierParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PostalAddress")),
-                        S::Child(Q(NS_CBC, "CitySubdivisionName")),
+                        S::Child(Q(NS_CAC, "AccountingSupplierParty", 3)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PostalAddress", 0)),
+                        S::Child(Q(NS_CBC, "CitySubdivisionName", 101)),
                     ],
                 }])),
             },
@@ -1882,10 +1903,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingSupplierParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PostalAddress")),
-                        S::Child(Q(NS_CBC, "CountrySubentityCode")),
+                        S::Child(Q(NS_CAC, "AccountingSupplierParty", 3)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PostalAddress", 0)),
+                        S::Child(Q(NS_CBC, "CountrySubentityCode", 102)),
                     ],
                 }])),
             },
@@ -1894,10 +1915,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingSupplierParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PostalAddress")),
-                        S::Child(Q(NS_CBC, "Region")),
+                        S::Child(Q(NS_CAC, "AccountingSupplierParty", 3)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PostalAddress", 0)),
+                        S::Child(Q(NS_CBC, "Region", 103)),
                     ],
                 }])),
             },
@@ -1906,10 +1927,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingSupplierParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PostalAddress")),
-                        S::Child(Q(NS_CBC, "District")),
+                        S::Child(Q(NS_CAC, "AccountingSupplierParty", 3)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PostalAddress", 0)),
+                        S::Child(Q(NS_CBC, "District", 104)),
                     ],
                 }])),
             },
@@ -1918,10 +1939,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingSupplierParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PostalAddress")),
-                        S::Child(Q(NS_CBC, "TimezoneOffset")),
+                        S::Child(Q(NS_CAC, "AccountingSupplierParty", 3)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PostalAddress", 0)),
+                        S::Child(Q(NS_CBC, "TimezoneOffset", 105)),
                     ],
                 }])),
             },
@@ -1930,11 +1951,11 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingSupplierParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PostalAddress")),
-                        S::Child(Q(NS_CAC, "Country")),
-                        S::Child(Q(NS_CBC, "Name")),
+                        S::Child(Q(NS_CAC, "AccountingSupplierParty", 3)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PostalAddress", 0)),
+                        S::Child(Q(NS_CAC, "Country", 106)),
+                        S::Child(Q(NS_CBC, "Name", 13)),
                     ],
                 }])),
             },
@@ -1943,10 +1964,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingSupplierParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PostalAddress")),
-                        S::Child(Q(NS_CAC, "LocationCoordinate")),
+                        S::Child(Q(NS_CAC, "AccountingSupplierParty", 3)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PostalAddress", 0)),
+                        S::Child(Q(NS_CAC, "LocationCoordinate", 107)),
                     ],
                 }])),
             },
@@ -1955,9 +1976,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingSupplierParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PhysicalLocation")),
+                        S::Child(Q(NS_CAC, "AccountingSupplierParty", 3)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PhysicalLocation", 108)),
                     ],
                 }])),
             },
@@ -1966,10 +1987,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingSupplierParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PartyTaxScheme")),
-                        S::Child(Q(NS_CBC, "RegistrationName")),
+                        S::Child(Q(NS_CAC, "AccountingSupplierParty", 3)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PartyTaxScheme", 5)),
+                        S::Child(Q(NS_CBC, "RegistrationName", 109)),
                     ],
                 }])),
             },
@@ -1978,10 +1999,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingSupplierParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PartyTaxScheme")),
-                        S::Child(Q(NS_CBC, "TaxLevelCode")),
+                        S::Child(Q(NS_CAC, "AccountingSupplierParty", 3)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PartyTaxScheme", 5)),
+                        S::Child(Q(NS_CBC, "TaxLevelCode", 110)),
                     ],
                 }])),
             },
@@ -1990,10 +2011,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingSupplierParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PartyTaxScheme")),
-                        S::Child(Q(NS_CBC, "ExemptionReasonCode")),
+                        S::Child(Q(NS_CAC, "AccountingSupplierParty", 3)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PartyTaxScheme", 5)),
+                        S::Child(Q(NS_CBC, "ExemptionReasonCode", 111)),
                     ],
                 }])),
             },
@@ -2002,10 +2023,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingSupplierParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PartyTaxScheme")),
-                        S::Child(Q(NS_CBC, "ExemptionReason")),
+                        S::Child(Q(NS_CAC, "AccountingSupplierParty", 3)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PartyTaxScheme", 5)),
+                        S::Child(Q(NS_CBC, "ExemptionReason", 112)),
                     ],
                 }])),
             },
@@ -2014,10 +2035,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingSupplierParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PartyTaxScheme")),
-                        S::Child(Q(NS_CAC, "RegistrationAddress")),
+                        S::Child(Q(NS_CAC, "AccountingSupplierParty", 3)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PartyTaxScheme", 5)),
+                        S::Child(Q(NS_CAC, "RegistrationAddress", 113)),
                     ],
                 }])),
             },
@@ -2026,11 +2047,11 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingSupplierParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PartyTaxScheme")),
-                        S::Child(Q(NS_CAC, "TaxScheme")),
-                        S::Child(Q(NS_CBC, "Name")),
+                        S::Child(Q(NS_CAC, "AccountingSupplierParty", 3)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PartyTaxScheme", 5)),
+                        S::Child(Q(NS_CAC, "TaxScheme", 16)),
+                        S::Child(Q(NS_CBC, "Name", 13)),
                     ],
                 }])),
             },
@@ -2039,11 +2060,11 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingSupplierParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PartyTaxScheme")),
-                        S::Child(Q(NS_CAC, "TaxScheme")),
-                        S::Child(Q(NS_CBC, "TaxTypeCode")),
+                        S::Child(Q(NS_CAC, "AccountingSupplierParty", 3)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PartyTaxScheme", 5)),
+                        S::Child(Q(NS_CAC, "TaxScheme", 16)),
+                        S::Child(Q(NS_CBC, "TaxTypeCode", 114)),
                     ],
                 }])),
             },
@@ -2052,11 +2073,11 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingSupplierParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PartyTaxScheme")),
-                        S::Child(Q(NS_CAC, "TaxScheme")),
-                        S::Child(Q(NS_CBC, "CurrencyCode")),
+                        S::Child(Q(NS_CAC, "AccountingSupplierParty", 3)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PartyTaxScheme", 5)),
+                        S::Child(Q(NS_CAC, "TaxScheme", 16)),
+                        S::Child(Q(NS_CBC, "CurrencyCode", 115)),
                     ],
                 }])),
             },
@@ -2065,11 +2086,11 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingSupplierParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PartyTaxScheme")),
-                        S::Child(Q(NS_CAC, "TaxScheme")),
-                        S::Child(Q(NS_CAC, "JurisdictionRegionAddress")),
+                        S::Child(Q(NS_CAC, "AccountingSupplierParty", 3)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PartyTaxScheme", 5)),
+                        S::Child(Q(NS_CAC, "TaxScheme", 16)),
+                        S::Child(Q(NS_CAC, "JurisdictionRegionAddress", 116)),
                     ],
                 }])),
             },
@@ -2078,10 +2099,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingSupplierParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PartyLegalEntity")),
-                        S::Child(Q(NS_CBC, "RegistrationDate")),
+                        S::Child(Q(NS_CAC, "AccountingSupplierParty", 3)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PartyLegalEntity", 117)),
+                        S::Child(Q(NS_CBC, "RegistrationDate", 118)),
                     ],
                 }])),
             },
@@ -2090,10 +2111,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingSupplierParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PartyLegalEntity")),
-                        S::Child(Q(NS_CBC, "RegistrationExpirationDate")),
+                        S::Child(Q(NS_CAC, "AccountingSupplierParty", 3)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PartyLegalEntity", 117)),
+                        S::Child(Q(NS_CBC, "RegistrationExpirationDate", 119)),
                     ],
                 }])),
             },
@@ -2102,10 +2123,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingSupplierParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PartyLegalEntity")),
-                        S::Child(Q(NS_CBC, "CompanyLegalFormCode")),
+                        S::Child(Q(NS_CAC, "AccountingSupplierParty", 3)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PartyLegalEntity", 117)),
+                        S::Child(Q(NS_CBC, "CompanyLegalFormCode", 120)),
                     ],
                 }])),
             },
@@ -2114,10 +2135,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingSupplierParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PartyLegalEntity")),
-                        S::Child(Q(NS_CBC, "SoleProprietorshipIndicator")),
+                        S::Child(Q(NS_CAC, "AccountingSupplierParty", 3)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PartyLegalEntity", 117)),
+                        S::Child(Q(NS_CBC, "SoleProprietorshipIndicator", 121)),
                     ],
                 }])),
             },
@@ -2126,10 +2147,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingSupplierParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PartyLegalEntity")),
-                        S::Child(Q(NS_CBC, "CompanyLiquidationStatusCode")),
+                        S::Child(Q(NS_CAC, "AccountingSupplierParty", 3)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PartyLegalEntity", 117)),
+                        S::Child(Q(NS_CBC, "CompanyLiquidationStatusCode", 122)),
                     ],
                 }])),
             },
@@ -2138,10 +2159,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingSupplierParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PartyLegalEntity")),
-                        S::Child(Q(NS_CBC, "CorporateStockAmount")),
+                        S::Child(Q(NS_CAC, "AccountingSupplierParty", 3)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PartyLegalEntity", 117)),
+                        S::Child(Q(NS_CBC, "CorporateStockAmount", 123)),
                     ],
                 }])),
             },
@@ -2150,10 +2171,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingSupplierParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PartyLegalEntity")),
-                        S::Child(Q(NS_CBC, "FullyPaidSharesIndicator")),
+                        S::Child(Q(NS_CAC, "AccountingSupplierParty", 3)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PartyLegalEntity", 117)),
+                        S::Child(Q(NS_CBC, "FullyPaidSharesIndicator", 124)),
                     ],
                 }])),
             },
@@ -2162,10 +2183,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingSupplierParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PartyLegalEntity")),
-                        S::Child(Q(NS_CAC, "RegistrationAddress")),
+                        S::Child(Q(NS_CAC, "AccountingSupplierParty", 3)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PartyLegalEntity", 117)),
+                        S::Child(Q(NS_CAC, "RegistrationAddress", 113)),
                     ],
                 }])),
             },
@@ -2174,10 +2195,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingSupplierParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PartyLegalEntity")),
-                        S::Child(Q(NS_CAC, "CorporateRegistrationScheme")),
+                        S::Child(Q(NS_CAC, "AccountingSupplierParty", 3)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PartyLegalEntity", 117)),
+                        S::Child(Q(NS_CAC, "CorporateRegistrationScheme", 125)),
                     ],
                 }])),
             },
@@ -2186,10 +2207,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingSupplierParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PartyLegalEntity")),
-                        S::Child(Q(NS_CAC, "HeadOfficeParty")),
+                        S::Child(Q(NS_CAC, "AccountingSupplierParty", 3)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PartyLegalEntity", 117)),
+                        S::Child(Q(NS_CAC, "HeadOfficeParty", 126)),
                     ],
                 }])),
             },
@@ -2198,10 +2219,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingSupplierParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PartyLegalEntity")),
-                        S::Child(Q(NS_CAC, "ShareholderParty")),
+                        S::Child(Q(NS_CAC, "AccountingSupplierParty", 3)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PartyLegalEntity", 117)),
+                        S::Child(Q(NS_CAC, "ShareholderParty", 127)),
                     ],
                 }])),
             },
@@ -2210,10 +2231,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingSupplierParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "Contact")),
-                        S::Child(Q(NS_CBC, "ID")),
+                        S::Child(Q(NS_CAC, "AccountingSupplierParty", 3)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "Contact", 128)),
+                        S::Child(Q(NS_CBC, "ID", 17)),
                     ],
                 }])),
             },
@@ -2222,10 +2243,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingSupplierParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "Contact")),
-                        S::Child(Q(NS_CBC, "Telefax")),
+                        S::Child(Q(NS_CAC, "AccountingSupplierParty", 3)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "Contact", 128)),
+                        S::Child(Q(NS_CBC, "Telefax", 129)),
                     ],
                 }])),
             },
@@ -2234,10 +2255,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingSupplierParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "Contact")),
-                        S::Child(Q(NS_CBC, "Note")),
+                        S::Child(Q(NS_CAC, "AccountingSupplierParty", 3)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "Contact", 128)),
+                        S::Child(Q(NS_CBC, "Note", 130)),
                     ],
                 }])),
             },
@@ -2246,10 +2267,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingSupplierParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "Contact")),
-                        S::Child(Q(NS_CAC, "OtherCommunication")),
+                        S::Child(Q(NS_CAC, "AccountingSupplierParty", 3)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "Contact", 128)),
+                        S::Child(Q(NS_CAC, "OtherCommunication", 131)),
                     ],
                 }])),
             },
@@ -2258,9 +2279,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingSupplierParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "Person")),
+                        S::Child(Q(NS_CAC, "AccountingSupplierParty", 3)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "Person", 132)),
                     ],
                 }])),
             },
@@ -2269,9 +2290,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingSupplierParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "AgentParty")),
+                        S::Child(Q(NS_CAC, "AccountingSupplierParty", 3)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "AgentParty", 133)),
                     ],
                 }])),
             },
@@ -2280,9 +2301,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingSupplierParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "ServiceProviderParty")),
+                        S::Child(Q(NS_CAC, "AccountingSupplierParty", 3)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "ServiceProviderParty", 134)),
                     ],
                 }])),
             },
@@ -2291,9 +2312,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingSupplierParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PowerOfAttorney")),
+                        S::Child(Q(NS_CAC, "AccountingSupplierParty", 3)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PowerOfAttorney", 135)),
                     ],
                 }])),
             },
@@ -2302,9 +2323,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingSupplierParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "FinancialAccount")),
+                        S::Child(Q(NS_CAC, "AccountingSupplierParty", 3)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "FinancialAccount", 136)),
                     ],
                 }])),
             },
@@ -2313,8 +2334,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingSupplierParty")),
-                        S::Child(Q(NS_CAC, "DespatchContact")),
+                        S::Child(Q(NS_CAC, "AccountingSupplierParty", 3)),
+                        S::Child(Q(NS_CAC, "DespatchContact", 137)),
                     ],
                 }])),
             },
@@ -2323,8 +2344,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingSupplierParty")),
-                        S::Child(Q(NS_CAC, "AccountingContact")),
+                        S::Child(Q(NS_CAC, "AccountingSupplierParty", 3)),
+                        S::Child(Q(NS_CAC, "AccountingContact", 138)),
                     ],
                 }])),
             },
@@ -2333,8 +2354,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingSupplierParty")),
-                        S::Child(Q(NS_CAC, "SellerContact")),
+                        S::Child(Q(NS_CAC, "AccountingSupplierParty", 3)),
+                        S::Child(Q(NS_CAC, "SellerContact", 139)),
                     ],
                 }])),
             },
@@ -2343,8 +2364,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingCustomerParty")),
-                        S::Child(Q(NS_CBC, "CustomerAssignedAccountID")),
+                        S::Child(Q(NS_CAC, "AccountingCustomerParty", 140)),
+                        S::Child(Q(NS_CBC, "CustomerAssignedAccountID", 79)),
                     ],
                 }])),
             },
@@ -2353,8 +2374,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingCustomerParty")),
-                        S::Child(Q(NS_CBC, "SupplierAssignedAccountID")),
+                        S::Child(Q(NS_CAC, "AccountingCustomerParty", 140)),
+                        S::Child(Q(NS_CBC, "SupplierAssignedAccountID", 141)),
                     ],
                 }])),
             },
@@ -2363,8 +2384,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingCustomerParty")),
-                        S::Child(Q(NS_CBC, "AdditionalAccountID")),
+                        S::Child(Q(NS_CAC, "AccountingCustomerParty", 140)),
+                        S::Child(Q(NS_CBC, "AdditionalAccountID", 80)),
                     ],
                 }])),
             },
@@ -2373,9 +2394,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingCustomerParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CBC, "MarkCareIndicator")),
+                        S::Child(Q(NS_CAC, "AccountingCustomerParty", 140)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CBC, "MarkCareIndicator", 82)),
                     ],
                 }])),
             },
@@ -2384,9 +2405,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingCustomerParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CBC, "MarkAttentionIndicator")),
+                        S::Child(Q(NS_CAC, "AccountingCustomerParty", 140)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CBC, "MarkAttentionIndicator", 83)),
                     ],
                 }])),
             },
@@ -2395,9 +2416,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingCustomerParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CBC, "WebsiteURI")),
+                        S::Child(Q(NS_CAC, "AccountingCustomerParty", 140)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CBC, "WebsiteURI", 84)),
                     ],
                 }])),
             },
@@ -2406,9 +2427,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingCustomerParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CBC, "LogoReferenceID")),
+                        S::Child(Q(NS_CAC, "AccountingCustomerParty", 140)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CBC, "LogoReferenceID", 85)),
                     ],
                 }])),
             },
@@ -2417,9 +2438,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingCustomerParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CBC, "IndustryClassificationCode")),
+                        S::Child(Q(NS_CAC, "AccountingCustomerParty", 140)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CBC, "IndustryClassificationCode", 86)),
                     ],
                 }])),
             },
@@ -2428,9 +2449,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingCustomerParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "Language")),
+                        S::Child(Q(NS_CAC, "AccountingCustomerParty", 140)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "Language", 87)),
                     ],
                 }])),
             },
@@ -2439,10 +2460,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingCustomerParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PostalAddress")),
-                        S::Child(Q(NS_CBC, "ID")),
+                        S::Child(Q(NS_CAC, "AccountingCustomerParty", 140)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PostalAddress", 0)),
+                        S::Child(Q(NS_CBC, "ID", 17)),
                     ],
                 }])),
             },
@@ -2451,10 +2472,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingCustomerParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PostalAddress")),
-                        S::Child(Q(NS_CBC, "AddressTypeCode")),
+                        S::Child(Q(NS_CAC, "AccountingCustomerParty", 140)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PostalAddress", 0)),
+                        S::Child(Q(NS_CBC, "AddressTypeCode", 88)),
                     ],
                 }])),
             },
@@ -2463,10 +2484,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingCustomerParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PostalAddress")),
-                        S::Child(Q(NS_CBC, "AddressFormatCode")),
+                        S::Child(Q(NS_CAC, "AccountingCustomerParty", 140)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PostalAddress", 0)),
+                        S::Child(Q(NS_CBC, "AddressFormatCode", 89)),
                     ],
                 }])),
             },
@@ -2475,10 +2496,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingCustomerParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PostalAddress")),
-                        S::Child(Q(NS_CBC, "Postbox")),
+                        S::Child(Q(NS_CAC, "AccountingCustomerParty", 140)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PostalAddress", 0)),
+                        S::Child(Q(NS_CBC, "Postbox", 90)),
                     ],
                 }])),
             },
@@ -2487,10 +2508,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingCustomerParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PostalAddress")),
-                        S::Child(Q(NS_CBC, "Floor")),
+                        S::Child(Q(NS_CAC, "AccountingCustomerParty", 140)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PostalAddress", 0)),
+                        S::Child(Q(NS_CBC, "Floor", 91)),
                     ],
                 }])),
             },
@@ -2499,10 +2520,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingCustomerParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PostalAddress")),
-                        S::Child(Q(NS_CBC, "Room")),
+                        S::Child(Q(NS_CAC, "AccountingCustomerParty", 140)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PostalAddress", 0)),
+                        S::Child(Q(NS_CBC, "Room", 92)),
                     ],
                 }])),
             },
@@ -2511,10 +2532,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingCustomerParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PostalAddress")),
-                        S::Child(Q(NS_CBC, "BlockName")),
+                        S::Child(Q(NS_CAC, "AccountingCustomerParty", 140)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PostalAddress", 0)),
+                        S::Child(Q(NS_CBC, "BlockName", 93)),
                     ],
                 }])),
             },
@@ -2523,10 +2544,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingCustomerParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PostalAddress")),
-                        S::Child(Q(NS_CBC, "BuildingName")),
+                        S::Child(Q(NS_CAC, "AccountingCustomerParty", 140)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PostalAddress", 0)),
+                        S::Child(Q(NS_CBC, "BuildingName", 94)),
                     ],
                 }])),
             },
@@ -2535,10 +2556,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingCustomerParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PostalAddress")),
-                        S::Child(Q(NS_CBC, "BuildingNumber")),
+                        S::Child(Q(NS_CAC, "AccountingCustomerParty", 140)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PostalAddress", 0)),
+                        S::Child(Q(NS_CBC, "BuildingNumber", 95)),
                     ],
                 }])),
             },
@@ -2547,10 +2568,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingCustomerParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PostalAddress")),
-                        S::Child(Q(NS_CBC, "InhouseMail")),
+                        S::Child(Q(NS_CAC, "AccountingCustomerParty", 140)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PostalAddress", 0)),
+                        S::Child(Q(NS_CBC, "InhouseMail", 96)),
                     ],
                 }])),
             },
@@ -2559,10 +2580,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingCustomerParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PostalAddress")),
-                        S::Child(Q(NS_CBC, "Department")),
+                        S::Child(Q(NS_CAC, "AccountingCustomerParty", 140)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PostalAddress", 0)),
+                        S::Child(Q(NS_CBC, "Department", 97)),
                     ],
                 }])),
             },
@@ -2571,10 +2592,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingCustomerParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PostalAddress")),
-                        S::Child(Q(NS_CBC, "MarkAttention")),
+                        S::Child(Q(NS_CAC, "AccountingCustomerParty", 140)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PostalAddress", 0)),
+                        S::Child(Q(NS_CBC, "MarkAttention", 98)),
                     ],
                 }])),
             },
@@ -2583,10 +2604,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingCustomerParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PostalAddress")),
-                        S::Child(Q(NS_CBC, "MarkCare")),
+                        S::Child(Q(NS_CAC, "AccountingCustomerParty", 140)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PostalAddress", 0)),
+                        S::Child(Q(NS_CBC, "MarkCare", 99)),
                     ],
                 }])),
             },
@@ -2595,10 +2616,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingCustomerParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PostalAddress")),
-                        S::Child(Q(NS_CBC, "PlotIdentification")),
+                        S::Child(Q(NS_CAC, "AccountingCustomerParty", 140)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PostalAddress", 0)),
+                        S::Child(Q(NS_CBC, "PlotIdentification", 100)),
                     ],
                 }])),
             },
@@ -2607,10 +2628,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingCustomerParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PostalAddress")),
-                        S::Child(Q(NS_CBC, "CitySubdivisionName")),
+                        S::Child(Q(NS_CAC, "AccountingCustomerParty", 140)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PostalAddress", 0)),
+                        S::Child(Q(NS_CBC, "CitySubdivisionName", 101)),
                     ],
                 }])),
             },
@@ -2619,10 +2640,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingCustomerParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PostalAddress")),
-                        S::Child(Q(NS_CBC, "CountrySubentityCode")),
+                        S::Child(Q(NS_CAC, "AccountingCustomerParty", 140)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PostalAddress", 0)),
+                        S::Child(Q(NS_CBC, "CountrySubentityCode", 102)),
                     ],
                 }])),
             },
@@ -2631,10 +2652,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingCustomerParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PostalAddress")),
-                        S::Child(Q(NS_CBC, "Region")),
+                        S::Child(Q(NS_CAC, "AccountingCustomerParty", 140)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PostalAddress", 0)),
+                        S::Child(Q(NS_CBC, "Region", 103)),
                     ],
                 }])),
             },
@@ -2643,10 +2664,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingCustomerParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PostalAddress")),
-                        S::Child(Q(NS_CBC, "District")),
+                        S::Child(Q(NS_CAC, "AccountingCustomerParty", 140)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PostalAddress", 0)),
+                        S::Child(Q(NS_CBC, "District", 104)),
                     ],
                 }])),
             },
@@ -2655,10 +2676,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingCustomerParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PostalAddress")),
-                        S::Child(Q(NS_CBC, "TimezoneOffset")),
+                        S::Child(Q(NS_CAC, "AccountingCustomerParty", 140)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PostalAddress", 0)),
+                        S::Child(Q(NS_CBC, "TimezoneOffset", 105)),
                     ],
                 }])),
             },
@@ -2667,11 +2688,11 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingCustomerParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PostalAddress")),
-                        S::Child(Q(NS_CAC, "Country")),
-                        S::Child(Q(NS_CBC, "Name")),
+                        S::Child(Q(NS_CAC, "AccountingCustomerParty", 140)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PostalAddress", 0)),
+                        S::Child(Q(NS_CAC, "Country", 106)),
+                        S::Child(Q(NS_CBC, "Name", 13)),
                     ],
                 }])),
             },
@@ -2680,10 +2701,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingCustomerParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PostalAddress")),
-                        S::Child(Q(NS_CAC, "LocationCoordinate")),
+                        S::Child(Q(NS_CAC, "AccountingCustomerParty", 140)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PostalAddress", 0)),
+                        S::Child(Q(NS_CAC, "LocationCoordinate", 107)),
                     ],
                 }])),
             },
@@ -2692,9 +2713,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingCustomerParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PhysicalLocation")),
+                        S::Child(Q(NS_CAC, "AccountingCustomerParty", 140)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PhysicalLocation", 108)),
                     ],
                 }])),
             },
@@ -2703,10 +2724,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingCustomerParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PartyTaxScheme")),
-                        S::Child(Q(NS_CBC, "RegistrationName")),
+                        S::Child(Q(NS_CAC, "AccountingCustomerParty", 140)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PartyTaxScheme", 5)),
+                        S::Child(Q(NS_CBC, "RegistrationName", 109)),
                     ],
                 }])),
             },
@@ -2715,10 +2736,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingCustomerParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PartyTaxScheme")),
-                        S::Child(Q(NS_CBC, "TaxLevelCode")),
+                        S::Child(Q(NS_CAC, "AccountingCustomerParty", 140)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PartyTaxScheme", 5)),
+                        S::Child(Q(NS_CBC, "TaxLevelCode", 110)),
                     ],
                 }])),
             },
@@ -2727,10 +2748,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingCustomerParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PartyTaxScheme")),
-                        S::Child(Q(NS_CBC, "ExemptionReasonCode")),
+                        S::Child(Q(NS_CAC, "AccountingCustomerParty", 140)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PartyTaxScheme", 5)),
+                        S::Child(Q(NS_CBC, "ExemptionReasonCode", 111)),
                     ],
                 }])),
             },
@@ -2739,10 +2760,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingCustomerParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PartyTaxScheme")),
-                        S::Child(Q(NS_CBC, "ExemptionReason")),
+                        S::Child(Q(NS_CAC, "AccountingCustomerParty", 140)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PartyTaxScheme", 5)),
+                        S::Child(Q(NS_CBC, "ExemptionReason", 112)),
                     ],
                 }])),
             },
@@ -2751,10 +2772,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingCustomerParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PartyTaxScheme")),
-                        S::Child(Q(NS_CAC, "RegistrationAddress")),
+                        S::Child(Q(NS_CAC, "AccountingCustomerParty", 140)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PartyTaxScheme", 5)),
+                        S::Child(Q(NS_CAC, "RegistrationAddress", 113)),
                     ],
                 }])),
             },
@@ -2763,11 +2784,11 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingCustomerParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PartyTaxScheme")),
-                        S::Child(Q(NS_CAC, "TaxScheme")),
-                        S::Child(Q(NS_CBC, "Name")),
+                        S::Child(Q(NS_CAC, "AccountingCustomerParty", 140)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PartyTaxScheme", 5)),
+                        S::Child(Q(NS_CAC, "TaxScheme", 16)),
+                        S::Child(Q(NS_CBC, "Name", 13)),
                     ],
                 }])),
             },
@@ -2776,11 +2797,11 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingCustomerParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PartyTaxScheme")),
-                        S::Child(Q(NS_CAC, "TaxScheme")),
-                        S::Child(Q(NS_CBC, "TaxTypeCode")),
+                        S::Child(Q(NS_CAC, "AccountingCustomerParty", 140)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PartyTaxScheme", 5)),
+                        S::Child(Q(NS_CAC, "TaxScheme", 16)),
+                        S::Child(Q(NS_CBC, "TaxTypeCode", 114)),
                     ],
                 }])),
             },
@@ -2789,11 +2810,11 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingCustomerParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PartyTaxScheme")),
-                        S::Child(Q(NS_CAC, "TaxScheme")),
-                        S::Child(Q(NS_CBC, "CurrencyCode")),
+                        S::Child(Q(NS_CAC, "AccountingCustomerParty", 140)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PartyTaxScheme", 5)),
+                        S::Child(Q(NS_CAC, "TaxScheme", 16)),
+                        S::Child(Q(NS_CBC, "CurrencyCode", 115)),
                     ],
                 }])),
             },
@@ -2802,11 +2823,11 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingCustomerParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PartyTaxScheme")),
-                        S::Child(Q(NS_CAC, "TaxScheme")),
-                        S::Child(Q(NS_CAC, "JurisdictionRegionAddress")),
+                        S::Child(Q(NS_CAC, "AccountingCustomerParty", 140)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PartyTaxScheme", 5)),
+                        S::Child(Q(NS_CAC, "TaxScheme", 16)),
+                        S::Child(Q(NS_CAC, "JurisdictionRegionAddress", 116)),
                     ],
                 }])),
             },
@@ -2815,10 +2836,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingCustomerParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PartyLegalEntity")),
-                        S::Child(Q(NS_CBC, "RegistrationDate")),
+                        S::Child(Q(NS_CAC, "AccountingCustomerParty", 140)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PartyLegalEntity", 117)),
+                        S::Child(Q(NS_CBC, "RegistrationDate", 118)),
                     ],
                 }])),
             },
@@ -2827,10 +2848,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingCustomerParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PartyLegalEntity")),
-                        S::Child(Q(NS_CBC, "RegistrationExpirationDate")),
+                        S::Child(Q(NS_CAC, "AccountingCustomerParty", 140)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PartyLegalEntity", 117)),
+                        S::Child(Q(NS_CBC, "RegistrationExpirationDate", 119)),
                     ],
                 }])),
             },
@@ -2839,10 +2860,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingCustomerParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PartyLegalEntity")),
-                        S::Child(Q(NS_CBC, "CompanyLegalFormCode")),
+                        S::Child(Q(NS_CAC, "AccountingCustomerParty", 140)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PartyLegalEntity", 117)),
+                        S::Child(Q(NS_CBC, "CompanyLegalFormCode", 120)),
                     ],
                 }])),
             },
@@ -2851,10 +2872,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingCustomerParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PartyLegalEntity")),
-                        S::Child(Q(NS_CBC, "CompanyLegalForm")),
+                        S::Child(Q(NS_CAC, "AccountingCustomerParty", 140)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PartyLegalEntity", 117)),
+                        S::Child(Q(NS_CBC, "CompanyLegalForm", 142)),
                     ],
                 }])),
             },
@@ -2863,10 +2884,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingCustomerParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PartyLegalEntity")),
-                        S::Child(Q(NS_CBC, "SoleProprietorshipIndicator")),
+                        S::Child(Q(NS_CAC, "AccountingCustomerParty", 140)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PartyLegalEntity", 117)),
+                        S::Child(Q(NS_CBC, "SoleProprietorshipIndicator", 121)),
                     ],
                 }])),
             },
@@ -2875,10 +2896,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingCustomerParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PartyLegalEntity")),
-                        S::Child(Q(NS_CBC, "CompanyLiquidationStatusCode")),
+                        S::Child(Q(NS_CAC, "AccountingCustomerParty", 140)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PartyLegalEntity", 117)),
+                        S::Child(Q(NS_CBC, "CompanyLiquidationStatusCode", 122)),
                     ],
                 }])),
             },
@@ -2887,10 +2908,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingCustomerParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PartyLegalEntity")),
-                        S::Child(Q(NS_CBC, "CorporateStockAmount")),
+                        S::Child(Q(NS_CAC, "AccountingCustomerParty", 140)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PartyLegalEntity", 117)),
+                        S::Child(Q(NS_CBC, "CorporateStockAmount", 123)),
                     ],
                 }])),
             },
@@ -2899,10 +2920,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingCustomerParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PartyLegalEntity")),
-                        S::Child(Q(NS_CBC, "FullyPaidSharesIndicator")),
+                        S::Child(Q(NS_CAC, "AccountingCustomerParty", 140)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PartyLegalEntity", 117)),
+                        S::Child(Q(NS_CBC, "FullyPaidSharesIndicator", 124)),
                     ],
                 }])),
             },
@@ -2911,10 +2932,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingCustomerParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PartyLegalEntity")),
-                        S::Child(Q(NS_CAC, "RegistrationAddress")),
+                        S::Child(Q(NS_CAC, "AccountingCustomerParty", 140)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PartyLegalEntity", 117)),
+                        S::Child(Q(NS_CAC, "RegistrationAddress", 113)),
                     ],
                 }])),
             },
@@ -2923,10 +2944,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingCustomerParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PartyLegalEntity")),
-                        S::Child(Q(NS_CAC, "CorporateRegistrationScheme")),
+                        S::Child(Q(NS_CAC, "AccountingCustomerParty", 140)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PartyLegalEntity", 117)),
+                        S::Child(Q(NS_CAC, "CorporateRegistrationScheme", 125)),
                     ],
                 }])),
             },
@@ -2935,10 +2956,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingCustomerParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PartyLegalEntity")),
-                        S::Child(Q(NS_CAC, "HeadOfficeParty")),
+                        S::Child(Q(NS_CAC, "AccountingCustomerParty", 140)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PartyLegalEntity", 117)),
+                        S::Child(Q(NS_CAC, "HeadOfficeParty", 126)),
                     ],
                 }])),
             },
@@ -2947,10 +2968,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingCustomerParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PartyLegalEntity")),
-                        S::Child(Q(NS_CAC, "ShareholderParty")),
+                        S::Child(Q(NS_CAC, "AccountingCustomerParty", 140)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PartyLegalEntity", 117)),
+                        S::Child(Q(NS_CAC, "ShareholderParty", 127)),
                     ],
                 }])),
             },
@@ -2959,10 +2980,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingCustomerParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "Contact")),
-                        S::Child(Q(NS_CBC, "ID")),
+                        S::Child(Q(NS_CAC, "AccountingCustomerParty", 140)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "Contact", 128)),
+                        S::Child(Q(NS_CBC, "ID", 17)),
                     ],
                 }])),
             },
@@ -2971,10 +2992,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingCustomerParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "Contact")),
-                        S::Child(Q(NS_CBC, "Telefax")),
+                        S::Child(Q(NS_CAC, "AccountingCustomerParty", 140)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "Contact", 128)),
+                        S::Child(Q(NS_CBC, "Telefax", 129)),
                     ],
                 }])),
             },
@@ -2983,10 +3004,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingCustomerParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "Contact")),
-                        S::Child(Q(NS_CBC, "Note")),
+                        S::Child(Q(NS_CAC, "AccountingCustomerParty", 140)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "Contact", 128)),
+                        S::Child(Q(NS_CBC, "Note", 130)),
                     ],
                 }])),
             },
@@ -2995,10 +3016,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingCustomerParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "Contact")),
-                        S::Child(Q(NS_CAC, "OtherCommunication")),
+                        S::Child(Q(NS_CAC, "AccountingCustomerParty", 140)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "Contact", 128)),
+                        S::Child(Q(NS_CAC, "OtherCommunication", 131)),
                     ],
                 }])),
             },
@@ -3007,9 +3028,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingCustomerParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "Person")),
+                        S::Child(Q(NS_CAC, "AccountingCustomerParty", 140)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "Person", 132)),
                     ],
                 }])),
             },
@@ -3018,9 +3039,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingCustomerParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "AgentParty")),
+                        S::Child(Q(NS_CAC, "AccountingCustomerParty", 140)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "AgentParty", 133)),
                     ],
                 }])),
             },
@@ -3029,9 +3050,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingCustomerParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "ServiceProviderParty")),
+                        S::Child(Q(NS_CAC, "AccountingCustomerParty", 140)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "ServiceProviderParty", 134)),
                     ],
                 }])),
             },
@@ -3040,9 +3061,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingCustomerParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "PowerOfAttorney")),
+                        S::Child(Q(NS_CAC, "AccountingCustomerParty", 140)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "PowerOfAttorney", 135)),
                     ],
                 }])),
             },
@@ -3051,9 +3072,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingCustomerParty")),
-                        S::Child(Q(NS_CAC, "Party")),
-                        S::Child(Q(NS_CAC, "FinancialAccount")),
+                        S::Child(Q(NS_CAC, "AccountingCustomerParty", 140)),
+                        S::Child(Q(NS_CAC, "Party", 4)),
+                        S::Child(Q(NS_CAC, "FinancialAccount", 136)),
                     ],
                 }])),
             },
@@ -3062,8 +3083,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingCustomerParty")),
-                        S::Child(Q(NS_CAC, "DeliveryContact")),
+                        S::Child(Q(NS_CAC, "AccountingCustomerParty", 140)),
+                        S::Child(Q(NS_CAC, "DeliveryContact", 143)),
                     ],
                 }])),
             },
@@ -3072,8 +3093,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingCustomerParty")),
-                        S::Child(Q(NS_CAC, "AccountingContact")),
+                        S::Child(Q(NS_CAC, "AccountingCustomerParty", 140)),
+                        S::Child(Q(NS_CAC, "AccountingContact", 138)),
                     ],
                 }])),
             },
@@ -3082,8 +3103,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AccountingCustomerParty")),
-                        S::Child(Q(NS_CAC, "BuyerContact")),
+                        S::Child(Q(NS_CAC, "AccountingCustomerParty", 140)),
+                        S::Child(Q(NS_CAC, "BuyerContact", 144)),
                     ],
                 }])),
             },
@@ -3092,8 +3113,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PayeeParty")),
-                        S::Child(Q(NS_CBC, "MarkCareIndicator")),
+                        S::Child(Q(NS_CAC, "PayeeParty", 145)),
+                        S::Child(Q(NS_CBC, "MarkCareIndicator", 82)),
                     ],
                 }])),
             },
@@ -3102,8 +3123,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PayeeParty")),
-                        S::Child(Q(NS_CBC, "MarkAttentionIndicator")),
+                        S::Child(Q(NS_CAC, "PayeeParty", 145)),
+                        S::Child(Q(NS_CBC, "MarkAttentionIndicator", 83)),
                     ],
                 }])),
             },
@@ -3111,7 +3132,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "UBL-CR-267",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_CAC, "PayeeParty")), S::Child(Q(NS_CBC, "WebsiteURI"))],
+                    steps: &[
+                        S::Child(Q(NS_CAC, "PayeeParty", 145)),
+                        S::Child(Q(NS_CBC, "WebsiteURI", 84)),
+                    ],
                 }])),
             },
             A {
@@ -3119,8 +3143,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PayeeParty")),
-                        S::Child(Q(NS_CBC, "LogoReferenceID")),
+                        S::Child(Q(NS_CAC, "PayeeParty", 145)),
+                        S::Child(Q(NS_CBC, "LogoReferenceID", 85)),
                     ],
                 }])),
             },
@@ -3128,7 +3152,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "UBL-CR-269",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_CAC, "PayeeParty")), S::Child(Q(NS_CBC, "EndpointID"))],
+                    steps: &[
+                        S::Child(Q(NS_CAC, "PayeeParty", 145)),
+                        S::Child(Q(NS_CBC, "EndpointID", 146)),
+                    ],
                 }])),
             },
             A {
@@ -3136,8 +3163,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PayeeParty")),
-                        S::Child(Q(NS_CBC, "IndustryClassificationCode")),
+                        S::Child(Q(NS_CAC, "PayeeParty", 145)),
+                        S::Child(Q(NS_CBC, "IndustryClassificationCode", 86)),
                     ],
                 }])),
             },
@@ -3145,14 +3172,20 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "UBL-CR-271",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_CAC, "PayeeParty")), S::Child(Q(NS_CAC, "Language"))],
+                    steps: &[
+                        S::Child(Q(NS_CAC, "PayeeParty", 145)),
+                        S::Child(Q(NS_CAC, "Language", 87)),
+                    ],
                 }])),
             },
             A {
                 id: "UBL-CR-272",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_CAC, "PayeeParty")), S::Child(Q(NS_CAC, "PostalAddress"))],
+                    steps: &[
+                        S::Child(Q(NS_CAC, "PayeeParty", 145)),
+                        S::Child(Q(NS_CAC, "PostalAddress", 0)),
+                    ],
                 }])),
             },
             A {
@@ -3160,8 +3193,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PayeeParty")),
-                        S::Child(Q(NS_CAC, "PhysicalLocation")),
+                        S::Child(Q(NS_CAC, "PayeeParty", 145)),
+                        S::Child(Q(NS_CAC, "PhysicalLocation", 108)),
                     ],
                 }])),
             },
@@ -3169,7 +3202,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "UBL-CR-274",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_CAC, "PayeeParty")), S::Child(Q(NS_CAC, "PartyTaxScheme"))],
+                    steps: &[
+                        S::Child(Q(NS_CAC, "PayeeParty", 145)),
+                        S::Child(Q(NS_CAC, "PartyTaxScheme", 5)),
+                    ],
                 }])),
             },
             A {
@@ -3177,9 +3213,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PayeeParty")),
-                        S::Child(Q(NS_CAC, "PartyLegalEntity")),
-                        S::Child(Q(NS_CBC, "RegistrationName")),
+                        S::Child(Q(NS_CAC, "PayeeParty", 145)),
+                        S::Child(Q(NS_CAC, "PartyLegalEntity", 117)),
+                        S::Child(Q(NS_CBC, "RegistrationName", 109)),
                     ],
                 }])),
             },
@@ -3188,9 +3224,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PayeeParty")),
-                        S::Child(Q(NS_CAC, "PartyLegalEntity")),
-                        S::Child(Q(NS_CBC, "RegistrationDate")),
+                        S::Child(Q(NS_CAC, "PayeeParty", 145)),
+                        S::Child(Q(NS_CAC, "PartyLegalEntity", 117)),
+                        S::Child(Q(NS_CBC, "RegistrationDate", 118)),
                     ],
                 }])),
             },
@@ -3199,9 +3235,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PayeeParty")),
-                        S::Child(Q(NS_CAC, "PartyLegalEntity")),
-                        S::Child(Q(NS_CBC, "RegistrationExpirationDate")),
+                        S::Child(Q(NS_CAC, "PayeeParty", 145)),
+                        S::Child(Q(NS_CAC, "PartyLegalEntity", 117)),
+                        S::Child(Q(NS_CBC, "RegistrationExpirationDate", 119)),
                     ],
                 }])),
             },
@@ -3210,9 +3246,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PayeeParty")),
-                        S::Child(Q(NS_CAC, "PartyLegalEntity")),
-                        S::Child(Q(NS_CBC, "CompanyLegalFormCode")),
+                        S::Child(Q(NS_CAC, "PayeeParty", 145)),
+                        S::Child(Q(NS_CAC, "PartyLegalEntity", 117)),
+                        S::Child(Q(NS_CBC, "CompanyLegalFormCode", 120)),
                     ],
                 }])),
             },
@@ -3221,9 +3257,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PayeeParty")),
-                        S::Child(Q(NS_CAC, "PartyLegalEntity")),
-                        S::Child(Q(NS_CBC, "CompanyLegalForm")),
+                        S::Child(Q(NS_CAC, "PayeeParty", 145)),
+                        S::Child(Q(NS_CAC, "PartyLegalEntity", 117)),
+                        S::Child(Q(NS_CBC, "CompanyLegalForm", 142)),
                     ],
                 }])),
             },
@@ -3232,9 +3268,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PayeeParty")),
-                        S::Child(Q(NS_CAC, "PartyLegalEntity")),
-                        S::Child(Q(NS_CBC, "SoleProprietorshipIndicator")),
+                        S::Child(Q(NS_CAC, "PayeeParty", 145)),
+                        S::Child(Q(NS_CAC, "PartyLegalEntity", 117)),
+                        S::Child(Q(NS_CBC, "SoleProprietorshipIndicator", 121)),
                     ],
                 }])),
             },
@@ -3243,9 +3279,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PayeeParty")),
-                        S::Child(Q(NS_CAC, "PartyLegalEntity")),
-                        S::Child(Q(NS_CBC, "CompanyLiquidationStatusCode")),
+                        S::Child(Q(NS_CAC, "PayeeParty", 145)),
+                        S::Child(Q(NS_CAC, "PartyLegalEntity", 117)),
+                        S::Child(Q(NS_CBC, "CompanyLiquidationStatusCode", 122)),
                     ],
                 }])),
             },
@@ -3254,9 +3290,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PayeeParty")),
-                        S::Child(Q(NS_CAC, "PartyLegalEntity")),
-                        S::Child(Q(NS_CBC, "CorporateStockAmount")),
+                        S::Child(Q(NS_CAC, "PayeeParty", 145)),
+                        S::Child(Q(NS_CAC, "PartyLegalEntity", 117)),
+                        S::Child(Q(NS_CBC, "CorporateStockAmount", 123)),
                     ],
                 }])),
             },
@@ -3265,9 +3301,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PayeeParty")),
-                        S::Child(Q(NS_CAC, "PartyLegalEntity")),
-                        S::Child(Q(NS_CBC, "FullyPaidSharesIndicator")),
+                        S::Child(Q(NS_CAC, "PayeeParty", 145)),
+                        S::Child(Q(NS_CAC, "PartyLegalEntity", 117)),
+                        S::Child(Q(NS_CBC, "FullyPaidSharesIndicator", 124)),
                     ],
                 }])),
             },
@@ -3276,9 +3312,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PayeeParty")),
-                        S::Child(Q(NS_CAC, "PartyLegalEntity")),
-                        S::Child(Q(NS_CAC, "RegistrationAddress")),
+                        S::Child(Q(NS_CAC, "PayeeParty", 145)),
+                        S::Child(Q(NS_CAC, "PartyLegalEntity", 117)),
+                        S::Child(Q(NS_CAC, "RegistrationAddress", 113)),
                     ],
                 }])),
             },
@@ -3287,9 +3323,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PayeeParty")),
-                        S::Child(Q(NS_CAC, "PartyLegalEntity")),
-                        S::Child(Q(NS_CAC, "CorporateRegistrationScheme")),
+                        S::Child(Q(NS_CAC, "PayeeParty", 145)),
+                        S::Child(Q(NS_CAC, "PartyLegalEntity", 117)),
+                        S::Child(Q(NS_CAC, "CorporateRegistrationScheme", 125)),
                     ],
                 }])),
             },
@@ -3298,9 +3334,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PayeeParty")),
-                        S::Child(Q(NS_CAC, "PartyLegalEntity")),
-                        S::Child(Q(NS_CAC, "HeadOfficeParty")),
+                        S::Child(Q(NS_CAC, "PayeeParty", 145)),
+                        S::Child(Q(NS_CAC, "PartyLegalEntity", 117)),
+                        S::Child(Q(NS_CAC, "HeadOfficeParty", 126)),
                     ],
                 }])),
             },
@@ -3309,9 +3345,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PayeeParty")),
-                        S::Child(Q(NS_CAC, "PartyLegalEntity")),
-                        S::Child(Q(NS_CAC, "ShareholderParty")),
+                        S::Child(Q(NS_CAC, "PayeeParty", 145)),
+                        S::Child(Q(NS_CAC, "PartyLegalEntity", 117)),
+                        S::Child(Q(NS_CAC, "ShareholderParty", 127)),
                     ],
                 }])),
             },
@@ -3319,21 +3355,30 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "UBL-CR-288",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_CAC, "PayeeParty")), S::Child(Q(NS_CAC, "Contact"))],
+                    steps: &[
+                        S::Child(Q(NS_CAC, "PayeeParty", 145)),
+                        S::Child(Q(NS_CAC, "Contact", 128)),
+                    ],
                 }])),
             },
             A {
                 id: "UBL-CR-289",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_CAC, "PayeeParty")), S::Child(Q(NS_CAC, "Person"))],
+                    steps: &[
+                        S::Child(Q(NS_CAC, "PayeeParty", 145)),
+                        S::Child(Q(NS_CAC, "Person", 132)),
+                    ],
                 }])),
             },
             A {
                 id: "UBL-CR-290",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_CAC, "PayeeParty")), S::Child(Q(NS_CAC, "AgentParty"))],
+                    steps: &[
+                        S::Child(Q(NS_CAC, "PayeeParty", 145)),
+                        S::Child(Q(NS_CAC, "AgentParty", 133)),
+                    ],
                 }])),
             },
             A {
@@ -3341,8 +3386,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PayeeParty")),
-                        S::Child(Q(NS_CAC, "ServiceProviderParty")),
+                        S::Child(Q(NS_CAC, "PayeeParty", 145)),
+                        S::Child(Q(NS_CAC, "ServiceProviderParty", 134)),
                     ],
                 }])),
             },
@@ -3351,8 +3396,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PayeeParty")),
-                        S::Child(Q(NS_CAC, "PowerOfAttorney")),
+                        S::Child(Q(NS_CAC, "PayeeParty", 145)),
+                        S::Child(Q(NS_CAC, "PowerOfAttorney", 135)),
                     ],
                 }])),
             },
@@ -3361,8 +3406,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PayeeParty")),
-                        S::Child(Q(NS_CAC, "FinancialAccount")),
+                        S::Child(Q(NS_CAC, "PayeeParty", 145)),
+                        S::Child(Q(NS_CAC, "FinancialAccount", 136)),
                     ],
                 }])),
             },
@@ -3370,14 +3415,14 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "UBL-CR-294",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_CAC, "BuyerCustomerParty"))],
+                    steps: &[S::Child(Q(NS_CAC, "BuyerCustomerParty", 147))],
                 }])),
             },
             A {
                 id: "UBL-CR-295",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_CAC, "SellerSupplierParty"))],
+                    steps: &[S::Child(Q(NS_CAC, "SellerSupplierParty", 148))],
                 }])),
             },
             A {
@@ -3385,8 +3430,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "TaxRepresentativeParty")),
-                        S::Child(Q(NS_CBC, "MarkCareIndicator")),
+                        S::Child(Q(NS_CAC, "TaxRepresentativeParty", 149)),
+                        S::Child(Q(NS_CBC, "MarkCareIndicator", 82)),
                     ],
                 }])),
             },
@@ -3395,8 +3440,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "TaxRepresentativeParty")),
-                        S::Child(Q(NS_CBC, "MarkAttentionIndicator")),
+                        S::Child(Q(NS_CAC, "TaxRepresentativeParty", 149)),
+                        S::Child(Q(NS_CBC, "MarkAttentionIndicator", 83)),
                     ],
                 }])),
             },
@@ -3405,8 +3450,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "TaxRepresentativeParty")),
-                        S::Child(Q(NS_CBC, "WebsiteURI")),
+                        S::Child(Q(NS_CAC, "TaxRepresentativeParty", 149)),
+                        S::Child(Q(NS_CBC, "WebsiteURI", 84)),
                     ],
                 }])),
             },
@@ -3415,8 +3460,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "TaxRepresentativeParty")),
-                        S::Child(Q(NS_CBC, "LogoReferenceID")),
+                        S::Child(Q(NS_CAC, "TaxRepresentativeParty", 149)),
+                        S::Child(Q(NS_CBC, "LogoReferenceID", 85)),
                     ],
                 }])),
             },
@@ -3425,8 +3470,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "TaxRepresentativeParty")),
-                        S::Child(Q(NS_CBC, "EndpointID")),
+                        S::Child(Q(NS_CAC, "TaxRepresentativeParty", 149)),
+                        S::Child(Q(NS_CBC, "EndpointID", 146)),
                     ],
                 }])),
             },
@@ -3435,8 +3480,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "TaxRepresentativeParty")),
-                        S::Child(Q(NS_CBC, "IndustryClassificationCode")),
+                        S::Child(Q(NS_CAC, "TaxRepresentativeParty", 149)),
+                        S::Child(Q(NS_CBC, "IndustryClassificationCode", 86)),
                     ],
                 }])),
             },
@@ -3445,8 +3490,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "TaxRepresentativeParty")),
-                        S::Child(Q(NS_CAC, "PartyIdentification")),
+                        S::Child(Q(NS_CAC, "TaxRepresentativeParty", 149)),
+                        S::Child(Q(NS_CAC, "PartyIdentification", 150)),
                     ],
                 }])),
             },
@@ -3455,8 +3500,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "TaxRepresentativeParty")),
-                        S::Child(Q(NS_CAC, "Language")),
+                        S::Child(Q(NS_CAC, "TaxRepresentativeParty", 149)),
+                        S::Child(Q(NS_CAC, "Language", 87)),
                     ],
                 }])),
             },
@@ -3465,9 +3510,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "TaxRepresentativeParty")),
-                        S::Child(Q(NS_CAC, "PostalAddress")),
-                        S::Child(Q(NS_CBC, "ID")),
+                        S::Child(Q(NS_CAC, "TaxRepresentativeParty", 149)),
+                        S::Child(Q(NS_CAC, "PostalAddress", 0)),
+                        S::Child(Q(NS_CBC, "ID", 17)),
                     ],
                 }])),
             },
@@ -3476,9 +3521,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "TaxRepresentativeParty")),
-                        S::Child(Q(NS_CAC, "PostalAddress")),
-                        S::Child(Q(NS_CBC, "AddressTypeCode")),
+                        S::Child(Q(NS_CAC, "TaxRepresentativeParty", 149)),
+                        S::Child(Q(NS_CAC, "PostalAddress", 0)),
+                        S::Child(Q(NS_CBC, "AddressTypeCode", 88)),
                     ],
                 }])),
             },
@@ -3487,9 +3532,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "TaxRepresentativeParty")),
-                        S::Child(Q(NS_CAC, "PostalAddress")),
-                        S::Child(Q(NS_CBC, "AddressFormatCode")),
+                        S::Child(Q(NS_CAC, "TaxRepresentativeParty", 149)),
+                        S::Child(Q(NS_CAC, "PostalAddress", 0)),
+                        S::Child(Q(NS_CBC, "AddressFormatCode", 89)),
                     ],
                 }])),
             },
@@ -3498,9 +3543,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "TaxRepresentativeParty")),
-                        S::Child(Q(NS_CAC, "PostalAddress")),
-                        S::Child(Q(NS_CBC, "Postbox")),
+                        S::Child(Q(NS_CAC, "TaxRepresentativeParty", 149)),
+                        S::Child(Q(NS_CAC, "PostalAddress", 0)),
+                        S::Child(Q(NS_CBC, "Postbox", 90)),
                     ],
                 }])),
             },
@@ -3509,9 +3554,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "TaxRepresentativeParty")),
-                        S::Child(Q(NS_CAC, "PostalAddress")),
-                        S::Child(Q(NS_CBC, "Floor")),
+                        S::Child(Q(NS_CAC, "TaxRepresentativeParty", 149)),
+                        S::Child(Q(NS_CAC, "PostalAddress", 0)),
+                        S::Child(Q(NS_CBC, "Floor", 91)),
                     ],
                 }])),
             },
@@ -3520,9 +3565,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "TaxRepresentativeParty")),
-                        S::Child(Q(NS_CAC, "PostalAddress")),
-                        S::Child(Q(NS_CBC, "Room")),
+                        S::Child(Q(NS_CAC, "TaxRepresentativeParty", 149)),
+                        S::Child(Q(NS_CAC, "PostalAddress", 0)),
+                        S::Child(Q(NS_CBC, "Room", 92)),
                     ],
                 }])),
             },
@@ -3531,9 +3576,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "TaxRepresentativeParty")),
-                        S::Child(Q(NS_CAC, "PostalAddress")),
-                        S::Child(Q(NS_CBC, "BlockName")),
+                        S::Child(Q(NS_CAC, "TaxRepresentativeParty", 149)),
+                        S::Child(Q(NS_CAC, "PostalAddress", 0)),
+                        S::Child(Q(NS_CBC, "BlockName", 93)),
                     ],
                 }])),
             },
@@ -3542,9 +3587,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "TaxRepresentativeParty")),
-                        S::Child(Q(NS_CAC, "PostalAddress")),
-                        S::Child(Q(NS_CBC, "BuildingName")),
+                        S::Child(Q(NS_CAC, "TaxRepresentativeParty", 149)),
+                        S::Child(Q(NS_CAC, "PostalAddress", 0)),
+                        S::Child(Q(NS_CBC, "BuildingName", 94)),
                     ],
                 }])),
             },
@@ -3553,9 +3598,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "TaxRepresentativeParty")),
-                        S::Child(Q(NS_CAC, "PostalAddress")),
-                        S::Child(Q(NS_CBC, "BuildingNumber")),
+                        S::Child(Q(NS_CAC, "TaxRepresentativeParty", 149)),
+                        S::Child(Q(NS_CAC, "PostalAddress", 0)),
+                        S::Child(Q(NS_CBC, "BuildingNumber", 95)),
                     ],
                 }])),
             },
@@ -3564,9 +3609,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "TaxRepresentativeParty")),
-                        S::Child(Q(NS_CAC, "PostalAddress")),
-                        S::Child(Q(NS_CBC, "InhouseMail")),
+                        S::Child(Q(NS_CAC, "TaxRepresentativeParty", 149)),
+                        S::Child(Q(NS_CAC, "PostalAddress", 0)),
+                        S::Child(Q(NS_CBC, "InhouseMail", 96)),
                     ],
                 }])),
             },
@@ -3575,9 +3620,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "TaxRepresentativeParty")),
-                        S::Child(Q(NS_CAC, "PostalAddress")),
-                        S::Child(Q(NS_CBC, "Department")),
+                        S::Child(Q(NS_CAC, "TaxRepresentativeParty", 149)),
+                        S::Child(Q(NS_CAC, "PostalAddress", 0)),
+                        S::Child(Q(NS_CBC, "Department", 97)),
                     ],
                 }])),
             },
@@ -3586,9 +3631,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "TaxRepresentativeParty")),
-                        S::Child(Q(NS_CAC, "PostalAddress")),
-                        S::Child(Q(NS_CBC, "MarkAttention")),
+                        S::Child(Q(NS_CAC, "TaxRepresentativeParty", 149)),
+                        S::Child(Q(NS_CAC, "PostalAddress", 0)),
+                        S::Child(Q(NS_CBC, "MarkAttention", 98)),
                     ],
                 }])),
             },
@@ -3597,9 +3642,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "TaxRepresentativeParty")),
-                        S::Child(Q(NS_CAC, "PostalAddress")),
-                        S::Child(Q(NS_CBC, "MarkCare")),
+                        S::Child(Q(NS_CAC, "TaxRepresentativeParty", 149)),
+                        S::Child(Q(NS_CAC, "PostalAddress", 0)),
+                        S::Child(Q(NS_CBC, "MarkCare", 99)),
                     ],
                 }])),
             },
@@ -3608,9 +3653,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "TaxRepresentativeParty")),
-                        S::Child(Q(NS_CAC, "PostalAddress")),
-                        S::Child(Q(NS_CBC, "PlotIdentification")),
+                        S::Child(Q(NS_CAC, "TaxRepresentativeParty", 149)),
+                        S::Child(Q(NS_CAC, "PostalAddress", 0)),
+                        S::Child(Q(NS_CBC, "PlotIdentification", 100)),
                     ],
                 }])),
             },
@@ -3619,9 +3664,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "TaxRepresentativeParty")),
-                        S::Child(Q(NS_CAC, "PostalAddress")),
-                        S::Child(Q(NS_CBC, "CitySubdivisionName")),
+                        S::Child(Q(NS_CAC, "TaxRepresentativeParty", 149)),
+                        S::Child(Q(NS_CAC, "PostalAddress", 0)),
+                        S::Child(Q(NS_CBC, "CitySubdivisionName", 101)),
                     ],
                 }])),
             },
@@ -3630,9 +3675,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "TaxRepresentativeParty")),
-                        S::Child(Q(NS_CAC, "PostalAddress")),
-                        S::Child(Q(NS_CBC, "CountrySubentityCode")),
+                        S::Child(Q(NS_CAC, "TaxRepresentativeParty", 149)),
+                        S::Child(Q(NS_CAC, "PostalAddress", 0)),
+                        S::Child(Q(NS_CBC, "CountrySubentityCode", 102)),
                     ],
                 }])),
             },
@@ -3641,9 +3686,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "TaxRepresentativeParty")),
-                        S::Child(Q(NS_CAC, "PostalAddress")),
-                        S::Child(Q(NS_CBC, "Region")),
+                        S::Child(Q(NS_CAC, "TaxRepresentativeParty", 149)),
+                        S::Child(Q(NS_CAC, "PostalAddress", 0)),
+                        S::Child(Q(NS_CBC, "Region", 103)),
                     ],
                 }])),
             },
@@ -3652,9 +3697,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "TaxRepresentativeParty")),
-                        S::Child(Q(NS_CAC, "PostalAddress")),
-                        S::Child(Q(NS_CBC, "District")),
+                        S::Child(Q(NS_CAC, "TaxRepresentativeParty", 149)),
+                        S::Child(Q(NS_CAC, "PostalAddress", 0)),
+                        S::Child(Q(NS_CBC, "District", 104)),
                     ],
                 }])),
             },
@@ -3663,9 +3708,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "TaxRepresentativeParty")),
-                        S::Child(Q(NS_CAC, "PostalAddress")),
-                        S::Child(Q(NS_CBC, "TimezoneOffset")),
+                        S::Child(Q(NS_CAC, "TaxRepresentativeParty", 149)),
+                        S::Child(Q(NS_CAC, "PostalAddress", 0)),
+                        S::Child(Q(NS_CBC, "TimezoneOffset", 105)),
                     ],
                 }])),
             },
@@ -3674,10 +3719,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "TaxRepresentativeParty")),
-                        S::Child(Q(NS_CAC, "PostalAddress")),
-                        S::Child(Q(NS_CAC, "Country")),
-                        S::Child(Q(NS_CBC, "Name")),
+                        S::Child(Q(NS_CAC, "TaxRepresentativeParty", 149)),
+                        S::Child(Q(NS_CAC, "PostalAddress", 0)),
+                        S::Child(Q(NS_CAC, "Country", 106)),
+                        S::Child(Q(NS_CBC, "Name", 13)),
                     ],
                 }])),
             },
@@ -3686,9 +3731,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "TaxRepresentativeParty")),
-                        S::Child(Q(NS_CAC, "PostalAddress")),
-                        S::Child(Q(NS_CAC, "LocationCoordinate")),
+                        S::Child(Q(NS_CAC, "TaxRepresentativeParty", 149)),
+                        S::Child(Q(NS_CAC, "PostalAddress", 0)),
+                        S::Child(Q(NS_CAC, "LocationCoordinate", 107)),
                     ],
                 }])),
             },
@@ -3697,8 +3742,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "TaxRepresentativeParty")),
-                        S::Child(Q(NS_CAC, "PhysicalLocation")),
+                        S::Child(Q(NS_CAC, "TaxRepresentativeParty", 149)),
+                        S::Child(Q(NS_CAC, "PhysicalLocation", 108)),
                     ],
                 }])),
             },
@@ -3707,9 +3752,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "TaxRepresentativeParty")),
-                        S::Child(Q(NS_CAC, "PartyTaxScheme")),
-                        S::Child(Q(NS_CBC, "RegistrationName")),
+                        S::Child(Q(NS_CAC, "TaxRepresentativeParty", 149)),
+                        S::Child(Q(NS_CAC, "PartyTaxScheme", 5)),
+                        S::Child(Q(NS_CBC, "RegistrationName", 109)),
                     ],
                 }])),
             },
@@ -3718,9 +3763,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "TaxRepresentativeParty")),
-                        S::Child(Q(NS_CAC, "PartyTaxScheme")),
-                        S::Child(Q(NS_CBC, "TaxLevelCode")),
+                        S::Child(Q(NS_CAC, "TaxRepresentativeParty", 149)),
+                        S::Child(Q(NS_CAC, "PartyTaxScheme", 5)),
+                        S::Child(Q(NS_CBC, "TaxLevelCode", 110)),
                     ],
                 }])),
             },
@@ -3729,9 +3774,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "TaxRepresentativeParty")),
-                        S::Child(Q(NS_CAC, "PartyTaxScheme")),
-                        S::Child(Q(NS_CBC, "ExemptionReasonCode")),
+                        S::Child(Q(NS_CAC, "TaxRepresentativeParty", 149)),
+                        S::Child(Q(NS_CAC, "PartyTaxScheme", 5)),
+                        S::Child(Q(NS_CBC, "ExemptionReasonCode", 111)),
                     ],
                 }])),
             },
@@ -3740,9 +3785,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "TaxRepresentativeParty")),
-                        S::Child(Q(NS_CAC, "PartyTaxScheme")),
-                        S::Child(Q(NS_CBC, "ExemptionReason")),
+                        S::Child(Q(NS_CAC, "TaxRepresentativeParty", 149)),
+                        S::Child(Q(NS_CAC, "PartyTaxScheme", 5)),
+                        S::Child(Q(NS_CBC, "ExemptionReason", 112)),
                     ],
                 }])),
             },
@@ -3751,9 +3796,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "TaxRepresentativeParty")),
-                        S::Child(Q(NS_CAC, "PartyTaxScheme")),
-                        S::Child(Q(NS_CAC, "RegistrationAddress")),
+                        S::Child(Q(NS_CAC, "TaxRepresentativeParty", 149)),
+                        S::Child(Q(NS_CAC, "PartyTaxScheme", 5)),
+                        S::Child(Q(NS_CAC, "RegistrationAddress", 113)),
                     ],
                 }])),
             },
@@ -3762,10 +3807,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "TaxRepresentativeParty")),
-                        S::Child(Q(NS_CAC, "PartyTaxScheme")),
-                        S::Child(Q(NS_CAC, "TaxScheme")),
-                        S::Child(Q(NS_CBC, "Name")),
+                        S::Child(Q(NS_CAC, "TaxRepresentativeParty", 149)),
+                        S::Child(Q(NS_CAC, "PartyTaxScheme", 5)),
+                        S::Child(Q(NS_CAC, "TaxScheme", 16)),
+                        S::Child(Q(NS_CBC, "Name", 13)),
                     ],
                 }])),
             },
@@ -3774,10 +3819,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "TaxRepresentativeParty")),
-                        S::Child(Q(NS_CAC, "PartyTaxScheme")),
-                        S::Child(Q(NS_CAC, "TaxScheme")),
-                        S::Child(Q(NS_CBC, "TaxTypeCode")),
+                        S::Child(Q(NS_CAC, "TaxRepresentativeParty", 149)),
+                        S::Child(Q(NS_CAC, "PartyTaxScheme", 5)),
+                        S::Child(Q(NS_CAC, "TaxScheme", 16)),
+                        S::Child(Q(NS_CBC, "TaxTypeCode", 114)),
                     ],
                 }])),
             },
@@ -3786,10 +3831,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "TaxRepresentativeParty")),
-                        S::Child(Q(NS_CAC, "PartyTaxScheme")),
-                        S::Child(Q(NS_CAC, "TaxScheme")),
-                        S::Child(Q(NS_CBC, "CurrencyCode")),
+                        S::Child(Q(NS_CAC, "TaxRepresentativeParty", 149)),
+                        S::Child(Q(NS_CAC, "PartyTaxScheme", 5)),
+                        S::Child(Q(NS_CAC, "TaxScheme", 16)),
+                        S::Child(Q(NS_CBC, "CurrencyCode", 115)),
                     ],
                 }])),
             },
@@ -3798,10 +3843,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "TaxRepresentativeParty")),
-                        S::Child(Q(NS_CAC, "PartyTaxScheme")),
-                        S::Child(Q(NS_CAC, "TaxScheme")),
-                        S::Child(Q(NS_CAC, "JurisdictionRegionAddress")),
+                        S::Child(Q(NS_CAC, "TaxRepresentativeParty", 149)),
+                        S::Child(Q(NS_CAC, "PartyTaxScheme", 5)),
+                        S::Child(Q(NS_CAC, "TaxScheme", 16)),
+                        S::Child(Q(NS_CAC, "JurisdictionRegionAddress", 116)),
                     ],
                 }])),
             },
@@ -3810,8 +3855,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "TaxRepresentativeParty")),
-                        S::Child(Q(NS_CAC, "PartyLegalEntity")),
+                        S::Child(Q(NS_CAC, "TaxRepresentativeParty", 149)),
+                        S::Child(Q(NS_CAC, "PartyLegalEntity", 117)),
                     ],
                 }])),
             },
@@ -3820,8 +3865,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "TaxRepresentativeParty")),
-                        S::Child(Q(NS_CAC, "Contact")),
+                        S::Child(Q(NS_CAC, "TaxRepresentativeParty", 149)),
+                        S::Child(Q(NS_CAC, "Contact", 128)),
                     ],
                 }])),
             },
@@ -3830,8 +3875,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "TaxRepresentativeParty")),
-                        S::Child(Q(NS_CAC, "Person")),
+                        S::Child(Q(NS_CAC, "TaxRepresentativeParty", 149)),
+                        S::Child(Q(NS_CAC, "Person", 132)),
                     ],
                 }])),
             },
@@ -3840,8 +3885,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "TaxRepresentativeParty")),
-                        S::Child(Q(NS_CAC, "AgentParty")),
+                        S::Child(Q(NS_CAC, "TaxRepresentativeParty", 149)),
+                        S::Child(Q(NS_CAC, "AgentParty", 133)),
                     ],
                 }])),
             },
@@ -3850,8 +3895,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "TaxRepresentativeParty")),
-                        S::Child(Q(NS_CAC, "ServiceProviderParty")),
+                        S::Child(Q(NS_CAC, "TaxRepresentativeParty", 149)),
+                        S::Child(Q(NS_CAC, "ServiceProviderParty", 134)),
                     ],
                 }])),
             },
@@ -3860,8 +3905,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "TaxRepresentativeParty")),
-                        S::Child(Q(NS_CAC, "PowerOfAttorney")),
+                        S::Child(Q(NS_CAC, "TaxRepresentativeParty", 149)),
+                        S::Child(Q(NS_CAC, "PowerOfAttorney", 135)),
                     ],
                 }])),
             },
@@ -3870,8 +3915,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "TaxRepresentativeParty")),
-                        S::Child(Q(NS_CAC, "FinancialAccount")),
+                        S::Child(Q(NS_CAC, "TaxRepresentativeParty", 149)),
+                        S::Child(Q(NS_CAC, "FinancialAccount", 136)),
                     ],
                 }])),
             },
@@ -3879,28 +3924,37 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "UBL-CR-342",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_CAC, "Delivery")), S::Child(Q(NS_CBC, "ID"))],
+                    steps: &[S::Child(Q(NS_CAC, "Delivery", 10)), S::Child(Q(NS_CBC, "ID", 17))],
                 }])),
             },
             A {
                 id: "UBL-CR-343",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_CAC, "Delivery")), S::Child(Q(NS_CBC, "Quantity"))],
+                    steps: &[
+                        S::Child(Q(NS_CAC, "Delivery", 10)),
+                        S::Child(Q(NS_CBC, "Quantity", 151)),
+                    ],
                 }])),
             },
             A {
                 id: "UBL-CR-344",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_CAC, "Delivery")), S::Child(Q(NS_CBC, "MinimumQuantity"))],
+                    steps: &[
+                        S::Child(Q(NS_CAC, "Delivery", 10)),
+                        S::Child(Q(NS_CBC, "MinimumQuantity", 152)),
+                    ],
                 }])),
             },
             A {
                 id: "UBL-CR-345",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_CAC, "Delivery")), S::Child(Q(NS_CBC, "MaximumQuantity"))],
+                    steps: &[
+                        S::Child(Q(NS_CAC, "Delivery", 10)),
+                        S::Child(Q(NS_CBC, "MaximumQuantity", 153)),
+                    ],
                 }])),
             },
             A {
@@ -3908,8 +3962,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "Delivery")),
-                        S::Child(Q(NS_CBC, "ActualDeliveryTime")),
+                        S::Child(Q(NS_CAC, "Delivery", 10)),
+                        S::Child(Q(NS_CBC, "ActualDeliveryTime", 154)),
                     ],
                 }])),
             },
@@ -3918,8 +3972,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "Delivery")),
-                        S::Child(Q(NS_CBC, "LatestDeliveryDate")),
+                        S::Child(Q(NS_CAC, "Delivery", 10)),
+                        S::Child(Q(NS_CBC, "LatestDeliveryDate", 155)),
                     ],
                 }])),
             },
@@ -3928,8 +3982,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "Delivery")),
-                        S::Child(Q(NS_CBC, "LatestDeliveryTime")),
+                        S::Child(Q(NS_CAC, "Delivery", 10)),
+                        S::Child(Q(NS_CBC, "LatestDeliveryTime", 156)),
                     ],
                 }])),
             },
@@ -3937,14 +3991,20 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "UBL-CR-349",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_CAC, "Delivery")), S::Child(Q(NS_CBC, "ReleaseID"))],
+                    steps: &[
+                        S::Child(Q(NS_CAC, "Delivery", 10)),
+                        S::Child(Q(NS_CBC, "ReleaseID", 157)),
+                    ],
                 }])),
             },
             A {
                 id: "UBL-CR-350",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_CAC, "Delivery")), S::Child(Q(NS_CBC, "TrackingID"))],
+                    steps: &[
+                        S::Child(Q(NS_CAC, "Delivery", 10)),
+                        S::Child(Q(NS_CBC, "TrackingID", 158)),
+                    ],
                 }])),
             },
             A {
@@ -3952,9 +4012,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "Delivery")),
-                        S::Child(Q(NS_CAC, "DeliveryLocation")),
-                        S::Child(Q(NS_CBC, "Description")),
+                        S::Child(Q(NS_CAC, "Delivery", 10)),
+                        S::Child(Q(NS_CAC, "DeliveryLocation", 159)),
+                        S::Child(Q(NS_CBC, "Description", 36)),
                     ],
                 }])),
             },
@@ -3963,9 +4023,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "Delivery")),
-                        S::Child(Q(NS_CAC, "DeliveryLocation")),
-                        S::Child(Q(NS_CBC, "Conditions")),
+                        S::Child(Q(NS_CAC, "Delivery", 10)),
+                        S::Child(Q(NS_CAC, "DeliveryLocation", 159)),
+                        S::Child(Q(NS_CBC, "Conditions", 160)),
                     ],
                 }])),
             },
@@ -3974,9 +4034,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "Delivery")),
-                        S::Child(Q(NS_CAC, "DeliveryLocation")),
-                        S::Child(Q(NS_CBC, "CountrySubentity")),
+                        S::Child(Q(NS_CAC, "Delivery", 10)),
+                        S::Child(Q(NS_CAC, "DeliveryLocation", 159)),
+                        S::Child(Q(NS_CBC, "CountrySubentity", 161)),
                     ],
                 }])),
             },
@@ -3985,9 +4045,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "Delivery")),
-                        S::Child(Q(NS_CAC, "DeliveryLocation")),
-                        S::Child(Q(NS_CBC, "CountrySubentityCode")),
+                        S::Child(Q(NS_CAC, "Delivery", 10)),
+                        S::Child(Q(NS_CAC, "DeliveryLocation", 159)),
+                        S::Child(Q(NS_CBC, "CountrySubentityCode", 102)),
                     ],
                 }])),
             },
@@ -3996,9 +4056,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "Delivery")),
-                        S::Child(Q(NS_CAC, "DeliveryLocation")),
-                        S::Child(Q(NS_CBC, "LocationTypeCode")),
+                        S::Child(Q(NS_CAC, "Delivery", 10)),
+                        S::Child(Q(NS_CAC, "DeliveryLocation", 159)),
+                        S::Child(Q(NS_CBC, "LocationTypeCode", 162)),
                     ],
                 }])),
             },
@@ -4007,9 +4067,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "Delivery")),
-                        S::Child(Q(NS_CAC, "DeliveryLocation")),
-                        S::Child(Q(NS_CBC, "InformationURI")),
+                        S::Child(Q(NS_CAC, "Delivery", 10)),
+                        S::Child(Q(NS_CAC, "DeliveryLocation", 159)),
+                        S::Child(Q(NS_CBC, "InformationURI", 163)),
                     ],
                 }])),
             },
@@ -4018,9 +4078,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "Delivery")),
-                        S::Child(Q(NS_CAC, "DeliveryLocation")),
-                        S::Child(Q(NS_CBC, "Name")),
+                        S::Child(Q(NS_CAC, "Delivery", 10)),
+                        S::Child(Q(NS_CAC, "DeliveryLocation", 159)),
+                        S::Child(Q(NS_CBC, "Name", 13)),
                     ],
                 }])),
             },
@@ -4029,9 +4089,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "Delivery")),
-                        S::Child(Q(NS_CAC, "DeliveryLocation")),
-                        S::Child(Q(NS_CAC, "ValidityPeriod")),
+                        S::Child(Q(NS_CAC, "Delivery", 10)),
+                        S::Child(Q(NS_CAC, "DeliveryLocation", 159)),
+                        S::Child(Q(NS_CAC, "ValidityPeriod", 52)),
                     ],
                 }])),
             },
@@ -4040,10 +4100,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "Delivery")),
-                        S::Child(Q(NS_CAC, "DeliveryLocation")),
-                        S::Child(Q(NS_CAC, "Address")),
-                        S::Child(Q(NS_CBC, "ID")),
+                        S::Child(Q(NS_CAC, "Delivery", 10)),
+                        S::Child(Q(NS_CAC, "DeliveryLocation", 159)),
+                        S::Child(Q(NS_CAC, "Address", 1)),
+                        S::Child(Q(NS_CBC, "ID", 17)),
                     ],
                 }])),
             },
@@ -4052,10 +4112,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "Delivery")),
-                        S::Child(Q(NS_CAC, "DeliveryLocation")),
-                        S::Child(Q(NS_CAC, "Address")),
-                        S::Child(Q(NS_CBC, "AddressTypeCode")),
+                        S::Child(Q(NS_CAC, "Delivery", 10)),
+                        S::Child(Q(NS_CAC, "DeliveryLocation", 159)),
+                        S::Child(Q(NS_CAC, "Address", 1)),
+                        S::Child(Q(NS_CBC, "AddressTypeCode", 88)),
                     ],
                 }])),
             },
@@ -4064,10 +4124,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "Delivery")),
-                        S::Child(Q(NS_CAC, "DeliveryLocation")),
-                        S::Child(Q(NS_CAC, "Address")),
-                        S::Child(Q(NS_CBC, "AddressFormatCode")),
+                        S::Child(Q(NS_CAC, "Delivery", 10)),
+                        S::Child(Q(NS_CAC, "DeliveryLocation", 159)),
+                        S::Child(Q(NS_CAC, "Address", 1)),
+                        S::Child(Q(NS_CBC, "AddressFormatCode", 89)),
                     ],
                 }])),
             },
@@ -4076,10 +4136,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "Delivery")),
-                        S::Child(Q(NS_CAC, "DeliveryLocation")),
-                        S::Child(Q(NS_CAC, "Address")),
-                        S::Child(Q(NS_CBC, "Postbox")),
+                        S::Child(Q(NS_CAC, "Delivery", 10)),
+                        S::Child(Q(NS_CAC, "DeliveryLocation", 159)),
+                        S::Child(Q(NS_CAC, "Address", 1)),
+                        S::Child(Q(NS_CBC, "Postbox", 90)),
                     ],
                 }])),
             },
@@ -4088,10 +4148,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "Delivery")),
-                        S::Child(Q(NS_CAC, "DeliveryLocation")),
-                        S::Child(Q(NS_CAC, "Address")),
-                        S::Child(Q(NS_CBC, "Floor")),
+                        S::Child(Q(NS_CAC, "Delivery", 10)),
+                        S::Child(Q(NS_CAC, "DeliveryLocation", 159)),
+                        S::Child(Q(NS_CAC, "Address", 1)),
+                        S::Child(Q(NS_CBC, "Floor", 91)),
                     ],
                 }])),
             },
@@ -4100,10 +4160,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "Delivery")),
-                        S::Child(Q(NS_CAC, "DeliveryLocation")),
-                        S::Child(Q(NS_CAC, "Address")),
-                        S::Child(Q(NS_CBC, "Room")),
+                        S::Child(Q(NS_CAC, "Delivery", 10)),
+                        S::Child(Q(NS_CAC, "DeliveryLocation", 159)),
+                        S::Child(Q(NS_CAC, "Address", 1)),
+                        S::Child(Q(NS_CBC, "Room", 92)),
                     ],
                 }])),
             },
@@ -4112,10 +4172,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "Delivery")),
-                        S::Child(Q(NS_CAC, "DeliveryLocation")),
-                        S::Child(Q(NS_CAC, "Address")),
-                        S::Child(Q(NS_CBC, "BlockName")),
+                        S::Child(Q(NS_CAC, "Delivery", 10)),
+                        S::Child(Q(NS_CAC, "DeliveryLocation", 159)),
+                        S::Child(Q(NS_CAC, "Address", 1)),
+                        S::Child(Q(NS_CBC, "BlockName", 93)),
                     ],
                 }])),
             },
@@ -4124,10 +4184,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "Delivery")),
-                        S::Child(Q(NS_CAC, "DeliveryLocation")),
-                        S::Child(Q(NS_CAC, "Address")),
-                        S::Child(Q(NS_CBC, "BuildingName")),
+                        S::Child(Q(NS_CAC, "Delivery", 10)),
+                        S::Child(Q(NS_CAC, "DeliveryLocation", 159)),
+                        S::Child(Q(NS_CAC, "Address", 1)),
+                        S::Child(Q(NS_CBC, "BuildingName", 94)),
                     ],
                 }])),
             },
@@ -4136,10 +4196,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "Delivery")),
-                        S::Child(Q(NS_CAC, "DeliveryLocation")),
-                        S::Child(Q(NS_CAC, "Address")),
-                        S::Child(Q(NS_CBC, "BuildingNumber")),
+                        S::Child(Q(NS_CAC, "Delivery", 10)),
+                        S::Child(Q(NS_CAC, "DeliveryLocation", 159)),
+                        S::Child(Q(NS_CAC, "Address", 1)),
+                        S::Child(Q(NS_CBC, "BuildingNumber", 95)),
                     ],
                 }])),
             },
@@ -4148,10 +4208,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "Delivery")),
-                        S::Child(Q(NS_CAC, "DeliveryLocation")),
-                        S::Child(Q(NS_CAC, "Address")),
-                        S::Child(Q(NS_CBC, "InhouseMail")),
+                        S::Child(Q(NS_CAC, "Delivery", 10)),
+                        S::Child(Q(NS_CAC, "DeliveryLocation", 159)),
+                        S::Child(Q(NS_CAC, "Address", 1)),
+                        S::Child(Q(NS_CBC, "InhouseMail", 96)),
                     ],
                 }])),
             },
@@ -4160,10 +4220,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "Delivery")),
-                        S::Child(Q(NS_CAC, "DeliveryLocation")),
-                        S::Child(Q(NS_CAC, "Address")),
-                        S::Child(Q(NS_CBC, "Department")),
+                        S::Child(Q(NS_CAC, "Delivery", 10)),
+                        S::Child(Q(NS_CAC, "DeliveryLocation", 159)),
+                        S::Child(Q(NS_CAC, "Address", 1)),
+                        S::Child(Q(NS_CBC, "Department", 97)),
                     ],
                 }])),
             },
@@ -4172,10 +4232,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "Delivery")),
-                        S::Child(Q(NS_CAC, "DeliveryLocation")),
-                        S::Child(Q(NS_CAC, "Address")),
-                        S::Child(Q(NS_CBC, "MarkAttention")),
+                        S::Child(Q(NS_CAC, "Delivery", 10)),
+                        S::Child(Q(NS_CAC, "DeliveryLocation", 159)),
+                        S::Child(Q(NS_CAC, "Address", 1)),
+                        S::Child(Q(NS_CBC, "MarkAttention", 98)),
                     ],
                 }])),
             },
@@ -4184,10 +4244,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "Delivery")),
-                        S::Child(Q(NS_CAC, "DeliveryLocation")),
-                        S::Child(Q(NS_CAC, "Address")),
-                        S::Child(Q(NS_CBC, "MarkCare")),
+                        S::Child(Q(NS_CAC, "Delivery", 10)),
+                        S::Child(Q(NS_CAC, "DeliveryLocation", 159)),
+                        S::Child(Q(NS_CAC, "Address", 1)),
+                        S::Child(Q(NS_CBC, "MarkCare", 99)),
                     ],
                 }])),
             },
@@ -4196,10 +4256,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "Delivery")),
-                        S::Child(Q(NS_CAC, "DeliveryLocation")),
-                        S::Child(Q(NS_CAC, "Address")),
-                        S::Child(Q(NS_CBC, "PlotIdentification")),
+                        S::Child(Q(NS_CAC, "Delivery", 10)),
+                        S::Child(Q(NS_CAC, "DeliveryLocation", 159)),
+                        S::Child(Q(NS_CAC, "Address", 1)),
+                        S::Child(Q(NS_CBC, "PlotIdentification", 100)),
                     ],
                 }])),
             },
@@ -4208,10 +4268,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "Delivery")),
-                        S::Child(Q(NS_CAC, "DeliveryLocation")),
-                        S::Child(Q(NS_CAC, "Address")),
-                        S::Child(Q(NS_CBC, "CitySubdivisionName")),
+                        S::Child(Q(NS_CAC, "Delivery", 10)),
+                        S::Child(Q(NS_CAC, "DeliveryLocation", 159)),
+                        S::Child(Q(NS_CAC, "Address", 1)),
+                        S::Child(Q(NS_CBC, "CitySubdivisionName", 101)),
                     ],
                 }])),
             },
@@ -4220,10 +4280,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "Delivery")),
-                        S::Child(Q(NS_CAC, "DeliveryLocation")),
-                        S::Child(Q(NS_CAC, "Address")),
-                        S::Child(Q(NS_CBC, "CountrySubentityCode")),
+                        S::Child(Q(NS_CAC, "Delivery", 10)),
+                        S::Child(Q(NS_CAC, "DeliveryLocation", 159)),
+                        S::Child(Q(NS_CAC, "Address", 1)),
+                        S::Child(Q(NS_CBC, "CountrySubentityCode", 102)),
                     ],
                 }])),
             },
@@ -4232,10 +4292,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "Delivery")),
-                        S::Child(Q(NS_CAC, "DeliveryLocation")),
-                        S::Child(Q(NS_CAC, "Address")),
-                        S::Child(Q(NS_CBC, "Region")),
+                        S::Child(Q(NS_CAC, "Delivery", 10)),
+                        S::Child(Q(NS_CAC, "DeliveryLocation", 159)),
+                        S::Child(Q(NS_CAC, "Address", 1)),
+                        S::Child(Q(NS_CBC, "Region", 103)),
                     ],
                 }])),
             },
@@ -4244,10 +4304,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "Delivery")),
-                        S::Child(Q(NS_CAC, "DeliveryLocation")),
-                        S::Child(Q(NS_CAC, "Address")),
-                        S::Child(Q(NS_CBC, "District")),
+                        S::Child(Q(NS_CAC, "Delivery", 10)),
+                        S::Child(Q(NS_CAC, "DeliveryLocation", 159)),
+                        S::Child(Q(NS_CAC, "Address", 1)),
+                        S::Child(Q(NS_CBC, "District", 104)),
                     ],
                 }])),
             },
@@ -4256,10 +4316,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "Delivery")),
-                        S::Child(Q(NS_CAC, "DeliveryLocation")),
-                        S::Child(Q(NS_CAC, "Address")),
-                        S::Child(Q(NS_CBC, "TimezoneOffset")),
+                        S::Child(Q(NS_CAC, "Delivery", 10)),
+                        S::Child(Q(NS_CAC, "DeliveryLocation", 159)),
+                        S::Child(Q(NS_CAC, "Address", 1)),
+                        S::Child(Q(NS_CBC, "TimezoneOffset", 105)),
                     ],
                 }])),
             },
@@ -4268,11 +4328,11 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "Delivery")),
-                        S::Child(Q(NS_CAC, "DeliveryLocation")),
-                        S::Child(Q(NS_CAC, "Address")),
-                        S::Child(Q(NS_CAC, "Country")),
-                        S::Child(Q(NS_CBC, "Name")),
+                        S::Child(Q(NS_CAC, "Delivery", 10)),
+                        S::Child(Q(NS_CAC, "DeliveryLocation", 159)),
+                        S::Child(Q(NS_CAC, "Address", 1)),
+                        S::Child(Q(NS_CAC, "Country", 106)),
+                        S::Child(Q(NS_CBC, "Name", 13)),
                     ],
                 }])),
             },
@@ -4281,10 +4341,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "Delivery")),
-                        S::Child(Q(NS_CAC, "DeliveryLocation")),
-                        S::Child(Q(NS_CAC, "Address")),
-                        S::Child(Q(NS_CAC, "LocationCoordinate")),
+                        S::Child(Q(NS_CAC, "Delivery", 10)),
+                        S::Child(Q(NS_CAC, "DeliveryLocation", 159)),
+                        S::Child(Q(NS_CAC, "Address", 1)),
+                        S::Child(Q(NS_CAC, "LocationCoordinate", 107)),
                     ],
                 }])),
             },
@@ -4293,9 +4353,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "Delivery")),
-                        S::Child(Q(NS_CAC, "DeliveryLocation")),
-                        S::Child(Q(NS_CAC, "SubsidiaryLocation")),
+                        S::Child(Q(NS_CAC, "Delivery", 10)),
+                        S::Child(Q(NS_CAC, "DeliveryLocation", 159)),
+                        S::Child(Q(NS_CAC, "SubsidiaryLocation", 164)),
                     ],
                 }])),
             },
@@ -4304,9 +4364,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "Delivery")),
-                        S::Child(Q(NS_CAC, "DeliveryLocation")),
-                        S::Child(Q(NS_CAC, "LocationCoordinate")),
+                        S::Child(Q(NS_CAC, "Delivery", 10)),
+                        S::Child(Q(NS_CAC, "DeliveryLocation", 159)),
+                        S::Child(Q(NS_CAC, "LocationCoordinate", 107)),
                     ],
                 }])),
             },
@@ -4315,8 +4375,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "Delivery")),
-                        S::Child(Q(NS_CAC, "AlternativeDeliveryLocation")),
+                        S::Child(Q(NS_CAC, "Delivery", 10)),
+                        S::Child(Q(NS_CAC, "AlternativeDeliveryLocation", 165)),
                     ],
                 }])),
             },
@@ -4325,8 +4385,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "Delivery")),
-                        S::Child(Q(NS_CAC, "RequestedDeliveryPeriod")),
+                        S::Child(Q(NS_CAC, "Delivery", 10)),
+                        S::Child(Q(NS_CAC, "RequestedDeliveryPeriod", 166)),
                     ],
                 }])),
             },
@@ -4335,8 +4395,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "Delivery")),
-                        S::Child(Q(NS_CAC, "EstimatedDeliveryPeriod")),
+                        S::Child(Q(NS_CAC, "Delivery", 10)),
+                        S::Child(Q(NS_CAC, "EstimatedDeliveryPeriod", 167)),
                     ],
                 }])),
             },
@@ -4344,7 +4404,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "UBL-CR-385",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_CAC, "Delivery")), S::Child(Q(NS_CAC, "CarrierParty"))],
+                    steps: &[
+                        S::Child(Q(NS_CAC, "Delivery", 10)),
+                        S::Child(Q(NS_CAC, "CarrierParty", 168)),
+                    ],
                 }])),
             },
             A {
@@ -4352,9 +4415,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "Delivery")),
-                        S::Child(Q(NS_CAC, "DeliveryParty")),
-                        S::Child(Q(NS_CBC, "MarkCareIndicator")),
+                        S::Child(Q(NS_CAC, "Delivery", 10)),
+                        S::Child(Q(NS_CAC, "DeliveryParty", 11)),
+                        S::Child(Q(NS_CBC, "MarkCareIndicator", 82)),
                     ],
                 }])),
             },
@@ -4363,9 +4426,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "Delivery")),
-                        S::Child(Q(NS_CAC, "DeliveryParty")),
-                        S::Child(Q(NS_CBC, "MarkAttentionIndicator")),
+                        S::Child(Q(NS_CAC, "Delivery", 10)),
+                        S::Child(Q(NS_CAC, "DeliveryParty", 11)),
+                        S::Child(Q(NS_CBC, "MarkAttentionIndicator", 83)),
                     ],
                 }])),
             },
@@ -4374,9 +4437,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "Delivery")),
-                        S::Child(Q(NS_CAC, "DeliveryParty")),
-                        S::Child(Q(NS_CBC, "WebsiteURI")),
+                        S::Child(Q(NS_CAC, "Delivery", 10)),
+                        S::Child(Q(NS_CAC, "DeliveryParty", 11)),
+                        S::Child(Q(NS_CBC, "WebsiteURI", 84)),
                     ],
                 }])),
             },
@@ -4385,9 +4448,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "Delivery")),
-                        S::Child(Q(NS_CAC, "DeliveryParty")),
-                        S::Child(Q(NS_CBC, "LogoReferenceID")),
+                        S::Child(Q(NS_CAC, "Delivery", 10)),
+                        S::Child(Q(NS_CAC, "DeliveryParty", 11)),
+                        S::Child(Q(NS_CBC, "LogoReferenceID", 85)),
                     ],
                 }])),
             },
@@ -4396,9 +4459,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "Delivery")),
-                        S::Child(Q(NS_CAC, "DeliveryParty")),
-                        S::Child(Q(NS_CBC, "EndpointID")),
+                        S::Child(Q(NS_CAC, "Delivery", 10)),
+                        S::Child(Q(NS_CAC, "DeliveryParty", 11)),
+                        S::Child(Q(NS_CBC, "EndpointID", 146)),
                     ],
                 }])),
             },
@@ -4407,9 +4470,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "Delivery")),
-                        S::Child(Q(NS_CAC, "DeliveryParty")),
-                        S::Child(Q(NS_CBC, "IndustryClassificationCode")),
+                        S::Child(Q(NS_CAC, "Delivery", 10)),
+                        S::Child(Q(NS_CAC, "DeliveryParty", 11)),
+                        S::Child(Q(NS_CBC, "IndustryClassificationCode", 86)),
                     ],
                 }])),
             },
@@ -4418,9 +4481,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "Delivery")),
-                        S::Child(Q(NS_CAC, "DeliveryParty")),
-                        S::Child(Q(NS_CAC, "PartyIdentification")),
+                        S::Child(Q(NS_CAC, "Delivery", 10)),
+                        S::Child(Q(NS_CAC, "DeliveryParty", 11)),
+                        S::Child(Q(NS_CAC, "PartyIdentification", 150)),
                     ],
                 }])),
             },
@@ -4429,9 +4492,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "Delivery")),
-                        S::Child(Q(NS_CAC, "DeliveryParty")),
-                        S::Child(Q(NS_CAC, "Language")),
+                        S::Child(Q(NS_CAC, "Delivery", 10)),
+                        S::Child(Q(NS_CAC, "DeliveryParty", 11)),
+                        S::Child(Q(NS_CAC, "Language", 87)),
                     ],
                 }])),
             },
@@ -4440,9 +4503,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "Delivery")),
-                        S::Child(Q(NS_CAC, "DeliveryParty")),
-                        S::Child(Q(NS_CAC, "PostalAddress")),
+                        S::Child(Q(NS_CAC, "Delivery", 10)),
+                        S::Child(Q(NS_CAC, "DeliveryParty", 11)),
+                        S::Child(Q(NS_CAC, "PostalAddress", 0)),
                     ],
                 }])),
             },
@@ -4451,9 +4514,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "Delivery")),
-                        S::Child(Q(NS_CAC, "DeliveryParty")),
-                        S::Child(Q(NS_CAC, "PhysicalLocation")),
+                        S::Child(Q(NS_CAC, "Delivery", 10)),
+                        S::Child(Q(NS_CAC, "DeliveryParty", 11)),
+                        S::Child(Q(NS_CAC, "PhysicalLocation", 108)),
                     ],
                 }])),
             },
@@ -4462,9 +4525,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "Delivery")),
-                        S::Child(Q(NS_CAC, "DeliveryParty")),
-                        S::Child(Q(NS_CAC, "PartyTaxScheme")),
+                        S::Child(Q(NS_CAC, "Delivery", 10)),
+                        S::Child(Q(NS_CAC, "DeliveryParty", 11)),
+                        S::Child(Q(NS_CAC, "PartyTaxScheme", 5)),
                     ],
                 }])),
             },
@@ -4473,9 +4536,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "Delivery")),
-                        S::Child(Q(NS_CAC, "DeliveryParty")),
-                        S::Child(Q(NS_CAC, "PartyLegalEntity")),
+                        S::Child(Q(NS_CAC, "Delivery", 10)),
+                        S::Child(Q(NS_CAC, "DeliveryParty", 11)),
+                        S::Child(Q(NS_CAC, "PartyLegalEntity", 117)),
                     ],
                 }])),
             },
@@ -4484,9 +4547,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "Delivery")),
-                        S::Child(Q(NS_CAC, "DeliveryParty")),
-                        S::Child(Q(NS_CAC, "Contact")),
+                        S::Child(Q(NS_CAC, "Delivery", 10)),
+                        S::Child(Q(NS_CAC, "DeliveryParty", 11)),
+                        S::Child(Q(NS_CAC, "Contact", 128)),
                     ],
                 }])),
             },
@@ -4495,9 +4558,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "Delivery")),
-                        S::Child(Q(NS_CAC, "DeliveryParty")),
-                        S::Child(Q(NS_CAC, "Person")),
+                        S::Child(Q(NS_CAC, "Delivery", 10)),
+                        S::Child(Q(NS_CAC, "DeliveryParty", 11)),
+                        S::Child(Q(NS_CAC, "Person", 132)),
                     ],
                 }])),
             },
@@ -4506,9 +4569,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "Delivery")),
-                        S::Child(Q(NS_CAC, "DeliveryParty")),
-                        S::Child(Q(NS_CAC, "AgentParty")),
+                        S::Child(Q(NS_CAC, "Delivery", 10)),
+                        S::Child(Q(NS_CAC, "DeliveryParty", 11)),
+                        S::Child(Q(NS_CAC, "AgentParty", 133)),
                     ],
                 }])),
             },
@@ -4517,9 +4580,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "Delivery")),
-                        S::Child(Q(NS_CAC, "DeliveryParty")),
-                        S::Child(Q(NS_CAC, "ServiceProviderParty")),
+                        S::Child(Q(NS_CAC, "Delivery", 10)),
+                        S::Child(Q(NS_CAC, "DeliveryParty", 11)),
+                        S::Child(Q(NS_CAC, "ServiceProviderParty", 134)),
                     ],
                 }])),
             },
@@ -4528,9 +4591,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "Delivery")),
-                        S::Child(Q(NS_CAC, "DeliveryParty")),
-                        S::Child(Q(NS_CAC, "PowerOfAttorney")),
+                        S::Child(Q(NS_CAC, "Delivery", 10)),
+                        S::Child(Q(NS_CAC, "DeliveryParty", 11)),
+                        S::Child(Q(NS_CAC, "PowerOfAttorney", 135)),
                     ],
                 }])),
             },
@@ -4539,9 +4602,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "Delivery")),
-                        S::Child(Q(NS_CAC, "DeliveryParty")),
-                        S::Child(Q(NS_CAC, "FinancialAccount")),
+                        S::Child(Q(NS_CAC, "Delivery", 10)),
+                        S::Child(Q(NS_CAC, "DeliveryParty", 11)),
+                        S::Child(Q(NS_CAC, "FinancialAccount", 136)),
                     ],
                 }])),
             },
@@ -4549,21 +4612,30 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "UBL-CR-404",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_CAC, "Delivery")), S::Child(Q(NS_CAC, "NotifyParty"))],
+                    steps: &[
+                        S::Child(Q(NS_CAC, "Delivery", 10)),
+                        S::Child(Q(NS_CAC, "NotifyParty", 169)),
+                    ],
                 }])),
             },
             A {
                 id: "UBL-CR-405",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_CAC, "Delivery")), S::Child(Q(NS_CAC, "Despatch"))],
+                    steps: &[
+                        S::Child(Q(NS_CAC, "Delivery", 10)),
+                        S::Child(Q(NS_CAC, "Despatch", 170)),
+                    ],
                 }])),
             },
             A {
                 id: "UBL-CR-406",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_CAC, "Delivery")), S::Child(Q(NS_CAC, "DeliveryTerms"))],
+                    steps: &[
+                        S::Child(Q(NS_CAC, "Delivery", 10)),
+                        S::Child(Q(NS_CAC, "DeliveryTerms", 171)),
+                    ],
                 }])),
             },
             A {
@@ -4571,8 +4643,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "Delivery")),
-                        S::Child(Q(NS_CAC, "MinimumDeliveryUnit")),
+                        S::Child(Q(NS_CAC, "Delivery", 10)),
+                        S::Child(Q(NS_CAC, "MinimumDeliveryUnit", 172)),
                     ],
                 }])),
             },
@@ -4581,8 +4653,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "Delivery")),
-                        S::Child(Q(NS_CAC, "MaximumDeliveryUnit")),
+                        S::Child(Q(NS_CAC, "Delivery", 10)),
+                        S::Child(Q(NS_CAC, "MaximumDeliveryUnit", 173)),
                     ],
                 }])),
             },
@@ -4590,21 +4662,24 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "UBL-CR-409",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_CAC, "Delivery")), S::Child(Q(NS_CAC, "Shipment"))],
+                    steps: &[
+                        S::Child(Q(NS_CAC, "Delivery", 10)),
+                        S::Child(Q(NS_CAC, "Shipment", 174)),
+                    ],
                 }])),
             },
             A {
                 id: "UBL-CR-410",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_CAC, "DeliveryTerms"))],
+                    steps: &[S::Child(Q(NS_CAC, "DeliveryTerms", 171))],
                 }])),
             },
             A {
                 id: "UBL-CR-411",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_CAC, "PaymentMeans")), S::Child(Q(NS_CBC, "ID"))],
+                    steps: &[S::Child(Q(NS_CAC, "PaymentMeans", 175)), S::Child(Q(NS_CBC, "ID", 17))],
                 }])),
             },
             A {
@@ -4613,13 +4688,13 @@ pub(crate) static GROUPS: &[Group] = &[
                     T::Not(&T::Exists(&[Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "PaymentMeans")),
-                            S::Child(Q(NS_CBC, "PaymentDueDate")),
+                            S::Child(Q(NS_CAC, "PaymentMeans", 175)),
+                            S::Child(Q(NS_CBC, "PaymentDueDate", 176)),
                         ],
                     }])),
                     T::Exists(&[Path {
                         start: Start::Ctx,
-                        steps: &[S::Parent, S::Child(Q(NS_UBL_CN, "CreditNote"))],
+                        steps: &[S::Parent, S::Child(Q(NS_UBL_CN, "CreditNote", 20))],
                     }]),
                 ]),
             },
@@ -4628,8 +4703,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PaymentMeans")),
-                        S::Child(Q(NS_CBC, "PaymentChannelCode")),
+                        S::Child(Q(NS_CAC, "PaymentMeans", 175)),
+                        S::Child(Q(NS_CBC, "PaymentChannelCode", 177)),
                     ],
                 }])),
             },
@@ -4638,8 +4713,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PaymentMeans")),
-                        S::Child(Q(NS_CBC, "InstructionID")),
+                        S::Child(Q(NS_CAC, "PaymentMeans", 175)),
+                        S::Child(Q(NS_CBC, "InstructionID", 178)),
                     ],
                 }])),
             },
@@ -4648,9 +4723,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PaymentMeans")),
-                        S::Child(Q(NS_CAC, "CardAccount")),
-                        S::Child(Q(NS_CBC, "CardTypeCode")),
+                        S::Child(Q(NS_CAC, "PaymentMeans", 175)),
+                        S::Child(Q(NS_CAC, "CardAccount", 179)),
+                        S::Child(Q(NS_CBC, "CardTypeCode", 180)),
                     ],
                 }])),
             },
@@ -4659,9 +4734,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PaymentMeans")),
-                        S::Child(Q(NS_CAC, "CardAccount")),
-                        S::Child(Q(NS_CBC, "ValidityStartDate")),
+                        S::Child(Q(NS_CAC, "PaymentMeans", 175)),
+                        S::Child(Q(NS_CAC, "CardAccount", 179)),
+                        S::Child(Q(NS_CBC, "ValidityStartDate", 181)),
                     ],
                 }])),
             },
@@ -4670,9 +4745,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PaymentMeans")),
-                        S::Child(Q(NS_CAC, "CardAccount")),
-                        S::Child(Q(NS_CBC, "ExpiryDate")),
+                        S::Child(Q(NS_CAC, "PaymentMeans", 175)),
+                        S::Child(Q(NS_CAC, "CardAccount", 179)),
+                        S::Child(Q(NS_CBC, "ExpiryDate", 69)),
                     ],
                 }])),
             },
@@ -4681,9 +4756,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PaymentMeans")),
-                        S::Child(Q(NS_CAC, "CardAccount")),
-                        S::Child(Q(NS_CBC, "IssuerID")),
+                        S::Child(Q(NS_CAC, "PaymentMeans", 175)),
+                        S::Child(Q(NS_CAC, "CardAccount", 179)),
+                        S::Child(Q(NS_CBC, "IssuerID", 182)),
                     ],
                 }])),
             },
@@ -4692,9 +4767,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PaymentMeans")),
-                        S::Child(Q(NS_CAC, "CardAccount")),
-                        S::Child(Q(NS_CBC, "IssueNumberID")),
+                        S::Child(Q(NS_CAC, "PaymentMeans", 175)),
+                        S::Child(Q(NS_CAC, "CardAccount", 179)),
+                        S::Child(Q(NS_CBC, "IssueNumberID", 183)),
                     ],
                 }])),
             },
@@ -4703,9 +4778,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PaymentMeans")),
-                        S::Child(Q(NS_CAC, "CardAccount")),
-                        S::Child(Q(NS_CBC, "CV2ID")),
+                        S::Child(Q(NS_CAC, "PaymentMeans", 175)),
+                        S::Child(Q(NS_CAC, "CardAccount", 179)),
+                        S::Child(Q(NS_CBC, "CV2ID", 184)),
                     ],
                 }])),
             },
@@ -4714,9 +4789,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PaymentMeans")),
-                        S::Child(Q(NS_CAC, "CardAccount")),
-                        S::Child(Q(NS_CBC, "CardChipCode")),
+                        S::Child(Q(NS_CAC, "PaymentMeans", 175)),
+                        S::Child(Q(NS_CAC, "CardAccount", 179)),
+                        S::Child(Q(NS_CBC, "CardChipCode", 185)),
                     ],
                 }])),
             },
@@ -4725,9 +4800,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PaymentMeans")),
-                        S::Child(Q(NS_CAC, "CardAccount")),
-                        S::Child(Q(NS_CBC, "ChipApplicationID")),
+                        S::Child(Q(NS_CAC, "PaymentMeans", 175)),
+                        S::Child(Q(NS_CAC, "CardAccount", 179)),
+                        S::Child(Q(NS_CBC, "ChipApplicationID", 186)),
                     ],
                 }])),
             },
@@ -4736,9 +4811,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PaymentMeans")),
-                        S::Child(Q(NS_CAC, "PayeeFinancialAccount")),
-                        S::Child(Q(NS_CBC, "AliasName")),
+                        S::Child(Q(NS_CAC, "PaymentMeans", 175)),
+                        S::Child(Q(NS_CAC, "PayeeFinancialAccount", 187)),
+                        S::Child(Q(NS_CBC, "AliasName", 188)),
                     ],
                 }])),
             },
@@ -4747,9 +4822,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PaymentMeans")),
-                        S::Child(Q(NS_CAC, "PayeeFinancialAccount")),
-                        S::Child(Q(NS_CBC, "AccountTypeCode")),
+                        S::Child(Q(NS_CAC, "PaymentMeans", 175)),
+                        S::Child(Q(NS_CAC, "PayeeFinancialAccount", 187)),
+                        S::Child(Q(NS_CBC, "AccountTypeCode", 189)),
                     ],
                 }])),
             },
@@ -4758,9 +4833,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PaymentMeans")),
-                        S::Child(Q(NS_CAC, "PayeeFinancialAccount")),
-                        S::Child(Q(NS_CBC, "AccountFormatCode")),
+                        S::Child(Q(NS_CAC, "PaymentMeans", 175)),
+                        S::Child(Q(NS_CAC, "PayeeFinancialAccount", 187)),
+                        S::Child(Q(NS_CBC, "AccountFormatCode", 190)),
                     ],
                 }])),
             },
@@ -4769,9 +4844,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PaymentMeans")),
-                        S::Child(Q(NS_CAC, "PayeeFinancialAccount")),
-                        S::Child(Q(NS_CBC, "CurrencyCode")),
+                        S::Child(Q(NS_CAC, "PaymentMeans", 175)),
+                        S::Child(Q(NS_CAC, "PayeeFinancialAccount", 187)),
+                        S::Child(Q(NS_CBC, "CurrencyCode", 115)),
                     ],
                 }])),
             },
@@ -4780,9 +4855,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PaymentMeans")),
-                        S::Child(Q(NS_CAC, "PayeeFinancialAccount")),
-                        S::Child(Q(NS_CBC, "PaymentNote")),
+                        S::Child(Q(NS_CAC, "PaymentMeans", 175)),
+                        S::Child(Q(NS_CAC, "PayeeFinancialAccount", 187)),
+                        S::Child(Q(NS_CBC, "PaymentNote", 191)),
                     ],
                 }])),
             },
@@ -4791,10 +4866,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PaymentMeans")),
-                        S::Child(Q(NS_CAC, "PayeeFinancialAccount")),
-                        S::Child(Q(NS_CAC, "FinancialInstitutionBranch")),
-                        S::Child(Q(NS_CBC, "Name")),
+                        S::Child(Q(NS_CAC, "PaymentMeans", 175)),
+                        S::Child(Q(NS_CAC, "PayeeFinancialAccount", 187)),
+                        S::Child(Q(NS_CAC, "FinancialInstitutionBranch", 192)),
+                        S::Child(Q(NS_CBC, "Name", 13)),
                     ],
                 }])),
             },
@@ -4803,11 +4878,11 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PaymentMeans")),
-                        S::Child(Q(NS_CAC, "PayeeFinancialAccount")),
-                        S::Child(Q(NS_CAC, "FinancialInstitutionBranch")),
-                        S::Child(Q(NS_CAC, "FinancialInstitution")),
-                        S::Child(Q(NS_CBC, "Name")),
+                        S::Child(Q(NS_CAC, "PaymentMeans", 175)),
+                        S::Child(Q(NS_CAC, "PayeeFinancialAccount", 187)),
+                        S::Child(Q(NS_CAC, "FinancialInstitutionBranch", 192)),
+                        S::Child(Q(NS_CAC, "FinancialInstitution", 193)),
+                        S::Child(Q(NS_CBC, "Name", 13)),
                     ],
                 }])),
             },
@@ -4816,11 +4891,11 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PaymentMeans")),
-                        S::Child(Q(NS_CAC, "PayeeFinancialAccount")),
-                        S::Child(Q(NS_CAC, "FinancialInstitutionBranch")),
-                        S::Child(Q(NS_CAC, "FinancialInstitution")),
-                        S::Child(Q(NS_CAC, "Address")),
+                        S::Child(Q(NS_CAC, "PaymentMeans", 175)),
+                        S::Child(Q(NS_CAC, "PayeeFinancialAccount", 187)),
+                        S::Child(Q(NS_CAC, "FinancialInstitutionBranch", 192)),
+                        S::Child(Q(NS_CAC, "FinancialInstitution", 193)),
+                        S::Child(Q(NS_CAC, "Address", 1)),
                     ],
                 }])),
             },
@@ -4829,10 +4904,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PaymentMeans")),
-                        S::Child(Q(NS_CAC, "PayeeFinancialAccount")),
-                        S::Child(Q(NS_CAC, "FinancialInstitutionBranch")),
-                        S::Child(Q(NS_CAC, "Address")),
+                        S::Child(Q(NS_CAC, "PaymentMeans", 175)),
+                        S::Child(Q(NS_CAC, "PayeeFinancialAccount", 187)),
+                        S::Child(Q(NS_CAC, "FinancialInstitutionBranch", 192)),
+                        S::Child(Q(NS_CAC, "Address", 1)),
                     ],
                 }])),
             },
@@ -4841,9 +4916,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PaymentMeans")),
-                        S::Child(Q(NS_CAC, "PayeeFinancialAccount")),
-                        S::Child(Q(NS_CAC, "Country")),
+                        S::Child(Q(NS_CAC, "PaymentMeans", 175)),
+                        S::Child(Q(NS_CAC, "PayeeFinancialAccount", 187)),
+                        S::Child(Q(NS_CAC, "Country", 106)),
                     ],
                 }])),
             },
@@ -4852,8 +4927,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PaymentMeans")),
-                        S::Child(Q(NS_CAC, "CreditAccount")),
+                        S::Child(Q(NS_CAC, "PaymentMeans", 175)),
+                        S::Child(Q(NS_CAC, "CreditAccount", 194)),
                     ],
                 }])),
             },
@@ -4862,9 +4937,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PaymentMeans")),
-                        S::Child(Q(NS_CAC, "PaymentMandate")),
-                        S::Child(Q(NS_CBC, "MandateTypeCode")),
+                        S::Child(Q(NS_CAC, "PaymentMeans", 175)),
+                        S::Child(Q(NS_CAC, "PaymentMandate", 195)),
+                        S::Child(Q(NS_CBC, "MandateTypeCode", 196)),
                     ],
                 }])),
             },
@@ -4873,9 +4948,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PaymentMeans")),
-                        S::Child(Q(NS_CAC, "PaymentMandate")),
-                        S::Child(Q(NS_CBC, "MaximumPaymentInstructionsNumeric")),
+                        S::Child(Q(NS_CAC, "PaymentMeans", 175)),
+                        S::Child(Q(NS_CAC, "PaymentMandate", 195)),
+                        S::Child(Q(NS_CBC, "MaximumPaymentInstructionsNumeric", 197)),
                     ],
                 }])),
             },
@@ -4884,9 +4959,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PaymentMeans")),
-                        S::Child(Q(NS_CAC, "PaymentMandate")),
-                        S::Child(Q(NS_CBC, "MaximumPaidAmount")),
+                        S::Child(Q(NS_CAC, "PaymentMeans", 175)),
+                        S::Child(Q(NS_CAC, "PaymentMandate", 195)),
+                        S::Child(Q(NS_CBC, "MaximumPaidAmount", 198)),
                     ],
                 }])),
             },
@@ -4895,9 +4970,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PaymentMeans")),
-                        S::Child(Q(NS_CAC, "PaymentMandate")),
-                        S::Child(Q(NS_CBC, "SignatureID")),
+                        S::Child(Q(NS_CAC, "PaymentMeans", 175)),
+                        S::Child(Q(NS_CAC, "PaymentMandate", 195)),
+                        S::Child(Q(NS_CBC, "SignatureID", 199)),
                     ],
                 }])),
             },
@@ -4906,9 +4981,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PaymentMeans")),
-                        S::Child(Q(NS_CAC, "PaymentMandate")),
-                        S::Child(Q(NS_CAC, "PayerParty")),
+                        S::Child(Q(NS_CAC, "PaymentMeans", 175)),
+                        S::Child(Q(NS_CAC, "PaymentMandate", 195)),
+                        S::Child(Q(NS_CAC, "PayerParty", 200)),
                     ],
                 }])),
             },
@@ -4917,10 +4992,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PaymentMeans")),
-                        S::Child(Q(NS_CAC, "PaymentMandate")),
-                        S::Child(Q(NS_CAC, "PayerFinancialAccount")),
-                        S::Child(Q(NS_CBC, "Name")),
+                        S::Child(Q(NS_CAC, "PaymentMeans", 175)),
+                        S::Child(Q(NS_CAC, "PaymentMandate", 195)),
+                        S::Child(Q(NS_CAC, "PayerFinancialAccount", 201)),
+                        S::Child(Q(NS_CBC, "Name", 13)),
                     ],
                 }])),
             },
@@ -4929,10 +5004,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PaymentMeans")),
-                        S::Child(Q(NS_CAC, "PaymentMandate")),
-                        S::Child(Q(NS_CAC, "PayerFinancialAccount")),
-                        S::Child(Q(NS_CBC, "AliasName")),
+                        S::Child(Q(NS_CAC, "PaymentMeans", 175)),
+                        S::Child(Q(NS_CAC, "PaymentMandate", 195)),
+                        S::Child(Q(NS_CAC, "PayerFinancialAccount", 201)),
+                        S::Child(Q(NS_CBC, "AliasName", 188)),
                     ],
                 }])),
             },
@@ -4941,10 +5016,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PaymentMeans")),
-                        S::Child(Q(NS_CAC, "PaymentMandate")),
-                        S::Child(Q(NS_CAC, "PayerFinancialAccount")),
-                        S::Child(Q(NS_CBC, "AccountTypeCode")),
+                        S::Child(Q(NS_CAC, "PaymentMeans", 175)),
+                        S::Child(Q(NS_CAC, "PaymentMandate", 195)),
+                        S::Child(Q(NS_CAC, "PayerFinancialAccount", 201)),
+                        S::Child(Q(NS_CBC, "AccountTypeCode", 189)),
                     ],
                 }])),
             },
@@ -4953,10 +5028,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PaymentMeans")),
-                        S::Child(Q(NS_CAC, "PaymentMandate")),
-                        S::Child(Q(NS_CAC, "PayerFinancialAccount")),
-                        S::Child(Q(NS_CBC, "AccountFormatCode")),
+                        S::Child(Q(NS_CAC, "PaymentMeans", 175)),
+                        S::Child(Q(NS_CAC, "PaymentMandate", 195)),
+                        S::Child(Q(NS_CAC, "PayerFinancialAccount", 201)),
+                        S::Child(Q(NS_CBC, "AccountFormatCode", 190)),
                     ],
                 }])),
             },
@@ -4965,10 +5040,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PaymentMeans")),
-                        S::Child(Q(NS_CAC, "PaymentMandate")),
-                        S::Child(Q(NS_CAC, "PayerFinancialAccount")),
-                        S::Child(Q(NS_CBC, "CurrencyCode")),
+                        S::Child(Q(NS_CAC, "PaymentMeans", 175)),
+                        S::Child(Q(NS_CAC, "PaymentMandate", 195)),
+                        S::Child(Q(NS_CAC, "PayerFinancialAccount", 201)),
+                        S::Child(Q(NS_CBC, "CurrencyCode", 115)),
                     ],
                 }])),
             },
@@ -4977,10 +5052,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PaymentMeans")),
-                        S::Child(Q(NS_CAC, "PaymentMandate")),
-                        S::Child(Q(NS_CAC, "PayerFinancialAccount")),
-                        S::Child(Q(NS_CBC, "PaymentNote")),
+                        S::Child(Q(NS_CAC, "PaymentMeans", 175)),
+                        S::Child(Q(NS_CAC, "PaymentMandate", 195)),
+                        S::Child(Q(NS_CAC, "PayerFinancialAccount", 201)),
+                        S::Child(Q(NS_CBC, "PaymentNote", 191)),
                     ],
                 }])),
             },
@@ -4989,10 +5064,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PaymentMeans")),
-                        S::Child(Q(NS_CAC, "PaymentMandate")),
-                        S::Child(Q(NS_CAC, "PayerFinancialAccount")),
-                        S::Child(Q(NS_CAC, "FinancialInstitutionBranch")),
+                        S::Child(Q(NS_CAC, "PaymentMeans", 175)),
+                        S::Child(Q(NS_CAC, "PaymentMandate", 195)),
+                        S::Child(Q(NS_CAC, "PayerFinancialAccount", 201)),
+                        S::Child(Q(NS_CAC, "FinancialInstitutionBranch", 192)),
                     ],
                 }])),
             },
@@ -5001,10 +5076,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PaymentMeans")),
-                        S::Child(Q(NS_CAC, "PaymentMandate")),
-                        S::Child(Q(NS_CAC, "PayerFinancialAccount")),
-                        S::Child(Q(NS_CAC, "Country")),
+                        S::Child(Q(NS_CAC, "PaymentMeans", 175)),
+                        S::Child(Q(NS_CAC, "PaymentMandate", 195)),
+                        S::Child(Q(NS_CAC, "PayerFinancialAccount", 201)),
+                        S::Child(Q(NS_CAC, "Country", 106)),
                     ],
                 }])),
             },
@@ -5013,9 +5088,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PaymentMeans")),
-                        S::Child(Q(NS_CAC, "PaymentMandate")),
-                        S::Child(Q(NS_CAC, "ValidityPeriod")),
+                        S::Child(Q(NS_CAC, "PaymentMeans", 175)),
+                        S::Child(Q(NS_CAC, "PaymentMandate", 195)),
+                        S::Child(Q(NS_CAC, "ValidityPeriod", 52)),
                     ],
                 }])),
             },
@@ -5024,9 +5099,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PaymentMeans")),
-                        S::Child(Q(NS_CAC, "PaymentMandate")),
-                        S::Child(Q(NS_CAC, "PaymentReversalPeriod")),
+                        S::Child(Q(NS_CAC, "PaymentMeans", 175)),
+                        S::Child(Q(NS_CAC, "PaymentMandate", 195)),
+                        S::Child(Q(NS_CAC, "PaymentReversalPeriod", 202)),
                     ],
                 }])),
             },
@@ -5035,9 +5110,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PaymentMeans")),
-                        S::Child(Q(NS_CAC, "PaymentMandate")),
-                        S::Child(Q(NS_CAC, "Clause")),
+                        S::Child(Q(NS_CAC, "PaymentMeans", 175)),
+                        S::Child(Q(NS_CAC, "PaymentMandate", 195)),
+                        S::Child(Q(NS_CAC, "Clause", 203)),
                     ],
                 }])),
             },
@@ -5046,8 +5121,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PaymentMeans")),
-                        S::Child(Q(NS_CAC, "TradeFinancing")),
+                        S::Child(Q(NS_CAC, "PaymentMeans", 175)),
+                        S::Child(Q(NS_CAC, "TradeFinancing", 204)),
                     ],
                 }])),
             },
@@ -5055,7 +5130,7 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "UBL-CR-452",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_CAC, "PaymentTerms")), S::Child(Q(NS_CBC, "ID"))],
+                    steps: &[S::Child(Q(NS_CAC, "PaymentTerms", 205)), S::Child(Q(NS_CBC, "ID", 17))],
                 }])),
             },
             A {
@@ -5063,8 +5138,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PaymentTerms")),
-                        S::Child(Q(NS_CBC, "PaymentMeansID")),
+                        S::Child(Q(NS_CAC, "PaymentTerms", 205)),
+                        S::Child(Q(NS_CBC, "PaymentMeansID", 206)),
                     ],
                 }])),
             },
@@ -5073,8 +5148,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PaymentTerms")),
-                        S::Child(Q(NS_CBC, "PrepaidPaymentReferenceID")),
+                        S::Child(Q(NS_CAC, "PaymentTerms", 205)),
+                        S::Child(Q(NS_CBC, "PrepaidPaymentReferenceID", 207)),
                     ],
                 }])),
             },
@@ -5083,8 +5158,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PaymentTerms")),
-                        S::Child(Q(NS_CBC, "ReferenceEventCode")),
+                        S::Child(Q(NS_CAC, "PaymentTerms", 205)),
+                        S::Child(Q(NS_CBC, "ReferenceEventCode", 208)),
                     ],
                 }])),
             },
@@ -5093,8 +5168,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PaymentTerms")),
-                        S::Child(Q(NS_CBC, "SettlementDiscountPercent")),
+                        S::Child(Q(NS_CAC, "PaymentTerms", 205)),
+                        S::Child(Q(NS_CBC, "SettlementDiscountPercent", 209)),
                     ],
                 }])),
             },
@@ -5103,8 +5178,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PaymentTerms")),
-                        S::Child(Q(NS_CBC, "PenaltySurchargePercent")),
+                        S::Child(Q(NS_CAC, "PaymentTerms", 205)),
+                        S::Child(Q(NS_CBC, "PenaltySurchargePercent", 210)),
                     ],
                 }])),
             },
@@ -5113,8 +5188,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PaymentTerms")),
-                        S::Child(Q(NS_CBC, "PaymentPercent")),
+                        S::Child(Q(NS_CAC, "PaymentTerms", 205)),
+                        S::Child(Q(NS_CBC, "PaymentPercent", 211)),
                     ],
                 }])),
             },
@@ -5122,7 +5197,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "UBL-CR-459",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_CAC, "PaymentTerms")), S::Child(Q(NS_CBC, "Amount"))],
+                    steps: &[
+                        S::Child(Q(NS_CAC, "PaymentTerms", 205)),
+                        S::Child(Q(NS_CBC, "Amount", 212)),
+                    ],
                 }])),
             },
             A {
@@ -5130,8 +5208,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PaymentTerms")),
-                        S::Child(Q(NS_CBC, "SettlementDiscountAmount")),
+                        S::Child(Q(NS_CAC, "PaymentTerms", 205)),
+                        S::Child(Q(NS_CBC, "SettlementDiscountAmount", 213)),
                     ],
                 }])),
             },
@@ -5140,8 +5218,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PaymentTerms")),
-                        S::Child(Q(NS_CBC, "PenaltyAmount")),
+                        S::Child(Q(NS_CAC, "PaymentTerms", 205)),
+                        S::Child(Q(NS_CBC, "PenaltyAmount", 214)),
                     ],
                 }])),
             },
@@ -5150,8 +5228,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PaymentTerms")),
-                        S::Child(Q(NS_CBC, "PaymentTermsDetailsURI")),
+                        S::Child(Q(NS_CAC, "PaymentTerms", 205)),
+                        S::Child(Q(NS_CBC, "PaymentTermsDetailsURI", 215)),
                     ],
                 }])),
             },
@@ -5160,8 +5238,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PaymentTerms")),
-                        S::Child(Q(NS_CBC, "PaymentDueDate")),
+                        S::Child(Q(NS_CAC, "PaymentTerms", 205)),
+                        S::Child(Q(NS_CBC, "PaymentDueDate", 176)),
                     ],
                 }])),
             },
@@ -5170,8 +5248,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PaymentTerms")),
-                        S::Child(Q(NS_CBC, "InstallmentDueDate")),
+                        S::Child(Q(NS_CAC, "PaymentTerms", 205)),
+                        S::Child(Q(NS_CBC, "InstallmentDueDate", 216)),
                     ],
                 }])),
             },
@@ -5180,8 +5258,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PaymentTerms")),
-                        S::Child(Q(NS_CBC, "InvoicingPartyReference")),
+                        S::Child(Q(NS_CAC, "PaymentTerms", 205)),
+                        S::Child(Q(NS_CBC, "InvoicingPartyReference", 217)),
                     ],
                 }])),
             },
@@ -5190,8 +5268,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PaymentTerms")),
-                        S::Child(Q(NS_CAC, "SettlementPeriod")),
+                        S::Child(Q(NS_CAC, "PaymentTerms", 205)),
+                        S::Child(Q(NS_CAC, "SettlementPeriod", 218)),
                     ],
                 }])),
             },
@@ -5200,8 +5278,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PaymentTerms")),
-                        S::Child(Q(NS_CAC, "PenaltyPeriod")),
+                        S::Child(Q(NS_CAC, "PaymentTerms", 205)),
+                        S::Child(Q(NS_CAC, "PenaltyPeriod", 219)),
                     ],
                 }])),
             },
@@ -5209,7 +5287,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "UBL-CR-468",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_CAC, "PaymentTerms")), S::Child(Q(NS_CAC, "ExchangeRate"))],
+                    steps: &[
+                        S::Child(Q(NS_CAC, "PaymentTerms", 205)),
+                        S::Child(Q(NS_CAC, "ExchangeRate", 220)),
+                    ],
                 }])),
             },
             A {
@@ -5217,8 +5298,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PaymentTerms")),
-                        S::Child(Q(NS_CAC, "ValidityPeriod")),
+                        S::Child(Q(NS_CAC, "PaymentTerms", 205)),
+                        S::Child(Q(NS_CAC, "ValidityPeriod", 52)),
                     ],
                 }])),
             },
@@ -5226,14 +5307,14 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "UBL-CR-470",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_CAC, "PrepaidPayment"))],
+                    steps: &[S::Child(Q(NS_CAC, "PrepaidPayment", 221))],
                 }])),
             },
             A {
                 id: "UBL-CR-471",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_CAC, "AllowanceCharge")), S::Child(Q(NS_CBC, "ID"))],
+                    steps: &[S::Child(Q(NS_CAC, "AllowanceCharge", 9)), S::Child(Q(NS_CBC, "ID", 17))],
                 }])),
             },
             A {
@@ -5241,8 +5322,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AllowanceCharge")),
-                        S::Child(Q(NS_CBC, "PrepaidIndicator")),
+                        S::Child(Q(NS_CAC, "AllowanceCharge", 9)),
+                        S::Child(Q(NS_CBC, "PrepaidIndicator", 222)),
                     ],
                 }])),
             },
@@ -5251,8 +5332,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AllowanceCharge")),
-                        S::Child(Q(NS_CBC, "SequenceNumeric")),
+                        S::Child(Q(NS_CAC, "AllowanceCharge", 9)),
+                        S::Child(Q(NS_CBC, "SequenceNumeric", 223)),
                     ],
                 }])),
             },
@@ -5261,8 +5342,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AllowanceCharge")),
-                        S::Child(Q(NS_CBC, "AccountingCostCode")),
+                        S::Child(Q(NS_CAC, "AllowanceCharge", 9)),
+                        S::Child(Q(NS_CBC, "AccountingCostCode", 30)),
                     ],
                 }])),
             },
@@ -5271,8 +5352,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AllowanceCharge")),
-                        S::Child(Q(NS_CBC, "AccountingCost")),
+                        S::Child(Q(NS_CAC, "AllowanceCharge", 9)),
+                        S::Child(Q(NS_CBC, "AccountingCost", 224)),
                     ],
                 }])),
             },
@@ -5281,8 +5362,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AllowanceCharge")),
-                        S::Child(Q(NS_CBC, "PerUnitAmount")),
+                        S::Child(Q(NS_CAC, "AllowanceCharge", 9)),
+                        S::Child(Q(NS_CBC, "PerUnitAmount", 225)),
                     ],
                 }])),
             },
@@ -5291,9 +5372,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AllowanceCharge")),
-                        S::Child(Q(NS_CAC, "TaxCategory")),
-                        S::Child(Q(NS_CBC, "Name")),
+                        S::Child(Q(NS_CAC, "AllowanceCharge", 9)),
+                        S::Child(Q(NS_CAC, "TaxCategory", 226)),
+                        S::Child(Q(NS_CBC, "Name", 13)),
                     ],
                 }])),
             },
@@ -5302,9 +5383,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AllowanceCharge")),
-                        S::Child(Q(NS_CAC, "TaxCategory")),
-                        S::Child(Q(NS_CBC, "BaseUnitMeasure")),
+                        S::Child(Q(NS_CAC, "AllowanceCharge", 9)),
+                        S::Child(Q(NS_CAC, "TaxCategory", 226)),
+                        S::Child(Q(NS_CBC, "BaseUnitMeasure", 227)),
                     ],
                 }])),
             },
@@ -5313,9 +5394,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AllowanceCharge")),
-                        S::Child(Q(NS_CAC, "TaxCategory")),
-                        S::Child(Q(NS_CBC, "PerUnitAmount")),
+                        S::Child(Q(NS_CAC, "AllowanceCharge", 9)),
+                        S::Child(Q(NS_CAC, "TaxCategory", 226)),
+                        S::Child(Q(NS_CBC, "PerUnitAmount", 225)),
                     ],
                 }])),
             },
@@ -5324,9 +5405,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AllowanceCharge")),
-                        S::Child(Q(NS_CAC, "TaxCategory")),
-                        S::Child(Q(NS_CBC, "TaxExemptionReasonCode")),
+                        S::Child(Q(NS_CAC, "AllowanceCharge", 9)),
+                        S::Child(Q(NS_CAC, "TaxCategory", 226)),
+                        S::Child(Q(NS_CBC, "TaxExemptionReasonCode", 228)),
                     ],
                 }])),
             },
@@ -5335,9 +5416,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AllowanceCharge")),
-                        S::Child(Q(NS_CAC, "TaxCategory")),
-                        S::Child(Q(NS_CBC, "TaxExemptionReason")),
+                        S::Child(Q(NS_CAC, "AllowanceCharge", 9)),
+                        S::Child(Q(NS_CAC, "TaxCategory", 226)),
+                        S::Child(Q(NS_CBC, "TaxExemptionReason", 229)),
                     ],
                 }])),
             },
@@ -5346,9 +5427,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AllowanceCharge")),
-                        S::Child(Q(NS_CAC, "TaxCategory")),
-                        S::Child(Q(NS_CBC, "TierRange")),
+                        S::Child(Q(NS_CAC, "AllowanceCharge", 9)),
+                        S::Child(Q(NS_CAC, "TaxCategory", 226)),
+                        S::Child(Q(NS_CBC, "TierRange", 230)),
                     ],
                 }])),
             },
@@ -5357,9 +5438,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AllowanceCharge")),
-                        S::Child(Q(NS_CAC, "TaxCategory")),
-                        S::Child(Q(NS_CBC, "TierRatePercent")),
+                        S::Child(Q(NS_CAC, "AllowanceCharge", 9)),
+                        S::Child(Q(NS_CAC, "TaxCategory", 226)),
+                        S::Child(Q(NS_CBC, "TierRatePercent", 231)),
                     ],
                 }])),
             },
@@ -5368,10 +5449,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AllowanceCharge")),
-                        S::Child(Q(NS_CAC, "TaxCategory")),
-                        S::Child(Q(NS_CAC, "TaxScheme")),
-                        S::Child(Q(NS_CBC, "Name")),
+                        S::Child(Q(NS_CAC, "AllowanceCharge", 9)),
+                        S::Child(Q(NS_CAC, "TaxCategory", 226)),
+                        S::Child(Q(NS_CAC, "TaxScheme", 16)),
+                        S::Child(Q(NS_CBC, "Name", 13)),
                     ],
                 }])),
             },
@@ -5380,10 +5461,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AllowanceCharge")),
-                        S::Child(Q(NS_CAC, "TaxCategory")),
-                        S::Child(Q(NS_CAC, "TaxScheme")),
-                        S::Child(Q(NS_CBC, "TaxTypeCode")),
+                        S::Child(Q(NS_CAC, "AllowanceCharge", 9)),
+                        S::Child(Q(NS_CAC, "TaxCategory", 226)),
+                        S::Child(Q(NS_CAC, "TaxScheme", 16)),
+                        S::Child(Q(NS_CBC, "TaxTypeCode", 114)),
                     ],
                 }])),
             },
@@ -5392,10 +5473,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AllowanceCharge")),
-                        S::Child(Q(NS_CAC, "TaxCategory")),
-                        S::Child(Q(NS_CAC, "TaxScheme")),
-                        S::Child(Q(NS_CBC, "CurrencyCode")),
+                        S::Child(Q(NS_CAC, "AllowanceCharge", 9)),
+                        S::Child(Q(NS_CAC, "TaxCategory", 226)),
+                        S::Child(Q(NS_CAC, "TaxScheme", 16)),
+                        S::Child(Q(NS_CBC, "CurrencyCode", 115)),
                     ],
                 }])),
             },
@@ -5404,10 +5485,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AllowanceCharge")),
-                        S::Child(Q(NS_CAC, "TaxCategory")),
-                        S::Child(Q(NS_CAC, "TaxScheme")),
-                        S::Child(Q(NS_CAC, "JurisdictionRegionAddress")),
+                        S::Child(Q(NS_CAC, "AllowanceCharge", 9)),
+                        S::Child(Q(NS_CAC, "TaxCategory", 226)),
+                        S::Child(Q(NS_CAC, "TaxScheme", 16)),
+                        S::Child(Q(NS_CAC, "JurisdictionRegionAddress", 116)),
                     ],
                 }])),
             },
@@ -5415,7 +5496,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "UBL-CR-488",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_CAC, "AllowanceCharge")), S::Child(Q(NS_CAC, "TaxTotal"))],
+                    steps: &[
+                        S::Child(Q(NS_CAC, "AllowanceCharge", 9)),
+                        S::Child(Q(NS_CAC, "TaxTotal", 232)),
+                    ],
                 }])),
             },
             A {
@@ -5423,8 +5507,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AllowanceCharge")),
-                        S::Child(Q(NS_CAC, "PaymentMeans")),
+                        S::Child(Q(NS_CAC, "AllowanceCharge", 9)),
+                        S::Child(Q(NS_CAC, "PaymentMeans", 175)),
                     ],
                 }])),
             },
@@ -5432,35 +5516,38 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "UBL-CR-490",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_CAC, "TaxExchangeRate"))],
+                    steps: &[S::Child(Q(NS_CAC, "TaxExchangeRate", 233))],
                 }])),
             },
             A {
                 id: "UBL-CR-491",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_CAC, "PricingExchangeRate"))],
+                    steps: &[S::Child(Q(NS_CAC, "PricingExchangeRate", 234))],
                 }])),
             },
             A {
                 id: "UBL-CR-492",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_CAC, "PaymentExchangeRate"))],
+                    steps: &[S::Child(Q(NS_CAC, "PaymentExchangeRate", 235))],
                 }])),
             },
             A {
                 id: "UBL-CR-493",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_CAC, "PaymentAlternativeExchangeRate"))],
+                    steps: &[S::Child(Q(NS_CAC, "PaymentAlternativeExchangeRate", 236))],
                 }])),
             },
             A {
                 id: "UBL-CR-494",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_CAC, "TaxTotal")), S::Child(Q(NS_CBC, "RoundingAmount"))],
+                    steps: &[
+                        S::Child(Q(NS_CAC, "TaxTotal", 232)),
+                        S::Child(Q(NS_CBC, "RoundingAmount", 237)),
+                    ],
                 }])),
             },
             A {
@@ -5468,8 +5555,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "TaxTotal")),
-                        S::Child(Q(NS_CBC, "TaxEvidenceIndicator")),
+                        S::Child(Q(NS_CAC, "TaxTotal", 232)),
+                        S::Child(Q(NS_CBC, "TaxEvidenceIndicator", 238)),
                     ],
                 }])),
             },
@@ -5478,8 +5565,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "TaxTotal")),
-                        S::Child(Q(NS_CBC, "TaxIncludedIndicator")),
+                        S::Child(Q(NS_CAC, "TaxTotal", 232)),
+                        S::Child(Q(NS_CBC, "TaxIncludedIndicator", 239)),
                     ],
                 }])),
             },
@@ -5488,9 +5575,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "TaxTotal")),
-                        S::Child(Q(NS_CAC, "TaxSubtotal")),
-                        S::Child(Q(NS_CBC, "CalculationSequenceNumeric")),
+                        S::Child(Q(NS_CAC, "TaxTotal", 232)),
+                        S::Child(Q(NS_CAC, "TaxSubtotal", 240)),
+                        S::Child(Q(NS_CBC, "CalculationSequenceNumeric", 241)),
                     ],
                 }])),
             },
@@ -5499,9 +5586,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "TaxTotal")),
-                        S::Child(Q(NS_CAC, "TaxSubtotal")),
-                        S::Child(Q(NS_CBC, "TransactionCurrencyTaxAmount")),
+                        S::Child(Q(NS_CAC, "TaxTotal", 232)),
+                        S::Child(Q(NS_CAC, "TaxSubtotal", 240)),
+                        S::Child(Q(NS_CBC, "TransactionCurrencyTaxAmount", 242)),
                     ],
                 }])),
             },
@@ -5510,9 +5597,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "TaxTotal")),
-                        S::Child(Q(NS_CAC, "TaxSubtotal")),
-                        S::Child(Q(NS_CBC, "Percent")),
+                        S::Child(Q(NS_CAC, "TaxTotal", 232)),
+                        S::Child(Q(NS_CAC, "TaxSubtotal", 240)),
+                        S::Child(Q(NS_CBC, "Percent", 243)),
                     ],
                 }])),
             },
@@ -5521,9 +5608,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "TaxTotal")),
-                        S::Child(Q(NS_CAC, "TaxSubtotal")),
-                        S::Child(Q(NS_CBC, "BaseUnitMeasure")),
+                        S::Child(Q(NS_CAC, "TaxTotal", 232)),
+                        S::Child(Q(NS_CAC, "TaxSubtotal", 240)),
+                        S::Child(Q(NS_CBC, "BaseUnitMeasure", 227)),
                     ],
                 }])),
             },
@@ -5532,9 +5619,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "TaxTotal")),
-                        S::Child(Q(NS_CAC, "TaxSubtotal")),
-                        S::Child(Q(NS_CBC, "PerUnitAmount")),
+                        S::Child(Q(NS_CAC, "TaxTotal", 232)),
+                        S::Child(Q(NS_CAC, "TaxSubtotal", 240)),
+                        S::Child(Q(NS_CBC, "PerUnitAmount", 225)),
                     ],
                 }])),
             },
@@ -5543,9 +5630,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "TaxTotal")),
-                        S::Child(Q(NS_CAC, "TaxSubtotal")),
-                        S::Child(Q(NS_CBC, "TierRange")),
+                        S::Child(Q(NS_CAC, "TaxTotal", 232)),
+                        S::Child(Q(NS_CAC, "TaxSubtotal", 240)),
+                        S::Child(Q(NS_CBC, "TierRange", 230)),
                     ],
                 }])),
             },
@@ -5554,9 +5641,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "TaxTotal")),
-                        S::Child(Q(NS_CAC, "TaxSubtotal")),
-                        S::Child(Q(NS_CBC, "TierRatePercent")),
+                        S::Child(Q(NS_CAC, "TaxTotal", 232)),
+                        S::Child(Q(NS_CAC, "TaxSubtotal", 240)),
+                        S::Child(Q(NS_CBC, "TierRatePercent", 231)),
                     ],
                 }])),
             },
@@ -5565,10 +5652,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "TaxTotal")),
-                        S::Child(Q(NS_CAC, "TaxSubtotal")),
-                        S::Child(Q(NS_CAC, "TaxCategory")),
-                        S::Child(Q(NS_CBC, "Name")),
+                        S::Child(Q(NS_CAC, "TaxTotal", 232)),
+                        S::Child(Q(NS_CAC, "TaxSubtotal", 240)),
+                        S::Child(Q(NS_CAC, "TaxCategory", 226)),
+                        S::Child(Q(NS_CBC, "Name", 13)),
                     ],
                 }])),
             },
@@ -5577,10 +5664,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "TaxTotal")),
-                        S::Child(Q(NS_CAC, "TaxSubtotal")),
-                        S::Child(Q(NS_CAC, "TaxCategory")),
-                        S::Child(Q(NS_CBC, "BaseUnitMeasure")),
+                        S::Child(Q(NS_CAC, "TaxTotal", 232)),
+                        S::Child(Q(NS_CAC, "TaxSubtotal", 240)),
+                        S::Child(Q(NS_CAC, "TaxCategory", 226)),
+                        S::Child(Q(NS_CBC, "BaseUnitMeasure", 227)),
                     ],
                 }])),
             },
@@ -5589,10 +5676,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "TaxTotal")),
-                        S::Child(Q(NS_CAC, "TaxSubtotal")),
-                        S::Child(Q(NS_CAC, "TaxCategory")),
-                        S::Child(Q(NS_CBC, "PerUnitAmount")),
+                        S::Child(Q(NS_CAC, "TaxTotal", 232)),
+                        S::Child(Q(NS_CAC, "TaxSubtotal", 240)),
+                        S::Child(Q(NS_CAC, "TaxCategory", 226)),
+                        S::Child(Q(NS_CBC, "PerUnitAmount", 225)),
                     ],
                 }])),
             },
@@ -5601,10 +5688,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "TaxTotal")),
-                        S::Child(Q(NS_CAC, "TaxSubtotal")),
-                        S::Child(Q(NS_CAC, "TaxCategory")),
-                        S::Child(Q(NS_CBC, "TierRange")),
+                        S::Child(Q(NS_CAC, "TaxTotal", 232)),
+                        S::Child(Q(NS_CAC, "TaxSubtotal", 240)),
+                        S::Child(Q(NS_CAC, "TaxCategory", 226)),
+                        S::Child(Q(NS_CBC, "TierRange", 230)),
                     ],
                 }])),
             },
@@ -5613,10 +5700,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "TaxTotal")),
-                        S::Child(Q(NS_CAC, "TaxSubtotal")),
-                        S::Child(Q(NS_CAC, "TaxCategory")),
-                        S::Child(Q(NS_CBC, "TierRatePercent")),
+                        S::Child(Q(NS_CAC, "TaxTotal", 232)),
+                        S::Child(Q(NS_CAC, "TaxSubtotal", 240)),
+                        S::Child(Q(NS_CAC, "TaxCategory", 226)),
+                        S::Child(Q(NS_CBC, "TierRatePercent", 231)),
                     ],
                 }])),
             },
@@ -5625,11 +5712,11 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "TaxTotal")),
-                        S::Child(Q(NS_CAC, "TaxSubtotal")),
-                        S::Child(Q(NS_CAC, "TaxCategory")),
-                        S::Child(Q(NS_CAC, "TaxScheme")),
-                        S::Child(Q(NS_CBC, "Name")),
+                        S::Child(Q(NS_CAC, "TaxTotal", 232)),
+                        S::Child(Q(NS_CAC, "TaxSubtotal", 240)),
+                        S::Child(Q(NS_CAC, "TaxCategory", 226)),
+                        S::Child(Q(NS_CAC, "TaxScheme", 16)),
+                        S::Child(Q(NS_CBC, "Name", 13)),
                     ],
                 }])),
             },
@@ -5638,11 +5725,11 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "TaxTotal")),
-                        S::Child(Q(NS_CAC, "TaxSubtotal")),
-                        S::Child(Q(NS_CAC, "TaxCategory")),
-                        S::Child(Q(NS_CAC, "TaxScheme")),
-                        S::Child(Q(NS_CBC, "TaxTypeCode")),
+                        S::Child(Q(NS_CAC, "TaxTotal", 232)),
+                        S::Child(Q(NS_CAC, "TaxSubtotal", 240)),
+                        S::Child(Q(NS_CAC, "TaxCategory", 226)),
+                        S::Child(Q(NS_CAC, "TaxScheme", 16)),
+                        S::Child(Q(NS_CBC, "TaxTypeCode", 114)),
                     ],
                 }])),
             },
@@ -5651,11 +5738,11 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "TaxTotal")),
-                        S::Child(Q(NS_CAC, "TaxSubtotal")),
-                        S::Child(Q(NS_CAC, "TaxCategory")),
-                        S::Child(Q(NS_CAC, "TaxScheme")),
-                        S::Child(Q(NS_CBC, "CurrencyCode")),
+                        S::Child(Q(NS_CAC, "TaxTotal", 232)),
+                        S::Child(Q(NS_CAC, "TaxSubtotal", 240)),
+                        S::Child(Q(NS_CAC, "TaxCategory", 226)),
+                        S::Child(Q(NS_CAC, "TaxScheme", 16)),
+                        S::Child(Q(NS_CBC, "CurrencyCode", 115)),
                     ],
                 }])),
             },
@@ -5664,11 +5751,11 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "TaxTotal")),
-                        S::Child(Q(NS_CAC, "TaxSubtotal")),
-                        S::Child(Q(NS_CAC, "TaxCategory")),
-                        S::Child(Q(NS_CAC, "TaxScheme")),
-                        S::Child(Q(NS_CAC, "JurisdictionRegionAddress")),
+                        S::Child(Q(NS_CAC, "TaxTotal", 232)),
+                        S::Child(Q(NS_CAC, "TaxSubtotal", 240)),
+                        S::Child(Q(NS_CAC, "TaxCategory", 226)),
+                        S::Child(Q(NS_CAC, "TaxScheme", 16)),
+                        S::Child(Q(NS_CAC, "JurisdictionRegionAddress", 116)),
                     ],
                 }])),
             },
@@ -5676,7 +5763,7 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "UBL-CR-513",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_CAC, "WithholdingTaxTotal"))],
+                    steps: &[S::Child(Q(NS_CAC, "WithholdingTaxTotal", 244))],
                 }])),
             },
             A {
@@ -5684,8 +5771,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "LegalMonetaryTotal")),
-                        S::Child(Q(NS_CBC, "PayableAlternativeAmount")),
+                        S::Child(Q(NS_CAC, "LegalMonetaryTotal", 245)),
+                        S::Child(Q(NS_CBC, "PayableAlternativeAmount", 246)),
                     ],
                 }])),
             },
@@ -5694,11 +5781,14 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[
                     Path {
                         start: Start::Ctx,
-                        steps: &[S::Child(Q(NS_CAC, "InvoiceLine")), S::Child(Q(NS_CBC, "UUID"))],
+                        steps: &[S::Child(Q(NS_CAC, "InvoiceLine", 247)), S::Child(Q(NS_CBC, "UUID", 25))],
                     },
                     Path {
                         start: Start::Ctx,
-                        steps: &[S::Child(Q(NS_CAC, "CreditNoteLine")), S::Child(Q(NS_CBC, "UUID"))],
+                        steps: &[
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CBC, "UUID", 25)),
+                        ],
                     },
                 ])),
             },
@@ -5707,13 +5797,16 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[
                     Path {
                         start: Start::Ctx,
-                        steps: &[S::Child(Q(NS_CAC, "InvoiceLine")), S::Child(Q(NS_CBC, "TaxPointDate"))],
+                        steps: &[
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CBC, "TaxPointDate", 249)),
+                        ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CBC, "TaxPointDate")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CBC, "TaxPointDate", 249)),
                         ],
                     },
                 ])),
@@ -5724,15 +5817,15 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CBC, "AccountingCostCode")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CBC, "AccountingCostCode", 30)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CBC, "AccountingCostCode")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CBC, "AccountingCostCode", 30)),
                         ],
                     },
                 ])),
@@ -5743,15 +5836,15 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CBC, "PaymentPurposeCode")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CBC, "PaymentPurposeCode", 250)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CBC, "PaymentPurposeCode")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CBC, "PaymentPurposeCode", 250)),
                         ],
                     },
                 ])),
@@ -5762,15 +5855,15 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CBC, "FreeOfChargeIndicator")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CBC, "FreeOfChargeIndicator", 251)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CBC, "FreeOfChargeIndicator")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CBC, "FreeOfChargeIndicator", 251)),
                         ],
                     },
                 ])),
@@ -5781,17 +5874,17 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "InvoicePeriod")),
-                            S::Child(Q(NS_CBC, "StartTime")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "InvoicePeriod", 32)),
+                            S::Child(Q(NS_CBC, "StartTime", 33)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "InvoicePeriod")),
-                            S::Child(Q(NS_CBC, "StartTime")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "InvoicePeriod", 32)),
+                            S::Child(Q(NS_CBC, "StartTime", 33)),
                         ],
                     },
                 ])),
@@ -5802,17 +5895,17 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "InvoicePeriod")),
-                            S::Child(Q(NS_CBC, "EndTime")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "InvoicePeriod", 32)),
+                            S::Child(Q(NS_CBC, "EndTime", 34)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "InvoicePeriod")),
-                            S::Child(Q(NS_CBC, "EndTime")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "InvoicePeriod", 32)),
+                            S::Child(Q(NS_CBC, "EndTime", 34)),
                         ],
                     },
                 ])),
@@ -5823,17 +5916,17 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "InvoicePeriod")),
-                            S::Child(Q(NS_CBC, "DurationMeasure")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "InvoicePeriod", 32)),
+                            S::Child(Q(NS_CBC, "DurationMeasure", 35)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "InvoicePeriod")),
-                            S::Child(Q(NS_CBC, "DurationMeasure")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "InvoicePeriod", 32)),
+                            S::Child(Q(NS_CBC, "DurationMeasure", 35)),
                         ],
                     },
                 ])),
@@ -5844,17 +5937,17 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "InvoicePeriod")),
-                            S::Child(Q(NS_CBC, "DescriptionCode")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "InvoicePeriod", 32)),
+                            S::Child(Q(NS_CBC, "DescriptionCode", 252)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "InvoicePeriod")),
-                            S::Child(Q(NS_CBC, "DescriptionCode")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "InvoicePeriod", 32)),
+                            S::Child(Q(NS_CBC, "DescriptionCode", 252)),
                         ],
                     },
                 ])),
@@ -5865,17 +5958,17 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "InvoicePeriod")),
-                            S::Child(Q(NS_CBC, "Description")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "InvoicePeriod", 32)),
+                            S::Child(Q(NS_CBC, "Description", 36)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "InvoicePeriod")),
-                            S::Child(Q(NS_CBC, "Description")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "InvoicePeriod", 32)),
+                            S::Child(Q(NS_CBC, "Description", 36)),
                         ],
                     },
                 ])),
@@ -5886,17 +5979,17 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "OrderLineReference")),
-                            S::Child(Q(NS_CBC, "SalesOrderLineID")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "OrderLineReference", 253)),
+                            S::Child(Q(NS_CBC, "SalesOrderLineID", 254)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "OrderLineReference")),
-                            S::Child(Q(NS_CBC, "SalesOrderLineID")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "OrderLineReference", 253)),
+                            S::Child(Q(NS_CBC, "SalesOrderLineID", 254)),
                         ],
                     },
                 ])),
@@ -5907,17 +6000,17 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "OrderLineReference")),
-                            S::Child(Q(NS_CBC, "UUID")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "OrderLineReference", 253)),
+                            S::Child(Q(NS_CBC, "UUID", 25)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "OrderLineReference")),
-                            S::Child(Q(NS_CBC, "UUID")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "OrderLineReference", 253)),
+                            S::Child(Q(NS_CBC, "UUID", 25)),
                         ],
                     },
                 ])),
@@ -5928,17 +6021,17 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "OrderLineReference")),
-                            S::Child(Q(NS_CBC, "LineStatusCode")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "OrderLineReference", 253)),
+                            S::Child(Q(NS_CBC, "LineStatusCode", 255)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "OrderLineReference")),
-                            S::Child(Q(NS_CBC, "LineStatusCode")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "OrderLineReference", 253)),
+                            S::Child(Q(NS_CBC, "LineStatusCode", 255)),
                         ],
                     },
                 ])),
@@ -5949,17 +6042,17 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "OrderLineReference")),
-                            S::Child(Q(NS_CAC, "OrderReference")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "OrderLineReference", 253)),
+                            S::Child(Q(NS_CAC, "OrderReference", 37)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "OrderLineReference")),
-                            S::Child(Q(NS_CAC, "OrderReference")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "OrderLineReference", 253)),
+                            S::Child(Q(NS_CAC, "OrderReference", 37)),
                         ],
                     },
                 ])),
@@ -5970,15 +6063,15 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "DespatchLineReference")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "DespatchLineReference", 256)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "DespatchLineReference")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "DespatchLineReference", 256)),
                         ],
                     },
                 ])),
@@ -5989,15 +6082,15 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "ReceiptLineReference")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "ReceiptLineReference", 257)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "ReceiptLineReference")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "ReceiptLineReference", 257)),
                         ],
                     },
                 ])),
@@ -6008,15 +6101,15 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "BillingReference")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "BillingReference", 42)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "BillingReference")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "BillingReference", 42)),
                         ],
                     },
                 ])),
@@ -6027,17 +6120,17 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "DocumentReference")),
-                            S::Child(Q(NS_CBC, "CopyIndicator")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "DocumentReference", 41)),
+                            S::Child(Q(NS_CBC, "CopyIndicator", 24)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "DocumentReference")),
-                            S::Child(Q(NS_CBC, "CopyIndicator")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "DocumentReference", 41)),
+                            S::Child(Q(NS_CBC, "CopyIndicator", 24)),
                         ],
                     },
                 ])),
@@ -6048,17 +6141,17 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "DocumentReference")),
-                            S::Child(Q(NS_CBC, "UUID")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "DocumentReference", 41)),
+                            S::Child(Q(NS_CBC, "UUID", 25)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "DocumentReference")),
-                            S::Child(Q(NS_CBC, "UUID")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "DocumentReference", 41)),
+                            S::Child(Q(NS_CBC, "UUID", 25)),
                         ],
                     },
                 ])),
@@ -6069,17 +6162,17 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "DocumentReference")),
-                            S::Child(Q(NS_CBC, "IssueDate")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "DocumentReference", 41)),
+                            S::Child(Q(NS_CBC, "IssueDate", 38)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "DocumentReference")),
-                            S::Child(Q(NS_CBC, "IssueDate")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "DocumentReference", 41)),
+                            S::Child(Q(NS_CBC, "IssueDate", 38)),
                         ],
                     },
                 ])),
@@ -6090,17 +6183,17 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "DocumentReference")),
-                            S::Child(Q(NS_CBC, "IssueTime")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "DocumentReference", 41)),
+                            S::Child(Q(NS_CBC, "IssueTime", 26)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "DocumentReference")),
-                            S::Child(Q(NS_CBC, "IssueTime")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "DocumentReference", 41)),
+                            S::Child(Q(NS_CBC, "IssueTime", 26)),
                         ],
                     },
                 ])),
@@ -6111,17 +6204,17 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "DocumentReference")),
-                            S::Child(Q(NS_CBC, "DocumentType")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "DocumentReference", 41)),
+                            S::Child(Q(NS_CBC, "DocumentType", 45)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "DocumentReference")),
-                            S::Child(Q(NS_CBC, "DocumentType")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "DocumentReference", 41)),
+                            S::Child(Q(NS_CBC, "DocumentType", 45)),
                         ],
                     },
                 ])),
@@ -6132,17 +6225,17 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "DocumentReference")),
-                            S::Child(Q(NS_CBC, "XPath")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "DocumentReference", 41)),
+                            S::Child(Q(NS_CBC, "XPath", 46)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "DocumentReference")),
-                            S::Child(Q(NS_CBC, "XPath")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "DocumentReference", 41)),
+                            S::Child(Q(NS_CBC, "XPath", 46)),
                         ],
                     },
                 ])),
@@ -6153,17 +6246,17 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "DocumentReference")),
-                            S::Child(Q(NS_CBC, "LanguageID")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "DocumentReference", 41)),
+                            S::Child(Q(NS_CBC, "LanguageID", 47)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "DocumentReference")),
-                            S::Child(Q(NS_CBC, "LanguageID")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "DocumentReference", 41)),
+                            S::Child(Q(NS_CBC, "LanguageID", 47)),
                         ],
                     },
                 ])),
@@ -6174,17 +6267,17 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "DocumentReference")),
-                            S::Child(Q(NS_CBC, "LocaleCode")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "DocumentReference", 41)),
+                            S::Child(Q(NS_CBC, "LocaleCode", 48)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "DocumentReference")),
-                            S::Child(Q(NS_CBC, "LocaleCode")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "DocumentReference", 41)),
+                            S::Child(Q(NS_CBC, "LocaleCode", 48)),
                         ],
                     },
                 ])),
@@ -6195,17 +6288,17 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "DocumentReference")),
-                            S::Child(Q(NS_CBC, "VersionID")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "DocumentReference", 41)),
+                            S::Child(Q(NS_CBC, "VersionID", 49)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "DocumentReference")),
-                            S::Child(Q(NS_CBC, "VersionID")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "DocumentReference", 41)),
+                            S::Child(Q(NS_CBC, "VersionID", 49)),
                         ],
                     },
                 ])),
@@ -6216,17 +6309,17 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "DocumentReference")),
-                            S::Child(Q(NS_CBC, "DocumentStatusCode")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "DocumentReference", 41)),
+                            S::Child(Q(NS_CBC, "DocumentStatusCode", 50)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "DocumentReference")),
-                            S::Child(Q(NS_CBC, "DocumentStatusCode")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "DocumentReference", 41)),
+                            S::Child(Q(NS_CBC, "DocumentStatusCode", 50)),
                         ],
                     },
                 ])),
@@ -6237,17 +6330,17 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "DocumentReference")),
-                            S::Child(Q(NS_CBC, "DocumentDescription")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "DocumentReference", 41)),
+                            S::Child(Q(NS_CBC, "DocumentDescription", 7)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "DocumentReference")),
-                            S::Child(Q(NS_CBC, "DocumentDescription")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "DocumentReference", 41)),
+                            S::Child(Q(NS_CBC, "DocumentDescription", 7)),
                         ],
                     },
                 ])),
@@ -6258,17 +6351,17 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "DocumentReference")),
-                            S::Child(Q(NS_CAC, "Attachment")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "DocumentReference", 41)),
+                            S::Child(Q(NS_CAC, "Attachment", 51)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "DocumentReference")),
-                            S::Child(Q(NS_CAC, "Attachment")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "DocumentReference", 41)),
+                            S::Child(Q(NS_CAC, "Attachment", 51)),
                         ],
                     },
                 ])),
@@ -6279,17 +6372,17 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "DocumentReference")),
-                            S::Child(Q(NS_CAC, "ValidityPeriod")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "DocumentReference", 41)),
+                            S::Child(Q(NS_CAC, "ValidityPeriod", 52)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "DocumentReference")),
-                            S::Child(Q(NS_CAC, "ValidityPeriod")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "DocumentReference", 41)),
+                            S::Child(Q(NS_CAC, "ValidityPeriod", 52)),
                         ],
                     },
                 ])),
@@ -6300,17 +6393,17 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "DocumentReference")),
-                            S::Child(Q(NS_CAC, "IssuerParty")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "DocumentReference", 41)),
+                            S::Child(Q(NS_CAC, "IssuerParty", 53)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "DocumentReference")),
-                            S::Child(Q(NS_CAC, "IssuerParty")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "DocumentReference", 41)),
+                            S::Child(Q(NS_CAC, "IssuerParty", 53)),
                         ],
                     },
                 ])),
@@ -6321,17 +6414,17 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "DocumentReference")),
-                            S::Child(Q(NS_CAC, "ResultOfVerification")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "DocumentReference", 41)),
+                            S::Child(Q(NS_CAC, "ResultOfVerification", 54)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "DocumentReference")),
-                            S::Child(Q(NS_CAC, "ResultOfVerification")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "DocumentReference", 41)),
+                            S::Child(Q(NS_CAC, "ResultOfVerification", 54)),
                         ],
                     },
                 ])),
@@ -6342,15 +6435,15 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "PricingReference")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "PricingReference", 258)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "PricingReference")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "PricingReference", 258)),
                         ],
                     },
                 ])),
@@ -6361,15 +6454,15 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "OriginatorParty")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "OriginatorParty", 259)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "OriginatorParty")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "OriginatorParty", 259)),
                         ],
                     },
                 ])),
@@ -6379,11 +6472,17 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[
                     Path {
                         start: Start::Ctx,
-                        steps: &[S::Child(Q(NS_CAC, "InvoiceLine")), S::Child(Q(NS_CAC, "Delivery"))],
+                        steps: &[
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Delivery", 10)),
+                        ],
                     },
                     Path {
                         start: Start::Ctx,
-                        steps: &[S::Child(Q(NS_CAC, "CreditNoteLine")), S::Child(Q(NS_CAC, "Delivery"))],
+                        steps: &[
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Delivery", 10)),
+                        ],
                     },
                 ])),
             },
@@ -6392,13 +6491,16 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[
                     Path {
                         start: Start::Ctx,
-                        steps: &[S::Child(Q(NS_CAC, "InvoiceLine")), S::Child(Q(NS_CAC, "PaymentTerms"))],
+                        steps: &[
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "PaymentTerms", 205)),
+                        ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "PaymentTerms")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "PaymentTerms", 205)),
                         ],
                     },
                 ])),
@@ -6409,17 +6511,17 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "AllowanceCharge")),
-                            S::Child(Q(NS_CBC, "ID")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "AllowanceCharge", 9)),
+                            S::Child(Q(NS_CBC, "ID", 17)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "AllowanceCharge")),
-                            S::Child(Q(NS_CBC, "ID")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "AllowanceCharge", 9)),
+                            S::Child(Q(NS_CBC, "ID", 17)),
                         ],
                     },
                 ])),
@@ -6430,17 +6532,17 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "AllowanceCharge")),
-                            S::Child(Q(NS_CBC, "PrepaidIndicator")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "AllowanceCharge", 9)),
+                            S::Child(Q(NS_CBC, "PrepaidIndicator", 222)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "AllowanceCharge")),
-                            S::Child(Q(NS_CBC, "PrepaidIndicator")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "AllowanceCharge", 9)),
+                            S::Child(Q(NS_CBC, "PrepaidIndicator", 222)),
                         ],
                     },
                 ])),
@@ -6451,17 +6553,17 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "AllowanceCharge")),
-                            S::Child(Q(NS_CBC, "SequenceNumeric")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "AllowanceCharge", 9)),
+                            S::Child(Q(NS_CBC, "SequenceNumeric", 223)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "AllowanceCharge")),
-                            S::Child(Q(NS_CBC, "SequenceNumeric")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "AllowanceCharge", 9)),
+                            S::Child(Q(NS_CBC, "SequenceNumeric", 223)),
                         ],
                     },
                 ])),
@@ -6472,17 +6574,17 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "AllowanceCharge")),
-                            S::Child(Q(NS_CBC, "AccountingCostCode")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "AllowanceCharge", 9)),
+                            S::Child(Q(NS_CBC, "AccountingCostCode", 30)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "AllowanceCharge")),
-                            S::Child(Q(NS_CBC, "AccountingCostCode")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "AllowanceCharge", 9)),
+                            S::Child(Q(NS_CBC, "AccountingCostCode", 30)),
                         ],
                     },
                 ])),
@@ -6493,17 +6595,17 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "AllowanceCharge")),
-                            S::Child(Q(NS_CBC, "AccountingCost")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "AllowanceCharge", 9)),
+                            S::Child(Q(NS_CBC, "AccountingCost", 224)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "AllowanceCharge")),
-                            S::Child(Q(NS_CBC, "AccountingCost")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "AllowanceCharge", 9)),
+                            S::Child(Q(NS_CBC, "AccountingCost", 224)),
                         ],
                     },
                 ])),
@@ -6514,17 +6616,17 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "AllowanceCharge")),
-                            S::Child(Q(NS_CBC, "PerUnitAmount")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "AllowanceCharge", 9)),
+                            S::Child(Q(NS_CBC, "PerUnitAmount", 225)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "AllowanceCharge")),
-                            S::Child(Q(NS_CBC, "PerUnitAmount")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "AllowanceCharge", 9)),
+                            S::Child(Q(NS_CBC, "PerUnitAmount", 225)),
                         ],
                     },
                 ])),
@@ -6535,17 +6637,17 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "AllowanceCharge")),
-                            S::Child(Q(NS_CAC, "TaxCategory")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "AllowanceCharge", 9)),
+                            S::Child(Q(NS_CAC, "TaxCategory", 226)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "AllowanceCharge")),
-                            S::Child(Q(NS_CAC, "TaxCategory")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "AllowanceCharge", 9)),
+                            S::Child(Q(NS_CAC, "TaxCategory", 226)),
                         ],
                     },
                 ])),
@@ -6556,17 +6658,17 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "AllowanceCharge")),
-                            S::Child(Q(NS_CAC, "TaxTotal")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "AllowanceCharge", 9)),
+                            S::Child(Q(NS_CAC, "TaxTotal", 232)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "AllowanceCharge")),
-                            S::Child(Q(NS_CAC, "TaxTotal")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "AllowanceCharge", 9)),
+                            S::Child(Q(NS_CAC, "TaxTotal", 232)),
                         ],
                     },
                 ])),
@@ -6577,17 +6679,17 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "AllowanceCharge")),
-                            S::Child(Q(NS_CAC, "PaymentMeans")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "AllowanceCharge", 9)),
+                            S::Child(Q(NS_CAC, "PaymentMeans", 175)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "AllowanceCharge")),
-                            S::Child(Q(NS_CAC, "PaymentMeans")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "AllowanceCharge", 9)),
+                            S::Child(Q(NS_CAC, "PaymentMeans", 175)),
                         ],
                     },
                 ])),
@@ -6597,11 +6699,17 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[
                     Path {
                         start: Start::Ctx,
-                        steps: &[S::Child(Q(NS_CAC, "InvoiceLine")), S::Child(Q(NS_CAC, "TaxTotal"))],
+                        steps: &[
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "TaxTotal", 232)),
+                        ],
                     },
                     Path {
                         start: Start::Ctx,
-                        steps: &[S::Child(Q(NS_CAC, "CreditNoteLine")), S::Child(Q(NS_CAC, "TaxTotal"))],
+                        steps: &[
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "TaxTotal", 232)),
+                        ],
                     },
                 ])),
             },
@@ -6611,15 +6719,15 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "WithholdingTaxTotal")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "WithholdingTaxTotal", 244)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "WithholdingTaxTotal")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "WithholdingTaxTotal", 244)),
                         ],
                     },
                 ])),
@@ -6630,17 +6738,17 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CBC, "PackQuantity")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CBC, "PackQuantity", 261)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CBC, "PackQuantity")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CBC, "PackQuantity", 261)),
                         ],
                     },
                 ])),
@@ -6651,17 +6759,17 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CBC, "PackSizeNumeric")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CBC, "PackSizeNumeric", 262)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CBC, "PackSizeNumeric")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CBC, "PackSizeNumeric", 262)),
                         ],
                     },
                 ])),
@@ -6672,17 +6780,17 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CBC, "CatalogueIndicator")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CBC, "CatalogueIndicator", 263)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CBC, "CatalogueIndicator")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CBC, "CatalogueIndicator", 263)),
                         ],
                     },
                 ])),
@@ -6693,17 +6801,17 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CBC, "HazardousRiskIndicator")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CBC, "HazardousRiskIndicator", 264)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CBC, "HazardousRiskIndicator")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CBC, "HazardousRiskIndicator", 264)),
                         ],
                     },
                 ])),
@@ -6714,17 +6822,17 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CBC, "AdditionalInformation")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CBC, "AdditionalInformation", 265)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CBC, "AdditionalInformation")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CBC, "AdditionalInformation", 265)),
                         ],
                     },
                 ])),
@@ -6735,17 +6843,17 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CBC, "Keyword")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CBC, "Keyword", 266)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CBC, "Keyword")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CBC, "Keyword", 266)),
                         ],
                     },
                 ])),
@@ -6756,17 +6864,17 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CBC, "BrandName")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CBC, "BrandName", 267)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CBC, "BrandName")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CBC, "BrandName", 267)),
                         ],
                     },
                 ])),
@@ -6777,17 +6885,17 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CBC, "ModelName")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CBC, "ModelName", 268)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CBC, "ModelName")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CBC, "ModelName", 268)),
                         ],
                     },
                 ])),
@@ -6798,19 +6906,19 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "BuyersItemIdentification")),
-                            S::Child(Q(NS_CBC, "ExtendedID")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "BuyersItemIdentification", 269)),
+                            S::Child(Q(NS_CBC, "ExtendedID", 270)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "BuyersItemIdentification")),
-                            S::Child(Q(NS_CBC, "ExtendedID")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "BuyersItemIdentification", 269)),
+                            S::Child(Q(NS_CBC, "ExtendedID", 270)),
                         ],
                     },
                 ])),
@@ -6821,19 +6929,19 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "BuyersItemIdentification")),
-                            S::Child(Q(NS_CBC, "BarcodeSymbologyID")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "BuyersItemIdentification", 269)),
+                            S::Child(Q(NS_CBC, "BarcodeSymbologyID", 271)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "BuyersItemIdentification")),
-                            S::Child(Q(NS_CBC, "BarcodeSymbologyID")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "BuyersItemIdentification", 269)),
+                            S::Child(Q(NS_CBC, "BarcodeSymbologyID", 271)),
                         ],
                     },
                 ])),
@@ -6844,19 +6952,19 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "BuyersItemIdentification")),
-                            S::Child(Q(NS_CAC, "PhysicalAttribute")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "BuyersItemIdentification", 269)),
+                            S::Child(Q(NS_CAC, "PhysicalAttribute", 272)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "BuyersItemIdentification")),
-                            S::Child(Q(NS_CAC, "PhysicalAttribute")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "BuyersItemIdentification", 269)),
+                            S::Child(Q(NS_CAC, "PhysicalAttribute", 272)),
                         ],
                     },
                 ])),
@@ -6867,19 +6975,19 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "BuyersItemIdentification")),
-                            S::Child(Q(NS_CAC, "MeasurementDimension")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "BuyersItemIdentification", 269)),
+                            S::Child(Q(NS_CAC, "MeasurementDimension", 273)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "BuyersItemIdentification")),
-                            S::Child(Q(NS_CAC, "MeasurementDimension")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "BuyersItemIdentification", 269)),
+                            S::Child(Q(NS_CAC, "MeasurementDimension", 273)),
                         ],
                     },
                 ])),
@@ -6890,19 +6998,19 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "BuyersItemIdentification")),
-                            S::Child(Q(NS_CAC, "IssuerParty")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "BuyersItemIdentification", 269)),
+                            S::Child(Q(NS_CAC, "IssuerParty", 53)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "BuyersItemIdentification")),
-                            S::Child(Q(NS_CAC, "IssuerParty")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "BuyersItemIdentification", 269)),
+                            S::Child(Q(NS_CAC, "IssuerParty", 53)),
                         ],
                     },
                 ])),
@@ -6913,19 +7021,19 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "SellersItemIdentification")),
-                            S::Child(Q(NS_CBC, "ExtendedID")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "SellersItemIdentification", 274)),
+                            S::Child(Q(NS_CBC, "ExtendedID", 270)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "SellersItemIdentification")),
-                            S::Child(Q(NS_CBC, "ExtendedID")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "SellersItemIdentification", 274)),
+                            S::Child(Q(NS_CBC, "ExtendedID", 270)),
                         ],
                     },
                 ])),
@@ -6936,19 +7044,19 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "SellersItemIdentification")),
-                            S::Child(Q(NS_CBC, "BarcodeSymbologyID")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "SellersItemIdentification", 274)),
+                            S::Child(Q(NS_CBC, "BarcodeSymbologyID", 271)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "SellersItemIdentification")),
-                            S::Child(Q(NS_CBC, "BarcodeSymbologyID")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "SellersItemIdentification", 274)),
+                            S::Child(Q(NS_CBC, "BarcodeSymbologyID", 271)),
                         ],
                     },
                 ])),
@@ -6959,19 +7067,19 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "SellersItemIdentification")),
-                            S::Child(Q(NS_CAC, "PhysicalAttribute")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "SellersItemIdentification", 274)),
+                            S::Child(Q(NS_CAC, "PhysicalAttribute", 272)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "SellersItemIdentification")),
-                            S::Child(Q(NS_CAC, "PhysicalAttribute")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "SellersItemIdentification", 274)),
+                            S::Child(Q(NS_CAC, "PhysicalAttribute", 272)),
                         ],
                     },
                 ])),
@@ -6982,19 +7090,19 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "SellersItemIdentification")),
-                            S::Child(Q(NS_CAC, "MeasurementDimension")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "SellersItemIdentification", 274)),
+                            S::Child(Q(NS_CAC, "MeasurementDimension", 273)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "SellersItemIdentification")),
-                            S::Child(Q(NS_CAC, "MeasurementDimension")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "SellersItemIdentification", 274)),
+                            S::Child(Q(NS_CAC, "MeasurementDimension", 273)),
                         ],
                     },
                 ])),
@@ -7005,19 +7113,19 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "SellersItemIdentification")),
-                            S::Child(Q(NS_CAC, "IssuerParty")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "SellersItemIdentification", 274)),
+                            S::Child(Q(NS_CAC, "IssuerParty", 53)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "SellersItemIdentification")),
-                            S::Child(Q(NS_CAC, "IssuerParty")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "SellersItemIdentification", 274)),
+                            S::Child(Q(NS_CAC, "IssuerParty", 53)),
                         ],
                     },
                 ])),
@@ -7028,17 +7136,17 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "ManufacturersItemIdentification")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "ManufacturersItemIdentification", 275)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "ManufacturersItemIdentification")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "ManufacturersItemIdentification", 275)),
                         ],
                     },
                 ])),
@@ -7049,19 +7157,19 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "StandardItemIdentification")),
-                            S::Child(Q(NS_CBC, "ExtendedID")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "StandardItemIdentification", 276)),
+                            S::Child(Q(NS_CBC, "ExtendedID", 270)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "StandardItemIdentification")),
-                            S::Child(Q(NS_CBC, "ExtendedID")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "StandardItemIdentification", 276)),
+                            S::Child(Q(NS_CBC, "ExtendedID", 270)),
                         ],
                     },
                 ])),
@@ -7072,19 +7180,19 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "StandardItemIdentification")),
-                            S::Child(Q(NS_CBC, "BarcodeSymbologyID")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "StandardItemIdentification", 276)),
+                            S::Child(Q(NS_CBC, "BarcodeSymbologyID", 271)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "StandardItemIdentification")),
-                            S::Child(Q(NS_CBC, "BarcodeSymbologyID")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "StandardItemIdentification", 276)),
+                            S::Child(Q(NS_CBC, "BarcodeSymbologyID", 271)),
                         ],
                     },
                 ])),
@@ -7095,19 +7203,19 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "StandardItemIdentification")),
-                            S::Child(Q(NS_CAC, "PhysicalAttribute")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "StandardItemIdentification", 276)),
+                            S::Child(Q(NS_CAC, "PhysicalAttribute", 272)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "StandardItemIdentification")),
-                            S::Child(Q(NS_CAC, "PhysicalAttribute")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "StandardItemIdentification", 276)),
+                            S::Child(Q(NS_CAC, "PhysicalAttribute", 272)),
                         ],
                     },
                 ])),
@@ -7118,19 +7226,19 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "StandardItemIdentification")),
-                            S::Child(Q(NS_CAC, "MeasurementDimension")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "StandardItemIdentification", 276)),
+                            S::Child(Q(NS_CAC, "MeasurementDimension", 273)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "StandardItemIdentification")),
-                            S::Child(Q(NS_CAC, "MeasurementDimension")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "StandardItemIdentification", 276)),
+                            S::Child(Q(NS_CAC, "MeasurementDimension", 273)),
                         ],
                     },
                 ])),
@@ -7141,19 +7249,19 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "StandardItemIdentification")),
-                            S::Child(Q(NS_CAC, "IssuerParty")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "StandardItemIdentification", 276)),
+                            S::Child(Q(NS_CAC, "IssuerParty", 53)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "StandardItemIdentification")),
-                            S::Child(Q(NS_CAC, "IssuerParty")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "StandardItemIdentification", 276)),
+                            S::Child(Q(NS_CAC, "IssuerParty", 53)),
                         ],
                     },
                 ])),
@@ -7164,17 +7272,17 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "CatalogueItemIdentification")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "CatalogueItemIdentification", 277)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "CatalogueItemIdentification")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "CatalogueItemIdentification", 277)),
                         ],
                     },
                 ])),
@@ -7185,17 +7293,17 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "AdditionalItemIdentification")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "AdditionalItemIdentification", 278)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "AdditionalItemIdentification")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "AdditionalItemIdentification", 278)),
                         ],
                     },
                 ])),
@@ -7206,17 +7314,17 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "CatalogueDocumentReference")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "CatalogueDocumentReference", 279)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "CatalogueDocumentReference")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "CatalogueDocumentReference", 279)),
                         ],
                     },
                 ])),
@@ -7227,17 +7335,17 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "ItemSpecificationDocumentReference")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "ItemSpecificationDocumentReference", 280)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "ItemSpecificationDocumentReference")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "ItemSpecificationDocumentReference", 280)),
                         ],
                     },
                 ])),
@@ -7248,19 +7356,19 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "OriginCountry")),
-                            S::Child(Q(NS_CBC, "Name")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "OriginCountry", 281)),
+                            S::Child(Q(NS_CBC, "Name", 13)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "OriginCountry")),
-                            S::Child(Q(NS_CBC, "Name")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "OriginCountry", 281)),
+                            S::Child(Q(NS_CBC, "Name", 13)),
                         ],
                     },
                 ])),
@@ -7271,19 +7379,19 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "CommodityClassification")),
-                            S::Child(Q(NS_CBC, "NatureCode")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "CommodityClassification", 282)),
+                            S::Child(Q(NS_CBC, "NatureCode", 283)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "CommodityClassification")),
-                            S::Child(Q(NS_CBC, "NatureCode")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "CommodityClassification", 282)),
+                            S::Child(Q(NS_CBC, "NatureCode", 283)),
                         ],
                     },
                 ])),
@@ -7294,19 +7402,19 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "CommodityClassification")),
-                            S::Child(Q(NS_CBC, "CargoTypeCode")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "CommodityClassification", 282)),
+                            S::Child(Q(NS_CBC, "CargoTypeCode", 284)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "CommodityClassification")),
-                            S::Child(Q(NS_CBC, "CargoTypeCode")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "CommodityClassification", 282)),
+                            S::Child(Q(NS_CBC, "CargoTypeCode", 284)),
                         ],
                     },
                 ])),
@@ -7317,19 +7425,19 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "CommodityClassification")),
-                            S::Child(Q(NS_CBC, "CommodityCode")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "CommodityClassification", 282)),
+                            S::Child(Q(NS_CBC, "CommodityCode", 285)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "CommodityClassification")),
-                            S::Child(Q(NS_CBC, "CommodityCode")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "CommodityClassification", 282)),
+                            S::Child(Q(NS_CBC, "CommodityCode", 285)),
                         ],
                     },
                 ])),
@@ -7340,17 +7448,17 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "TransactionConditions")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "TransactionConditions", 286)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "TransactionConditions")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "TransactionConditions", 286)),
                         ],
                     },
                 ])),
@@ -7361,17 +7469,17 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "HazardousItem")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "HazardousItem", 287)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "HazardousItem")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "HazardousItem", 287)),
                         ],
                     },
                 ])),
@@ -7382,19 +7490,19 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "ClassifiedTaxCategory")),
-                            S::Child(Q(NS_CBC, "Name")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "ClassifiedTaxCategory", 288)),
+                            S::Child(Q(NS_CBC, "Name", 13)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "ClassifiedTaxCategory")),
-                            S::Child(Q(NS_CBC, "Name")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "ClassifiedTaxCategory", 288)),
+                            S::Child(Q(NS_CBC, "Name", 13)),
                         ],
                     },
                 ])),
@@ -7405,19 +7513,19 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "ClassifiedTaxCategory")),
-                            S::Child(Q(NS_CBC, "BaseUnitMeasure")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "ClassifiedTaxCategory", 288)),
+                            S::Child(Q(NS_CBC, "BaseUnitMeasure", 227)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "ClassifiedTaxCategory")),
-                            S::Child(Q(NS_CBC, "BaseUnitMeasure")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "ClassifiedTaxCategory", 288)),
+                            S::Child(Q(NS_CBC, "BaseUnitMeasure", 227)),
                         ],
                     },
                 ])),
@@ -7428,19 +7536,19 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "ClassifiedTaxCategory")),
-                            S::Child(Q(NS_CBC, "PerUnitAmount")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "ClassifiedTaxCategory", 288)),
+                            S::Child(Q(NS_CBC, "PerUnitAmount", 225)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "ClassifiedTaxCategory")),
-                            S::Child(Q(NS_CBC, "PerUnitAmount")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "ClassifiedTaxCategory", 288)),
+                            S::Child(Q(NS_CBC, "PerUnitAmount", 225)),
                         ],
                     },
                 ])),
@@ -7451,19 +7559,19 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "ClassifiedTaxCategory")),
-                            S::Child(Q(NS_CBC, "TaxExemptionReasonCode")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "ClassifiedTaxCategory", 288)),
+                            S::Child(Q(NS_CBC, "TaxExemptionReasonCode", 228)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "ClassifiedTaxCategory")),
-                            S::Child(Q(NS_CBC, "TaxExemptionReasonCode")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "ClassifiedTaxCategory", 288)),
+                            S::Child(Q(NS_CBC, "TaxExemptionReasonCode", 228)),
                         ],
                     },
                 ])),
@@ -7474,19 +7582,19 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "ClassifiedTaxCategory")),
-                            S::Child(Q(NS_CBC, "TaxExemptionReason")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "ClassifiedTaxCategory", 288)),
+                            S::Child(Q(NS_CBC, "TaxExemptionReason", 229)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "ClassifiedTaxCategory")),
-                            S::Child(Q(NS_CBC, "TaxExemptionReason")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "ClassifiedTaxCategory", 288)),
+                            S::Child(Q(NS_CBC, "TaxExemptionReason", 229)),
                         ],
                     },
                 ])),
@@ -7497,19 +7605,19 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "ClassifiedTaxCategory")),
-                            S::Child(Q(NS_CBC, "TierRange")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "ClassifiedTaxCategory", 288)),
+                            S::Child(Q(NS_CBC, "TierRange", 230)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "ClassifiedTaxCategory")),
-                            S::Child(Q(NS_CBC, "TierRange")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "ClassifiedTaxCategory", 288)),
+                            S::Child(Q(NS_CBC, "TierRange", 230)),
                         ],
                     },
                 ])),
@@ -7520,19 +7628,19 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "ClassifiedTaxCategory")),
-                            S::Child(Q(NS_CBC, "TierRatePercent")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "ClassifiedTaxCategory", 288)),
+                            S::Child(Q(NS_CBC, "TierRatePercent", 231)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "ClassifiedTaxCategory")),
-                            S::Child(Q(NS_CBC, "TierRatePercent")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "ClassifiedTaxCategory", 288)),
+                            S::Child(Q(NS_CBC, "TierRatePercent", 231)),
                         ],
                     },
                 ])),
@@ -7543,21 +7651,21 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "ClassifiedTaxCategory")),
-                            S::Child(Q(NS_CAC, "TaxScheme")),
-                            S::Child(Q(NS_CBC, "Name")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "ClassifiedTaxCategory", 288)),
+                            S::Child(Q(NS_CAC, "TaxScheme", 16)),
+                            S::Child(Q(NS_CBC, "Name", 13)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "ClassifiedTaxCategory")),
-                            S::Child(Q(NS_CAC, "TaxScheme")),
-                            S::Child(Q(NS_CBC, "Name")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "ClassifiedTaxCategory", 288)),
+                            S::Child(Q(NS_CAC, "TaxScheme", 16)),
+                            S::Child(Q(NS_CBC, "Name", 13)),
                         ],
                     },
                 ])),
@@ -7568,21 +7676,21 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "ClassifiedTaxCategory")),
-                            S::Child(Q(NS_CAC, "TaxScheme")),
-                            S::Child(Q(NS_CBC, "TaxTypeCode")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "ClassifiedTaxCategory", 288)),
+                            S::Child(Q(NS_CAC, "TaxScheme", 16)),
+                            S::Child(Q(NS_CBC, "TaxTypeCode", 114)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "ClassifiedTaxCategory")),
-                            S::Child(Q(NS_CAC, "TaxScheme")),
-                            S::Child(Q(NS_CBC, "TaxTypeCode")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "ClassifiedTaxCategory", 288)),
+                            S::Child(Q(NS_CAC, "TaxScheme", 16)),
+                            S::Child(Q(NS_CBC, "TaxTypeCode", 114)),
                         ],
                     },
                 ])),
@@ -7593,21 +7701,21 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "ClassifiedTaxCategory")),
-                            S::Child(Q(NS_CAC, "TaxScheme")),
-                            S::Child(Q(NS_CBC, "CurrencyCode")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "ClassifiedTaxCategory", 288)),
+                            S::Child(Q(NS_CAC, "TaxScheme", 16)),
+                            S::Child(Q(NS_CBC, "CurrencyCode", 115)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "ClassifiedTaxCategory")),
-                            S::Child(Q(NS_CAC, "TaxScheme")),
-                            S::Child(Q(NS_CBC, "CurrencyCode")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "ClassifiedTaxCategory", 288)),
+                            S::Child(Q(NS_CAC, "TaxScheme", 16)),
+                            S::Child(Q(NS_CBC, "CurrencyCode", 115)),
                         ],
                     },
                 ])),
@@ -7618,21 +7726,21 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "ClassifiedTaxCategory")),
-                            S::Child(Q(NS_CAC, "TaxScheme")),
-                            S::Child(Q(NS_CAC, "JurisdictionRegionAddress")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "ClassifiedTaxCategory", 288)),
+                            S::Child(Q(NS_CAC, "TaxScheme", 16)),
+                            S::Child(Q(NS_CAC, "JurisdictionRegionAddress", 116)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "ClassifiedTaxCategory")),
-                            S::Child(Q(NS_CAC, "TaxScheme")),
-                            S::Child(Q(NS_CAC, "JurisdictionRegionAddress")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "ClassifiedTaxCategory", 288)),
+                            S::Child(Q(NS_CAC, "TaxScheme", 16)),
+                            S::Child(Q(NS_CAC, "JurisdictionRegionAddress", 116)),
                         ],
                     },
                 ])),
@@ -7643,19 +7751,19 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "AdditionalItemProperty")),
-                            S::Child(Q(NS_CBC, "ID")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "AdditionalItemProperty", 289)),
+                            S::Child(Q(NS_CBC, "ID", 17)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "AdditionalItemProperty")),
-                            S::Child(Q(NS_CBC, "ID")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "AdditionalItemProperty", 289)),
+                            S::Child(Q(NS_CBC, "ID", 17)),
                         ],
                     },
                 ])),
@@ -7666,19 +7774,19 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "AdditionalItemProperty")),
-                            S::Child(Q(NS_CBC, "NameCode")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "AdditionalItemProperty", 289)),
+                            S::Child(Q(NS_CBC, "NameCode", 290)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "AdditionalItemProperty")),
-                            S::Child(Q(NS_CBC, "NameCode")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "AdditionalItemProperty", 289)),
+                            S::Child(Q(NS_CBC, "NameCode", 290)),
                         ],
                     },
                 ])),
@@ -7689,19 +7797,19 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "AdditionalItemProperty")),
-                            S::Child(Q(NS_CBC, "TestMethod")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "AdditionalItemProperty", 289)),
+                            S::Child(Q(NS_CBC, "TestMethod", 291)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "AdditionalItemProperty")),
-                            S::Child(Q(NS_CBC, "TestMethod")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "AdditionalItemProperty", 289)),
+                            S::Child(Q(NS_CBC, "TestMethod", 291)),
                         ],
                     },
                 ])),
@@ -7712,19 +7820,19 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "AdditionalItemProperty")),
-                            S::Child(Q(NS_CBC, "ValueQuantity")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "AdditionalItemProperty", 289)),
+                            S::Child(Q(NS_CBC, "ValueQuantity", 292)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "AdditionalItemProperty")),
-                            S::Child(Q(NS_CBC, "ValueQuantity")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "AdditionalItemProperty", 289)),
+                            S::Child(Q(NS_CBC, "ValueQuantity", 292)),
                         ],
                     },
                 ])),
@@ -7735,19 +7843,19 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "AdditionalItemProperty")),
-                            S::Child(Q(NS_CBC, "ValueQualifier")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "AdditionalItemProperty", 289)),
+                            S::Child(Q(NS_CBC, "ValueQualifier", 293)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "AdditionalItemProperty")),
-                            S::Child(Q(NS_CBC, "ValueQualifier")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "AdditionalItemProperty", 289)),
+                            S::Child(Q(NS_CBC, "ValueQualifier", 293)),
                         ],
                     },
                 ])),
@@ -7758,19 +7866,19 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "AdditionalItemProperty")),
-                            S::Child(Q(NS_CBC, "ImportanceCode")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "AdditionalItemProperty", 289)),
+                            S::Child(Q(NS_CBC, "ImportanceCode", 294)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "AdditionalItemProperty")),
-                            S::Child(Q(NS_CBC, "ImportanceCode")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "AdditionalItemProperty", 289)),
+                            S::Child(Q(NS_CBC, "ImportanceCode", 294)),
                         ],
                     },
                 ])),
@@ -7781,19 +7889,19 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "AdditionalItemProperty")),
-                            S::Child(Q(NS_CBC, "ListValue")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "AdditionalItemProperty", 289)),
+                            S::Child(Q(NS_CBC, "ListValue", 295)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "AdditionalItemProperty")),
-                            S::Child(Q(NS_CBC, "ListValue")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "AdditionalItemProperty", 289)),
+                            S::Child(Q(NS_CBC, "ListValue", 295)),
                         ],
                     },
                 ])),
@@ -7804,19 +7912,19 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "AdditionalItemProperty")),
-                            S::Child(Q(NS_CAC, "UsabilityPeriod")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "AdditionalItemProperty", 289)),
+                            S::Child(Q(NS_CAC, "UsabilityPeriod", 296)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "AdditionalItemProperty")),
-                            S::Child(Q(NS_CAC, "UsabilityPeriod")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "AdditionalItemProperty", 289)),
+                            S::Child(Q(NS_CAC, "UsabilityPeriod", 296)),
                         ],
                     },
                 ])),
@@ -7827,19 +7935,19 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "AdditionalItemProperty")),
-                            S::Child(Q(NS_CAC, "ItemPropertyGroup")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "AdditionalItemProperty", 289)),
+                            S::Child(Q(NS_CAC, "ItemPropertyGroup", 297)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "AdditionalItemProperty")),
-                            S::Child(Q(NS_CAC, "ItemPropertyGroup")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "AdditionalItemProperty", 289)),
+                            S::Child(Q(NS_CAC, "ItemPropertyGroup", 297)),
                         ],
                     },
                 ])),
@@ -7850,19 +7958,19 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "AdditionalItemProperty")),
-                            S::Child(Q(NS_CAC, "RangeDimension")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "AdditionalItemProperty", 289)),
+                            S::Child(Q(NS_CAC, "RangeDimension", 298)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "AdditionalItemProperty")),
-                            S::Child(Q(NS_CAC, "RangeDimension")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "AdditionalItemProperty", 289)),
+                            S::Child(Q(NS_CAC, "RangeDimension", 298)),
                         ],
                     },
                 ])),
@@ -7873,19 +7981,19 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "AdditionalItemProperty")),
-                            S::Child(Q(NS_CAC, "ItemPropertyRange")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "AdditionalItemProperty", 289)),
+                            S::Child(Q(NS_CAC, "ItemPropertyRange", 299)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "AdditionalItemProperty")),
-                            S::Child(Q(NS_CAC, "ItemPropertyRange")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "AdditionalItemProperty", 289)),
+                            S::Child(Q(NS_CAC, "ItemPropertyRange", 299)),
                         ],
                     },
                 ])),
@@ -7896,17 +8004,17 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "ManufacturerParty")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "ManufacturerParty", 300)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "ManufacturerParty")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "ManufacturerParty", 300)),
                         ],
                     },
                 ])),
@@ -7917,17 +8025,17 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "InformationContentProviderParty")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "InformationContentProviderParty", 301)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "InformationContentProviderParty")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "InformationContentProviderParty", 301)),
                         ],
                     },
                 ])),
@@ -7938,17 +8046,17 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "OriginAddress")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "OriginAddress", 302)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "OriginAddress")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "OriginAddress", 302)),
                         ],
                     },
                 ])),
@@ -7959,17 +8067,17 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "ItemInstance")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "ItemInstance", 303)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "ItemInstance")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "ItemInstance", 303)),
                         ],
                     },
                 ])),
@@ -7980,17 +8088,17 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "Certificate")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "Certificate", 304)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "Certificate")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "Certificate", 304)),
                         ],
                     },
                 ])),
@@ -8001,17 +8109,17 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "Dimension")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "Dimension", 305)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "Dimension")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "Dimension", 305)),
                         ],
                     },
                 ])),
@@ -8022,17 +8130,17 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Price")),
-                            S::Child(Q(NS_CBC, "PriceChangeReason")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Price", 8)),
+                            S::Child(Q(NS_CBC, "PriceChangeReason", 306)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Price")),
-                            S::Child(Q(NS_CBC, "PriceChangeReason")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Price", 8)),
+                            S::Child(Q(NS_CBC, "PriceChangeReason", 306)),
                         ],
                     },
                 ])),
@@ -8043,17 +8151,17 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Price")),
-                            S::Child(Q(NS_CBC, "PriceTypeCode")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Price", 8)),
+                            S::Child(Q(NS_CBC, "PriceTypeCode", 307)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Price")),
-                            S::Child(Q(NS_CBC, "PriceTypeCode")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Price", 8)),
+                            S::Child(Q(NS_CBC, "PriceTypeCode", 307)),
                         ],
                     },
                 ])),
@@ -8064,17 +8172,17 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Price")),
-                            S::Child(Q(NS_CBC, "PriceType")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Price", 8)),
+                            S::Child(Q(NS_CBC, "PriceType", 308)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Price")),
-                            S::Child(Q(NS_CBC, "PriceType")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Price", 8)),
+                            S::Child(Q(NS_CBC, "PriceType", 308)),
                         ],
                     },
                 ])),
@@ -8085,17 +8193,17 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Price")),
-                            S::Child(Q(NS_CBC, "OrderableUnitFactorRate")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Price", 8)),
+                            S::Child(Q(NS_CBC, "OrderableUnitFactorRate", 309)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Price")),
-                            S::Child(Q(NS_CBC, "OrderableUnitFactorRate")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Price", 8)),
+                            S::Child(Q(NS_CBC, "OrderableUnitFactorRate", 309)),
                         ],
                     },
                 ])),
@@ -8106,17 +8214,17 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Price")),
-                            S::Child(Q(NS_CBC, "ValidityPeriod")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Price", 8)),
+                            S::Child(Q(NS_CBC, "ValidityPeriod", 310)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Price")),
-                            S::Child(Q(NS_CBC, "ValidityPeriod")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Price", 8)),
+                            S::Child(Q(NS_CBC, "ValidityPeriod", 310)),
                         ],
                     },
                 ])),
@@ -8127,17 +8235,17 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Price")),
-                            S::Child(Q(NS_CBC, "PriceList")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Price", 8)),
+                            S::Child(Q(NS_CBC, "PriceList", 311)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Price")),
-                            S::Child(Q(NS_CBC, "PriceList")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Price", 8)),
+                            S::Child(Q(NS_CBC, "PriceList", 311)),
                         ],
                     },
                 ])),
@@ -8148,19 +8256,19 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Price")),
-                            S::Child(Q(NS_CAC, "AllowanceCharge")),
-                            S::Child(Q(NS_CBC, "ID")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Price", 8)),
+                            S::Child(Q(NS_CAC, "AllowanceCharge", 9)),
+                            S::Child(Q(NS_CBC, "ID", 17)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Price")),
-                            S::Child(Q(NS_CAC, "AllowanceCharge")),
-                            S::Child(Q(NS_CBC, "ID")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Price", 8)),
+                            S::Child(Q(NS_CAC, "AllowanceCharge", 9)),
+                            S::Child(Q(NS_CBC, "ID", 17)),
                         ],
                     },
                 ])),
@@ -8171,19 +8279,19 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Price")),
-                            S::Child(Q(NS_CAC, "AllowanceCharge")),
-                            S::Child(Q(NS_CBC, "AllowanceChargeReasonCode")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Price", 8)),
+                            S::Child(Q(NS_CAC, "AllowanceCharge", 9)),
+                            S::Child(Q(NS_CBC, "AllowanceChargeReasonCode", 312)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Price")),
-                            S::Child(Q(NS_CAC, "AllowanceCharge")),
-                            S::Child(Q(NS_CBC, "AllowanceChargeReasonCode")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Price", 8)),
+                            S::Child(Q(NS_CAC, "AllowanceCharge", 9)),
+                            S::Child(Q(NS_CBC, "AllowanceChargeReasonCode", 312)),
                         ],
                     },
                 ])),
@@ -8194,19 +8302,19 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Price")),
-                            S::Child(Q(NS_CAC, "AllowanceCharge")),
-                            S::Child(Q(NS_CBC, "AllowanceChargeReason")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Price", 8)),
+                            S::Child(Q(NS_CAC, "AllowanceCharge", 9)),
+                            S::Child(Q(NS_CBC, "AllowanceChargeReason", 15)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Price")),
-                            S::Child(Q(NS_CAC, "AllowanceCharge")),
-                            S::Child(Q(NS_CBC, "AllowanceChargeReason")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Price", 8)),
+                            S::Child(Q(NS_CAC, "AllowanceCharge", 9)),
+                            S::Child(Q(NS_CBC, "AllowanceChargeReason", 15)),
                         ],
                     },
                 ])),
@@ -8217,19 +8325,19 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Price")),
-                            S::Child(Q(NS_CAC, "AllowanceCharge")),
-                            S::Child(Q(NS_CBC, "MultiplierFactorNumeric")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Price", 8)),
+                            S::Child(Q(NS_CAC, "AllowanceCharge", 9)),
+                            S::Child(Q(NS_CBC, "MultiplierFactorNumeric", 313)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Price")),
-                            S::Child(Q(NS_CAC, "AllowanceCharge")),
-                            S::Child(Q(NS_CBC, "MultiplierFactorNumeric")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Price", 8)),
+                            S::Child(Q(NS_CAC, "AllowanceCharge", 9)),
+                            S::Child(Q(NS_CBC, "MultiplierFactorNumeric", 313)),
                         ],
                     },
                 ])),
@@ -8240,19 +8348,19 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Price")),
-                            S::Child(Q(NS_CAC, "AllowanceCharge")),
-                            S::Child(Q(NS_CBC, "PrepaidIndicator")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Price", 8)),
+                            S::Child(Q(NS_CAC, "AllowanceCharge", 9)),
+                            S::Child(Q(NS_CBC, "PrepaidIndicator", 222)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Price")),
-                            S::Child(Q(NS_CAC, "AllowanceCharge")),
-                            S::Child(Q(NS_CBC, "PrepaidIndicator")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Price", 8)),
+                            S::Child(Q(NS_CAC, "AllowanceCharge", 9)),
+                            S::Child(Q(NS_CBC, "PrepaidIndicator", 222)),
                         ],
                     },
                 ])),
@@ -8263,19 +8371,19 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Price")),
-                            S::Child(Q(NS_CAC, "AllowanceCharge")),
-                            S::Child(Q(NS_CBC, "SequenceNumeric")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Price", 8)),
+                            S::Child(Q(NS_CAC, "AllowanceCharge", 9)),
+                            S::Child(Q(NS_CBC, "SequenceNumeric", 223)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Price")),
-                            S::Child(Q(NS_CAC, "AllowanceCharge")),
-                            S::Child(Q(NS_CBC, "SequenceNumeric")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Price", 8)),
+                            S::Child(Q(NS_CAC, "AllowanceCharge", 9)),
+                            S::Child(Q(NS_CBC, "SequenceNumeric", 223)),
                         ],
                     },
                 ])),
@@ -8286,19 +8394,19 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Price")),
-                            S::Child(Q(NS_CAC, "AllowanceCharge")),
-                            S::Child(Q(NS_CBC, "AccountingCostCode")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Price", 8)),
+                            S::Child(Q(NS_CAC, "AllowanceCharge", 9)),
+                            S::Child(Q(NS_CBC, "AccountingCostCode", 30)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Price")),
-                            S::Child(Q(NS_CAC, "AllowanceCharge")),
-                            S::Child(Q(NS_CBC, "AccountingCostCode")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Price", 8)),
+                            S::Child(Q(NS_CAC, "AllowanceCharge", 9)),
+                            S::Child(Q(NS_CBC, "AccountingCostCode", 30)),
                         ],
                     },
                 ])),
@@ -8309,19 +8417,19 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Price")),
-                            S::Child(Q(NS_CAC, "AllowanceCharge")),
-                            S::Child(Q(NS_CBC, "AccountingCost")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Price", 8)),
+                            S::Child(Q(NS_CAC, "AllowanceCharge", 9)),
+                            S::Child(Q(NS_CBC, "AccountingCost", 224)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Price")),
-                            S::Child(Q(NS_CAC, "AllowanceCharge")),
-                            S::Child(Q(NS_CBC, "AccountingCost")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Price", 8)),
+                            S::Child(Q(NS_CAC, "AllowanceCharge", 9)),
+                            S::Child(Q(NS_CBC, "AccountingCost", 224)),
                         ],
                     },
                 ])),
@@ -8332,19 +8440,19 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Price")),
-                            S::Child(Q(NS_CAC, "AllowanceCharge")),
-                            S::Child(Q(NS_CBC, "PerUnitAmount")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Price", 8)),
+                            S::Child(Q(NS_CAC, "AllowanceCharge", 9)),
+                            S::Child(Q(NS_CBC, "PerUnitAmount", 225)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Price")),
-                            S::Child(Q(NS_CAC, "AllowanceCharge")),
-                            S::Child(Q(NS_CBC, "PerUnitAmount")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Price", 8)),
+                            S::Child(Q(NS_CAC, "AllowanceCharge", 9)),
+                            S::Child(Q(NS_CBC, "PerUnitAmount", 225)),
                         ],
                     },
                 ])),
@@ -8355,19 +8463,19 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Price")),
-                            S::Child(Q(NS_CAC, "AllowanceCharge")),
-                            S::Child(Q(NS_CAC, "TaxCategory")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Price", 8)),
+                            S::Child(Q(NS_CAC, "AllowanceCharge", 9)),
+                            S::Child(Q(NS_CAC, "TaxCategory", 226)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Price")),
-                            S::Child(Q(NS_CAC, "AllowanceCharge")),
-                            S::Child(Q(NS_CAC, "TaxCategory")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Price", 8)),
+                            S::Child(Q(NS_CAC, "AllowanceCharge", 9)),
+                            S::Child(Q(NS_CAC, "TaxCategory", 226)),
                         ],
                     },
                 ])),
@@ -8378,19 +8486,19 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Price")),
-                            S::Child(Q(NS_CAC, "AllowanceCharge")),
-                            S::Child(Q(NS_CAC, "TaxTotal")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Price", 8)),
+                            S::Child(Q(NS_CAC, "AllowanceCharge", 9)),
+                            S::Child(Q(NS_CAC, "TaxTotal", 232)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Price")),
-                            S::Child(Q(NS_CAC, "AllowanceCharge")),
-                            S::Child(Q(NS_CAC, "TaxTotal")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Price", 8)),
+                            S::Child(Q(NS_CAC, "AllowanceCharge", 9)),
+                            S::Child(Q(NS_CAC, "TaxTotal", 232)),
                         ],
                     },
                 ])),
@@ -8401,19 +8509,19 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Price")),
-                            S::Child(Q(NS_CAC, "AllowanceCharge")),
-                            S::Child(Q(NS_CAC, "PaymentMeans")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Price", 8)),
+                            S::Child(Q(NS_CAC, "AllowanceCharge", 9)),
+                            S::Child(Q(NS_CAC, "PaymentMeans", 175)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Price")),
-                            S::Child(Q(NS_CAC, "AllowanceCharge")),
-                            S::Child(Q(NS_CAC, "PaymentMeans")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Price", 8)),
+                            S::Child(Q(NS_CAC, "AllowanceCharge", 9)),
+                            S::Child(Q(NS_CAC, "PaymentMeans", 175)),
                         ],
                     },
                 ])),
@@ -8424,17 +8532,17 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "Price")),
-                            S::Child(Q(NS_CAC, "PricingExchangeRate")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "Price", 8)),
+                            S::Child(Q(NS_CAC, "PricingExchangeRate", 234)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "Price")),
-                            S::Child(Q(NS_CAC, "PricingExchangeRate")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "Price", 8)),
+                            S::Child(Q(NS_CAC, "PricingExchangeRate", 234)),
                         ],
                     },
                 ])),
@@ -8444,13 +8552,16 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[
                     Path {
                         start: Start::Ctx,
-                        steps: &[S::Child(Q(NS_CAC, "InvoiceLine")), S::Child(Q(NS_CAC, "DeliveryTerms"))],
+                        steps: &[
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "DeliveryTerms", 171)),
+                        ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "DeliveryTerms")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "DeliveryTerms", 171)),
                         ],
                     },
                 ])),
@@ -8461,15 +8572,15 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "SubInvoiceLine")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "SubInvoiceLine", 314)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "SubInvoiceLine")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "SubInvoiceLine", 314)),
                         ],
                     },
                 ])),
@@ -8480,15 +8591,15 @@ pub(crate) static GROUPS: &[Group] = &[
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoiceLine")),
-                            S::Child(Q(NS_CAC, "ItemPriceExtension")),
+                            S::Child(Q(NS_CAC, "InvoiceLine", 247)),
+                            S::Child(Q(NS_CAC, "ItemPriceExtension", 315)),
                         ],
                     },
                     Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "CreditNoteLine")),
-                            S::Child(Q(NS_CAC, "ItemPriceExtension")),
+                            S::Child(Q(NS_CAC, "CreditNoteLine", 248)),
+                            S::Child(Q(NS_CAC, "ItemPriceExtension", 315)),
                         ],
                     },
                 ])),
@@ -8497,28 +8608,28 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "UBL-CR-648",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_CBC, "CustomizationID")), S::Attr("schemeID")],
+                    steps: &[S::Child(Q(NS_CBC, "CustomizationID", 316)), S::Attr("schemeID")],
                 }])),
             },
             A {
                 id: "UBL-CR-649",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_CBC, "ProfileID")), S::Attr("schemeID")],
+                    steps: &[S::Child(Q(NS_CBC, "ProfileID", 317)), S::Attr("schemeID")],
                 }])),
             },
             A {
                 id: "UBL-CR-650",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_CBC, "ID")), S::Attr("schemeID")],
+                    steps: &[S::Child(Q(NS_CBC, "ID", 17)), S::Attr("schemeID")],
                 }])),
             },
             A {
                 id: "UBL-CR-651",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_CBC, "SalesOrderID")), S::Attr("schemeID")],
+                    steps: &[S::Child(Q(NS_CBC, "SalesOrderID", 318)), S::Attr("schemeID")],
                 }])),
             },
             A {
@@ -8526,8 +8637,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Desc,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PartyTaxScheme")),
-                        S::Child(Q(NS_CBC, "CompanyID")),
+                        S::Child(Q(NS_CAC, "PartyTaxScheme", 5)),
+                        S::Child(Q(NS_CBC, "CompanyID", 18)),
                         S::Attr("schemeID"),
                     ],
                 }])),
@@ -8537,8 +8648,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PaymentMeans")),
-                        S::Child(Q(NS_CBC, "PaymentID")),
+                        S::Child(Q(NS_CAC, "PaymentMeans", 175)),
+                        S::Child(Q(NS_CBC, "PaymentID", 319)),
                         S::Attr("schemeID"),
                     ],
                 }])),
@@ -8548,9 +8659,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PaymentMeans")),
-                        S::Child(Q(NS_CAC, "PayeeFinancialAccount")),
-                        S::Child(Q(NS_CBC, "ID")),
+                        S::Child(Q(NS_CAC, "PaymentMeans", 175)),
+                        S::Child(Q(NS_CAC, "PayeeFinancialAccount", 187)),
+                        S::Child(Q(NS_CBC, "ID", 17)),
                         S::Attr("schemeID"),
                     ],
                 }])),
@@ -8560,10 +8671,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PaymentMeans")),
-                        S::Child(Q(NS_CAC, "PayeeFinancialAccount")),
-                        S::Child(Q(NS_CAC, "FinancialInstitutionBranch")),
-                        S::Child(Q(NS_CBC, "ID")),
+                        S::Child(Q(NS_CAC, "PaymentMeans", 175)),
+                        S::Child(Q(NS_CAC, "PayeeFinancialAccount", 187)),
+                        S::Child(Q(NS_CAC, "FinancialInstitutionBranch", 192)),
+                        S::Child(Q(NS_CBC, "ID", 17)),
                         S::Attr("schemeID"),
                     ],
                 }])),
@@ -8572,21 +8683,21 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "UBL-CR-656",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_CBC, "InvoiceTypeCode")), S::Attr("listID")],
+                    steps: &[S::Child(Q(NS_CBC, "InvoiceTypeCode", 320)), S::Attr("listID")],
                 }])),
             },
             A {
                 id: "UBL-CR-657",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_CBC, "DocumentCurrencyCode")), S::Attr("listID")],
+                    steps: &[S::Child(Q(NS_CBC, "DocumentCurrencyCode", 321)), S::Attr("listID")],
                 }])),
             },
             A {
                 id: "UBL-CR-658",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_CBC, "TaxCurrencyCode")), S::Attr("listID")],
+                    steps: &[S::Child(Q(NS_CBC, "TaxCurrencyCode", 322)), S::Attr("listID")],
                 }])),
             },
             A {
@@ -8594,8 +8705,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AdditionalDocumentReference")),
-                        S::Child(Q(NS_CBC, "DocumentTypeCode")),
+                        S::Child(Q(NS_CAC, "AdditionalDocumentReference", 6)),
+                        S::Child(Q(NS_CBC, "DocumentTypeCode", 44)),
                         S::Attr("listID"),
                     ],
                 }])),
@@ -8605,8 +8716,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Desc,
                     steps: &[
-                        S::Child(Q(NS_CAC, "Country")),
-                        S::Child(Q(NS_CBC, "IdentificationCode")),
+                        S::Child(Q(NS_CAC, "Country", 106)),
+                        S::Child(Q(NS_CBC, "IdentificationCode", 323)),
                         S::Attr("listID"),
                     ],
                 }])),
@@ -8616,8 +8727,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PaymentMeans")),
-                        S::Child(Q(NS_CBC, "PaymentMeansCode")),
+                        S::Child(Q(NS_CAC, "PaymentMeans", 175)),
+                        S::Child(Q(NS_CBC, "PaymentMeansCode", 324)),
                         S::Attr("listID"),
                     ],
                 }])),
@@ -8626,7 +8737,7 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "UBL-CR-662",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Desc,
-                    steps: &[S::Child(Q(NS_CBC, "AllowanceChargeReasonCode")), S::Attr("listID")],
+                    steps: &[S::Child(Q(NS_CBC, "AllowanceChargeReasonCode", 312)), S::Attr("listID")],
                 }])),
             },
             A {
@@ -8640,7 +8751,7 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "UBL-CR-664",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Desc,
-                    steps: &[S::Child(Q(NS_CAC, "FinancialInstitution"))],
+                    steps: &[S::Child(Q(NS_CAC, "FinancialInstitution", 193))],
                 }])),
             },
             A {
@@ -8648,21 +8759,21 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Desc,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AdditionalDocumentReference")),
+                        S::Child(Q(NS_CAC, "AdditionalDocumentReference", 6)),
                         S::Filter(&T::Or(&[
                             T::Ne(
                                 &[Path {
                                     start: Start::Ctx,
-                                    steps: &[S::Child(Q(NS_CBC, "DocumentTypeCode"))],
+                                    steps: &[S::Child(Q(NS_CBC, "DocumentTypeCode", 44))],
                                 }],
                                 "130",
                             ),
                             T::Not(&T::Exists(&[Path {
                                 start: Start::Ctx,
-                                steps: &[S::Child(Q(NS_CBC, "DocumentTypeCode"))],
+                                steps: &[S::Child(Q(NS_CBC, "DocumentTypeCode", 44))],
                             }])),
                         ])),
-                        S::Child(Q(NS_CBC, "ID")),
+                        S::Child(Q(NS_CBC, "ID", 17)),
                         S::Attr("schemeID"),
                     ],
                 }])),
@@ -8672,15 +8783,15 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Desc,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AdditionalDocumentReference")),
+                        S::Child(Q(NS_CAC, "AdditionalDocumentReference", 6)),
                         S::Filter(&T::Eq(
                             &[Path {
                                 start: Start::Ctx,
-                                steps: &[S::Child(Q(NS_CBC, "DocumentTypeCode"))],
+                                steps: &[S::Child(Q(NS_CBC, "DocumentTypeCode", 44))],
                             }],
                             "130",
                         )),
-                        S::Child(Q(NS_CAC, "Attachment")),
+                        S::Child(Q(NS_CAC, "Attachment", 51)),
                     ],
                 }])),
             },
@@ -8689,8 +8800,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Desc,
                     steps: &[
-                        S::Child(Q(NS_CAC, "BuyersItemIdentification")),
-                        S::Child(Q(NS_CBC, "ID")),
+                        S::Child(Q(NS_CAC, "BuyersItemIdentification", 269)),
+                        S::Child(Q(NS_CBC, "ID", 17)),
                         S::Attr("schemeID"),
                     ],
                 }])),
@@ -8700,8 +8811,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Desc,
                     steps: &[
-                        S::Child(Q(NS_CAC, "SellersItemIdentification")),
-                        S::Child(Q(NS_CBC, "ID")),
+                        S::Child(Q(NS_CAC, "SellersItemIdentification", 274)),
+                        S::Child(Q(NS_CBC, "ID", 17)),
                         S::Attr("schemeID"),
                     ],
                 }])),
@@ -8711,9 +8822,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Desc,
                     steps: &[
-                        S::Child(Q(NS_CAC, "Price")),
-                        S::Child(Q(NS_CAC, "AllowanceCharge")),
-                        S::Child(Q(NS_CBC, "AllowanceChargeReasonCode")),
+                        S::Child(Q(NS_CAC, "Price", 8)),
+                        S::Child(Q(NS_CAC, "AllowanceCharge", 9)),
+                        S::Child(Q(NS_CBC, "AllowanceChargeReasonCode", 312)),
                     ],
                 }])),
             },
@@ -8722,9 +8833,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Desc,
                     steps: &[
-                        S::Child(Q(NS_CAC, "Price")),
-                        S::Child(Q(NS_CAC, "AllowanceCharge")),
-                        S::Child(Q(NS_CBC, "AllowanceChargeReason")),
+                        S::Child(Q(NS_CAC, "Price", 8)),
+                        S::Child(Q(NS_CAC, "AllowanceCharge", 9)),
+                        S::Child(Q(NS_CBC, "AllowanceChargeReason", 15)),
                     ],
                 }])),
             },
@@ -8733,9 +8844,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Desc,
                     steps: &[
-                        S::Child(Q(NS_CAC, "Price")),
-                        S::Child(Q(NS_CAC, "AllowanceCharge")),
-                        S::Child(Q(NS_CBC, "MultiplierFactorNumeric")),
+                        S::Child(Q(NS_CAC, "Price", 8)),
+                        S::Child(Q(NS_CAC, "AllowanceCharge", 9)),
+                        S::Child(Q(NS_CBC, "MultiplierFactorNumeric", 313)),
                     ],
                 }])),
             },
@@ -8743,7 +8854,7 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "UBL-CR-672",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_CBC, "CreditNoteTypeCode")), S::Attr("listID")],
+                    steps: &[S::Child(Q(NS_CBC, "CreditNoteTypeCode", 325)), S::Attr("listID")],
                 }])),
             },
             A {
@@ -8751,15 +8862,15 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Desc,
                     steps: &[
-                        S::Child(Q(NS_CAC, "AdditionalDocumentReference")),
+                        S::Child(Q(NS_CAC, "AdditionalDocumentReference", 6)),
                         S::Filter(&T::Eq(
                             &[Path {
                                 start: Start::Ctx,
-                                steps: &[S::Child(Q(NS_CBC, "DocumentTypeCode"))],
+                                steps: &[S::Child(Q(NS_CBC, "DocumentTypeCode", 44))],
                             }],
                             "130",
                         )),
-                        S::Child(Q(NS_CBC, "DocumentDescription")),
+                        S::Child(Q(NS_CBC, "DocumentDescription", 7)),
                     ],
                 }])),
             },
@@ -8767,7 +8878,7 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "UBL-CR-674",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Desc,
-                    steps: &[S::Child(Q(NS_CBC, "PrimaryAccountNumberID")), S::Attr("schemeID")],
+                    steps: &[S::Child(Q(NS_CBC, "PrimaryAccountNumberID", 326)), S::Attr("schemeID")],
                 }])),
             },
             A {
@@ -8775,8 +8886,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Desc,
                     steps: &[
-                        S::Child(Q(NS_CAC, "CardAccount")),
-                        S::Child(Q(NS_CBC, "NetworkID")),
+                        S::Child(Q(NS_CAC, "CardAccount", 179)),
+                        S::Child(Q(NS_CBC, "NetworkID", 327)),
                         S::Attr("schemeID"),
                     ],
                 }])),
@@ -8786,8 +8897,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Desc,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PaymentMandate")),
-                        S::Child(Q(NS_CBC, "ID")),
+                        S::Child(Q(NS_CAC, "PaymentMandate", 195)),
+                        S::Child(Q(NS_CBC, "ID", 17)),
                         S::Attr("schemeID"),
                     ],
                 }])),
@@ -8797,9 +8908,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Desc,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PaymentMandate")),
-                        S::Child(Q(NS_CAC, "PayerFinancialAccount")),
-                        S::Child(Q(NS_CBC, "ID")),
+                        S::Child(Q(NS_CAC, "PaymentMandate", 195)),
+                        S::Child(Q(NS_CAC, "PayerFinancialAccount", 201)),
+                        S::Child(Q(NS_CBC, "ID", 17)),
                         S::Attr("schemeID"),
                     ],
                 }])),
@@ -8809,8 +8920,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Desc,
                     steps: &[
-                        S::Child(Q(NS_CAC, "TaxCategory")),
-                        S::Child(Q(NS_CBC, "ID")),
+                        S::Child(Q(NS_CAC, "TaxCategory", 226)),
+                        S::Child(Q(NS_CBC, "ID", 17)),
                         S::Attr("schemeID"),
                     ],
                 }])),
@@ -8820,8 +8931,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Desc,
                     steps: &[
-                        S::Child(Q(NS_CAC, "ClassifiedTaxCategory")),
-                        S::Child(Q(NS_CBC, "ID")),
+                        S::Child(Q(NS_CAC, "ClassifiedTaxCategory", 288)),
+                        S::Child(Q(NS_CBC, "ID", 17)),
                         S::Attr("schemeID"),
                     ],
                 }])),
@@ -8831,8 +8942,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Desc,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PaymentMeans")),
-                        S::Child(Q(NS_CAC, "PayerFinancialAccount")),
+                        S::Child(Q(NS_CAC, "PaymentMeans", 175)),
+                        S::Child(Q(NS_CAC, "PayerFinancialAccount", 201)),
                     ],
                 }])),
             },
@@ -8841,8 +8952,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "PaymentMeans")),
-                        S::Child(Q(NS_CBC, "InstructionNote")),
+                        S::Child(Q(NS_CAC, "PaymentMeans", 175)),
+                        S::Child(Q(NS_CBC, "InstructionNote", 328)),
                     ],
                 }])),
             },
@@ -8850,7 +8961,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "UBL-CR-682",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_CAC, "Delivery")), S::Child(Q(NS_CAC, "DeliveryAddress"))],
+                    steps: &[
+                        S::Child(Q(NS_CAC, "Delivery", 10)),
+                        S::Child(Q(NS_CAC, "DeliveryAddress", 329)),
+                    ],
                 }])),
             },
             A {
@@ -9003,8 +9117,8 @@ pub(crate) static GROUPS: &[Group] = &[
                     &[Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "ContractDocumentReference")),
-                            S::Child(Q(NS_CBC, "ID")),
+                            S::Child(Q(NS_CAC, "ContractDocumentReference", 65)),
+                            S::Child(Q(NS_CBC, "ID", 17)),
                         ],
                     }],
                     Cmp::Le,
@@ -9017,8 +9131,8 @@ pub(crate) static GROUPS: &[Group] = &[
                     &[Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "ReceiptDocumentReference")),
-                            S::Child(Q(NS_CBC, "ID")),
+                            S::Child(Q(NS_CAC, "ReceiptDocumentReference", 62)),
+                            S::Child(Q(NS_CBC, "ID", 17)),
                         ],
                     }],
                     Cmp::Le,
@@ -9031,8 +9145,8 @@ pub(crate) static GROUPS: &[Group] = &[
                     &[Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "DespatchDocumentReference")),
-                            S::Child(Q(NS_CBC, "ID")),
+                            S::Child(Q(NS_CAC, "DespatchDocumentReference", 61)),
+                            S::Child(Q(NS_CBC, "ID", 17)),
                         ],
                     }],
                     Cmp::Le,
@@ -9045,15 +9159,15 @@ pub(crate) static GROUPS: &[Group] = &[
                     &[Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "AdditionalDocumentReference")),
+                            S::Child(Q(NS_CAC, "AdditionalDocumentReference", 6)),
                             S::Filter(&T::Eq(
                                 &[Path {
                                     start: Start::Ctx,
-                                    steps: &[S::Child(Q(NS_CBC, "DocumentTypeCode"))],
+                                    steps: &[S::Child(Q(NS_CBC, "DocumentTypeCode", 44))],
                                 }],
                                 "130",
                             )),
-                            S::Child(Q(NS_CBC, "ID")),
+                            S::Child(Q(NS_CBC, "ID", 17)),
                         ],
                     }],
                     Cmp::Le,
@@ -9065,7 +9179,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Count(
                     &[Path {
                         start: Start::Ctx,
-                        steps: &[S::Child(Q(NS_CAC, "PaymentTerms")), S::Child(Q(NS_CBC, "Note"))],
+                        steps: &[
+                            S::Child(Q(NS_CAC, "PaymentTerms", 205)),
+                            S::Child(Q(NS_CBC, "Note", 130)),
+                        ],
                     }],
                     Cmp::Le,
                     1,
@@ -9076,7 +9193,7 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Count(
                     &[Path {
                         start: Start::Ctx,
-                        steps: &[S::Child(Q(NS_CAC, "InvoicePeriod"))],
+                        steps: &[S::Child(Q(NS_CAC, "InvoicePeriod", 32))],
                     }],
                     Cmp::Le,
                     1,
@@ -9088,10 +9205,10 @@ pub(crate) static GROUPS: &[Group] = &[
                     &[Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "AccountingSupplierParty")),
-                            S::Child(Q(NS_CAC, "Party")),
-                            S::Child(Q(NS_CAC, "PartyLegalEntity")),
-                            S::Child(Q(NS_CBC, "RegistrationName")),
+                            S::Child(Q(NS_CAC, "AccountingSupplierParty", 3)),
+                            S::Child(Q(NS_CAC, "Party", 4)),
+                            S::Child(Q(NS_CAC, "PartyLegalEntity", 117)),
+                            S::Child(Q(NS_CBC, "RegistrationName", 109)),
                         ],
                     }],
                     Cmp::Le,
@@ -9104,10 +9221,10 @@ pub(crate) static GROUPS: &[Group] = &[
                     &[Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "AccountingSupplierParty")),
-                            S::Child(Q(NS_CAC, "Party")),
-                            S::Child(Q(NS_CAC, "PartyName")),
-                            S::Child(Q(NS_CBC, "Name")),
+                            S::Child(Q(NS_CAC, "AccountingSupplierParty", 3)),
+                            S::Child(Q(NS_CAC, "Party", 4)),
+                            S::Child(Q(NS_CAC, "PartyName", 12)),
+                            S::Child(Q(NS_CBC, "Name", 13)),
                         ],
                     }],
                     Cmp::Le,
@@ -9120,10 +9237,10 @@ pub(crate) static GROUPS: &[Group] = &[
                     &[Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "AccountingSupplierParty")),
-                            S::Child(Q(NS_CAC, "Party")),
-                            S::Child(Q(NS_CAC, "PartyLegalEntity")),
-                            S::Child(Q(NS_CBC, "CompanyID")),
+                            S::Child(Q(NS_CAC, "AccountingSupplierParty", 3)),
+                            S::Child(Q(NS_CAC, "Party", 4)),
+                            S::Child(Q(NS_CAC, "PartyLegalEntity", 117)),
+                            S::Child(Q(NS_CBC, "CompanyID", 18)),
                         ],
                     }],
                     Cmp::Le,
@@ -9136,20 +9253,20 @@ pub(crate) static GROUPS: &[Group] = &[
                     &[Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "AccountingSupplierParty")),
-                            S::Child(Q(NS_CAC, "Party")),
-                            S::Child(Q(NS_CAC, "PartyTaxScheme")),
+                            S::Child(Q(NS_CAC, "AccountingSupplierParty", 3)),
+                            S::Child(Q(NS_CAC, "Party", 4)),
+                            S::Child(Q(NS_CAC, "PartyTaxScheme", 5)),
                             S::Filter(&T::Str(
                                 &[Path {
                                     start: Start::Ctx,
-                                    steps: &[S::Child(Q(NS_CAC, "TaxScheme")), S::Child(Q(NS_CBC, "ID"))],
+                                    steps: &[S::Child(Q(NS_CAC, "TaxScheme", 16)), S::Child(Q(NS_CBC, "ID", 17))],
                                 }],
                                 Fx::Upper,
                                 true,
                                 "VAT",
                                 false,
                             )),
-                            S::Child(Q(NS_CBC, "CompanyID")),
+                            S::Child(Q(NS_CBC, "CompanyID", 18)),
                         ],
                     }],
                     Cmp::Le,
@@ -9162,20 +9279,20 @@ pub(crate) static GROUPS: &[Group] = &[
                     &[Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "AccountingSupplierParty")),
-                            S::Child(Q(NS_CAC, "Party")),
-                            S::Child(Q(NS_CAC, "PartyTaxScheme")),
+                            S::Child(Q(NS_CAC, "AccountingSupplierParty", 3)),
+                            S::Child(Q(NS_CAC, "Party", 4)),
+                            S::Child(Q(NS_CAC, "PartyTaxScheme", 5)),
                             S::Filter(&T::Str(
                                 &[Path {
                                     start: Start::Ctx,
-                                    steps: &[S::Child(Q(NS_CAC, "TaxScheme")), S::Child(Q(NS_CBC, "ID"))],
+                                    steps: &[S::Child(Q(NS_CAC, "TaxScheme", 16)), S::Child(Q(NS_CBC, "ID", 17))],
                                 }],
                                 Fx::Upper,
                                 false,
                                 "VAT",
                                 false,
                             )),
-                            S::Child(Q(NS_CBC, "CompanyID")),
+                            S::Child(Q(NS_CBC, "CompanyID", 18)),
                         ],
                     }],
                     Cmp::Le,
@@ -9188,10 +9305,10 @@ pub(crate) static GROUPS: &[Group] = &[
                     &[Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "AccountingSupplierParty")),
-                            S::Child(Q(NS_CAC, "Party")),
-                            S::Child(Q(NS_CAC, "PartyLegalEntity")),
-                            S::Child(Q(NS_CBC, "CompanyLegalForm")),
+                            S::Child(Q(NS_CAC, "AccountingSupplierParty", 3)),
+                            S::Child(Q(NS_CAC, "Party", 4)),
+                            S::Child(Q(NS_CAC, "PartyLegalEntity", 117)),
+                            S::Child(Q(NS_CBC, "CompanyLegalForm", 142)),
                         ],
                     }],
                     Cmp::Le,
@@ -9204,10 +9321,10 @@ pub(crate) static GROUPS: &[Group] = &[
                     &[Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "AccountingCustomerParty")),
-                            S::Child(Q(NS_CAC, "Party")),
-                            S::Child(Q(NS_CAC, "PartyLegalEntity")),
-                            S::Child(Q(NS_CBC, "RegistrationName")),
+                            S::Child(Q(NS_CAC, "AccountingCustomerParty", 140)),
+                            S::Child(Q(NS_CAC, "Party", 4)),
+                            S::Child(Q(NS_CAC, "PartyLegalEntity", 117)),
+                            S::Child(Q(NS_CBC, "RegistrationName", 109)),
                         ],
                     }],
                     Cmp::Le,
@@ -9220,10 +9337,10 @@ pub(crate) static GROUPS: &[Group] = &[
                     &[Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "AccountingCustomerParty")),
-                            S::Child(Q(NS_CAC, "Party")),
-                            S::Child(Q(NS_CAC, "PartyIdentification")),
-                            S::Child(Q(NS_CBC, "ID")),
+                            S::Child(Q(NS_CAC, "AccountingCustomerParty", 140)),
+                            S::Child(Q(NS_CAC, "Party", 4)),
+                            S::Child(Q(NS_CAC, "PartyIdentification", 150)),
+                            S::Child(Q(NS_CBC, "ID", 17)),
                         ],
                     }],
                     Cmp::Le,
@@ -9236,10 +9353,10 @@ pub(crate) static GROUPS: &[Group] = &[
                     &[Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "AccountingCustomerParty")),
-                            S::Child(Q(NS_CAC, "Party")),
-                            S::Child(Q(NS_CAC, "PartyLegalEntity")),
-                            S::Child(Q(NS_CBC, "CompanyID")),
+                            S::Child(Q(NS_CAC, "AccountingCustomerParty", 140)),
+                            S::Child(Q(NS_CAC, "Party", 4)),
+                            S::Child(Q(NS_CAC, "PartyLegalEntity", 117)),
+                            S::Child(Q(NS_CBC, "CompanyID", 18)),
                         ],
                     }],
                     Cmp::Le,
@@ -9252,20 +9369,20 @@ pub(crate) static GROUPS: &[Group] = &[
                     &[Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "AccountingCustomerParty")),
-                            S::Child(Q(NS_CAC, "Party")),
-                            S::Child(Q(NS_CAC, "PartyTaxScheme")),
+                            S::Child(Q(NS_CAC, "AccountingCustomerParty", 140)),
+                            S::Child(Q(NS_CAC, "Party", 4)),
+                            S::Child(Q(NS_CAC, "PartyTaxScheme", 5)),
                             S::Filter(&T::Str(
                                 &[Path {
                                     start: Start::Ctx,
-                                    steps: &[S::Child(Q(NS_CAC, "TaxScheme")), S::Child(Q(NS_CBC, "ID"))],
+                                    steps: &[S::Child(Q(NS_CAC, "TaxScheme", 16)), S::Child(Q(NS_CBC, "ID", 17))],
                                 }],
                                 Fx::Upper,
                                 true,
                                 "VAT",
                                 false,
                             )),
-                            S::Child(Q(NS_CBC, "CompanyID")),
+                            S::Child(Q(NS_CBC, "CompanyID", 18)),
                         ],
                     }],
                     Cmp::Le,
@@ -9277,7 +9394,7 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Count(
                     &[Path {
                         start: Start::Ctx,
-                        steps: &[S::Child(Q(NS_CAC, "Delivery"))],
+                        steps: &[S::Child(Q(NS_CAC, "Delivery", 10))],
                     }],
                     Cmp::Le,
                     1,
@@ -9289,8 +9406,8 @@ pub(crate) static GROUPS: &[Group] = &[
                     &[Path {
                         start: Start::Desc,
                         steps: &[
-                            S::Child(Q(NS_CAC, "PartyIdentification")),
-                            S::Child(Q(NS_CBC, "ID")),
+                            S::Child(Q(NS_CAC, "PartyIdentification", 150)),
+                            S::Child(Q(NS_CBC, "ID", 17)),
                             S::Filter(&T::Str(
                                 &[Path {
                                     start: Start::Ctx,
@@ -9312,7 +9429,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Count(
                     &[Path {
                         start: Start::Ctx,
-                        steps: &[S::Child(Q(NS_CAC, "ProjectReference")), S::Child(Q(NS_CBC, "ID"))],
+                        steps: &[
+                            S::Child(Q(NS_CAC, "ProjectReference", 76)),
+                            S::Child(Q(NS_CBC, "ID", 17)),
+                        ],
                     }],
                     Cmp::Le,
                     1,
@@ -9324,10 +9444,10 @@ pub(crate) static GROUPS: &[Group] = &[
                     &[Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "AccountingCustomerParty")),
-                            S::Child(Q(NS_CAC, "Party")),
-                            S::Child(Q(NS_CAC, "PartyName")),
-                            S::Child(Q(NS_CBC, "Name")),
+                            S::Child(Q(NS_CAC, "AccountingCustomerParty", 140)),
+                            S::Child(Q(NS_CAC, "Party", 4)),
+                            S::Child(Q(NS_CAC, "PartyName", 12)),
+                            S::Child(Q(NS_CBC, "Name", 13)),
                         ],
                     }],
                     Cmp::Le,
@@ -9344,8 +9464,8 @@ pub(crate) static GROUPS: &[Group] = &[
                     &[Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "PaymentMeans")),
-                            S::Child(Q(NS_CBC, "PaymentDueDate")),
+                            S::Child(Q(NS_CAC, "PaymentMeans", 175)),
+                            S::Child(Q(NS_CBC, "PaymentDueDate", 176)),
                         ],
                     }],
                     Cmp::Le,
@@ -9358,8 +9478,8 @@ pub(crate) static GROUPS: &[Group] = &[
                     &[Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "PaymentMeans")),
-                            S::Child(Q(NS_CBC, "PaymentMeansCode")),
+                            S::Child(Q(NS_CAC, "PaymentMeans", 175)),
+                            S::Child(Q(NS_CBC, "PaymentMeansCode", 324)),
                             S::Attr("name"),
                         ],
                     }],
@@ -9377,8 +9497,8 @@ pub(crate) static GROUPS: &[Group] = &[
                     &[Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "InvoicePeriod")),
-                            S::Child(Q(NS_CBC, "DescriptionCode")),
+                            S::Child(Q(NS_CAC, "InvoicePeriod", 32)),
+                            S::Child(Q(NS_CBC, "DescriptionCode", 252)),
                         ],
                     }],
                     Cmp::Le,
@@ -9390,7 +9510,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Count(
                     &[Path {
                         start: Start::Ctx,
-                        steps: &[S::Child(Q(NS_CAC, "PaymentMeans")), S::Child(Q(NS_CAC, "CardAccount"))],
+                        steps: &[
+                            S::Child(Q(NS_CAC, "PaymentMeans", 175)),
+                            S::Child(Q(NS_CAC, "CardAccount", 179)),
+                        ],
                     }],
                     Cmp::Le,
                     1,
@@ -9402,8 +9525,8 @@ pub(crate) static GROUPS: &[Group] = &[
                     &[Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "PaymentMeans")),
-                            S::Child(Q(NS_CAC, "PaymentMandate")),
+                            S::Child(Q(NS_CAC, "PaymentMeans", 175)),
+                            S::Child(Q(NS_CAC, "PaymentMandate", 195)),
                         ],
                     }],
                     Cmp::Le,
@@ -9416,8 +9539,8 @@ pub(crate) static GROUPS: &[Group] = &[
                     &[Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "OriginatorDocumentReference")),
-                            S::Child(Q(NS_CBC, "ID")),
+                            S::Child(Q(NS_CAC, "OriginatorDocumentReference", 64)),
+                            S::Child(Q(NS_CBC, "ID", 17)),
                         ],
                     }],
                     Cmp::Le,
@@ -9433,14 +9556,14 @@ pub(crate) static GROUPS: &[Group] = &[
             Alt {
                 absolute: false,
                 steps: &[CStep {
-                    q: Q(NS_CAC, "InvoiceLine"),
+                    q: Q(NS_CAC, "InvoiceLine", 247),
                     preds: &[],
                 }],
             },
             Alt {
                 absolute: false,
                 steps: &[CStep {
-                    q: Q(NS_CAC, "CreditNoteLine"),
+                    q: Q(NS_CAC, "CreditNoteLine", 248),
                     preds: &[],
                 }],
             },
@@ -9451,7 +9574,7 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Count(
                     &[Path {
                         start: Start::Ctx,
-                        steps: &[S::Child(Q(NS_CBC, "Note"))],
+                        steps: &[S::Child(Q(NS_CBC, "Note", 130))],
                     }],
                     Cmp::Le,
                     1,
@@ -9462,7 +9585,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Count(
                     &[Path {
                         start: Start::Ctx,
-                        steps: &[S::Child(Q(NS_CAC, "OrderLineReference")), S::Child(Q(NS_CBC, "LineID"))],
+                        steps: &[
+                            S::Child(Q(NS_CAC, "OrderLineReference", 253)),
+                            S::Child(Q(NS_CBC, "LineID", 330)),
+                        ],
                     }],
                     Cmp::Le,
                     1,
@@ -9473,7 +9599,7 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Count(
                     &[Path {
                         start: Start::Ctx,
-                        steps: &[S::Child(Q(NS_CAC, "InvoicePeriod"))],
+                        steps: &[S::Child(Q(NS_CAC, "InvoicePeriod", 32))],
                     }],
                     Cmp::Le,
                     1,
@@ -9485,9 +9611,9 @@ pub(crate) static GROUPS: &[Group] = &[
                     &[Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "Price")),
-                            S::Child(Q(NS_CAC, "AllowanceCharge")),
-                            S::Child(Q(NS_CBC, "Amount")),
+                            S::Child(Q(NS_CAC, "Price", 8)),
+                            S::Child(Q(NS_CAC, "AllowanceCharge", 9)),
+                            S::Child(Q(NS_CBC, "Amount", 212)),
                         ],
                     }],
                     Cmp::Le,
@@ -9500,8 +9626,8 @@ pub(crate) static GROUPS: &[Group] = &[
                     &[Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_CAC, "Item")),
-                            S::Child(Q(NS_CAC, "ClassifiedTaxCategory")),
+                            S::Child(Q(NS_CAC, "Item", 260)),
+                            S::Child(Q(NS_CAC, "ClassifiedTaxCategory", 288)),
                         ],
                     }],
                     Cmp::Eq,
@@ -9513,7 +9639,7 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Count(
                     &[Path {
                         start: Start::Ctx,
-                        steps: &[S::Child(Q(NS_CAC, "Item")), S::Child(Q(NS_CBC, "Description"))],
+                        steps: &[S::Child(Q(NS_CAC, "Item", 260)), S::Child(Q(NS_CBC, "Description", 36))],
                     }],
                     Cmp::Le,
                     1,
@@ -9524,7 +9650,7 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Count(
                     &[Path {
                         start: Start::Ctx,
-                        steps: &[S::Child(Q(NS_CAC, "DocumentReference"))],
+                        steps: &[S::Child(Q(NS_CAC, "DocumentReference", 41))],
                     }],
                     Cmp::Le,
                     1,
@@ -9538,7 +9664,7 @@ pub(crate) static GROUPS: &[Group] = &[
         ctx: &[Alt {
             absolute: false,
             steps: &[CStep {
-                q: Q(NS_CAC, "PayeeParty"),
+                q: Q(NS_CAC, "PayeeParty", 145),
                 preds: &[],
             }],
         }],
@@ -9563,7 +9689,7 @@ pub(crate) static GROUPS: &[Group] = &[
         ctx: &[Alt {
             absolute: false,
             steps: &[CStep {
-                q: Q(NS_CAC, "PaymentMeans"),
+                q: Q(NS_CAC, "PaymentMeans", 175),
                 preds: &[],
             }],
         }],
@@ -9573,7 +9699,7 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Count(
                     &[Path {
                         start: Start::Ctx,
-                        steps: &[S::Child(Q(NS_CBC, "PaymentID"))],
+                        steps: &[S::Child(Q(NS_CBC, "PaymentID", 319))],
                     }],
                     Cmp::Le,
                     1,
@@ -9584,7 +9710,7 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Count(
                     &[Path {
                         start: Start::Ctx,
-                        steps: &[S::Child(Q(NS_CBC, "PaymentMeansCode"))],
+                        steps: &[S::Child(Q(NS_CBC, "PaymentMeansCode", 324))],
                     }],
                     Cmp::Le,
                     1,
@@ -9595,7 +9721,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Count(
                     &[Path {
                         start: Start::Ctx,
-                        steps: &[S::Child(Q(NS_CAC, "PaymentMandate")), S::Child(Q(NS_CBC, "ID"))],
+                        steps: &[
+                            S::Child(Q(NS_CAC, "PaymentMandate", 195)),
+                            S::Child(Q(NS_CBC, "ID", 17)),
+                        ],
                     }],
                     Cmp::Le,
                     1,
@@ -9609,7 +9738,7 @@ pub(crate) static GROUPS: &[Group] = &[
         ctx: &[Alt {
             absolute: false,
             steps: &[CStep {
-                q: Q(NS_CAC, "BillingReference"),
+                q: Q(NS_CAC, "BillingReference", 42),
                 preds: &[],
             }],
         }],
@@ -9619,7 +9748,7 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Count(
                     &[Path {
                         start: Start::Ctx,
-                        steps: &[S::Child(Q(NS_CAC, "InvoiceDocumentReference"))],
+                        steps: &[S::Child(Q(NS_CAC, "InvoiceDocumentReference", 43))],
                     }],
                     Cmp::Le,
                     1,
@@ -9630,8 +9759,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "InvoiceDocumentReference")),
-                        S::Child(Q(NS_CBC, "ID")),
+                        S::Child(Q(NS_CAC, "InvoiceDocumentReference", 43)),
+                        S::Child(Q(NS_CBC, "ID", 17)),
                     ],
                 }]),
             },
@@ -9643,7 +9772,7 @@ pub(crate) static GROUPS: &[Group] = &[
         ctx: &[Alt {
             absolute: false,
             steps: &[CStep {
-                q: Q(NS_CAC, "TaxRepresentativeParty"),
+                q: Q(NS_CAC, "TaxRepresentativeParty", 149),
                 preds: &[],
             }],
         }],
@@ -9653,7 +9782,7 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Count(
                     &[Path {
                         start: Start::Ctx,
-                        steps: &[S::Child(Q(NS_CAC, "PartyName")), S::Child(Q(NS_CBC, "Name"))],
+                        steps: &[S::Child(Q(NS_CAC, "PartyName", 12)), S::Child(Q(NS_CBC, "Name", 13))],
                     }],
                     Cmp::Le,
                     1,
@@ -9664,7 +9793,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Count(
                     &[Path {
                         start: Start::Ctx,
-                        steps: &[S::Child(Q(NS_CAC, "PartyTaxScheme")), S::Child(Q(NS_CBC, "CompanyID"))],
+                        steps: &[
+                            S::Child(Q(NS_CAC, "PartyTaxScheme", 5)),
+                            S::Child(Q(NS_CBC, "CompanyID", 18)),
+                        ],
                     }],
                     Cmp::Le,
                     1,
@@ -9678,7 +9810,7 @@ pub(crate) static GROUPS: &[Group] = &[
         ctx: &[Alt {
             absolute: false,
             steps: &[CStep {
-                q: Q(NS_CAC, "TaxSubtotal"),
+                q: Q(NS_CAC, "TaxSubtotal", 240),
                 preds: &[],
             }],
         }],
@@ -9688,8 +9820,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 &[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_CAC, "TaxCategory")),
-                        S::Child(Q(NS_CBC, "TaxExemptionReason")),
+                        S::Child(Q(NS_CAC, "TaxCategory", 226)),
+                        S::Child(Q(NS_CBC, "TaxExemptionReason", 229)),
                     ],
                 }],
                 Cmp::Le,
@@ -9704,14 +9836,14 @@ pub(crate) static GROUPS: &[Group] = &[
             Alt {
                 absolute: false,
                 steps: &[CStep {
-                    q: Q(NS_CBC, "InvoiceTypeCode"),
+                    q: Q(NS_CBC, "InvoiceTypeCode", 320),
                     preds: &[],
                 }],
             },
             Alt {
                 absolute: false,
                 steps: &[CStep {
-                    q: Q(NS_CBC, "CreditNoteTypeCode"),
+                    q: Q(NS_CBC, "CreditNoteTypeCode", 325),
                     preds: &[],
                 }],
             },
@@ -9720,11 +9852,11 @@ pub(crate) static GROUPS: &[Group] = &[
             id: "BR-CL-01",
             test: T::Or(&[
                 T::And(&[
-                    T::SelfIs(Q(NS_CBC, "InvoiceTypeCode")),
+                    T::SelfIs(Q(NS_CBC, "InvoiceTypeCode", 320)),
                     T::InList(Subj::Text, codes::UNTDID_1001_INVOICE, false),
                 ]),
                 T::And(&[
-                    T::SelfIs(Q(NS_CBC, "CreditNoteTypeCode")),
+                    T::SelfIs(Q(NS_CBC, "CreditNoteTypeCode", 325)),
                     T::InList(Subj::Text, codes::UNTDID_1001_CREDIT_NOTE, false),
                 ]),
             ]),
@@ -9737,91 +9869,91 @@ pub(crate) static GROUPS: &[Group] = &[
             Alt {
                 absolute: false,
                 steps: &[CStep {
-                    q: Q(NS_CBC, "Amount"),
+                    q: Q(NS_CBC, "Amount", 212),
                     preds: &[],
                 }],
             },
             Alt {
                 absolute: false,
                 steps: &[CStep {
-                    q: Q(NS_CBC, "BaseAmount"),
+                    q: Q(NS_CBC, "BaseAmount", 331),
                     preds: &[],
                 }],
             },
             Alt {
                 absolute: false,
                 steps: &[CStep {
-                    q: Q(NS_CBC, "PriceAmount"),
+                    q: Q(NS_CBC, "PriceAmount", 332),
                     preds: &[],
                 }],
             },
             Alt {
                 absolute: false,
                 steps: &[CStep {
-                    q: Q(NS_CBC, "TaxAmount"),
+                    q: Q(NS_CBC, "TaxAmount", 333),
                     preds: &[],
                 }],
             },
             Alt {
                 absolute: false,
                 steps: &[CStep {
-                    q: Q(NS_CBC, "TaxableAmount"),
+                    q: Q(NS_CBC, "TaxableAmount", 334),
                     preds: &[],
                 }],
             },
             Alt {
                 absolute: false,
                 steps: &[CStep {
-                    q: Q(NS_CBC, "LineExtensionAmount"),
+                    q: Q(NS_CBC, "LineExtensionAmount", 335),
                     preds: &[],
                 }],
             },
             Alt {
                 absolute: false,
                 steps: &[CStep {
-                    q: Q(NS_CBC, "TaxExclusiveAmount"),
+                    q: Q(NS_CBC, "TaxExclusiveAmount", 336),
                     preds: &[],
                 }],
             },
             Alt {
                 absolute: false,
                 steps: &[CStep {
-                    q: Q(NS_CBC, "TaxInclusiveAmount"),
+                    q: Q(NS_CBC, "TaxInclusiveAmount", 337),
                     preds: &[],
                 }],
             },
             Alt {
                 absolute: false,
                 steps: &[CStep {
-                    q: Q(NS_CBC, "AllowanceTotalAmount"),
+                    q: Q(NS_CBC, "AllowanceTotalAmount", 338),
                     preds: &[],
                 }],
             },
             Alt {
                 absolute: false,
                 steps: &[CStep {
-                    q: Q(NS_CBC, "ChargeTotalAmount"),
+                    q: Q(NS_CBC, "ChargeTotalAmount", 339),
                     preds: &[],
                 }],
             },
             Alt {
                 absolute: false,
                 steps: &[CStep {
-                    q: Q(NS_CBC, "PrepaidAmount"),
+                    q: Q(NS_CBC, "PrepaidAmount", 340),
                     preds: &[],
                 }],
             },
             Alt {
                 absolute: false,
                 steps: &[CStep {
-                    q: Q(NS_CBC, "PayableRoundingAmount"),
+                    q: Q(NS_CBC, "PayableRoundingAmount", 341),
                     preds: &[],
                 }],
             },
             Alt {
                 absolute: false,
                 steps: &[CStep {
-                    q: Q(NS_CBC, "PayableAmount"),
+                    q: Q(NS_CBC, "PayableAmount", 342),
                     preds: &[],
                 }],
             },
@@ -9837,7 +9969,7 @@ pub(crate) static GROUPS: &[Group] = &[
         ctx: &[Alt {
             absolute: false,
             steps: &[CStep {
-                q: Q(NS_CBC, "DocumentCurrencyCode"),
+                q: Q(NS_CBC, "DocumentCurrencyCode", 321),
                 preds: &[],
             }],
         }],
@@ -9852,7 +9984,7 @@ pub(crate) static GROUPS: &[Group] = &[
         ctx: &[Alt {
             absolute: false,
             steps: &[CStep {
-                q: Q(NS_CBC, "TaxCurrencyCode"),
+                q: Q(NS_CBC, "TaxCurrencyCode", 322),
                 preds: &[],
             }],
         }],
@@ -9868,11 +10000,11 @@ pub(crate) static GROUPS: &[Group] = &[
             absolute: false,
             steps: &[
                 CStep {
-                    q: Q(NS_CAC, "InvoicePeriod"),
+                    q: Q(NS_CAC, "InvoicePeriod", 32),
                     preds: &[],
                 },
                 CStep {
-                    q: Q(NS_CBC, "DescriptionCode"),
+                    q: Q(NS_CBC, "DescriptionCode", 252),
                     preds: &[],
                 },
             ],
@@ -9890,11 +10022,11 @@ pub(crate) static GROUPS: &[Group] = &[
                 absolute: false,
                 steps: &[
                     CStep {
-                        q: Q(NS_CAC, "AdditionalDocumentReference"),
-                        preds: &[Pr::ChildEq(&[Q(NS_CBC, "DocumentTypeCode")], "130")],
+                        q: Q(NS_CAC, "AdditionalDocumentReference", 6),
+                        preds: &[Pr::ChildEq(&[Q(NS_CBC, "DocumentTypeCode", 44)], "130")],
                     },
                     CStep {
-                        q: Q(NS_CBC, "ID"),
+                        q: Q(NS_CBC, "ID", 17),
                         preds: &[Pr::HasAttr("schemeID")],
                     },
                 ],
@@ -9903,11 +10035,11 @@ pub(crate) static GROUPS: &[Group] = &[
                 absolute: false,
                 steps: &[
                     CStep {
-                        q: Q(NS_CAC, "DocumentReference"),
-                        preds: &[Pr::ChildEq(&[Q(NS_CBC, "DocumentTypeCode")], "130")],
+                        q: Q(NS_CAC, "DocumentReference", 41),
+                        preds: &[Pr::ChildEq(&[Q(NS_CBC, "DocumentTypeCode", 44)], "130")],
                     },
                     CStep {
-                        q: Q(NS_CBC, "ID"),
+                        q: Q(NS_CBC, "ID", 17),
                         preds: &[Pr::HasAttr("schemeID")],
                     },
                 ],
@@ -9925,11 +10057,11 @@ pub(crate) static GROUPS: &[Group] = &[
             absolute: false,
             steps: &[
                 CStep {
-                    q: Q(NS_CAC, "PartyIdentification"),
+                    q: Q(NS_CAC, "PartyIdentification", 150),
                     preds: &[],
                 },
                 CStep {
-                    q: Q(NS_CBC, "ID"),
+                    q: Q(NS_CBC, "ID", 17),
                     preds: &[Pr::HasAttr("schemeID")],
                 },
             ],
@@ -9941,8 +10073,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 T::And(&[
                     T::InList(Subj::Attr("schemeID"), codes::SEPA, false),
                     T::Or(&[
-                        T::Ancestor(Q(NS_CAC, "AccountingSupplierParty")),
-                        T::Ancestor(Q(NS_CAC, "PayeeParty")),
+                        T::Ancestor(Q(NS_CAC, "AccountingSupplierParty", 3)),
+                        T::Ancestor(Q(NS_CAC, "PayeeParty", 145)),
                     ]),
                 ]),
             ]),
@@ -9955,11 +10087,11 @@ pub(crate) static GROUPS: &[Group] = &[
             absolute: false,
             steps: &[
                 CStep {
-                    q: Q(NS_CAC, "PartyLegalEntity"),
+                    q: Q(NS_CAC, "PartyLegalEntity", 117),
                     preds: &[],
                 },
                 CStep {
-                    q: Q(NS_CBC, "CompanyID"),
+                    q: Q(NS_CBC, "CompanyID", 18),
                     preds: &[Pr::HasAttr("schemeID")],
                 },
             ],
@@ -9976,11 +10108,11 @@ pub(crate) static GROUPS: &[Group] = &[
             absolute: false,
             steps: &[
                 CStep {
-                    q: Q(NS_CAC, "CommodityClassification"),
+                    q: Q(NS_CAC, "CommodityClassification", 282),
                     preds: &[],
                 },
                 CStep {
-                    q: Q(NS_CBC, "ItemClassificationCode"),
+                    q: Q(NS_CBC, "ItemClassificationCode", 343),
                     preds: &[Pr::HasAttr("listID")],
                 },
             ],
@@ -9997,11 +10129,11 @@ pub(crate) static GROUPS: &[Group] = &[
             absolute: false,
             steps: &[
                 CStep {
-                    q: Q(NS_CAC, "Country"),
+                    q: Q(NS_CAC, "Country", 106),
                     preds: &[],
                 },
                 CStep {
-                    q: Q(NS_CBC, "IdentificationCode"),
+                    q: Q(NS_CBC, "IdentificationCode", 323),
                     preds: &[],
                 },
             ],
@@ -10018,11 +10150,11 @@ pub(crate) static GROUPS: &[Group] = &[
             absolute: false,
             steps: &[
                 CStep {
-                    q: Q(NS_CAC, "OriginCountry"),
+                    q: Q(NS_CAC, "OriginCountry", 281),
                     preds: &[],
                 },
                 CStep {
-                    q: Q(NS_CBC, "IdentificationCode"),
+                    q: Q(NS_CBC, "IdentificationCode", 323),
                     preds: &[],
                 },
             ],
@@ -10039,11 +10171,11 @@ pub(crate) static GROUPS: &[Group] = &[
             absolute: false,
             steps: &[
                 CStep {
-                    q: Q(NS_CAC, "PaymentMeans"),
+                    q: Q(NS_CAC, "PaymentMeans", 175),
                     preds: &[],
                 },
                 CStep {
-                    q: Q(NS_CBC, "PaymentMeansCode"),
+                    q: Q(NS_CBC, "PaymentMeansCode", 324),
                     preds: &[],
                 },
             ],
@@ -10060,11 +10192,11 @@ pub(crate) static GROUPS: &[Group] = &[
             absolute: false,
             steps: &[
                 CStep {
-                    q: Q(NS_CAC, "TaxCategory"),
+                    q: Q(NS_CAC, "TaxCategory", 226),
                     preds: &[],
                 },
                 CStep {
-                    q: Q(NS_CBC, "ID"),
+                    q: Q(NS_CBC, "ID", 17),
                     preds: &[],
                 },
             ],
@@ -10081,11 +10213,11 @@ pub(crate) static GROUPS: &[Group] = &[
             absolute: false,
             steps: &[
                 CStep {
-                    q: Q(NS_CAC, "ClassifiedTaxCategory"),
+                    q: Q(NS_CAC, "ClassifiedTaxCategory", 288),
                     preds: &[],
                 },
                 CStep {
-                    q: Q(NS_CBC, "ID"),
+                    q: Q(NS_CBC, "ID", 17),
                     preds: &[],
                 },
             ],
@@ -10102,11 +10234,11 @@ pub(crate) static GROUPS: &[Group] = &[
             absolute: false,
             steps: &[
                 CStep {
-                    q: Q(NS_CAC, "AllowanceCharge"),
-                    preds: &[Pr::ChildBool(&[Q(NS_CBC, "ChargeIndicator")], false)],
+                    q: Q(NS_CAC, "AllowanceCharge", 9),
+                    preds: &[Pr::ChildBool(&[Q(NS_CBC, "ChargeIndicator", 14)], false)],
                 },
                 CStep {
-                    q: Q(NS_CBC, "AllowanceChargeReasonCode"),
+                    q: Q(NS_CBC, "AllowanceChargeReasonCode", 312),
                     preds: &[],
                 },
             ],
@@ -10123,11 +10255,11 @@ pub(crate) static GROUPS: &[Group] = &[
             absolute: false,
             steps: &[
                 CStep {
-                    q: Q(NS_CAC, "AllowanceCharge"),
-                    preds: &[Pr::ChildBool(&[Q(NS_CBC, "ChargeIndicator")], true)],
+                    q: Q(NS_CAC, "AllowanceCharge", 9),
+                    preds: &[Pr::ChildBool(&[Q(NS_CBC, "ChargeIndicator", 14)], true)],
                 },
                 CStep {
-                    q: Q(NS_CBC, "AllowanceChargeReasonCode"),
+                    q: Q(NS_CBC, "AllowanceChargeReasonCode", 312),
                     preds: &[],
                 },
             ],
@@ -10144,11 +10276,11 @@ pub(crate) static GROUPS: &[Group] = &[
             absolute: false,
             steps: &[
                 CStep {
-                    q: Q(NS_CAC, "StandardItemIdentification"),
+                    q: Q(NS_CAC, "StandardItemIdentification", 276),
                     preds: &[],
                 },
                 CStep {
-                    q: Q(NS_CBC, "ID"),
+                    q: Q(NS_CBC, "ID", 17),
                     preds: &[Pr::HasAttr("schemeID")],
                 },
             ],
@@ -10164,7 +10296,7 @@ pub(crate) static GROUPS: &[Group] = &[
         ctx: &[Alt {
             absolute: false,
             steps: &[CStep {
-                q: Q(NS_CBC, "TaxExemptionReasonCode"),
+                q: Q(NS_CBC, "TaxExemptionReasonCode", 228),
                 preds: &[],
             }],
         }],
@@ -10180,21 +10312,21 @@ pub(crate) static GROUPS: &[Group] = &[
             Alt {
                 absolute: false,
                 steps: &[CStep {
-                    q: Q(NS_CBC, "InvoicedQuantity"),
+                    q: Q(NS_CBC, "InvoicedQuantity", 344),
                     preds: &[Pr::HasAttr("unitCode")],
                 }],
             },
             Alt {
                 absolute: false,
                 steps: &[CStep {
-                    q: Q(NS_CBC, "BaseQuantity"),
+                    q: Q(NS_CBC, "BaseQuantity", 345),
                     preds: &[Pr::HasAttr("unitCode")],
                 }],
             },
             Alt {
                 absolute: false,
                 steps: &[CStep {
-                    q: Q(NS_CBC, "CreditedQuantity"),
+                    q: Q(NS_CBC, "CreditedQuantity", 346),
                     preds: &[Pr::HasAttr("unitCode")],
                 }],
             },
@@ -10210,7 +10342,7 @@ pub(crate) static GROUPS: &[Group] = &[
         ctx: &[Alt {
             absolute: false,
             steps: &[CStep {
-                q: Q(NS_CBC, "EmbeddedDocumentBinaryObject"),
+                q: Q(NS_CBC, "EmbeddedDocumentBinaryObject", 347),
                 preds: &[Pr::HasAttr("mimeCode")],
             }],
         }],
@@ -10225,7 +10357,7 @@ pub(crate) static GROUPS: &[Group] = &[
         ctx: &[Alt {
             absolute: false,
             steps: &[CStep {
-                q: Q(NS_CBC, "EndpointID"),
+                q: Q(NS_CBC, "EndpointID", 146),
                 preds: &[Pr::HasAttr("schemeID")],
             }],
         }],
@@ -10241,11 +10373,11 @@ pub(crate) static GROUPS: &[Group] = &[
             absolute: false,
             steps: &[
                 CStep {
-                    q: Q(NS_CAC, "DeliveryLocation"),
+                    q: Q(NS_CAC, "DeliveryLocation", 159),
                     preds: &[],
                 },
                 CStep {
-                    q: Q(NS_CBC, "ID"),
+                    q: Q(NS_CBC, "ID", 17),
                     preds: &[Pr::HasAttr("schemeID")],
                 },
             ],
@@ -10261,7 +10393,7 @@ pub(crate) static GROUPS: &[Group] = &[
         ctx: &[Alt {
             absolute: false,
             steps: &[CStep {
-                q: Q(NS_RAM, "SpecifiedTradeSettlementPaymentMeans"),
+                q: Q(NS_RAM, "SpecifiedTradeSettlementPaymentMeans", 348),
                 preds: &[],
             }],
         }],
@@ -10269,7 +10401,7 @@ pub(crate) static GROUPS: &[Group] = &[
             id: "CII-SR-464",
             test: T::Not(&T::Exists(&[Path {
                 start: Start::Ctx,
-                steps: &[S::Child(Q(NS_RAM, "PayerSpecifiedDebtorFinancialInstitution"))],
+                steps: &[S::Child(Q(NS_RAM, "PayerSpecifiedDebtorFinancialInstitution", 349))],
             }])),
         }],
     },
@@ -10280,11 +10412,11 @@ pub(crate) static GROUPS: &[Group] = &[
             absolute: true,
             steps: &[
                 CStep {
-                    q: Q(NS_RSM, "CrossIndustryInvoice"),
+                    q: Q(NS_RSM, "CrossIndustryInvoice", 350),
                     preds: &[],
                 },
                 CStep {
-                    q: Q(NS_RSM, "ExchangedDocumentContext"),
+                    q: Q(NS_RSM, "ExchangedDocumentContext", 351),
                     preds: &[],
                 },
             ],
@@ -10294,14 +10426,14 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "CII-SR-001",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "SpecifiedTransactionID"))],
+                    steps: &[S::Child(Q(NS_RAM, "SpecifiedTransactionID", 352))],
                 }])),
             },
             A {
                 id: "CII-SR-002",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "TestIndicator"))],
+                    steps: &[S::Child(Q(NS_RAM, "TestIndicator", 353))],
                 }])),
             },
             A {
@@ -10309,7 +10441,11 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Count(
                     &[Path {
                         start: Start::Ctx,
-                        steps: &[S::Child(Q(NS_RAM, "BusinessProcessSpecifiedDocumentContextParameter"))],
+                        steps: &[S::Child(Q(
+                            NS_RAM,
+                            "BusinessProcessSpecifiedDocumentContextParameter",
+                            354,
+                        ))],
                     }],
                     Cmp::Le,
                     1,
@@ -10319,21 +10455,21 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "CII-SR-006",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "BIMSpecifiedDocumentContextParameter"))],
+                    steps: &[S::Child(Q(NS_RAM, "BIMSpecifiedDocumentContextParameter", 355))],
                 }])),
             },
             A {
                 id: "CII-SR-007",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "ScenarioSpecifiedDocumentContextParameter"))],
+                    steps: &[S::Child(Q(NS_RAM, "ScenarioSpecifiedDocumentContextParameter", 356))],
                 }])),
             },
             A {
                 id: "CII-SR-008",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "ApplicationSpecifiedDocumentContextParameter"))],
+                    steps: &[S::Child(Q(NS_RAM, "ApplicationSpecifiedDocumentContextParameter", 357))],
                 }])),
             },
             A {
@@ -10341,7 +10477,7 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Count(
                     &[Path {
                         start: Start::Ctx,
-                        steps: &[S::Child(Q(NS_RAM, "GuidelineSpecifiedDocumentContextParameter"))],
+                        steps: &[S::Child(Q(NS_RAM, "GuidelineSpecifiedDocumentContextParameter", 358))],
                     }],
                     Cmp::Eq,
                     1,
@@ -10353,8 +10489,8 @@ pub(crate) static GROUPS: &[Group] = &[
                     &[Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_RAM, "GuidelineSpecifiedDocumentContextParameter")),
-                            S::Child(Q(NS_RAM, "ID")),
+                            S::Child(Q(NS_RAM, "GuidelineSpecifiedDocumentContextParameter", 358)),
+                            S::Child(Q(NS_RAM, "ID", 359)),
                         ],
                     }],
                     Cmp::Eq,
@@ -10365,14 +10501,18 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "CII-SR-011",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "SubsetSpecifiedDocumentContextParameter"))],
+                    steps: &[S::Child(Q(NS_RAM, "SubsetSpecifiedDocumentContextParameter", 360))],
                 }])),
             },
             A {
                 id: "CII-SR-012",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "MessageStandardSpecifiedDocumentContextParameter"))],
+                    steps: &[S::Child(Q(
+                        NS_RAM,
+                        "MessageStandardSpecifiedDocumentContextParameter",
+                        361,
+                    ))],
                 }])),
             },
         ],
@@ -10384,11 +10524,11 @@ pub(crate) static GROUPS: &[Group] = &[
             absolute: true,
             steps: &[
                 CStep {
-                    q: Q(NS_RSM, "CrossIndustryInvoice"),
+                    q: Q(NS_RSM, "CrossIndustryInvoice", 350),
                     preds: &[],
                 },
                 CStep {
-                    q: Q(NS_RSM, "ExchangedDocument"),
+                    q: Q(NS_RSM, "ExchangedDocument", 362),
                     preds: &[],
                 },
             ],
@@ -10398,7 +10538,7 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "CII-SR-013",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "Name"))],
+                    steps: &[S::Child(Q(NS_RAM, "Name", 363))],
                 }])),
             },
             A {
@@ -10406,7 +10546,7 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Count(
                     &[Path {
                         start: Start::Ctx,
-                        steps: &[S::Child(Q(NS_RAM, "TypeCode"))],
+                        steps: &[S::Child(Q(NS_RAM, "TypeCode", 364))],
                     }],
                     Cmp::Eq,
                     1,
@@ -10416,119 +10556,128 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "CII-SR-015",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "IssueDateTime")), S::Child(Q(NS_UDT, "DateTime"))],
+                    steps: &[
+                        S::Child(Q(NS_RAM, "IssueDateTime", 365)),
+                        S::Child(Q(NS_UDT, "DateTime", 366)),
+                    ],
                 }])),
             },
             A {
                 id: "CII-SR-016",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "CopyIndicator"))],
+                    steps: &[S::Child(Q(NS_RAM, "CopyIndicator", 367))],
                 }])),
             },
             A {
                 id: "CII-SR-017",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "Purpose"))],
+                    steps: &[S::Child(Q(NS_RAM, "Purpose", 368))],
                 }])),
             },
             A {
                 id: "CII-SR-018",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "ControlRequirementIndicator"))],
+                    steps: &[S::Child(Q(NS_RAM, "ControlRequirementIndicator", 369))],
                 }])),
             },
             A {
                 id: "CII-SR-019",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "LanguageID"))],
+                    steps: &[S::Child(Q(NS_RAM, "LanguageID", 370))],
                 }])),
             },
             A {
                 id: "CII-SR-020",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "PurposeCode"))],
+                    steps: &[S::Child(Q(NS_RAM, "PurposeCode", 371))],
                 }])),
             },
             A {
                 id: "CII-SR-021",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "RevisionDateTime"))],
+                    steps: &[S::Child(Q(NS_RAM, "RevisionDateTime", 372))],
                 }])),
             },
             A {
                 id: "CII-SR-022",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "VersionID"))],
+                    steps: &[S::Child(Q(NS_RAM, "VersionID", 373))],
                 }])),
             },
             A {
                 id: "CII-SR-023",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "GlobalID"))],
+                    steps: &[S::Child(Q(NS_RAM, "GlobalID", 374))],
                 }])),
             },
             A {
                 id: "CII-SR-024",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "RevisionID"))],
+                    steps: &[S::Child(Q(NS_RAM, "RevisionID", 375))],
                 }])),
             },
             A {
                 id: "CII-SR-025",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "PreviousRevisionID"))],
+                    steps: &[S::Child(Q(NS_RAM, "PreviousRevisionID", 376))],
                 }])),
             },
             A {
                 id: "CII-SR-026",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "CategoryCode"))],
+                    steps: &[S::Child(Q(NS_RAM, "CategoryCode", 377))],
                 }])),
             },
             A {
                 id: "CII-SR-027",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "IncludedNote")), S::Child(Q(NS_RAM, "Subject"))],
+                    steps: &[
+                        S::Child(Q(NS_RAM, "IncludedNote", 378)),
+                        S::Child(Q(NS_RAM, "Subject", 379)),
+                    ],
                 }])),
             },
             A {
                 id: "CII-SR-028",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "IncludedNote")), S::Child(Q(NS_RAM, "ContentCode"))],
+                    steps: &[
+                        S::Child(Q(NS_RAM, "IncludedNote", 378)),
+                        S::Child(Q(NS_RAM, "ContentCode", 380)),
+                    ],
                 }])),
             },
             A {
                 id: "CII-SR-032",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "IncludedNote")), S::Child(Q(NS_RAM, "ID"))],
+                    steps: &[S::Child(Q(NS_RAM, "IncludedNote", 378)), S::Child(Q(NS_RAM, "ID", 359))],
                 }])),
             },
             A {
                 id: "CII-SR-033",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "EffectiveSpecifiedPeriod"))],
+                    steps: &[S::Child(Q(NS_RAM, "EffectiveSpecifiedPeriod", 381))],
                 }])),
             },
             A {
                 id: "CII-SR-034",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "IssuerTradeParty"))],
+                    steps: &[S::Child(Q(NS_RAM, "IssuerTradeParty", 382))],
                 }])),
             },
         ],
@@ -10540,15 +10689,15 @@ pub(crate) static GROUPS: &[Group] = &[
             absolute: true,
             steps: &[
                 CStep {
-                    q: Q(NS_RSM, "CrossIndustryInvoice"),
+                    q: Q(NS_RSM, "CrossIndustryInvoice", 350),
                     preds: &[],
                 },
                 CStep {
-                    q: Q(NS_RSM, "ExchangedDocument"),
+                    q: Q(NS_RSM, "ExchangedDocument", 362),
                     preds: &[],
                 },
                 CStep {
-                    q: Q(NS_RAM, "IncludedNote"),
+                    q: Q(NS_RAM, "IncludedNote", 378),
                     preds: &[],
                 },
             ],
@@ -10558,7 +10707,7 @@ pub(crate) static GROUPS: &[Group] = &[
             test: T::Count(
                 &[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "Content"))],
+                    steps: &[S::Child(Q(NS_RAM, "Content", 383))],
                 }],
                 Cmp::Le,
                 1,
@@ -10572,15 +10721,15 @@ pub(crate) static GROUPS: &[Group] = &[
             absolute: true,
             steps: &[
                 CStep {
-                    q: Q(NS_RSM, "CrossIndustryInvoice"),
+                    q: Q(NS_RSM, "CrossIndustryInvoice", 350),
                     preds: &[],
                 },
                 CStep {
-                    q: Q(NS_RSM, "SupplyChainTradeTransaction"),
+                    q: Q(NS_RSM, "SupplyChainTradeTransaction", 384),
                     preds: &[],
                 },
                 CStep {
-                    q: Q(NS_RAM, "IncludedSupplyChainTradeLineItem"),
+                    q: Q(NS_RAM, "IncludedSupplyChainTradeLineItem", 385),
                     preds: &[],
                 },
             ],
@@ -10590,35 +10739,35 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "CII-SR-035",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "DescriptionCode"))],
+                    steps: &[S::Child(Q(NS_RAM, "DescriptionCode", 386))],
                 }])),
             },
             A {
                 id: "CII-SR-036",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "ParentLineID"))],
+                    steps: &[S::Child(Q(NS_RAM, "ParentLineID", 387))],
                 }])),
             },
             A {
                 id: "CII-SR-037",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "LineStatusCode"))],
+                    steps: &[S::Child(Q(NS_RAM, "LineStatusCode", 388))],
                 }])),
             },
             A {
                 id: "CII-SR-038",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "LineStatusReasonCode"))],
+                    steps: &[S::Child(Q(NS_RAM, "LineStatusReasonCode", 389))],
                 }])),
             },
             A {
                 id: "CII-SR-221",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "IncludedSubordinateTradeLineItem"))],
+                    steps: &[S::Child(Q(NS_RAM, "IncludedSubordinateTradeLineItem", 390))],
                 }])),
             },
         ],
@@ -10630,19 +10779,19 @@ pub(crate) static GROUPS: &[Group] = &[
             absolute: true,
             steps: &[
                 CStep {
-                    q: Q(NS_RSM, "CrossIndustryInvoice"),
+                    q: Q(NS_RSM, "CrossIndustryInvoice", 350),
                     preds: &[],
                 },
                 CStep {
-                    q: Q(NS_RSM, "SupplyChainTradeTransaction"),
+                    q: Q(NS_RSM, "SupplyChainTradeTransaction", 384),
                     preds: &[],
                 },
                 CStep {
-                    q: Q(NS_RAM, "IncludedSupplyChainTradeLineItem"),
+                    q: Q(NS_RAM, "IncludedSupplyChainTradeLineItem", 385),
                     preds: &[],
                 },
                 CStep {
-                    q: Q(NS_RAM, "AssociatedDocumentLineDocument"),
+                    q: Q(NS_RAM, "AssociatedDocumentLineDocument", 391),
                     preds: &[],
                 },
             ],
@@ -10653,7 +10802,7 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Count(
                     &[Path {
                         start: Start::Ctx,
-                        steps: &[S::Child(Q(NS_RAM, "IncludedNote"))],
+                        steps: &[S::Child(Q(NS_RAM, "IncludedNote", 378))],
                     }],
                     Cmp::Le,
                     1,
@@ -10664,7 +10813,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Count(
                     &[Path {
                         start: Start::Ctx,
-                        steps: &[S::Child(Q(NS_RAM, "IncludedNote")), S::Child(Q(NS_RAM, "Content"))],
+                        steps: &[
+                            S::Child(Q(NS_RAM, "IncludedNote", 378)),
+                            S::Child(Q(NS_RAM, "Content", 383)),
+                        ],
                     }],
                     Cmp::Le,
                     1,
@@ -10674,28 +10826,37 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "CII-SR-041",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "IncludedNote")), S::Child(Q(NS_RAM, "SubjectCode"))],
+                    steps: &[
+                        S::Child(Q(NS_RAM, "IncludedNote", 378)),
+                        S::Child(Q(NS_RAM, "SubjectCode", 392)),
+                    ],
                 }])),
             },
             A {
                 id: "CII-SR-042",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "IncludedNote")), S::Child(Q(NS_RAM, "ID"))],
+                    steps: &[S::Child(Q(NS_RAM, "IncludedNote", 378)), S::Child(Q(NS_RAM, "ID", 359))],
                 }])),
             },
             A {
                 id: "CII-SR-043",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "IncludedNote")), S::Child(Q(NS_RAM, "Subject"))],
+                    steps: &[
+                        S::Child(Q(NS_RAM, "IncludedNote", 378)),
+                        S::Child(Q(NS_RAM, "Subject", 379)),
+                    ],
                 }])),
             },
             A {
                 id: "CII-SR-044",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "IncludedNote")), S::Child(Q(NS_RAM, "ContentCode"))],
+                    steps: &[
+                        S::Child(Q(NS_RAM, "IncludedNote", 378)),
+                        S::Child(Q(NS_RAM, "ContentCode", 380)),
+                    ],
                 }])),
             },
         ],
@@ -10707,19 +10868,19 @@ pub(crate) static GROUPS: &[Group] = &[
             absolute: true,
             steps: &[
                 CStep {
-                    q: Q(NS_RSM, "CrossIndustryInvoice"),
+                    q: Q(NS_RSM, "CrossIndustryInvoice", 350),
                     preds: &[],
                 },
                 CStep {
-                    q: Q(NS_RSM, "SupplyChainTradeTransaction"),
+                    q: Q(NS_RSM, "SupplyChainTradeTransaction", 384),
                     preds: &[],
                 },
                 CStep {
-                    q: Q(NS_RAM, "IncludedSupplyChainTradeLineItem"),
+                    q: Q(NS_RAM, "IncludedSupplyChainTradeLineItem", 385),
                     preds: &[],
                 },
                 CStep {
-                    q: Q(NS_RAM, "SpecifiedTradeProduct"),
+                    q: Q(NS_RAM, "SpecifiedTradeProduct", 393),
                     preds: &[],
                 },
             ],
@@ -10729,7 +10890,7 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "CII-SR-045",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "ID"))],
+                    steps: &[S::Child(Q(NS_RAM, "ID", 359))],
                 }])),
             },
             A {
@@ -10737,11 +10898,11 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Or(&[
                     T::Not(&T::Exists(&[Path {
                         start: Start::Ctx,
-                        steps: &[S::Child(Q(NS_RAM, "GlobalID"))],
+                        steps: &[S::Child(Q(NS_RAM, "GlobalID", 374))],
                     }])),
                     T::Exists(&[Path {
                         start: Start::Ctx,
-                        steps: &[S::Child(Q(NS_RAM, "GlobalID")), S::Attr("schemeID")],
+                        steps: &[S::Child(Q(NS_RAM, "GlobalID", 374)), S::Attr("schemeID")],
                     }]),
                 ]),
             },
@@ -10749,133 +10910,133 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "CII-SR-048",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "ManufacturerAssignedID"))],
+                    steps: &[S::Child(Q(NS_RAM, "ManufacturerAssignedID", 394))],
                 }])),
             },
             A {
                 id: "CII-SR-049",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "TradeName"))],
+                    steps: &[S::Child(Q(NS_RAM, "TradeName", 395))],
                 }])),
             },
             A {
                 id: "CII-SR-050",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "TypeCode"))],
+                    steps: &[S::Child(Q(NS_RAM, "TypeCode", 364))],
                 }])),
             },
             A {
                 id: "CII-SR-051",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "NetWeightMeasure"))],
+                    steps: &[S::Child(Q(NS_RAM, "NetWeightMeasure", 396))],
                 }])),
             },
             A {
                 id: "CII-SR-052",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "GrossWeightMeasure"))],
+                    steps: &[S::Child(Q(NS_RAM, "GrossWeightMeasure", 397))],
                 }])),
             },
             A {
                 id: "CII-SR-053",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "ProductGroupID"))],
+                    steps: &[S::Child(Q(NS_RAM, "ProductGroupID", 398))],
                 }])),
             },
             A {
                 id: "CII-SR-054",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "EndItemTypeCode"))],
+                    steps: &[S::Child(Q(NS_RAM, "EndItemTypeCode", 399))],
                 }])),
             },
             A {
                 id: "CII-SR-055",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "EndItemName"))],
+                    steps: &[S::Child(Q(NS_RAM, "EndItemName", 400))],
                 }])),
             },
             A {
                 id: "CII-SR-056",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "AreaDensityMeasure"))],
+                    steps: &[S::Child(Q(NS_RAM, "AreaDensityMeasure", 401))],
                 }])),
             },
             A {
                 id: "CII-SR-057",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "UseDescription"))],
+                    steps: &[S::Child(Q(NS_RAM, "UseDescription", 402))],
                 }])),
             },
             A {
                 id: "CII-SR-058",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "BrandName"))],
+                    steps: &[S::Child(Q(NS_RAM, "BrandName", 403))],
                 }])),
             },
             A {
                 id: "CII-SR-059",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "SubBrandName"))],
+                    steps: &[S::Child(Q(NS_RAM, "SubBrandName", 404))],
                 }])),
             },
             A {
                 id: "CII-SR-060",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "DrainedNetWeightMeasure"))],
+                    steps: &[S::Child(Q(NS_RAM, "DrainedNetWeightMeasure", 405))],
                 }])),
             },
             A {
                 id: "CII-SR-061",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "VariableMeasureIndicator"))],
+                    steps: &[S::Child(Q(NS_RAM, "VariableMeasureIndicator", 406))],
                 }])),
             },
             A {
                 id: "CII-SR-062",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "ColourCode"))],
+                    steps: &[S::Child(Q(NS_RAM, "ColourCode", 407))],
                 }])),
             },
             A {
                 id: "CII-SR-063",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "ColourDescription"))],
+                    steps: &[S::Child(Q(NS_RAM, "ColourDescription", 408))],
                 }])),
             },
             A {
                 id: "CII-SR-064",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "Designation"))],
+                    steps: &[S::Child(Q(NS_RAM, "Designation", 409))],
                 }])),
             },
             A {
                 id: "CII-SR-065",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "FormattedCancellationAnnouncedLaunchDateTime"))],
+                    steps: &[S::Child(Q(NS_RAM, "FormattedCancellationAnnouncedLaunchDateTime", 410))],
                 }])),
             },
             A {
                 id: "CII-SR-066",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "FormattedLatestProductDataChangeDateTime"))],
+                    steps: &[S::Child(Q(NS_RAM, "FormattedLatestProductDataChangeDateTime", 411))],
                 }])),
             },
             A {
@@ -10883,8 +11044,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "ApplicableProductCharacteristic")),
-                        S::Child(Q(NS_RAM, "ID")),
+                        S::Child(Q(NS_RAM, "ApplicableProductCharacteristic", 412)),
+                        S::Child(Q(NS_RAM, "ID", 359)),
                     ],
                 }])),
             },
@@ -10893,8 +11054,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "ApplicableProductCharacteristic")),
-                        S::Child(Q(NS_RAM, "TypeCode")),
+                        S::Child(Q(NS_RAM, "ApplicableProductCharacteristic", 412)),
+                        S::Child(Q(NS_RAM, "TypeCode", 364)),
                     ],
                 }])),
             },
@@ -10903,8 +11064,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "ApplicableProductCharacteristic")),
-                        S::Child(Q(NS_RAM, "ValueMeasure")),
+                        S::Child(Q(NS_RAM, "ApplicableProductCharacteristic", 412)),
+                        S::Child(Q(NS_RAM, "ValueMeasure", 413)),
                     ],
                 }])),
             },
@@ -10913,8 +11074,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "ApplicableProductCharacteristic")),
-                        S::Child(Q(NS_RAM, "MeasurementMethodCode")),
+                        S::Child(Q(NS_RAM, "ApplicableProductCharacteristic", 412)),
+                        S::Child(Q(NS_RAM, "MeasurementMethodCode", 414)),
                     ],
                 }])),
             },
@@ -10923,8 +11084,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "ApplicableProductCharacteristic")),
-                        S::Child(Q(NS_RAM, "ValueCode")),
+                        S::Child(Q(NS_RAM, "ApplicableProductCharacteristic", 412)),
+                        S::Child(Q(NS_RAM, "ValueCode", 415)),
                     ],
                 }])),
             },
@@ -10933,8 +11094,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "ApplicableProductCharacteristic")),
-                        S::Child(Q(NS_RAM, "ValueDateTime")),
+                        S::Child(Q(NS_RAM, "ApplicableProductCharacteristic", 412)),
+                        S::Child(Q(NS_RAM, "ValueDateTime", 416)),
                     ],
                 }])),
             },
@@ -10943,8 +11104,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "ApplicableProductCharacteristic")),
-                        S::Child(Q(NS_RAM, "ValueIndicator")),
+                        S::Child(Q(NS_RAM, "ApplicableProductCharacteristic", 412)),
+                        S::Child(Q(NS_RAM, "ValueIndicator", 417)),
                     ],
                 }])),
             },
@@ -10953,8 +11114,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "ApplicableProductCharacteristic")),
-                        S::Child(Q(NS_RAM, "ContentTypeCode")),
+                        S::Child(Q(NS_RAM, "ApplicableProductCharacteristic", 412)),
+                        S::Child(Q(NS_RAM, "ContentTypeCode", 418)),
                     ],
                 }])),
             },
@@ -10963,8 +11124,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "ApplicableProductCharacteristic")),
-                        S::Child(Q(NS_RAM, "ValueSpecifiedBinaryFile")),
+                        S::Child(Q(NS_RAM, "ApplicableProductCharacteristic", 412)),
+                        S::Child(Q(NS_RAM, "ValueSpecifiedBinaryFile", 419)),
                     ],
                 }])),
             },
@@ -10973,8 +11134,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "ApplicableProductCharacteristic")),
-                        S::Child(Q(NS_RAM, "ApplicableProductCharacteristicCondition")),
+                        S::Child(Q(NS_RAM, "ApplicableProductCharacteristic", 412)),
+                        S::Child(Q(NS_RAM, "ApplicableProductCharacteristicCondition", 420)),
                     ],
                 }])),
             },
@@ -10983,8 +11144,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "ApplicableProductCharacteristic")),
-                        S::Child(Q(NS_RAM, "ApplicableReferencedStandard")),
+                        S::Child(Q(NS_RAM, "ApplicableProductCharacteristic", 412)),
+                        S::Child(Q(NS_RAM, "ApplicableReferencedStandard", 421)),
                     ],
                 }])),
             },
@@ -10992,7 +11153,7 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "CII-SR-080",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "ApplicableMaterialGoodsCharacteristic"))],
+                    steps: &[S::Child(Q(NS_RAM, "ApplicableMaterialGoodsCharacteristic", 422))],
                 }])),
             },
             A {
@@ -11000,8 +11161,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "DesignatedProductClassification")),
-                        S::Child(Q(NS_RAM, "SystemID")),
+                        S::Child(Q(NS_RAM, "DesignatedProductClassification", 423)),
+                        S::Child(Q(NS_RAM, "SystemID", 424)),
                     ],
                 }])),
             },
@@ -11010,8 +11171,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "DesignatedProductClassification")),
-                        S::Child(Q(NS_RAM, "SystemName")),
+                        S::Child(Q(NS_RAM, "DesignatedProductClassification", 423)),
+                        S::Child(Q(NS_RAM, "SystemName", 425)),
                     ],
                 }])),
             },
@@ -11020,8 +11181,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "DesignatedProductClassification")),
-                        S::Child(Q(NS_RAM, "ClassName")),
+                        S::Child(Q(NS_RAM, "DesignatedProductClassification", 423)),
+                        S::Child(Q(NS_RAM, "ClassName", 426)),
                     ],
                 }])),
             },
@@ -11030,8 +11191,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "DesignatedProductClassification")),
-                        S::Child(Q(NS_RAM, "SubClassCode")),
+                        S::Child(Q(NS_RAM, "DesignatedProductClassification", 423)),
+                        S::Child(Q(NS_RAM, "SubClassCode", 427)),
                     ],
                 }])),
             },
@@ -11040,8 +11201,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "DesignatedProductClassification")),
-                        S::Child(Q(NS_RAM, "ClassProductCharacteristic")),
+                        S::Child(Q(NS_RAM, "DesignatedProductClassification", 423)),
+                        S::Child(Q(NS_RAM, "ClassProductCharacteristic", 428)),
                     ],
                 }])),
             },
@@ -11050,8 +11211,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "DesignatedProductClassification")),
-                        S::Child(Q(NS_RAM, "ApplicableReferencedStandard")),
+                        S::Child(Q(NS_RAM, "DesignatedProductClassification", 423)),
+                        S::Child(Q(NS_RAM, "ApplicableReferencedStandard", 421)),
                     ],
                 }])),
             },
@@ -11059,21 +11220,25 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "CII-SR-087",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "IndividualTradeProductInstance"))],
+                    steps: &[S::Child(Q(NS_RAM, "IndividualTradeProductInstance", 429))],
                 }])),
             },
             A {
                 id: "CII-SR-088",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "CertificationEvidenceReferenceReferencedDocument"))],
+                    steps: &[S::Child(Q(
+                        NS_RAM,
+                        "CertificationEvidenceReferenceReferencedDocument",
+                        430,
+                    ))],
                 }])),
             },
             A {
                 id: "CII-SR-089",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "InspectionReferenceReferencedDocument"))],
+                    steps: &[S::Child(Q(NS_RAM, "InspectionReferenceReferencedDocument", 431))],
                 }])),
             },
             A {
@@ -11081,12 +11246,15 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Or(&[
                     T::Not(&T::Exists(&[Path {
                         start: Start::Ctx,
-                        steps: &[S::Child(Q(NS_RAM, "OriginTradeCountry"))],
+                        steps: &[S::Child(Q(NS_RAM, "OriginTradeCountry", 432))],
                     }])),
                     T::Count(
                         &[Path {
                             start: Start::Ctx,
-                            steps: &[S::Child(Q(NS_RAM, "OriginTradeCountry")), S::Child(Q(NS_RAM, "ID"))],
+                            steps: &[
+                                S::Child(Q(NS_RAM, "OriginTradeCountry", 432)),
+                                S::Child(Q(NS_RAM, "ID", 359)),
+                            ],
                         }],
                         Cmp::Eq,
                         1,
@@ -11097,7 +11265,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "CII-SR-091",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "OriginTradeCountry")), S::Child(Q(NS_RAM, "Name"))],
+                    steps: &[
+                        S::Child(Q(NS_RAM, "OriginTradeCountry", 432)),
+                        S::Child(Q(NS_RAM, "Name", 363)),
+                    ],
                 }])),
             },
             A {
@@ -11105,8 +11276,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "OriginTradeCountry")),
-                        S::Child(Q(NS_RAM, "SubordinateTradeCountrySubDivision")),
+                        S::Child(Q(NS_RAM, "OriginTradeCountry", 432)),
+                        S::Child(Q(NS_RAM, "SubordinateTradeCountrySubDivision", 433)),
                     ],
                 }])),
             },
@@ -11114,77 +11285,77 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "CII-SR-093",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "LinearSpatialDimension"))],
+                    steps: &[S::Child(Q(NS_RAM, "LinearSpatialDimension", 434))],
                 }])),
             },
             A {
                 id: "CII-SR-094",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "MinimumLinearSpatialDimension"))],
+                    steps: &[S::Child(Q(NS_RAM, "MinimumLinearSpatialDimension", 435))],
                 }])),
             },
             A {
                 id: "CII-SR-095",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "MaximumLinearSpatialDimension"))],
+                    steps: &[S::Child(Q(NS_RAM, "MaximumLinearSpatialDimension", 436))],
                 }])),
             },
             A {
                 id: "CII-SR-096",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "ManufacturerTradeParty"))],
+                    steps: &[S::Child(Q(NS_RAM, "ManufacturerTradeParty", 437))],
                 }])),
             },
             A {
                 id: "CII-SR-097",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "PresentationSpecifiedBinaryFile"))],
+                    steps: &[S::Child(Q(NS_RAM, "PresentationSpecifiedBinaryFile", 438))],
                 }])),
             },
             A {
                 id: "CII-SR-098",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "MSDSReferenceReferencedDocument"))],
+                    steps: &[S::Child(Q(NS_RAM, "MSDSReferenceReferencedDocument", 439))],
                 }])),
             },
             A {
                 id: "CII-SR-099",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "AdditionalReferenceReferencedDocument"))],
+                    steps: &[S::Child(Q(NS_RAM, "AdditionalReferenceReferencedDocument", 440))],
                 }])),
             },
             A {
                 id: "CII-SR-100",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "LegalRightsOwnerTradeParty"))],
+                    steps: &[S::Child(Q(NS_RAM, "LegalRightsOwnerTradeParty", 441))],
                 }])),
             },
             A {
                 id: "CII-SR-101",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "BrandOwnerTradeParty"))],
+                    steps: &[S::Child(Q(NS_RAM, "BrandOwnerTradeParty", 442))],
                 }])),
             },
             A {
                 id: "CII-SR-102",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "IncludedReferencedProduct"))],
+                    steps: &[S::Child(Q(NS_RAM, "IncludedReferencedProduct", 443))],
                 }])),
             },
             A {
                 id: "CII-SR-103",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "InformationNote"))],
+                    steps: &[S::Child(Q(NS_RAM, "InformationNote", 444))],
                 }])),
             },
         ],
@@ -11196,23 +11367,23 @@ pub(crate) static GROUPS: &[Group] = &[
             absolute: true,
             steps: &[
                 CStep {
-                    q: Q(NS_RSM, "CrossIndustryInvoice"),
+                    q: Q(NS_RSM, "CrossIndustryInvoice", 350),
                     preds: &[],
                 },
                 CStep {
-                    q: Q(NS_RSM, "SupplyChainTradeTransaction"),
+                    q: Q(NS_RSM, "SupplyChainTradeTransaction", 384),
                     preds: &[],
                 },
                 CStep {
-                    q: Q(NS_RAM, "IncludedSupplyChainTradeLineItem"),
+                    q: Q(NS_RAM, "IncludedSupplyChainTradeLineItem", 385),
                     preds: &[],
                 },
                 CStep {
-                    q: Q(NS_RAM, "SpecifiedTradeProduct"),
+                    q: Q(NS_RAM, "SpecifiedTradeProduct", 393),
                     preds: &[],
                 },
                 CStep {
-                    q: Q(NS_RAM, "ApplicableProductCharacteristic"),
+                    q: Q(NS_RAM, "ApplicableProductCharacteristic", 412),
                     preds: &[],
                 },
             ],
@@ -11223,7 +11394,7 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Count(
                     &[Path {
                         start: Start::Ctx,
-                        steps: &[S::Child(Q(NS_RAM, "Description"))],
+                        steps: &[S::Child(Q(NS_RAM, "Description", 445))],
                     }],
                     Cmp::Eq,
                     1,
@@ -11234,7 +11405,7 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Count(
                     &[Path {
                         start: Start::Ctx,
-                        steps: &[S::Child(Q(NS_RAM, "Value"))],
+                        steps: &[S::Child(Q(NS_RAM, "Value", 446))],
                     }],
                     Cmp::Eq,
                     1,
@@ -11249,19 +11420,19 @@ pub(crate) static GROUPS: &[Group] = &[
             absolute: true,
             steps: &[
                 CStep {
-                    q: Q(NS_RSM, "CrossIndustryInvoice"),
+                    q: Q(NS_RSM, "CrossIndustryInvoice", 350),
                     preds: &[],
                 },
                 CStep {
-                    q: Q(NS_RSM, "SupplyChainTradeTransaction"),
+                    q: Q(NS_RSM, "SupplyChainTradeTransaction", 384),
                     preds: &[],
                 },
                 CStep {
-                    q: Q(NS_RAM, "IncludedSupplyChainTradeLineItem"),
+                    q: Q(NS_RAM, "IncludedSupplyChainTradeLineItem", 385),
                     preds: &[],
                 },
                 CStep {
-                    q: Q(NS_RAM, "SpecifiedLineTradeAgreement"),
+                    q: Q(NS_RAM, "SpecifiedLineTradeAgreement", 447),
                     preds: &[],
                 },
             ],
@@ -11271,28 +11442,28 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "CII-SR-104",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "BuyerReference"))],
+                    steps: &[S::Child(Q(NS_RAM, "BuyerReference", 448))],
                 }])),
             },
             A {
                 id: "CII-SR-105",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "BuyerRequisitionerTradeParty"))],
+                    steps: &[S::Child(Q(NS_RAM, "BuyerRequisitionerTradeParty", 449))],
                 }])),
             },
             A {
                 id: "CII-SR-106",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "ApplicableTradeDeliveryTerms"))],
+                    steps: &[S::Child(Q(NS_RAM, "ApplicableTradeDeliveryTerms", 450))],
                 }])),
             },
             A {
                 id: "CII-SR-107",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "SellerOrderReferencedDocument"))],
+                    steps: &[S::Child(Q(NS_RAM, "SellerOrderReferencedDocument", 451))],
                 }])),
             },
             A {
@@ -11300,8 +11471,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "BuyerOrderReferencedDocument")),
-                        S::Child(Q(NS_RAM, "IssuerAssignedID")),
+                        S::Child(Q(NS_RAM, "BuyerOrderReferencedDocument", 452)),
+                        S::Child(Q(NS_RAM, "IssuerAssignedID", 453)),
                     ],
                 }])),
             },
@@ -11309,35 +11480,35 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "CII-SR-109",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "QuotationReferencedDocument"))],
+                    steps: &[S::Child(Q(NS_RAM, "QuotationReferencedDocument", 454))],
                 }])),
             },
             A {
                 id: "CII-SR-110",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "ContractReferencedDocument"))],
+                    steps: &[S::Child(Q(NS_RAM, "ContractReferencedDocument", 455))],
                 }])),
             },
             A {
                 id: "CII-SR-111",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "DemandForecastReferencedDocument"))],
+                    steps: &[S::Child(Q(NS_RAM, "DemandForecastReferencedDocument", 456))],
                 }])),
             },
             A {
                 id: "CII-SR-112",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "PromotionalDealReferencedDocument"))],
+                    steps: &[S::Child(Q(NS_RAM, "PromotionalDealReferencedDocument", 457))],
                 }])),
             },
             A {
                 id: "CII-SR-113",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "AdditionalReferencedDocument"))],
+                    steps: &[S::Child(Q(NS_RAM, "AdditionalReferencedDocument", 458))],
                 }])),
             },
             A {
@@ -11345,8 +11516,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "GrossPriceProductTradePrice")),
-                        S::Child(Q(NS_RAM, "TypeCode")),
+                        S::Child(Q(NS_RAM, "GrossPriceProductTradePrice", 459)),
+                        S::Child(Q(NS_RAM, "TypeCode", 364)),
                     ],
                 }])),
             },
@@ -11355,8 +11526,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "GrossPriceProductTradePrice")),
-                        S::Child(Q(NS_RAM, "MinimumQuantity")),
+                        S::Child(Q(NS_RAM, "GrossPriceProductTradePrice", 459)),
+                        S::Child(Q(NS_RAM, "MinimumQuantity", 460)),
                     ],
                 }])),
             },
@@ -11365,8 +11536,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "GrossPriceProductTradePrice")),
-                        S::Child(Q(NS_RAM, "MaximumQuantity")),
+                        S::Child(Q(NS_RAM, "GrossPriceProductTradePrice", 459)),
+                        S::Child(Q(NS_RAM, "MaximumQuantity", 461)),
                     ],
                 }])),
             },
@@ -11375,8 +11546,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "GrossPriceProductTradePrice")),
-                        S::Child(Q(NS_RAM, "ChangeReason")),
+                        S::Child(Q(NS_RAM, "GrossPriceProductTradePrice", 459)),
+                        S::Child(Q(NS_RAM, "ChangeReason", 462)),
                     ],
                 }])),
             },
@@ -11385,8 +11556,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "GrossPriceProductTradePrice")),
-                        S::Child(Q(NS_RAM, "OrderUnitConversionFactorNumeric")),
+                        S::Child(Q(NS_RAM, "GrossPriceProductTradePrice", 459)),
+                        S::Child(Q(NS_RAM, "OrderUnitConversionFactorNumeric", 463)),
                     ],
                 }])),
             },
@@ -11396,8 +11567,8 @@ pub(crate) static GROUPS: &[Group] = &[
                     &[Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_RAM, "NetPriceProductTradePrice")),
-                            S::Child(Q(NS_RAM, "ChargeAmount")),
+                            S::Child(Q(NS_RAM, "NetPriceProductTradePrice", 464)),
+                            S::Child(Q(NS_RAM, "ChargeAmount", 465)),
                         ],
                     }],
                     Cmp::Eq,
@@ -11411,13 +11582,13 @@ pub(crate) static GROUPS: &[Group] = &[
                         T::Exists(&[Path {
                             start: Start::Ctx,
                             steps: &[
-                                S::Child(Q(NS_RAM, "GrossPriceProductTradePrice")),
-                                S::Child(Q(NS_RAM, "AppliedTradeAllowanceCharge")),
-                                S::Child(Q(NS_RAM, "ChargeIndicator")),
+                                S::Child(Q(NS_RAM, "GrossPriceProductTradePrice", 459)),
+                                S::Child(Q(NS_RAM, "AppliedTradeAllowanceCharge", 466)),
+                                S::Child(Q(NS_RAM, "ChargeIndicator", 467)),
                                 S::Filter(&T::Bool(
                                     &[Path {
                                         start: Start::Ctx,
-                                        steps: &[S::Child(Q(NS_UDT, "Indicator"))],
+                                        steps: &[S::Child(Q(NS_UDT, "Indicator", 468))],
                                     }],
                                     false,
                                 )),
@@ -11426,9 +11597,9 @@ pub(crate) static GROUPS: &[Group] = &[
                         T::Exists(&[Path {
                             start: Start::Ctx,
                             steps: &[
-                                S::Child(Q(NS_RAM, "GrossPriceProductTradePrice")),
-                                S::Child(Q(NS_RAM, "AppliedTradeAllowanceCharge")),
-                                S::Child(Q(NS_RAM, "ActualAmount")),
+                                S::Child(Q(NS_RAM, "GrossPriceProductTradePrice", 459)),
+                                S::Child(Q(NS_RAM, "AppliedTradeAllowanceCharge", 466)),
+                                S::Child(Q(NS_RAM, "ActualAmount", 469)),
                             ],
                         }]),
                     ]),
@@ -11436,17 +11607,17 @@ pub(crate) static GROUPS: &[Group] = &[
                         T::Not(&T::Exists(&[Path {
                             start: Start::Ctx,
                             steps: &[
-                                S::Child(Q(NS_RAM, "GrossPriceProductTradePrice")),
-                                S::Child(Q(NS_RAM, "AppliedTradeAllowanceCharge")),
-                                S::Child(Q(NS_RAM, "ChargeIndicator")),
+                                S::Child(Q(NS_RAM, "GrossPriceProductTradePrice", 459)),
+                                S::Child(Q(NS_RAM, "AppliedTradeAllowanceCharge", 466)),
+                                S::Child(Q(NS_RAM, "ChargeIndicator", 467)),
                             ],
                         }])),
                         T::Not(&T::Exists(&[Path {
                             start: Start::Ctx,
                             steps: &[
-                                S::Child(Q(NS_RAM, "GrossPriceProductTradePrice")),
-                                S::Child(Q(NS_RAM, "AppliedTradeAllowanceCharge")),
-                                S::Child(Q(NS_RAM, "ActualAmount")),
+                                S::Child(Q(NS_RAM, "GrossPriceProductTradePrice", 459)),
+                                S::Child(Q(NS_RAM, "AppliedTradeAllowanceCharge", 466)),
+                                S::Child(Q(NS_RAM, "ActualAmount", 469)),
                             ],
                         }])),
                     ]),
@@ -11457,9 +11628,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "GrossPriceProductTradePrice")),
-                        S::Child(Q(NS_RAM, "AppliedTradeAllowanceCharge")),
-                        S::Child(Q(NS_RAM, "ID")),
+                        S::Child(Q(NS_RAM, "GrossPriceProductTradePrice", 459)),
+                        S::Child(Q(NS_RAM, "AppliedTradeAllowanceCharge", 466)),
+                        S::Child(Q(NS_RAM, "ID", 359)),
                     ],
                 }])),
             },
@@ -11468,9 +11639,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "GrossPriceProductTradePrice")),
-                        S::Child(Q(NS_RAM, "AppliedTradeAllowanceCharge")),
-                        S::Child(Q(NS_RAM, "SequenceNumeric")),
+                        S::Child(Q(NS_RAM, "GrossPriceProductTradePrice", 459)),
+                        S::Child(Q(NS_RAM, "AppliedTradeAllowanceCharge", 466)),
+                        S::Child(Q(NS_RAM, "SequenceNumeric", 470)),
                     ],
                 }])),
             },
@@ -11479,9 +11650,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "GrossPriceProductTradePrice")),
-                        S::Child(Q(NS_RAM, "AppliedTradeAllowanceCharge")),
-                        S::Child(Q(NS_RAM, "CalculationPercent")),
+                        S::Child(Q(NS_RAM, "GrossPriceProductTradePrice", 459)),
+                        S::Child(Q(NS_RAM, "AppliedTradeAllowanceCharge", 466)),
+                        S::Child(Q(NS_RAM, "CalculationPercent", 471)),
                     ],
                 }])),
             },
@@ -11490,9 +11661,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "GrossPriceProductTradePrice")),
-                        S::Child(Q(NS_RAM, "AppliedTradeAllowanceCharge")),
-                        S::Child(Q(NS_RAM, "BasisAmount")),
+                        S::Child(Q(NS_RAM, "GrossPriceProductTradePrice", 459)),
+                        S::Child(Q(NS_RAM, "AppliedTradeAllowanceCharge", 466)),
+                        S::Child(Q(NS_RAM, "BasisAmount", 472)),
                     ],
                 }])),
             },
@@ -11501,9 +11672,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "GrossPriceProductTradePrice")),
-                        S::Child(Q(NS_RAM, "AppliedTradeAllowanceCharge")),
-                        S::Child(Q(NS_RAM, "BasisQuantity")),
+                        S::Child(Q(NS_RAM, "GrossPriceProductTradePrice", 459)),
+                        S::Child(Q(NS_RAM, "AppliedTradeAllowanceCharge", 466)),
+                        S::Child(Q(NS_RAM, "BasisQuantity", 473)),
                     ],
                 }])),
             },
@@ -11512,9 +11683,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "GrossPriceProductTradePrice")),
-                        S::Child(Q(NS_RAM, "AppliedTradeAllowanceCharge")),
-                        S::Child(Q(NS_RAM, "PrepaidIndicator")),
+                        S::Child(Q(NS_RAM, "GrossPriceProductTradePrice", 459)),
+                        S::Child(Q(NS_RAM, "AppliedTradeAllowanceCharge", 466)),
+                        S::Child(Q(NS_RAM, "PrepaidIndicator", 474)),
                     ],
                 }])),
             },
@@ -11523,9 +11694,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "GrossPriceProductTradePrice")),
-                        S::Child(Q(NS_RAM, "AppliedTradeAllowanceCharge")),
-                        S::Child(Q(NS_RAM, "UnitBasisAmount")),
+                        S::Child(Q(NS_RAM, "GrossPriceProductTradePrice", 459)),
+                        S::Child(Q(NS_RAM, "AppliedTradeAllowanceCharge", 466)),
+                        S::Child(Q(NS_RAM, "UnitBasisAmount", 475)),
                     ],
                 }])),
             },
@@ -11534,9 +11705,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "GrossPriceProductTradePrice")),
-                        S::Child(Q(NS_RAM, "AppliedTradeAllowanceCharge")),
-                        S::Child(Q(NS_RAM, "ReasonCode")),
+                        S::Child(Q(NS_RAM, "GrossPriceProductTradePrice", 459)),
+                        S::Child(Q(NS_RAM, "AppliedTradeAllowanceCharge", 466)),
+                        S::Child(Q(NS_RAM, "ReasonCode", 476)),
                     ],
                 }])),
             },
@@ -11545,9 +11716,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "GrossPriceProductTradePrice")),
-                        S::Child(Q(NS_RAM, "AppliedTradeAllowanceCharge")),
-                        S::Child(Q(NS_RAM, "Reason")),
+                        S::Child(Q(NS_RAM, "GrossPriceProductTradePrice", 459)),
+                        S::Child(Q(NS_RAM, "AppliedTradeAllowanceCharge", 466)),
+                        S::Child(Q(NS_RAM, "Reason", 477)),
                     ],
                 }])),
             },
@@ -11556,9 +11727,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "GrossPriceProductTradePrice")),
-                        S::Child(Q(NS_RAM, "AppliedTradeAllowanceCharge")),
-                        S::Child(Q(NS_RAM, "TypeCode")),
+                        S::Child(Q(NS_RAM, "GrossPriceProductTradePrice", 459)),
+                        S::Child(Q(NS_RAM, "AppliedTradeAllowanceCharge", 466)),
+                        S::Child(Q(NS_RAM, "TypeCode", 364)),
                     ],
                 }])),
             },
@@ -11567,9 +11738,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "GrossPriceProductTradePrice")),
-                        S::Child(Q(NS_RAM, "AppliedTradeAllowanceCharge")),
-                        S::Child(Q(NS_RAM, "CategoryTradeTax")),
+                        S::Child(Q(NS_RAM, "GrossPriceProductTradePrice", 459)),
+                        S::Child(Q(NS_RAM, "AppliedTradeAllowanceCharge", 466)),
+                        S::Child(Q(NS_RAM, "CategoryTradeTax", 478)),
                     ],
                 }])),
             },
@@ -11578,9 +11749,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "GrossPriceProductTradePrice")),
-                        S::Child(Q(NS_RAM, "AppliedTradeAllowanceCharge")),
-                        S::Child(Q(NS_RAM, "ActualTradeCurrencyExchange")),
+                        S::Child(Q(NS_RAM, "GrossPriceProductTradePrice", 459)),
+                        S::Child(Q(NS_RAM, "AppliedTradeAllowanceCharge", 466)),
+                        S::Child(Q(NS_RAM, "ActualTradeCurrencyExchange", 479)),
                     ],
                 }])),
             },
@@ -11589,8 +11760,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "GrossPriceProductTradePrice")),
-                        S::Child(Q(NS_RAM, "IncludedTradeTax")),
+                        S::Child(Q(NS_RAM, "GrossPriceProductTradePrice", 459)),
+                        S::Child(Q(NS_RAM, "IncludedTradeTax", 480)),
                     ],
                 }])),
             },
@@ -11599,8 +11770,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "GrossPriceProductTradePrice")),
-                        S::Child(Q(NS_RAM, "ValiditySpecifiedPeriod")),
+                        S::Child(Q(NS_RAM, "GrossPriceProductTradePrice", 459)),
+                        S::Child(Q(NS_RAM, "ValiditySpecifiedPeriod", 481)),
                     ],
                 }])),
             },
@@ -11609,8 +11780,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "GrossPriceProductTradePrice")),
-                        S::Child(Q(NS_RAM, "DeliveryTradeLocation")),
+                        S::Child(Q(NS_RAM, "GrossPriceProductTradePrice", 459)),
+                        S::Child(Q(NS_RAM, "DeliveryTradeLocation", 482)),
                     ],
                 }])),
             },
@@ -11619,8 +11790,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "GrossPriceProductTradePrice")),
-                        S::Child(Q(NS_RAM, "TradeComparisonReferencePrice")),
+                        S::Child(Q(NS_RAM, "GrossPriceProductTradePrice", 459)),
+                        S::Child(Q(NS_RAM, "TradeComparisonReferencePrice", 483)),
                     ],
                 }])),
             },
@@ -11629,8 +11800,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "GrossPriceProductTradePrice")),
-                        S::Child(Q(NS_RAM, "AssociatedReferencedDocument")),
+                        S::Child(Q(NS_RAM, "GrossPriceProductTradePrice", 459)),
+                        S::Child(Q(NS_RAM, "AssociatedReferencedDocument", 484)),
                     ],
                 }])),
             },
@@ -11639,8 +11810,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "NetPriceProductTradePrice")),
-                        S::Child(Q(NS_RAM, "TypeCode")),
+                        S::Child(Q(NS_RAM, "NetPriceProductTradePrice", 464)),
+                        S::Child(Q(NS_RAM, "TypeCode", 364)),
                     ],
                 }])),
             },
@@ -11649,8 +11820,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "NetPriceProductTradePrice")),
-                        S::Child(Q(NS_RAM, "MinimumQuantity")),
+                        S::Child(Q(NS_RAM, "NetPriceProductTradePrice", 464)),
+                        S::Child(Q(NS_RAM, "MinimumQuantity", 460)),
                     ],
                 }])),
             },
@@ -11659,8 +11830,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "NetPriceProductTradePrice")),
-                        S::Child(Q(NS_RAM, "MaximumQuantity")),
+                        S::Child(Q(NS_RAM, "NetPriceProductTradePrice", 464)),
+                        S::Child(Q(NS_RAM, "MaximumQuantity", 461)),
                     ],
                 }])),
             },
@@ -11669,8 +11840,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "NetPriceProductTradePrice")),
-                        S::Child(Q(NS_RAM, "ChangeReason")),
+                        S::Child(Q(NS_RAM, "NetPriceProductTradePrice", 464)),
+                        S::Child(Q(NS_RAM, "ChangeReason", 462)),
                     ],
                 }])),
             },
@@ -11679,8 +11850,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "NetPriceProductTradePrice")),
-                        S::Child(Q(NS_RAM, "OrderUnitConversionFactorNumeric")),
+                        S::Child(Q(NS_RAM, "NetPriceProductTradePrice", 464)),
+                        S::Child(Q(NS_RAM, "OrderUnitConversionFactorNumeric", 463)),
                     ],
                 }])),
             },
@@ -11689,8 +11860,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "NetPriceProductTradePrice")),
-                        S::Child(Q(NS_RAM, "AppliedTradeAllowanceCharge")),
+                        S::Child(Q(NS_RAM, "NetPriceProductTradePrice", 464)),
+                        S::Child(Q(NS_RAM, "AppliedTradeAllowanceCharge", 466)),
                     ],
                 }])),
             },
@@ -11699,8 +11870,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "NetPriceProductTradePrice")),
-                        S::Child(Q(NS_RAM, "IncludedTradeTax")),
+                        S::Child(Q(NS_RAM, "NetPriceProductTradePrice", 464)),
+                        S::Child(Q(NS_RAM, "IncludedTradeTax", 480)),
                     ],
                 }])),
             },
@@ -11709,8 +11880,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "NetPriceProductTradePrice")),
-                        S::Child(Q(NS_RAM, "ValiditySpecifiedPeriod")),
+                        S::Child(Q(NS_RAM, "NetPriceProductTradePrice", 464)),
+                        S::Child(Q(NS_RAM, "ValiditySpecifiedPeriod", 481)),
                     ],
                 }])),
             },
@@ -11719,8 +11890,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "NetPriceProductTradePrice")),
-                        S::Child(Q(NS_RAM, "DeliveryTradeLocation")),
+                        S::Child(Q(NS_RAM, "NetPriceProductTradePrice", 464)),
+                        S::Child(Q(NS_RAM, "DeliveryTradeLocation", 482)),
                     ],
                 }])),
             },
@@ -11729,8 +11900,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "NetPriceProductTradePrice")),
-                        S::Child(Q(NS_RAM, "TradeComparisonReferencePrice")),
+                        S::Child(Q(NS_RAM, "NetPriceProductTradePrice", 464)),
+                        S::Child(Q(NS_RAM, "TradeComparisonReferencePrice", 483)),
                     ],
                 }])),
             },
@@ -11739,8 +11910,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "NetPriceProductTradePrice")),
-                        S::Child(Q(NS_RAM, "AssociatedReferencedDocument")),
+                        S::Child(Q(NS_RAM, "NetPriceProductTradePrice", 464)),
+                        S::Child(Q(NS_RAM, "AssociatedReferencedDocument", 484)),
                     ],
                 }])),
             },
@@ -11750,8 +11921,8 @@ pub(crate) static GROUPS: &[Group] = &[
                     &[Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_RAM, "NetPriceProductTradePrice")),
-                            S::Child(Q(NS_RAM, "ChargeAmount")),
+                            S::Child(Q(NS_RAM, "NetPriceProductTradePrice", 464)),
+                            S::Child(Q(NS_RAM, "ChargeAmount", 465)),
                         ],
                     }],
                     Cmp::Le,
@@ -11762,35 +11933,35 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "CII-SR-147",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "RequisitionerReferencedDocument"))],
+                    steps: &[S::Child(Q(NS_RAM, "RequisitionerReferencedDocument", 485))],
                 }])),
             },
             A {
                 id: "CII-SR-148",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "ItemSellerTradeParty"))],
+                    steps: &[S::Child(Q(NS_RAM, "ItemSellerTradeParty", 486))],
                 }])),
             },
             A {
                 id: "CII-SR-149",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "ItemBuyerTradeParty"))],
+                    steps: &[S::Child(Q(NS_RAM, "ItemBuyerTradeParty", 487))],
                 }])),
             },
             A {
                 id: "CII-SR-150",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "IncludedSpecifiedMarketplace"))],
+                    steps: &[S::Child(Q(NS_RAM, "IncludedSpecifiedMarketplace", 488))],
                 }])),
             },
             A {
                 id: "CII-SR-447",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "UltimateCustomerOrderReferencedDocument"))],
+                    steps: &[S::Child(Q(NS_RAM, "UltimateCustomerOrderReferencedDocument", 489))],
                 }])),
             },
         ],
@@ -11801,7 +11972,7 @@ pub(crate) static GROUPS: &[Group] = &[
         ctx: &[Alt {
             absolute: false,
             steps: &[CStep {
-                q: Q(NS_RAM, "SpecifiedTradeAllowanceCharge"),
+                q: Q(NS_RAM, "SpecifiedTradeAllowanceCharge", 490),
                 preds: &[],
             }],
         }],
@@ -11810,7 +11981,7 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "CII-SR-463",
                 test: T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "ChargeIndicator"))],
+                    steps: &[S::Child(Q(NS_RAM, "ChargeIndicator", 467))],
                 }]),
             },
             A {
@@ -11818,7 +11989,7 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Count(
                     &[Path {
                         start: Start::Ctx,
-                        steps: &[S::Child(Q(NS_RAM, "RateApplicablePercent"))],
+                        steps: &[S::Child(Q(NS_RAM, "RateApplicablePercent", 491))],
                     }],
                     Cmp::Le,
                     1,
@@ -11829,7 +12000,7 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Count(
                     &[Path {
                         start: Start::Ctx,
-                        steps: &[S::Child(Q(NS_RAM, "CategoryTradeTax"))],
+                        steps: &[S::Child(Q(NS_RAM, "CategoryTradeTax", 478))],
                     }],
                     Cmp::Le,
                     1,
@@ -11840,7 +12011,7 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Count(
                     &[Path {
                         start: Start::Ctx,
-                        steps: &[S::Child(Q(NS_RAM, "ActualAmount"))],
+                        steps: &[S::Child(Q(NS_RAM, "ActualAmount", 469))],
                     }],
                     Cmp::Le,
                     1,
@@ -11855,11 +12026,11 @@ pub(crate) static GROUPS: &[Group] = &[
             absolute: false,
             steps: &[
                 CStep {
-                    q: Q(NS_RAM, "GrossPriceProductTradePrice"),
+                    q: Q(NS_RAM, "GrossPriceProductTradePrice", 459),
                     preds: &[],
                 },
                 CStep {
-                    q: Q(NS_RAM, "AppliedTradeAllowanceCharge"),
+                    q: Q(NS_RAM, "AppliedTradeAllowanceCharge", 466),
                     preds: &[],
                 },
             ],
@@ -11869,7 +12040,7 @@ pub(crate) static GROUPS: &[Group] = &[
             test: T::Count(
                 &[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "ActualAmount"))],
+                    steps: &[S::Child(Q(NS_RAM, "ActualAmount", 469))],
                 }],
                 Cmp::Le,
                 1,
@@ -11883,19 +12054,19 @@ pub(crate) static GROUPS: &[Group] = &[
             absolute: true,
             steps: &[
                 CStep {
-                    q: Q(NS_RSM, "CrossIndustryInvoice"),
+                    q: Q(NS_RSM, "CrossIndustryInvoice", 350),
                     preds: &[],
                 },
                 CStep {
-                    q: Q(NS_RSM, "SupplyChainTradeTransaction"),
+                    q: Q(NS_RSM, "SupplyChainTradeTransaction", 384),
                     preds: &[],
                 },
                 CStep {
-                    q: Q(NS_RAM, "IncludedSupplyChainTradeLineItem"),
+                    q: Q(NS_RAM, "IncludedSupplyChainTradeLineItem", 385),
                     preds: &[],
                 },
                 CStep {
-                    q: Q(NS_RAM, "SpecifiedLineTradeDelivery"),
+                    q: Q(NS_RAM, "SpecifiedLineTradeDelivery", 492),
                     preds: &[],
                 },
             ],
@@ -11905,189 +12076,189 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "CII-SR-151",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "RequestedQuantity"))],
+                    steps: &[S::Child(Q(NS_RAM, "RequestedQuantity", 493))],
                 }])),
             },
             A {
                 id: "CII-SR-152",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "ReceivedQuantity"))],
+                    steps: &[S::Child(Q(NS_RAM, "ReceivedQuantity", 494))],
                 }])),
             },
             A {
                 id: "CII-SR-153",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "ChargeFreeQuantity"))],
+                    steps: &[S::Child(Q(NS_RAM, "ChargeFreeQuantity", 495))],
                 }])),
             },
             A {
                 id: "CII-SR-154",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "PackageQuantity"))],
+                    steps: &[S::Child(Q(NS_RAM, "PackageQuantity", 496))],
                 }])),
             },
             A {
                 id: "CII-SR-155",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "ProductUnitQuantity"))],
+                    steps: &[S::Child(Q(NS_RAM, "ProductUnitQuantity", 497))],
                 }])),
             },
             A {
                 id: "CII-SR-156",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "PerPackageUnitQuantity"))],
+                    steps: &[S::Child(Q(NS_RAM, "PerPackageUnitQuantity", 498))],
                 }])),
             },
             A {
                 id: "CII-SR-157",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "NetWeightMeasure"))],
+                    steps: &[S::Child(Q(NS_RAM, "NetWeightMeasure", 396))],
                 }])),
             },
             A {
                 id: "CII-SR-158",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "GrossWeightMeasure"))],
+                    steps: &[S::Child(Q(NS_RAM, "GrossWeightMeasure", 397))],
                 }])),
             },
             A {
                 id: "CII-SR-159",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "TheoreticalWeightMeasure"))],
+                    steps: &[S::Child(Q(NS_RAM, "TheoreticalWeightMeasure", 499))],
                 }])),
             },
             A {
                 id: "CII-SR-160",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "DespatchedQuantity"))],
+                    steps: &[S::Child(Q(NS_RAM, "DespatchedQuantity", 500))],
                 }])),
             },
             A {
                 id: "CII-SR-161",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "SpecifiedDeliveryAdjustment"))],
+                    steps: &[S::Child(Q(NS_RAM, "SpecifiedDeliveryAdjustment", 501))],
                 }])),
             },
             A {
                 id: "CII-SR-162",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "IncludedSupplyChainPackaging"))],
+                    steps: &[S::Child(Q(NS_RAM, "IncludedSupplyChainPackaging", 502))],
                 }])),
             },
             A {
                 id: "CII-SR-163",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "RelatedSupplyChainConsignment"))],
+                    steps: &[S::Child(Q(NS_RAM, "RelatedSupplyChainConsignment", 503))],
                 }])),
             },
             A {
                 id: "CII-SR-164",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "ShipToTradeParty"))],
+                    steps: &[S::Child(Q(NS_RAM, "ShipToTradeParty", 504))],
                 }])),
             },
             A {
                 id: "CII-SR-165",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "UltimateShipToTradeParty"))],
+                    steps: &[S::Child(Q(NS_RAM, "UltimateShipToTradeParty", 505))],
                 }])),
             },
             A {
                 id: "CII-SR-166",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "ShipFromTradeParty"))],
+                    steps: &[S::Child(Q(NS_RAM, "ShipFromTradeParty", 506))],
                 }])),
             },
             A {
                 id: "CII-SR-167",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "ActualDespatchSupplyChainEvent"))],
+                    steps: &[S::Child(Q(NS_RAM, "ActualDespatchSupplyChainEvent", 507))],
                 }])),
             },
             A {
                 id: "CII-SR-168",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "ActualPickUpSupplyChainEvent"))],
+                    steps: &[S::Child(Q(NS_RAM, "ActualPickUpSupplyChainEvent", 508))],
                 }])),
             },
             A {
                 id: "CII-SR-169",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "RequestedDeliverySupplyChainEvent"))],
+                    steps: &[S::Child(Q(NS_RAM, "RequestedDeliverySupplyChainEvent", 509))],
                 }])),
             },
             A {
                 id: "CII-SR-170",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "ActualDeliverySupplyChainEvent"))],
+                    steps: &[S::Child(Q(NS_RAM, "ActualDeliverySupplyChainEvent", 510))],
                 }])),
             },
             A {
                 id: "CII-SR-171",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "ActualReceiptSupplyChainEvent"))],
+                    steps: &[S::Child(Q(NS_RAM, "ActualReceiptSupplyChainEvent", 511))],
                 }])),
             },
             A {
                 id: "CII-SR-172",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "AdditionalReferencedDocument"))],
+                    steps: &[S::Child(Q(NS_RAM, "AdditionalReferencedDocument", 458))],
                 }])),
             },
             A {
                 id: "CII-SR-173",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "DespatchAdviceReferencedDocument"))],
+                    steps: &[S::Child(Q(NS_RAM, "DespatchAdviceReferencedDocument", 512))],
                 }])),
             },
             A {
                 id: "CII-SR-174",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "ReceivingAdviceReferencedDocument"))],
+                    steps: &[S::Child(Q(NS_RAM, "ReceivingAdviceReferencedDocument", 513))],
                 }])),
             },
             A {
                 id: "CII-SR-175",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "DeliveryNoteReferencedDocument"))],
+                    steps: &[S::Child(Q(NS_RAM, "DeliveryNoteReferencedDocument", 514))],
                 }])),
             },
             A {
                 id: "CII-SR-176",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "ConsumptionReportReferencedDocument"))],
+                    steps: &[S::Child(Q(NS_RAM, "ConsumptionReportReferencedDocument", 515))],
                 }])),
             },
             A {
                 id: "CII-SR-177",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "PackingListReferencedDocument"))],
+                    steps: &[S::Child(Q(NS_RAM, "PackingListReferencedDocument", 516))],
                 }])),
             },
         ],
@@ -12099,19 +12270,19 @@ pub(crate) static GROUPS: &[Group] = &[
             absolute: true,
             steps: &[
                 CStep {
-                    q: Q(NS_RSM, "CrossIndustryInvoice"),
+                    q: Q(NS_RSM, "CrossIndustryInvoice", 350),
                     preds: &[],
                 },
                 CStep {
-                    q: Q(NS_RSM, "SupplyChainTradeTransaction"),
+                    q: Q(NS_RSM, "SupplyChainTradeTransaction", 384),
                     preds: &[],
                 },
                 CStep {
-                    q: Q(NS_RAM, "IncludedSupplyChainTradeLineItem"),
+                    q: Q(NS_RAM, "IncludedSupplyChainTradeLineItem", 385),
                     preds: &[],
                 },
                 CStep {
-                    q: Q(NS_RAM, "SpecifiedLineTradeSettlement"),
+                    q: Q(NS_RAM, "SpecifiedLineTradeSettlement", 517),
                     preds: &[],
                 },
             ],
@@ -12121,28 +12292,28 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "CII-SR-178",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "PaymentReference"))],
+                    steps: &[S::Child(Q(NS_RAM, "PaymentReference", 518))],
                 }])),
             },
             A {
                 id: "CII-SR-179",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "InvoiceIssuerReference"))],
+                    steps: &[S::Child(Q(NS_RAM, "InvoiceIssuerReference", 519))],
                 }])),
             },
             A {
                 id: "CII-SR-180",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "TotalAdjustmentAmount"))],
+                    steps: &[S::Child(Q(NS_RAM, "TotalAdjustmentAmount", 520))],
                 }])),
             },
             A {
                 id: "CII-SR-181",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "DiscountIndicator"))],
+                    steps: &[S::Child(Q(NS_RAM, "DiscountIndicator", 521))],
                 }])),
             },
             A {
@@ -12150,8 +12321,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "ApplicableTradeTax")),
-                        S::Child(Q(NS_RAM, "CalculatedAmount")),
+                        S::Child(Q(NS_RAM, "ApplicableTradeTax", 522)),
+                        S::Child(Q(NS_RAM, "CalculatedAmount", 523)),
                     ],
                 }])),
             },
@@ -12160,9 +12331,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SpecifiedTradeAllowanceCharge")),
-                        S::Child(Q(NS_RAM, "ChargeIndicator")),
-                        S::Child(Q(NS_UDT, "IndicatorString")),
+                        S::Child(Q(NS_RAM, "SpecifiedTradeAllowanceCharge", 490)),
+                        S::Child(Q(NS_RAM, "ChargeIndicator", 467)),
+                        S::Child(Q(NS_UDT, "IndicatorString", 524)),
                     ],
                 }])),
             },
@@ -12171,8 +12342,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SpecifiedTradeAllowanceCharge")),
-                        S::Child(Q(NS_RAM, "ID")),
+                        S::Child(Q(NS_RAM, "SpecifiedTradeAllowanceCharge", 490)),
+                        S::Child(Q(NS_RAM, "ID", 359)),
                     ],
                 }])),
             },
@@ -12181,8 +12352,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SpecifiedTradeAllowanceCharge")),
-                        S::Child(Q(NS_RAM, "SequenceNumeric")),
+                        S::Child(Q(NS_RAM, "SpecifiedTradeAllowanceCharge", 490)),
+                        S::Child(Q(NS_RAM, "SequenceNumeric", 470)),
                     ],
                 }])),
             },
@@ -12191,8 +12362,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SpecifiedTradeAllowanceCharge")),
-                        S::Child(Q(NS_RAM, "CalculationPercent")),
+                        S::Child(Q(NS_RAM, "SpecifiedTradeAllowanceCharge", 490)),
+                        S::Child(Q(NS_RAM, "CalculationPercent", 471)),
                         S::Attr("format"),
                     ],
                 }])),
@@ -12202,8 +12373,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SpecifiedTradeAllowanceCharge")),
-                        S::Child(Q(NS_RAM, "BasisQuantity")),
+                        S::Child(Q(NS_RAM, "SpecifiedTradeAllowanceCharge", 490)),
+                        S::Child(Q(NS_RAM, "BasisQuantity", 473)),
                     ],
                 }])),
             },
@@ -12212,8 +12383,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SpecifiedTradeAllowanceCharge")),
-                        S::Child(Q(NS_RAM, "PrepaidIndicator")),
+                        S::Child(Q(NS_RAM, "SpecifiedTradeAllowanceCharge", 490)),
+                        S::Child(Q(NS_RAM, "PrepaidIndicator", 474)),
                     ],
                 }])),
             },
@@ -12222,8 +12393,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SpecifiedTradeAllowanceCharge")),
-                        S::Child(Q(NS_RAM, "UnitBasisAmount")),
+                        S::Child(Q(NS_RAM, "SpecifiedTradeAllowanceCharge", 490)),
+                        S::Child(Q(NS_RAM, "UnitBasisAmount", 475)),
                     ],
                 }])),
             },
@@ -12232,8 +12403,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SpecifiedTradeAllowanceCharge")),
-                        S::Child(Q(NS_RAM, "TypeCode")),
+                        S::Child(Q(NS_RAM, "SpecifiedTradeAllowanceCharge", 490)),
+                        S::Child(Q(NS_RAM, "TypeCode", 364)),
                     ],
                 }])),
             },
@@ -12242,8 +12413,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SpecifiedTradeAllowanceCharge")),
-                        S::Child(Q(NS_RAM, "CategoryTradeTax")),
+                        S::Child(Q(NS_RAM, "SpecifiedTradeAllowanceCharge", 490)),
+                        S::Child(Q(NS_RAM, "CategoryTradeTax", 478)),
                     ],
                 }])),
             },
@@ -12252,8 +12423,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SpecifiedTradeAllowanceCharge")),
-                        S::Child(Q(NS_RAM, "ActualTradeCurrencyExchange")),
+                        S::Child(Q(NS_RAM, "SpecifiedTradeAllowanceCharge", 490)),
+                        S::Child(Q(NS_RAM, "ActualTradeCurrencyExchange", 479)),
                     ],
                 }])),
             },
@@ -12262,8 +12433,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SpecifiedTradeAllowanceCharge")),
-                        S::Child(Q(NS_RAM, "ID")),
+                        S::Child(Q(NS_RAM, "SpecifiedTradeAllowanceCharge", 490)),
+                        S::Child(Q(NS_RAM, "ID", 359)),
                     ],
                 }])),
             },
@@ -12271,21 +12442,21 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "CII-SR-194",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "SubtotalCalculatedTradeTax"))],
+                    steps: &[S::Child(Q(NS_RAM, "SubtotalCalculatedTradeTax", 525))],
                 }])),
             },
             A {
                 id: "CII-SR-195",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "SpecifiedLogisticsServiceCharge"))],
+                    steps: &[S::Child(Q(NS_RAM, "SpecifiedLogisticsServiceCharge", 526))],
                 }])),
             },
             A {
                 id: "CII-SR-196",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "SpecifiedTradePaymentTerms"))],
+                    steps: &[S::Child(Q(NS_RAM, "SpecifiedTradePaymentTerms", 527))],
                 }])),
             },
             A {
@@ -12293,8 +12464,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SpecifiedTradeSettlementLineMonetarySummation")),
-                        S::Child(Q(NS_RAM, "ChargeTotalAmount")),
+                        S::Child(Q(NS_RAM, "SpecifiedTradeSettlementLineMonetarySummation", 528)),
+                        S::Child(Q(NS_RAM, "ChargeTotalAmount", 529)),
                     ],
                 }])),
             },
@@ -12303,8 +12474,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SpecifiedTradeSettlementLineMonetarySummation")),
-                        S::Child(Q(NS_RAM, "AllowanceTotalAmount")),
+                        S::Child(Q(NS_RAM, "SpecifiedTradeSettlementLineMonetarySummation", 528)),
+                        S::Child(Q(NS_RAM, "AllowanceTotalAmount", 530)),
                     ],
                 }])),
             },
@@ -12313,8 +12484,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SpecifiedTradeSettlementLineMonetarySummation")),
-                        S::Child(Q(NS_RAM, "TaxBasisTotalAmount")),
+                        S::Child(Q(NS_RAM, "SpecifiedTradeSettlementLineMonetarySummation", 528)),
+                        S::Child(Q(NS_RAM, "TaxBasisTotalAmount", 531)),
                     ],
                 }])),
             },
@@ -12323,8 +12494,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SpecifiedTradeSettlementLineMonetarySummation")),
-                        S::Child(Q(NS_RAM, "TaxTotalAmount")),
+                        S::Child(Q(NS_RAM, "SpecifiedTradeSettlementLineMonetarySummation", 528)),
+                        S::Child(Q(NS_RAM, "TaxTotalAmount", 532)),
                     ],
                 }])),
             },
@@ -12333,8 +12504,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SpecifiedTradeSettlementLineMonetarySummation")),
-                        S::Child(Q(NS_RAM, "GrandTotalAmount")),
+                        S::Child(Q(NS_RAM, "SpecifiedTradeSettlementLineMonetarySummation", 528)),
+                        S::Child(Q(NS_RAM, "GrandTotalAmount", 533)),
                     ],
                 }])),
             },
@@ -12343,8 +12514,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SpecifiedTradeSettlementLineMonetarySummation")),
-                        S::Child(Q(NS_RAM, "InformationAmount")),
+                        S::Child(Q(NS_RAM, "SpecifiedTradeSettlementLineMonetarySummation", 528)),
+                        S::Child(Q(NS_RAM, "InformationAmount", 534)),
                     ],
                 }])),
             },
@@ -12353,8 +12524,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SpecifiedTradeSettlementLineMonetarySummation")),
-                        S::Child(Q(NS_RAM, "TotalAllowanceChargeAmount")),
+                        S::Child(Q(NS_RAM, "SpecifiedTradeSettlementLineMonetarySummation", 528)),
+                        S::Child(Q(NS_RAM, "TotalAllowanceChargeAmount", 535)),
                     ],
                 }])),
             },
@@ -12363,8 +12534,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SpecifiedTradeSettlementLineMonetarySummation")),
-                        S::Child(Q(NS_RAM, "TotalRetailValueInformationAmount")),
+                        S::Child(Q(NS_RAM, "SpecifiedTradeSettlementLineMonetarySummation", 528)),
+                        S::Child(Q(NS_RAM, "TotalRetailValueInformationAmount", 536)),
                     ],
                 }])),
             },
@@ -12373,8 +12544,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SpecifiedTradeSettlementLineMonetarySummation")),
-                        S::Child(Q(NS_RAM, "GrossLineTotalAmount")),
+                        S::Child(Q(NS_RAM, "SpecifiedTradeSettlementLineMonetarySummation", 528)),
+                        S::Child(Q(NS_RAM, "GrossLineTotalAmount", 537)),
                     ],
                 }])),
             },
@@ -12383,8 +12554,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SpecifiedTradeSettlementLineMonetarySummation")),
-                        S::Child(Q(NS_RAM, "NetLineTotalAmount")),
+                        S::Child(Q(NS_RAM, "SpecifiedTradeSettlementLineMonetarySummation", 528)),
+                        S::Child(Q(NS_RAM, "NetLineTotalAmount", 538)),
                     ],
                 }])),
             },
@@ -12393,8 +12564,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SpecifiedTradeSettlementLineMonetarySummation")),
-                        S::Child(Q(NS_RAM, "NetIncludingTaxesLineTotalAmount")),
+                        S::Child(Q(NS_RAM, "SpecifiedTradeSettlementLineMonetarySummation", 528)),
+                        S::Child(Q(NS_RAM, "NetIncludingTaxesLineTotalAmount", 539)),
                     ],
                 }])),
             },
@@ -12403,8 +12574,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SpecifiedTradeSettlementLineMonetarySummation")),
-                        S::Child(Q(NS_RAM, "ProductWeightLossInformationAmount")),
+                        S::Child(Q(NS_RAM, "SpecifiedTradeSettlementLineMonetarySummation", 528)),
+                        S::Child(Q(NS_RAM, "ProductWeightLossInformationAmount", 540)),
                     ],
                 }])),
             },
@@ -12412,21 +12583,21 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "CII-SR-209",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "SpecifiedFinancialAdjustment"))],
+                    steps: &[S::Child(Q(NS_RAM, "SpecifiedFinancialAdjustment", 541))],
                 }])),
             },
             A {
                 id: "CII-SR-210",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "InvoiceReferencedDocument"))],
+                    steps: &[S::Child(Q(NS_RAM, "InvoiceReferencedDocument", 542))],
                 }])),
             },
             A {
                 id: "CII-SR-212",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "PayableSpecifiedTradeAccountingAccount"))],
+                    steps: &[S::Child(Q(NS_RAM, "PayableSpecifiedTradeAccountingAccount", 543))],
                 }])),
             },
             A {
@@ -12434,8 +12605,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "ReceivableSpecifiedTradeAccountingAccount")),
-                        S::Child(Q(NS_RAM, "SetTriggerCode")),
+                        S::Child(Q(NS_RAM, "ReceivableSpecifiedTradeAccountingAccount", 544)),
+                        S::Child(Q(NS_RAM, "SetTriggerCode", 545)),
                     ],
                 }])),
             },
@@ -12444,8 +12615,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "ReceivableSpecifiedTradeAccountingAccount")),
-                        S::Child(Q(NS_RAM, "TypeCode")),
+                        S::Child(Q(NS_RAM, "ReceivableSpecifiedTradeAccountingAccount", 544)),
+                        S::Child(Q(NS_RAM, "TypeCode", 364)),
                     ],
                 }])),
             },
@@ -12454,8 +12625,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "ReceivableSpecifiedTradeAccountingAccount")),
-                        S::Child(Q(NS_RAM, "AmountTypeCode")),
+                        S::Child(Q(NS_RAM, "ReceivableSpecifiedTradeAccountingAccount", 544)),
+                        S::Child(Q(NS_RAM, "AmountTypeCode", 546)),
                     ],
                 }])),
             },
@@ -12464,8 +12635,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "ReceivableSpecifiedTradeAccountingAccount")),
-                        S::Child(Q(NS_RAM, "Name")),
+                        S::Child(Q(NS_RAM, "ReceivableSpecifiedTradeAccountingAccount", 544)),
+                        S::Child(Q(NS_RAM, "Name", 363)),
                     ],
                 }])),
             },
@@ -12474,8 +12645,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "ReceivableSpecifiedTradeAccountingAccount")),
-                        S::Child(Q(NS_RAM, "CostReferenceDimensionPattern")),
+                        S::Child(Q(NS_RAM, "ReceivableSpecifiedTradeAccountingAccount", 544)),
+                        S::Child(Q(NS_RAM, "CostReferenceDimensionPattern", 547)),
                     ],
                 }])),
             },
@@ -12483,21 +12654,21 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "CII-SR-218",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "PurchaseSpecifiedTradeAccountingAccount"))],
+                    steps: &[S::Child(Q(NS_RAM, "PurchaseSpecifiedTradeAccountingAccount", 548))],
                 }])),
             },
             A {
                 id: "CII-SR-219",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "SalesSpecifiedTradeAccountingAccount"))],
+                    steps: &[S::Child(Q(NS_RAM, "SalesSpecifiedTradeAccountingAccount", 549))],
                 }])),
             },
             A {
                 id: "CII-SR-220",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "SpecifiedTradeSettlementFinancialCard"))],
+                    steps: &[S::Child(Q(NS_RAM, "SpecifiedTradeSettlementFinancialCard", 550))],
                 }])),
             },
             A {
@@ -12505,7 +12676,7 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Count(
                     &[Path {
                         start: Start::Ctx,
-                        steps: &[S::Child(Q(NS_RAM, "ApplicableTradeTax"))],
+                        steps: &[S::Child(Q(NS_RAM, "ApplicableTradeTax", 522))],
                     }],
                     Cmp::Eq,
                     1,
@@ -12517,11 +12688,11 @@ pub(crate) static GROUPS: &[Group] = &[
                     &[Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_RAM, "AdditionalReferencedDocument")),
+                            S::Child(Q(NS_RAM, "AdditionalReferencedDocument", 458)),
                             S::Filter(&T::Str(
                                 &[Path {
                                     start: Start::Ctx,
-                                    steps: &[S::Child(Q(NS_RAM, "TypeCode"))],
+                                    steps: &[S::Child(Q(NS_RAM, "TypeCode", 364))],
                                 }],
                                 Fx::Norm,
                                 true,
@@ -12543,15 +12714,15 @@ pub(crate) static GROUPS: &[Group] = &[
             absolute: true,
             steps: &[
                 CStep {
-                    q: Q(NS_RSM, "CrossIndustryInvoice"),
+                    q: Q(NS_RSM, "CrossIndustryInvoice", 350),
                     preds: &[],
                 },
                 CStep {
-                    q: Q(NS_RSM, "SupplyChainTradeTransaction"),
+                    q: Q(NS_RSM, "SupplyChainTradeTransaction", 384),
                     preds: &[],
                 },
                 CStep {
-                    q: Q(NS_RAM, "ApplicableHeaderTradeAgreement"),
+                    q: Q(NS_RAM, "ApplicableHeaderTradeAgreement", 551),
                     preds: &[],
                 },
             ],
@@ -12561,14 +12732,17 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "CII-SR-442",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "Reference"))],
+                    steps: &[S::Child(Q(NS_RAM, "Reference", 552))],
                 }])),
             },
             A {
                 id: "CII-SR-222",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "SellerTradeParty")), S::Child(Q(NS_RAM, "RoleCode"))],
+                    steps: &[
+                        S::Child(Q(NS_RAM, "SellerTradeParty", 553)),
+                        S::Child(Q(NS_RAM, "RoleCode", 554)),
+                    ],
                 }])),
             },
             A {
@@ -12576,9 +12750,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SellerTradeParty")),
-                        S::Child(Q(NS_RAM, "SpecifiedLegalOrganization")),
-                        S::Child(Q(NS_RAM, "LegalClassificationCode")),
+                        S::Child(Q(NS_RAM, "SellerTradeParty", 553)),
+                        S::Child(Q(NS_RAM, "SpecifiedLegalOrganization", 555)),
+                        S::Child(Q(NS_RAM, "LegalClassificationCode", 556)),
                     ],
                 }])),
             },
@@ -12587,9 +12761,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SellerTradeParty")),
-                        S::Child(Q(NS_RAM, "SpecifiedLegalOrganization")),
-                        S::Child(Q(NS_RAM, "Name")),
+                        S::Child(Q(NS_RAM, "SellerTradeParty", 553)),
+                        S::Child(Q(NS_RAM, "SpecifiedLegalOrganization", 555)),
+                        S::Child(Q(NS_RAM, "Name", 363)),
                     ],
                 }])),
             },
@@ -12598,9 +12772,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SellerTradeParty")),
-                        S::Child(Q(NS_RAM, "SpecifiedLegalOrganization")),
-                        S::Child(Q(NS_RAM, "PostalTradeAddress")),
+                        S::Child(Q(NS_RAM, "SellerTradeParty", 553)),
+                        S::Child(Q(NS_RAM, "SpecifiedLegalOrganization", 555)),
+                        S::Child(Q(NS_RAM, "PostalTradeAddress", 557)),
                     ],
                 }])),
             },
@@ -12609,9 +12783,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SellerTradeParty")),
-                        S::Child(Q(NS_RAM, "SpecifiedLegalOrganization")),
-                        S::Child(Q(NS_RAM, "AuthorizedLegalRegistration")),
+                        S::Child(Q(NS_RAM, "SellerTradeParty", 553)),
+                        S::Child(Q(NS_RAM, "SpecifiedLegalOrganization", 555)),
+                        S::Child(Q(NS_RAM, "AuthorizedLegalRegistration", 558)),
                     ],
                 }])),
             },
@@ -12620,9 +12794,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SellerTradeParty")),
-                        S::Child(Q(NS_RAM, "DefinedTradeContact")),
-                        S::Child(Q(NS_RAM, "ID")),
+                        S::Child(Q(NS_RAM, "SellerTradeParty", 553)),
+                        S::Child(Q(NS_RAM, "DefinedTradeContact", 559)),
+                        S::Child(Q(NS_RAM, "ID", 359)),
                     ],
                 }])),
             },
@@ -12631,9 +12805,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SellerTradeParty")),
-                        S::Child(Q(NS_RAM, "DefinedTradeContact")),
-                        S::Child(Q(NS_RAM, "TypeCode")),
+                        S::Child(Q(NS_RAM, "SellerTradeParty", 553)),
+                        S::Child(Q(NS_RAM, "DefinedTradeContact", 559)),
+                        S::Child(Q(NS_RAM, "TypeCode", 364)),
                     ],
                 }])),
             },
@@ -12642,9 +12816,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SellerTradeParty")),
-                        S::Child(Q(NS_RAM, "DefinedTradeContact")),
-                        S::Child(Q(NS_RAM, "JobTitle")),
+                        S::Child(Q(NS_RAM, "SellerTradeParty", 553)),
+                        S::Child(Q(NS_RAM, "DefinedTradeContact", 559)),
+                        S::Child(Q(NS_RAM, "JobTitle", 560)),
                     ],
                 }])),
             },
@@ -12653,9 +12827,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SellerTradeParty")),
-                        S::Child(Q(NS_RAM, "DefinedTradeContact")),
-                        S::Child(Q(NS_RAM, "Responsibility")),
+                        S::Child(Q(NS_RAM, "SellerTradeParty", 553)),
+                        S::Child(Q(NS_RAM, "DefinedTradeContact", 559)),
+                        S::Child(Q(NS_RAM, "Responsibility", 561)),
                     ],
                 }])),
             },
@@ -12664,9 +12838,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SellerTradeParty")),
-                        S::Child(Q(NS_RAM, "DefinedTradeContact")),
-                        S::Child(Q(NS_RAM, "PersonID")),
+                        S::Child(Q(NS_RAM, "SellerTradeParty", 553)),
+                        S::Child(Q(NS_RAM, "DefinedTradeContact", 559)),
+                        S::Child(Q(NS_RAM, "PersonID", 562)),
                     ],
                 }])),
             },
@@ -12675,10 +12849,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SellerTradeParty")),
-                        S::Child(Q(NS_RAM, "DefinedTradeContact")),
-                        S::Child(Q(NS_RAM, "TelephoneUniversalCommunication")),
-                        S::Child(Q(NS_RAM, "URIID")),
+                        S::Child(Q(NS_RAM, "SellerTradeParty", 553)),
+                        S::Child(Q(NS_RAM, "DefinedTradeContact", 559)),
+                        S::Child(Q(NS_RAM, "TelephoneUniversalCommunication", 563)),
+                        S::Child(Q(NS_RAM, "URIID", 564)),
                     ],
                 }])),
             },
@@ -12687,10 +12861,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SellerTradeParty")),
-                        S::Child(Q(NS_RAM, "DefinedTradeContact")),
-                        S::Child(Q(NS_RAM, "TelephoneUniversalCommunication")),
-                        S::Child(Q(NS_RAM, "ChannelCode")),
+                        S::Child(Q(NS_RAM, "SellerTradeParty", 553)),
+                        S::Child(Q(NS_RAM, "DefinedTradeContact", 559)),
+                        S::Child(Q(NS_RAM, "TelephoneUniversalCommunication", 563)),
+                        S::Child(Q(NS_RAM, "ChannelCode", 565)),
                     ],
                 }])),
             },
@@ -12699,9 +12873,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SellerTradeParty")),
-                        S::Child(Q(NS_RAM, "DefinedTradeContact")),
-                        S::Child(Q(NS_RAM, "DirectTelephoneUniversalCommunication")),
+                        S::Child(Q(NS_RAM, "SellerTradeParty", 553)),
+                        S::Child(Q(NS_RAM, "DefinedTradeContact", 559)),
+                        S::Child(Q(NS_RAM, "DirectTelephoneUniversalCommunication", 566)),
                     ],
                 }])),
             },
@@ -12710,9 +12884,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SellerTradeParty")),
-                        S::Child(Q(NS_RAM, "DefinedTradeContact")),
-                        S::Child(Q(NS_RAM, "MobileTelephoneUniversalCommunication")),
+                        S::Child(Q(NS_RAM, "SellerTradeParty", 553)),
+                        S::Child(Q(NS_RAM, "DefinedTradeContact", 559)),
+                        S::Child(Q(NS_RAM, "MobileTelephoneUniversalCommunication", 567)),
                     ],
                 }])),
             },
@@ -12721,9 +12895,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SellerTradeParty")),
-                        S::Child(Q(NS_RAM, "DefinedTradeContact")),
-                        S::Child(Q(NS_RAM, "FaxUniversalCommunication")),
+                        S::Child(Q(NS_RAM, "SellerTradeParty", 553)),
+                        S::Child(Q(NS_RAM, "DefinedTradeContact", 559)),
+                        S::Child(Q(NS_RAM, "FaxUniversalCommunication", 568)),
                     ],
                 }])),
             },
@@ -12732,10 +12906,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SellerTradeParty")),
-                        S::Child(Q(NS_RAM, "DefinedTradeContact")),
-                        S::Child(Q(NS_RAM, "EmailURIUniversalCommunication")),
-                        S::Child(Q(NS_RAM, "ChannelCode")),
+                        S::Child(Q(NS_RAM, "SellerTradeParty", 553)),
+                        S::Child(Q(NS_RAM, "DefinedTradeContact", 559)),
+                        S::Child(Q(NS_RAM, "EmailURIUniversalCommunication", 569)),
+                        S::Child(Q(NS_RAM, "ChannelCode", 565)),
                     ],
                 }])),
             },
@@ -12744,10 +12918,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SellerTradeParty")),
-                        S::Child(Q(NS_RAM, "DefinedTradeContact")),
-                        S::Child(Q(NS_RAM, "EmailURIUniversalCommunication")),
-                        S::Child(Q(NS_RAM, "CompleteNumber")),
+                        S::Child(Q(NS_RAM, "SellerTradeParty", 553)),
+                        S::Child(Q(NS_RAM, "DefinedTradeContact", 559)),
+                        S::Child(Q(NS_RAM, "EmailURIUniversalCommunication", 569)),
+                        S::Child(Q(NS_RAM, "CompleteNumber", 570)),
                     ],
                 }])),
             },
@@ -12756,9 +12930,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SellerTradeParty")),
-                        S::Child(Q(NS_RAM, "DefinedTradeContact")),
-                        S::Child(Q(NS_RAM, "TelexUniversalCommunication")),
+                        S::Child(Q(NS_RAM, "SellerTradeParty", 553)),
+                        S::Child(Q(NS_RAM, "DefinedTradeContact", 559)),
+                        S::Child(Q(NS_RAM, "TelexUniversalCommunication", 571)),
                     ],
                 }])),
             },
@@ -12767,9 +12941,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SellerTradeParty")),
-                        S::Child(Q(NS_RAM, "DefinedTradeContact")),
-                        S::Child(Q(NS_RAM, "VOIPUniversalCommunication")),
+                        S::Child(Q(NS_RAM, "SellerTradeParty", 553)),
+                        S::Child(Q(NS_RAM, "DefinedTradeContact", 559)),
+                        S::Child(Q(NS_RAM, "VOIPUniversalCommunication", 572)),
                     ],
                 }])),
             },
@@ -12778,9 +12952,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SellerTradeParty")),
-                        S::Child(Q(NS_RAM, "DefinedTradeContact")),
-                        S::Child(Q(NS_RAM, "InstantMessagingUniversalCommunication")),
+                        S::Child(Q(NS_RAM, "SellerTradeParty", 553)),
+                        S::Child(Q(NS_RAM, "DefinedTradeContact", 559)),
+                        S::Child(Q(NS_RAM, "InstantMessagingUniversalCommunication", 573)),
                     ],
                 }])),
             },
@@ -12789,9 +12963,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SellerTradeParty")),
-                        S::Child(Q(NS_RAM, "DefinedTradeContact")),
-                        S::Child(Q(NS_RAM, "SpecifiedNote")),
+                        S::Child(Q(NS_RAM, "SellerTradeParty", 553)),
+                        S::Child(Q(NS_RAM, "DefinedTradeContact", 559)),
+                        S::Child(Q(NS_RAM, "SpecifiedNote", 574)),
                     ],
                 }])),
             },
@@ -12800,9 +12974,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SellerTradeParty")),
-                        S::Child(Q(NS_RAM, "DefinedTradeContact")),
-                        S::Child(Q(NS_RAM, "SpecifiedContactPerson")),
+                        S::Child(Q(NS_RAM, "SellerTradeParty", 553)),
+                        S::Child(Q(NS_RAM, "DefinedTradeContact", 559)),
+                        S::Child(Q(NS_RAM, "SpecifiedContactPerson", 575)),
                     ],
                 }])),
             },
@@ -12811,9 +12985,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SellerTradeParty")),
-                        S::Child(Q(NS_RAM, "URIUniversalCommunication")),
-                        S::Child(Q(NS_RAM, "ChannelCode")),
+                        S::Child(Q(NS_RAM, "SellerTradeParty", 553)),
+                        S::Child(Q(NS_RAM, "URIUniversalCommunication", 576)),
+                        S::Child(Q(NS_RAM, "ChannelCode", 565)),
                     ],
                 }])),
             },
@@ -12822,9 +12996,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SellerTradeParty")),
-                        S::Child(Q(NS_RAM, "URIUniversalCommunication")),
-                        S::Child(Q(NS_RAM, "CompleteNumber")),
+                        S::Child(Q(NS_RAM, "SellerTradeParty", 553)),
+                        S::Child(Q(NS_RAM, "URIUniversalCommunication", 576)),
+                        S::Child(Q(NS_RAM, "CompleteNumber", 570)),
                     ],
                 }])),
             },
@@ -12833,9 +13007,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SellerTradeParty")),
-                        S::Child(Q(NS_RAM, "SpecifiedTaxRegistration")),
-                        S::Child(Q(NS_RAM, "AssociatedRegisteredTax")),
+                        S::Child(Q(NS_RAM, "SellerTradeParty", 553)),
+                        S::Child(Q(NS_RAM, "SpecifiedTaxRegistration", 577)),
+                        S::Child(Q(NS_RAM, "AssociatedRegisteredTax", 578)),
                     ],
                 }])),
             },
@@ -12844,8 +13018,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SellerTradeParty")),
-                        S::Child(Q(NS_RAM, "EndPointURIUniversalCommunication")),
+                        S::Child(Q(NS_RAM, "SellerTradeParty", 553)),
+                        S::Child(Q(NS_RAM, "EndPointURIUniversalCommunication", 579)),
                     ],
                 }])),
             },
@@ -12854,8 +13028,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SellerTradeParty")),
-                        S::Child(Q(NS_RAM, "LogoAssociatedSpecifiedBinaryFile")),
+                        S::Child(Q(NS_RAM, "SellerTradeParty", 553)),
+                        S::Child(Q(NS_RAM, "LogoAssociatedSpecifiedBinaryFile", 580)),
                     ],
                 }])),
             },
@@ -12863,7 +13037,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "CII-SR-249",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "BuyerTradeParty")), S::Child(Q(NS_RAM, "RoleCode"))],
+                    steps: &[
+                        S::Child(Q(NS_RAM, "BuyerTradeParty", 581)),
+                        S::Child(Q(NS_RAM, "RoleCode", 554)),
+                    ],
                 }])),
             },
             A {
@@ -12871,8 +13048,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "BuyerTradeParty")),
-                        S::Child(Q(NS_RAM, "Description")),
+                        S::Child(Q(NS_RAM, "BuyerTradeParty", 581)),
+                        S::Child(Q(NS_RAM, "Description", 445)),
                     ],
                 }])),
             },
@@ -12881,9 +13058,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "BuyerTradeParty")),
-                        S::Child(Q(NS_RAM, "SpecifiedLegalOrganization")),
-                        S::Child(Q(NS_RAM, "LegalClassificationCode")),
+                        S::Child(Q(NS_RAM, "BuyerTradeParty", 581)),
+                        S::Child(Q(NS_RAM, "SpecifiedLegalOrganization", 555)),
+                        S::Child(Q(NS_RAM, "LegalClassificationCode", 556)),
                     ],
                 }])),
             },
@@ -12892,9 +13069,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "BuyerTradeParty")),
-                        S::Child(Q(NS_RAM, "SpecifiedLegalOrganization")),
-                        S::Child(Q(NS_RAM, "Name")),
+                        S::Child(Q(NS_RAM, "BuyerTradeParty", 581)),
+                        S::Child(Q(NS_RAM, "SpecifiedLegalOrganization", 555)),
+                        S::Child(Q(NS_RAM, "Name", 363)),
                     ],
                 }])),
             },
@@ -12903,9 +13080,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "BuyerTradeParty")),
-                        S::Child(Q(NS_RAM, "SpecifiedLegalOrganization")),
-                        S::Child(Q(NS_RAM, "PostalTradeAddress")),
+                        S::Child(Q(NS_RAM, "BuyerTradeParty", 581)),
+                        S::Child(Q(NS_RAM, "SpecifiedLegalOrganization", 555)),
+                        S::Child(Q(NS_RAM, "PostalTradeAddress", 557)),
                     ],
                 }])),
             },
@@ -12914,9 +13091,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "BuyerTradeParty")),
-                        S::Child(Q(NS_RAM, "SpecifiedLegalOrganization")),
-                        S::Child(Q(NS_RAM, "AuthorizedLegalRegistration")),
+                        S::Child(Q(NS_RAM, "BuyerTradeParty", 581)),
+                        S::Child(Q(NS_RAM, "SpecifiedLegalOrganization", 555)),
+                        S::Child(Q(NS_RAM, "AuthorizedLegalRegistration", 558)),
                     ],
                 }])),
             },
@@ -12925,9 +13102,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "BuyerTradeParty")),
-                        S::Child(Q(NS_RAM, "DefinedTradeContact")),
-                        S::Child(Q(NS_RAM, "ID")),
+                        S::Child(Q(NS_RAM, "BuyerTradeParty", 581)),
+                        S::Child(Q(NS_RAM, "DefinedTradeContact", 559)),
+                        S::Child(Q(NS_RAM, "ID", 359)),
                     ],
                 }])),
             },
@@ -12936,9 +13113,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "BuyerTradeParty")),
-                        S::Child(Q(NS_RAM, "DefinedTradeContact")),
-                        S::Child(Q(NS_RAM, "TypeCode")),
+                        S::Child(Q(NS_RAM, "BuyerTradeParty", 581)),
+                        S::Child(Q(NS_RAM, "DefinedTradeContact", 559)),
+                        S::Child(Q(NS_RAM, "TypeCode", 364)),
                     ],
                 }])),
             },
@@ -12947,9 +13124,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "BuyerTradeParty")),
-                        S::Child(Q(NS_RAM, "DefinedTradeContact")),
-                        S::Child(Q(NS_RAM, "JobTitle")),
+                        S::Child(Q(NS_RAM, "BuyerTradeParty", 581)),
+                        S::Child(Q(NS_RAM, "DefinedTradeContact", 559)),
+                        S::Child(Q(NS_RAM, "JobTitle", 560)),
                     ],
                 }])),
             },
@@ -12958,9 +13135,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "BuyerTradeParty")),
-                        S::Child(Q(NS_RAM, "DefinedTradeContact")),
-                        S::Child(Q(NS_RAM, "Responsibility")),
+                        S::Child(Q(NS_RAM, "BuyerTradeParty", 581)),
+                        S::Child(Q(NS_RAM, "DefinedTradeContact", 559)),
+                        S::Child(Q(NS_RAM, "Responsibility", 561)),
                     ],
                 }])),
             },
@@ -12969,9 +13146,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "BuyerTradeParty")),
-                        S::Child(Q(NS_RAM, "DefinedTradeContact")),
-                        S::Child(Q(NS_RAM, "PersonID")),
+                        S::Child(Q(NS_RAM, "BuyerTradeParty", 581)),
+                        S::Child(Q(NS_RAM, "DefinedTradeContact", 559)),
+                        S::Child(Q(NS_RAM, "PersonID", 562)),
                     ],
                 }])),
             },
@@ -12980,10 +13157,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "BuyerTradeParty")),
-                        S::Child(Q(NS_RAM, "DefinedTradeContact")),
-                        S::Child(Q(NS_RAM, "TelephoneUniversalCommunication")),
-                        S::Child(Q(NS_RAM, "URIID")),
+                        S::Child(Q(NS_RAM, "BuyerTradeParty", 581)),
+                        S::Child(Q(NS_RAM, "DefinedTradeContact", 559)),
+                        S::Child(Q(NS_RAM, "TelephoneUniversalCommunication", 563)),
+                        S::Child(Q(NS_RAM, "URIID", 564)),
                     ],
                 }])),
             },
@@ -12992,10 +13169,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "BuyerTradeParty")),
-                        S::Child(Q(NS_RAM, "DefinedTradeContact")),
-                        S::Child(Q(NS_RAM, "TelephoneUniversalCommunication")),
-                        S::Child(Q(NS_RAM, "ChannelCode")),
+                        S::Child(Q(NS_RAM, "BuyerTradeParty", 581)),
+                        S::Child(Q(NS_RAM, "DefinedTradeContact", 559)),
+                        S::Child(Q(NS_RAM, "TelephoneUniversalCommunication", 563)),
+                        S::Child(Q(NS_RAM, "ChannelCode", 565)),
                     ],
                 }])),
             },
@@ -13004,9 +13181,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "BuyerTradeParty")),
-                        S::Child(Q(NS_RAM, "DefinedTradeContact")),
-                        S::Child(Q(NS_RAM, "DirectTelephoneUniversalCommunication")),
+                        S::Child(Q(NS_RAM, "BuyerTradeParty", 581)),
+                        S::Child(Q(NS_RAM, "DefinedTradeContact", 559)),
+                        S::Child(Q(NS_RAM, "DirectTelephoneUniversalCommunication", 566)),
                     ],
                 }])),
             },
@@ -13015,9 +13192,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "BuyerTradeParty")),
-                        S::Child(Q(NS_RAM, "DefinedTradeContact")),
-                        S::Child(Q(NS_RAM, "MobileTelephoneUniversalCommunication")),
+                        S::Child(Q(NS_RAM, "BuyerTradeParty", 581)),
+                        S::Child(Q(NS_RAM, "DefinedTradeContact", 559)),
+                        S::Child(Q(NS_RAM, "MobileTelephoneUniversalCommunication", 567)),
                     ],
                 }])),
             },
@@ -13026,9 +13203,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "BuyerTradeParty")),
-                        S::Child(Q(NS_RAM, "DefinedTradeContact")),
-                        S::Child(Q(NS_RAM, "FaxUniversalCommunication")),
+                        S::Child(Q(NS_RAM, "BuyerTradeParty", 581)),
+                        S::Child(Q(NS_RAM, "DefinedTradeContact", 559)),
+                        S::Child(Q(NS_RAM, "FaxUniversalCommunication", 568)),
                     ],
                 }])),
             },
@@ -13037,10 +13214,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "BuyerTradeParty")),
-                        S::Child(Q(NS_RAM, "DefinedTradeContact")),
-                        S::Child(Q(NS_RAM, "EmailURIUniversalCommunication")),
-                        S::Child(Q(NS_RAM, "ChannelCode")),
+                        S::Child(Q(NS_RAM, "BuyerTradeParty", 581)),
+                        S::Child(Q(NS_RAM, "DefinedTradeContact", 559)),
+                        S::Child(Q(NS_RAM, "EmailURIUniversalCommunication", 569)),
+                        S::Child(Q(NS_RAM, "ChannelCode", 565)),
                     ],
                 }])),
             },
@@ -13049,10 +13226,10 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "BuyerTradeParty")),
-                        S::Child(Q(NS_RAM, "DefinedTradeContact")),
-                        S::Child(Q(NS_RAM, "EmailURIUniversalCommunication")),
-                        S::Child(Q(NS_RAM, "CompleteNumber")),
+                        S::Child(Q(NS_RAM, "BuyerTradeParty", 581)),
+                        S::Child(Q(NS_RAM, "DefinedTradeContact", 559)),
+                        S::Child(Q(NS_RAM, "EmailURIUniversalCommunication", 569)),
+                        S::Child(Q(NS_RAM, "CompleteNumber", 570)),
                     ],
                 }])),
             },
@@ -13061,9 +13238,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "BuyerTradeParty")),
-                        S::Child(Q(NS_RAM, "DefinedTradeContact")),
-                        S::Child(Q(NS_RAM, "TelexUniversalCommunication")),
+                        S::Child(Q(NS_RAM, "BuyerTradeParty", 581)),
+                        S::Child(Q(NS_RAM, "DefinedTradeContact", 559)),
+                        S::Child(Q(NS_RAM, "TelexUniversalCommunication", 571)),
                     ],
                 }])),
             },
@@ -13072,9 +13249,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "BuyerTradeParty")),
-                        S::Child(Q(NS_RAM, "DefinedTradeContact")),
-                        S::Child(Q(NS_RAM, "VOIPUniversalCommunication")),
+                        S::Child(Q(NS_RAM, "BuyerTradeParty", 581)),
+                        S::Child(Q(NS_RAM, "DefinedTradeContact", 559)),
+                        S::Child(Q(NS_RAM, "VOIPUniversalCommunication", 572)),
                     ],
                 }])),
             },
@@ -13083,9 +13260,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "BuyerTradeParty")),
-                        S::Child(Q(NS_RAM, "DefinedTradeContact")),
-                        S::Child(Q(NS_RAM, "InstantMessagingUniversalCommunication")),
+                        S::Child(Q(NS_RAM, "BuyerTradeParty", 581)),
+                        S::Child(Q(NS_RAM, "DefinedTradeContact", 559)),
+                        S::Child(Q(NS_RAM, "InstantMessagingUniversalCommunication", 573)),
                     ],
                 }])),
             },
@@ -13094,9 +13271,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "BuyerTradeParty")),
-                        S::Child(Q(NS_RAM, "DefinedTradeContact")),
-                        S::Child(Q(NS_RAM, "SpecifiedNote")),
+                        S::Child(Q(NS_RAM, "BuyerTradeParty", 581)),
+                        S::Child(Q(NS_RAM, "DefinedTradeContact", 559)),
+                        S::Child(Q(NS_RAM, "SpecifiedNote", 574)),
                     ],
                 }])),
             },
@@ -13105,9 +13282,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "BuyerTradeParty")),
-                        S::Child(Q(NS_RAM, "DefinedTradeContact")),
-                        S::Child(Q(NS_RAM, "SpecifiedContactPerson")),
+                        S::Child(Q(NS_RAM, "BuyerTradeParty", 581)),
+                        S::Child(Q(NS_RAM, "DefinedTradeContact", 559)),
+                        S::Child(Q(NS_RAM, "SpecifiedContactPerson", 575)),
                     ],
                 }])),
             },
@@ -13116,9 +13293,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "BuyerTradeParty")),
-                        S::Child(Q(NS_RAM, "URIUniversalCommunication")),
-                        S::Child(Q(NS_RAM, "ChannelCode")),
+                        S::Child(Q(NS_RAM, "BuyerTradeParty", 581)),
+                        S::Child(Q(NS_RAM, "URIUniversalCommunication", 576)),
+                        S::Child(Q(NS_RAM, "ChannelCode", 565)),
                     ],
                 }])),
             },
@@ -13127,9 +13304,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "BuyerTradeParty")),
-                        S::Child(Q(NS_RAM, "URIUniversalCommunication")),
-                        S::Child(Q(NS_RAM, "CompleteNumber")),
+                        S::Child(Q(NS_RAM, "BuyerTradeParty", 581)),
+                        S::Child(Q(NS_RAM, "URIUniversalCommunication", 576)),
+                        S::Child(Q(NS_RAM, "CompleteNumber", 570)),
                     ],
                 }])),
             },
@@ -13138,9 +13315,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "BuyerTradeParty")),
-                        S::Child(Q(NS_RAM, "SpecifiedTaxRegistration")),
-                        S::Child(Q(NS_RAM, "AssociatedRegisteredTax")),
+                        S::Child(Q(NS_RAM, "BuyerTradeParty", 581)),
+                        S::Child(Q(NS_RAM, "SpecifiedTaxRegistration", 577)),
+                        S::Child(Q(NS_RAM, "AssociatedRegisteredTax", 578)),
                     ],
                 }])),
             },
@@ -13149,8 +13326,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "BuyerTradeParty")),
-                        S::Child(Q(NS_RAM, "EndPointURIUniversalCommunication")),
+                        S::Child(Q(NS_RAM, "BuyerTradeParty", 581)),
+                        S::Child(Q(NS_RAM, "EndPointURIUniversalCommunication", 579)),
                     ],
                 }])),
             },
@@ -13159,8 +13336,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "BuyerTradeParty")),
-                        S::Child(Q(NS_RAM, "LogoAssociatedSpecifiedBinaryFile")),
+                        S::Child(Q(NS_RAM, "BuyerTradeParty", 581)),
+                        S::Child(Q(NS_RAM, "LogoAssociatedSpecifiedBinaryFile", 580)),
                     ],
                 }])),
             },
@@ -13168,28 +13345,28 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "CII-SR-278",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "SalesAgentTradeParty"))],
+                    steps: &[S::Child(Q(NS_RAM, "SalesAgentTradeParty", 582))],
                 }])),
             },
             A {
                 id: "CII-SR-279",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "BuyerRequisitionerTradeParty"))],
+                    steps: &[S::Child(Q(NS_RAM, "BuyerRequisitionerTradeParty", 449))],
                 }])),
             },
             A {
                 id: "CII-SR-280",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "BuyerAssignedAccountantTradeParty"))],
+                    steps: &[S::Child(Q(NS_RAM, "BuyerAssignedAccountantTradeParty", 583))],
                 }])),
             },
             A {
                 id: "CII-SR-281",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "SellerAssignedAccountantTradeParty"))],
+                    steps: &[S::Child(Q(NS_RAM, "SellerAssignedAccountantTradeParty", 584))],
                 }])),
             },
             A {
@@ -13197,8 +13374,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SellerTaxRepresentativeTradeParty")),
-                        S::Child(Q(NS_RAM, "ID")),
+                        S::Child(Q(NS_RAM, "SellerTaxRepresentativeTradeParty", 585)),
+                        S::Child(Q(NS_RAM, "ID", 359)),
                     ],
                 }])),
             },
@@ -13207,8 +13384,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SellerTaxRepresentativeTradeParty")),
-                        S::Child(Q(NS_RAM, "GlobalID")),
+                        S::Child(Q(NS_RAM, "SellerTaxRepresentativeTradeParty", 585)),
+                        S::Child(Q(NS_RAM, "GlobalID", 374)),
                     ],
                 }])),
             },
@@ -13217,8 +13394,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SellerTaxRepresentativeTradeParty")),
-                        S::Child(Q(NS_RAM, "RoleCode")),
+                        S::Child(Q(NS_RAM, "SellerTaxRepresentativeTradeParty", 585)),
+                        S::Child(Q(NS_RAM, "RoleCode", 554)),
                     ],
                 }])),
             },
@@ -13227,8 +13404,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SellerTaxRepresentativeTradeParty")),
-                        S::Child(Q(NS_RAM, "Description")),
+                        S::Child(Q(NS_RAM, "SellerTaxRepresentativeTradeParty", 585)),
+                        S::Child(Q(NS_RAM, "Description", 445)),
                     ],
                 }])),
             },
@@ -13237,8 +13414,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SellerTaxRepresentativeTradeParty")),
-                        S::Child(Q(NS_RAM, "SpecifiedLegalOrganization")),
+                        S::Child(Q(NS_RAM, "SellerTaxRepresentativeTradeParty", 585)),
+                        S::Child(Q(NS_RAM, "SpecifiedLegalOrganization", 555)),
                     ],
                 }])),
             },
@@ -13247,8 +13424,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SellerTaxRepresentativeTradeParty")),
-                        S::Child(Q(NS_RAM, "DefinedTradeContact")),
+                        S::Child(Q(NS_RAM, "SellerTaxRepresentativeTradeParty", 585)),
+                        S::Child(Q(NS_RAM, "DefinedTradeContact", 559)),
                     ],
                 }])),
             },
@@ -13257,8 +13434,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SellerTaxRepresentativeTradeParty")),
-                        S::Child(Q(NS_RAM, "URIUniversalCommunication")),
+                        S::Child(Q(NS_RAM, "SellerTaxRepresentativeTradeParty", 585)),
+                        S::Child(Q(NS_RAM, "URIUniversalCommunication", 576)),
                     ],
                 }])),
             },
@@ -13267,9 +13444,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SellerTaxRepresentativeTradeParty")),
-                        S::Child(Q(NS_RAM, "SpecifiedTaxRegistration")),
-                        S::Child(Q(NS_RAM, "AssociatedRegisteredTax")),
+                        S::Child(Q(NS_RAM, "SellerTaxRepresentativeTradeParty", 585)),
+                        S::Child(Q(NS_RAM, "SpecifiedTaxRegistration", 577)),
+                        S::Child(Q(NS_RAM, "AssociatedRegisteredTax", 578)),
                     ],
                 }])),
             },
@@ -13278,8 +13455,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SellerTaxRepresentativeTradeParty")),
-                        S::Child(Q(NS_RAM, "EndPointURIUniversalCommunication")),
+                        S::Child(Q(NS_RAM, "SellerTaxRepresentativeTradeParty", 585)),
+                        S::Child(Q(NS_RAM, "EndPointURIUniversalCommunication", 579)),
                     ],
                 }])),
             },
@@ -13288,8 +13465,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SellerTaxRepresentativeTradeParty")),
-                        S::Child(Q(NS_RAM, "LogoAssociatedSpecifiedBinaryFile")),
+                        S::Child(Q(NS_RAM, "SellerTaxRepresentativeTradeParty", 585)),
+                        S::Child(Q(NS_RAM, "LogoAssociatedSpecifiedBinaryFile", 580)),
                     ],
                 }])),
             },
@@ -13297,14 +13474,14 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "CII-SR-292",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "ProductEndUserTradeParty"))],
+                    steps: &[S::Child(Q(NS_RAM, "ProductEndUserTradeParty", 586))],
                 }])),
             },
             A {
                 id: "CII-SR-293",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "ApplicableTradeDeliveryTerms"))],
+                    steps: &[S::Child(Q(NS_RAM, "ApplicableTradeDeliveryTerms", 450))],
                 }])),
             },
             A {
@@ -13312,8 +13489,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SellerOrderReferencedDocument")),
-                        S::Child(Q(NS_RAM, "LineID")),
+                        S::Child(Q(NS_RAM, "SellerOrderReferencedDocument", 451)),
+                        S::Child(Q(NS_RAM, "LineID", 587)),
                     ],
                 }])),
             },
@@ -13322,8 +13499,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "BuyerOrderReferencedDocument")),
-                        S::Child(Q(NS_RAM, "LineID")),
+                        S::Child(Q(NS_RAM, "BuyerOrderReferencedDocument", 452)),
+                        S::Child(Q(NS_RAM, "LineID", 587)),
                     ],
                 }])),
             },
@@ -13331,14 +13508,14 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "CII-SR-296",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "QuotationReferencedDocument"))],
+                    steps: &[S::Child(Q(NS_RAM, "QuotationReferencedDocument", 454))],
                 }])),
             },
             A {
                 id: "CII-SR-297",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "OrderResponseReferencedDocument"))],
+                    steps: &[S::Child(Q(NS_RAM, "OrderResponseReferencedDocument", 588))],
                 }])),
             },
             A {
@@ -13346,8 +13523,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "ContractReferencedDocument")),
-                        S::Child(Q(NS_RAM, "LineID")),
+                        S::Child(Q(NS_RAM, "ContractReferencedDocument", 455)),
+                        S::Child(Q(NS_RAM, "LineID", 587)),
                     ],
                 }])),
             },
@@ -13355,28 +13532,28 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "CII-SR-299",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "DemandForecastReferencedDocument"))],
+                    steps: &[S::Child(Q(NS_RAM, "DemandForecastReferencedDocument", 456))],
                 }])),
             },
             A {
                 id: "CII-SR-300",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "SupplyInstructionReferencedDocument"))],
+                    steps: &[S::Child(Q(NS_RAM, "SupplyInstructionReferencedDocument", 589))],
                 }])),
             },
             A {
                 id: "CII-SR-301",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "PromotionalDealReferencedDocument"))],
+                    steps: &[S::Child(Q(NS_RAM, "PromotionalDealReferencedDocument", 457))],
                 }])),
             },
             A {
                 id: "CII-SR-302",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "PriceListReferencedDocument"))],
+                    steps: &[S::Child(Q(NS_RAM, "PriceListReferencedDocument", 590))],
                 }])),
             },
             A {
@@ -13384,8 +13561,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "AdditionalReferencedDocument")),
-                        S::Child(Q(NS_RAM, "LineID")),
+                        S::Child(Q(NS_RAM, "AdditionalReferencedDocument", 458)),
+                        S::Child(Q(NS_RAM, "LineID", 587)),
                     ],
                 }])),
             },
@@ -13393,21 +13570,21 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "CII-SR-304",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "RequisitionerReferencedDocument"))],
+                    steps: &[S::Child(Q(NS_RAM, "RequisitionerReferencedDocument", 485))],
                 }])),
             },
             A {
                 id: "CII-SR-305",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "BuyerAgentTradeParty"))],
+                    steps: &[S::Child(Q(NS_RAM, "BuyerAgentTradeParty", 591))],
                 }])),
             },
             A {
                 id: "CII-SR-306",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "PurchaseConditionsReferencedDocument"))],
+                    steps: &[S::Child(Q(NS_RAM, "PurchaseConditionsReferencedDocument", 592))],
                 }])),
             },
             A {
@@ -13415,8 +13592,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SpecifiedProcuringProject")),
-                        S::Child(Q(NS_RAM, "Description")),
+                        S::Child(Q(NS_RAM, "SpecifiedProcuringProject", 593)),
+                        S::Child(Q(NS_RAM, "Description", 445)),
                     ],
                 }])),
             },
@@ -13424,7 +13601,7 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "CII-SR-448",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "UltimateCustomerOrderReferencedDocument"))],
+                    steps: &[S::Child(Q(NS_RAM, "UltimateCustomerOrderReferencedDocument", 489))],
                 }])),
             },
             A {
@@ -13433,31 +13610,49 @@ pub(crate) static GROUPS: &[Group] = &[
                     T::And(&[
                         T::Not(&T::Exists(&[Path {
                             start: Start::Ctx,
-                            steps: &[S::Child(Q(NS_RAM, "BuyerTradeParty")), S::Child(Q(NS_RAM, "ID"))],
+                            steps: &[
+                                S::Child(Q(NS_RAM, "BuyerTradeParty", 581)),
+                                S::Child(Q(NS_RAM, "ID", 359)),
+                            ],
                         }])),
                         T::Exists(&[Path {
                             start: Start::Ctx,
-                            steps: &[S::Child(Q(NS_RAM, "BuyerTradeParty")), S::Child(Q(NS_RAM, "GlobalID"))],
+                            steps: &[
+                                S::Child(Q(NS_RAM, "BuyerTradeParty", 581)),
+                                S::Child(Q(NS_RAM, "GlobalID", 374)),
+                            ],
                         }]),
                     ]),
                     T::And(&[
                         T::Exists(&[Path {
                             start: Start::Ctx,
-                            steps: &[S::Child(Q(NS_RAM, "BuyerTradeParty")), S::Child(Q(NS_RAM, "ID"))],
+                            steps: &[
+                                S::Child(Q(NS_RAM, "BuyerTradeParty", 581)),
+                                S::Child(Q(NS_RAM, "ID", 359)),
+                            ],
                         }]),
                         T::Not(&T::Exists(&[Path {
                             start: Start::Ctx,
-                            steps: &[S::Child(Q(NS_RAM, "BuyerTradeParty")), S::Child(Q(NS_RAM, "GlobalID"))],
+                            steps: &[
+                                S::Child(Q(NS_RAM, "BuyerTradeParty", 581)),
+                                S::Child(Q(NS_RAM, "GlobalID", 374)),
+                            ],
                         }])),
                     ]),
                     T::And(&[
                         T::Not(&T::Exists(&[Path {
                             start: Start::Ctx,
-                            steps: &[S::Child(Q(NS_RAM, "BuyerTradeParty")), S::Child(Q(NS_RAM, "ID"))],
+                            steps: &[
+                                S::Child(Q(NS_RAM, "BuyerTradeParty", 581)),
+                                S::Child(Q(NS_RAM, "ID", 359)),
+                            ],
                         }])),
                         T::Not(&T::Exists(&[Path {
                             start: Start::Ctx,
-                            steps: &[S::Child(Q(NS_RAM, "BuyerTradeParty")), S::Child(Q(NS_RAM, "GlobalID"))],
+                            steps: &[
+                                S::Child(Q(NS_RAM, "BuyerTradeParty", 581)),
+                                S::Child(Q(NS_RAM, "GlobalID", 374)),
+                            ],
                         }])),
                     ]),
                 ]),
@@ -13468,8 +13663,8 @@ pub(crate) static GROUPS: &[Group] = &[
                     &[Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_RAM, "SellerTradeParty")),
-                            S::Child(Q(NS_RAM, "DefinedTradeContact")),
+                            S::Child(Q(NS_RAM, "SellerTradeParty", 553)),
+                            S::Child(Q(NS_RAM, "DefinedTradeContact", 559)),
                         ],
                     }],
                     Cmp::Le,
@@ -13482,8 +13677,8 @@ pub(crate) static GROUPS: &[Group] = &[
                     &[Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_RAM, "BuyerTradeParty")),
-                            S::Child(Q(NS_RAM, "DefinedTradeContact")),
+                            S::Child(Q(NS_RAM, "BuyerTradeParty", 581)),
+                            S::Child(Q(NS_RAM, "DefinedTradeContact", 559)),
                         ],
                     }],
                     Cmp::Le,
@@ -13496,11 +13691,11 @@ pub(crate) static GROUPS: &[Group] = &[
                     &[Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_RAM, "AdditionalReferencedDocument")),
+                            S::Child(Q(NS_RAM, "AdditionalReferencedDocument", 458)),
                             S::Filter(&T::Eq(
                                 &[Path {
                                     start: Start::Ctx,
-                                    steps: &[S::Child(Q(NS_RAM, "TypeCode"))],
+                                    steps: &[S::Child(Q(NS_RAM, "TypeCode", 364))],
                                 }],
                                 "50",
                             )),
@@ -13516,11 +13711,11 @@ pub(crate) static GROUPS: &[Group] = &[
                     &[Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_RAM, "AdditionalReferencedDocument")),
+                            S::Child(Q(NS_RAM, "AdditionalReferencedDocument", 458)),
                             S::Filter(&T::Eq(
                                 &[Path {
                                     start: Start::Ctx,
-                                    steps: &[S::Child(Q(NS_RAM, "TypeCode"))],
+                                    steps: &[S::Child(Q(NS_RAM, "TypeCode", 364))],
                                 }],
                                 "130",
                             )),
@@ -13536,8 +13731,8 @@ pub(crate) static GROUPS: &[Group] = &[
                     &[Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_RAM, "SellerTradeParty")),
-                            S::Child(Q(NS_RAM, "URIUniversalCommunication")),
+                            S::Child(Q(NS_RAM, "SellerTradeParty", 553)),
+                            S::Child(Q(NS_RAM, "URIUniversalCommunication", 576)),
                         ],
                     }],
                     Cmp::Le,
@@ -13550,8 +13745,8 @@ pub(crate) static GROUPS: &[Group] = &[
                     &[Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_RAM, "BuyerTradeParty")),
-                            S::Child(Q(NS_RAM, "URIUniversalCommunication")),
+                            S::Child(Q(NS_RAM, "BuyerTradeParty", 581)),
+                            S::Child(Q(NS_RAM, "URIUniversalCommunication", 576)),
                         ],
                     }],
                     Cmp::Le,
@@ -13564,17 +13759,17 @@ pub(crate) static GROUPS: &[Group] = &[
                     T::Exists(&[Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_RAM, "SellerTradeParty")),
-                            S::Child(Q(NS_RAM, "DefinedTradeContact")),
-                            S::Child(Q(NS_RAM, "PersonName")),
+                            S::Child(Q(NS_RAM, "SellerTradeParty", 553)),
+                            S::Child(Q(NS_RAM, "DefinedTradeContact", 559)),
+                            S::Child(Q(NS_RAM, "PersonName", 594)),
                         ],
                     }]),
                     T::Exists(&[Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_RAM, "SellerTradeParty")),
-                            S::Child(Q(NS_RAM, "DefinedTradeContact")),
-                            S::Child(Q(NS_RAM, "DepartmentName")),
+                            S::Child(Q(NS_RAM, "SellerTradeParty", 553)),
+                            S::Child(Q(NS_RAM, "DefinedTradeContact", 559)),
+                            S::Child(Q(NS_RAM, "DepartmentName", 595)),
                         ],
                     }]),
                 ])),
@@ -13585,17 +13780,17 @@ pub(crate) static GROUPS: &[Group] = &[
                     T::Exists(&[Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_RAM, "BuyerTradeParty")),
-                            S::Child(Q(NS_RAM, "DefinedTradeContact")),
-                            S::Child(Q(NS_RAM, "PersonName")),
+                            S::Child(Q(NS_RAM, "BuyerTradeParty", 581)),
+                            S::Child(Q(NS_RAM, "DefinedTradeContact", 559)),
+                            S::Child(Q(NS_RAM, "PersonName", 594)),
                         ],
                     }]),
                     T::Exists(&[Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_RAM, "BuyerTradeParty")),
-                            S::Child(Q(NS_RAM, "DefinedTradeContact")),
-                            S::Child(Q(NS_RAM, "DepartmentName")),
+                            S::Child(Q(NS_RAM, "BuyerTradeParty", 581)),
+                            S::Child(Q(NS_RAM, "DefinedTradeContact", 559)),
+                            S::Child(Q(NS_RAM, "DepartmentName", 595)),
                         ],
                     }]),
                 ])),
@@ -13606,18 +13801,18 @@ pub(crate) static GROUPS: &[Group] = &[
                     &[Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_RAM, "AdditionalReferencedDocument")),
+                            S::Child(Q(NS_RAM, "AdditionalReferencedDocument", 458)),
                             S::Filter(&T::Str(
                                 &[Path {
                                     start: Start::Ctx,
-                                    steps: &[S::Child(Q(NS_RAM, "TypeCode"))],
+                                    steps: &[S::Child(Q(NS_RAM, "TypeCode", 364))],
                                 }],
                                 Fx::Norm,
                                 true,
                                 "916",
                                 true,
                             )),
-                            S::Child(Q(NS_RAM, "Name")),
+                            S::Child(Q(NS_RAM, "Name", 363)),
                         ],
                     }],
                     Cmp::Le,
@@ -13630,18 +13825,18 @@ pub(crate) static GROUPS: &[Group] = &[
                     &[Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_RAM, "AdditionalReferencedDocument")),
+                            S::Child(Q(NS_RAM, "AdditionalReferencedDocument", 458)),
                             S::Filter(&T::Str(
                                 &[Path {
                                     start: Start::Ctx,
-                                    steps: &[S::Child(Q(NS_RAM, "TypeCode"))],
+                                    steps: &[S::Child(Q(NS_RAM, "TypeCode", 364))],
                                 }],
                                 Fx::Norm,
                                 true,
                                 "916",
                                 true,
                             )),
-                            S::Child(Q(NS_RAM, "AttachmentBinaryObject")),
+                            S::Child(Q(NS_RAM, "AttachmentBinaryObject", 596)),
                         ],
                     }],
                     Cmp::Le,
@@ -13657,15 +13852,15 @@ pub(crate) static GROUPS: &[Group] = &[
             absolute: true,
             steps: &[
                 CStep {
-                    q: Q(NS_RSM, "CrossIndustryInvoice"),
+                    q: Q(NS_RSM, "CrossIndustryInvoice", 350),
                     preds: &[],
                 },
                 CStep {
-                    q: Q(NS_RSM, "SupplyChainTradeTransaction"),
+                    q: Q(NS_RSM, "SupplyChainTradeTransaction", 384),
                     preds: &[],
                 },
                 CStep {
-                    q: Q(NS_RAM, "ApplicableHeaderTradeDelivery"),
+                    q: Q(NS_RAM, "ApplicableHeaderTradeDelivery", 597),
                     preds: &[],
                 },
             ],
@@ -13675,14 +13870,17 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "CII-SR-308",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "RelatedSupplyChainConsignment"))],
+                    steps: &[S::Child(Q(NS_RAM, "RelatedSupplyChainConsignment", 503))],
                 }])),
             },
             A {
                 id: "CII-SR-309",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "ShipToTradeParty")), S::Child(Q(NS_RAM, "RoleCode"))],
+                    steps: &[
+                        S::Child(Q(NS_RAM, "ShipToTradeParty", 504)),
+                        S::Child(Q(NS_RAM, "RoleCode", 554)),
+                    ],
                 }])),
             },
             A {
@@ -13690,8 +13888,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "ShipToTradeParty")),
-                        S::Child(Q(NS_RAM, "Description")),
+                        S::Child(Q(NS_RAM, "ShipToTradeParty", 504)),
+                        S::Child(Q(NS_RAM, "Description", 445)),
                     ],
                 }])),
             },
@@ -13700,8 +13898,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "ShipToTradeParty")),
-                        S::Child(Q(NS_RAM, "SpecifiedLegalOrganization")),
+                        S::Child(Q(NS_RAM, "ShipToTradeParty", 504)),
+                        S::Child(Q(NS_RAM, "SpecifiedLegalOrganization", 555)),
                     ],
                 }])),
             },
@@ -13710,8 +13908,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "ShipToTradeParty")),
-                        S::Child(Q(NS_RAM, "DefinedTradeContact")),
+                        S::Child(Q(NS_RAM, "ShipToTradeParty", 504)),
+                        S::Child(Q(NS_RAM, "DefinedTradeContact", 559)),
                     ],
                 }])),
             },
@@ -13720,8 +13918,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "ShipToTradeParty")),
-                        S::Child(Q(NS_RAM, "URIUniversalCommunication")),
+                        S::Child(Q(NS_RAM, "ShipToTradeParty", 504)),
+                        S::Child(Q(NS_RAM, "URIUniversalCommunication", 576)),
                     ],
                 }])),
             },
@@ -13730,8 +13928,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "ShipToTradeParty")),
-                        S::Child(Q(NS_RAM, "SpecifiedTaxRegistration")),
+                        S::Child(Q(NS_RAM, "ShipToTradeParty", 504)),
+                        S::Child(Q(NS_RAM, "SpecifiedTaxRegistration", 577)),
                     ],
                 }])),
             },
@@ -13740,8 +13938,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "ShipToTradeParty")),
-                        S::Child(Q(NS_RAM, "EndPointURIUniversalCommunication")),
+                        S::Child(Q(NS_RAM, "ShipToTradeParty", 504)),
+                        S::Child(Q(NS_RAM, "EndPointURIUniversalCommunication", 579)),
                     ],
                 }])),
             },
@@ -13750,8 +13948,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "ShipToTradeParty")),
-                        S::Child(Q(NS_RAM, "LogoAssociatedSpecifiedBinaryFile")),
+                        S::Child(Q(NS_RAM, "ShipToTradeParty", 504)),
+                        S::Child(Q(NS_RAM, "LogoAssociatedSpecifiedBinaryFile", 580)),
                     ],
                 }])),
             },
@@ -13759,28 +13957,28 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "CII-SR-317",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "UltimateShipToTradeParty"))],
+                    steps: &[S::Child(Q(NS_RAM, "UltimateShipToTradeParty", 505))],
                 }])),
             },
             A {
                 id: "CII-SR-318",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "ShipFromTradeParty"))],
+                    steps: &[S::Child(Q(NS_RAM, "ShipFromTradeParty", 506))],
                 }])),
             },
             A {
                 id: "CII-SR-319",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "ActualDespatchSupplyChainEvent"))],
+                    steps: &[S::Child(Q(NS_RAM, "ActualDespatchSupplyChainEvent", 507))],
                 }])),
             },
             A {
                 id: "CII-SR-320",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "ActualPickUpSupplyChainEvent"))],
+                    steps: &[S::Child(Q(NS_RAM, "ActualPickUpSupplyChainEvent", 508))],
                 }])),
             },
             A {
@@ -13788,8 +13986,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "ActualDeliverySupplyChainEvent")),
-                        S::Child(Q(NS_RAM, "ID")),
+                        S::Child(Q(NS_RAM, "ActualDeliverySupplyChainEvent", 510)),
+                        S::Child(Q(NS_RAM, "ID", 359)),
                     ],
                 }])),
             },
@@ -13798,9 +13996,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "ActualDeliverySupplyChainEvent")),
-                        S::Child(Q(NS_RAM, "OccurrenceDateTime")),
-                        S::Child(Q(NS_UDT, "DateTime")),
+                        S::Child(Q(NS_RAM, "ActualDeliverySupplyChainEvent", 510)),
+                        S::Child(Q(NS_RAM, "OccurrenceDateTime", 598)),
+                        S::Child(Q(NS_UDT, "DateTime", 366)),
                     ],
                 }])),
             },
@@ -13809,8 +14007,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "ActualDeliverySupplyChainEvent")),
-                        S::Child(Q(NS_RAM, "TypeCode")),
+                        S::Child(Q(NS_RAM, "ActualDeliverySupplyChainEvent", 510)),
+                        S::Child(Q(NS_RAM, "TypeCode", 364)),
                     ],
                 }])),
             },
@@ -13819,8 +14017,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "ActualDeliverySupplyChainEvent")),
-                        S::Child(Q(NS_RAM, "Description")),
+                        S::Child(Q(NS_RAM, "ActualDeliverySupplyChainEvent", 510)),
+                        S::Child(Q(NS_RAM, "Description", 445)),
                     ],
                 }])),
             },
@@ -13829,8 +14027,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "ActualDeliverySupplyChainEvent")),
-                        S::Child(Q(NS_RAM, "DescriptionBinaryObject")),
+                        S::Child(Q(NS_RAM, "ActualDeliverySupplyChainEvent", 510)),
+                        S::Child(Q(NS_RAM, "DescriptionBinaryObject", 599)),
                     ],
                 }])),
             },
@@ -13839,8 +14037,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "ActualDeliverySupplyChainEvent")),
-                        S::Child(Q(NS_RAM, "UnitQuantity")),
+                        S::Child(Q(NS_RAM, "ActualDeliverySupplyChainEvent", 510)),
+                        S::Child(Q(NS_RAM, "UnitQuantity", 600)),
                     ],
                 }])),
             },
@@ -13849,8 +14047,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "ActualDeliverySupplyChainEvent")),
-                        S::Child(Q(NS_RAM, "LatestOccurrenceDateTime")),
+                        S::Child(Q(NS_RAM, "ActualDeliverySupplyChainEvent", 510)),
+                        S::Child(Q(NS_RAM, "LatestOccurrenceDateTime", 601)),
                     ],
                 }])),
             },
@@ -13859,8 +14057,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "ActualDeliverySupplyChainEvent")),
-                        S::Child(Q(NS_RAM, "EarliestOccurrenceDateTime")),
+                        S::Child(Q(NS_RAM, "ActualDeliverySupplyChainEvent", 510)),
+                        S::Child(Q(NS_RAM, "EarliestOccurrenceDateTime", 602)),
                     ],
                 }])),
             },
@@ -13869,8 +14067,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "ActualDeliverySupplyChainEvent")),
-                        S::Child(Q(NS_RAM, "OccurrenceSpecifiedPeriod")),
+                        S::Child(Q(NS_RAM, "ActualDeliverySupplyChainEvent", 510)),
+                        S::Child(Q(NS_RAM, "OccurrenceSpecifiedPeriod", 603)),
                     ],
                 }])),
             },
@@ -13879,8 +14077,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "ActualDeliverySupplyChainEvent")),
-                        S::Child(Q(NS_RAM, "OccurrenceLogisticsLocation")),
+                        S::Child(Q(NS_RAM, "ActualDeliverySupplyChainEvent", 510)),
+                        S::Child(Q(NS_RAM, "OccurrenceLogisticsLocation", 604)),
                     ],
                 }])),
             },
@@ -13888,14 +14086,14 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "CII-SR-331",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "ActualReceiptSupplyChainEvent"))],
+                    steps: &[S::Child(Q(NS_RAM, "ActualReceiptSupplyChainEvent", 511))],
                 }])),
             },
             A {
                 id: "CII-SR-332",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "AdditionalReferencedDocument"))],
+                    steps: &[S::Child(Q(NS_RAM, "AdditionalReferencedDocument", 458))],
                 }])),
             },
             A {
@@ -13903,8 +14101,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "DespatchAdviceReferencedDocument")),
-                        S::Child(Q(NS_RAM, "LineID")),
+                        S::Child(Q(NS_RAM, "DespatchAdviceReferencedDocument", 512)),
+                        S::Child(Q(NS_RAM, "LineID", 587)),
                     ],
                 }])),
             },
@@ -13913,8 +14111,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "DespatchAdviceReferencedDocument")),
-                        S::Child(Q(NS_RAM, "LineID")),
+                        S::Child(Q(NS_RAM, "DespatchAdviceReferencedDocument", 512)),
+                        S::Child(Q(NS_RAM, "LineID", 587)),
                     ],
                 }])),
             },
@@ -13922,28 +14120,28 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "CII-SR-335",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "DeliveryNoteReferencedDocument"))],
+                    steps: &[S::Child(Q(NS_RAM, "DeliveryNoteReferencedDocument", 514))],
                 }])),
             },
             A {
                 id: "CII-SR-336",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "ConsumptionReportReferencedDocument"))],
+                    steps: &[S::Child(Q(NS_RAM, "ConsumptionReportReferencedDocument", 515))],
                 }])),
             },
             A {
                 id: "CII-SR-337",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "PreviousDeliverySupplyChainEvent"))],
+                    steps: &[S::Child(Q(NS_RAM, "PreviousDeliverySupplyChainEvent", 605))],
                 }])),
             },
             A {
                 id: "CII-SR-338",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "PackingListReferencedDocument"))],
+                    steps: &[S::Child(Q(NS_RAM, "PackingListReferencedDocument", 516))],
                 }])),
             },
             A {
@@ -13952,31 +14150,49 @@ pub(crate) static GROUPS: &[Group] = &[
                     T::And(&[
                         T::Not(&T::Exists(&[Path {
                             start: Start::Ctx,
-                            steps: &[S::Child(Q(NS_RAM, "ShipToTradeParty")), S::Child(Q(NS_RAM, "ID"))],
+                            steps: &[
+                                S::Child(Q(NS_RAM, "ShipToTradeParty", 504)),
+                                S::Child(Q(NS_RAM, "ID", 359)),
+                            ],
                         }])),
                         T::Exists(&[Path {
                             start: Start::Ctx,
-                            steps: &[S::Child(Q(NS_RAM, "ShipToTradeParty")), S::Child(Q(NS_RAM, "GlobalID"))],
+                            steps: &[
+                                S::Child(Q(NS_RAM, "ShipToTradeParty", 504)),
+                                S::Child(Q(NS_RAM, "GlobalID", 374)),
+                            ],
                         }]),
                     ]),
                     T::And(&[
                         T::Exists(&[Path {
                             start: Start::Ctx,
-                            steps: &[S::Child(Q(NS_RAM, "ShipToTradeParty")), S::Child(Q(NS_RAM, "ID"))],
+                            steps: &[
+                                S::Child(Q(NS_RAM, "ShipToTradeParty", 504)),
+                                S::Child(Q(NS_RAM, "ID", 359)),
+                            ],
                         }]),
                         T::Not(&T::Exists(&[Path {
                             start: Start::Ctx,
-                            steps: &[S::Child(Q(NS_RAM, "ShipToTradeParty")), S::Child(Q(NS_RAM, "GlobalID"))],
+                            steps: &[
+                                S::Child(Q(NS_RAM, "ShipToTradeParty", 504)),
+                                S::Child(Q(NS_RAM, "GlobalID", 374)),
+                            ],
                         }])),
                     ]),
                     T::And(&[
                         T::Not(&T::Exists(&[Path {
                             start: Start::Ctx,
-                            steps: &[S::Child(Q(NS_RAM, "ShipToTradeParty")), S::Child(Q(NS_RAM, "ID"))],
+                            steps: &[
+                                S::Child(Q(NS_RAM, "ShipToTradeParty", 504)),
+                                S::Child(Q(NS_RAM, "ID", 359)),
+                            ],
                         }])),
                         T::Not(&T::Exists(&[Path {
                             start: Start::Ctx,
-                            steps: &[S::Child(Q(NS_RAM, "ShipToTradeParty")), S::Child(Q(NS_RAM, "GlobalID"))],
+                            steps: &[
+                                S::Child(Q(NS_RAM, "ShipToTradeParty", 504)),
+                                S::Child(Q(NS_RAM, "GlobalID", 374)),
+                            ],
                         }])),
                     ]),
                 ]),
@@ -13990,15 +14206,15 @@ pub(crate) static GROUPS: &[Group] = &[
             absolute: true,
             steps: &[
                 CStep {
-                    q: Q(NS_RSM, "CrossIndustryInvoice"),
+                    q: Q(NS_RSM, "CrossIndustryInvoice", 350),
                     preds: &[],
                 },
                 CStep {
-                    q: Q(NS_RSM, "SupplyChainTradeTransaction"),
+                    q: Q(NS_RSM, "SupplyChainTradeTransaction", 384),
                     preds: &[],
                 },
                 CStep {
-                    q: Q(NS_RAM, "ApplicableHeaderTradeSettlement"),
+                    q: Q(NS_RAM, "ApplicableHeaderTradeSettlement", 606),
                     preds: &[],
                 },
             ],
@@ -14008,91 +14224,94 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "CII-SR-339",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "DuePayableAmount"))],
+                    steps: &[S::Child(Q(NS_RAM, "DuePayableAmount", 607))],
                 }])),
             },
             A {
                 id: "CII-SR-340",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "CreditorReferenceTypeCode"))],
+                    steps: &[S::Child(Q(NS_RAM, "CreditorReferenceTypeCode", 608))],
                 }])),
             },
             A {
                 id: "CII-SR-341",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "CreditorReferenceType"))],
+                    steps: &[S::Child(Q(NS_RAM, "CreditorReferenceType", 609))],
                 }])),
             },
             A {
                 id: "CII-SR-342",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "CreditorReferenceIssuerID"))],
+                    steps: &[S::Child(Q(NS_RAM, "CreditorReferenceIssuerID", 610))],
                 }])),
             },
             A {
                 id: "CII-SR-344",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "PaymentCurrencyCode"))],
+                    steps: &[S::Child(Q(NS_RAM, "PaymentCurrencyCode", 611))],
                 }])),
             },
             A {
                 id: "CII-SR-345",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "InvoiceIssuerReference"))],
+                    steps: &[S::Child(Q(NS_RAM, "InvoiceIssuerReference", 519))],
                 }])),
             },
             A {
                 id: "CII-SR-346",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "InvoiceDateTime"))],
+                    steps: &[S::Child(Q(NS_RAM, "InvoiceDateTime", 612))],
                 }])),
             },
             A {
                 id: "CII-SR-347",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "NextInvoiceDateTime"))],
+                    steps: &[S::Child(Q(NS_RAM, "NextInvoiceDateTime", 613))],
                 }])),
             },
             A {
                 id: "CII-SR-348",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "CreditReasonCode"))],
+                    steps: &[S::Child(Q(NS_RAM, "CreditReasonCode", 614))],
                 }])),
             },
             A {
                 id: "CII-SR-349",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "CreditReason"))],
+                    steps: &[S::Child(Q(NS_RAM, "CreditReason", 615))],
                 }])),
             },
             A {
                 id: "CII-SR-350",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "InvoicerTradeParty"))],
+                    steps: &[S::Child(Q(NS_RAM, "InvoicerTradeParty", 616))],
                 }])),
             },
             A {
                 id: "CII-SR-351",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "InvoiceeTradeParty"))],
+                    steps: &[S::Child(Q(NS_RAM, "InvoiceeTradeParty", 617))],
                 }])),
             },
             A {
                 id: "CII-SR-352",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "PayeeTradeParty")), S::Child(Q(NS_RAM, "RoleCode"))],
+                    steps: &[
+                        S::Child(Q(NS_RAM, "PayeeTradeParty", 618)),
+                        S::Child(Q(NS_RAM, "RoleCode", 554)),
+                    ],
                 }])),
             },
             A {
@@ -14100,8 +14319,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "PayeeTradeParty")),
-                        S::Child(Q(NS_RAM, "Description")),
+                        S::Child(Q(NS_RAM, "PayeeTradeParty", 618)),
+                        S::Child(Q(NS_RAM, "Description", 445)),
                     ],
                 }])),
             },
@@ -14110,9 +14329,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "PayeeTradeParty")),
-                        S::Child(Q(NS_RAM, "SpecifiedLegalOrganization")),
-                        S::Child(Q(NS_RAM, "LegalClassificationCode")),
+                        S::Child(Q(NS_RAM, "PayeeTradeParty", 618)),
+                        S::Child(Q(NS_RAM, "SpecifiedLegalOrganization", 555)),
+                        S::Child(Q(NS_RAM, "LegalClassificationCode", 556)),
                     ],
                 }])),
             },
@@ -14121,9 +14340,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "PayeeTradeParty")),
-                        S::Child(Q(NS_RAM, "SpecifiedLegalOrganization")),
-                        S::Child(Q(NS_RAM, "Name")),
+                        S::Child(Q(NS_RAM, "PayeeTradeParty", 618)),
+                        S::Child(Q(NS_RAM, "SpecifiedLegalOrganization", 555)),
+                        S::Child(Q(NS_RAM, "Name", 363)),
                     ],
                 }])),
             },
@@ -14132,9 +14351,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "PayeeTradeParty")),
-                        S::Child(Q(NS_RAM, "SpecifiedLegalOrganization")),
-                        S::Child(Q(NS_RAM, "TradingBusinessName")),
+                        S::Child(Q(NS_RAM, "PayeeTradeParty", 618)),
+                        S::Child(Q(NS_RAM, "SpecifiedLegalOrganization", 555)),
+                        S::Child(Q(NS_RAM, "TradingBusinessName", 619)),
                     ],
                 }])),
             },
@@ -14143,9 +14362,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "PayeeTradeParty")),
-                        S::Child(Q(NS_RAM, "SpecifiedLegalOrganization")),
-                        S::Child(Q(NS_RAM, "PostalTradeAddress")),
+                        S::Child(Q(NS_RAM, "PayeeTradeParty", 618)),
+                        S::Child(Q(NS_RAM, "SpecifiedLegalOrganization", 555)),
+                        S::Child(Q(NS_RAM, "PostalTradeAddress", 557)),
                     ],
                 }])),
             },
@@ -14154,9 +14373,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "PayeeTradeParty")),
-                        S::Child(Q(NS_RAM, "SpecifiedLegalOrganization")),
-                        S::Child(Q(NS_RAM, "AuthorizedLegalRegistration")),
+                        S::Child(Q(NS_RAM, "PayeeTradeParty", 618)),
+                        S::Child(Q(NS_RAM, "SpecifiedLegalOrganization", 555)),
+                        S::Child(Q(NS_RAM, "AuthorizedLegalRegistration", 558)),
                     ],
                 }])),
             },
@@ -14165,8 +14384,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "PayeeTradeParty")),
-                        S::Child(Q(NS_RAM, "DefinedTradeContact")),
+                        S::Child(Q(NS_RAM, "PayeeTradeParty", 618)),
+                        S::Child(Q(NS_RAM, "DefinedTradeContact", 559)),
                     ],
                 }])),
             },
@@ -14175,8 +14394,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "PayeeTradeParty")),
-                        S::Child(Q(NS_RAM, "PostalTradeAddress")),
+                        S::Child(Q(NS_RAM, "PayeeTradeParty", 618)),
+                        S::Child(Q(NS_RAM, "PostalTradeAddress", 557)),
                     ],
                 }])),
             },
@@ -14185,8 +14404,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "PayeeTradeParty")),
-                        S::Child(Q(NS_RAM, "URIUniversalCommunication")),
+                        S::Child(Q(NS_RAM, "PayeeTradeParty", 618)),
+                        S::Child(Q(NS_RAM, "URIUniversalCommunication", 576)),
                     ],
                 }])),
             },
@@ -14195,8 +14414,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "PayeeTradeParty")),
-                        S::Child(Q(NS_RAM, "SpecifiedTaxRegistration")),
+                        S::Child(Q(NS_RAM, "PayeeTradeParty", 618)),
+                        S::Child(Q(NS_RAM, "SpecifiedTaxRegistration", 577)),
                     ],
                 }])),
             },
@@ -14205,8 +14424,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "PayeeTradeParty")),
-                        S::Child(Q(NS_RAM, "EndPointURIUniversalCommunication")),
+                        S::Child(Q(NS_RAM, "PayeeTradeParty", 618)),
+                        S::Child(Q(NS_RAM, "EndPointURIUniversalCommunication", 579)),
                     ],
                 }])),
             },
@@ -14215,8 +14434,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "PayeeTradeParty")),
-                        S::Child(Q(NS_RAM, "LogoAssociatedSpecifiedBinaryFile")),
+                        S::Child(Q(NS_RAM, "PayeeTradeParty", 618)),
+                        S::Child(Q(NS_RAM, "LogoAssociatedSpecifiedBinaryFile", 580)),
                     ],
                 }])),
             },
@@ -14226,31 +14445,49 @@ pub(crate) static GROUPS: &[Group] = &[
                     T::And(&[
                         T::Not(&T::Exists(&[Path {
                             start: Start::Ctx,
-                            steps: &[S::Child(Q(NS_RAM, "PayeeTradeParty")), S::Child(Q(NS_RAM, "ID"))],
+                            steps: &[
+                                S::Child(Q(NS_RAM, "PayeeTradeParty", 618)),
+                                S::Child(Q(NS_RAM, "ID", 359)),
+                            ],
                         }])),
                         T::Exists(&[Path {
                             start: Start::Ctx,
-                            steps: &[S::Child(Q(NS_RAM, "PayeeTradeParty")), S::Child(Q(NS_RAM, "GlobalID"))],
+                            steps: &[
+                                S::Child(Q(NS_RAM, "PayeeTradeParty", 618)),
+                                S::Child(Q(NS_RAM, "GlobalID", 374)),
+                            ],
                         }]),
                     ]),
                     T::And(&[
                         T::Exists(&[Path {
                             start: Start::Ctx,
-                            steps: &[S::Child(Q(NS_RAM, "PayeeTradeParty")), S::Child(Q(NS_RAM, "ID"))],
+                            steps: &[
+                                S::Child(Q(NS_RAM, "PayeeTradeParty", 618)),
+                                S::Child(Q(NS_RAM, "ID", 359)),
+                            ],
                         }]),
                         T::Not(&T::Exists(&[Path {
                             start: Start::Ctx,
-                            steps: &[S::Child(Q(NS_RAM, "PayeeTradeParty")), S::Child(Q(NS_RAM, "GlobalID"))],
+                            steps: &[
+                                S::Child(Q(NS_RAM, "PayeeTradeParty", 618)),
+                                S::Child(Q(NS_RAM, "GlobalID", 374)),
+                            ],
                         }])),
                     ]),
                     T::And(&[
                         T::Not(&T::Exists(&[Path {
                             start: Start::Ctx,
-                            steps: &[S::Child(Q(NS_RAM, "PayeeTradeParty")), S::Child(Q(NS_RAM, "ID"))],
+                            steps: &[
+                                S::Child(Q(NS_RAM, "PayeeTradeParty", 618)),
+                                S::Child(Q(NS_RAM, "ID", 359)),
+                            ],
                         }])),
                         T::Not(&T::Exists(&[Path {
                             start: Start::Ctx,
-                            steps: &[S::Child(Q(NS_RAM, "PayeeTradeParty")), S::Child(Q(NS_RAM, "GlobalID"))],
+                            steps: &[
+                                S::Child(Q(NS_RAM, "PayeeTradeParty", 618)),
+                                S::Child(Q(NS_RAM, "GlobalID", 374)),
+                            ],
                         }])),
                     ]),
                 ]),
@@ -14259,28 +14496,28 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "CII-SR-365",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "PayerTradeParty"))],
+                    steps: &[S::Child(Q(NS_RAM, "PayerTradeParty", 620))],
                 }])),
             },
             A {
                 id: "CII-SR-366",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "TaxApplicableTradeCurrencyExchange"))],
+                    steps: &[S::Child(Q(NS_RAM, "TaxApplicableTradeCurrencyExchange", 621))],
                 }])),
             },
             A {
                 id: "CII-SR-367",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "InvoiceApplicableTradeCurrencyExchange"))],
+                    steps: &[S::Child(Q(NS_RAM, "InvoiceApplicableTradeCurrencyExchange", 622))],
                 }])),
             },
             A {
                 id: "CII-SR-368",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "PaymentApplicableTradeCurrencyExchange"))],
+                    steps: &[S::Child(Q(NS_RAM, "PaymentApplicableTradeCurrencyExchange", 623))],
                 }])),
             },
             A {
@@ -14288,8 +14525,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SpecifiedTradeSettlementPaymentMeans")),
-                        S::Child(Q(NS_RAM, "PaymentChannelCode")),
+                        S::Child(Q(NS_RAM, "SpecifiedTradeSettlementPaymentMeans", 348)),
+                        S::Child(Q(NS_RAM, "PaymentChannelCode", 624)),
                     ],
                 }])),
             },
@@ -14298,8 +14535,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SpecifiedTradeSettlementPaymentMeans")),
-                        S::Child(Q(NS_RAM, "GuaranteeMethodCode")),
+                        S::Child(Q(NS_RAM, "SpecifiedTradeSettlementPaymentMeans", 348)),
+                        S::Child(Q(NS_RAM, "GuaranteeMethodCode", 625)),
                     ],
                 }])),
             },
@@ -14308,8 +14545,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SpecifiedTradeSettlementPaymentMeans")),
-                        S::Child(Q(NS_RAM, "PaymentMethodCode")),
+                        S::Child(Q(NS_RAM, "SpecifiedTradeSettlementPaymentMeans", 348)),
+                        S::Child(Q(NS_RAM, "PaymentMethodCode", 626)),
                     ],
                 }])),
             },
@@ -14318,8 +14555,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SpecifiedTradeSettlementPaymentMeans")),
-                        S::Child(Q(NS_RAM, "ID")),
+                        S::Child(Q(NS_RAM, "SpecifiedTradeSettlementPaymentMeans", 348)),
+                        S::Child(Q(NS_RAM, "ID", 359)),
                     ],
                 }])),
             },
@@ -14328,9 +14565,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SpecifiedTradeSettlementPaymentMeans")),
-                        S::Child(Q(NS_RAM, "ApplicableTradeSettlementFinancialCard")),
-                        S::Child(Q(NS_RAM, "MicrochipIndicator")),
+                        S::Child(Q(NS_RAM, "SpecifiedTradeSettlementPaymentMeans", 348)),
+                        S::Child(Q(NS_RAM, "ApplicableTradeSettlementFinancialCard", 627)),
+                        S::Child(Q(NS_RAM, "MicrochipIndicator", 628)),
                     ],
                 }])),
             },
@@ -14339,9 +14576,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SpecifiedTradeSettlementPaymentMeans")),
-                        S::Child(Q(NS_RAM, "ApplicableTradeSettlementFinancialCard")),
-                        S::Child(Q(NS_RAM, "TypeCode")),
+                        S::Child(Q(NS_RAM, "SpecifiedTradeSettlementPaymentMeans", 348)),
+                        S::Child(Q(NS_RAM, "ApplicableTradeSettlementFinancialCard", 627)),
+                        S::Child(Q(NS_RAM, "TypeCode", 364)),
                     ],
                 }])),
             },
@@ -14350,9 +14587,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SpecifiedTradeSettlementPaymentMeans")),
-                        S::Child(Q(NS_RAM, "ApplicableTradeSettlementFinancialCard")),
-                        S::Child(Q(NS_RAM, "ExpiryDate")),
+                        S::Child(Q(NS_RAM, "SpecifiedTradeSettlementPaymentMeans", 348)),
+                        S::Child(Q(NS_RAM, "ApplicableTradeSettlementFinancialCard", 627)),
+                        S::Child(Q(NS_RAM, "ExpiryDate", 629)),
                     ],
                 }])),
             },
@@ -14361,9 +14598,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SpecifiedTradeSettlementPaymentMeans")),
-                        S::Child(Q(NS_RAM, "ApplicableTradeSettlementFinancialCard")),
-                        S::Child(Q(NS_RAM, "VerificationNumeric")),
+                        S::Child(Q(NS_RAM, "SpecifiedTradeSettlementPaymentMeans", 348)),
+                        S::Child(Q(NS_RAM, "ApplicableTradeSettlementFinancialCard", 627)),
+                        S::Child(Q(NS_RAM, "VerificationNumeric", 630)),
                     ],
                 }])),
             },
@@ -14372,9 +14609,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SpecifiedTradeSettlementPaymentMeans")),
-                        S::Child(Q(NS_RAM, "ApplicableTradeSettlementFinancialCard")),
-                        S::Child(Q(NS_RAM, "ValidFromDateTime")),
+                        S::Child(Q(NS_RAM, "SpecifiedTradeSettlementPaymentMeans", 348)),
+                        S::Child(Q(NS_RAM, "ApplicableTradeSettlementFinancialCard", 627)),
+                        S::Child(Q(NS_RAM, "ValidFromDateTime", 631)),
                     ],
                 }])),
             },
@@ -14383,9 +14620,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SpecifiedTradeSettlementPaymentMeans")),
-                        S::Child(Q(NS_RAM, "ApplicableTradeSettlementFinancialCard")),
-                        S::Child(Q(NS_RAM, "CreditLimitAmount")),
+                        S::Child(Q(NS_RAM, "SpecifiedTradeSettlementPaymentMeans", 348)),
+                        S::Child(Q(NS_RAM, "ApplicableTradeSettlementFinancialCard", 627)),
+                        S::Child(Q(NS_RAM, "CreditLimitAmount", 632)),
                     ],
                 }])),
             },
@@ -14394,9 +14631,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SpecifiedTradeSettlementPaymentMeans")),
-                        S::Child(Q(NS_RAM, "ApplicableTradeSettlementFinancialCard")),
-                        S::Child(Q(NS_RAM, "CreditAvailableAmount")),
+                        S::Child(Q(NS_RAM, "SpecifiedTradeSettlementPaymentMeans", 348)),
+                        S::Child(Q(NS_RAM, "ApplicableTradeSettlementFinancialCard", 627)),
+                        S::Child(Q(NS_RAM, "CreditAvailableAmount", 633)),
                     ],
                 }])),
             },
@@ -14405,9 +14642,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SpecifiedTradeSettlementPaymentMeans")),
-                        S::Child(Q(NS_RAM, "ApplicableTradeSettlementFinancialCard")),
-                        S::Child(Q(NS_RAM, "InterestRatePercent")),
+                        S::Child(Q(NS_RAM, "SpecifiedTradeSettlementPaymentMeans", 348)),
+                        S::Child(Q(NS_RAM, "ApplicableTradeSettlementFinancialCard", 627)),
+                        S::Child(Q(NS_RAM, "InterestRatePercent", 634)),
                     ],
                 }])),
             },
@@ -14416,9 +14653,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SpecifiedTradeSettlementPaymentMeans")),
-                        S::Child(Q(NS_RAM, "ApplicableTradeSettlementFinancialCard")),
-                        S::Child(Q(NS_RAM, "Description")),
+                        S::Child(Q(NS_RAM, "SpecifiedTradeSettlementPaymentMeans", 348)),
+                        S::Child(Q(NS_RAM, "ApplicableTradeSettlementFinancialCard", 627)),
+                        S::Child(Q(NS_RAM, "Description", 445)),
                     ],
                 }])),
             },
@@ -14427,9 +14664,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SpecifiedTradeSettlementPaymentMeans")),
-                        S::Child(Q(NS_RAM, "PayerPartyDebtorFinancialAccount")),
-                        S::Child(Q(NS_RAM, "AccountName")),
+                        S::Child(Q(NS_RAM, "SpecifiedTradeSettlementPaymentMeans", 348)),
+                        S::Child(Q(NS_RAM, "PayerPartyDebtorFinancialAccount", 635)),
+                        S::Child(Q(NS_RAM, "AccountName", 636)),
                     ],
                 }])),
             },
@@ -14438,9 +14675,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SpecifiedTradeSettlementPaymentMeans")),
-                        S::Child(Q(NS_RAM, "PayerPartyDebtorFinancialAccount")),
-                        S::Child(Q(NS_RAM, "ProprietaryID")),
+                        S::Child(Q(NS_RAM, "SpecifiedTradeSettlementPaymentMeans", 348)),
+                        S::Child(Q(NS_RAM, "PayerPartyDebtorFinancialAccount", 635)),
+                        S::Child(Q(NS_RAM, "ProprietaryID", 637)),
                     ],
                 }])),
             },
@@ -14449,9 +14686,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SpecifiedTradeSettlementPaymentMeans")),
-                        S::Child(Q(NS_RAM, "PayerSpecifiedDebtorFinancialInstitution")),
-                        S::Child(Q(NS_RAM, "ClearingSystemName")),
+                        S::Child(Q(NS_RAM, "SpecifiedTradeSettlementPaymentMeans", 348)),
+                        S::Child(Q(NS_RAM, "PayerSpecifiedDebtorFinancialInstitution", 349)),
+                        S::Child(Q(NS_RAM, "ClearingSystemName", 638)),
                     ],
                 }])),
             },
@@ -14460,9 +14697,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SpecifiedTradeSettlementPaymentMeans")),
-                        S::Child(Q(NS_RAM, "PayerSpecifiedDebtorFinancialInstitution")),
-                        S::Child(Q(NS_RAM, "Name")),
+                        S::Child(Q(NS_RAM, "SpecifiedTradeSettlementPaymentMeans", 348)),
+                        S::Child(Q(NS_RAM, "PayerSpecifiedDebtorFinancialInstitution", 349)),
+                        S::Child(Q(NS_RAM, "Name", 363)),
                     ],
                 }])),
             },
@@ -14471,9 +14708,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SpecifiedTradeSettlementPaymentMeans")),
-                        S::Child(Q(NS_RAM, "PayerSpecifiedDebtorFinancialInstitution")),
-                        S::Child(Q(NS_RAM, "LocationFinancialInstitutionAddress")),
+                        S::Child(Q(NS_RAM, "SpecifiedTradeSettlementPaymentMeans", 348)),
+                        S::Child(Q(NS_RAM, "PayerSpecifiedDebtorFinancialInstitution", 349)),
+                        S::Child(Q(NS_RAM, "LocationFinancialInstitutionAddress", 639)),
                     ],
                 }])),
             },
@@ -14482,8 +14719,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SpecifiedTradeAllowanceCharge")),
-                        S::Child(Q(NS_RAM, "ID")),
+                        S::Child(Q(NS_RAM, "SpecifiedTradeAllowanceCharge", 490)),
+                        S::Child(Q(NS_RAM, "ID", 359)),
                     ],
                 }])),
             },
@@ -14492,8 +14729,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SpecifiedTradeAllowanceCharge")),
-                        S::Child(Q(NS_RAM, "SequenceNumeric")),
+                        S::Child(Q(NS_RAM, "SpecifiedTradeAllowanceCharge", 490)),
+                        S::Child(Q(NS_RAM, "SequenceNumeric", 470)),
                     ],
                 }])),
             },
@@ -14502,8 +14739,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SpecifiedTradeAllowanceCharge")),
-                        S::Child(Q(NS_RAM, "BasisQuantity")),
+                        S::Child(Q(NS_RAM, "SpecifiedTradeAllowanceCharge", 490)),
+                        S::Child(Q(NS_RAM, "BasisQuantity", 473)),
                     ],
                 }])),
             },
@@ -14512,8 +14749,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SpecifiedTradeAllowanceCharge")),
-                        S::Child(Q(NS_RAM, "PrepaidIndicator")),
+                        S::Child(Q(NS_RAM, "SpecifiedTradeAllowanceCharge", 490)),
+                        S::Child(Q(NS_RAM, "PrepaidIndicator", 474)),
                     ],
                 }])),
             },
@@ -14522,8 +14759,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SpecifiedTradeAllowanceCharge")),
-                        S::Child(Q(NS_RAM, "UnitBasisAmount")),
+                        S::Child(Q(NS_RAM, "SpecifiedTradeAllowanceCharge", 490)),
+                        S::Child(Q(NS_RAM, "UnitBasisAmount", 475)),
                     ],
                 }])),
             },
@@ -14532,8 +14769,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SpecifiedTradeAllowanceCharge")),
-                        S::Child(Q(NS_RAM, "TypeCode")),
+                        S::Child(Q(NS_RAM, "SpecifiedTradeAllowanceCharge", 490)),
+                        S::Child(Q(NS_RAM, "TypeCode", 364)),
                     ],
                 }])),
             },
@@ -14542,8 +14779,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SpecifiedTradeAllowanceCharge")),
-                        S::Child(Q(NS_RAM, "ActualTradeCurrencyExchange")),
+                        S::Child(Q(NS_RAM, "SpecifiedTradeAllowanceCharge", 490)),
+                        S::Child(Q(NS_RAM, "ActualTradeCurrencyExchange", 479)),
                     ],
                 }])),
             },
@@ -14551,14 +14788,14 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "CII-SR-395",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "SubtotalCalculatedTradeTax"))],
+                    steps: &[S::Child(Q(NS_RAM, "SubtotalCalculatedTradeTax", 525))],
                 }])),
             },
             A {
                 id: "CII-SR-396",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "SpecifiedLogisticsServiceCharge"))],
+                    steps: &[S::Child(Q(NS_RAM, "SpecifiedLogisticsServiceCharge", 526))],
                 }])),
             },
             A {
@@ -14566,8 +14803,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SpecifiedTradePaymentTerms")),
-                        S::Child(Q(NS_RAM, "ID")),
+                        S::Child(Q(NS_RAM, "SpecifiedTradePaymentTerms", 527)),
+                        S::Child(Q(NS_RAM, "ID", 359)),
                     ],
                 }])),
             },
@@ -14576,8 +14813,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SpecifiedTradePaymentTerms")),
-                        S::Child(Q(NS_RAM, "FromEventCode")),
+                        S::Child(Q(NS_RAM, "SpecifiedTradePaymentTerms", 527)),
+                        S::Child(Q(NS_RAM, "FromEventCode", 640)),
                     ],
                 }])),
             },
@@ -14586,8 +14823,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SpecifiedTradePaymentTerms")),
-                        S::Child(Q(NS_RAM, "SettlementPeriodMeasure")),
+                        S::Child(Q(NS_RAM, "SpecifiedTradePaymentTerms", 527)),
+                        S::Child(Q(NS_RAM, "SettlementPeriodMeasure", 641)),
                     ],
                 }])),
             },
@@ -14596,9 +14833,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SpecifiedTradePaymentTerms")),
-                        S::Child(Q(NS_RAM, "DueDateDateTime")),
-                        S::Child(Q(NS_UDT, "DateTime")),
+                        S::Child(Q(NS_RAM, "SpecifiedTradePaymentTerms", 527)),
+                        S::Child(Q(NS_RAM, "DueDateDateTime", 642)),
+                        S::Child(Q(NS_UDT, "DateTime", 366)),
                     ],
                 }])),
             },
@@ -14607,8 +14844,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SpecifiedTradePaymentTerms")),
-                        S::Child(Q(NS_RAM, "TypeCode")),
+                        S::Child(Q(NS_RAM, "SpecifiedTradePaymentTerms", 527)),
+                        S::Child(Q(NS_RAM, "TypeCode", 364)),
                     ],
                 }])),
             },
@@ -14617,8 +14854,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SpecifiedTradePaymentTerms")),
-                        S::Child(Q(NS_RAM, "InstructionTypeCode")),
+                        S::Child(Q(NS_RAM, "SpecifiedTradePaymentTerms", 527)),
+                        S::Child(Q(NS_RAM, "InstructionTypeCode", 643)),
                     ],
                 }])),
             },
@@ -14627,8 +14864,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SpecifiedTradePaymentTerms")),
-                        S::Child(Q(NS_RAM, "PartialPaymentPercent")),
+                        S::Child(Q(NS_RAM, "SpecifiedTradePaymentTerms", 527)),
+                        S::Child(Q(NS_RAM, "PartialPaymentPercent", 644)),
                     ],
                 }])),
             },
@@ -14637,8 +14874,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SpecifiedTradePaymentTerms")),
-                        S::Child(Q(NS_RAM, "PaymentMeansID")),
+                        S::Child(Q(NS_RAM, "SpecifiedTradePaymentTerms", 527)),
+                        S::Child(Q(NS_RAM, "PaymentMeansID", 645)),
                     ],
                 }])),
             },
@@ -14647,8 +14884,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SpecifiedTradePaymentTerms")),
-                        S::Child(Q(NS_RAM, "PartialPaymentAmount")),
+                        S::Child(Q(NS_RAM, "SpecifiedTradePaymentTerms", 527)),
+                        S::Child(Q(NS_RAM, "PartialPaymentAmount", 646)),
                     ],
                 }])),
             },
@@ -14657,8 +14894,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SpecifiedTradePaymentTerms")),
-                        S::Child(Q(NS_RAM, "ApplicableTradePaymentPenaltyTerms")),
+                        S::Child(Q(NS_RAM, "SpecifiedTradePaymentTerms", 527)),
+                        S::Child(Q(NS_RAM, "ApplicableTradePaymentPenaltyTerms", 647)),
                     ],
                 }])),
             },
@@ -14667,8 +14904,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SpecifiedTradePaymentTerms")),
-                        S::Child(Q(NS_RAM, "ApplicableTradePaymentDiscountTerms")),
+                        S::Child(Q(NS_RAM, "SpecifiedTradePaymentTerms", 527)),
+                        S::Child(Q(NS_RAM, "ApplicableTradePaymentDiscountTerms", 648)),
                     ],
                 }])),
             },
@@ -14677,8 +14914,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "SpecifiedTradePaymentTerms")),
-                        S::Child(Q(NS_RAM, "PayeeTradeParty")),
+                        S::Child(Q(NS_RAM, "SpecifiedTradePaymentTerms", 527)),
+                        S::Child(Q(NS_RAM, "PayeeTradeParty", 618)),
                     ],
                 }])),
             },
@@ -14686,7 +14923,7 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "CII-SR-421",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "SpecifiedFinancialAdjustment"))],
+                    steps: &[S::Child(Q(NS_RAM, "SpecifiedFinancialAdjustment", 541))],
                 }])),
             },
             A {
@@ -14694,8 +14931,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "InvoiceReferencedDocument")),
-                        S::Child(Q(NS_RAM, "LineID")),
+                        S::Child(Q(NS_RAM, "InvoiceReferencedDocument", 542)),
+                        S::Child(Q(NS_RAM, "LineID", 587)),
                     ],
                 }])),
             },
@@ -14703,35 +14940,35 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "CII-SR-423",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "ProFormaInvoiceReferencedDocument"))],
+                    steps: &[S::Child(Q(NS_RAM, "ProFormaInvoiceReferencedDocument", 649))],
                 }])),
             },
             A {
                 id: "CII-SR-424",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "LetterOfCreditReferencedDocument"))],
+                    steps: &[S::Child(Q(NS_RAM, "LetterOfCreditReferencedDocument", 650))],
                 }])),
             },
             A {
                 id: "CII-SR-425",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "FactoringAgreementReferencedDocument"))],
+                    steps: &[S::Child(Q(NS_RAM, "FactoringAgreementReferencedDocument", 651))],
                 }])),
             },
             A {
                 id: "CII-SR-426",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "FactoringListReferencedDocument"))],
+                    steps: &[S::Child(Q(NS_RAM, "FactoringListReferencedDocument", 652))],
                 }])),
             },
             A {
                 id: "CII-SR-427",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "PayableSpecifiedTradeAccountingAccount"))],
+                    steps: &[S::Child(Q(NS_RAM, "PayableSpecifiedTradeAccountingAccount", 543))],
                 }])),
             },
             A {
@@ -14739,8 +14976,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "ReceivableSpecifiedTradeAccountingAccount")),
-                        S::Child(Q(NS_RAM, "SetTriggerCode")),
+                        S::Child(Q(NS_RAM, "ReceivableSpecifiedTradeAccountingAccount", 544)),
+                        S::Child(Q(NS_RAM, "SetTriggerCode", 545)),
                     ],
                 }])),
             },
@@ -14749,8 +14986,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "ReceivableSpecifiedTradeAccountingAccount")),
-                        S::Child(Q(NS_RAM, "TypeCode")),
+                        S::Child(Q(NS_RAM, "ReceivableSpecifiedTradeAccountingAccount", 544)),
+                        S::Child(Q(NS_RAM, "TypeCode", 364)),
                     ],
                 }])),
             },
@@ -14759,8 +14996,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "ReceivableSpecifiedTradeAccountingAccount")),
-                        S::Child(Q(NS_RAM, "AmountTypeCode")),
+                        S::Child(Q(NS_RAM, "ReceivableSpecifiedTradeAccountingAccount", 544)),
+                        S::Child(Q(NS_RAM, "AmountTypeCode", 546)),
                     ],
                 }])),
             },
@@ -14769,8 +15006,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "ReceivableSpecifiedTradeAccountingAccount")),
-                        S::Child(Q(NS_RAM, "Name")),
+                        S::Child(Q(NS_RAM, "ReceivableSpecifiedTradeAccountingAccount", 544)),
+                        S::Child(Q(NS_RAM, "Name", 363)),
                     ],
                 }])),
             },
@@ -14779,8 +15016,8 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
                     steps: &[
-                        S::Child(Q(NS_RAM, "ReceivableSpecifiedTradeAccountingAccount")),
-                        S::Child(Q(NS_RAM, "CostReferenceDimensionPattern")),
+                        S::Child(Q(NS_RAM, "ReceivableSpecifiedTradeAccountingAccount", 544)),
+                        S::Child(Q(NS_RAM, "CostReferenceDimensionPattern", 547)),
                     ],
                 }])),
             },
@@ -14788,35 +15025,35 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "CII-SR-433",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "PurchaseSpecifiedTradeAccountingAccount"))],
+                    steps: &[S::Child(Q(NS_RAM, "PurchaseSpecifiedTradeAccountingAccount", 548))],
                 }])),
             },
             A {
                 id: "CII-SR-434",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "SalesSpecifiedTradeAccountingAccount"))],
+                    steps: &[S::Child(Q(NS_RAM, "SalesSpecifiedTradeAccountingAccount", 549))],
                 }])),
             },
             A {
                 id: "CII-SR-435",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "SpecifiedTradeSettlementFinancialCard"))],
+                    steps: &[S::Child(Q(NS_RAM, "SpecifiedTradeSettlementFinancialCard", 550))],
                 }])),
             },
             A {
                 id: "CII-SR-436",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "SpecifiedAdvancePayment"))],
+                    steps: &[S::Child(Q(NS_RAM, "SpecifiedAdvancePayment", 653))],
                 }])),
             },
             A {
                 id: "CII-SR-437",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "UltimatePayeeTradeParty"))],
+                    steps: &[S::Child(Q(NS_RAM, "UltimatePayeeTradeParty", 654))],
                 }])),
             },
             A {
@@ -14824,7 +15061,7 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Count(
                     &[Path {
                         start: Start::Ctx,
-                        steps: &[S::Child(Q(NS_RAM, "SpecifiedTradePaymentTerms"))],
+                        steps: &[S::Child(Q(NS_RAM, "SpecifiedTradePaymentTerms", 527))],
                     }],
                     Cmp::Le,
                     1,
@@ -14836,8 +15073,8 @@ pub(crate) static GROUPS: &[Group] = &[
                     &[Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_RAM, "SpecifiedTradePaymentTerms")),
-                            S::Child(Q(NS_RAM, "Description")),
+                            S::Child(Q(NS_RAM, "SpecifiedTradePaymentTerms", 527)),
+                            S::Child(Q(NS_RAM, "Description", 445)),
                         ],
                     }],
                     Cmp::Le,
@@ -14850,8 +15087,8 @@ pub(crate) static GROUPS: &[Group] = &[
                     &[Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_RAM, "ApplicableTradeTax")),
-                            S::Child(Q(NS_RAM, "TaxPointDate")),
+                            S::Child(Q(NS_RAM, "ApplicableTradeTax", 522)),
+                            S::Child(Q(NS_RAM, "TaxPointDate", 655)),
                         ],
                     }],
                     Cmp::Le,
@@ -14868,13 +15105,13 @@ pub(crate) static GROUPS: &[Group] = &[
                     &[Path {
                         start: Start::Ctx,
                         steps: &[
-                            S::Child(Q(NS_RAM, "SpecifiedTradeSettlementPaymentMeans")),
+                            S::Child(Q(NS_RAM, "SpecifiedTradeSettlementPaymentMeans", 348)),
                             S::Filter(&T::And(&[
                                 T::Or(&[
                                     T::Str(
                                         &[Path {
                                             start: Start::Ctx,
-                                            steps: &[S::Child(Q(NS_RAM, "TypeCode"))],
+                                            steps: &[S::Child(Q(NS_RAM, "TypeCode", 364))],
                                         }],
                                         Fx::Norm,
                                         true,
@@ -14884,7 +15121,7 @@ pub(crate) static GROUPS: &[Group] = &[
                                     T::Str(
                                         &[Path {
                                             start: Start::Ctx,
-                                            steps: &[S::Child(Q(NS_RAM, "TypeCode"))],
+                                            steps: &[S::Child(Q(NS_RAM, "TypeCode", 364))],
                                         }],
                                         Fx::Norm,
                                         true,
@@ -14896,15 +15133,15 @@ pub(crate) static GROUPS: &[Group] = &[
                                     T::Exists(&[Path {
                                         start: Start::Ctx,
                                         steps: &[
-                                            S::Child(Q(NS_RAM, "PayeePartyCreditorFinancialAccount")),
-                                            S::Child(Q(NS_RAM, "IBANID")),
+                                            S::Child(Q(NS_RAM, "PayeePartyCreditorFinancialAccount", 656)),
+                                            S::Child(Q(NS_RAM, "IBANID", 657)),
                                         ],
                                     }]),
                                     T::Exists(&[Path {
                                         start: Start::Ctx,
                                         steps: &[
-                                            S::Child(Q(NS_RAM, "PayeePartyCreditorFinancialAccount")),
-                                            S::Child(Q(NS_RAM, "ProprietaryID")),
+                                            S::Child(Q(NS_RAM, "PayeePartyCreditorFinancialAccount", 656)),
+                                            S::Child(Q(NS_RAM, "ProprietaryID", 637)),
                                         ],
                                     }]),
                                 ])),
@@ -14924,19 +15161,19 @@ pub(crate) static GROUPS: &[Group] = &[
             absolute: true,
             steps: &[
                 CStep {
-                    q: Q(NS_RSM, "CrossIndustryInvoice"),
+                    q: Q(NS_RSM, "CrossIndustryInvoice", 350),
                     preds: &[],
                 },
                 CStep {
-                    q: Q(NS_RSM, "SupplyChainTradeTransaction"),
+                    q: Q(NS_RSM, "SupplyChainTradeTransaction", 384),
                     preds: &[],
                 },
                 CStep {
-                    q: Q(NS_RAM, "ApplicableHeaderTradeSettlement"),
+                    q: Q(NS_RAM, "ApplicableHeaderTradeSettlement", 606),
                     preds: &[],
                 },
                 CStep {
-                    q: Q(NS_RAM, "SpecifiedTradeSettlementHeaderMonetarySummation"),
+                    q: Q(NS_RAM, "SpecifiedTradeSettlementHeaderMonetarySummation", 658),
                     preds: &[],
                 },
             ],
@@ -14946,70 +15183,74 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "CII-SR-411",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "InformationAmount"))],
+                    steps: &[S::Child(Q(NS_RAM, "InformationAmount", 534))],
                 }])),
             },
             A {
                 id: "CII-SR-412",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "TotalDiscountAmount"))],
+                    steps: &[S::Child(Q(NS_RAM, "TotalDiscountAmount", 659))],
                 }])),
             },
             A {
                 id: "CII-SR-413",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "TotalAllowanceChargeAmount"))],
+                    steps: &[S::Child(Q(NS_RAM, "TotalAllowanceChargeAmount", 535))],
                 }])),
             },
             A {
                 id: "CII-SR-414",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "RetailValueExcludingTaxInformationAmount"))],
+                    steps: &[S::Child(Q(NS_RAM, "RetailValueExcludingTaxInformationAmount", 660))],
                 }])),
             },
             A {
                 id: "CII-SR-415",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "TotalDepositFeeInformationAmount"))],
+                    steps: &[S::Child(Q(NS_RAM, "TotalDepositFeeInformationAmount", 661))],
                 }])),
             },
             A {
                 id: "CII-SR-416",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "ProductValueExcludingTobaccoTaxInformationAmount"))],
+                    steps: &[S::Child(Q(
+                        NS_RAM,
+                        "ProductValueExcludingTobaccoTaxInformationAmount",
+                        662,
+                    ))],
                 }])),
             },
             A {
                 id: "CII-SR-417",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "TotalRetailValueInformationAmount"))],
+                    steps: &[S::Child(Q(NS_RAM, "TotalRetailValueInformationAmount", 536))],
                 }])),
             },
             A {
                 id: "CII-SR-418",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "GrossLineTotalAmount"))],
+                    steps: &[S::Child(Q(NS_RAM, "GrossLineTotalAmount", 537))],
                 }])),
             },
             A {
                 id: "CII-SR-419",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "NetLineTotalAmount"))],
+                    steps: &[S::Child(Q(NS_RAM, "NetLineTotalAmount", 538))],
                 }])),
             },
             A {
                 id: "CII-SR-420",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "NetIncludingTaxesLineTotalAmount"))],
+                    steps: &[S::Child(Q(NS_RAM, "NetIncludingTaxesLineTotalAmount", 539))],
                 }])),
             },
             A {
@@ -15017,7 +15258,7 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Count(
                     &[Path {
                         start: Start::Ctx,
-                        steps: &[S::Child(Q(NS_RAM, "LineTotalAmount"))],
+                        steps: &[S::Child(Q(NS_RAM, "LineTotalAmount", 663))],
                     }],
                     Cmp::Le,
                     1,
@@ -15028,7 +15269,7 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Count(
                     &[Path {
                         start: Start::Ctx,
-                        steps: &[S::Child(Q(NS_RAM, "ChargeTotalAmount"))],
+                        steps: &[S::Child(Q(NS_RAM, "ChargeTotalAmount", 529))],
                     }],
                     Cmp::Le,
                     1,
@@ -15039,7 +15280,7 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Count(
                     &[Path {
                         start: Start::Ctx,
-                        steps: &[S::Child(Q(NS_RAM, "AllowanceTotalAmount"))],
+                        steps: &[S::Child(Q(NS_RAM, "AllowanceTotalAmount", 530))],
                     }],
                     Cmp::Le,
                     1,
@@ -15050,7 +15291,7 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Count(
                     &[Path {
                         start: Start::Ctx,
-                        steps: &[S::Child(Q(NS_RAM, "TaxBasisTotalAmount"))],
+                        steps: &[S::Child(Q(NS_RAM, "TaxBasisTotalAmount", 531))],
                     }],
                     Cmp::Le,
                     1,
@@ -15061,7 +15302,7 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Count(
                     &[Path {
                         start: Start::Ctx,
-                        steps: &[S::Child(Q(NS_RAM, "RoundingAmount"))],
+                        steps: &[S::Child(Q(NS_RAM, "RoundingAmount", 664))],
                     }],
                     Cmp::Le,
                     1,
@@ -15072,7 +15313,7 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Count(
                     &[Path {
                         start: Start::Ctx,
-                        steps: &[S::Child(Q(NS_RAM, "GrandTotalAmount"))],
+                        steps: &[S::Child(Q(NS_RAM, "GrandTotalAmount", 533))],
                     }],
                     Cmp::Le,
                     1,
@@ -15083,7 +15324,7 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Count(
                     &[Path {
                         start: Start::Ctx,
-                        steps: &[S::Child(Q(NS_RAM, "InformationAmount"))],
+                        steps: &[S::Child(Q(NS_RAM, "InformationAmount", 534))],
                     }],
                     Cmp::Le,
                     1,
@@ -15094,7 +15335,7 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Count(
                     &[Path {
                         start: Start::Ctx,
-                        steps: &[S::Child(Q(NS_RAM, "TotalPrepaidAmount"))],
+                        steps: &[S::Child(Q(NS_RAM, "TotalPrepaidAmount", 665))],
                     }],
                     Cmp::Le,
                     1,
@@ -15105,7 +15346,7 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Count(
                     &[Path {
                         start: Start::Ctx,
-                        steps: &[S::Child(Q(NS_RAM, "TotalDiscountAmount"))],
+                        steps: &[S::Child(Q(NS_RAM, "TotalDiscountAmount", 659))],
                     }],
                     Cmp::Le,
                     1,
@@ -15116,7 +15357,7 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Count(
                     &[Path {
                         start: Start::Ctx,
-                        steps: &[S::Child(Q(NS_RAM, "TotalAllowanceChargeAmount"))],
+                        steps: &[S::Child(Q(NS_RAM, "TotalAllowanceChargeAmount", 535))],
                     }],
                     Cmp::Le,
                     1,
@@ -15127,7 +15368,7 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Count(
                     &[Path {
                         start: Start::Ctx,
-                        steps: &[S::Child(Q(NS_RAM, "DuePayableAmount"))],
+                        steps: &[S::Child(Q(NS_RAM, "DuePayableAmount", 607))],
                     }],
                     Cmp::Le,
                     1,
@@ -15138,7 +15379,7 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Count(
                     &[Path {
                         start: Start::Ctx,
-                        steps: &[S::Child(Q(NS_RAM, "RetailValueExcludingTaxInformationAmount"))],
+                        steps: &[S::Child(Q(NS_RAM, "RetailValueExcludingTaxInformationAmount", 660))],
                     }],
                     Cmp::Le,
                     1,
@@ -15149,7 +15390,7 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Count(
                     &[Path {
                         start: Start::Ctx,
-                        steps: &[S::Child(Q(NS_RAM, "TotalDepositFeeInformationAmount"))],
+                        steps: &[S::Child(Q(NS_RAM, "TotalDepositFeeInformationAmount", 661))],
                     }],
                     Cmp::Le,
                     1,
@@ -15160,7 +15401,11 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Count(
                     &[Path {
                         start: Start::Ctx,
-                        steps: &[S::Child(Q(NS_RAM, "ProductValueExcludingTobaccoTaxInformationAmount"))],
+                        steps: &[S::Child(Q(
+                            NS_RAM,
+                            "ProductValueExcludingTobaccoTaxInformationAmount",
+                            662,
+                        ))],
                     }],
                     Cmp::Le,
                     1,
@@ -15171,7 +15416,7 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Count(
                     &[Path {
                         start: Start::Ctx,
-                        steps: &[S::Child(Q(NS_RAM, "TotalRetailValueInformationAmount"))],
+                        steps: &[S::Child(Q(NS_RAM, "TotalRetailValueInformationAmount", 536))],
                     }],
                     Cmp::Le,
                     1,
@@ -15182,7 +15427,7 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Count(
                     &[Path {
                         start: Start::Ctx,
-                        steps: &[S::Child(Q(NS_RAM, "GrossLineTotalAmount"))],
+                        steps: &[S::Child(Q(NS_RAM, "GrossLineTotalAmount", 537))],
                     }],
                     Cmp::Le,
                     1,
@@ -15193,7 +15438,7 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Count(
                     &[Path {
                         start: Start::Ctx,
-                        steps: &[S::Child(Q(NS_RAM, "NetLineTotalAmount"))],
+                        steps: &[S::Child(Q(NS_RAM, "NetLineTotalAmount", 538))],
                     }],
                     Cmp::Le,
                     1,
@@ -15204,7 +15449,7 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Count(
                     &[Path {
                         start: Start::Ctx,
-                        steps: &[S::Child(Q(NS_RAM, "NetIncludingTaxesLineTotalAmount"))],
+                        steps: &[S::Child(Q(NS_RAM, "NetIncludingTaxesLineTotalAmount", 539))],
                     }],
                     Cmp::Le,
                     1,
@@ -15218,7 +15463,7 @@ pub(crate) static GROUPS: &[Group] = &[
         ctx: &[Alt {
             absolute: true,
             steps: &[CStep {
-                q: Q(NS_RSM, "CrossIndustryInvoice"),
+                q: Q(NS_RSM, "CrossIndustryInvoice", 350),
                 preds: &[],
             }],
         }],
@@ -15241,7 +15486,7 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "CII-SR-438",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "ValuationBreakdownStatement"))],
+                    steps: &[S::Child(Q(NS_RAM, "ValuationBreakdownStatement", 666))],
                 }])),
             },
             A {
@@ -15258,8 +15503,8 @@ pub(crate) static GROUPS: &[Group] = &[
                     &[Path {
                         start: Start::Desc,
                         steps: &[
-                            S::Child(Q(NS_RAM, "ApplicableHeaderTradeSettlement")),
-                            S::Child(Q(NS_RAM, "PaymentReference")),
+                            S::Child(Q(NS_RAM, "ApplicableHeaderTradeSettlement", 606)),
+                            S::Child(Q(NS_RAM, "PaymentReference", 518)),
                         ],
                     }],
                     Cmp::Le,
@@ -15283,14 +15528,14 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "CII-SR-04",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "Value"))],
+                    steps: &[S::Child(Q(NS_RAM, "Value", 446))],
                 }])),
             },
             A {
                 id: "CII-SR-05",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "SpecifiedDocumentVersion"))],
+                    steps: &[S::Child(Q(NS_RAM, "SpecifiedDocumentVersion", 667))],
                 }])),
             },
         ],
@@ -15303,36 +15548,19 @@ pub(crate) static GROUPS: &[Group] = &[
                 absolute: true,
                 steps: &[
                     CStep {
-                        q: Q(NS_RSM, "CrossIndustryInvoice"),
+                        q: Q(NS_RSM, "CrossIndustryInvoice", 350),
                         preds: &[],
                     },
                     CStep {
-                        q: Q(NS_RSM, "ExchangedDocumentContext"),
+                        q: Q(NS_RSM, "ExchangedDocumentContext", 351),
                         preds: &[],
                     },
                     CStep {
-                        q: Q(NS_RAM, "GuidelineSpecifiedDocumentContextParameter"),
+                        q: Q(NS_RAM, "GuidelineSpecifiedDocumentContextParameter", 358),
                         preds: &[],
                     },
                     CStep {
-                        q: Q(NS_RAM, "ID"),
-                        preds: &[],
-                    },
-                ],
-            },
-            Alt {
-                absolute: true,
-                steps: &[
-                    CStep {
-                        q: Q(NS_RSM, "CrossIndustryInvoice"),
-                        preds: &[],
-                    },
-                    CStep {
-                        q: Q(NS_RSM, "ExchangedDocument"),
-                        preds: &[],
-                    },
-                    CStep {
-                        q: Q(NS_RAM, "ID"),
+                        q: Q(NS_RAM, "ID", 359),
                         preds: &[],
                     },
                 ],
@@ -15341,23 +15569,15 @@ pub(crate) static GROUPS: &[Group] = &[
                 absolute: true,
                 steps: &[
                     CStep {
-                        q: Q(NS_RSM, "CrossIndustryInvoice"),
+                        q: Q(NS_RSM, "CrossIndustryInvoice", 350),
                         preds: &[],
                     },
                     CStep {
-                        q: Q(NS_RSM, "SupplyChainTradeTransaction"),
+                        q: Q(NS_RSM, "ExchangedDocument", 362),
                         preds: &[],
                     },
                     CStep {
-                        q: Q(NS_RAM, "IncludedSupplyChainTradeLineItem"),
-                        preds: &[],
-                    },
-                    CStep {
-                        q: Q(NS_RAM, "AssociatedDocumentLineDocument"),
-                        preds: &[],
-                    },
-                    CStep {
-                        q: Q(NS_RAM, "LineID"),
+                        q: Q(NS_RAM, "ID", 359),
                         preds: &[],
                     },
                 ],
@@ -15366,23 +15586,48 @@ pub(crate) static GROUPS: &[Group] = &[
                 absolute: true,
                 steps: &[
                     CStep {
-                        q: Q(NS_RSM, "CrossIndustryInvoice"),
+                        q: Q(NS_RSM, "CrossIndustryInvoice", 350),
                         preds: &[],
                     },
                     CStep {
-                        q: Q(NS_RSM, "SupplyChainTradeTransaction"),
+                        q: Q(NS_RSM, "SupplyChainTradeTransaction", 384),
                         preds: &[],
                     },
                     CStep {
-                        q: Q(NS_RAM, "IncludedSupplyChainTradeLineItem"),
+                        q: Q(NS_RAM, "IncludedSupplyChainTradeLineItem", 385),
                         preds: &[],
                     },
                     CStep {
-                        q: Q(NS_RAM, "SpecifiedTradeProduct"),
+                        q: Q(NS_RAM, "AssociatedDocumentLineDocument", 391),
                         preds: &[],
                     },
                     CStep {
-                        q: Q(NS_RAM, "SellerAssignedID"),
+                        q: Q(NS_RAM, "LineID", 587),
+                        preds: &[],
+                    },
+                ],
+            },
+            Alt {
+                absolute: true,
+                steps: &[
+                    CStep {
+                        q: Q(NS_RSM, "CrossIndustryInvoice", 350),
+                        preds: &[],
+                    },
+                    CStep {
+                        q: Q(NS_RSM, "SupplyChainTradeTransaction", 384),
+                        preds: &[],
+                    },
+                    CStep {
+                        q: Q(NS_RAM, "IncludedSupplyChainTradeLineItem", 385),
+                        preds: &[],
+                    },
+                    CStep {
+                        q: Q(NS_RAM, "SpecifiedTradeProduct", 393),
+                        preds: &[],
+                    },
+                    CStep {
+                        q: Q(NS_RAM, "SellerAssignedID", 668),
                         preds: &[],
                     },
                 ],
@@ -15446,7 +15691,7 @@ pub(crate) static GROUPS: &[Group] = &[
         ctx: &[Alt {
             absolute: false,
             steps: &[CStep {
-                q: Q(NS_RAM, "*"),
+                q: Q::new(NS_RAM, "*"),
                 preds: &[Pr::NameEnds("ID")],
             }],
         }],
@@ -15487,7 +15732,7 @@ pub(crate) static GROUPS: &[Group] = &[
         ctx: &[Alt {
             absolute: false,
             steps: &[CStep {
-                q: Q(NS_RAM, "TypeCode"),
+                q: Q(NS_RAM, "TypeCode", 364),
                 preds: &[],
             }],
         }],
@@ -15515,15 +15760,15 @@ pub(crate) static GROUPS: &[Group] = &[
             absolute: true,
             steps: &[
                 CStep {
-                    q: Q(NS_RSM, "CrossIndustryInvoice"),
+                    q: Q(NS_RSM, "CrossIndustryInvoice", 350),
                     preds: &[],
                 },
                 CStep {
-                    q: Q(NS_RSM, "ExchangedDocument"),
+                    q: Q(NS_RSM, "ExchangedDocument", 362),
                     preds: &[],
                 },
                 CStep {
-                    q: Q(NS_RAM, "TypeCode"),
+                    q: Q(NS_RAM, "TypeCode", 364),
                     preds: &[],
                 },
             ],
@@ -15559,27 +15804,27 @@ pub(crate) static GROUPS: &[Group] = &[
             absolute: true,
             steps: &[
                 CStep {
-                    q: Q(NS_RSM, "CrossIndustryInvoice"),
+                    q: Q(NS_RSM, "CrossIndustryInvoice", 350),
                     preds: &[],
                 },
                 CStep {
-                    q: Q(NS_RSM, "SupplyChainTradeTransaction"),
+                    q: Q(NS_RSM, "SupplyChainTradeTransaction", 384),
                     preds: &[],
                 },
                 CStep {
-                    q: Q(NS_RAM, "IncludedSupplyChainTradeLineItem"),
+                    q: Q(NS_RAM, "IncludedSupplyChainTradeLineItem", 385),
                     preds: &[],
                 },
                 CStep {
-                    q: Q(NS_RAM, "SpecifiedLineTradeSettlement"),
+                    q: Q(NS_RAM, "SpecifiedLineTradeSettlement", 517),
                     preds: &[],
                 },
                 CStep {
-                    q: Q(NS_RAM, "ApplicableTradeTax"),
+                    q: Q(NS_RAM, "ApplicableTradeTax", 522),
                     preds: &[],
                 },
                 CStep {
-                    q: Q(NS_RAM, "CategoryCode"),
+                    q: Q(NS_RAM, "CategoryCode", 377),
                     preds: &[],
                 },
             ],
@@ -15621,7 +15866,7 @@ pub(crate) static GROUPS: &[Group] = &[
         ctx: &[Alt {
             absolute: false,
             steps: &[CStep {
-                q: Q(NS_RAM, "*"),
+                q: Q::new(NS_RAM, "*"),
                 preds: &[Pr::NameEnds("ReferencedDocument")],
             }],
         }],
@@ -15631,14 +15876,14 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Or(&[
                     T::Not(&T::Exists(&[Path {
                         start: Start::Ctx,
-                        steps: &[S::Child(Q(NS_RAM, "URIID"))],
+                        steps: &[S::Child(Q(NS_RAM, "URIID", 564))],
                     }])),
                     T::And(&[
-                        T::SelfIs(Q(NS_RAM, "AdditionalReferencedDocument")),
+                        T::SelfIs(Q(NS_RAM, "AdditionalReferencedDocument", 458)),
                         T::Eq(
                             &[Path {
                                 start: Start::Ctx,
-                                steps: &[S::Child(Q(NS_RAM, "TypeCode"))],
+                                steps: &[S::Child(Q(NS_RAM, "TypeCode", 364))],
                             }],
                             "916",
                         ),
@@ -15649,14 +15894,14 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "CII-DT-016",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "StatusCode"))],
+                    steps: &[S::Child(Q(NS_RAM, "StatusCode", 669))],
                 }])),
             },
             A {
                 id: "CII-DT-017",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "CopyIndicator"))],
+                    steps: &[S::Child(Q(NS_RAM, "CopyIndicator", 367))],
                 }])),
             },
             A {
@@ -15664,29 +15909,29 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Or(&[
                     T::Not(&T::Exists(&[Path {
                         start: Start::Ctx,
-                        steps: &[S::Child(Q(NS_RAM, "TypeCode"))],
+                        steps: &[S::Child(Q(NS_RAM, "TypeCode", 364))],
                     }])),
                     T::And(&[
-                        T::SelfIs(Q(NS_RAM, "AdditionalReferencedDocument")),
+                        T::SelfIs(Q(NS_RAM, "AdditionalReferencedDocument", 458)),
                         T::Or(&[
                             T::Eq(
                                 &[Path {
                                     start: Start::Ctx,
-                                    steps: &[S::Child(Q(NS_RAM, "TypeCode"))],
+                                    steps: &[S::Child(Q(NS_RAM, "TypeCode", 364))],
                                 }],
                                 "50",
                             ),
                             T::Eq(
                                 &[Path {
                                     start: Start::Ctx,
-                                    steps: &[S::Child(Q(NS_RAM, "TypeCode"))],
+                                    steps: &[S::Child(Q(NS_RAM, "TypeCode", 364))],
                                 }],
                                 "130",
                             ),
                             T::Eq(
                                 &[Path {
                                     start: Start::Ctx,
-                                    steps: &[S::Child(Q(NS_RAM, "TypeCode"))],
+                                    steps: &[S::Child(Q(NS_RAM, "TypeCode", 364))],
                                 }],
                                 "916",
                             ),
@@ -15698,14 +15943,14 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "CII-DT-019",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "GlobalID"))],
+                    steps: &[S::Child(Q(NS_RAM, "GlobalID", 374))],
                 }])),
             },
             A {
                 id: "CII-DT-020",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "RevisionID"))],
+                    steps: &[S::Child(Q(NS_RAM, "RevisionID", 375))],
                 }])),
             },
             A {
@@ -15713,14 +15958,14 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Or(&[
                     T::Not(&T::Exists(&[Path {
                         start: Start::Ctx,
-                        steps: &[S::Child(Q(NS_RAM, "Name"))],
+                        steps: &[S::Child(Q(NS_RAM, "Name", 363))],
                     }])),
                     T::And(&[
-                        T::SelfIs(Q(NS_RAM, "AdditionalReferencedDocument")),
+                        T::SelfIs(Q(NS_RAM, "AdditionalReferencedDocument", 458)),
                         T::Eq(
                             &[Path {
                                 start: Start::Ctx,
-                                steps: &[S::Child(Q(NS_RAM, "TypeCode"))],
+                                steps: &[S::Child(Q(NS_RAM, "TypeCode", 364))],
                             }],
                             "916",
                         ),
@@ -15732,14 +15977,14 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Or(&[
                     T::Not(&T::Exists(&[Path {
                         start: Start::Ctx,
-                        steps: &[S::Child(Q(NS_RAM, "AttachmentBinaryObject"))],
+                        steps: &[S::Child(Q(NS_RAM, "AttachmentBinaryObject", 596))],
                     }])),
                     T::And(&[
-                        T::SelfIs(Q(NS_RAM, "AdditionalReferencedDocument")),
+                        T::SelfIs(Q(NS_RAM, "AdditionalReferencedDocument", 458)),
                         T::Eq(
                             &[Path {
                                 start: Start::Ctx,
-                                steps: &[S::Child(Q(NS_RAM, "TypeCode"))],
+                                steps: &[S::Child(Q(NS_RAM, "TypeCode", 364))],
                             }],
                             "916",
                         ),
@@ -15750,7 +15995,7 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "CII-DT-023",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "Information"))],
+                    steps: &[S::Child(Q(NS_RAM, "Information", 670))],
                 }])),
             },
             A {
@@ -15758,14 +16003,14 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Or(&[
                     T::Not(&T::Exists(&[Path {
                         start: Start::Ctx,
-                        steps: &[S::Child(Q(NS_RAM, "ReferenceTypeCode"))],
+                        steps: &[S::Child(Q(NS_RAM, "ReferenceTypeCode", 671))],
                     }])),
                     T::And(&[
-                        T::SelfIs(Q(NS_RAM, "AdditionalReferencedDocument")),
+                        T::SelfIs(Q(NS_RAM, "AdditionalReferencedDocument", 458)),
                         T::Eq(
                             &[Path {
                                 start: Start::Ctx,
-                                steps: &[S::Child(Q(NS_RAM, "TypeCode"))],
+                                steps: &[S::Child(Q(NS_RAM, "TypeCode", 364))],
                             }],
                             "130",
                         ),
@@ -15776,14 +16021,14 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "CII-DT-025",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "SectionName"))],
+                    steps: &[S::Child(Q(NS_RAM, "SectionName", 672))],
                 }])),
             },
             A {
                 id: "CII-DT-026",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "PreviousRevisionID"))],
+                    steps: &[S::Child(Q(NS_RAM, "PreviousRevisionID", 376))],
                 }])),
             },
             A {
@@ -15791,30 +16036,30 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Or(&[
                     T::Not(&T::Exists(&[Path {
                         start: Start::Ctx,
-                        steps: &[S::Child(Q(NS_RAM, "FormattedIssueDateTime"))],
+                        steps: &[S::Child(Q(NS_RAM, "FormattedIssueDateTime", 673))],
                     }])),
-                    T::SelfIs(Q(NS_RAM, "InvoiceReferencedDocument")),
+                    T::SelfIs(Q(NS_RAM, "InvoiceReferencedDocument", 542)),
                 ]),
             },
             A {
                 id: "CII-DT-028",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "EffectiveSpecifiedPeriod"))],
+                    steps: &[S::Child(Q(NS_RAM, "EffectiveSpecifiedPeriod", 381))],
                 }])),
             },
             A {
                 id: "CII-DT-029",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "IssuerTradeParty"))],
+                    steps: &[S::Child(Q(NS_RAM, "IssuerTradeParty", 382))],
                 }])),
             },
             A {
                 id: "CII-DT-030",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "AttachedSpecifiedBinaryFile"))],
+                    steps: &[S::Child(Q(NS_RAM, "AttachedSpecifiedBinaryFile", 674))],
                 }])),
             },
         ],
@@ -15825,8 +16070,8 @@ pub(crate) static GROUPS: &[Group] = &[
         ctx: &[Alt {
             absolute: false,
             steps: &[CStep {
-                q: Q(NS_RAM, "*"),
-                preds: &[Pr::NameEnds("Amount"), Pr::NotSelf(Q(NS_RAM, "TaxTotalAmount"))],
+                q: Q::new(NS_RAM, "*"),
+                preds: &[Pr::NameEnds("Amount"), Pr::NotSelf(Q(NS_RAM, "TaxTotalAmount", 532))],
             }],
         }],
         asserts: &[
@@ -15852,7 +16097,7 @@ pub(crate) static GROUPS: &[Group] = &[
         ctx: &[Alt {
             absolute: false,
             steps: &[CStep {
-                q: Q(NS_RAM, "*"),
+                q: Q::new(NS_RAM, "*"),
                 preds: &[Pr::NameEnds("Quantity")],
             }],
         }],
@@ -15867,11 +16112,11 @@ pub(crate) static GROUPS: &[Group] = &[
                     T::Exists(&[Path {
                         start: Start::Root,
                         steps: &[
-                            S::Child(Q(NS_RSM, "CrossIndustryInvoice")),
-                            S::Child(Q(NS_RSM, "SupplyChainTradeTransaction")),
-                            S::Child(Q(NS_RAM, "IncludedSupplyChainTradeLineItem")),
-                            S::Child(Q(NS_RAM, "SpecifiedLineTradeDelivery")),
-                            S::Child(Q(NS_RAM, "BilledQuantity")),
+                            S::Child(Q(NS_RSM, "CrossIndustryInvoice", 350)),
+                            S::Child(Q(NS_RSM, "SupplyChainTradeTransaction", 384)),
+                            S::Child(Q(NS_RAM, "IncludedSupplyChainTradeLineItem", 385)),
+                            S::Child(Q(NS_RAM, "SpecifiedLineTradeDelivery", 492)),
+                            S::Child(Q(NS_RAM, "BilledQuantity", 675)),
                             S::Attr("unitCode"),
                         ],
                     }]),
@@ -15906,7 +16151,7 @@ pub(crate) static GROUPS: &[Group] = &[
         ctx: &[Alt {
             absolute: false,
             steps: &[CStep {
-                q: Q(NS_RAM, "*"),
+                q: Q::new(NS_RAM, "*"),
                 preds: &[Pr::NameEnds("TradeTax")],
             }],
         }],
@@ -15916,12 +16161,12 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Or(&[
                     T::Not(&T::Exists(&[Path {
                         start: Start::Ctx,
-                        steps: &[S::Child(Q(NS_RAM, "TypeCode"))],
+                        steps: &[S::Child(Q(NS_RAM, "TypeCode", 364))],
                     }])),
                     T::Eq(
                         &[Path {
                             start: Start::Ctx,
-                            steps: &[S::Child(Q(NS_RAM, "TypeCode"))],
+                            steps: &[S::Child(Q(NS_RAM, "TypeCode", 364))],
                         }],
                         "VAT",
                     ),
@@ -15931,21 +16176,21 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "CII-DT-038",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "CalculatedRate"))],
+                    steps: &[S::Child(Q(NS_RAM, "CalculatedRate", 676))],
                 }])),
             },
             A {
                 id: "CII-DT-039",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "CalculationSequenceNumeric"))],
+                    steps: &[S::Child(Q(NS_RAM, "CalculationSequenceNumeric", 677))],
                 }])),
             },
             A {
                 id: "CII-DT-040",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "BasisQuantity"))],
+                    steps: &[S::Child(Q(NS_RAM, "BasisQuantity", 473))],
                 }])),
             },
             A {
@@ -15953,51 +16198,51 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Or(&[
                     T::Not(&T::Exists(&[Path {
                         start: Start::Ctx,
-                        steps: &[S::Child(Q(NS_RAM, "BasisAmount"))],
+                        steps: &[S::Child(Q(NS_RAM, "BasisAmount", 472))],
                     }])),
-                    T::Ancestor(Q(NS_RAM, "ApplicableHeaderTradeSettlement")),
+                    T::Ancestor(Q(NS_RAM, "ApplicableHeaderTradeSettlement", 606)),
                 ]),
             },
             A {
                 id: "CII-DT-042",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "UnitBasisAmount"))],
+                    steps: &[S::Child(Q(NS_RAM, "UnitBasisAmount", 475))],
                 }])),
             },
             A {
                 id: "CII-DT-043",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "LineTotalBasisAmount"))],
+                    steps: &[S::Child(Q(NS_RAM, "LineTotalBasisAmount", 678))],
                 }])),
             },
             A {
                 id: "CII-DT-044",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "AllowanceChargeBasisAmount"))],
+                    steps: &[S::Child(Q(NS_RAM, "AllowanceChargeBasisAmount", 679))],
                 }])),
             },
             A {
                 id: "CII-DT-049",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "CurrencyCode"))],
+                    steps: &[S::Child(Q(NS_RAM, "CurrencyCode", 680))],
                 }])),
             },
             A {
                 id: "CII-DT-050",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "Jurisdiction"))],
+                    steps: &[S::Child(Q(NS_RAM, "Jurisdiction", 681))],
                 }])),
             },
             A {
                 id: "CII-DT-051",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "CustomsDutyIndicator"))],
+                    steps: &[S::Child(Q(NS_RAM, "CustomsDutyIndicator", 682))],
                 }])),
             },
             A {
@@ -16005,9 +16250,9 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Or(&[
                     T::Not(&T::Exists(&[Path {
                         start: Start::Ctx,
-                        steps: &[S::Child(Q(NS_RAM, "ExemptionReasonCode"))],
+                        steps: &[S::Child(Q(NS_RAM, "ExemptionReasonCode", 683))],
                     }])),
-                    T::SelfIs(Q(NS_RAM, "ApplicableTradeTax")),
+                    T::SelfIs(Q(NS_RAM, "ApplicableTradeTax", 522)),
                 ]),
             },
             A {
@@ -16015,16 +16260,16 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Or(&[
                     T::Not(&T::Exists(&[Path {
                         start: Start::Ctx,
-                        steps: &[S::Child(Q(NS_RAM, "ExemptionReason"))],
+                        steps: &[S::Child(Q(NS_RAM, "ExemptionReason", 684))],
                     }])),
-                    T::SelfIs(Q(NS_RAM, "ApplicableTradeTax")),
+                    T::SelfIs(Q(NS_RAM, "ApplicableTradeTax", 522)),
                 ]),
             },
             A {
                 id: "CII-DT-053",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "TaxBasisAllowanceRate"))],
+                    steps: &[S::Child(Q(NS_RAM, "TaxBasisAllowanceRate", 685))],
                 }])),
             },
             A {
@@ -16032,30 +16277,30 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Or(&[
                     T::Not(&T::Exists(&[Path {
                         start: Start::Ctx,
-                        steps: &[S::Child(Q(NS_RAM, "TaxPointDate"))],
+                        steps: &[S::Child(Q(NS_RAM, "TaxPointDate", 655))],
                     }])),
-                    T::Ancestor(Q(NS_RAM, "ApplicableHeaderTradeSettlement")),
+                    T::Ancestor(Q(NS_RAM, "ApplicableHeaderTradeSettlement", 606)),
                 ]),
             },
             A {
                 id: "CII-DT-055",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "Type"))],
+                    steps: &[S::Child(Q(NS_RAM, "Type", 686))],
                 }])),
             },
             A {
                 id: "CII-DT-056",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "InformationAmount"))],
+                    steps: &[S::Child(Q(NS_RAM, "InformationAmount", 534))],
                 }])),
             },
             A {
                 id: "CII-DT-057",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "CategoryName"))],
+                    steps: &[S::Child(Q(NS_RAM, "CategoryName", 687))],
                 }])),
             },
             A {
@@ -16063,44 +16308,52 @@ pub(crate) static GROUPS: &[Group] = &[
                 test: T::Or(&[
                     T::Not(&T::Exists(&[Path {
                         start: Start::Ctx,
-                        steps: &[S::Child(Q(NS_RAM, "DueDateTypeCode"))],
+                        steps: &[S::Child(Q(NS_RAM, "DueDateTypeCode", 688))],
                     }])),
-                    T::Ancestor(Q(NS_RAM, "ApplicableHeaderTradeSettlement")),
+                    T::Ancestor(Q(NS_RAM, "ApplicableHeaderTradeSettlement", 606)),
                 ]),
             },
             A {
                 id: "CII-DT-059",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "RateApplicablePercent")), S::Attr("format")],
+                    steps: &[S::Child(Q(NS_RAM, "RateApplicablePercent", 491)), S::Attr("format")],
                 }])),
             },
             A {
                 id: "CII-DT-060",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "SpecifiedTradeAccountingAccount"))],
+                    steps: &[S::Child(Q(NS_RAM, "SpecifiedTradeAccountingAccount", 689))],
                 }])),
             },
             A {
                 id: "CII-DT-061",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "ServiceSupplyTradeCountry"))],
+                    steps: &[S::Child(Q(NS_RAM, "ServiceSupplyTradeCountry", 690))],
                 }])),
             },
             A {
                 id: "CII-DT-062",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "BuyerRepayableTaxSpecifiedTradeAccountingAccount"))],
+                    steps: &[S::Child(Q(
+                        NS_RAM,
+                        "BuyerRepayableTaxSpecifiedTradeAccountingAccount",
+                        691,
+                    ))],
                 }])),
             },
             A {
                 id: "CII-DT-063",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "SellerPayableTaxSpecifiedTradeAccountingAccount"))],
+                    steps: &[S::Child(Q(
+                        NS_RAM,
+                        "SellerPayableTaxSpecifiedTradeAccountingAccount",
+                        692,
+                    ))],
                 }])),
             },
             A {
@@ -16110,6 +16363,7 @@ pub(crate) static GROUPS: &[Group] = &[
                     steps: &[S::Child(Q(
                         NS_RAM,
                         "SellerRefundableTaxSpecifiedTradeAccountingAccount",
+                        693,
                     ))],
                 }])),
             },
@@ -16117,7 +16371,11 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "CII-DT-065",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "BuyerDeductibleTaxSpecifiedTradeAccountingAccount"))],
+                    steps: &[S::Child(Q(
+                        NS_RAM,
+                        "BuyerDeductibleTaxSpecifiedTradeAccountingAccount",
+                        694,
+                    ))],
                 }])),
             },
             A {
@@ -16127,6 +16385,7 @@ pub(crate) static GROUPS: &[Group] = &[
                     steps: &[S::Child(Q(
                         NS_RAM,
                         "BuyerNonDeductibleTaxSpecifiedTradeAccountingAccount",
+                        695,
                     ))],
                 }])),
             },
@@ -16134,7 +16393,7 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "CII-DT-067",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "PlaceApplicableTradeLocation"))],
+                    steps: &[S::Child(Q(NS_RAM, "PlaceApplicableTradeLocation", 696))],
                 }])),
             },
         ],
@@ -16145,7 +16404,7 @@ pub(crate) static GROUPS: &[Group] = &[
         ctx: &[Alt {
             absolute: false,
             steps: &[CStep {
-                q: Q(NS_RAM, "BillingSpecifiedPeriod"),
+                q: Q(NS_RAM, "BillingSpecifiedPeriod", 697),
                 preds: &[],
             }],
         }],
@@ -16154,98 +16413,104 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "CII-DT-068",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "StartDateTime")), S::Child(Q(NS_UDT, "DateTime"))],
+                    steps: &[
+                        S::Child(Q(NS_RAM, "StartDateTime", 698)),
+                        S::Child(Q(NS_UDT, "DateTime", 366)),
+                    ],
                 }])),
             },
             A {
                 id: "CII-DT-069",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "DurationMeasure"))],
+                    steps: &[S::Child(Q(NS_RAM, "DurationMeasure", 699))],
                 }])),
             },
             A {
                 id: "CII-DT-070",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "InclusiveIndicator"))],
+                    steps: &[S::Child(Q(NS_RAM, "InclusiveIndicator", 700))],
                 }])),
             },
             A {
                 id: "CII-DT-071",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "Description"))],
+                    steps: &[S::Child(Q(NS_RAM, "Description", 445))],
                 }])),
             },
             A {
                 id: "CII-DT-072",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "EndDateTime")), S::Child(Q(NS_UDT, "DateTime"))],
+                    steps: &[
+                        S::Child(Q(NS_RAM, "EndDateTime", 701)),
+                        S::Child(Q(NS_UDT, "DateTime", 366)),
+                    ],
                 }])),
             },
             A {
                 id: "CII-DT-073",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "CompleteDateTime"))],
+                    steps: &[S::Child(Q(NS_RAM, "CompleteDateTime", 702))],
                 }])),
             },
             A {
                 id: "CII-DT-074",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "OpenIndicator"))],
+                    steps: &[S::Child(Q(NS_RAM, "OpenIndicator", 703))],
                 }])),
             },
             A {
                 id: "CII-DT-075",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "SeasonCode"))],
+                    steps: &[S::Child(Q(NS_RAM, "SeasonCode", 704))],
                 }])),
             },
             A {
                 id: "CII-DT-076",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "ID"))],
+                    steps: &[S::Child(Q(NS_RAM, "ID", 359))],
                 }])),
             },
             A {
                 id: "CII-DT-077",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "Name"))],
+                    steps: &[S::Child(Q(NS_RAM, "Name", 363))],
                 }])),
             },
             A {
                 id: "CII-DT-078",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "SequenceNumeric"))],
+                    steps: &[S::Child(Q(NS_RAM, "SequenceNumeric", 470))],
                 }])),
             },
             A {
                 id: "CII-DT-079",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "StartDateFlexibilityCode"))],
+                    steps: &[S::Child(Q(NS_RAM, "StartDateFlexibilityCode", 705))],
                 }])),
             },
             A {
                 id: "CII-DT-080",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "ContinuousIndicator"))],
+                    steps: &[S::Child(Q(NS_RAM, "ContinuousIndicator", 706))],
                 }])),
             },
             A {
                 id: "CII-DT-081",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "PurposeCode"))],
+                    steps: &[S::Child(Q(NS_RAM, "PurposeCode", 371))],
                 }])),
             },
         ],
@@ -16256,7 +16521,7 @@ pub(crate) static GROUPS: &[Group] = &[
         ctx: &[Alt {
             absolute: false,
             steps: &[CStep {
-                q: Q(NS_RAM, "PostalTradeAddress"),
+                q: Q(NS_RAM, "PostalTradeAddress", 557),
                 preds: &[],
             }],
         }],
@@ -16265,98 +16530,98 @@ pub(crate) static GROUPS: &[Group] = &[
                 id: "CII-DT-082",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "ID"))],
+                    steps: &[S::Child(Q(NS_RAM, "ID", 359))],
                 }])),
             },
             A {
                 id: "CII-DT-083",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "PostOfficeBox"))],
+                    steps: &[S::Child(Q(NS_RAM, "PostOfficeBox", 707))],
                 }])),
             },
             A {
                 id: "CII-DT-084",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "BuildingName"))],
+                    steps: &[S::Child(Q(NS_RAM, "BuildingName", 708))],
                 }])),
             },
             A {
                 id: "CII-DT-086",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "LineFour"))],
+                    steps: &[S::Child(Q(NS_RAM, "LineFour", 709))],
                 }])),
             },
             A {
                 id: "CII-DT-087",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "LineFive"))],
+                    steps: &[S::Child(Q(NS_RAM, "LineFive", 710))],
                 }])),
             },
             A {
                 id: "CII-DT-088",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "StreetName"))],
+                    steps: &[S::Child(Q(NS_RAM, "StreetName", 711))],
                 }])),
             },
             A {
                 id: "CII-DT-089",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "CitySubDivisionName"))],
+                    steps: &[S::Child(Q(NS_RAM, "CitySubDivisionName", 712))],
                 }])),
             },
             A {
                 id: "CII-DT-090",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "CountryName"))],
+                    steps: &[S::Child(Q(NS_RAM, "CountryName", 713))],
                 }])),
             },
             A {
                 id: "CII-DT-091",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "CountrySubDivisionID"))],
+                    steps: &[S::Child(Q(NS_RAM, "CountrySubDivisionID", 714))],
                 }])),
             },
             A {
                 id: "CII-DT-092",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "AttentionOf"))],
+                    steps: &[S::Child(Q(NS_RAM, "AttentionOf", 715))],
                 }])),
             },
             A {
                 id: "CII-DT-093",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "CareOf"))],
+                    steps: &[S::Child(Q(NS_RAM, "CareOf", 716))],
                 }])),
             },
             A {
                 id: "CII-DT-094",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "BuildingNumber"))],
+                    steps: &[S::Child(Q(NS_RAM, "BuildingNumber", 717))],
                 }])),
             },
             A {
                 id: "CII-DT-095",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "DepartmentName"))],
+                    steps: &[S::Child(Q(NS_RAM, "DepartmentName", 595))],
                 }])),
             },
             A {
                 id: "CII-DT-096",
                 test: T::Not(&T::Exists(&[Path {
                     start: Start::Ctx,
-                    steps: &[S::Child(Q(NS_RAM, "AdditionalStreetName"))],
+                    steps: &[S::Child(Q(NS_RAM, "AdditionalStreetName", 718))],
                 }])),
             },
         ],
@@ -16367,7 +16632,7 @@ pub(crate) static GROUPS: &[Group] = &[
         ctx: &[Alt {
             absolute: false,
             steps: &[CStep {
-                q: Q(NS_UDT, "DateTimeString"),
+                q: Q(NS_UDT, "DateTimeString", 719),
                 preds: &[Pr::AttrEq("format", "102")],
             }],
         }],
@@ -16383,11 +16648,11 @@ pub(crate) static GROUPS: &[Group] = &[
             absolute: false,
             steps: &[
                 CStep {
-                    q: Q(NS_RSM, "ExchangedDocument"),
+                    q: Q(NS_RSM, "ExchangedDocument", 362),
                     preds: &[],
                 },
                 CStep {
-                    q: Q(NS_RAM, "TypeCode"),
+                    q: Q(NS_RAM, "TypeCode", 364),
                     preds: &[],
                 },
             ],
@@ -16403,7 +16668,7 @@ pub(crate) static GROUPS: &[Group] = &[
         ctx: &[Alt {
             absolute: false,
             steps: &[CStep {
-                q: Q(NS_RAM, "TaxTotalAmount"),
+                q: Q(NS_RAM, "TaxTotalAmount", 532),
                 preds: &[Pr::HasAttr("currencyID")],
             }],
         }],
@@ -16418,7 +16683,7 @@ pub(crate) static GROUPS: &[Group] = &[
         ctx: &[Alt {
             absolute: false,
             steps: &[CStep {
-                q: Q(NS_RAM, "InvoiceCurrencyCode"),
+                q: Q(NS_RAM, "InvoiceCurrencyCode", 720),
                 preds: &[],
             }],
         }],
@@ -16433,7 +16698,7 @@ pub(crate) static GROUPS: &[Group] = &[
         ctx: &[Alt {
             absolute: false,
             steps: &[CStep {
-                q: Q(NS_RAM, "TaxCurrencyCode"),
+                q: Q(NS_RAM, "TaxCurrencyCode", 721),
                 preds: &[],
             }],
         }],
@@ -16448,7 +16713,7 @@ pub(crate) static GROUPS: &[Group] = &[
         ctx: &[Alt {
             absolute: false,
             steps: &[CStep {
-                q: Q(NS_RAM, "DueDateTypeCode"),
+                q: Q(NS_RAM, "DueDateTypeCode", 688),
                 preds: &[],
             }],
         }],
@@ -16463,7 +16728,7 @@ pub(crate) static GROUPS: &[Group] = &[
         ctx: &[Alt {
             absolute: false,
             steps: &[CStep {
-                q: Q(NS_RAM, "ReferenceTypeCode"),
+                q: Q(NS_RAM, "ReferenceTypeCode", 671),
                 preds: &[],
             }],
         }],
@@ -16478,7 +16743,7 @@ pub(crate) static GROUPS: &[Group] = &[
         ctx: &[Alt {
             absolute: false,
             steps: &[CStep {
-                q: Q(NS_RAM, "SubjectCode"),
+                q: Q(NS_RAM, "SubjectCode", 392),
                 preds: &[],
             }],
         }],
@@ -16493,11 +16758,11 @@ pub(crate) static GROUPS: &[Group] = &[
         ctx: &[Alt {
             absolute: false,
             steps: &[CStep {
-                q: Q(NS_RAM, "GlobalID"),
+                q: Q(NS_RAM, "GlobalID", 374),
                 preds: &[
                     Pr::HasAttr("schemeID"),
-                    Pr::NoAncestor(Q(NS_RAM, "SpecifiedTradeProduct")),
-                    Pr::NoAncestor(Q(NS_RAM, "ShipToTradeParty")),
+                    Pr::NoAncestor(Q(NS_RAM, "SpecifiedTradeProduct", 393)),
+                    Pr::NoAncestor(Q(NS_RAM, "ShipToTradeParty", 504)),
                 ],
             }],
         }],
@@ -16512,10 +16777,10 @@ pub(crate) static GROUPS: &[Group] = &[
         ctx: &[Alt {
             absolute: false,
             steps: &[CStep {
-                q: Q(NS_RAM, "ID"),
+                q: Q(NS_RAM, "ID", 359),
                 preds: &[
                     Pr::HasAttr("schemeID"),
-                    Pr::NoAncestor(Q(NS_RAM, "SpecifiedTaxRegistration")),
+                    Pr::NoAncestor(Q(NS_RAM, "SpecifiedTaxRegistration", 577)),
                 ],
             }],
         }],
@@ -16530,7 +16795,7 @@ pub(crate) static GROUPS: &[Group] = &[
         ctx: &[Alt {
             absolute: false,
             steps: &[CStep {
-                q: Q(NS_RAM, "ClassCode"),
+                q: Q(NS_RAM, "ClassCode", 722),
                 preds: &[Pr::HasAttr("listID")],
             }],
         }],
@@ -16545,7 +16810,7 @@ pub(crate) static GROUPS: &[Group] = &[
         ctx: &[Alt {
             absolute: false,
             steps: &[CStep {
-                q: Q(NS_RAM, "CountryID"),
+                q: Q(NS_RAM, "CountryID", 723),
                 preds: &[],
             }],
         }],
@@ -16561,11 +16826,11 @@ pub(crate) static GROUPS: &[Group] = &[
             absolute: false,
             steps: &[
                 CStep {
-                    q: Q(NS_RAM, "OriginTradeCountry"),
+                    q: Q(NS_RAM, "OriginTradeCountry", 432),
                     preds: &[],
                 },
                 CStep {
-                    q: Q(NS_RAM, "ID"),
+                    q: Q(NS_RAM, "ID", 359),
                     preds: &[],
                 },
             ],
@@ -16582,11 +16847,11 @@ pub(crate) static GROUPS: &[Group] = &[
             absolute: false,
             steps: &[
                 CStep {
-                    q: Q(NS_RAM, "SpecifiedTradeSettlementPaymentMeans"),
+                    q: Q(NS_RAM, "SpecifiedTradeSettlementPaymentMeans", 348),
                     preds: &[],
                 },
                 CStep {
-                    q: Q(NS_RAM, "TypeCode"),
+                    q: Q(NS_RAM, "TypeCode", 364),
                     preds: &[],
                 },
             ],
@@ -16603,11 +16868,11 @@ pub(crate) static GROUPS: &[Group] = &[
             absolute: false,
             steps: &[
                 CStep {
-                    q: Q(NS_RAM, "CategoryTradeTax"),
+                    q: Q(NS_RAM, "CategoryTradeTax", 478),
                     preds: &[],
                 },
                 CStep {
-                    q: Q(NS_RAM, "CategoryCode"),
+                    q: Q(NS_RAM, "CategoryCode", 377),
                     preds: &[],
                 },
             ],
@@ -16624,11 +16889,11 @@ pub(crate) static GROUPS: &[Group] = &[
             absolute: false,
             steps: &[
                 CStep {
-                    q: Q(NS_RAM, "ApplicableTradeTax"),
+                    q: Q(NS_RAM, "ApplicableTradeTax", 522),
                     preds: &[],
                 },
                 CStep {
-                    q: Q(NS_RAM, "CategoryCode"),
+                    q: Q(NS_RAM, "CategoryCode", 377),
                     preds: &[],
                 },
             ],
@@ -16645,14 +16910,14 @@ pub(crate) static GROUPS: &[Group] = &[
             absolute: false,
             steps: &[
                 CStep {
-                    q: Q(NS_RAM, "SpecifiedTradeAllowanceCharge"),
+                    q: Q(NS_RAM, "SpecifiedTradeAllowanceCharge", 490),
                     preds: &[Pr::ChildBool(
-                        &[Q(NS_RAM, "ChargeIndicator"), Q(NS_UDT, "Indicator")],
+                        &[Q(NS_RAM, "ChargeIndicator", 467), Q(NS_UDT, "Indicator", 468)],
                         false,
                     )],
                 },
                 CStep {
-                    q: Q(NS_RAM, "ReasonCode"),
+                    q: Q(NS_RAM, "ReasonCode", 476),
                     preds: &[],
                 },
             ],
@@ -16669,14 +16934,14 @@ pub(crate) static GROUPS: &[Group] = &[
             absolute: false,
             steps: &[
                 CStep {
-                    q: Q(NS_RAM, "SpecifiedTradeAllowanceCharge"),
+                    q: Q(NS_RAM, "SpecifiedTradeAllowanceCharge", 490),
                     preds: &[Pr::ChildBool(
-                        &[Q(NS_RAM, "ChargeIndicator"), Q(NS_UDT, "Indicator")],
+                        &[Q(NS_RAM, "ChargeIndicator", 467), Q(NS_UDT, "Indicator", 468)],
                         true,
                     )],
                 },
                 CStep {
-                    q: Q(NS_RAM, "ReasonCode"),
+                    q: Q(NS_RAM, "ReasonCode", 476),
                     preds: &[],
                 },
             ],
@@ -16693,11 +16958,11 @@ pub(crate) static GROUPS: &[Group] = &[
             absolute: false,
             steps: &[
                 CStep {
-                    q: Q(NS_RAM, "SpecifiedTradeProduct"),
+                    q: Q(NS_RAM, "SpecifiedTradeProduct", 393),
                     preds: &[],
                 },
                 CStep {
-                    q: Q(NS_RAM, "GlobalID"),
+                    q: Q(NS_RAM, "GlobalID", 374),
                     preds: &[Pr::HasAttr("schemeID")],
                 },
             ],
@@ -16713,7 +16978,7 @@ pub(crate) static GROUPS: &[Group] = &[
         ctx: &[Alt {
             absolute: false,
             steps: &[CStep {
-                q: Q(NS_RAM, "ExemptionReasonCode"),
+                q: Q(NS_RAM, "ExemptionReasonCode", 683),
                 preds: &[],
             }],
         }],
@@ -16729,14 +16994,14 @@ pub(crate) static GROUPS: &[Group] = &[
             Alt {
                 absolute: false,
                 steps: &[CStep {
-                    q: Q(NS_RAM, "BasisQuantity"),
+                    q: Q(NS_RAM, "BasisQuantity", 473),
                     preds: &[Pr::HasAttr("unitCode")],
                 }],
             },
             Alt {
                 absolute: false,
                 steps: &[CStep {
-                    q: Q(NS_RAM, "BilledQuantity"),
+                    q: Q(NS_RAM, "BilledQuantity", 675),
                     preds: &[Pr::HasAttr("unitCode")],
                 }],
             },
@@ -16752,7 +17017,7 @@ pub(crate) static GROUPS: &[Group] = &[
         ctx: &[Alt {
             absolute: false,
             steps: &[CStep {
-                q: Q(NS_RAM, "AttachmentBinaryObject"),
+                q: Q(NS_RAM, "AttachmentBinaryObject", 596),
                 preds: &[Pr::HasAttr("mimeCode")],
             }],
         }],
@@ -16768,11 +17033,11 @@ pub(crate) static GROUPS: &[Group] = &[
             absolute: false,
             steps: &[
                 CStep {
-                    q: Q(NS_RAM, "URIUniversalCommunication"),
+                    q: Q(NS_RAM, "URIUniversalCommunication", 576),
                     preds: &[],
                 },
                 CStep {
-                    q: Q(NS_RAM, "URIID"),
+                    q: Q(NS_RAM, "URIID", 564),
                     preds: &[Pr::HasAttr("schemeID")],
                 },
             ],
@@ -16789,15 +17054,15 @@ pub(crate) static GROUPS: &[Group] = &[
             absolute: false,
             steps: &[
                 CStep {
-                    q: Q(NS_RAM, "ApplicableHeaderTradeDelivery"),
+                    q: Q(NS_RAM, "ApplicableHeaderTradeDelivery", 597),
                     preds: &[],
                 },
                 CStep {
-                    q: Q(NS_RAM, "ShipToTradeParty"),
+                    q: Q(NS_RAM, "ShipToTradeParty", 504),
                     preds: &[],
                 },
                 CStep {
-                    q: Q(NS_RAM, "GlobalID"),
+                    q: Q(NS_RAM, "GlobalID", 374),
                     preds: &[Pr::HasAttr("schemeID")],
                 },
             ],
@@ -16815,11 +17080,11 @@ pub(crate) static GROUPS: &[Group] = &[
                 absolute: true,
                 steps: &[
                     CStep {
-                        q: Q(NS_UBL_INV, "Invoice"),
+                        q: Q(NS_UBL_INV, "Invoice", 19),
                         preds: &[],
                     },
                     CStep {
-                        q: Q(NS_CBC, "Note"),
+                        q: Q(NS_CBC, "Note", 130),
                         preds: &[],
                     },
                 ],
@@ -16828,11 +17093,11 @@ pub(crate) static GROUPS: &[Group] = &[
                 absolute: true,
                 steps: &[
                     CStep {
-                        q: Q(NS_UBL_CN, "CreditNote"),
+                        q: Q(NS_UBL_CN, "CreditNote", 20),
                         preds: &[],
                     },
                     CStep {
-                        q: Q(NS_CBC, "Note"),
+                        q: Q(NS_CBC, "Note", 130),
                         preds: &[],
                     },
                 ],
@@ -16843,4 +17108,732 @@ pub(crate) static GROUPS: &[Group] = &[
             test: T::Custom("BR-CL-08"),
         }],
     },
+];
+
+/// The name tests of the tables, by the number each `Q` carries.
+pub(crate) static NAMES: &[(&str, &str)] = &[
+    (NS_CAC, "PostalAddress"),
+    (NS_CAC, "Address"),
+    (NS_CAC, "AddressLine"),
+    (NS_CAC, "AccountingSupplierParty"),
+    (NS_CAC, "Party"),
+    (NS_CAC, "PartyTaxScheme"),
+    (NS_CAC, "AdditionalDocumentReference"),
+    (NS_CBC, "DocumentDescription"),
+    (NS_CAC, "Price"),
+    (NS_CAC, "AllowanceCharge"),
+    (NS_CAC, "Delivery"),
+    (NS_CAC, "DeliveryParty"),
+    (NS_CAC, "PartyName"),
+    (NS_CBC, "Name"),
+    (NS_CBC, "ChargeIndicator"),
+    (NS_CBC, "AllowanceChargeReason"),
+    (NS_CAC, "TaxScheme"),
+    (NS_CBC, "ID"),
+    (NS_CBC, "CompanyID"),
+    (NS_UBL_INV, "Invoice"),
+    (NS_UBL_CN, "CreditNote"),
+    (NS_EXT, "UBLExtensions"),
+    (NS_CBC, "UBLVersionID"),
+    (NS_CBC, "ProfileExecutionID"),
+    (NS_CBC, "CopyIndicator"),
+    (NS_CBC, "UUID"),
+    (NS_CBC, "IssueTime"),
+    (NS_CBC, "PricingCurrencyCode"),
+    (NS_CBC, "PaymentCurrencyCode"),
+    (NS_CBC, "PaymentAlternativeCurrencyCode"),
+    (NS_CBC, "AccountingCostCode"),
+    (NS_CBC, "LineCountNumeric"),
+    (NS_CAC, "InvoicePeriod"),
+    (NS_CBC, "StartTime"),
+    (NS_CBC, "EndTime"),
+    (NS_CBC, "DurationMeasure"),
+    (NS_CBC, "Description"),
+    (NS_CAC, "OrderReference"),
+    (NS_CBC, "IssueDate"),
+    (NS_CBC, "CustomerReference"),
+    (NS_CBC, "OrderTypeCode"),
+    (NS_CAC, "DocumentReference"),
+    (NS_CAC, "BillingReference"),
+    (NS_CAC, "InvoiceDocumentReference"),
+    (NS_CBC, "DocumentTypeCode"),
+    (NS_CBC, "DocumentType"),
+    (NS_CBC, "XPath"),
+    (NS_CBC, "LanguageID"),
+    (NS_CBC, "LocaleCode"),
+    (NS_CBC, "VersionID"),
+    (NS_CBC, "DocumentStatusCode"),
+    (NS_CAC, "Attachment"),
+    (NS_CAC, "ValidityPeriod"),
+    (NS_CAC, "IssuerParty"),
+    (NS_CAC, "ResultOfVerification"),
+    (NS_CAC, "SelfBilledInvoiceDocumentReference"),
+    (NS_CAC, "CreditNoteDocumentReference"),
+    (NS_CAC, "SelfBilledCreditNoteDocumentReference"),
+    (NS_CAC, "DebitNoteDocumentReference"),
+    (NS_CAC, "ReminderDocumentReference"),
+    (NS_CAC, "BillingReferenceLine"),
+    (NS_CAC, "DespatchDocumentReference"),
+    (NS_CAC, "ReceiptDocumentReference"),
+    (NS_CAC, "StatementDocumentReference"),
+    (NS_CAC, "OriginatorDocumentReference"),
+    (NS_CAC, "ContractDocumentReference"),
+    (NS_CAC, "ExternalReference"),
+    (NS_CBC, "DocumentHash"),
+    (NS_CBC, "HashAlgorithmMethod"),
+    (NS_CBC, "ExpiryDate"),
+    (NS_CBC, "ExpiryTime"),
+    (NS_CBC, "MimeCode"),
+    (NS_CBC, "FormatCode"),
+    (NS_CBC, "EncodingCode"),
+    (NS_CBC, "CharacterSetCode"),
+    (NS_CBC, "FileName"),
+    (NS_CAC, "ProjectReference"),
+    (NS_CAC, "WorkPhaseReference"),
+    (NS_CAC, "Signature"),
+    (NS_CBC, "CustomerAssignedAccountID"),
+    (NS_CBC, "AdditionalAccountID"),
+    (NS_CBC, "DataSendingCapability"),
+    (NS_CBC, "MarkCareIndicator"),
+    (NS_CBC, "MarkAttentionIndicator"),
+    (NS_CBC, "WebsiteURI"),
+    (NS_CBC, "LogoReferenceID"),
+    (NS_CBC, "IndustryClassificationCode"),
+    (NS_CAC, "Language"),
+    (NS_CBC, "AddressTypeCode"),
+    (NS_CBC, "AddressFormatCode"),
+    (NS_CBC, "Postbox"),
+    (NS_CBC, "Floor"),
+    (NS_CBC, "Room"),
+    (NS_CBC, "BlockName"),
+    (NS_CBC, "BuildingName"),
+    (NS_CBC, "BuildingNumber"),
+    (NS_CBC, "InhouseMail"),
+    (NS_CBC, "Department"),
+    (NS_CBC, "MarkAttention"),
+    (NS_CBC, "MarkCare"),
+    (NS_CBC, "PlotIdentification"),
+    (NS_CBC, "CitySubdivisionName"),
+    (NS_CBC, "CountrySubentityCode"),
+    (NS_CBC, "Region"),
+    (NS_CBC, "District"),
+    (NS_CBC, "TimezoneOffset"),
+    (NS_CAC, "Country"),
+    (NS_CAC, "LocationCoordinate"),
+    (NS_CAC, "PhysicalLocation"),
+    (NS_CBC, "RegistrationName"),
+    (NS_CBC, "TaxLevelCode"),
+    (NS_CBC, "ExemptionReasonCode"),
+    (NS_CBC, "ExemptionReason"),
+    (NS_CAC, "RegistrationAddress"),
+    (NS_CBC, "TaxTypeCode"),
+    (NS_CBC, "CurrencyCode"),
+    (NS_CAC, "JurisdictionRegionAddress"),
+    (NS_CAC, "PartyLegalEntity"),
+    (NS_CBC, "RegistrationDate"),
+    (NS_CBC, "RegistrationExpirationDate"),
+    (NS_CBC, "CompanyLegalFormCode"),
+    (NS_CBC, "SoleProprietorshipIndicator"),
+    (NS_CBC, "CompanyLiquidationStatusCode"),
+    (NS_CBC, "CorporateStockAmount"),
+    (NS_CBC, "FullyPaidSharesIndicator"),
+    (NS_CAC, "CorporateRegistrationScheme"),
+    (NS_CAC, "HeadOfficeParty"),
+    (NS_CAC, "ShareholderParty"),
+    (NS_CAC, "Contact"),
+    (NS_CBC, "Telefax"),
+    (NS_CBC, "Note"),
+    (NS_CAC, "OtherCommunication"),
+    (NS_CAC, "Person"),
+    (NS_CAC, "AgentParty"),
+    (NS_CAC, "ServiceProviderParty"),
+    (NS_CAC, "PowerOfAttorney"),
+    (NS_CAC, "FinancialAccount"),
+    (NS_CAC, "DespatchContact"),
+    (NS_CAC, "AccountingContact"),
+    (NS_CAC, "SellerContact"),
+    (NS_CAC, "AccountingCustomerParty"),
+    (NS_CBC, "SupplierAssignedAccountID"),
+    (NS_CBC, "CompanyLegalForm"),
+    (NS_CAC, "DeliveryContact"),
+    (NS_CAC, "BuyerContact"),
+    (NS_CAC, "PayeeParty"),
+    (NS_CBC, "EndpointID"),
+    (NS_CAC, "BuyerCustomerParty"),
+    (NS_CAC, "SellerSupplierParty"),
+    (NS_CAC, "TaxRepresentativeParty"),
+    (NS_CAC, "PartyIdentification"),
+    (NS_CBC, "Quantity"),
+    (NS_CBC, "MinimumQuantity"),
+    (NS_CBC, "MaximumQuantity"),
+    (NS_CBC, "ActualDeliveryTime"),
+    (NS_CBC, "LatestDeliveryDate"),
+    (NS_CBC, "LatestDeliveryTime"),
+    (NS_CBC, "ReleaseID"),
+    (NS_CBC, "TrackingID"),
+    (NS_CAC, "DeliveryLocation"),
+    (NS_CBC, "Conditions"),
+    (NS_CBC, "CountrySubentity"),
+    (NS_CBC, "LocationTypeCode"),
+    (NS_CBC, "InformationURI"),
+    (NS_CAC, "SubsidiaryLocation"),
+    (NS_CAC, "AlternativeDeliveryLocation"),
+    (NS_CAC, "RequestedDeliveryPeriod"),
+    (NS_CAC, "EstimatedDeliveryPeriod"),
+    (NS_CAC, "CarrierParty"),
+    (NS_CAC, "NotifyParty"),
+    (NS_CAC, "Despatch"),
+    (NS_CAC, "DeliveryTerms"),
+    (NS_CAC, "MinimumDeliveryUnit"),
+    (NS_CAC, "MaximumDeliveryUnit"),
+    (NS_CAC, "Shipment"),
+    (NS_CAC, "PaymentMeans"),
+    (NS_CBC, "PaymentDueDate"),
+    (NS_CBC, "PaymentChannelCode"),
+    (NS_CBC, "InstructionID"),
+    (NS_CAC, "CardAccount"),
+    (NS_CBC, "CardTypeCode"),
+    (NS_CBC, "ValidityStartDate"),
+    (NS_CBC, "IssuerID"),
+    (NS_CBC, "IssueNumberID"),
+    (NS_CBC, "CV2ID"),
+    (NS_CBC, "CardChipCode"),
+    (NS_CBC, "ChipApplicationID"),
+    (NS_CAC, "PayeeFinancialAccount"),
+    (NS_CBC, "AliasName"),
+    (NS_CBC, "AccountTypeCode"),
+    (NS_CBC, "AccountFormatCode"),
+    (NS_CBC, "PaymentNote"),
+    (NS_CAC, "FinancialInstitutionBranch"),
+    (NS_CAC, "FinancialInstitution"),
+    (NS_CAC, "CreditAccount"),
+    (NS_CAC, "PaymentMandate"),
+    (NS_CBC, "MandateTypeCode"),
+    (NS_CBC, "MaximumPaymentInstructionsNumeric"),
+    (NS_CBC, "MaximumPaidAmount"),
+    (NS_CBC, "SignatureID"),
+    (NS_CAC, "PayerParty"),
+    (NS_CAC, "PayerFinancialAccount"),
+    (NS_CAC, "PaymentReversalPeriod"),
+    (NS_CAC, "Clause"),
+    (NS_CAC, "TradeFinancing"),
+    (NS_CAC, "PaymentTerms"),
+    (NS_CBC, "PaymentMeansID"),
+    (NS_CBC, "PrepaidPaymentReferenceID"),
+    (NS_CBC, "ReferenceEventCode"),
+    (NS_CBC, "SettlementDiscountPercent"),
+    (NS_CBC, "PenaltySurchargePercent"),
+    (NS_CBC, "PaymentPercent"),
+    (NS_CBC, "Amount"),
+    (NS_CBC, "SettlementDiscountAmount"),
+    (NS_CBC, "PenaltyAmount"),
+    (NS_CBC, "PaymentTermsDetailsURI"),
+    (NS_CBC, "InstallmentDueDate"),
+    (NS_CBC, "InvoicingPartyReference"),
+    (NS_CAC, "SettlementPeriod"),
+    (NS_CAC, "PenaltyPeriod"),
+    (NS_CAC, "ExchangeRate"),
+    (NS_CAC, "PrepaidPayment"),
+    (NS_CBC, "PrepaidIndicator"),
+    (NS_CBC, "SequenceNumeric"),
+    (NS_CBC, "AccountingCost"),
+    (NS_CBC, "PerUnitAmount"),
+    (NS_CAC, "TaxCategory"),
+    (NS_CBC, "BaseUnitMeasure"),
+    (NS_CBC, "TaxExemptionReasonCode"),
+    (NS_CBC, "TaxExemptionReason"),
+    (NS_CBC, "TierRange"),
+    (NS_CBC, "TierRatePercent"),
+    (NS_CAC, "TaxTotal"),
+    (NS_CAC, "TaxExchangeRate"),
+    (NS_CAC, "PricingExchangeRate"),
+    (NS_CAC, "PaymentExchangeRate"),
+    (NS_CAC, "PaymentAlternativeExchangeRate"),
+    (NS_CBC, "RoundingAmount"),
+    (NS_CBC, "TaxEvidenceIndicator"),
+    (NS_CBC, "TaxIncludedIndicator"),
+    (NS_CAC, "TaxSubtotal"),
+    (NS_CBC, "CalculationSequenceNumeric"),
+    (NS_CBC, "TransactionCurrencyTaxAmount"),
+    (NS_CBC, "Percent"),
+    (NS_CAC, "WithholdingTaxTotal"),
+    (NS_CAC, "LegalMonetaryTotal"),
+    (NS_CBC, "PayableAlternativeAmount"),
+    (NS_CAC, "InvoiceLine"),
+    (NS_CAC, "CreditNoteLine"),
+    (NS_CBC, "TaxPointDate"),
+    (NS_CBC, "PaymentPurposeCode"),
+    (NS_CBC, "FreeOfChargeIndicator"),
+    (NS_CBC, "DescriptionCode"),
+    (NS_CAC, "OrderLineReference"),
+    (NS_CBC, "SalesOrderLineID"),
+    (NS_CBC, "LineStatusCode"),
+    (NS_CAC, "DespatchLineReference"),
+    (NS_CAC, "ReceiptLineReference"),
+    (NS_CAC, "PricingReference"),
+    (NS_CAC, "OriginatorParty"),
+    (NS_CAC, "Item"),
+    (NS_CBC, "PackQuantity"),
+    (NS_CBC, "PackSizeNumeric"),
+    (NS_CBC, "CatalogueIndicator"),
+    (NS_CBC, "HazardousRiskIndicator"),
+    (NS_CBC, "AdditionalInformation"),
+    (NS_CBC, "Keyword"),
+    (NS_CBC, "BrandName"),
+    (NS_CBC, "ModelName"),
+    (NS_CAC, "BuyersItemIdentification"),
+    (NS_CBC, "ExtendedID"),
+    (NS_CBC, "BarcodeSymbologyID"),
+    (NS_CAC, "PhysicalAttribute"),
+    (NS_CAC, "MeasurementDimension"),
+    (NS_CAC, "SellersItemIdentification"),
+    (NS_CAC, "ManufacturersItemIdentification"),
+    (NS_CAC, "StandardItemIdentification"),
+    (NS_CAC, "CatalogueItemIdentification"),
+    (NS_CAC, "AdditionalItemIdentification"),
+    (NS_CAC, "CatalogueDocumentReference"),
+    (NS_CAC, "ItemSpecificationDocumentReference"),
+    (NS_CAC, "OriginCountry"),
+    (NS_CAC, "CommodityClassification"),
+    (NS_CBC, "NatureCode"),
+    (NS_CBC, "CargoTypeCode"),
+    (NS_CBC, "CommodityCode"),
+    (NS_CAC, "TransactionConditions"),
+    (NS_CAC, "HazardousItem"),
+    (NS_CAC, "ClassifiedTaxCategory"),
+    (NS_CAC, "AdditionalItemProperty"),
+    (NS_CBC, "NameCode"),
+    (NS_CBC, "TestMethod"),
+    (NS_CBC, "ValueQuantity"),
+    (NS_CBC, "ValueQualifier"),
+    (NS_CBC, "ImportanceCode"),
+    (NS_CBC, "ListValue"),
+    (NS_CAC, "UsabilityPeriod"),
+    (NS_CAC, "ItemPropertyGroup"),
+    (NS_CAC, "RangeDimension"),
+    (NS_CAC, "ItemPropertyRange"),
+    (NS_CAC, "ManufacturerParty"),
+    (NS_CAC, "InformationContentProviderParty"),
+    (NS_CAC, "OriginAddress"),
+    (NS_CAC, "ItemInstance"),
+    (NS_CAC, "Certificate"),
+    (NS_CAC, "Dimension"),
+    (NS_CBC, "PriceChangeReason"),
+    (NS_CBC, "PriceTypeCode"),
+    (NS_CBC, "PriceType"),
+    (NS_CBC, "OrderableUnitFactorRate"),
+    (NS_CBC, "ValidityPeriod"),
+    (NS_CBC, "PriceList"),
+    (NS_CBC, "AllowanceChargeReasonCode"),
+    (NS_CBC, "MultiplierFactorNumeric"),
+    (NS_CAC, "SubInvoiceLine"),
+    (NS_CAC, "ItemPriceExtension"),
+    (NS_CBC, "CustomizationID"),
+    (NS_CBC, "ProfileID"),
+    (NS_CBC, "SalesOrderID"),
+    (NS_CBC, "PaymentID"),
+    (NS_CBC, "InvoiceTypeCode"),
+    (NS_CBC, "DocumentCurrencyCode"),
+    (NS_CBC, "TaxCurrencyCode"),
+    (NS_CBC, "IdentificationCode"),
+    (NS_CBC, "PaymentMeansCode"),
+    (NS_CBC, "CreditNoteTypeCode"),
+    (NS_CBC, "PrimaryAccountNumberID"),
+    (NS_CBC, "NetworkID"),
+    (NS_CBC, "InstructionNote"),
+    (NS_CAC, "DeliveryAddress"),
+    (NS_CBC, "LineID"),
+    (NS_CBC, "BaseAmount"),
+    (NS_CBC, "PriceAmount"),
+    (NS_CBC, "TaxAmount"),
+    (NS_CBC, "TaxableAmount"),
+    (NS_CBC, "LineExtensionAmount"),
+    (NS_CBC, "TaxExclusiveAmount"),
+    (NS_CBC, "TaxInclusiveAmount"),
+    (NS_CBC, "AllowanceTotalAmount"),
+    (NS_CBC, "ChargeTotalAmount"),
+    (NS_CBC, "PrepaidAmount"),
+    (NS_CBC, "PayableRoundingAmount"),
+    (NS_CBC, "PayableAmount"),
+    (NS_CBC, "ItemClassificationCode"),
+    (NS_CBC, "InvoicedQuantity"),
+    (NS_CBC, "BaseQuantity"),
+    (NS_CBC, "CreditedQuantity"),
+    (NS_CBC, "EmbeddedDocumentBinaryObject"),
+    (NS_RAM, "SpecifiedTradeSettlementPaymentMeans"),
+    (NS_RAM, "PayerSpecifiedDebtorFinancialInstitution"),
+    (NS_RSM, "CrossIndustryInvoice"),
+    (NS_RSM, "ExchangedDocumentContext"),
+    (NS_RAM, "SpecifiedTransactionID"),
+    (NS_RAM, "TestIndicator"),
+    (NS_RAM, "BusinessProcessSpecifiedDocumentContextParameter"),
+    (NS_RAM, "BIMSpecifiedDocumentContextParameter"),
+    (NS_RAM, "ScenarioSpecifiedDocumentContextParameter"),
+    (NS_RAM, "ApplicationSpecifiedDocumentContextParameter"),
+    (NS_RAM, "GuidelineSpecifiedDocumentContextParameter"),
+    (NS_RAM, "ID"),
+    (NS_RAM, "SubsetSpecifiedDocumentContextParameter"),
+    (NS_RAM, "MessageStandardSpecifiedDocumentContextParameter"),
+    (NS_RSM, "ExchangedDocument"),
+    (NS_RAM, "Name"),
+    (NS_RAM, "TypeCode"),
+    (NS_RAM, "IssueDateTime"),
+    (NS_UDT, "DateTime"),
+    (NS_RAM, "CopyIndicator"),
+    (NS_RAM, "Purpose"),
+    (NS_RAM, "ControlRequirementIndicator"),
+    (NS_RAM, "LanguageID"),
+    (NS_RAM, "PurposeCode"),
+    (NS_RAM, "RevisionDateTime"),
+    (NS_RAM, "VersionID"),
+    (NS_RAM, "GlobalID"),
+    (NS_RAM, "RevisionID"),
+    (NS_RAM, "PreviousRevisionID"),
+    (NS_RAM, "CategoryCode"),
+    (NS_RAM, "IncludedNote"),
+    (NS_RAM, "Subject"),
+    (NS_RAM, "ContentCode"),
+    (NS_RAM, "EffectiveSpecifiedPeriod"),
+    (NS_RAM, "IssuerTradeParty"),
+    (NS_RAM, "Content"),
+    (NS_RSM, "SupplyChainTradeTransaction"),
+    (NS_RAM, "IncludedSupplyChainTradeLineItem"),
+    (NS_RAM, "DescriptionCode"),
+    (NS_RAM, "ParentLineID"),
+    (NS_RAM, "LineStatusCode"),
+    (NS_RAM, "LineStatusReasonCode"),
+    (NS_RAM, "IncludedSubordinateTradeLineItem"),
+    (NS_RAM, "AssociatedDocumentLineDocument"),
+    (NS_RAM, "SubjectCode"),
+    (NS_RAM, "SpecifiedTradeProduct"),
+    (NS_RAM, "ManufacturerAssignedID"),
+    (NS_RAM, "TradeName"),
+    (NS_RAM, "NetWeightMeasure"),
+    (NS_RAM, "GrossWeightMeasure"),
+    (NS_RAM, "ProductGroupID"),
+    (NS_RAM, "EndItemTypeCode"),
+    (NS_RAM, "EndItemName"),
+    (NS_RAM, "AreaDensityMeasure"),
+    (NS_RAM, "UseDescription"),
+    (NS_RAM, "BrandName"),
+    (NS_RAM, "SubBrandName"),
+    (NS_RAM, "DrainedNetWeightMeasure"),
+    (NS_RAM, "VariableMeasureIndicator"),
+    (NS_RAM, "ColourCode"),
+    (NS_RAM, "ColourDescription"),
+    (NS_RAM, "Designation"),
+    (NS_RAM, "FormattedCancellationAnnouncedLaunchDateTime"),
+    (NS_RAM, "FormattedLatestProductDataChangeDateTime"),
+    (NS_RAM, "ApplicableProductCharacteristic"),
+    (NS_RAM, "ValueMeasure"),
+    (NS_RAM, "MeasurementMethodCode"),
+    (NS_RAM, "ValueCode"),
+    (NS_RAM, "ValueDateTime"),
+    (NS_RAM, "ValueIndicator"),
+    (NS_RAM, "ContentTypeCode"),
+    (NS_RAM, "ValueSpecifiedBinaryFile"),
+    (NS_RAM, "ApplicableProductCharacteristicCondition"),
+    (NS_RAM, "ApplicableReferencedStandard"),
+    (NS_RAM, "ApplicableMaterialGoodsCharacteristic"),
+    (NS_RAM, "DesignatedProductClassification"),
+    (NS_RAM, "SystemID"),
+    (NS_RAM, "SystemName"),
+    (NS_RAM, "ClassName"),
+    (NS_RAM, "SubClassCode"),
+    (NS_RAM, "ClassProductCharacteristic"),
+    (NS_RAM, "IndividualTradeProductInstance"),
+    (NS_RAM, "CertificationEvidenceReferenceReferencedDocument"),
+    (NS_RAM, "InspectionReferenceReferencedDocument"),
+    (NS_RAM, "OriginTradeCountry"),
+    (NS_RAM, "SubordinateTradeCountrySubDivision"),
+    (NS_RAM, "LinearSpatialDimension"),
+    (NS_RAM, "MinimumLinearSpatialDimension"),
+    (NS_RAM, "MaximumLinearSpatialDimension"),
+    (NS_RAM, "ManufacturerTradeParty"),
+    (NS_RAM, "PresentationSpecifiedBinaryFile"),
+    (NS_RAM, "MSDSReferenceReferencedDocument"),
+    (NS_RAM, "AdditionalReferenceReferencedDocument"),
+    (NS_RAM, "LegalRightsOwnerTradeParty"),
+    (NS_RAM, "BrandOwnerTradeParty"),
+    (NS_RAM, "IncludedReferencedProduct"),
+    (NS_RAM, "InformationNote"),
+    (NS_RAM, "Description"),
+    (NS_RAM, "Value"),
+    (NS_RAM, "SpecifiedLineTradeAgreement"),
+    (NS_RAM, "BuyerReference"),
+    (NS_RAM, "BuyerRequisitionerTradeParty"),
+    (NS_RAM, "ApplicableTradeDeliveryTerms"),
+    (NS_RAM, "SellerOrderReferencedDocument"),
+    (NS_RAM, "BuyerOrderReferencedDocument"),
+    (NS_RAM, "IssuerAssignedID"),
+    (NS_RAM, "QuotationReferencedDocument"),
+    (NS_RAM, "ContractReferencedDocument"),
+    (NS_RAM, "DemandForecastReferencedDocument"),
+    (NS_RAM, "PromotionalDealReferencedDocument"),
+    (NS_RAM, "AdditionalReferencedDocument"),
+    (NS_RAM, "GrossPriceProductTradePrice"),
+    (NS_RAM, "MinimumQuantity"),
+    (NS_RAM, "MaximumQuantity"),
+    (NS_RAM, "ChangeReason"),
+    (NS_RAM, "OrderUnitConversionFactorNumeric"),
+    (NS_RAM, "NetPriceProductTradePrice"),
+    (NS_RAM, "ChargeAmount"),
+    (NS_RAM, "AppliedTradeAllowanceCharge"),
+    (NS_RAM, "ChargeIndicator"),
+    (NS_UDT, "Indicator"),
+    (NS_RAM, "ActualAmount"),
+    (NS_RAM, "SequenceNumeric"),
+    (NS_RAM, "CalculationPercent"),
+    (NS_RAM, "BasisAmount"),
+    (NS_RAM, "BasisQuantity"),
+    (NS_RAM, "PrepaidIndicator"),
+    (NS_RAM, "UnitBasisAmount"),
+    (NS_RAM, "ReasonCode"),
+    (NS_RAM, "Reason"),
+    (NS_RAM, "CategoryTradeTax"),
+    (NS_RAM, "ActualTradeCurrencyExchange"),
+    (NS_RAM, "IncludedTradeTax"),
+    (NS_RAM, "ValiditySpecifiedPeriod"),
+    (NS_RAM, "DeliveryTradeLocation"),
+    (NS_RAM, "TradeComparisonReferencePrice"),
+    (NS_RAM, "AssociatedReferencedDocument"),
+    (NS_RAM, "RequisitionerReferencedDocument"),
+    (NS_RAM, "ItemSellerTradeParty"),
+    (NS_RAM, "ItemBuyerTradeParty"),
+    (NS_RAM, "IncludedSpecifiedMarketplace"),
+    (NS_RAM, "UltimateCustomerOrderReferencedDocument"),
+    (NS_RAM, "SpecifiedTradeAllowanceCharge"),
+    (NS_RAM, "RateApplicablePercent"),
+    (NS_RAM, "SpecifiedLineTradeDelivery"),
+    (NS_RAM, "RequestedQuantity"),
+    (NS_RAM, "ReceivedQuantity"),
+    (NS_RAM, "ChargeFreeQuantity"),
+    (NS_RAM, "PackageQuantity"),
+    (NS_RAM, "ProductUnitQuantity"),
+    (NS_RAM, "PerPackageUnitQuantity"),
+    (NS_RAM, "TheoreticalWeightMeasure"),
+    (NS_RAM, "DespatchedQuantity"),
+    (NS_RAM, "SpecifiedDeliveryAdjustment"),
+    (NS_RAM, "IncludedSupplyChainPackaging"),
+    (NS_RAM, "RelatedSupplyChainConsignment"),
+    (NS_RAM, "ShipToTradeParty"),
+    (NS_RAM, "UltimateShipToTradeParty"),
+    (NS_RAM, "ShipFromTradeParty"),
+    (NS_RAM, "ActualDespatchSupplyChainEvent"),
+    (NS_RAM, "ActualPickUpSupplyChainEvent"),
+    (NS_RAM, "RequestedDeliverySupplyChainEvent"),
+    (NS_RAM, "ActualDeliverySupplyChainEvent"),
+    (NS_RAM, "ActualReceiptSupplyChainEvent"),
+    (NS_RAM, "DespatchAdviceReferencedDocument"),
+    (NS_RAM, "ReceivingAdviceReferencedDocument"),
+    (NS_RAM, "DeliveryNoteReferencedDocument"),
+    (NS_RAM, "ConsumptionReportReferencedDocument"),
+    (NS_RAM, "PackingListReferencedDocument"),
+    (NS_RAM, "SpecifiedLineTradeSettlement"),
+    (NS_RAM, "PaymentReference"),
+    (NS_RAM, "InvoiceIssuerReference"),
+    (NS_RAM, "TotalAdjustmentAmount"),
+    (NS_RAM, "DiscountIndicator"),
+    (NS_RAM, "ApplicableTradeTax"),
+    (NS_RAM, "CalculatedAmount"),
+    (NS_UDT, "IndicatorString"),
+    (NS_RAM, "SubtotalCalculatedTradeTax"),
+    (NS_RAM, "SpecifiedLogisticsServiceCharge"),
+    (NS_RAM, "SpecifiedTradePaymentTerms"),
+    (NS_RAM, "SpecifiedTradeSettlementLineMonetarySummation"),
+    (NS_RAM, "ChargeTotalAmount"),
+    (NS_RAM, "AllowanceTotalAmount"),
+    (NS_RAM, "TaxBasisTotalAmount"),
+    (NS_RAM, "TaxTotalAmount"),
+    (NS_RAM, "GrandTotalAmount"),
+    (NS_RAM, "InformationAmount"),
+    (NS_RAM, "TotalAllowanceChargeAmount"),
+    (NS_RAM, "TotalRetailValueInformationAmount"),
+    (NS_RAM, "GrossLineTotalAmount"),
+    (NS_RAM, "NetLineTotalAmount"),
+    (NS_RAM, "NetIncludingTaxesLineTotalAmount"),
+    (NS_RAM, "ProductWeightLossInformationAmount"),
+    (NS_RAM, "SpecifiedFinancialAdjustment"),
+    (NS_RAM, "InvoiceReferencedDocument"),
+    (NS_RAM, "PayableSpecifiedTradeAccountingAccount"),
+    (NS_RAM, "ReceivableSpecifiedTradeAccountingAccount"),
+    (NS_RAM, "SetTriggerCode"),
+    (NS_RAM, "AmountTypeCode"),
+    (NS_RAM, "CostReferenceDimensionPattern"),
+    (NS_RAM, "PurchaseSpecifiedTradeAccountingAccount"),
+    (NS_RAM, "SalesSpecifiedTradeAccountingAccount"),
+    (NS_RAM, "SpecifiedTradeSettlementFinancialCard"),
+    (NS_RAM, "ApplicableHeaderTradeAgreement"),
+    (NS_RAM, "Reference"),
+    (NS_RAM, "SellerTradeParty"),
+    (NS_RAM, "RoleCode"),
+    (NS_RAM, "SpecifiedLegalOrganization"),
+    (NS_RAM, "LegalClassificationCode"),
+    (NS_RAM, "PostalTradeAddress"),
+    (NS_RAM, "AuthorizedLegalRegistration"),
+    (NS_RAM, "DefinedTradeContact"),
+    (NS_RAM, "JobTitle"),
+    (NS_RAM, "Responsibility"),
+    (NS_RAM, "PersonID"),
+    (NS_RAM, "TelephoneUniversalCommunication"),
+    (NS_RAM, "URIID"),
+    (NS_RAM, "ChannelCode"),
+    (NS_RAM, "DirectTelephoneUniversalCommunication"),
+    (NS_RAM, "MobileTelephoneUniversalCommunication"),
+    (NS_RAM, "FaxUniversalCommunication"),
+    (NS_RAM, "EmailURIUniversalCommunication"),
+    (NS_RAM, "CompleteNumber"),
+    (NS_RAM, "TelexUniversalCommunication"),
+    (NS_RAM, "VOIPUniversalCommunication"),
+    (NS_RAM, "InstantMessagingUniversalCommunication"),
+    (NS_RAM, "SpecifiedNote"),
+    (NS_RAM, "SpecifiedContactPerson"),
+    (NS_RAM, "URIUniversalCommunication"),
+    (NS_RAM, "SpecifiedTaxRegistration"),
+    (NS_RAM, "AssociatedRegisteredTax"),
+    (NS_RAM, "EndPointURIUniversalCommunication"),
+    (NS_RAM, "LogoAssociatedSpecifiedBinaryFile"),
+    (NS_RAM, "BuyerTradeParty"),
+    (NS_RAM, "SalesAgentTradeParty"),
+    (NS_RAM, "BuyerAssignedAccountantTradeParty"),
+    (NS_RAM, "SellerAssignedAccountantTradeParty"),
+    (NS_RAM, "SellerTaxRepresentativeTradeParty"),
+    (NS_RAM, "ProductEndUserTradeParty"),
+    (NS_RAM, "LineID"),
+    (NS_RAM, "OrderResponseReferencedDocument"),
+    (NS_RAM, "SupplyInstructionReferencedDocument"),
+    (NS_RAM, "PriceListReferencedDocument"),
+    (NS_RAM, "BuyerAgentTradeParty"),
+    (NS_RAM, "PurchaseConditionsReferencedDocument"),
+    (NS_RAM, "SpecifiedProcuringProject"),
+    (NS_RAM, "PersonName"),
+    (NS_RAM, "DepartmentName"),
+    (NS_RAM, "AttachmentBinaryObject"),
+    (NS_RAM, "ApplicableHeaderTradeDelivery"),
+    (NS_RAM, "OccurrenceDateTime"),
+    (NS_RAM, "DescriptionBinaryObject"),
+    (NS_RAM, "UnitQuantity"),
+    (NS_RAM, "LatestOccurrenceDateTime"),
+    (NS_RAM, "EarliestOccurrenceDateTime"),
+    (NS_RAM, "OccurrenceSpecifiedPeriod"),
+    (NS_RAM, "OccurrenceLogisticsLocation"),
+    (NS_RAM, "PreviousDeliverySupplyChainEvent"),
+    (NS_RAM, "ApplicableHeaderTradeSettlement"),
+    (NS_RAM, "DuePayableAmount"),
+    (NS_RAM, "CreditorReferenceTypeCode"),
+    (NS_RAM, "CreditorReferenceType"),
+    (NS_RAM, "CreditorReferenceIssuerID"),
+    (NS_RAM, "PaymentCurrencyCode"),
+    (NS_RAM, "InvoiceDateTime"),
+    (NS_RAM, "NextInvoiceDateTime"),
+    (NS_RAM, "CreditReasonCode"),
+    (NS_RAM, "CreditReason"),
+    (NS_RAM, "InvoicerTradeParty"),
+    (NS_RAM, "InvoiceeTradeParty"),
+    (NS_RAM, "PayeeTradeParty"),
+    (NS_RAM, "TradingBusinessName"),
+    (NS_RAM, "PayerTradeParty"),
+    (NS_RAM, "TaxApplicableTradeCurrencyExchange"),
+    (NS_RAM, "InvoiceApplicableTradeCurrencyExchange"),
+    (NS_RAM, "PaymentApplicableTradeCurrencyExchange"),
+    (NS_RAM, "PaymentChannelCode"),
+    (NS_RAM, "GuaranteeMethodCode"),
+    (NS_RAM, "PaymentMethodCode"),
+    (NS_RAM, "ApplicableTradeSettlementFinancialCard"),
+    (NS_RAM, "MicrochipIndicator"),
+    (NS_RAM, "ExpiryDate"),
+    (NS_RAM, "VerificationNumeric"),
+    (NS_RAM, "ValidFromDateTime"),
+    (NS_RAM, "CreditLimitAmount"),
+    (NS_RAM, "CreditAvailableAmount"),
+    (NS_RAM, "InterestRatePercent"),
+    (NS_RAM, "PayerPartyDebtorFinancialAccount"),
+    (NS_RAM, "AccountName"),
+    (NS_RAM, "ProprietaryID"),
+    (NS_RAM, "ClearingSystemName"),
+    (NS_RAM, "LocationFinancialInstitutionAddress"),
+    (NS_RAM, "FromEventCode"),
+    (NS_RAM, "SettlementPeriodMeasure"),
+    (NS_RAM, "DueDateDateTime"),
+    (NS_RAM, "InstructionTypeCode"),
+    (NS_RAM, "PartialPaymentPercent"),
+    (NS_RAM, "PaymentMeansID"),
+    (NS_RAM, "PartialPaymentAmount"),
+    (NS_RAM, "ApplicableTradePaymentPenaltyTerms"),
+    (NS_RAM, "ApplicableTradePaymentDiscountTerms"),
+    (NS_RAM, "ProFormaInvoiceReferencedDocument"),
+    (NS_RAM, "LetterOfCreditReferencedDocument"),
+    (NS_RAM, "FactoringAgreementReferencedDocument"),
+    (NS_RAM, "FactoringListReferencedDocument"),
+    (NS_RAM, "SpecifiedAdvancePayment"),
+    (NS_RAM, "UltimatePayeeTradeParty"),
+    (NS_RAM, "TaxPointDate"),
+    (NS_RAM, "PayeePartyCreditorFinancialAccount"),
+    (NS_RAM, "IBANID"),
+    (NS_RAM, "SpecifiedTradeSettlementHeaderMonetarySummation"),
+    (NS_RAM, "TotalDiscountAmount"),
+    (NS_RAM, "RetailValueExcludingTaxInformationAmount"),
+    (NS_RAM, "TotalDepositFeeInformationAmount"),
+    (NS_RAM, "ProductValueExcludingTobaccoTaxInformationAmount"),
+    (NS_RAM, "LineTotalAmount"),
+    (NS_RAM, "RoundingAmount"),
+    (NS_RAM, "TotalPrepaidAmount"),
+    (NS_RAM, "ValuationBreakdownStatement"),
+    (NS_RAM, "SpecifiedDocumentVersion"),
+    (NS_RAM, "SellerAssignedID"),
+    (NS_RAM, "StatusCode"),
+    (NS_RAM, "Information"),
+    (NS_RAM, "ReferenceTypeCode"),
+    (NS_RAM, "SectionName"),
+    (NS_RAM, "FormattedIssueDateTime"),
+    (NS_RAM, "AttachedSpecifiedBinaryFile"),
+    (NS_RAM, "BilledQuantity"),
+    (NS_RAM, "CalculatedRate"),
+    (NS_RAM, "CalculationSequenceNumeric"),
+    (NS_RAM, "LineTotalBasisAmount"),
+    (NS_RAM, "AllowanceChargeBasisAmount"),
+    (NS_RAM, "CurrencyCode"),
+    (NS_RAM, "Jurisdiction"),
+    (NS_RAM, "CustomsDutyIndicator"),
+    (NS_RAM, "ExemptionReasonCode"),
+    (NS_RAM, "ExemptionReason"),
+    (NS_RAM, "TaxBasisAllowanceRate"),
+    (NS_RAM, "Type"),
+    (NS_RAM, "CategoryName"),
+    (NS_RAM, "DueDateTypeCode"),
+    (NS_RAM, "SpecifiedTradeAccountingAccount"),
+    (NS_RAM, "ServiceSupplyTradeCountry"),
+    (NS_RAM, "BuyerRepayableTaxSpecifiedTradeAccountingAccount"),
+    (NS_RAM, "SellerPayableTaxSpecifiedTradeAccountingAccount"),
+    (NS_RAM, "SellerRefundableTaxSpecifiedTradeAccountingAccount"),
+    (NS_RAM, "BuyerDeductibleTaxSpecifiedTradeAccountingAccount"),
+    (NS_RAM, "BuyerNonDeductibleTaxSpecifiedTradeAccountingAccount"),
+    (NS_RAM, "PlaceApplicableTradeLocation"),
+    (NS_RAM, "BillingSpecifiedPeriod"),
+    (NS_RAM, "StartDateTime"),
+    (NS_RAM, "DurationMeasure"),
+    (NS_RAM, "InclusiveIndicator"),
+    (NS_RAM, "EndDateTime"),
+    (NS_RAM, "CompleteDateTime"),
+    (NS_RAM, "OpenIndicator"),
+    (NS_RAM, "SeasonCode"),
+    (NS_RAM, "StartDateFlexibilityCode"),
+    (NS_RAM, "ContinuousIndicator"),
+    (NS_RAM, "PostOfficeBox"),
+    (NS_RAM, "BuildingName"),
+    (NS_RAM, "LineFour"),
+    (NS_RAM, "LineFive"),
+    (NS_RAM, "StreetName"),
+    (NS_RAM, "CitySubDivisionName"),
+    (NS_RAM, "CountryName"),
+    (NS_RAM, "CountrySubDivisionID"),
+    (NS_RAM, "AttentionOf"),
+    (NS_RAM, "CareOf"),
+    (NS_RAM, "BuildingNumber"),
+    (NS_RAM, "AdditionalStreetName"),
+    (NS_UDT, "DateTimeString"),
+    (NS_RAM, "InvoiceCurrencyCode"),
+    (NS_RAM, "TaxCurrencyCode"),
+    (NS_RAM, "ClassCode"),
+    (NS_RAM, "CountryID"),
 ];
