@@ -8,6 +8,7 @@ use roxmltree::Document;
 use crate::model::DocKind;
 use crate::model::draft::*;
 use crate::ubl::{classify, split_vat_totals};
+use crate::xml::index::DocIndex;
 use crate::xml::{self, El, ReadError, Reader, Syntax};
 
 mod write;
@@ -26,7 +27,7 @@ pub const CREDIT_NOTE_TYPE_CODES: &[&str] = &[
     "261", "262", "296", "308", "381", "396", "420", "458", "502", "503", "532", "81",
 ];
 
-type R<'a, 'i> = Reader<'a, 'i>;
+type R<'x, 'a, 'i> = Reader<'x, 'a, 'i>;
 
 const AGREEMENT: &str = "rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeAgreement";
 const DELIVERY: &str = "rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeDelivery";
@@ -34,6 +35,12 @@ const SETTLEMENT: &str = "rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTr
 
 /// Reads a `CrossIndustryInvoice` tree into a draft. Only the root is checked.
 pub fn read(doc: &Document<'_>) -> Result<Draft, ReadError> {
+    read_indexed(&DocIndex::new(doc))
+}
+
+/// [`read`] over a document already indexed.
+pub(crate) fn read_indexed(ix: &DocIndex<'_, '_>) -> Result<Draft, ReadError> {
+    let doc = ix.doc();
     let (syntax, _) = xml::detect(doc)?;
     if syntax != Syntax::Cii {
         let root = doc.root_element().tag_name();
@@ -42,7 +49,7 @@ pub fn read(doc: &Document<'_>) -> Result<Draft, ReadError> {
             name: root.name().to_string(),
         });
     }
-    let r = Reader::new(doc, PREFIXES);
+    let r = Reader::new(ix, PREFIXES);
     let root = r.root();
     let mut d = Draft {
         syntax,
@@ -152,7 +159,7 @@ pub fn read(doc: &Document<'_>) -> Result<Draft, ReadError> {
     Ok(d)
 }
 
-fn settlement<'a, 'i>(r: &R<'a, 'i>, s: &El<'a, 'i>, d: &mut Draft) {
+fn settlement<'a, 'i>(r: &R<'_, 'a, 'i>, s: &El<'a, 'i>, d: &mut Draft) {
     d.creditor_identifier = r.val(s, "ram:CreditorReferenceID");
     d.remittance_information = r.val(s, "ram:PaymentReference");
     d.vat_currency_code = r.val(s, "ram:TaxCurrencyCode");
@@ -261,14 +268,14 @@ fn settlement<'a, 'i>(r: &R<'a, 'i>, s: &El<'a, 'i>, d: &mut Draft) {
 }
 
 /// A referenced document element with its `ram:IssuerAssignedID`.
-fn reference<'a, 'i>(r: &R<'a, 'i>, e: &El<'a, 'i>) -> DraftReference {
+fn reference<'a, 'i>(r: &R<'_, 'a, 'i>, e: &El<'a, 'i>) -> DraftReference {
     DraftReference {
         at: r.loc(e),
         id: r.val(e, "ram:IssuerAssignedID"),
     }
 }
 
-fn allowance_charge<'a, 'i>(r: &R<'a, 'i>, ac: &El<'a, 'i>, with_vat: bool) -> DraftAllowanceCharge {
+fn allowance_charge<'a, 'i>(r: &R<'_, 'a, 'i>, ac: &El<'a, 'i>, with_vat: bool) -> DraftAllowanceCharge {
     DraftAllowanceCharge {
         at: r.loc(ac),
         charge_indicator: r.val(ac, "ram:ChargeIndicator/udt:Indicator"),
@@ -295,7 +302,7 @@ fn allowance_charge<'a, 'i>(r: &R<'a, 'i>, ac: &El<'a, 'i>, with_vat: bool) -> D
     }
 }
 
-fn party<'a, 'i>(r: &R<'a, 'i>, p: &El<'a, 'i>, seller: bool) -> DraftParty {
+fn party<'a, 'i>(r: &R<'_, 'a, 'i>, p: &El<'a, 'i>, seller: bool) -> DraftParty {
     let mut identifiers = r.vals(p, "ram:ID");
     identifiers.extend(r.vals(p, "ram:GlobalID"));
     let regs = r.kids(p, "ram:SpecifiedTaxRegistration");
@@ -331,7 +338,7 @@ fn party<'a, 'i>(r: &R<'a, 'i>, p: &El<'a, 'i>, seller: bool) -> DraftParty {
     }
 }
 
-fn address<'a, 'i>(r: &R<'a, 'i>, a: &El<'a, 'i>) -> DraftAddress {
+fn address<'a, 'i>(r: &R<'_, 'a, 'i>, a: &El<'a, 'i>) -> DraftAddress {
     DraftAddress {
         at: r.loc(a),
         line1: r.val(a, "ram:LineOne"),
@@ -344,7 +351,7 @@ fn address<'a, 'i>(r: &R<'a, 'i>, a: &El<'a, 'i>) -> DraftAddress {
     }
 }
 
-fn period<'a, 'i>(r: &R<'a, 'i>, e: &El<'a, 'i>) -> DraftPeriod {
+fn period<'a, 'i>(r: &R<'_, 'a, 'i>, e: &El<'a, 'i>) -> DraftPeriod {
     DraftPeriod {
         at: r.loc(e),
         start: r.val(e, "ram:StartDateTime/udt:DateTimeString"),
@@ -354,7 +361,7 @@ fn period<'a, 'i>(r: &R<'a, 'i>, e: &El<'a, 'i>) -> DraftPeriod {
     }
 }
 
-fn line<'a, 'i>(r: &R<'a, 'i>, l: &El<'a, 'i>) -> DraftLine {
+fn line<'a, 'i>(r: &R<'_, 'a, 'i>, l: &El<'a, 'i>) -> DraftLine {
     let doc = r.kid(l, "ram:AssociatedDocumentLineDocument");
     let agreement = r.kid(l, "ram:SpecifiedLineTradeAgreement");
     let settlement = r.kid(l, "ram:SpecifiedLineTradeSettlement");
@@ -421,7 +428,7 @@ fn line<'a, 'i>(r: &R<'a, 'i>, l: &El<'a, 'i>) -> DraftLine {
 }
 
 /// BG-31 Item information of one item element.
-fn item<'a, 'i>(r: &R<'a, 'i>, e: &El<'a, 'i>) -> DraftItem {
+fn item<'a, 'i>(r: &R<'_, 'a, 'i>, e: &El<'a, 'i>) -> DraftItem {
     DraftItem {
         at: r.loc(e),
         name: r.val(e, "ram:Name"),

@@ -6,6 +6,7 @@ use roxmltree::Document;
 
 use crate::model::DocKind;
 use crate::model::draft::*;
+use crate::xml::index::DocIndex;
 use crate::xml::{self, El, ReadError, Reader, Syntax};
 
 mod write;
@@ -18,11 +19,17 @@ pub(crate) const PREFIXES: &[(&str, &str)] = &[
     ("cn", xml::NS_UBL_CREDIT_NOTE),
 ];
 
-type R<'a, 'i> = Reader<'a, 'i>;
+type R<'x, 'a, 'i> = Reader<'x, 'a, 'i>;
 
 /// Reads a UBL `Invoice` or `CreditNote` tree into a draft. Only the root is checked; every
 /// term may be missing.
 pub fn read(doc: &Document<'_>) -> Result<Draft, ReadError> {
+    read_indexed(&DocIndex::new(doc))
+}
+
+/// [`read`] over a document already indexed.
+pub(crate) fn read_indexed(ix: &DocIndex<'_, '_>) -> Result<Draft, ReadError> {
+    let doc = ix.doc();
     let (syntax, kind) = xml::detect(doc)?;
     if syntax != Syntax::Ubl {
         let root = doc.root_element().tag_name();
@@ -31,7 +38,7 @@ pub fn read(doc: &Document<'_>) -> Result<Draft, ReadError> {
             name: root.name().to_string(),
         });
     }
-    let r = Reader::new(doc, PREFIXES);
+    let r = Reader::new(ix, PREFIXES);
     let root = r.root();
     let credit = kind == DocKind::CreditNote;
     let mut d = Draft {
@@ -259,7 +266,7 @@ pub fn read(doc: &Document<'_>) -> Result<Draft, ReadError> {
 }
 
 /// A `cac:BillingReference` with its first `cac:InvoiceDocumentReference/cbc:ID` (BG-3, BT-25).
-fn billing_reference<'a, 'i>(r: &R<'a, 'i>, e: &El<'a, 'i>) -> DraftReference {
+fn billing_reference<'a, 'i>(r: &R<'_, 'a, 'i>, e: &El<'a, 'i>) -> DraftReference {
     DraftReference {
         at: r.loc(e),
         id: r.vals(e, "cac:InvoiceDocumentReference/cbc:ID").into_iter().next(),
@@ -267,7 +274,7 @@ fn billing_reference<'a, 'i>(r: &R<'a, 'i>, e: &El<'a, 'i>) -> DraftReference {
 }
 
 /// A `cac:TaxSubtotal` (BG-23).
-fn subtotal<'a, 'i>(r: &R<'a, 'i>, e: &El<'a, 'i>) -> DraftVatBreakdown {
+fn subtotal<'a, 'i>(r: &R<'_, 'a, 'i>, e: &El<'a, 'i>) -> DraftVatBreakdown {
     DraftVatBreakdown {
         at: r.loc(e),
         taxable_amount: r.val(e, "cbc:TaxableAmount"),
@@ -325,7 +332,7 @@ enum Role {
     TaxRepresentative,
 }
 
-fn party<'a, 'i>(r: &R<'a, 'i>, p: &El<'a, 'i>, role: Role) -> DraftParty {
+fn party<'a, 'i>(r: &R<'_, 'a, 'i>, p: &El<'a, 'i>, role: Role) -> DraftParty {
     let legal_name = r.val(p, "cac:PartyLegalEntity/cbc:RegistrationName");
     let party_name = r.val(p, "cac:PartyName/cbc:Name");
     let (name, trading_name) = match role {
@@ -387,7 +394,7 @@ fn party<'a, 'i>(r: &R<'a, 'i>, p: &El<'a, 'i>, role: Role) -> DraftParty {
     }
 }
 
-fn address<'a, 'i>(r: &R<'a, 'i>, a: &El<'a, 'i>) -> DraftAddress {
+fn address<'a, 'i>(r: &R<'_, 'a, 'i>, a: &El<'a, 'i>) -> DraftAddress {
     DraftAddress {
         at: r.loc(a),
         line1: r.val(a, "cbc:StreetName"),
@@ -400,7 +407,7 @@ fn address<'a, 'i>(r: &R<'a, 'i>, a: &El<'a, 'i>) -> DraftAddress {
     }
 }
 
-fn period<'a, 'i>(r: &R<'a, 'i>, e: &El<'a, 'i>) -> DraftPeriod {
+fn period<'a, 'i>(r: &R<'_, 'a, 'i>, e: &El<'a, 'i>) -> DraftPeriod {
     let (start, end) = (r.val(e, "cbc:StartDate"), r.val(e, "cbc:EndDate"));
     DraftPeriod {
         at: r.loc(e),
@@ -411,7 +418,7 @@ fn period<'a, 'i>(r: &R<'a, 'i>, e: &El<'a, 'i>) -> DraftPeriod {
     }
 }
 
-fn line<'a, 'i>(r: &R<'a, 'i>, l: &El<'a, 'i>) -> DraftLine {
+fn line<'a, 'i>(r: &R<'_, 'a, 'i>, l: &El<'a, 'i>) -> DraftLine {
     let (own, other) = if l.node.tag_name().name() == "CreditNoteLine" {
         ("cbc:CreditedQuantity", "cbc:InvoicedQuantity")
     } else {
@@ -472,7 +479,7 @@ fn line<'a, 'i>(r: &R<'a, 'i>, l: &El<'a, 'i>) -> DraftLine {
 }
 
 /// BG-31 Item information of one item element.
-fn item<'a, 'i>(r: &R<'a, 'i>, e: &El<'a, 'i>) -> DraftItem {
+fn item<'a, 'i>(r: &R<'_, 'a, 'i>, e: &El<'a, 'i>) -> DraftItem {
     DraftItem {
         at: r.loc(e),
         name: r.val(e, "cbc:Name"),

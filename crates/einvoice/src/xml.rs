@@ -6,6 +6,8 @@
 
 use roxmltree::{Document, Node, ParsingOptions};
 
+pub(crate) mod index;
+
 use crate::model::DocKind;
 use crate::model::draft::{Draft, Loc, Val};
 
@@ -236,28 +238,30 @@ pub(crate) struct El<'a, 'i> {
     pub path: String,
 }
 
-/// Tree-walking context for one document: namespace prefixes of its syntax and line numbers.
-pub(crate) struct Reader<'a, 'i> {
+/// Tree-walking context for one document: its index, the namespace prefixes of its syntax and line
+/// numbers. Names are looked up as numbers in the [`index::DocIndex`], children in its arrays.
+pub(crate) struct Reader<'x, 'a, 'i> {
     pub doc: &'a Document<'i>,
+    ix: &'x index::DocIndex<'a, 'i>,
     lines: Lines,
     prefixes: &'static [(&'static str, &'static str)],
+    /// The document's position of each prefix's namespace, in the order of `prefixes` (`None`: unused).
+    ns_pos: Vec<Option<u16>>,
+    /// The position of "no namespace", for names whose prefix is not one of the syntax's.
+    no_ns: Option<u16>,
 }
 
-impl<'a, 'i> Reader<'a, 'i> {
-    pub(crate) fn new(doc: &'a Document<'i>, prefixes: &'static [(&'static str, &'static str)]) -> Self {
+impl<'x, 'a, 'i> Reader<'x, 'a, 'i> {
+    pub(crate) fn new(ix: &'x index::DocIndex<'a, 'i>, prefixes: &'static [(&'static str, &'static str)]) -> Self {
+        let doc = ix.doc();
         Reader {
             doc,
+            ix,
             lines: Lines::new(doc.input_text()),
             prefixes,
+            ns_pos: prefixes.iter().map(|(_, ns)| ix.namespace(Some(ns))).collect(),
+            no_ns: ix.namespace(None),
         }
-    }
-
-    fn ns(&self, prefix: &str) -> &'static str {
-        self.prefixes
-            .iter()
-            .find(|(p, _)| *p == prefix)
-            .map(|(_, n)| *n)
-            .unwrap_or("")
     }
 
     fn prefix_of(&self, ns: Option<&str>) -> &'static str {
@@ -286,20 +290,34 @@ impl<'a, 'i> Reader<'a, 'i> {
         }
     }
 
-    fn matcher<'q>(&self, qname: &'q str) -> (&'static str, &'q str) {
+    /// The document's number of the name `prefix:Local`; `None` when no element has it. A name without
+    /// a known prefix means an element in no namespace.
+    fn name(&self, qname: &str) -> Option<u32> {
         // A byte search: these names are a few ASCII bytes, read thousands of times per document.
-        match qname.bytes().position(|b| b == b':') {
-            Some(i) => (self.ns(&qname[..i]), &qname[i + 1..]),
-            None => (self.ns(""), qname),
-        }
+        let (pos, local) = match qname.bytes().position(|b| b == b':') {
+            Some(i) => {
+                let prefix = &qname[..i];
+                let pos = match self.prefixes.iter().position(|(p, _)| *p == prefix) {
+                    Some(k) => self.ns_pos.get(k).copied().flatten(),
+                    None => self.no_ns,
+                };
+                (pos, &qname[i + 1..])
+            }
+            None => (self.no_ns, qname),
+        };
+        self.ix.lookup_at(pos?, local)
     }
 
     /// Children named `qname` (`prefix:Local`), with their positional paths.
     pub(crate) fn kids(&self, el: &El<'a, 'i>, qname: &str) -> Vec<El<'a, 'i>> {
-        let (ns, local) = self.matcher(qname);
+        let Some(name) = self.name(qname) else {
+            return Vec::new();
+        };
         let mut out = Vec::new();
-        for node in el.node.children() {
-            if is_named(node, ns, local) {
+        for (k, id) in self.ix.kids(el.node) {
+            if *k == name
+                && let Some(node) = self.ix.node(*id)
+            {
                 let path = child_path(&el.path, qname, out.len() + 1);
                 out.push(El { node, path });
             }
@@ -309,8 +327,7 @@ impl<'a, 'i> Reader<'a, 'i> {
 
     /// First child named `qname`.
     pub(crate) fn kid(&self, el: &El<'a, 'i>, qname: &str) -> Option<El<'a, 'i>> {
-        let (ns, local) = self.matcher(qname);
-        let node = el.node.children().find(|n| is_named(*n, ns, local))?;
+        let node = self.ix.kid(el.node, self.name(qname)?)?;
         Some(El {
             node,
             path: child_path(&el.path, qname, 1),
@@ -321,8 +338,7 @@ impl<'a, 'i> Reader<'a, 'i> {
     pub(crate) fn at(&self, el: &El<'a, 'i>, chain: &str) -> Option<El<'a, 'i>> {
         let mut node = el.node;
         for step in chain.split('/') {
-            let (ns, local) = self.matcher(step);
-            node = node.children().find(|n| is_named(*n, ns, local))?;
+            node = self.ix.kid(node, self.name(step)?)?;
         }
         let mut path = String::with_capacity(el.path.len() + chain.len() + 4 * chain.len() / 8 + 8);
         path.push_str(&el.path);
@@ -351,11 +367,13 @@ impl<'a, 'i> Reader<'a, 'i> {
     /// Every element named `qname` below `el` at any depth (XPath `.//qname`), in document order, with
     /// its positional path; for rules whose official context matches an element wherever it is.
     pub(crate) fn descendants(&self, el: &El<'a, 'i>, qname: &str) -> Vec<El<'a, 'i>> {
-        let (ns, local) = self.matcher(qname);
+        let Some(name) = self.name(qname) else {
+            return Vec::new();
+        };
         el.node
             .descendants()
             .skip(1)
-            .filter(|n| is_named(*n, ns, local))
+            .filter(|n| self.ix.name_of(*n) == name)
             .map(|node| El {
                 node,
                 path: self.path_below(el, node),
@@ -437,14 +455,6 @@ impl<'a, 'i> Reader<'a, 'i> {
             attrs: Vec::new(),
         })
     }
-}
-
-fn is_named(n: Node<'_, '_>, ns: &str, local: &str) -> bool {
-    if !n.is_element() {
-        return false;
-    }
-    let tag = n.tag_name();
-    tag.name() == local && tag.namespace().unwrap_or("") == ns
 }
 
 /// `parent/qname[index]`, without the formatting machinery (this runs for every term read).

@@ -136,10 +136,12 @@ pub fn validate_document(doc: &roxmltree::Document<'_>) -> Report {
             findings: out.into_items(),
         };
     }
-    tree::check(doc, syntax, &mut out);
+    // One index serves the tree rules and the reader.
+    let ix = crate::xml::index::DocIndex::new(doc);
+    tree::check_indexed(&ix, syntax, &mut out);
     let draft = match syntax {
-        Syntax::Ubl => crate::ubl::read(doc),
-        Syntax::Cii => crate::cii::read(doc),
+        Syntax::Ubl => crate::ubl::read_indexed(&ix),
+        Syntax::Cii => crate::cii::read_indexed(&ix),
     };
     match draft {
         Ok(d) => check_draft(&d, &mut out),

@@ -20,6 +20,7 @@ use rustc_hash::FxHashMap;
 
 use super::finding::{Findings, Loc, Syntax};
 use super::tree_custom;
+use crate::xml::index::DocIndex as Index;
 
 pub(crate) const NS_CBC: &str = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2";
 pub(crate) const NS_CAC: &str = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2";
@@ -333,18 +334,12 @@ pub(crate) fn child_path<'a, 'i>(n: Node<'a, 'i>, path: &[Q]) -> Vec<Node<'a, 'i
     cur
 }
 
-/// Lookup tables of one document, built in one pass before the rules run. Hundreds of assertions test
-/// a child path that is absent from the document (`not(cac:TaxRepresentativeParty/…)`), dozens test
-/// `//name`: with every expanded name of the document numbered, an absent name costs one lookup, a
-/// present one an integer comparison per sibling, and `//name` a list lookup, instead of rescanning
-/// siblings or the whole tree and comparing namespace URIs.
-struct DocIndex<'a, 'i> {
-    /// Local name → (namespace, number) of each expanded name of the document with that local name.
-    ids: FxHashMap<&'a str, Vec<(Option<&'a str>, u32)>>,
-    /// Number of each node's expanded name, by node id (`u32::MAX` for non-elements).
-    node_name: Vec<u32>,
-    /// Elements by expanded-name number, in document order.
-    by_id: Vec<Vec<Node<'a, 'i>>>,
+/// The rule-specific tables of one document, over the shared [`Index`]. Hundreds of assertions test a
+/// child path that is absent from the document (`not(cac:TaxRepresentativeParty/…)`), dozens test
+/// `//name`: with every expanded name numbered, an absent name costs one lookup, a present one an
+/// integer comparison per sibling, and `//name` a list lookup.
+struct DocIndex<'x, 'a, 'i> {
+    base: &'x Index<'a, 'i>,
     /// For each name test of the generated tables (by its number), the document's number of that name,
     /// `u32::MAX` when the document has no such element.
     statics: Vec<u32>,
@@ -353,81 +348,32 @@ struct DocIndex<'a, 'i> {
     /// For each group (by table position), its assertions that name presence does not already decide
     /// to hold in this document; filled when the group first matches.
     live: Vec<std::cell::OnceCell<Vec<&'static A>>>,
-    doc: &'a Document<'i>,
-    /// The element children of every node, each as (name number, node id), a node's children contiguous
-    /// and in document order: tests walk these short arrays instead of the tree's sibling links, which
-    /// also pass over every whitespace text node.
-    kid_list: Vec<(u32, u32)>,
-    /// Range of each node's children in `kid_list`, by node id.
-    kid_range: Vec<(u32, u32)>,
-    /// Name tests already resolved, keyed by the addresses of their static strings (the rule tables
-    /// repeat the same few hundred names thousands of times per document).
+    /// Name tests outside the generated tables already resolved, keyed by the addresses of their static
+    /// strings.
     resolved: RefCell<FxHashMap<NameKey, Name>>,
 }
 
-impl<'a, 'i> DocIndex<'a, 'i> {
-    fn new(doc: &'a Document<'i>, groups: &'static GroupIndex) -> Self {
-        let mut ids: FxHashMap<&'a str, Vec<(Option<&'a str>, u32)>> = FxHashMap::default();
-        let mut node_name = Vec::with_capacity(doc.descendants().len());
-        let mut by_id: Vec<Vec<Node<'a, 'i>>> = Vec::new();
+impl<'x, 'a, 'i> DocIndex<'x, 'a, 'i> {
+    fn new(base: &'x Index<'a, 'i>, groups: &'static GroupIndex) -> Self {
         let mut statics = vec![u32::MAX; generated::NAMES.len()];
-        let mut cands: Vec<&'static Candidates> = Vec::new();
+        let mut cands: Vec<&'static Candidates> = vec![&groups.any; base.name_count()];
         let table = static_names();
-        for n in doc.descendants() {
-            let mut id = u32::MAX;
-            if n.is_element() {
-                let tag = n.tag_name();
-                let same = ids.entry(tag.name()).or_default();
-                id = match same.iter().find(|(ns, _)| *ns == tag.namespace()) {
-                    Some((_, id)) => *id,
-                    None => {
-                        let next = u32::try_from(by_id.len()).unwrap_or(u32::MAX);
-                        same.push((tag.namespace(), next));
-                        by_id.push(Vec::new());
-                        cands.push(groups.by_name.get(tag.name()).unwrap_or(&groups.any));
-                        let ns = tag.namespace().unwrap_or("");
-                        let numbered = table.get(tag.name()).into_iter().flatten();
-                        for (_, sid) in numbered.filter(|(n, _)| *n == ns) {
-                            if let Some(slot) = statics.get_mut(usize::from(*sid)) {
-                                *slot = next;
-                            }
-                        }
-                        next
-                    }
-                };
-                if let Some(v) = by_id.get_mut(id as usize) {
-                    v.push(n);
+        for (ns, local, id) in base.names() {
+            if let Some(slot) = cands.get_mut(id as usize) {
+                *slot = groups.by_name.get(local).unwrap_or(&groups.any);
+            }
+            let ns = ns.unwrap_or("");
+            for (_, sid) in table.get(local).into_iter().flatten().filter(|(n, _)| *n == ns) {
+                if let Some(slot) = statics.get_mut(usize::from(*sid)) {
+                    *slot = id;
                 }
-            }
-            let slot = n.id().get_usize();
-            if node_name.len() <= slot {
-                node_name.resize(slot + 1, u32::MAX);
-            }
-            node_name[slot] = id;
-        }
-        let mut kid_range = vec![(0u32, 0u32); node_name.len()];
-        let mut kid_list = Vec::with_capacity(by_id.iter().map(Vec::len).sum());
-        for n in doc.descendants().filter(|n| n.is_element() || n.is_root()) {
-            let start = u32::try_from(kid_list.len()).unwrap_or(u32::MAX);
-            for c in n.children().filter(Node::is_element) {
-                let name = node_name.get(c.id().get_usize()).copied().unwrap_or(u32::MAX);
-                kid_list.push((name, c.id().get()));
-            }
-            let end = u32::try_from(kid_list.len()).unwrap_or(u32::MAX);
-            if let Some(r) = kid_range.get_mut(n.id().get_usize()) {
-                *r = (start, end);
             }
         }
         DocIndex {
-            ids,
-            node_name,
-            by_id,
+            base,
             statics,
             cands,
             live: vec![std::cell::OnceCell::new(); generated::GROUPS.len()],
-            doc,
-            kid_list,
-            kid_range,
             resolved: RefCell::default(),
         }
     }
@@ -440,24 +386,16 @@ impl<'a, 'i> DocIndex<'a, 'i> {
                 _ => Name::Absent,
             };
         }
+        if q.1 == "*" || q.0.is_empty() {
+            return Name::Scan;
+        }
         let key = (q.0.as_ptr() as usize, q.0.len(), q.1.as_ptr() as usize, q.1.len());
         if let Some(n) = self.resolved.borrow().get(&key) {
             return *n;
         }
-        let name = if q.1 == "*" || q.0.is_empty() {
-            Name::Scan
-        } else {
-            self.ids
-                .get(q.1)
-                .and_then(|same| same.iter().find(|(ns, _)| *ns == Some(q.0)))
-                .map_or(Name::Absent, |(_, id)| Name::Id(*id))
-        };
+        let name = self.base.lookup(Some(q.0), q.1).map_or(Name::Absent, Name::Id);
         self.resolved.borrow_mut().insert(key, name);
         name
-    }
-
-    fn name_of(&self, n: Node<'_, '_>) -> u32 {
-        self.node_name.get(n.id().get_usize()).copied().unwrap_or(u32::MAX)
     }
 
     /// `q.matches(n)`, by number when `q` is a generated name test.
@@ -466,7 +404,7 @@ impl<'a, 'i> DocIndex<'a, 'i> {
             return q.matches(n);
         }
         let id = self.statics.get(usize::from(q.2)).copied().unwrap_or(u32::MAX);
-        id != u32::MAX && self.name_of(n) == id
+        id != u32::MAX && self.base.name_of(n) == id
     }
 
     /// The assertions of group `g` (at `gi` in the table) that may fail in this document.
@@ -484,36 +422,26 @@ impl<'a, 'i> DocIndex<'a, 'i> {
 
     /// The rule groups that may match the element `n`.
     fn candidates(&self, n: Node<'_, '_>) -> Option<&'static Candidates> {
-        self.cands.get(self.name_of(n) as usize).copied()
+        self.cands.get(self.base.name_of(n) as usize).copied()
     }
 
     /// The element children of `n` matching `q`, whose name `name` was resolved by [`DocIndex::name`].
-    fn kids<'s>(&'s self, n: Node<'a, 'i>, q: Q, name: Name) -> Kids<'s, 'a, 'i> {
-        let (start, end) = self.kid_range.get(n.id().get_usize()).copied().unwrap_or((0, 0));
+    fn kids(&self, n: Node<'a, 'i>, q: Q, name: Name) -> Kids<'x, 'a, 'i> {
         Kids {
-            doc: self.doc,
-            it: self
-                .kid_list
-                .get(start as usize..end as usize)
-                .unwrap_or_default()
-                .iter(),
+            ix: self.base,
+            it: self.base.kids(n).iter(),
             name,
             q,
         }
     }
 
     /// Every element of the document matching `q` (`//q`), in document order.
-    fn named(&self, q: Q) -> Box<dyn Iterator<Item = Node<'a, 'i>> + '_> {
+    fn named(&self, q: Q) -> Box<dyn Iterator<Item = Node<'a, 'i>> + 'x> {
+        let base = self.base;
         match self.name(q) {
             Name::Absent => Box::new(std::iter::empty()),
-            Name::Id(id) => Box::new(
-                self.by_id
-                    .get(id as usize)
-                    .map_or(&[][..], Vec::as_slice)
-                    .iter()
-                    .copied(),
-            ),
-            Name::Scan => Box::new(self.by_id.iter().flatten().copied().filter(move |n| q.matches(*n))),
+            Name::Id(id) => Box::new(base.named(id).iter().filter_map(move |n| base.node(*n))),
+            Name::Scan => Box::new(base.doc().descendants().filter(move |n| q.matches(*n))),
         }
     }
 }
@@ -522,7 +450,7 @@ impl<'a, 'i> DocIndex<'a, 'i> {
 /// a path with a child step whose name the document lacks selects nothing (exactly as [`select`] skips
 /// it). `None` when the context matters. Lets a group skip, for the whole document, the many assertions
 /// of the form `not(a/b)` about elements the document does not have.
-fn decided(ix: &DocIndex<'_, '_>, t: &T) -> Option<bool> {
+fn decided(ix: &DocIndex<'_, '_, '_>, t: &T) -> Option<bool> {
     let dead = |paths: &[Path]| {
         paths.iter().all(|p| {
             p.steps
@@ -576,7 +504,7 @@ enum Name {
 
 /// Children of one element matching a name test.
 struct Kids<'s, 'a, 'i> {
-    doc: &'a Document<'i>,
+    ix: &'s Index<'a, 'i>,
     it: std::slice::Iter<'s, (u32, u32)>,
     name: Name,
     q: Q,
@@ -590,18 +518,18 @@ impl<'a, 'i> Iterator for Kids<'_, 'a, 'i> {
             Name::Absent => None,
             Name::Id(id) => {
                 let (_, node) = self.it.by_ref().find(|(name, _)| *name == id)?;
-                self.doc.get_node(roxmltree::NodeId::new(*node))
+                self.ix.node(*node)
             }
             Name::Scan => self
                 .it
                 .by_ref()
-                .filter_map(|(_, node)| self.doc.get_node(roxmltree::NodeId::new(*node)))
+                .filter_map(|(_, node)| self.ix.node(*node))
                 .find(|c| self.q.matches(*c)),
         }
     }
 }
 
-fn pred_ok(ix: &DocIndex<'_, '_>, p: &Pr, n: Node<'_, '_>) -> bool {
+fn pred_ok(ix: &DocIndex<'_, '_, '_>, p: &Pr, n: Node<'_, '_>) -> bool {
     match p {
         Pr::HasAttr(a) => n.has_attribute(*a),
         Pr::AttrEq(a, v) => n.attribute(*a) == Some(*v),
@@ -619,7 +547,7 @@ fn pred_ok(ix: &DocIndex<'_, '_>, p: &Pr, n: Node<'_, '_>) -> bool {
     }
 }
 
-fn alt_matches(ix: &DocIndex<'_, '_>, alt: &Alt, n: Node<'_, '_>) -> bool {
+fn alt_matches(ix: &DocIndex<'_, '_, '_>, alt: &Alt, n: Node<'_, '_>) -> bool {
     let mut cur = Some(n);
     for (i, st) in alt.steps.iter().enumerate().rev() {
         let Some(c) = cur else { return false };
@@ -634,7 +562,7 @@ fn alt_matches(ix: &DocIndex<'_, '_>, alt: &Alt, n: Node<'_, '_>) -> bool {
     !alt.steps.is_empty()
 }
 
-fn ctx_matches(ix: &DocIndex<'_, '_>, g: &Group, n: Node<'_, '_>) -> bool {
+fn ctx_matches(ix: &DocIndex<'_, '_, '_>, g: &Group, n: Node<'_, '_>) -> bool {
     g.ctx.iter().any(|a| alt_matches(ix, a, n))
 }
 
@@ -660,7 +588,7 @@ type Visit<'f, 'a, 'i> = &'f mut dyn FnMut(Item<'a, 'i>) -> ControlFlow<()>;
 /// Visits, in order, the items selected by `steps` from `it`; stops as soon as `f` breaks.
 /// `names` holds, for each child step, its name resolved against the document.
 fn walk<'a, 'i>(
-    ix: &DocIndex<'a, 'i>,
+    ix: &DocIndex<'_, 'a, 'i>,
     it: Item<'a, 'i>,
     steps: &[S],
     names: &[Name],
@@ -703,7 +631,7 @@ fn walk<'a, 'i>(
 const MAX_STEPS: usize = 16;
 
 /// Visits the items selected by `paths` (a union) from the context node `ctx`.
-fn select<'a, 'i>(ix: &DocIndex<'a, 'i>, paths: &[Path], ctx: Node<'a, 'i>, f: Visit<'_, 'a, 'i>) -> ControlFlow<()> {
+fn select<'a, 'i>(ix: &DocIndex<'_, 'a, 'i>, paths: &[Path], ctx: Node<'a, 'i>, f: Visit<'_, 'a, 'i>) -> ControlFlow<()> {
     for p in paths {
         // Each child step's name is resolved once per evaluation, not once per node visited.
         let mut buf = [Name::Scan; MAX_STEPS];
@@ -748,7 +676,7 @@ fn select<'a, 'i>(ix: &DocIndex<'a, 'i>, paths: &[Path], ctx: Node<'a, 'i>, f: V
 
 /// True when some selected item satisfies `pred`.
 fn any_item<'a, 'i>(
-    ix: &DocIndex<'a, 'i>,
+    ix: &DocIndex<'_, 'a, 'i>,
     paths: &[Path],
     ctx: Node<'a, 'i>,
     mut pred: impl FnMut(Item<'a, 'i>) -> bool,
@@ -784,7 +712,7 @@ fn compare<T: PartialOrd>(cmp: Cmp, x: T, k: T) -> bool {
     }
 }
 
-fn eval<'a, 'i>(ix: &DocIndex<'a, 'i>, t: &T, n: Node<'a, 'i>) -> bool {
+fn eval<'a, 'i>(ix: &DocIndex<'_, 'a, 'i>, t: &T, n: Node<'a, 'i>) -> bool {
     match t {
         T::Not(x) => !eval(ix, x, n),
         T::Or(xs) => xs.iter().any(|x| eval(ix, x, n)),
@@ -959,9 +887,14 @@ fn generic(id: &str) -> (String, String) {
 
 /// Runs every tree rule of `syntax` over `doc` and reports failing assertions into `out`.
 pub(crate) fn check(doc: &Document<'_>, syntax: Syntax, out: &mut Findings) {
+    check_indexed(&Index::new(doc), syntax, out);
+}
+
+/// [`check`] over a document already indexed.
+pub(crate) fn check_indexed(base: &Index<'_, '_>, syntax: Syntax, out: &mut Findings) {
     let groups = group_index(syntax);
-    let ix = DocIndex::new(doc, groups);
-    for n in doc.root().descendants().filter(Node::is_element) {
+    let ix = DocIndex::new(base, groups);
+    for n in base.doc().root().descendants().filter(Node::is_element) {
         let Some(cands) = ix.candidates(n) else { continue };
         for pattern in cands {
             let Some((gi, g)) = pattern.iter().find(|(_, g)| ctx_matches(&ix, g, n)) else {

@@ -1,0 +1,184 @@
+//! Lookup tables of one parsed document, built in one pass and shared by the reader and the tree rules.
+//!
+//! Both ask the same questions thousands of times per document: "the children of this element named
+//! `cac:Item`", "is there any `cbc:Note` at all". Answered over the tree, each means walking sibling links
+//! (every whitespace text node included) and comparing local names and namespace URIs as strings. Here
+//! every expanded name of the document gets a number once, and each element's element children sit
+//! contiguously with their name numbers, so a lookup is a short scan of integers.
+
+use roxmltree::{Document, Node, NodeId};
+use rustc_hash::FxHashMap;
+
+/// A document's expanded names numbered, and its element children as arrays.
+pub(crate) struct DocIndex<'a, 'i> {
+    doc: &'a Document<'i>,
+    /// The document's distinct namespace URIs (`None`: no namespace); a name's namespace is a position here.
+    namespaces: Vec<Option<&'a str>>,
+    /// Local name → (namespace position, name number) of each expanded name with that local name.
+    names: FxHashMap<&'a str, Vec<(u16, u32)>>,
+    /// Name number of each node, by node id (`u32::MAX` for other nodes than elements).
+    node_name: Vec<u32>,
+    /// Element node ids by name number, in document order.
+    by_name: Vec<Vec<u32>>,
+    /// Element children of every node as (name number, node id); a node's children are contiguous.
+    kid_list: Vec<(u32, u32)>,
+    /// Range of each node's children in `kid_list`, by node id.
+    kid_range: Vec<(u32, u32)>,
+}
+
+/// Same namespace; roxmltree hands out one string per declared namespace, so the address usually decides.
+fn same_ns(a: Option<&str>, b: Option<&str>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => std::ptr::eq(a, b) || a == b,
+        (None, None) => true,
+        _ => false,
+    }
+}
+
+fn id32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+impl<'a, 'i> DocIndex<'a, 'i> {
+    pub(crate) fn new(doc: &'a Document<'i>) -> Self {
+        let len = doc.descendants().len();
+        let mut ix = DocIndex {
+            doc,
+            namespaces: Vec::new(),
+            names: FxHashMap::default(),
+            node_name: vec![u32::MAX; len + 1],
+            by_name: Vec::new(),
+            kid_list: Vec::with_capacity(len / 2),
+            kid_range: vec![(0, 0); len + 1],
+        };
+        for n in doc.descendants() {
+            if !n.is_element() {
+                continue;
+            }
+            let tag = n.tag_name();
+            let ns = ix.ns_position(tag.namespace());
+            let same = ix.names.entry(tag.name()).or_default();
+            let id = match same.iter().find(|(p, _)| *p == ns) {
+                Some((_, id)) => *id,
+                None => {
+                    let next = id32(ix.by_name.len());
+                    same.push((ns, next));
+                    ix.by_name.push(Vec::new());
+                    next
+                }
+            };
+            if let Some(v) = ix.by_name.get_mut(id as usize) {
+                v.push(n.id().get());
+            }
+            if let Some(slot) = ix.node_name.get_mut(n.id().get_usize()) {
+                *slot = id;
+            }
+        }
+        for n in doc.descendants().filter(|n| n.is_element() || n.is_root()) {
+            let start = id32(ix.kid_list.len());
+            for c in n.children().filter(Node::is_element) {
+                let name = ix.name_of(c);
+                ix.kid_list.push((name, c.id().get()));
+            }
+            let end = id32(ix.kid_list.len());
+            if let Some(r) = ix.kid_range.get_mut(n.id().get_usize()) {
+                *r = (start, end);
+            }
+        }
+        ix
+    }
+
+    fn ns_position(&mut self, ns: Option<&'a str>) -> u16 {
+        match self.namespaces.iter().position(|k| same_ns(*k, ns)) {
+            Some(p) => u16::try_from(p).unwrap_or(u16::MAX),
+            None => {
+                self.namespaces.push(ns);
+                u16::try_from(self.namespaces.len() - 1).unwrap_or(u16::MAX)
+            }
+        }
+    }
+
+    pub(crate) fn doc(&self) -> &'a Document<'i> {
+        self.doc
+    }
+
+    /// The number of the expanded name `{ns}local`, `None` when no element of the document has it.
+    pub(crate) fn lookup(&self, ns: Option<&str>, local: &str) -> Option<u32> {
+        self.lookup_at(self.namespace(ns)?, local)
+    }
+
+    /// The position of namespace `ns` among the document's, `None` when no element uses it.
+    pub(crate) fn namespace(&self, ns: Option<&str>) -> Option<u16> {
+        let p = self.namespaces.iter().position(|k| same_ns(*k, ns))?;
+        u16::try_from(p).ok()
+    }
+
+    /// [`DocIndex::lookup`] with the namespace given by its position.
+    pub(crate) fn lookup_at(&self, ns: u16, local: &str) -> Option<u32> {
+        self.names.get(local)?.iter().find(|(q, _)| *q == ns).map(|(_, id)| *id)
+    }
+
+    /// Every (namespace, local name, number) of the document.
+    pub(crate) fn names(&self) -> impl Iterator<Item = (Option<&'a str>, &'a str, u32)> + '_ {
+        self.names.iter().flat_map(move |(local, v)| {
+            v.iter()
+                .map(move |(p, id)| (self.namespaces.get(usize::from(*p)).copied().flatten(), *local, *id))
+        })
+    }
+
+    /// Number of distinct expanded names.
+    pub(crate) fn name_count(&self) -> usize {
+        self.by_name.len()
+    }
+
+    /// The name number of `n` (`u32::MAX` for other nodes than elements).
+    pub(crate) fn name_of(&self, n: Node<'_, '_>) -> u32 {
+        self.node_name.get(n.id().get_usize()).copied().unwrap_or(u32::MAX)
+    }
+
+    /// The element children of `n`: (name number, node id) each, in document order.
+    pub(crate) fn kids(&self, n: Node<'_, '_>) -> &[(u32, u32)] {
+        let (start, end) = self.kid_range.get(n.id().get_usize()).copied().unwrap_or((0, 0));
+        self.kid_list.get(start as usize..end as usize).unwrap_or_default()
+    }
+
+    /// The elements named by number `name`, in document order.
+    pub(crate) fn named(&self, name: u32) -> &[u32] {
+        self.by_name.get(name as usize).map_or(&[][..], Vec::as_slice)
+    }
+
+    /// The node with id `id`.
+    pub(crate) fn node(&self, id: u32) -> Option<Node<'a, 'i>> {
+        self.doc.get_node(NodeId::new(id))
+    }
+
+    /// The first element child of `n` named by number `name`.
+    pub(crate) fn kid(&self, n: Node<'_, '_>, name: u32) -> Option<Node<'a, 'i>> {
+        let (_, id) = self.kids(n).iter().find(|(k, _)| *k == name)?;
+        self.node(*id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_numbered_by_namespace_and_children_kept_in_order() {
+        let xml = r#"<r xmlns="urn:a" xmlns:b="urn:b"><x/><b:x/>text<y/><x><x/></x></r>"#;
+        let doc = Document::parse(xml).expect("well-formed");
+        let ix = DocIndex::new(&doc);
+        let xa = ix.lookup(Some("urn:a"), "x").expect("a:x");
+        let xb = ix.lookup(Some("urn:b"), "x").expect("b:x");
+        assert_ne!(xa, xb);
+        assert_eq!(ix.lookup(Some("urn:c"), "x"), None);
+        assert_eq!(ix.lookup(Some("urn:a"), "z"), None);
+        assert_eq!(ix.named(xa).len(), 3);
+        let root = doc.root_element();
+        let names: Vec<u32> = ix.kids(root).iter().map(|(n, _)| *n).collect();
+        let y = ix.lookup(Some("urn:a"), "y").expect("y");
+        assert_eq!(names, vec![xa, xb, y, xa]);
+        assert_eq!(ix.kids(doc.root()).len(), 1);
+        assert_eq!(ix.name_count(), 4);
+    }
+}
