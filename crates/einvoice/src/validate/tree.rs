@@ -448,14 +448,17 @@ impl<'x, 'a, 'i> DocIndex<'x, 'a, 'i> {
 
 /// What `t` evaluates to in this document whatever the context node, when name presence alone decides it:
 /// a path with a child step whose name the document lacks selects nothing (exactly as [`select`] skips
-/// it). `None` when the context matters. Lets a group skip, for the whole document, the many assertions
+/// it), so does one with an attribute step no element has. `None` when the context matters. Lets a group skip, for the whole document, the many assertions
 /// of the form `not(a/b)` about elements the document does not have.
 fn decided(ix: &DocIndex<'_, '_, '_>, t: &T) -> Option<bool> {
+    // A path is dead when one of its steps names an element, or an attribute, that no element has.
     let dead = |paths: &[Path]| {
         paths.iter().all(|p| {
-            p.steps
-                .iter()
-                .any(|st| matches!(st, S::Child(q) if matches!(ix.name(*q), Name::Absent)))
+            p.steps.iter().any(|st| match st {
+                S::Child(q) => matches!(ix.name(*q), Name::Absent),
+                S::Attr(a) => !ix.base.has_attribute_named(a),
+                _ => false,
+            })
         })
     };
     match t {
@@ -631,7 +634,12 @@ fn walk<'a, 'i>(
 const MAX_STEPS: usize = 16;
 
 /// Visits the items selected by `paths` (a union) from the context node `ctx`.
-fn select<'a, 'i>(ix: &DocIndex<'_, 'a, 'i>, paths: &[Path], ctx: Node<'a, 'i>, f: Visit<'_, 'a, 'i>) -> ControlFlow<()> {
+fn select<'a, 'i>(
+    ix: &DocIndex<'_, 'a, 'i>,
+    paths: &[Path],
+    ctx: Node<'a, 'i>,
+    f: Visit<'_, 'a, 'i>,
+) -> ControlFlow<()> {
     for p in paths {
         // Each child step's name is resolved once per evaluation, not once per node visited.
         let mut buf = [Name::Scan; MAX_STEPS];

@@ -24,6 +24,8 @@ pub(crate) struct DocIndex<'a, 'i> {
     kid_list: Vec<(u32, u32)>,
     /// Range of each node's children in `kid_list`, by node id.
     kid_range: Vec<(u32, u32)>,
+    /// The distinct local names of the attributes of all elements (a handful per document).
+    attr_names: Vec<&'a str>,
 }
 
 /// Same namespace; roxmltree hands out one string per declared namespace, so the address usually decides.
@@ -50,10 +52,16 @@ impl<'a, 'i> DocIndex<'a, 'i> {
             by_name: Vec::new(),
             kid_list: Vec::with_capacity(len / 2),
             kid_range: vec![(0, 0); len + 1],
+            attr_names: Vec::new(),
         };
         for n in doc.descendants() {
             if !n.is_element() {
                 continue;
+            }
+            for a in n.attributes() {
+                if !ix.attr_names.contains(&a.name()) {
+                    ix.attr_names.push(a.name());
+                }
             }
             let tag = n.tag_name();
             let ns = ix.ns_position(tag.namespace());
@@ -126,6 +134,11 @@ impl<'a, 'i> DocIndex<'a, 'i> {
         })
     }
 
+    /// True when some element of the document has an attribute with local name `name`.
+    pub(crate) fn has_attribute_named(&self, name: &str) -> bool {
+        self.attr_names.contains(&name)
+    }
+
     /// Number of distinct expanded names.
     pub(crate) fn name_count(&self) -> usize {
         self.by_name.len()
@@ -180,5 +193,9 @@ mod tests {
         assert_eq!(names, vec![xa, xb, y, xa]);
         assert_eq!(ix.kids(doc.root()).len(), 1);
         assert_eq!(ix.name_count(), 4);
+        let doc = Document::parse(r#"<r a="1"><s b:c="2" xmlns:b="urn:b"/></r>"#).expect("well-formed");
+        let ix = DocIndex::new(&doc);
+        assert!(ix.has_attribute_named("a") && ix.has_attribute_named("c"));
+        assert!(!ix.has_attribute_named("d"));
     }
 }
