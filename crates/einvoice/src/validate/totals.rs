@@ -5,7 +5,9 @@
 //! (halves toward positive infinity). Missing amounts make the equality false, as in XPath.
 
 use super::vat::facts::{Ac, Breakdown, Facts, Period, dbl, dec, loc_of};
-use super::vat::num::{at_most_two_decimals, dec_to_f64, round_dec, round_f64, round2_dec, round2_f64};
+use super::vat::num::{
+    at_most_two_decimals, dec_to_f64, normalized_upper_is_vat, round_dec, round_f64, round2_dec, round2_f64,
+};
 use super::{Draft, Findings, Loc, Syntax};
 use rust_decimal::Decimal;
 
@@ -494,10 +496,7 @@ fn cii(f: &Facts<'_>, out: &mut Findings) {
             continue;
         }
         tax_point(f, out, b.at);
-        let vat = b
-            .cat
-            .scheme
-            .is_some_and(|v| super::vat::num::normalize_space(&v.raw.to_uppercase()) == "VAT");
+        let vat = b.cat.scheme.is_some_and(|v| normalized_upper_is_vat(&v.raw));
         let p = if vat { b.cat.rate_dec() } else { None };
         let tax = dec(b.tax);
         let taxable = dec(b.taxable);

@@ -6,7 +6,7 @@
 //! to). Collecting those facts in one place keeps each rule a few lines of Rust and lets the rules be
 //! tested on hand-made facts.
 
-use super::num::{normalize_space, xs_decimal, xs_double};
+use super::num::{normalized_eq, normalized_upper_is_vat, upper_is_vat, xs_decimal, xs_double};
 use crate::model::draft::Val;
 use crate::validate::{Loc, Syntax};
 use rust_decimal::Decimal;
@@ -62,7 +62,7 @@ impl<'a> Cat<'a> {
 
     /// `normalize-space(code) = c` (UBL style).
     pub fn code_norm_is(&self, c: &str) -> bool {
-        self.code.is_some_and(|v| normalize_space(&v.raw) == c)
+        self.code.is_some_and(|v| normalized_eq(&v.raw, c))
     }
 
     /// `code = c` without normalisation (CII style, and a few UBL rules).
@@ -72,13 +72,12 @@ impl<'a> Cat<'a> {
 
     /// UBL: `cac:TaxScheme/normalize-space(upper-case(cbc:ID)) = 'VAT'`.
     pub fn ubl_vat(&self) -> bool {
-        self.scheme
-            .is_some_and(|v| normalize_space(&v.raw.to_uppercase()) == "VAT")
+        self.scheme.is_some_and(|v| normalized_upper_is_vat(&v.raw))
     }
 
     /// CII: `upper-case(ram:TypeCode) = 'VAT'` (no whitespace normalisation).
     pub fn cii_vat(&self) -> bool {
-        self.scheme.is_some_and(|v| v.raw.to_uppercase() == "VAT")
+        self.scheme.is_some_and(|v| upper_is_vat(&v.raw))
     }
 
     /// Rate as `xs:decimal`.

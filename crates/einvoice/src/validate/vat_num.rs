@@ -92,11 +92,56 @@ pub(crate) fn at_most_two_decimals(raw: &str) -> bool {
 }
 
 /// XPath `normalize-space`.
+#[cfg(test)]
 pub(crate) fn normalize_space(s: &str) -> String {
     s.split([' ', '\t', '\n', '\r'])
         .filter(|p| !p.is_empty())
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// The tokens `normalize-space` keeps (XML whitespace separates them).
+fn xml_tokens(s: &str) -> impl Iterator<Item = &str> {
+    s.split([' ', '\t', '\n', '\r']).filter(|p| !p.is_empty())
+}
+
+/// True when `tokens` joined with single spaces is `t`, without building the joined string.
+pub(crate) fn tokens_eq<'s>(tokens: impl Iterator<Item = &'s str>, t: &str) -> bool {
+    let mut rest = t;
+    for (i, tok) in tokens.enumerate() {
+        if i > 0 {
+            let Some(r) = rest.strip_prefix(' ') else { return false };
+            rest = r;
+        }
+        let Some(r) = rest.strip_prefix(tok) else { return false };
+        rest = r;
+    }
+    rest.is_empty()
+}
+
+/// `normalize-space(s) = t`.
+pub(crate) fn normalized_eq(s: &str, t: &str) -> bool {
+    tokens_eq(xml_tokens(s), t)
+}
+
+/// `normalize-space(upper-case(s)) = 'VAT'`. ASCII text is compared in place; anything else goes
+/// through the full Unicode upper-casing.
+pub(crate) fn normalized_upper_is_vat(s: &str) -> bool {
+    if s.is_ascii() {
+        let mut t = xml_tokens(s);
+        t.next().is_some_and(|x| x.eq_ignore_ascii_case("VAT")) && t.next().is_none()
+    } else {
+        normalized_eq(&s.to_uppercase(), "VAT")
+    }
+}
+
+/// `upper-case(s) = 'VAT'` (no whitespace normalisation).
+pub(crate) fn upper_is_vat(s: &str) -> bool {
+    if s.is_ascii() {
+        s.eq_ignore_ascii_case("VAT")
+    } else {
+        s.to_uppercase() == "VAT"
+    }
 }
 
 /// Decimal → double the way an `xs:decimal` is promoted in a mixed comparison.
@@ -163,5 +208,42 @@ mod tests {
     fn normalize_space_collapses() {
         assert_eq!(normalize_space("  a \n b "), "a b");
         assert_eq!(normalize_space(""), "");
+    }
+
+    #[test]
+    fn normalized_comparisons_agree_with_normalize_space() {
+        let samples = [
+            "",
+            " ",
+            "S",
+            " S ",
+            "S S",
+            "\tS\n",
+            "s",
+            "SS",
+            "S\u{c}",
+            "vat",
+            " VaT\r\n",
+            "V AT",
+            "VAT ",
+            "ß",
+            "\u{fb06}",
+            "vat\u{a0}",
+            "AE",
+            "A E",
+            "  A  E  ",
+        ];
+        let targets = ["", "S", "SS", "S S", "VAT", "AE", "A E", " S", "S "];
+        for s in samples {
+            for t in targets {
+                assert_eq!(normalized_eq(s, t), normalize_space(s) == t, "{s:?} {t:?}");
+            }
+            assert_eq!(
+                normalized_upper_is_vat(s),
+                normalize_space(&s.to_uppercase()) == "VAT",
+                "{s:?}"
+            );
+            assert_eq!(upper_is_vat(s), s.to_uppercase() == "VAT", "{s:?}");
+        }
     }
 }
