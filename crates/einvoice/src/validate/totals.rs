@@ -4,7 +4,7 @@
 //! several CII rules sum untyped values and so compute in `xs:double`; the rounding is XPath `round`
 //! (halves toward positive infinity). Missing amounts make the equality false, as in XPath.
 
-use super::vat::facts::{Ac, Breakdown, Facts, Period, dbl, dec, loc_of};
+use super::vat::facts::{Ac, Breakdown, Code, Facts, Period, dbl, dec, loc_of};
 use super::vat::num::{
     at_most_two_decimals, dec_to_f64, normalized_upper_is_vat, round_dec, round_f64, round2_dec, round2_f64,
 };
@@ -306,7 +306,7 @@ fn sum_dec(vals: impl Iterator<Item = Option<Decimal>>) -> Decimal {
 fn ubl_totals(f: &Facts<'_>, out: &mut Findings, at: Loc<'_>) {
     let Some(t) = &f.totals else { return };
     // BR-CO-10
-    let lines = round2_dec(sum_dec(f.lines.iter().map(|l| dec(l.net))));
+    let lines = round2_dec(sum_dec(f.lines.iter().map(|l| l.net_dec())));
     if dec(t.lines) != Some(lines) {
         out.fire(
             "BR-CO-10",
@@ -491,7 +491,7 @@ fn cii(f: &Facts<'_>, out: &mut Findings) {
     for b in &f.breakdowns {
         // Header trade taxes of category L, M or O with type VAT are matched by the BR-AF/AG/O rules
         // first, so the generic breakdown rules do not run on them in the official artefact.
-        let shadowed = b.cat.cii_vat() && ["L", "M", "O"].iter().any(|c| b.cat.code_raw_is(c));
+        let shadowed = b.cat.cii_vat() && [Code::L, Code::M, Code::O].into_iter().any(|c| b.cat.code_raw_is(c));
         if shadowed {
             continue;
         }
