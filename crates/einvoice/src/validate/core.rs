@@ -25,7 +25,7 @@
 //! and fatal in CII. Each message names the business term and the element to add or correct.
 
 use super::vat::facts::indicator;
-use super::vat::num::xs_double;
+use super::vat::num::{tokens_eq, upper_is_vat, xs_double};
 use super::{Draft, Findings, Loc, Syntax};
 use crate::model::draft::{
     DraftAddress, DraftAllowanceCharge, DraftParty, DraftPeriod, Loc as DraftLoc, Val, normalize_space,
@@ -288,9 +288,14 @@ fn party_at<'a>(p: &'a Option<DraftParty>, root: Loc<'a>) -> Loc<'a> {
     at_or(p.as_ref().map(|p| &p.at), root)
 }
 
-/// Empty after XPath `normalize-space`.
+/// Empty after XPath `normalize-space` ([`Val::trimmed`]).
 fn blank(v: &Val) -> bool {
-    normalize_space(&v.raw).is_empty()
+    v.raw.bytes().all(|b| b.is_ascii_whitespace())
+}
+
+/// `v.trimmed() == c`, without building the trimmed string.
+fn trimmed_is(v: &Val, c: &str) -> bool {
+    tokens_eq(v.raw.split_ascii_whitespace(), c)
 }
 
 /// Runs the core rules over `draft`.
@@ -450,8 +455,11 @@ fn payment(d: &Draft, o: &mut Out<'_>) {
         o.exists("BR-49", pm.type_code.as_ref(), here);
         let code_is = |norm: bool| {
             pm.type_code.as_ref().is_some_and(|c| {
-                let c = if norm { c.trimmed() } else { c.raw.clone() };
-                c == "30" || c == "58"
+                if norm {
+                    trimmed_is(c, "30") || trimmed_is(c, "58")
+                } else {
+                    c.raw == "30" || c.raw == "58"
+                }
             })
         };
         // Credit transfer: the account context is selected on the code as written.
@@ -553,8 +561,12 @@ fn allowances_charges(d: &Draft, o: &mut Out<'_>) {
 /// The tax scheme is VAT: UBL `normalize-space(upper-case(cbc:ID)) = 'VAT'`, CII `upper-case(ram:TypeCode) = 'VAT'`.
 fn is_vat(syntax: Syntax, scheme: Option<&Val>) -> bool {
     scheme.is_some_and(|s| match syntax {
+        Syntax::Ubl if s.raw.is_ascii() => {
+            let mut t = s.raw.split_ascii_whitespace();
+            t.next().is_some_and(|x| x.eq_ignore_ascii_case("VAT")) && t.next().is_none()
+        }
         Syntax::Ubl => normalize_space(&s.raw.to_uppercase()) == "VAT",
-        Syntax::Cii => s.raw.to_uppercase() == "VAT",
+        Syntax::Cii => upper_is_vat(&s.raw),
     })
 }
 
@@ -602,7 +614,7 @@ fn totals(d: &Draft, o: &mut Out<'_>) {
         let vat = is_vat(syntax, b.vat_scheme.as_ref());
         let code_is = |c: &str| {
             b.category_code.as_ref().is_some_and(|v| match syntax {
-                Syntax::Ubl => v.trimmed() == c,
+                Syntax::Ubl => trimmed_is(v, c),
                 Syntax::Cii => v.raw == c,
             })
         };

@@ -4,8 +4,10 @@
 //! several CII rules sum untyped values and so compute in `xs:double`; the rounding is XPath `round`
 //! (halves toward positive infinity). Missing amounts make the equality false, as in XPath.
 
-use super::vat::facts::{Ac, Breakdown, Facts, Period, dbl, dec, loc_of};
-use super::vat::num::{at_most_two_decimals, dec_to_f64, round_dec, round_f64, round2_dec, round2_f64};
+use super::vat::facts::{Ac, Breakdown, Code, Facts, Period, dbl, dec, loc_of};
+use super::vat::num::{
+    at_most_two_decimals, dec_to_f64, normalized_upper_is_vat, round_dec, round_f64, round2_dec, round2_f64,
+};
 use super::{Draft, Findings, Loc, Syntax};
 use rust_decimal::Decimal;
 
@@ -304,7 +306,7 @@ fn sum_dec(vals: impl Iterator<Item = Option<Decimal>>) -> Decimal {
 fn ubl_totals(f: &Facts<'_>, out: &mut Findings, at: Loc<'_>) {
     let Some(t) = &f.totals else { return };
     // BR-CO-10
-    let lines = round2_dec(sum_dec(f.lines.iter().map(|l| dec(l.net))));
+    let lines = round2_dec(sum_dec(f.lines.iter().map(|l| l.net_dec())));
     if dec(t.lines) != Some(lines) {
         out.fire(
             "BR-CO-10",
@@ -489,15 +491,12 @@ fn cii(f: &Facts<'_>, out: &mut Findings) {
     for b in &f.breakdowns {
         // Header trade taxes of category L, M or O with type VAT are matched by the BR-AF/AG/O rules
         // first, so the generic breakdown rules do not run on them in the official artefact.
-        let shadowed = b.cat.cii_vat() && ["L", "M", "O"].iter().any(|c| b.cat.code_raw_is(c));
+        let shadowed = b.cat.cii_vat() && [Code::L, Code::M, Code::O].into_iter().any(|c| b.cat.code_raw_is(c));
         if shadowed {
             continue;
         }
         tax_point(f, out, b.at);
-        let vat = b
-            .cat
-            .scheme
-            .is_some_and(|v| super::vat::num::normalize_space(&v.raw.to_uppercase()) == "VAT");
+        let vat = b.cat.scheme.is_some_and(|v| normalized_upper_is_vat(&v.raw));
         let p = if vat { b.cat.rate_dec() } else { None };
         let tax = dec(b.tax);
         let taxable = dec(b.taxable);

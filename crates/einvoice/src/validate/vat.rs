@@ -24,7 +24,7 @@ mod parity;
 mod tests;
 
 use super::{Draft, Findings, Loc, Syntax};
-use facts::{Breakdown, Cat, Facts, dbl, dec};
+use facts::{Breakdown, Cat, Code, Facts, dbl, dec};
 use num::{dec_to_f64, f64_exact, round_f64, round2_dec};
 use rust_decimal::Decimal;
 
@@ -107,17 +107,17 @@ static IDS_AG: [&str; 14] = ids!("AG");
 
 impl Fam {
     /// The UNTDID 5305 category code.
-    fn code(self) -> &'static str {
+    fn code(self) -> Code {
         match self {
-            Fam::S => "S",
-            Fam::Z => "Z",
-            Fam::E => "E",
-            Fam::Ae => "AE",
-            Fam::Ic => "K",
-            Fam::G => "G",
-            Fam::O => "O",
-            Fam::Af => "L",
-            Fam::Ag => "M",
+            Fam::S => Code::S,
+            Fam::Z => Code::Z,
+            Fam::E => Code::E,
+            Fam::Ae => Code::Ae,
+            Fam::Ic => Code::K,
+            Fam::G => Code::G,
+            Fam::O => Code::O,
+            Fam::Af => Code::L,
+            Fam::Ag => Code::M,
         }
     }
 
@@ -369,7 +369,7 @@ fn ubl(f: &Facts<'_>, out: &mut Findings) {
         }
         for fam in FAMILIES {
             if cat.code_norm_is(fam.code()) && !rate_ok(fam, Syntax::Ubl, cat) {
-                fire(out, fam.id(5), cat.at, rate_message(fam, Syntax::Ubl, Place::Line));
+                fire(out, fam.id(5), cat.at(), rate_message(fam, Syntax::Ubl, Place::Line));
             }
         }
     }
@@ -387,7 +387,7 @@ fn ubl(f: &Facts<'_>, out: &mut Findings) {
                 } else {
                     (6, Place::Allowance)
                 };
-                fire(out, fam.id(n), cat.at, rate_message(fam, Syntax::Ubl, place));
+                fire(out, fam.id(n), cat.at(), rate_message(fam, Syntax::Ubl, place));
             }
         }
     }
@@ -484,7 +484,7 @@ fn ubl_document(f: &Facts<'_>, fam: Fam, ids: &Ids, out: &mut Findings) {
             }
         }
         Fam::O if has_head => {
-            let other = |k: &&Cat<'_>| k.ubl_vat() && k.code.is_some() && !k.code_norm_is("O");
+            let other = |k: &&Cat<'_>| k.ubl_vat() && k.code.is_some() && !k.code_norm_is(Code::O);
             if f.head_cats().filter(other).count() > 0 {
                 fire(out, fam.id(11), root, msg_o_others(11));
             }
@@ -509,7 +509,7 @@ fn sum_dec(vals: impl Iterator<Item = Option<Decimal>>) -> Decimal {
 
 fn ubl_breakdown(f: &Facts<'_>, fam: Fam, b: &Breakdown<'_>, out: &mut Findings) {
     let c = fam.code();
-    let at = b.cat.at;
+    let at = b.cat.at();
     let any_line = !f.lines.is_empty();
     // Lines are either all `cac:InvoiceLine` or all `cac:CreditNoteLine`, per document kind.
     let (inv_lines, cn_lines) = if f.credit_note {
@@ -527,7 +527,7 @@ fn ubl_breakdown(f: &Facts<'_>, fam: Fam, b: &Breakdown<'_>, out: &mut Findings)
                     f.lines
                         .iter()
                         .filter(|l| l.cat.as_ref().is_some_and(line_match))
-                        .map(|l| dec(l.net)),
+                        .map(|l| l.net_dec()),
                 );
                 let has_line = f.lines.iter().any(|l| l.cat.as_ref().is_some_and(line_match));
                 let ac_sum = |charge: bool| {
@@ -561,7 +561,7 @@ fn ubl_breakdown(f: &Facts<'_>, fam: Fam, b: &Breakdown<'_>, out: &mut Findings)
             f.lines
                 .iter()
                 .filter(|l| l.cat.as_ref().is_some_and(m))
-                .map(|l| dec(l.net)),
+                .map(|l| l.net_dec()),
         );
         let ac_sum = |charge: bool| {
             sum_dec(
@@ -638,10 +638,10 @@ fn cii(f: &Facts<'_>, out: &mut Findings) {
         for fam in FAMILIES {
             if cat.code_raw_is(fam.code()) {
                 if !ids.ok(fam) {
-                    fire(out, fam.id(2), cat.at, Ids::message(fam, Place::Line));
+                    fire(out, fam.id(2), cat.at(), Ids::message(fam, Place::Line));
                 }
                 if !rate_ok(fam, Syntax::Cii, cat) {
-                    fire(out, fam.id(5), cat.at, rate_message(fam, Syntax::Cii, Place::Line));
+                    fire(out, fam.id(5), cat.at(), rate_message(fam, Syntax::Cii, Place::Line));
                 }
             }
         }
@@ -662,10 +662,10 @@ fn cii(f: &Facts<'_>, out: &mut Findings) {
         for fam in FAMILIES {
             if cat.code_raw_is(fam.code()) {
                 if !ids.ok(fam) {
-                    fire(out, fam.id(nid), cat.at, Ids::message(fam, place));
+                    fire(out, fam.id(nid), cat.at(), Ids::message(fam, place));
                 }
                 if !rate_ok(fam, Syntax::Cii, cat) {
-                    fire(out, fam.id(nrate), cat.at, rate_message(fam, Syntax::Cii, place));
+                    fire(out, fam.id(nrate), cat.at(), rate_message(fam, Syntax::Cii, place));
                 }
             }
         }
@@ -692,13 +692,13 @@ fn cii(f: &Facts<'_>, out: &mut Findings) {
 
 /// `round(sum(...) * 10 * 10) div 100` of the amounts of lines / allowances / charges of category `c`
 /// (and rate `rate` when given), in decimals as the CII rules compute them.
-fn cii_category_sum(f: &Facts<'_>, c: &str, rate: Option<Decimal>) -> Decimal {
+fn cii_category_sum(f: &Facts<'_>, c: Code, rate: Option<Decimal>) -> Decimal {
     let m = |k: &Cat<'_>| k.code_raw_is(c) && rate.is_none_or(|r| k.rate_dec() == Some(r));
     let lines = sum_dec(
         f.lines
             .iter()
             .filter(|l| l.cat.as_ref().is_some_and(m))
-            .map(|l| dec(l.net)),
+            .map(|l| l.net_dec()),
     );
     let acs = |charge: bool| {
         round2_dec(sum_dec(
@@ -823,7 +823,7 @@ fn split_payment(f: &Facts<'_>, out: &mut Findings) {
             .chain(f.line_cats())
             .chain(f.lines.iter().flat_map(|l| l.acs.iter()).filter_map(|a| a.cat.as_ref()))
     };
-    let has_b = cats().any(|k| k.code_raw_is("B"));
+    let has_b = cats().any(|k| k.code_raw_is(Code::B));
     if !has_b {
         return;
     }
@@ -841,15 +841,15 @@ fn split_payment(f: &Facts<'_>, out: &mut Findings) {
             .head_cats()
             .chain(f.all_ac_cats())
             .chain(f.line_cats())
-            .any(|k| k.code_raw_is("S")),
-        Syntax::Cii => cats().any(|k| k.code_raw_is("S")),
+            .any(|k| k.code_raw_is(Code::S)),
+        Syntax::Cii => cats().any(|k| k.code_raw_is(Code::S)),
     };
     let has_b_ubl = match f.syntax {
         Syntax::Ubl => f
             .head_cats()
             .chain(f.all_ac_cats())
             .chain(f.line_cats())
-            .any(|k| k.code_raw_is("B")),
+            .any(|k| k.code_raw_is(Code::B)),
         Syntax::Cii => true,
     };
     if has_b_ubl && has_s {

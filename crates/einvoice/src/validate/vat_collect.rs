@@ -3,10 +3,11 @@
 //! UBL `cac:TaxTotal` membership of subtotals is recovered from the positional paths the reader
 //! records.
 
-use super::facts::{Ac, Breakdown, Cat, Facts, Line, PartyTax, Period, TaxTotal, Totals, V};
+use super::facts::{Ac, Breakdown, Cat, CatAt, Facts, Line, PartyTax, Period, TaxTotal, Totals, V};
 use crate::model::DocKind;
 use crate::model::draft::{Draft, DraftAllowanceCharge, DraftParty, DraftPeriod, Loc as DLoc, Val};
 use crate::validate::{Loc, Syntax};
+use std::cell::OnceCell;
 
 fn loc(l: &DLoc) -> Loc<'_> {
     Loc::new(&l.path, l.line)
@@ -18,31 +19,17 @@ fn parent(v: &Val) -> Loc<'_> {
     Loc::new(p, v.line)
 }
 
-/// A category located at the parent of its code (UBL), or at `fallback` (CII trade tax element).
-fn cat<'a>(syntax: Syntax, code: V<'a>, rate: V<'a>, scheme: V<'a>, fallback: Loc<'a>) -> Option<Cat<'a>> {
-    if code.is_none() && rate.is_none() && scheme.is_none() {
-        return None;
-    }
-    let at = match (syntax, code.or(rate).or(scheme)) {
-        (Syntax::Ubl, Some(v)) => parent(v),
-        (Syntax::Cii, Some(v)) => parent(v),
-        _ => fallback,
-    };
-    let mut c = Cat::empty(at);
-    c.code = code;
-    c.rate = rate;
-    c.scheme = scheme;
-    if syntax == Syntax::Ubl
-        && let Some(s) = scheme
-    {
+/// A category located at the parent of its code (or rate); with only a scheme, at the parent of the
+/// scheme (CII) or of its `cac:TaxScheme` (UBL).
+fn cat<'a>(syntax: Syntax, code: V<'a>, rate: V<'a>, scheme: V<'a>) -> Option<Cat<'a>> {
+    let at = match (code.or(rate), scheme) {
+        (Some(v), _) => CatAt::Parent(v),
         // `…/cac:TaxCategory[1]/cac:TaxScheme[1]/cbc:ID[1]`: the category is two steps up.
-        let p = parent(s).path;
-        c.at = Loc::new(p.rsplit_once('/').map_or(p, |(a, _)| a), s.line);
-        if let Some(v) = code.or(rate) {
-            c.at = parent(v);
-        }
-    }
-    Some(c)
+        (None, Some(s)) if syntax == Syntax::Ubl => CatAt::GrandParent(s),
+        (None, Some(s)) => CatAt::Parent(s),
+        (None, None) => return None,
+    };
+    Some(Cat::new(at, code, scheme, rate, None, None))
 }
 
 fn ac<'a>(syntax: Syntax, a: &'a DraftAllowanceCharge, with_cat: bool) -> Ac<'a> {
@@ -60,7 +47,6 @@ fn ac<'a>(syntax: Syntax, a: &'a DraftAllowanceCharge, with_cat: bool) -> Ac<'a>
                 a.vat_category.as_ref(),
                 a.vat_rate.as_ref(),
                 a.vat_scheme.as_ref(),
-                at,
             )
         } else {
             None
@@ -124,12 +110,12 @@ pub(crate) fn facts(d: &Draft) -> Facts<'_> {
             Line {
                 at,
                 net: l.net_amount.as_ref(),
+                net_parsed: OnceCell::new(),
                 cat: cat(
                     syntax,
                     l.vat_category.as_ref(),
                     l.vat_rate.as_ref(),
                     l.vat_scheme.as_ref(),
-                    at,
                 ),
                 acs: l
                     .allowances
@@ -286,22 +272,22 @@ pub(crate) fn facts(d: &Draft) -> Facts<'_> {
 fn breakdown(syntax: Syntax, b: &crate::model::draft::DraftVatBreakdown, total: usize) -> Breakdown<'_> {
     let at = loc(&b.at);
     let code = b.category_code.as_ref();
-    let cat_at = match syntax {
-        Syntax::Ubl => code.or(b.rate.as_ref()).map_or(at, parent),
-        Syntax::Cii => at,
+    let cat_at = match (syntax, code.or(b.rate.as_ref())) {
+        (Syntax::Ubl, Some(v)) => CatAt::Parent(v),
+        _ => CatAt::Here(at),
     };
     Breakdown {
         at,
         taxable: b.taxable_amount.as_ref(),
         tax: b.tax_amount.as_ref(),
-        cat: Cat {
-            at: cat_at,
+        cat: Cat::new(
+            cat_at,
             code,
-            scheme: b.vat_scheme.as_ref(),
-            rate: b.rate.as_ref(),
-            reason: b.exemption_reason.as_ref(),
-            reason_code: b.exemption_reason_code.as_ref(),
-        },
+            b.vat_scheme.as_ref(),
+            b.rate.as_ref(),
+            b.exemption_reason.as_ref(),
+            b.exemption_reason_code.as_ref(),
+        ),
         total,
     }
 }

@@ -6,10 +6,11 @@
 //! to). Collecting those facts in one place keeps each rule a few lines of Rust and lets the rules be
 //! tested on hand-made facts.
 
-use super::num::{normalize_space, xs_decimal, xs_double};
+use super::num::{normalized_upper_is_vat, upper_is_vat, xml_tokens, xs_decimal, xs_double};
 use crate::model::draft::Val;
 use crate::validate::{Loc, Syntax};
 use rust_decimal::Decimal;
+use std::cell::OnceCell;
 
 /// An optional term.
 pub(crate) type V<'a> = Option<&'a Val>;
@@ -29,12 +30,84 @@ pub(crate) fn dbl(v: V<'_>) -> Option<f64> {
     v.and_then(|v| xs_double(&v.raw))
 }
 
-/// A VAT category occurrence: UBL `cac:TaxCategory` / `cac:ClassifiedTaxCategory`, CII
-/// `ram:ApplicableTradeTax` / `ram:CategoryTradeTax`.
+/// A VAT category code the rules name (UNTDID 5305).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Code {
+    S,
+    Z,
+    E,
+    Ae,
+    K,
+    G,
+    O,
+    L,
+    M,
+    B,
+}
+
+impl Code {
+    /// The code written exactly as `s`, if the rules name it.
+    fn of(s: &str) -> Option<Code> {
+        Some(match s {
+            "S" => Code::S,
+            "Z" => Code::Z,
+            "E" => Code::E,
+            "AE" => Code::Ae,
+            "K" => Code::K,
+            "G" => Code::G,
+            "O" => Code::O,
+            "L" => Code::L,
+            "M" => Code::M,
+            "B" => Code::B,
+            _ => return None,
+        })
+    }
+
+    /// The code `normalize-space(s)` is, if the rules name it (a code has no inner space).
+    fn of_normalized(s: &str) -> Option<Code> {
+        let mut t = xml_tokens(s);
+        let first = t.next()?;
+        if t.next().is_some() {
+            return None;
+        }
+        Code::of(first)
+    }
+}
+
+/// Where a category is reported. Resolved only when a rule fires: walking the paths of every category
+/// of every line costs more than the rules themselves.
 #[derive(Debug, Clone, Copy)]
+pub(crate) enum CatAt<'a> {
+    /// This location.
+    Here(Loc<'a>),
+    /// The parent element of this value, at the value's line.
+    Parent(&'a Val),
+    /// The grandparent element of this value, at the value's line.
+    GrandParent(&'a Val),
+}
+
+/// The parent path of `path` (`…/cac:TaxCategory[1]/cbc:ID[1]` → `…/cac:TaxCategory[1]`).
+fn parent_path(path: &str) -> &str {
+    path.rsplit_once('/').map_or(path, |(a, _)| a)
+}
+
+impl<'a> CatAt<'a> {
+    fn loc(self) -> Loc<'a> {
+        match self {
+            CatAt::Here(l) => l,
+            CatAt::Parent(v) => Loc::new(parent_path(&v.path), v.line),
+            CatAt::GrandParent(v) => Loc::new(parent_path(parent_path(&v.path)), v.line),
+        }
+    }
+}
+
+/// A VAT category occurrence: UBL `cac:TaxCategory` / `cac:ClassifiedTaxCategory`, CII
+/// `ram:ApplicableTradeTax` / `ram:CategoryTradeTax`. What the rules compare (the code, the scheme,
+/// the rate as a number) is worked out once.
+#[derive(Debug, Clone)]
 pub(crate) struct Cat<'a> {
     /// The category element itself (UBL) or the trade tax element (CII).
-    pub at: Loc<'a>,
+    at: CatAt<'a>,
     /// BT-95/102/118/151: UBL `cbc:ID`, CII `ram:CategoryCode`.
     pub code: V<'a>,
     /// UBL `cac:TaxScheme/cbc:ID`, CII `ram:TypeCode`.
@@ -45,50 +118,68 @@ pub(crate) struct Cat<'a> {
     pub reason: V<'a>,
     /// BT-121 exemption reason code.
     pub reason_code: V<'a>,
+    /// The code after `normalize-space`, when the rules name it.
+    code_norm: Option<Code>,
+    /// The code as written, when the rules name it.
+    code_raw: Option<Code>,
+    ubl_vat: bool,
+    cii_vat: bool,
+    rate_dec: OnceCell<Option<Decimal>>,
+    rate_dbl: OnceCell<Option<f64>>,
 }
 
 impl<'a> Cat<'a> {
-    /// An empty category located at `at`.
-    pub fn empty(at: Loc<'a>) -> Self {
+    /// A category located at `at`.
+    pub fn new(at: CatAt<'a>, code: V<'a>, scheme: V<'a>, rate: V<'a>, reason: V<'a>, reason_code: V<'a>) -> Self {
         Cat {
             at,
-            code: None,
-            scheme: None,
-            rate: None,
-            reason: None,
-            reason_code: None,
+            code,
+            scheme,
+            rate,
+            reason,
+            reason_code,
+            code_norm: code.and_then(|v| Code::of_normalized(&v.raw)),
+            code_raw: code.and_then(|v| Code::of(&v.raw)),
+            ubl_vat: scheme.is_some_and(|v| normalized_upper_is_vat(&v.raw)),
+            cii_vat: scheme.is_some_and(|v| upper_is_vat(&v.raw)),
+            rate_dec: OnceCell::new(),
+            rate_dbl: OnceCell::new(),
         }
     }
 
+    /// The category element (UBL) or the trade tax element (CII).
+    pub fn at(&self) -> Loc<'a> {
+        self.at.loc()
+    }
+
     /// `normalize-space(code) = c` (UBL style).
-    pub fn code_norm_is(&self, c: &str) -> bool {
-        self.code.is_some_and(|v| normalize_space(&v.raw) == c)
+    pub fn code_norm_is(&self, c: Code) -> bool {
+        self.code_norm == Some(c)
     }
 
     /// `code = c` without normalisation (CII style, and a few UBL rules).
-    pub fn code_raw_is(&self, c: &str) -> bool {
-        self.code.is_some_and(|v| v.raw == c)
+    pub fn code_raw_is(&self, c: Code) -> bool {
+        self.code_raw == Some(c)
     }
 
     /// UBL: `cac:TaxScheme/normalize-space(upper-case(cbc:ID)) = 'VAT'`.
     pub fn ubl_vat(&self) -> bool {
-        self.scheme
-            .is_some_and(|v| normalize_space(&v.raw.to_uppercase()) == "VAT")
+        self.ubl_vat
     }
 
     /// CII: `upper-case(ram:TypeCode) = 'VAT'` (no whitespace normalisation).
     pub fn cii_vat(&self) -> bool {
-        self.scheme.is_some_and(|v| v.raw.to_uppercase() == "VAT")
+        self.cii_vat
     }
 
     /// Rate as `xs:decimal`.
     pub fn rate_dec(&self) -> Option<Decimal> {
-        dec(self.rate)
+        *self.rate_dec.get_or_init(|| dec(self.rate))
     }
 
     /// Rate as untyped value compared with a number (`xs:double`).
     pub fn rate_dbl(&self) -> Option<f64> {
-        dbl(self.rate)
+        *self.rate_dbl.get_or_init(|| dbl(self.rate))
     }
 }
 
@@ -173,12 +264,21 @@ pub(crate) struct Line<'a> {
     pub at: Loc<'a>,
     /// BT-131 line net amount.
     pub net: V<'a>,
+    /// BT-131 as `xs:decimal`, read on first use (see [`Line::net_dec`]).
+    pub net_parsed: OnceCell<Option<Decimal>>,
     /// BT-151/152 line VAT category.
     pub cat: Option<Cat<'a>>,
     /// BG-27/BG-28 line allowances and charges.
     pub acs: Vec<Ac<'a>>,
     /// BG-26 line period.
     pub period: Option<Period<'a>>,
+}
+
+impl Line<'_> {
+    /// BT-131 as `xs:decimal`.
+    pub fn net_dec(&self) -> Option<Decimal> {
+        *self.net_parsed.get_or_init(|| dec(self.net))
+    }
 }
 
 /// Tax identifiers of a party.

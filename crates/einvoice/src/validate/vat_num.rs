@@ -26,6 +26,9 @@ pub(crate) fn xs_decimal(raw: &str) -> Option<Decimal> {
     if digits == 0 || dots > 1 {
         return None;
     }
+    if digits <= 18 {
+        return Some(small_decimal(s));
+    }
     let s = s.strip_prefix('+').unwrap_or(s);
     Decimal::from_str(s)
         .ok()
@@ -35,6 +38,30 @@ pub(crate) fn xs_decimal(raw: &str) -> Option<Decimal> {
             let cut: String = s.chars().take(29).collect();
             Decimal::from_str(cut.trim_end_matches('.')).ok()
         })
+}
+
+/// A valid `xs:decimal` lexical form (sign, digits, at most one point) of at most 18 digits, read
+/// directly into mantissa and scale: the same value and scale `Decimal::from_str` gives, without its
+/// general parser (amounts and rates are read many times per document).
+fn small_decimal(s: &str) -> Decimal {
+    let (neg, body) = match s.as_bytes() {
+        [b'-', rest @ ..] => (true, rest),
+        [b'+', rest @ ..] => (false, rest),
+        b => (false, b),
+    };
+    let mut m: i64 = 0;
+    let mut scale: Option<u32> = None;
+    for &c in body {
+        if c == b'.' {
+            scale = Some(0);
+        } else {
+            m = m * 10 + i64::from(c - b'0');
+            if let Some(sc) = scale.as_mut() {
+                *sc += 1;
+            }
+        }
+    }
+    Decimal::new(if neg { -m } else { m }, scale.unwrap_or(0))
 }
 
 /// `xs:double` cast of an untyped value (decimal or scientific notation, `INF`, `-INF`, `NaN`).
@@ -92,11 +119,56 @@ pub(crate) fn at_most_two_decimals(raw: &str) -> bool {
 }
 
 /// XPath `normalize-space`.
+#[cfg(test)]
 pub(crate) fn normalize_space(s: &str) -> String {
     s.split([' ', '\t', '\n', '\r'])
         .filter(|p| !p.is_empty())
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// The tokens `normalize-space` keeps (XML whitespace separates them).
+pub(crate) fn xml_tokens(s: &str) -> impl Iterator<Item = &str> {
+    s.split([' ', '\t', '\n', '\r']).filter(|p| !p.is_empty())
+}
+
+/// True when `tokens` joined with single spaces is `t`, without building the joined string.
+pub(crate) fn tokens_eq<'s>(tokens: impl Iterator<Item = &'s str>, t: &str) -> bool {
+    let mut rest = t;
+    for (i, tok) in tokens.enumerate() {
+        if i > 0 {
+            let Some(r) = rest.strip_prefix(' ') else { return false };
+            rest = r;
+        }
+        let Some(r) = rest.strip_prefix(tok) else { return false };
+        rest = r;
+    }
+    rest.is_empty()
+}
+
+/// `normalize-space(s) = t`.
+pub(crate) fn normalized_eq(s: &str, t: &str) -> bool {
+    tokens_eq(xml_tokens(s), t)
+}
+
+/// `normalize-space(upper-case(s)) = 'VAT'`. ASCII text is compared in place; anything else goes
+/// through the full Unicode upper-casing.
+pub(crate) fn normalized_upper_is_vat(s: &str) -> bool {
+    if s.is_ascii() {
+        let mut t = xml_tokens(s);
+        t.next().is_some_and(|x| x.eq_ignore_ascii_case("VAT")) && t.next().is_none()
+    } else {
+        normalized_eq(&s.to_uppercase(), "VAT")
+    }
+}
+
+/// `upper-case(s) = 'VAT'` (no whitespace normalisation).
+pub(crate) fn upper_is_vat(s: &str) -> bool {
+    if s.is_ascii() {
+        s.eq_ignore_ascii_case("VAT")
+    } else {
+        s.to_uppercase() == "VAT"
+    }
 }
 
 /// Decimal → double the way an `xs:decimal` is promoted in a mixed comparison.
@@ -133,6 +205,42 @@ mod tests {
     }
 
     #[test]
+    fn small_decimals_read_as_the_general_parser_does() {
+        let general = |s: &str| {
+            let s = s.strip_prefix('+').unwrap_or(s);
+            Decimal::from_str(s).ok().or_else(|| Decimal::from_str_exact(s).ok())
+        };
+        for s in [
+            "0",
+            "-0",
+            "+0",
+            "-0.00",
+            "0.10",
+            "12.50",
+            "-12.50",
+            "+3",
+            "5.",
+            "-5.",
+            ".5",
+            "-.5",
+            "+.25",
+            "007.500",
+            "123456789012345678",
+            "-123456789.012345678",
+            "0.000000000000000001",
+            "20",
+            "5.5",
+            "2.1",
+            "100.00",
+        ] {
+            let fast = small_decimal(s);
+            let slow = general(s).unwrap();
+            assert_eq!(fast.serialize(), slow.serialize(), "{s}");
+            assert_eq!(xs_decimal(s).map(|d| d.serialize()), Some(slow.serialize()), "{s}");
+        }
+    }
+
+    #[test]
     fn rounding_is_half_up_toward_positive_infinity() {
         assert_eq!(round_dec(d("2.5")), d("3"));
         assert_eq!(round_dec(d("-2.5")), d("-2"));
@@ -163,5 +271,42 @@ mod tests {
     fn normalize_space_collapses() {
         assert_eq!(normalize_space("  a \n b "), "a b");
         assert_eq!(normalize_space(""), "");
+    }
+
+    #[test]
+    fn normalized_comparisons_agree_with_normalize_space() {
+        let samples = [
+            "",
+            " ",
+            "S",
+            " S ",
+            "S S",
+            "\tS\n",
+            "s",
+            "SS",
+            "S\u{c}",
+            "vat",
+            " VaT\r\n",
+            "V AT",
+            "VAT ",
+            "ß",
+            "\u{fb06}",
+            "vat\u{a0}",
+            "AE",
+            "A E",
+            "  A  E  ",
+        ];
+        let targets = ["", "S", "SS", "S S", "VAT", "AE", "A E", " S", "S "];
+        for s in samples {
+            for t in targets {
+                assert_eq!(normalized_eq(s, t), normalize_space(s) == t, "{s:?} {t:?}");
+            }
+            assert_eq!(
+                normalized_upper_is_vat(s),
+                normalize_space(&s.to_uppercase()) == "VAT",
+                "{s:?}"
+            );
+            assert_eq!(upper_is_vat(s), s.to_uppercase() == "VAT", "{s:?}");
+        }
     }
 }
