@@ -12,6 +12,10 @@
 
 use std::path::{Path, PathBuf};
 
+// The allocator the `facteur` binary uses, so that the figures are the CLI's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     divan::main();
 }

@@ -13,6 +13,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+// Validation and the server allocate many small strings; mimalloc spends about a fifth less time on
+// them than the system allocator (see the README's speed figures).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Facteur — an open e-invoicing exchange platform (Chorus Pro-compatible API, EN 16931 engine).
 #[derive(Debug, Parser)]
 #[command(name = "facteur", version, about)]
