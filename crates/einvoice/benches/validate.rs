@@ -148,3 +148,37 @@ fn draft_rules_only(bencher: divan::Bencher) {
             n
         });
 }
+
+/// quick-xml's namespace-resolving reader, touching every name, attribute value and text: what a
+/// streaming reader would pay at least before doing any work of its own.
+#[divan::bench(sample_count = 5, sample_size = 1)]
+fn quick_xml_ns_events(bencher: divan::Bencher) {
+    use quick_xml::events::Event;
+    use quick_xml::name::ResolveResult;
+    let docs = inputs();
+    bencher.counter(divan::counter::ItemsCount::new(docs.len())).bench(|| {
+        let mut n = 0usize;
+        for d in &docs {
+            let Ok(text) = std::str::from_utf8(divan::black_box(d)) else {
+                continue;
+            };
+            let mut r = quick_xml::NsReader::from_str(text);
+            loop {
+                match r.read_resolved_event() {
+                    Ok((ns, Event::Start(e) | Event::Empty(e))) => {
+                        n += usize::from(matches!(ns, ResolveResult::Bound(_))) + e.local_name().as_ref().len();
+                        for a in e.attributes().flatten() {
+                            n += a
+                                .normalized_value(quick_xml::XmlVersion::Explicit1_0)
+                                .map_or(0, |v| v.len());
+                        }
+                    }
+                    Ok((_, Event::Text(t))) => n += t.as_ref().len(),
+                    Ok((_, Event::Eof)) | Err(_) => break,
+                    Ok(_) => n += 1,
+                }
+            }
+        }
+        n
+    });
+}
