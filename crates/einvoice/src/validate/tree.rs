@@ -766,7 +766,7 @@ fn eval<'a, 'i>(ix: &DocIndex<'_, 'a, 'i>, t: &T, n: Node<'a, 'i>) -> bool {
             !v.is_empty() && !v.contains(' ') && in_list(list, &v)
         }
         T::InListExact(s, list) => subject(*s, n).is_some_and(|v| list.contains(&&*v)),
-        T::Custom(id) => tree_custom::check(id, n),
+        T::Custom(id) => tree_custom::check(id, n, ix.base),
     }
 }
 

@@ -4,6 +4,8 @@
 
 use roxmltree::Node;
 
+use crate::xml::index::DocIndex as Index;
+
 use super::tree::{NS_CAC, NS_CBC, NS_RAM, NS_UDT, Q, child_path, children, norm, string_value, xs_bool};
 
 fn cbc(l: &'static str) -> Q {
@@ -16,9 +18,10 @@ fn ram(l: &'static str) -> Q {
     Q::new(NS_RAM, l)
 }
 
-/// Every element of the document matching `q` (XPath `//q`).
-fn all<'a, 'i>(n: Node<'a, 'i>, q: Q) -> impl Iterator<Item = Node<'a, 'i>> {
-    n.document().root().descendants().filter(move |d| q.matches(*d))
+/// Every element of the document matching `q` (XPath `//q`), in document order, from the index.
+fn all<'x, 'a, 'i>(ix: &'x Index<'a, 'i>, q: Q) -> impl Iterator<Item = Node<'a, 'i>> + 'x {
+    let found = ix.lookup(Some(q.0), q.1).map_or(&[][..], |name| ix.named(name));
+    found.iter().filter_map(|id| ix.node(*id))
 }
 
 /// `some $c in path satisfies string($c) = v` (XPath general comparison).
@@ -97,7 +100,7 @@ pub(crate) fn is_date_102(s: &str) -> bool {
 }
 
 /// The official test of the assertion `id` at node `n`; unknown ids hold (never fire).
-pub(crate) fn check(id: &str, n: Node<'_, '_>) -> bool {
+pub(crate) fn check<'a, 'i>(id: &str, n: Node<'a, 'i>, ix: &Index<'a, 'i>) -> bool {
     match id {
         "UBL-SR-43" => {
             let root_cn = n.document().root_element().tag_name().name() == "CreditNote";
@@ -110,7 +113,7 @@ pub(crate) fn check(id: &str, n: Node<'_, '_>) -> bool {
             let v = string_value(n);
             v.split_once('.').is_none_or(|(_, after)| after.chars().count() <= 2)
         }
-        "UBL-CR-665" => !all(n, cac("AdditionalDocumentReference")).any(|d| {
+        "UBL-CR-665" => !all(ix, cac("AdditionalDocumentReference")).any(|d| {
             let codes: Vec<String> = children(d, cbc("DocumentTypeCode")).map(string_value).collect();
             (codes.iter().any(|c| c != "130") || codes.is_empty())
                 && child_path(d, &[cbc("ID")]).iter().any(|i| i.has_attribute("schemeID"))
@@ -121,7 +124,7 @@ pub(crate) fn check(id: &str, n: Node<'_, '_>) -> bool {
             } else {
                 cbc("DocumentDescription")
             };
-            !all(n, cac("AdditionalDocumentReference"))
+            !all(ix, cac("AdditionalDocumentReference"))
                 .any(|d| any_eq(d, &[cbc("DocumentTypeCode")], "130") && children(d, what).next().is_some())
         }
         "UBL-DT-18" => {
@@ -131,7 +134,7 @@ pub(crate) fn check(id: &str, n: Node<'_, '_>) -> bool {
                 .descendants()
                 .filter(|d| d.has_attribute("name"))
                 .count();
-            let pmc = all(n, cbc("PaymentMeansCode"))
+            let pmc = all(ix, cbc("PaymentMeansCode"))
                 .filter(|d| d.has_attribute("name"))
                 .count();
             total <= pmc
@@ -148,14 +151,14 @@ pub(crate) fn check(id: &str, n: Node<'_, '_>) -> bool {
         "UBL-SR-13" => count_company_ids(n, "AccountingSupplierParty", false) <= 1,
         "UBL-SR-18" => count_company_ids(n, "AccountingCustomerParty", true) <= 1,
         "UBL-SR-29" => {
-            all(n, cac("PartyIdentification"))
+            all(ix, cac("PartyIdentification"))
                 .flat_map(|p| children(p, cbc("ID")))
                 .filter(|i| i.attribute("schemeID").is_some_and(|s| s.to_uppercase() == "SEPA"))
                 .count()
                 <= 1
         }
-        "UBL-SR-44" => distinct_count(all(n, cbc("PaymentID"))) <= 1,
-        "UBL-SR-47" => distinct_count(all(n, cbc("PaymentMeansCode"))) <= 1,
+        "UBL-SR-44" => distinct_count(all(ix, cbc("PaymentID"))) <= 1,
+        "UBL-SR-47" => distinct_count(all(ix, cbc("PaymentMeansCode"))) <= 1,
         "UBL-SR-19" => child_path(n, &[cac("PartyName"), cbc("Name")]).len() <= 1 && payee_name_differs(n),
         "UBL-SR-20" => {
             child_path(n, &[cac("PartyIdentification"), cbc("ID")])
@@ -206,7 +209,7 @@ pub(crate) fn check(id: &str, n: Node<'_, '_>) -> bool {
                 <= 1
         }
         "CII-SR-462" => {
-            distinct_count(all(n, ram("ApplicableTradeTax")).flat_map(|t| children(t, ram("DueDateTypeCode")))) <= 1
+            distinct_count(all(ix, ram("ApplicableTradeTax")).flat_map(|t| children(t, ram("DueDateTypeCode")))) <= 1
         }
         "CII-SR-470" => !children(n, ram("SpecifiedTradeSettlementPaymentMeans")).any(|m| {
             let code = norm_first(m, &[ram("TypeCode")]);
@@ -224,7 +227,7 @@ pub(crate) fn check(id: &str, n: Node<'_, '_>) -> bool {
             } else {
                 ram("Information")
             };
-            let vals: Vec<String> = all(n, ram("SpecifiedTradeSettlementPaymentMeans"))
+            let vals: Vec<String> = all(ix, ram("SpecifiedTradeSettlementPaymentMeans"))
                 .flat_map(|m| children(m, what))
                 .map(|c| norm(&string_value(c)))
                 .collect();
