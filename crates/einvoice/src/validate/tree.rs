@@ -451,14 +451,23 @@ impl<'x, 'a, 'i> DocIndex<'x, 'a, 'i> {
 /// it), so does one with an attribute step no element has. `None` when the context matters. Lets a group skip, for the whole document, the many assertions
 /// of the form `not(a/b)` about elements the document does not have.
 fn decided(ix: &DocIndex<'_, '_, '_>, t: &T) -> Option<bool> {
-    // A path is dead when one of its steps names an element, or an attribute, that no element has.
+    // A path is dead when one of its steps names an element, or an attribute, that no element has, or
+    // when two consecutive child steps name a parent and a child that never occur together.
     let dead = |paths: &[Path]| {
         paths.iter().all(|p| {
-            p.steps.iter().any(|st| match st {
+            let step_dead = p.steps.iter().any(|st| match st {
                 S::Child(q) => matches!(ix.name(*q), Name::Absent),
                 S::Attr(a) => !ix.base.has_attribute_named(a),
                 _ => false,
-            })
+            });
+            step_dead
+                || p.steps.windows(2).any(|w| match w {
+                    [S::Child(a), S::Child(b)] => match (ix.name(*a), ix.name(*b)) {
+                        (Name::Id(a), Name::Id(b)) => !ix.base.may_have_child(a, b),
+                        _ => false,
+                    },
+                    _ => false,
+                })
         })
     };
     match t {

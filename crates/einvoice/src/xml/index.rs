@@ -26,7 +26,13 @@ pub(crate) struct DocIndex<'a, 'i> {
     kid_range: Vec<(u32, u32)>,
     /// The distinct local names of the attributes of all elements (a handful per document).
     attr_names: Vec<&'a str>,
+    /// Which (parent name, child name) pairs occur, as a bit matrix by name numbers; empty when the
+    /// document has more than [`MAX_PAIR_NAMES`] names (then every pair is taken to occur).
+    pairs: Vec<u64>,
 }
+
+/// Most distinct names for which [`DocIndex`] keeps the parent-child pairs (a 128 KiB matrix).
+const MAX_PAIR_NAMES: usize = 1024;
 
 /// Same namespace; roxmltree hands out one string per declared namespace, so the address usually decides.
 fn same_ns(a: Option<&str>, b: Option<&str>) -> bool {
@@ -53,6 +59,7 @@ impl<'a, 'i> DocIndex<'a, 'i> {
             kid_list: Vec::with_capacity(len / 2),
             kid_range: vec![(0, 0); len + 1],
             attr_names: Vec::new(),
+            pairs: Vec::new(),
         };
         for n in doc.descendants() {
             if !n.is_element() {
@@ -82,11 +89,22 @@ impl<'a, 'i> DocIndex<'a, 'i> {
                 *slot = id;
             }
         }
+        let names = ix.by_name.len();
+        if names <= MAX_PAIR_NAMES {
+            ix.pairs = vec![0; (names * names).div_ceil(64)];
+        }
         for n in doc.descendants().filter(|n| n.is_element() || n.is_root()) {
             let start = id32(ix.kid_list.len());
+            let parent = ix.name_of(n) as usize;
             for c in n.children().filter(Node::is_element) {
                 let name = ix.name_of(c);
                 ix.kid_list.push((name, c.id().get()));
+                if parent < names {
+                    let bit = parent * names + name as usize;
+                    if let Some(w) = ix.pairs.get_mut(bit / 64) {
+                        *w |= 1 << (bit % 64);
+                    }
+                }
             }
             let end = id32(ix.kid_list.len());
             if let Some(r) = ix.kid_range.get_mut(n.id().get_usize()) {
@@ -137,6 +155,17 @@ impl<'a, 'i> DocIndex<'a, 'i> {
     /// True when some element of the document has an attribute with local name `name`.
     pub(crate) fn has_attribute_named(&self, name: &str) -> bool {
         self.attr_names.contains(&name)
+    }
+
+    /// False when no element named by number `parent` has a child named by number `child`.
+    pub(crate) fn may_have_child(&self, parent: u32, child: u32) -> bool {
+        let names = self.by_name.len();
+        let (p, c) = (parent as usize, child as usize);
+        if self.pairs.is_empty() || p >= names || c >= names {
+            return true;
+        }
+        let bit = p * names + c;
+        self.pairs.get(bit / 64).is_none_or(|w| w & (1 << (bit % 64)) != 0)
     }
 
     /// Number of distinct expanded names.
@@ -197,5 +226,8 @@ mod tests {
         let ix = DocIndex::new(&doc);
         assert!(ix.has_attribute_named("a") && ix.has_attribute_named("c"));
         assert!(!ix.has_attribute_named("d"));
+        let (r, s) = (ix.lookup(None, "r").expect("r"), ix.lookup(None, "s").expect("s"));
+        assert!(ix.may_have_child(r, s));
+        assert!(!ix.may_have_child(s, r) && !ix.may_have_child(r, r));
     }
 }
