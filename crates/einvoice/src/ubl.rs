@@ -150,11 +150,14 @@ pub(crate) fn read_indexed(ix: &DocIndex<'_, '_>) -> Result<Draft, ReadError> {
     d.tax_representative = r
         .kid(&root, "cac:TaxRepresentativeParty")
         .map(|p| party(&r, &p, Role::TaxRepresentative));
-    d.creditor_identifier = ["cac:AccountingSupplierParty/cac:Party", "cac:PayeeParty"]
-        .iter()
-        .flat_map(|chain| r.all(&root, &format!("{chain}/cac:PartyIdentification/cbc:ID")))
-        .find(|e| e.node.attribute("schemeID").map(str::trim) == Some("SEPA"))
-        .map(|e| r.val_of(&e));
+    d.creditor_identifier = [
+        "cac:AccountingSupplierParty/cac:Party/cac:PartyIdentification/cbc:ID",
+        "cac:PayeeParty/cac:PartyIdentification/cbc:ID",
+    ]
+    .iter()
+    .flat_map(|chain| r.all(&root, chain))
+    .find(|e| e.node.attribute("schemeID").map(str::trim) == Some("SEPA"))
+    .map(|e| r.val_of(&e));
 
     d.delivery = r.kid(&root, "cac:Delivery").map(|e| DraftDelivery {
         at: r.loc(&e),
@@ -224,7 +227,7 @@ pub(crate) fn read_indexed(ix: &DocIndex<'_, '_>) -> Result<Draft, ReadError> {
     d.totals_group = monetary.as_ref().map(|m| r.loc(m));
     if monetary.is_some() || !tax_amounts.is_empty() {
         let m = monetary.as_ref();
-        let v = |name: &str| m.and_then(|m| r.val(m, name));
+        let v = |name: &'static str| m.and_then(|m| r.val(m, name));
         let (vat_total, vat_total_accounting) =
             split_vat_totals(&tax_amounts, d.currency_code.as_ref(), d.vat_currency_code.as_ref());
         d.totals = Some(DraftTotals {

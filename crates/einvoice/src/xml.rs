@@ -4,7 +4,10 @@
 //! expansion, external entities), oversized input, absurd nesting, and encodings we would have to
 //! guess. The syntax (UBL or CII) is told by the root element's namespace, never by file name.
 
+use std::cell::RefCell;
+
 use roxmltree::{Document, Node, ParsingOptions};
+use rustc_hash::FxHashMap;
 
 pub(crate) mod index;
 
@@ -249,6 +252,22 @@ pub(crate) struct Reader<'x, 'a, 'i> {
     ns_pos: Vec<Option<u16>>,
     /// The position of "no namespace", for names whose prefix is not one of the syntax's.
     no_ns: Option<u16>,
+    /// Chains already resolved by [`Reader::at`], keyed by the address and length of their static text.
+    chains: RefCell<FxHashMap<(usize, usize), Chain>>,
+}
+
+/// Longest chain [`Reader::at`] keeps resolved; longer ones are resolved at every call.
+const MAX_CHAIN: usize = 6;
+
+/// A `/`-separated chain of names resolved against one document.
+#[derive(Clone, Copy)]
+enum Chain {
+    /// The name number of each step.
+    Found([u32; MAX_CHAIN], usize),
+    /// Some step names no element of the document.
+    Absent,
+    /// Longer than [`MAX_CHAIN`].
+    Long,
 }
 
 impl<'x, 'a, 'i> Reader<'x, 'a, 'i> {
@@ -261,6 +280,7 @@ impl<'x, 'a, 'i> Reader<'x, 'a, 'i> {
             prefixes,
             ns_pos: prefixes.iter().map(|(_, ns)| ix.namespace(Some(ns))).collect(),
             no_ns: ix.namespace(None),
+            chains: RefCell::default(),
         }
     }
 
@@ -334,11 +354,23 @@ impl<'x, 'a, 'i> Reader<'x, 'a, 'i> {
         })
     }
 
-    /// Follows a `/`-separated chain of first children; the path is built once, at the end.
-    pub(crate) fn at(&self, el: &El<'a, 'i>, chain: &str) -> Option<El<'a, 'i>> {
+    /// Follows a `/`-separated chain of first children; the path is built once, at the end. The chain's
+    /// names are resolved once per document (the readers ask the same chains for every line), which is
+    /// why it must be static text: its address is the key.
+    pub(crate) fn at(&self, el: &El<'a, 'i>, chain: &'static str) -> Option<El<'a, 'i>> {
         let mut node = el.node;
-        for step in chain.split('/') {
-            node = self.ix.kid(node, self.name(step)?)?;
+        match self.chain(chain) {
+            Chain::Found(ids, len) => {
+                for id in ids.get(..len)? {
+                    node = self.ix.kid(node, *id)?;
+                }
+            }
+            Chain::Absent => return None,
+            Chain::Long => {
+                for step in chain.split('/') {
+                    node = self.ix.kid(node, self.name(step)?)?;
+                }
+            }
         }
         let mut path = String::with_capacity(el.path.len() + chain.len() + 4 * chain.len() / 8 + 8);
         path.push_str(&el.path);
@@ -350,8 +382,36 @@ impl<'x, 'a, 'i> Reader<'x, 'a, 'i> {
         Some(El { node, path })
     }
 
+    /// `chain` resolved, once per document.
+    fn chain(&self, chain: &'static str) -> Chain {
+        let key = (chain.as_ptr() as usize, chain.len());
+        let cached = self.chains.borrow().get(&key).copied();
+        cached.unwrap_or_else(|| {
+            let c = self.resolve_chain(chain);
+            self.chains.borrow_mut().insert(key, c);
+            c
+        })
+    }
+
+    fn resolve_chain(&self, chain: &str) -> Chain {
+        let mut ids = [0u32; MAX_CHAIN];
+        let mut len = 0;
+        let mut absent = false;
+        for step in chain.split('/') {
+            let Some(slot) = ids.get_mut(len) else {
+                return Chain::Long;
+            };
+            match self.name(step) {
+                Some(id) => *slot = id,
+                None => absent = true,
+            }
+            len += 1;
+        }
+        if absent { Chain::Absent } else { Chain::Found(ids, len) }
+    }
+
     /// Every element reached by the chain (all matches at every step).
-    pub(crate) fn all(&self, el: &El<'a, 'i>, chain: &str) -> Vec<El<'a, 'i>> {
+    pub(crate) fn all(&self, el: &El<'a, 'i>, chain: &'static str) -> Vec<El<'a, 'i>> {
         let mut chain = chain.split('/');
         let Some(first) = chain.next() else { return Vec::new() };
         let mut cur = self.kids(el, first);
@@ -436,12 +496,12 @@ impl<'x, 'a, 'i> Reader<'x, 'a, 'i> {
     }
 
     /// Value of the first element reached by `chain`.
-    pub(crate) fn val(&self, el: &El<'a, 'i>, chain: &str) -> Option<Val> {
+    pub(crate) fn val(&self, el: &El<'a, 'i>, chain: &'static str) -> Option<Val> {
         self.at(el, chain).map(|e| self.owned_val(e))
     }
 
     /// Values of every element reached by `chain`.
-    pub(crate) fn vals(&self, el: &El<'a, 'i>, chain: &str) -> Vec<Val> {
+    pub(crate) fn vals(&self, el: &El<'a, 'i>, chain: &'static str) -> Vec<Val> {
         self.all(el, chain).into_iter().map(|e| self.owned_val(e)).collect()
     }
 
