@@ -163,19 +163,20 @@ fn validate_file(path: &Path) -> std::io::Result<FileResult> {
     let is_pdf = bytes.starts_with(b"%PDF") || has_ext(path, "pdf");
     if is_pdf {
         return Ok(match facturx::extract(&bytes) {
-            Ok(x) => FileResult {
-                file: path.to_path_buf(),
-                profile: x
-                    .xmp_profile
-                    .map(|p| p.as_str().to_owned())
-                    .or_else(|| profile_of(&x.xml)),
-                report: validate_xml(&x.xml),
-            },
+            Ok(x) => {
+                let report = validate_xml(&x.xml);
+                FileResult {
+                    file: path.to_path_buf(),
+                    profile: x.xmp_profile.or(report.profile).map(|p| p.as_str().to_owned()),
+                    report,
+                }
+            }
             Err(e) => FileResult {
                 file: path.to_path_buf(),
                 profile: None,
                 report: Report {
                     syntax: None,
+                    profile: None,
                     findings: vec![Finding {
                         rule: own_rules::XML,
                         severity: Severity::Fatal,
@@ -189,15 +190,13 @@ fn validate_file(path: &Path) -> std::io::Result<FileResult> {
             },
         });
     }
+    // The profile comes from the validation's own parse: the document is parsed once.
+    let report = validate_xml(&bytes);
     Ok(FileResult {
         file: path.to_path_buf(),
-        profile: profile_of(&bytes),
-        report: validate_xml(&bytes),
+        profile: report.profile.map(|p| p.as_str().to_owned()),
+        report,
     })
-}
-
-fn profile_of(xml: &[u8]) -> Option<String> {
-    facturx::guideline_profile(xml).map(|p| p.as_str().to_owned())
 }
 
 fn json_line(r: &FileResult) -> String {

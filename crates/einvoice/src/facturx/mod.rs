@@ -28,7 +28,7 @@ pub use extract::{ATTACHMENT_NAMES, Extracted, MAX_EMBEDDED_BYTES, MAX_OBJECTS, 
 pub use from_model::generate;
 #[cfg(feature = "generate")]
 pub use generate::{Options, Relationship, generate_rendering};
-pub use profile::{Profile, guideline_id, guideline_profile};
+pub use profile::{Profile, guideline_id, guideline_id_in, guideline_profile};
 #[cfg(feature = "generate")]
 pub use render::{Party, Rendering, RenderingLine, Totals, VatRow};
 

@@ -133,6 +133,11 @@ pub fn guideline_id(xml: &[u8]) -> Option<String> {
         ..roxmltree::ParsingOptions::default()
     };
     let doc = roxmltree::Document::parse_with_options(text, options).ok()?;
+    guideline_id_in(&doc)
+}
+
+/// [`guideline_id`] of a document already parsed.
+pub fn guideline_id_in(doc: &roxmltree::Document<'_>) -> Option<String> {
     let context = doc
         .root_element()
         .children()

@@ -59,6 +59,8 @@ pub struct Report {
     pub syntax: Option<Syntax>,
     /// All findings, in rule order.
     pub findings: Vec<Finding>,
+    /// The Factur-X profile the document declares by its guideline id (BT-24), read from the same parse.
+    pub profile: Option<crate::facturx::Profile>,
 }
 
 impl Report {
@@ -99,6 +101,7 @@ pub fn validate_xml(bytes: &[u8]) -> Report {
         Ok(doc) => validate_document(&doc),
         Err(e) => Report {
             syntax: None,
+            profile: None,
             findings: vec![own_finding(
                 own_rules::XML,
                 "/",
@@ -112,10 +115,14 @@ pub fn validate_xml(bytes: &[u8]) -> Report {
 
 /// Validates an already parsed document.
 pub fn validate_document(doc: &roxmltree::Document<'_>) -> Report {
+    let profile = crate::facturx::guideline_id_in(doc)
+        .as_deref()
+        .and_then(crate::facturx::Profile::from_guideline);
     let Some(syntax) = detect_syntax(doc) else {
         let root = doc.root_element();
         return Report {
             syntax: None,
+            profile,
             findings: vec![own_finding(
                 own_rules::SYNTAX,
                 &node_path(root),
@@ -133,6 +140,7 @@ pub fn validate_document(doc: &roxmltree::Document<'_>) -> Report {
     if dup::check(doc, syntax, &mut out) {
         return Report {
             syntax: Some(syntax),
+            profile,
             findings: out.into_items(),
         };
     }
@@ -154,6 +162,7 @@ pub fn validate_document(doc: &roxmltree::Document<'_>) -> Report {
     }
     Report {
         syntax: Some(syntax),
+        profile,
         findings: out.into_items(),
     }
 }
