@@ -184,10 +184,10 @@ pub async fn token(State(state): State<AppState>, headers: HeaderMap, Form(form)
             "grant_type must be client_credentials",
         );
     }
-    if let Some(scope) = form.scope.as_deref() {
-        if !scope.split_whitespace().all(|s| s == SCOPE) {
-            return oauth_error(StatusCode::BAD_REQUEST, "invalid_scope", "the only scope is openid");
-        }
+    if let Some(scope) = form.scope.as_deref()
+        && !scope.split_whitespace().all(|s| s == SCOPE)
+    {
+        return oauth_error(StatusCode::BAD_REQUEST, "invalid_scope", "the only scope is openid");
     }
     let from_header = basic_credentials(&headers);
     let used_header = from_header.is_some();

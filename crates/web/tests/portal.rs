@@ -123,14 +123,14 @@ fn mail_text(raw: &str) -> String {
         let b = joined.as_bytes();
         let mut i = 0;
         while i < b.len() {
-            if b[i] == b'=' && i + 2 < b.len() + 1 {
-                if let Ok(v) =
+            if b[i] == b'='
+                && i + 2 < b.len() + 1
+                && let Ok(v) =
                     u8::from_str_radix(std::str::from_utf8(&b[i + 1..(i + 3).min(b.len())]).unwrap_or(""), 16)
-                {
-                    out.push(v);
-                    i += 3;
-                    continue;
-                }
+            {
+                out.push(v);
+                i += 3;
+                continue;
             }
             out.push(b[i]);
             i += 1;

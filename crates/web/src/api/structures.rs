@@ -235,6 +235,7 @@ pub struct ConsulterStructureRequest {
     #[serde(rename = "idStructureCPP", alias = "idStructure")]
     pub id_structure_cpp: i64,
     /// `FR` / `EN`; accepted, labels are French.
+    #[allow(dead_code, reason = "part of the Chorus Pro request, accepted and not used")]
     pub code_langue: Option<String>,
 }
 
@@ -409,6 +410,7 @@ pub async fn consulter(
 pub struct RechercherServicesRequest {
     pub id_structure: i64,
     /// Accepted and ignored: the technical account is the current user.
+    #[allow(dead_code, reason = "part of the Chorus Pro request, accepted and not used")]
     pub id_utilisateur_courant: Option<i64>,
     #[serde(default, alias = "parametres")]
     pub parametres_rechercher_services_structure: Pagination,
@@ -488,6 +490,8 @@ pub async fn rechercher_services(
 pub struct ConsulterServiceRequest {
     pub id_structure: i64,
     pub id_service: i64,
+    /// `FR` / `EN`; accepted, labels are French.
+    #[allow(dead_code, reason = "part of the Chorus Pro request, accepted and not used")]
     pub code_langue: Option<String>,
 }
 

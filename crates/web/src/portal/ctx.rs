@@ -110,6 +110,7 @@ impl Ctx {
     }
 
     /// The signed-in user, or a redirect to the login page that comes back here afterwards.
+    #[allow(clippy::result_large_err, reason = "the error is the response handlers return as is")]
     pub fn require_me(&self) -> Result<&Me, Response> {
         self.me
             .as_ref()
@@ -117,6 +118,7 @@ impl Ctx {
     }
 
     /// The signed-in user, who must manage the active structure; returns that structure's id.
+    #[allow(clippy::result_large_err, reason = "the error is the response handlers return as is")]
     pub fn require_manager(&self) -> Result<(&Me, i64), Response> {
         let me = self.require_me()?;
         match me.current() {
