@@ -249,9 +249,9 @@ pub(crate) struct Reader<'x, 'a, 'i> {
     lines: Lines,
     prefixes: &'static [(&'static str, &'static str)],
     /// The document's position of each prefix's namespace, in the order of `prefixes` (`None`: unused).
-    ns_pos: Vec<Option<u16>>,
+    ns_pos: Vec<Option<u32>>,
     /// The position of "no namespace", for names whose prefix is not one of the syntax's.
-    no_ns: Option<u16>,
+    no_ns: Option<u32>,
     /// Chains already resolved by [`Reader::at`], keyed by the address and length of their static text.
     chains: RefCell<FxHashMap<(usize, usize), Chain>>,
 }

@@ -7,15 +7,17 @@
 //! contiguously with their name numbers, so a lookup is a short scan of integers.
 
 use roxmltree::{Document, Node, NodeId};
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 /// A document's expanded names numbered, and its element children as arrays.
 pub(crate) struct DocIndex<'a, 'i> {
     doc: &'a Document<'i>,
     /// The document's distinct namespace URIs (`None`: no namespace); a name's namespace is a position here.
     namespaces: Vec<Option<&'a str>>,
-    /// Local name → (namespace position, name number) of each expanded name with that local name.
-    names: FxHashMap<&'a str, Vec<(u16, u32)>>,
+    /// Position of each namespace in `namespaces`.
+    ns_positions: FxHashMap<Option<&'a str>, u32>,
+    /// (local name, namespace position) → number of each expanded name.
+    names: FxHashMap<(&'a str, u32), u32>,
     /// Name number of each node, by node id (`u32::MAX` for other nodes than elements).
     node_name: Vec<u32>,
     /// Element node ids by name number, in document order.
@@ -25,7 +27,7 @@ pub(crate) struct DocIndex<'a, 'i> {
     /// Range of each node's children in `kid_list`, by node id.
     kid_range: Vec<(u32, u32)>,
     /// The distinct local names of the attributes of all elements (a handful per document).
-    attr_names: Vec<&'a str>,
+    attr_names: FxHashSet<&'a str>,
     /// Which (parent name, child name) pairs occur, as a bit matrix by name numbers; empty when the
     /// document has more than [`MAX_PAIR_NAMES`] names (then every pair is taken to occur).
     pairs: Vec<u64>,
@@ -34,14 +36,9 @@ pub(crate) struct DocIndex<'a, 'i> {
 /// Most distinct names for which [`DocIndex`] keeps the parent-child pairs (a 128 KiB matrix).
 const MAX_PAIR_NAMES: usize = 1024;
 
-/// Same namespace; roxmltree hands out one string per declared namespace, so the address usually decides.
-fn same_ns(a: Option<&str>, b: Option<&str>) -> bool {
-    match (a, b) {
-        (Some(a), Some(b)) => std::ptr::eq(a, b) || a == b,
-        (None, None) => true,
-        _ => false,
-    }
-}
+/// How many of the first namespaces are recognised by address before hashing: roxmltree hands out one
+/// string per declared namespace, and an invoice declares its few namespaces once, on the root.
+const RECENT_NAMESPACES: usize = 8;
 
 fn id32(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
@@ -53,35 +50,27 @@ impl<'a, 'i> DocIndex<'a, 'i> {
         let mut ix = DocIndex {
             doc,
             namespaces: Vec::new(),
+            ns_positions: FxHashMap::default(),
             names: FxHashMap::default(),
             node_name: vec![u32::MAX; len + 1],
             by_name: Vec::new(),
             kid_list: Vec::with_capacity(len / 2),
             kid_range: vec![(0, 0); len + 1],
-            attr_names: Vec::new(),
+            attr_names: FxHashSet::default(),
             pairs: Vec::new(),
         };
         for n in doc.descendants() {
             if !n.is_element() {
                 continue;
             }
-            for a in n.attributes() {
-                if !ix.attr_names.contains(&a.name()) {
-                    ix.attr_names.push(a.name());
-                }
-            }
+            ix.attr_names.extend(n.attributes().map(|a| a.name()));
             let tag = n.tag_name();
             let ns = ix.ns_position(tag.namespace());
-            let same = ix.names.entry(tag.name()).or_default();
-            let id = match same.iter().find(|(p, _)| *p == ns) {
-                Some((_, id)) => *id,
-                None => {
-                    let next = id32(ix.by_name.len());
-                    same.push((ns, next));
-                    ix.by_name.push(Vec::new());
-                    next
-                }
-            };
+            let next = id32(ix.by_name.len());
+            let id = *ix.names.entry((tag.name(), ns)).or_insert(next);
+            if id == next {
+                ix.by_name.push(Vec::new());
+            }
             if let Some(v) = ix.by_name.get_mut(id as usize) {
                 v.push(n.id().get());
             }
@@ -114,14 +103,21 @@ impl<'a, 'i> DocIndex<'a, 'i> {
         ix
     }
 
-    fn ns_position(&mut self, ns: Option<&'a str>) -> u16 {
-        match self.namespaces.iter().position(|k| same_ns(*k, ns)) {
-            Some(p) => u16::try_from(p).unwrap_or(u16::MAX),
-            None => {
-                self.namespaces.push(ns);
-                u16::try_from(self.namespaces.len() - 1).unwrap_or(u16::MAX)
-            }
+    fn ns_position(&mut self, ns: Option<&'a str>) -> u32 {
+        let same_address = |k: &Option<&str>| match (k, ns) {
+            (Some(a), Some(b)) => std::ptr::eq(*a, b),
+            (None, None) => true,
+            _ => false,
+        };
+        if let Some(p) = self.namespaces.iter().take(RECENT_NAMESPACES).position(same_address) {
+            return id32(p);
         }
+        let next = id32(self.namespaces.len());
+        let p = *self.ns_positions.entry(ns).or_insert(next);
+        if p == next {
+            self.namespaces.push(ns);
+        }
+        p
     }
 
     pub(crate) fn doc(&self) -> &'a Document<'i> {
@@ -134,27 +130,25 @@ impl<'a, 'i> DocIndex<'a, 'i> {
     }
 
     /// The position of namespace `ns` among the document's, `None` when no element uses it.
-    pub(crate) fn namespace(&self, ns: Option<&str>) -> Option<u16> {
-        let p = self.namespaces.iter().position(|k| same_ns(*k, ns))?;
-        u16::try_from(p).ok()
+    pub(crate) fn namespace(&self, ns: Option<&str>) -> Option<u32> {
+        self.ns_positions.get(&ns).copied()
     }
 
     /// [`DocIndex::lookup`] with the namespace given by its position.
-    pub(crate) fn lookup_at(&self, ns: u16, local: &str) -> Option<u32> {
-        self.names.get(local)?.iter().find(|(q, _)| *q == ns).map(|(_, id)| *id)
+    pub(crate) fn lookup_at(&self, ns: u32, local: &str) -> Option<u32> {
+        self.names.get(&(local, ns)).copied()
     }
 
     /// Every (namespace, local name, number) of the document.
     pub(crate) fn names(&self) -> impl Iterator<Item = (Option<&'a str>, &'a str, u32)> + '_ {
-        self.names.iter().flat_map(move |(local, v)| {
-            v.iter()
-                .map(move |(p, id)| (self.namespaces.get(usize::from(*p)).copied().flatten(), *local, *id))
-        })
+        self.names
+            .iter()
+            .map(|((local, p), id)| (self.namespaces.get(*p as usize).copied().flatten(), *local, *id))
     }
 
     /// True when some element of the document has an attribute with local name `name`.
     pub(crate) fn has_attribute_named(&self, name: &str) -> bool {
-        self.attr_names.contains(&name)
+        self.attr_names.contains(name)
     }
 
     /// False when no element named by number `parent` has a child named by number `child`.
@@ -229,5 +223,11 @@ mod tests {
         let (r, s) = (ix.lookup(None, "r").expect("r"), ix.lookup(None, "s").expect("s"));
         assert!(ix.may_have_child(r, s));
         assert!(!ix.may_have_child(s, r) && !ix.may_have_child(r, r));
+        // Two prefixes bound to one URI are one namespace.
+        let doc = Document::parse(r#"<a:r xmlns:a="urn:x" xmlns:b="urn:x"><b:r/></a:r>"#).expect("well-formed");
+        let ix = DocIndex::new(&doc);
+        let r = ix.lookup(Some("urn:x"), "r").expect("r");
+        assert_eq!(ix.named(r).len(), 2);
+        assert_eq!(ix.name_count(), 1);
     }
 }
