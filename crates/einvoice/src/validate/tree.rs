@@ -447,12 +447,12 @@ impl<'x, 'a, 'i> DocIndex<'x, 'a, 'i> {
 }
 
 /// What `t` evaluates to in this document whatever the context node, when name presence alone decides it:
-/// a path with a child step whose name the document lacks selects nothing (exactly as [`select`] skips
-/// it), so does one with an attribute step no element has. `None` when the context matters. Lets a group skip, for the whole document, the many assertions
-/// of the form `not(a/b)` about elements the document does not have.
+/// a path selects nothing when a child step names an element the document lacks (exactly as [`select`]
+/// skips it), when an attribute step names an attribute no element has, or when two consecutive child
+/// steps name a parent and a child that never occur together. `None` when the context matters. Lets a
+/// group skip, for the whole document, the many assertions of the form `not(a/b)` about elements the
+/// document does not have.
 fn decided(ix: &DocIndex<'_, '_, '_>, t: &T) -> Option<bool> {
-    // A path is dead when one of its steps names an element, or an attribute, that no element has, or
-    // when two consecutive child steps name a parent and a child that never occur together.
     let dead = |paths: &[Path]| {
         paths.iter().all(|p| {
             let step_dead = p.steps.iter().any(|st| match st {
@@ -472,33 +472,27 @@ fn decided(ix: &DocIndex<'_, '_, '_>, t: &T) -> Option<bool> {
     };
     match t {
         T::Not(x) => decided(ix, x).map(|b| !b),
-        T::Or(xs) => {
-            let mut all_false = true;
-            for x in *xs {
-                match decided(ix, x) {
-                    Some(true) => return Some(true),
-                    Some(false) => {}
-                    None => all_false = false,
-                }
-            }
-            all_false.then_some(false)
-        }
-        T::And(xs) => {
-            let mut all_true = true;
-            for x in *xs {
-                match decided(ix, x) {
-                    Some(false) => return Some(false),
-                    Some(true) => {}
-                    None => all_true = false,
-                }
-            }
-            all_true.then_some(true)
-        }
+        T::Or(xs) => decided_all(ix, xs, true),
+        T::And(xs) => decided_all(ix, xs, false),
         T::Exists(p) | T::Eq(p, _) | T::Ne(p, _) | T::Bool(p, _) | T::Num(p, ..) => dead(p).then_some(false),
         T::Str(p, _, _, _, false) => dead(p).then_some(false),
         T::Count(p, cmp, k) => dead(p).then(|| compare(*cmp, 0, *k)),
         _ => None,
     }
+}
+
+/// [`decided`] for `or` (`absorbing` true) and `and` (false): one operand decided to `absorbing` decides
+/// the whole; all decided to the other value decide it too.
+fn decided_all(ix: &DocIndex<'_, '_, '_>, xs: &[T], absorbing: bool) -> Option<bool> {
+    let mut all_other = true;
+    for x in xs {
+        match decided(ix, x) {
+            Some(b) if b == absorbing => return Some(absorbing),
+            Some(_) => {}
+            None => all_other = false,
+        }
+    }
+    all_other.then_some(!absorbing)
 }
 
 /// Address and length of a name test's two static strings: identifies their contents.
