@@ -48,39 +48,35 @@ fn inputs() -> Vec<Vec<u8>> {
     out
 }
 
+/// Runs `f` over every item, counting throughput in items; `f` returns a number so that nothing it
+/// computes can be optimised away.
+fn per_item<T: Sync>(bencher: divan::Bencher, items: &[T], f: impl Fn(&T) -> usize + Sync) {
+    bencher
+        .counter(divan::counter::ItemsCount::new(items.len()))
+        .bench(|| items.iter().map(|i| f(divan::black_box(i))).sum::<usize>());
+}
+
 /// XML parsing alone (roxmltree with our limits): the floor under everything else.
 #[divan::bench(sample_count = 5, sample_size = 1)]
 fn parse_only(bencher: divan::Bencher) {
-    let docs = inputs();
-    bencher.counter(divan::counter::ItemsCount::new(docs.len())).bench(|| {
-        docs.iter()
-            .filter(|d| facteur_einvoice::xml::parse(divan::black_box(d)).is_ok())
-            .count()
+    per_item(bencher, &inputs(), |d| {
+        usize::from(facteur_einvoice::xml::parse(d).is_ok())
     });
 }
 
 /// Parsing and reading into the lenient draft, without rules.
 #[divan::bench(sample_count = 5, sample_size = 1)]
 fn parse_and_read(bencher: divan::Bencher) {
-    let docs = inputs();
-    bencher.counter(divan::counter::ItemsCount::new(docs.len())).bench(|| {
-        docs.iter()
-            .filter(|d| facteur_einvoice::xml::read_xml(divan::black_box(d)).is_ok())
-            .count()
+    per_item(bencher, &inputs(), |d| {
+        usize::from(facteur_einvoice::xml::read_xml(d).is_ok())
     });
 }
 
 /// Everything `facteur validate` does per file: parse, every rule, all findings.
 #[divan::bench(sample_count = 5, sample_size = 1)]
 fn parse_and_validate_all(bencher: divan::Bencher) {
-    let docs = inputs();
-    bencher.counter(divan::counter::ItemsCount::new(docs.len())).bench(|| {
-        let mut fatal = 0usize;
-        for d in &docs {
-            let r = facteur_einvoice::validate::validate_xml(divan::black_box(d));
-            fatal += usize::from(!r.is_valid());
-        }
-        fatal
+    per_item(bencher, &inputs(), |d| {
+        usize::from(!facteur_einvoice::validate::validate_xml(d).is_valid())
     });
 }
 
@@ -88,19 +84,15 @@ fn parse_and_validate_all(bencher: divan::Bencher) {
 /// floor of a streaming design, measured against roxmltree's `parse_only` as the issue asks.
 #[divan::bench(sample_count = 5, sample_size = 1)]
 fn quick_xml_events_only(bencher: divan::Bencher) {
-    let docs = inputs();
-    bencher.counter(divan::counter::ItemsCount::new(docs.len())).bench(|| {
+    per_item(bencher, &inputs(), |d| {
         let mut events = 0usize;
-        for d in &docs {
-            let mut r = quick_xml::Reader::from_reader(divan::black_box(d.as_slice()));
-            loop {
-                match r.read_event() {
-                    Ok(quick_xml::events::Event::Eof) | Err(_) => break,
-                    Ok(_) => events += 1,
-                }
+        let mut r = quick_xml::Reader::from_reader(d.as_slice());
+        loop {
+            match r.read_event() {
+                Ok(quick_xml::events::Event::Eof) | Err(_) => break events,
+                Ok(_) => events += 1,
             }
         }
-        events
     });
 }
 
@@ -108,45 +100,30 @@ fn quick_xml_events_only(bencher: divan::Bencher) {
 #[divan::bench(sample_count = 5, sample_size = 1)]
 fn parse_and_tree_rules(bencher: divan::Bencher) {
     use facteur_einvoice::validate::{Findings, check_tree, detect_syntax};
-    let docs = inputs();
-    bencher.counter(divan::counter::ItemsCount::new(docs.len())).bench(|| {
-        let mut n = 0usize;
-        for d in &docs {
-            let Ok(doc) = facteur_einvoice::xml::parse(divan::black_box(d)) else {
-                continue;
-            };
-            let Some(syntax) = detect_syntax(&doc) else { continue };
-            let mut out = Findings::new(syntax);
-            check_tree(&doc, syntax, &mut out);
-            n += out.into_items().len();
-        }
-        n
+    per_item(bencher, &inputs(), |d| {
+        let Ok(doc) = facteur_einvoice::xml::parse(d) else {
+            return 0;
+        };
+        let Some(syntax) = detect_syntax(&doc) else { return 0 };
+        let mut out = Findings::new(syntax);
+        check_tree(&doc, syntax, &mut out);
+        out.into_items().len()
     });
 }
 
 /// The semantic rules alone, over drafts read beforehand.
 #[divan::bench(sample_count = 5, sample_size = 1)]
 fn draft_rules_only(bencher: divan::Bencher) {
-    use facteur_einvoice::validate::{Findings, Syntax, check_draft};
+    use facteur_einvoice::validate::{Findings, check_draft};
     let drafts: Vec<_> = inputs()
         .iter()
         .filter_map(|d| facteur_einvoice::xml::read_xml(d).ok())
         .collect();
-    bencher
-        .counter(divan::counter::ItemsCount::new(drafts.len()))
-        .bench(|| {
-            let mut n = 0usize;
-            for (syntax, draft) in &drafts {
-                let syntax = match syntax {
-                    facteur_einvoice::xml::Syntax::Ubl => Syntax::Ubl,
-                    facteur_einvoice::xml::Syntax::Cii => Syntax::Cii,
-                };
-                let mut out = Findings::new(syntax);
-                check_draft(divan::black_box(draft), &mut out);
-                n += out.into_items().len();
-            }
-            n
-        });
+    per_item(bencher, &drafts, |(syntax, draft)| {
+        let mut out = Findings::new(*syntax);
+        check_draft(draft, &mut out);
+        out.into_items().len()
+    });
 }
 
 /// quick-xml's namespace-resolving reader, touching every name, attribute value and text: what a
@@ -155,30 +132,24 @@ fn draft_rules_only(bencher: divan::Bencher) {
 fn quick_xml_ns_events(bencher: divan::Bencher) {
     use quick_xml::events::Event;
     use quick_xml::name::ResolveResult;
-    let docs = inputs();
-    bencher.counter(divan::counter::ItemsCount::new(docs.len())).bench(|| {
+    per_item(bencher, &inputs(), |d| {
+        let Ok(text) = std::str::from_utf8(d) else { return 0 };
         let mut n = 0usize;
-        for d in &docs {
-            let Ok(text) = std::str::from_utf8(divan::black_box(d)) else {
-                continue;
-            };
-            let mut r = quick_xml::NsReader::from_str(text);
-            loop {
-                match r.read_resolved_event() {
-                    Ok((ns, Event::Start(e) | Event::Empty(e))) => {
-                        n += usize::from(matches!(ns, ResolveResult::Bound(_))) + e.local_name().as_ref().len();
-                        for a in e.attributes().flatten() {
-                            n += a
-                                .normalized_value(quick_xml::XmlVersion::Explicit1_0)
-                                .map_or(0, |v| v.len());
-                        }
+        let mut r = quick_xml::NsReader::from_str(text);
+        loop {
+            match r.read_resolved_event() {
+                Ok((ns, Event::Start(e) | Event::Empty(e))) => {
+                    n += usize::from(matches!(ns, ResolveResult::Bound(_))) + e.local_name().as_ref().len();
+                    for a in e.attributes().flatten() {
+                        n += a
+                            .normalized_value(quick_xml::XmlVersion::Explicit1_0)
+                            .map_or(0, |v| v.len());
                     }
-                    Ok((_, Event::Text(t))) => n += t.as_ref().len(),
-                    Ok((_, Event::Eof)) | Err(_) => break,
-                    Ok(_) => n += 1,
                 }
+                Ok((_, Event::Text(t))) => n += t.as_ref().len(),
+                Ok((_, Event::Eof)) | Err(_) => break n,
+                Ok(_) => n += 1,
             }
         }
-        n
     });
 }
