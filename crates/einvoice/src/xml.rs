@@ -4,7 +4,7 @@
 //! expansion, external entities), oversized input, absurd nesting, and encodings we would have to
 //! guess. The syntax (UBL or CII) is told by the root element's namespace, never by file name.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 use roxmltree::{Document, Node, ParsingOptions};
 use rustc_hash::FxHashMap;
@@ -219,17 +219,39 @@ pub fn read_xml(bytes: &[u8]) -> Result<(Syntax, Draft), ReadError> {
 #[derive(Debug)]
 pub(crate) struct Lines {
     starts: Vec<usize>,
+    /// Index of the line found last: the readers ask in nearly document order, so the next answer is
+    /// usually that line or one a few lines further, found without a binary search.
+    hint: Cell<usize>,
 }
+
+/// How many lines past the last one found [`Lines::line`] walks before searching.
+const LINE_WALK: usize = 8;
 
 impl Lines {
     pub(crate) fn new(text: &str) -> Self {
         let mut starts = vec![0];
         starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
-        Lines { starts }
+        Lines {
+            starts,
+            hint: Cell::new(0),
+        }
     }
 
     pub(crate) fn line(&self, offset: usize) -> u32 {
+        let mut i = self.hint.get();
+        if self.starts.get(i).is_some_and(|s| *s <= offset) {
+            for _ in 0..LINE_WALK {
+                match self.starts.get(i + 1) {
+                    Some(s) if *s <= offset => i += 1,
+                    _ => {
+                        self.hint.set(i);
+                        return u32::try_from(i + 1).unwrap_or(u32::MAX);
+                    }
+                }
+            }
+        }
         let idx = self.starts.partition_point(|s| *s <= offset);
+        self.hint.set(idx.saturating_sub(1));
         u32::try_from(idx).unwrap_or(u32::MAX)
     }
 }
@@ -629,5 +651,12 @@ mod tests {
         assert_eq!(l.line(0), 1);
         assert_eq!(l.line(2), 2);
         assert_eq!(l.line(4), 3);
+        // Backwards, repeated and far jumps give the same answers as a fresh lookup.
+        let text: String = (0..100).map(|i| format!("line {i}\n")).collect();
+        let l = Lines::new(&text);
+        for offset in [500, 3, 3, 0, 699, 250, 251, 7, 8, 9, 10_000] {
+            let fresh = Lines::new(&text).line(offset);
+            assert_eq!(l.line(offset), fresh, "offset {offset}");
+        }
     }
 }
