@@ -5,6 +5,7 @@
 //! guess. The syntax (UBL or CII) is told by the root element's namespace, never by file name.
 
 use std::cell::{Cell, RefCell};
+use std::sync::Arc;
 
 use roxmltree::{Document, Node, ParsingOptions};
 use rustc_hash::FxHashMap;
@@ -12,7 +13,7 @@ use rustc_hash::FxHashMap;
 pub(crate) mod index;
 
 use crate::model::DocKind;
-use crate::model::draft::{Draft, Loc, Val};
+use crate::model::draft::{DocPath, Draft, Loc, NO_ATTR, PathTable, Val};
 
 /// Largest document accepted (bytes). Real invoices with embedded attachments stay far below.
 pub const MAX_INPUT_BYTES: usize = 50 * 1024 * 1024;
@@ -256,11 +257,10 @@ impl Lines {
     }
 }
 
-/// An element plus its XPath-like location, built while descending so paths cost nothing extra.
+/// An element met by a reader; its path is written out only when a rule asks (see [`DocPath`]).
 #[derive(Debug, Clone)]
 pub(crate) struct El<'a, 'i> {
     pub node: Node<'a, 'i>,
-    pub path: String,
 }
 
 /// Tree-walking context for one document: its index, the namespace prefixes of its syntax and line
@@ -276,6 +276,10 @@ pub(crate) struct Reader<'x, 'a, 'i> {
     no_ns: Option<u32>,
     /// Chains already resolved by [`Reader::at`], keyed by the address and length of their static text.
     chains: RefCell<FxHashMap<(usize, usize), Chain>>,
+    /// Every element's path, for the [`DocPath`]s of the values read.
+    paths: Arc<PathTable>,
+    /// The number of each attribute name in `paths`.
+    attr_names: FxHashMap<&'a str, u32>,
 }
 
 /// Longest chain [`Reader::at`] keeps resolved; longer ones are resolved at every call.
@@ -295,7 +299,7 @@ enum Chain {
 impl<'x, 'a, 'i> Reader<'x, 'a, 'i> {
     pub(crate) fn new(ix: &'x index::DocIndex<'a, 'i>, prefixes: &'static [(&'static str, &'static str)]) -> Self {
         let doc = ix.doc();
-        Reader {
+        let mut r = Reader {
             doc,
             ix,
             lines: Lines::new(doc.input_text()),
@@ -303,7 +307,62 @@ impl<'x, 'a, 'i> Reader<'x, 'a, 'i> {
             ns_pos: prefixes.iter().map(|(_, ns)| ix.namespace(Some(ns))).collect(),
             no_ns: ix.namespace(None),
             chains: RefCell::default(),
+            paths: Arc::default(),
+            attr_names: FxHashMap::default(),
+        };
+        r.paths = Arc::new(r.path_table());
+        r
+    }
+
+    /// Each element's parent, name and position among same-name siblings, and the attribute names:
+    /// the paths the readers used to write out for every value, kept as numbers.
+    fn path_table(&mut self) -> PathTable {
+        let doc = self.doc;
+        let mut table = PathTable {
+            nodes: vec![(u32::MAX, u32::MAX, 0); doc.descendants().len() + 1],
+            ..PathTable::default()
+        };
+        let mut counts = vec![0u32; self.ix.name_count()];
+        for n in doc.descendants() {
+            if !(n.is_element() || n.is_root()) {
+                continue;
+            }
+            for a in n.attributes() {
+                let next = u32::try_from(table.attrs.len()).unwrap_or(u32::MAX);
+                if *self.attr_names.entry(a.name()).or_insert(next) == next {
+                    let range = push_part(&mut table.text, &["", a.name()]);
+                    table.attrs.push(range);
+                }
+            }
+            let (parent, root) = (n.id().get(), n.is_root());
+            let kids = self.ix.kids(n);
+            for (name, id) in kids {
+                let Some(c) = counts.get_mut(*name as usize) else {
+                    continue;
+                };
+                *c += 1;
+                if let Some(slot) = table.nodes.get_mut(*id as usize) {
+                    *slot = if root {
+                        (u32::MAX, *name, 0)
+                    } else {
+                        (parent, *name, *c)
+                    };
+                }
+            }
+            for (name, _) in kids {
+                if let Some(c) = counts.get_mut(*name as usize) {
+                    *c = 0;
+                }
+            }
         }
+        table.steps = vec![(0, 0); self.ix.name_count()];
+        for (ns, local, id) in self.ix.names() {
+            let range = push_part(&mut table.text, &[self.prefix_of(ns), ":", local]);
+            if let Some(step) = table.steps.get_mut(id as usize) {
+                *step = range;
+            }
+        }
+        table
     }
 
     fn prefix_of(&self, ns: Option<&str>) -> &'static str {
@@ -315,20 +374,20 @@ impl<'x, 'a, 'i> Reader<'x, 'a, 'i> {
             .unwrap_or("*")
     }
 
+    fn path(&self, node: Node<'a, 'i>) -> DocPath {
+        DocPath::node(&self.paths, node.id().get(), NO_ATTR)
+    }
+
     pub(crate) fn root(&self) -> El<'a, 'i> {
-        let node = self.doc.root_element();
-        let path = format!(
-            "/{}:{}",
-            self.prefix_of(node.tag_name().namespace()),
-            node.tag_name().name()
-        );
-        El { node, path }
+        El {
+            node: self.doc.root_element(),
+        }
     }
 
     pub(crate) fn loc(&self, el: &El<'a, 'i>) -> Loc {
         Loc {
             line: self.lines.line(el.node.range().start),
-            path: el.path.clone(),
+            path: self.path(el.node),
         }
     }
 
@@ -350,35 +409,29 @@ impl<'x, 'a, 'i> Reader<'x, 'a, 'i> {
         self.ix.lookup_at(pos?, local)
     }
 
-    /// Children named `qname` (`prefix:Local`), with their positional paths.
+    /// Children named `qname` (`prefix:Local`).
     pub(crate) fn kids(&self, el: &El<'a, 'i>, qname: &str) -> Vec<El<'a, 'i>> {
         let Some(name) = self.name(qname) else {
             return Vec::new();
         };
-        let mut out = Vec::new();
-        for (k, id) in self.ix.kids(el.node) {
-            if *k == name
-                && let Some(node) = self.ix.node(*id)
-            {
-                let path = child_path(&el.path, qname, out.len() + 1);
-                out.push(El { node, path });
-            }
-        }
-        out
+        self.ix
+            .kids(el.node)
+            .iter()
+            .filter(|(k, _)| *k == name)
+            .filter_map(|(_, id)| self.ix.node(*id))
+            .map(|node| El { node })
+            .collect()
     }
 
     /// First child named `qname`.
     pub(crate) fn kid(&self, el: &El<'a, 'i>, qname: &str) -> Option<El<'a, 'i>> {
         let node = self.ix.kid(el.node, self.name(qname)?)?;
-        Some(El {
-            node,
-            path: child_path(&el.path, qname, 1),
-        })
+        Some(El { node })
     }
 
-    /// Follows a `/`-separated chain of first children; the path is built once, at the end. The chain's
-    /// names are resolved once per document (the readers ask the same chains for every line), which is
-    /// why it must be static text: its address is the key.
+    /// Follows a `/`-separated chain of first children. The chain's names are resolved once per
+    /// document (the readers ask the same chains for every line), which is why it must be static text:
+    /// its address is the key.
     pub(crate) fn at(&self, el: &El<'a, 'i>, chain: &'static str) -> Option<El<'a, 'i>> {
         let mut node = el.node;
         match self.chain(chain) {
@@ -394,14 +447,7 @@ impl<'x, 'a, 'i> Reader<'x, 'a, 'i> {
                 }
             }
         }
-        let mut path = String::with_capacity(el.path.len() + chain.len() + 4 * chain.len() / 8 + 8);
-        path.push_str(&el.path);
-        for step in chain.split('/') {
-            path.push('/');
-            path.push_str(step);
-            path.push_str("[1]");
-        }
-        Some(El { node, path })
+        Some(El { node })
     }
 
     /// `chain` resolved, once per document.
@@ -446,8 +492,8 @@ impl<'x, 'a, 'i> Reader<'x, 'a, 'i> {
         cur
     }
 
-    /// Every element named `qname` below `el` at any depth (XPath `.//qname`), in document order, with
-    /// its positional path; for rules whose official context matches an element wherever it is.
+    /// Every element named `qname` below `el` at any depth (XPath `.//qname`), in document order; for
+    /// rules whose official context matches an element wherever it is.
     pub(crate) fn descendants(&self, el: &El<'a, 'i>, qname: &str) -> Vec<El<'a, 'i>> {
         let Some(name) = self.name(qname) else {
             return Vec::new();
@@ -456,55 +502,29 @@ impl<'x, 'a, 'i> Reader<'x, 'a, 'i> {
             .descendants()
             .skip(1)
             .filter(|n| self.ix.name_of(*n) == name)
-            .map(|node| El {
-                node,
-                path: self.path_below(el, node),
-            })
+            .map(|node| El { node })
             .collect()
-    }
-
-    /// Positional path of `node`, a descendant of `el`.
-    fn path_below(&self, el: &El<'a, 'i>, node: Node<'a, 'i>) -> String {
-        let mut chain: Vec<Node<'a, 'i>> = node.ancestors().take_while(|a| *a != el.node).collect();
-        chain.reverse();
-        let mut path = el.path.clone();
-        for n in chain {
-            let tag = n.tag_name();
-            let index = 1 + n
-                .prev_siblings()
-                .skip(1)
-                .filter(|s| s.is_element() && s.tag_name() == tag)
-                .count();
-            let step = format!("{}:{}", self.prefix_of(tag.namespace()), tag.name());
-            path = child_path(&path, &step, index);
-        }
-        path
     }
 
     /// The string value of an element with its location and attributes.
     pub(crate) fn val_of(&self, el: &El<'a, 'i>) -> Val {
-        self.owned_val(El {
-            node: el.node,
-            path: el.path.clone(),
-        })
+        self.owned_val(El { node: el.node })
     }
 
-    /// Like [`Reader::val_of`], reusing the element's path.
+    /// Like [`Reader::val_of`], taking the element.
     pub(crate) fn owned_val(&self, el: El<'a, 'i>) -> Val {
         let line = self.lines.line(el.node.range().start);
+        let id = el.node.id().get();
         let mut attrs = Vec::new();
         for a in el.node.attributes() {
             if a.namespace().is_some() {
                 continue;
             }
-            let mut path = String::with_capacity(el.path.len() + a.name().len() + 2);
-            path.push_str(&el.path);
-            path.push_str("/@");
-            path.push_str(a.name());
+            let attr = self.attr_names.get(a.name()).copied().unwrap_or(NO_ATTR);
             let v = Val {
                 raw: a.value().to_string(),
                 line,
-                path,
+                path: DocPath::node(&self.paths, id, attr),
                 attrs: Vec::new(),
             };
             attrs.push((a.name().to_string(), v));
@@ -512,7 +532,7 @@ impl<'x, 'a, 'i> Reader<'x, 'a, 'i> {
         Val {
             raw: string_value(el.node),
             line,
-            path: el.path,
+            path: self.path(el.node),
             attrs,
         }
     }
@@ -530,29 +550,23 @@ impl<'x, 'a, 'i> Reader<'x, 'a, 'i> {
     /// Value of the attribute `name` of `el`, as its own located value.
     pub(crate) fn attr_val(&self, el: &El<'a, 'i>, name: &str) -> Option<Val> {
         let raw = el.node.attribute(name)?;
+        let attr = self.attr_names.get(name).copied().unwrap_or(NO_ATTR);
         Some(Val {
             raw: raw.to_string(),
             line: self.lines.line(el.node.range().start),
-            path: format!("{}/@{}", el.path, name),
+            path: DocPath::node(&self.paths, el.node.id().get(), attr),
             attrs: Vec::new(),
         })
     }
 }
 
-/// `parent/qname[index]`, without the formatting machinery (this runs for every term read).
-fn child_path(parent: &str, qname: &str, index: usize) -> String {
-    let mut path = String::with_capacity(parent.len() + qname.len() + 6);
-    path.push_str(parent);
-    path.push('/');
-    path.push_str(qname);
-    path.push('[');
-    if index < 10 {
-        path.push(char::from(b'0' + index as u8));
-    } else {
-        path.push_str(&index.to_string());
+/// Appends `parts` to `text`, returning the range they occupy.
+fn push_part(text: &mut String, parts: &[&str]) -> (u32, u32) {
+    let start = u32::try_from(text.len()).unwrap_or(u32::MAX);
+    for p in parts {
+        text.push_str(p);
     }
-    path.push(']');
-    path
+    (start, u32::try_from(text.len()).unwrap_or(u32::MAX))
 }
 
 /// XPath string value: the concatenated text of all descendant text nodes.

@@ -512,7 +512,7 @@ impl Cx {
     fn missing(&mut self, term: &'static str, at: &Loc) {
         self.problems.push(TermProblem {
             term,
-            path: at.path.clone(),
+            path: at.path.to_string(),
             line: at.line,
             kind: ProblemKind::Missing,
         });
@@ -521,7 +521,7 @@ impl Cx {
     fn invalid(&mut self, term: &'static str, v: &Val) {
         self.problems.push(TermProblem {
             term,
-            path: v.path.clone(),
+            path: v.path.to_string(),
             line: v.line,
             kind: ProblemKind::Invalid(v.raw.clone()),
         });

@@ -271,11 +271,11 @@ impl Out<'_> {
 }
 
 fn loc(v: &Val) -> Loc<'_> {
-    Loc::new(&v.path, v.line)
+    Loc::at(&v.path, v.line)
 }
 
 fn at(l: &DraftLoc) -> Loc<'_> {
-    Loc::new(&l.path, l.line)
+    Loc::at(&l.path, l.line)
 }
 
 /// The location of an optional group, or `fallback`.

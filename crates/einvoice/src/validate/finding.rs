@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::model::draft::DocPath;
+
 pub use crate::xml::Syntax;
 
 /// Severity as flagged by the official artefacts (`flag` of the rule data).
@@ -30,18 +32,44 @@ impl fmt::Display for Severity {
 }
 
 /// Where in the document a finding points: an XPath-like path and a 1-based line (0 = unknown).
+/// Rules pass locations around before they know whether they fire, so a path read from the document
+/// stays unwritten until a finding is made (see [`DocPath`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Loc<'a> {
-    /// XPath-like path of the context node.
-    pub path: &'a str,
+    path: LocPath<'a>,
     /// 1-based line number, 0 when unknown.
     pub line: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LocPath<'a> {
+    Text(&'a str),
+    Doc(&'a DocPath),
 }
 
 impl<'a> Loc<'a> {
     /// A location from its parts.
     pub fn new(path: &'a str, line: u32) -> Self {
-        Loc { path, line }
+        Loc {
+            path: LocPath::Text(path),
+            line,
+        }
+    }
+
+    /// The location of a term or group read from the document.
+    pub fn at(path: &'a DocPath, line: u32) -> Self {
+        Loc {
+            path: LocPath::Doc(path),
+            line,
+        }
+    }
+
+    /// XPath-like path of the context node.
+    pub fn path(&self) -> &'a str {
+        match self.path {
+            LocPath::Text(p) => p,
+            LocPath::Doc(p) => p.as_str(),
+        }
     }
 }
 
@@ -93,7 +121,7 @@ impl Findings {
             rule,
             severity,
             terms,
-            path: at.path.to_owned(),
+            path: at.path().to_owned(),
             line: at.line,
             message_fr: fr.into(),
             message_en: en.into(),

@@ -193,7 +193,7 @@ fn vat_prefixes(f: &Facts<'_>, out: &mut Findings) {
         if !ok {
             out.fire(
                 "BR-CO-09",
-                Loc::new(&v.path, v.line),
+                Loc::at(&v.path, v.line),
                 format!(
                     "Le numéro de TVA « {} » doit commencer par le code ISO 3166-1 alpha-2 du pays (EL pour la Grèce).",
                     v.raw.trim()

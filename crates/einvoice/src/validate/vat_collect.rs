@@ -10,7 +10,7 @@ use crate::validate::{Loc, Syntax};
 use std::cell::OnceCell;
 
 fn loc(l: &DLoc) -> Loc<'_> {
-    Loc::new(&l.path, l.line)
+    Loc::at(&l.path, l.line)
 }
 
 /// The parent element path of a value (`…/cac:TaxCategory[1]/cbc:ID[1]` → `…/cac:TaxCategory[1]`).
@@ -168,7 +168,7 @@ pub(crate) fn facts(d: &Draft) -> Facts<'_> {
         Syntax::Cii => {
             for a in amounts {
                 tax_totals.push(TaxTotal {
-                    at: Loc::new(&a.path, a.line),
+                    at: Loc::at(&a.path, a.line),
                     amount: Some(a),
                     currency: a.attr("currencyID"),
                 });
@@ -191,7 +191,7 @@ pub(crate) fn facts(d: &Draft) -> Facts<'_> {
         payable: t.payable.as_ref(),
     });
     // In UBL the totals group exists in the draft also when only tax totals were found.
-    let totals = totals.filter(|t| !(syntax == Syntax::Ubl && t.at.path.is_empty()));
+    let totals = totals.filter(|t| !(syntax == Syntax::Ubl && t.at.path().is_empty()));
 
     let mut per = d.invoicing_period.as_ref().map(period);
     if syntax == Syntax::Ubl {

@@ -17,7 +17,7 @@ pub(crate) type V<'a> = Option<&'a Val>;
 
 /// Location of a term, or of nothing when absent.
 pub(crate) fn loc_of<'a>(v: V<'a>, fallback: Loc<'a>) -> Loc<'a> {
-    v.map_or(fallback, |v| Loc::new(&v.path, v.line))
+    v.map_or(fallback, |v| Loc::at(&v.path, v.line))
 }
 
 /// Number value of an optional term (`xs:decimal`).
