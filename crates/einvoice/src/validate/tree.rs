@@ -709,8 +709,32 @@ fn subject<'a>(s: Subj, n: Node<'a, '_>) -> Option<Cow<'a, str>> {
     }
 }
 
+/// Membership in a sorted code list. Codes are a few bytes: compared as integers (zero-padded,
+/// big-endian, so in the same order as the bytes), a search costs no `memcmp` call per step.
 pub(crate) fn in_list(list: &[&str], v: &str) -> bool {
-    list.binary_search(&v).is_ok()
+    match short_key(v) {
+        Some(kv) => list
+            .binary_search_by(|e| match short_key(e) {
+                Some(ke) => ke.cmp(&kv),
+                None => e.as_bytes().cmp(v.as_bytes()),
+            })
+            .is_ok(),
+        None => list.binary_search(&v).is_ok(),
+    }
+}
+
+/// `s` as an integer ordered like its bytes, when it has at most 8 bytes and no NUL (which the
+/// zero padding could not be told from).
+fn short_key(s: &str) -> Option<u64> {
+    let b = s.as_bytes();
+    if b.len() > 8 || b.contains(&0) {
+        return None;
+    }
+    Some(
+        b.iter()
+            .enumerate()
+            .fold(0u64, |k, (i, c)| k | u64::from(*c) << (56 - 8 * i)),
+    )
 }
 
 fn compare<T: PartialOrd>(cmp: Cmp, x: T, k: T) -> bool {
@@ -765,7 +789,17 @@ fn eval<'a, 'i>(ix: &DocIndex<'_, 'a, 'i>, t: &T, n: Node<'a, 'i>) -> bool {
         T::Ancestor(q) => n.ancestors().skip(1).any(|a| q.matches(a)),
         T::InList(s, list, upper) => {
             let v = subject(*s, n).unwrap_or_default();
-            let v = if *upper { norm(&v.to_uppercase()) } else { norm(&v) };
+            // Most values are already upper case and without spaces: no new string for them.
+            let v = if *upper && (!v.is_ascii() || v.bytes().any(|b| b.is_ascii_lowercase())) {
+                Cow::Owned(v.to_uppercase())
+            } else {
+                v
+            };
+            let v = if v.contains([' ', '\t', '\n', '\r']) {
+                Cow::Owned(norm(&v))
+            } else {
+                v
+            };
             !v.is_empty() && !v.contains(' ') && in_list(list, &v)
         }
         T::InListExact(s, list) => subject(*s, n).is_some_and(|v| list.contains(&&*v)),
@@ -917,6 +951,36 @@ pub(crate) fn check_indexed(base: &Index<'_, '_>, syntax: Syntax, out: &mut Find
                     let path = node_path(n);
                     out.fire(a.id, Loc::new(&path, node_line(n)), fr, en);
                 }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::validate::codes_gen as codes;
+
+    #[test]
+    fn in_list_agrees_with_a_plain_search() {
+        for list in [
+            codes::UNECE_REC20_REC21,
+            codes::ISO_4217,
+            codes::MIME,
+            codes::VATEX,
+            codes::EAS,
+        ] {
+            let mut probes: Vec<String> = Vec::new();
+            for c in list.iter() {
+                probes.push((*c).to_owned());
+                probes.push(format!("{c}X"));
+                probes.push(c.to_lowercase());
+                probes.push(c.chars().take(c.len().saturating_sub(1)).collect());
+                probes.push(format!("{c}\0"));
+            }
+            probes.extend(["", "\0", "ZZZZZZZZZ", "application/pdf", "A"].map(String::from));
+            for p in &probes {
+                assert_eq!(in_list(list, p), list.binary_search(&p.as_str()).is_ok(), "{p:?}");
             }
         }
     }
