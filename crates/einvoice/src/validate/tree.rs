@@ -709,6 +709,25 @@ fn subject<'a>(s: Subj, n: Node<'a, '_>) -> Option<Cow<'a, str>> {
     }
 }
 
+/// XPath `normalize-space`, building a string only when there is whitespace to change (most values
+/// have none: the rules test thousands of them per document).
+fn normed(s: Cow<'_, str>) -> Cow<'_, str> {
+    if s.contains([' ', '\t', '\n', '\r']) {
+        Cow::Owned(norm(&s))
+    } else {
+        s
+    }
+}
+
+/// XPath `upper-case`, building a string only when some letter changes.
+fn upper_case(s: Cow<'_, str>) -> Cow<'_, str> {
+    if s.is_ascii() && !s.bytes().any(|b| b.is_ascii_lowercase()) {
+        s
+    } else {
+        Cow::Owned(s.to_uppercase())
+    }
+}
+
 /// Membership in a sorted code list. Codes are a few bytes: compared as integers (zero-padded,
 /// big-endian, so in the same order as the bytes), a search costs no `memcmp` call per step.
 pub(crate) fn in_list(list: &[&str], v: &str) -> bool {
@@ -764,10 +783,10 @@ fn eval<'a, 'i>(ix: &DocIndex<'_, 'a, 'i>, t: &T, n: Node<'a, 'i>) -> bool {
         T::Eq(p, lit) => any_item(ix, p, n, |i| i.value() == *lit),
         T::Ne(p, lit) => any_item(ix, p, n, |i| i.value() != *lit),
         T::Str(p, fx, eq, lit, single) => {
-            let apply = |s: &str| match fx {
-                Fx::Norm => norm(s),
-                Fx::Upper => s.to_uppercase(),
-                Fx::NormUpper => norm(&s.to_uppercase()),
+            let apply = |s: Cow<'a, str>| match fx {
+                Fx::Norm => normed(s),
+                Fx::Upper => upper_case(s),
+                Fx::NormUpper => normed(upper_case(s)),
             };
             if *single {
                 let mut first = None;
@@ -775,10 +794,10 @@ fn eval<'a, 'i>(ix: &DocIndex<'_, 'a, 'i>, t: &T, n: Node<'a, 'i>) -> bool {
                     first = Some(i);
                     ControlFlow::Break(())
                 });
-                let s = apply(&first.map(|i| i.value()).unwrap_or_default());
+                let s = apply(first.map(|i| i.value()).unwrap_or_default());
                 (s == *lit) == *eq
             } else {
-                any_item(ix, p, n, |i| (apply(&i.value()) == *lit) == *eq)
+                any_item(ix, p, n, |i| (apply(i.value()) == *lit) == *eq)
             }
         }
         T::Bool(p, b) => any_item(ix, p, n, |i| xs_bool(&i.value()) == Some(*b)),
@@ -789,17 +808,7 @@ fn eval<'a, 'i>(ix: &DocIndex<'_, 'a, 'i>, t: &T, n: Node<'a, 'i>) -> bool {
         T::Ancestor(q) => n.ancestors().skip(1).any(|a| q.matches(a)),
         T::InList(s, list, upper) => {
             let v = subject(*s, n).unwrap_or_default();
-            // Most values are already upper case and without spaces: no new string for them.
-            let v = if *upper && (!v.is_ascii() || v.bytes().any(|b| b.is_ascii_lowercase())) {
-                Cow::Owned(v.to_uppercase())
-            } else {
-                v
-            };
-            let v = if v.contains([' ', '\t', '\n', '\r']) {
-                Cow::Owned(norm(&v))
-            } else {
-                v
-            };
+            let v = normed(if *upper { upper_case(v) } else { v });
             !v.is_empty() && !v.contains(' ') && in_list(list, &v)
         }
         T::InListExact(s, list) => subject(*s, n).is_some_and(|v| list.contains(&&*v)),
