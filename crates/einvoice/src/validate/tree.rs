@@ -209,6 +209,24 @@ type Candidates = [Vec<(usize, &'static Group)>; 3];
 struct GroupIndex {
     by_name: FxHashMap<&'static str, Candidates>,
     any: Candidates,
+    /// For each group (by table position) whose context depends on the element's name alone (one step,
+    /// name predicates only, like `*[ends-with(name(), 'Amount')]`), its number among such groups: the
+    /// match is then decided once per name of a document, not once per element.
+    by_name_only: Vec<Option<u16>>,
+    name_only_count: usize,
+}
+
+/// True when whether `g`'s context matches an element depends on the element's expanded name only.
+fn name_only(g: &Group) -> bool {
+    g.ctx.iter().all(|a| {
+        !a.absolute
+            && a.steps.len() == 1
+            && a.steps.iter().all(|st| {
+                st.preds
+                    .iter()
+                    .all(|p| matches!(p, Pr::NameEnds(_) | Pr::NameNotEnds(_) | Pr::NotSelf(_)))
+            })
+    })
 }
 
 fn group_index(syntax: Syntax) -> &'static GroupIndex {
@@ -262,7 +280,22 @@ fn build_group_index(syntax: Syntax) -> GroupIndex {
             }
         }
     }
-    GroupIndex { by_name, any }
+    let mut by_name_only = vec![None; generated::GROUPS.len()];
+    let mut name_only_count = 0;
+    for (_, (gi, g), _) in &groups {
+        if name_only(g)
+            && let (Some(slot), Ok(k)) = (by_name_only.get_mut(*gi), u16::try_from(name_only_count))
+        {
+            *slot = Some(k);
+            name_only_count += 1;
+        }
+    }
+    GroupIndex {
+        by_name,
+        any,
+        by_name_only,
+        name_only_count,
+    }
 }
 
 /// The generated name tests by local name: (namespace, number) of each.
@@ -351,6 +384,10 @@ struct DocIndex<'x, 'a, 'i> {
     /// Name tests outside the generated tables already resolved, keyed by the addresses of their static
     /// strings.
     resolved: RefCell<FxHashMap<NameKey, Name>>,
+    groups: &'static GroupIndex,
+    /// Whether each name-only context (see [`GroupIndex::by_name_only`]) matches each name of the
+    /// document: 0 not known yet, 1 no, 2 yes; by name number × name-only context count.
+    name_only: Vec<std::cell::Cell<u8>>,
 }
 
 impl<'x, 'a, 'i> DocIndex<'x, 'a, 'i> {
@@ -375,6 +412,29 @@ impl<'x, 'a, 'i> DocIndex<'x, 'a, 'i> {
             cands,
             live: vec![std::cell::OnceCell::new(); generated::GROUPS.len()],
             resolved: RefCell::default(),
+            groups,
+            name_only: vec![std::cell::Cell::new(0); base.name_count() * groups.name_only_count],
+        }
+    }
+
+    /// Whether the context of group `g` (at `gi`) matches `n`, decided once per name when it can be.
+    fn ctx_matches(&self, gi: usize, g: &Group, n: Node<'_, '_>) -> bool {
+        let slot = self.groups.by_name_only.get(gi).copied().flatten().and_then(|k| {
+            let at = (self.base.name_of(n) as usize)
+                .checked_mul(self.groups.name_only_count)?
+                .checked_add(usize::from(k))?;
+            self.name_only.get(at)
+        });
+        match slot.map(std::cell::Cell::get) {
+            Some(1) => false,
+            Some(2) => true,
+            _ => {
+                let m = ctx_matches(self, g, n);
+                if let Some(c) = slot {
+                    c.set(if m { 2 } else { 1 });
+                }
+                m
+            }
         }
     }
 
@@ -951,7 +1011,7 @@ pub(crate) fn check_indexed(base: &Index<'_, '_>, syntax: Syntax, out: &mut Find
     for n in base.doc().root().descendants().filter(Node::is_element) {
         let Some(cands) = ix.candidates(n) else { continue };
         for pattern in cands {
-            let Some((gi, g)) = pattern.iter().find(|(_, g)| ctx_matches(&ix, g, n)) else {
+            let Some((gi, g)) = pattern.iter().find(|(gi, g)| ix.ctx_matches(*gi, g, n)) else {
                 continue;
             };
             for a in ix.live(*gi, g) {
@@ -969,6 +1029,38 @@ pub(crate) fn check_indexed(base: &Index<'_, '_>, syntax: Syntax, out: &mut Find
 mod tests {
     use super::*;
     use crate::validate::codes_gen as codes;
+
+    #[test]
+    fn name_only_contexts_decided_once_per_name_agree_with_full_matching() {
+        let xml = r#"<rsm:CrossIndustryInvoice xmlns:rsm="urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
+            xmlns:ram="urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100">
+          <rsm:SupplyChainTradeTransaction><ram:ApplicableHeaderTradeSettlement>
+            <ram:ApplicableTradeTax><ram:CalculatedAmount>1</ram:CalculatedAmount></ram:ApplicableTradeTax>
+            <ram:SpecifiedTradeSettlementHeaderMonetarySummation>
+              <ram:TaxTotalAmount>1</ram:TaxTotalAmount><ram:LineTotalAmount>2</ram:LineTotalAmount>
+              <ram:BilledQuantity>3</ram:BilledQuantity><ram:ID>x</ram:ID>
+            </ram:SpecifiedTradeSettlementHeaderMonetarySummation>
+          </ram:ApplicableHeaderTradeSettlement></rsm:SupplyChainTradeTransaction></rsm:CrossIndustryInvoice>"#;
+        let doc = Document::parse(xml).expect("well-formed");
+        let base = Index::new(&doc);
+        let groups = group_index(Syntax::Cii);
+        assert!(
+            groups.name_only_count > 0,
+            "the CII tables have `ram:*[ends-with(name(), …)]` contexts"
+        );
+        let ix = DocIndex::new(&base, groups);
+        let mut matched = 0;
+        for n in doc.descendants().filter(Node::is_element) {
+            for (gi, g) in generated::GROUPS.iter().enumerate() {
+                let full = ctx_matches(&ix, g, n);
+                matched += usize::from(full && groups.by_name_only.get(gi).copied().flatten().is_some());
+                // Twice: the second answer comes from the memo.
+                assert_eq!(ix.ctx_matches(gi, g, n), full, "group {gi} at {n:?}");
+                assert_eq!(ix.ctx_matches(gi, g, n), full, "group {gi} at {n:?} (memo)");
+            }
+        }
+        assert!(matched > 0, "some name-only context matched");
+    }
 
     #[test]
     fn in_list_agrees_with_a_plain_search() {
