@@ -386,8 +386,8 @@ struct DocIndex<'x, 'a, 'i> {
     resolved: RefCell<FxHashMap<NameKey, Name>>,
     groups: &'static GroupIndex,
     /// Whether each name-only context (see [`GroupIndex::by_name_only`]) matches each name of the
-    /// document: 0 not known yet, 1 no, 2 yes; by name number × name-only context count.
-    name_only: Vec<std::cell::Cell<u8>>,
+    /// document (`None`: not known yet), by name number × name-only context count.
+    name_only: Vec<std::cell::Cell<Option<bool>>>,
 }
 
 impl<'x, 'a, 'i> DocIndex<'x, 'a, 'i> {
@@ -413,7 +413,7 @@ impl<'x, 'a, 'i> DocIndex<'x, 'a, 'i> {
             live: vec![std::cell::OnceCell::new(); generated::GROUPS.len()],
             resolved: RefCell::default(),
             groups,
-            name_only: vec![std::cell::Cell::new(0); base.name_count() * groups.name_only_count],
+            name_only: vec![std::cell::Cell::new(None); base.name_count() * groups.name_only_count],
         }
     }
 
@@ -425,17 +425,14 @@ impl<'x, 'a, 'i> DocIndex<'x, 'a, 'i> {
                 .checked_add(usize::from(k))?;
             self.name_only.get(at)
         });
-        match slot.map(std::cell::Cell::get) {
-            Some(1) => false,
-            Some(2) => true,
-            _ => {
-                let m = ctx_matches(self, g, n);
-                if let Some(c) = slot {
-                    c.set(if m { 2 } else { 1 });
-                }
-                m
-            }
+        if let Some(known) = slot.and_then(std::cell::Cell::get) {
+            return known;
         }
+        let m = ctx_matches(self, g, n);
+        if let Some(c) = slot {
+            c.set(Some(m));
+        }
+        m
     }
 
     /// How `q` is looked up in this document.
