@@ -99,16 +99,18 @@ fn quick_xml_events_only(bencher: divan::Bencher) {
 /// Parsing plus the syntax-binding and code-list rules over the XML tree, without the draft.
 #[divan::bench(sample_count = 5, sample_size = 1)]
 fn parse_and_tree_rules(bencher: divan::Bencher) {
-    use facteur_einvoice::validate::{Findings, check_tree, detect_syntax};
     per_item(bencher, &inputs(), |d| {
-        let Ok(doc) = facteur_einvoice::xml::parse(d) else {
-            return 0;
-        };
-        let Some(syntax) = detect_syntax(&doc) else { return 0 };
-        let mut out = Findings::new(syntax);
-        check_tree(&doc, syntax, &mut out);
-        out.into_items().len()
+        facteur_einvoice::xml::parse(d).map_or(0, |doc| tree_findings(&doc))
     });
+}
+
+/// Runs the tree rules over `doc`; the number of findings.
+fn tree_findings(doc: &roxmltree::Document<'_>) -> usize {
+    use facteur_einvoice::validate::{Findings, check_tree, detect_syntax};
+    let Some(syntax) = detect_syntax(doc) else { return 0 };
+    let mut out = Findings::new(syntax);
+    check_tree(doc, syntax, &mut out);
+    out.into_items().len()
 }
 
 /// The semantic rules alone, over drafts read beforehand.
@@ -154,6 +156,14 @@ fn quick_xml_ns_events(bencher: divan::Bencher) {
     });
 }
 
+/// Every input parsed, for the stages timed without the parse.
+fn parsed(inputs: &[Vec<u8>]) -> Vec<roxmltree::Document<'_>> {
+    inputs
+        .iter()
+        .filter_map(|d| facteur_einvoice::xml::parse(d).ok())
+        .collect()
+}
+
 /// Reading into the lenient draft (lookup tables included) over documents parsed beforehand: the
 /// reader's own cost, without the parse it is usually measured with. The 2,000 trees no longer fit in
 /// the caches, so the first pass over each (the lookup tables) is slower than in the pipeline, where the
@@ -161,17 +171,8 @@ fn quick_xml_ns_events(bencher: divan::Bencher) {
 #[divan::bench(sample_count = 5, sample_size = 1)]
 fn read_only(bencher: divan::Bencher) {
     let inputs = inputs();
-    let docs: Vec<_> = inputs
-        .iter()
-        .filter_map(|d| facteur_einvoice::xml::parse(d).ok())
-        .collect();
-    per_item(bencher, &docs, |doc| {
-        let draft = match facteur_einvoice::xml::detect(doc) {
-            Ok((facteur_einvoice::xml::Syntax::Ubl, _)) => facteur_einvoice::ubl::read(doc),
-            Ok((facteur_einvoice::xml::Syntax::Cii, _)) => facteur_einvoice::cii::read(doc),
-            Err(_) => return 0,
-        };
-        draft.map_or(0, |d| d.lines.len())
+    per_item(bencher, &parsed(&inputs), |doc| {
+        facteur_einvoice::xml::read_document(doc).map_or(0, |(_, d)| d.lines.len())
     });
 }
 
@@ -179,16 +180,6 @@ fn read_only(bencher: divan::Bencher) {
 /// (an upper bound, as for `read_only`).
 #[divan::bench(sample_count = 5, sample_size = 1)]
 fn tree_rules_only(bencher: divan::Bencher) {
-    use facteur_einvoice::validate::{Findings, check_tree, detect_syntax};
     let inputs = inputs();
-    let docs: Vec<_> = inputs
-        .iter()
-        .filter_map(|d| facteur_einvoice::xml::parse(d).ok())
-        .collect();
-    per_item(bencher, &docs, |doc| {
-        let Some(syntax) = detect_syntax(doc) else { return 0 };
-        let mut out = Findings::new(syntax);
-        check_tree(doc, syntax, &mut out);
-        out.into_items().len()
-    });
+    per_item(bencher, &parsed(&inputs), tree_findings);
 }

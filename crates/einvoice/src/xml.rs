@@ -206,11 +206,15 @@ pub fn detect(doc: &Document<'_>) -> Result<(Syntax, DocKind), ReadError> {
 
 /// Parses, detects the syntax and reads the lenient draft in one call.
 pub fn read_xml(bytes: &[u8]) -> Result<(Syntax, Draft), ReadError> {
-    let doc = parse(bytes)?;
-    let (syntax, _) = detect(&doc)?;
+    read_document(&parse(bytes)?)
+}
+
+/// Detects the syntax of a parsed document and reads its lenient draft.
+pub fn read_document(doc: &Document<'_>) -> Result<(Syntax, Draft), ReadError> {
+    let (syntax, _) = detect(doc)?;
     let draft = match syntax {
-        Syntax::Ubl => crate::ubl::read(&doc)?,
-        Syntax::Cii => crate::cii::read(&doc)?,
+        Syntax::Ubl => crate::ubl::read(doc)?,
+        Syntax::Cii => crate::cii::read(doc)?,
     };
     Ok((syntax, draft))
 }
@@ -276,10 +280,9 @@ pub(crate) struct Reader<'x, 'a, 'i> {
     no_ns: Option<u32>,
     /// Chains already resolved by [`Reader::at`], keyed by the address and length of their static text.
     chains: RefCell<FxHashMap<(usize, usize), Chain>>,
-    /// Every element's path, for the [`DocPath`]s of the values read.
+    /// Every element's path, for the [`DocPath`]s of the values read; attribute names are numbered as
+    /// in the index.
     paths: Arc<PathTable>,
-    /// The number of each attribute name in `paths`.
-    attr_names: FxHashMap<&'a str, u32>,
 }
 
 /// Longest chain [`Reader::at`] keeps resolved; longer ones are resolved at every call.
@@ -299,7 +302,7 @@ enum Chain {
 impl<'x, 'a, 'i> Reader<'x, 'a, 'i> {
     pub(crate) fn new(ix: &'x index::DocIndex<'a, 'i>, prefixes: &'static [(&'static str, &'static str)]) -> Self {
         let doc = ix.doc();
-        let mut r = Reader {
+        Reader {
             doc,
             ix,
             lines: Lines::new(doc.input_text()),
@@ -307,71 +310,8 @@ impl<'x, 'a, 'i> Reader<'x, 'a, 'i> {
             ns_pos: prefixes.iter().map(|(_, ns)| ix.namespace(Some(ns))).collect(),
             no_ns: ix.namespace(None),
             chains: RefCell::default(),
-            paths: Arc::default(),
-            attr_names: FxHashMap::default(),
-        };
-        r.paths = Arc::new(r.path_table());
-        r
-    }
-
-    /// Each element's parent, name and position among same-name siblings, and the attribute names:
-    /// the paths the readers used to write out for every value, kept as numbers.
-    fn path_table(&mut self) -> PathTable {
-        let doc = self.doc;
-        let mut table = PathTable {
-            nodes: vec![(u32::MAX, u32::MAX, 0); doc.descendants().len() + 1],
-            ..PathTable::default()
-        };
-        let mut counts = vec![0u32; self.ix.name_count()];
-        for n in doc.descendants() {
-            if !(n.is_element() || n.is_root()) {
-                continue;
-            }
-            for a in n.attributes() {
-                let next = u32::try_from(table.attrs.len()).unwrap_or(u32::MAX);
-                if *self.attr_names.entry(a.name()).or_insert(next) == next {
-                    let range = push_part(&mut table.text, &["", a.name()]);
-                    table.attrs.push(range);
-                }
-            }
-            let (parent, root) = (n.id().get(), n.is_root());
-            let kids = self.ix.kids(n);
-            for (name, id) in kids {
-                let Some(c) = counts.get_mut(*name as usize) else {
-                    continue;
-                };
-                *c += 1;
-                if let Some(slot) = table.nodes.get_mut(*id as usize) {
-                    *slot = if root {
-                        (u32::MAX, *name, 0)
-                    } else {
-                        (parent, *name, *c)
-                    };
-                }
-            }
-            for (name, _) in kids {
-                if let Some(c) = counts.get_mut(*name as usize) {
-                    *c = 0;
-                }
-            }
+            paths: Arc::new(path_table(ix, prefixes)),
         }
-        table.steps = vec![(0, 0); self.ix.name_count()];
-        for (ns, local, id) in self.ix.names() {
-            let range = push_part(&mut table.text, &[self.prefix_of(ns), ":", local]);
-            if let Some(step) = table.steps.get_mut(id as usize) {
-                *step = range;
-            }
-        }
-        table
-    }
-
-    fn prefix_of(&self, ns: Option<&str>) -> &'static str {
-        let ns = ns.unwrap_or("");
-        self.prefixes
-            .iter()
-            .find(|(_, n)| *n == ns)
-            .map(|(p, _)| *p)
-            .unwrap_or("*")
     }
 
     fn path(&self, node: Node<'a, 'i>) -> DocPath {
@@ -520,7 +460,7 @@ impl<'x, 'a, 'i> Reader<'x, 'a, 'i> {
             if a.namespace().is_some() {
                 continue;
             }
-            let attr = self.attr_names.get(a.name()).copied().unwrap_or(NO_ATTR);
+            let attr = self.ix.attribute_number(a.name()).unwrap_or(NO_ATTR);
             let v = Val {
                 raw: a.value().to_string(),
                 line,
@@ -550,7 +490,7 @@ impl<'x, 'a, 'i> Reader<'x, 'a, 'i> {
     /// Value of the attribute `name` of `el`, as its own located value.
     pub(crate) fn attr_val(&self, el: &El<'a, 'i>, name: &str) -> Option<Val> {
         let raw = el.node.attribute(name)?;
-        let attr = self.attr_names.get(name).copied().unwrap_or(NO_ATTR);
+        let attr = self.ix.attribute_number(name).unwrap_or(NO_ATTR);
         Some(Val {
             raw: raw.to_string(),
             line: self.lines.line(el.node.range().start),
@@ -558,6 +498,60 @@ impl<'x, 'a, 'i> Reader<'x, 'a, 'i> {
             attrs: Vec::new(),
         })
     }
+}
+
+/// Each element's parent, name and position among same-name siblings, and the attribute names: the
+/// paths a reader used to write out for every value, kept as numbers.
+fn path_table(ix: &index::DocIndex<'_, '_>, prefixes: &[(&'static str, &str)]) -> PathTable {
+    let doc = ix.doc();
+    let mut table = PathTable {
+        nodes: vec![(u32::MAX, u32::MAX, 0); doc.descendants().len() + 1],
+        ..PathTable::default()
+    };
+    let mut counts = vec![0u32; ix.name_count()];
+    for n in doc.descendants() {
+        if !(n.is_element() || n.is_root()) {
+            continue;
+        }
+        let (parent, root) = (n.id().get(), n.is_root());
+        let kids = ix.kids(n);
+        for (name, id) in kids {
+            let Some(c) = counts.get_mut(*name as usize) else {
+                continue;
+            };
+            *c += 1;
+            if let Some(slot) = table.nodes.get_mut(*id as usize) {
+                *slot = if root {
+                    (u32::MAX, *name, 0)
+                } else {
+                    (parent, *name, *c)
+                };
+            }
+        }
+        for (name, _) in kids {
+            if let Some(c) = counts.get_mut(*name as usize) {
+                *c = 0;
+            }
+        }
+    }
+    for a in ix.attribute_names() {
+        let range = push_part(&mut table.text, &[a]);
+        table.attrs.push(range);
+    }
+    table.steps = vec![(0, 0); ix.name_count()];
+    for (ns, local, id) in ix.names() {
+        let range = push_part(&mut table.text, &[prefix_of(prefixes, ns), ":", local]);
+        if let Some(step) = table.steps.get_mut(id as usize) {
+            *step = range;
+        }
+    }
+    table
+}
+
+/// The prefix of namespace `ns` among `prefixes` (`*` for an unknown one), as paths write it.
+fn prefix_of(prefixes: &[(&'static str, &str)], ns: Option<&str>) -> &'static str {
+    let ns = ns.unwrap_or("");
+    prefixes.iter().find(|(_, n)| *n == ns).map(|(p, _)| *p).unwrap_or("*")
 }
 
 /// Appends `parts` to `text`, returning the range they occupy.

@@ -7,7 +7,7 @@
 //! contiguously with their name numbers, so a lookup is a short scan of integers.
 
 use roxmltree::{Document, Node, NodeId};
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 
 /// A document's expanded names numbered, and its element children as arrays.
 pub(crate) struct DocIndex<'a, 'i> {
@@ -26,8 +26,10 @@ pub(crate) struct DocIndex<'a, 'i> {
     kid_list: Vec<(u32, u32)>,
     /// Range of each node's children in `kid_list`, by node id.
     kid_range: Vec<(u32, u32)>,
-    /// The distinct local names of the attributes of all elements (a handful per document).
-    attr_names: FxHashSet<&'a str>,
+    /// The distinct local names of the attributes of all elements (a handful per document), numbered in
+    /// order of first appearance.
+    attr_names: FxHashMap<&'a str, u32>,
+    attr_list: Vec<&'a str>,
     /// Which (parent name, child name) pairs occur, as a bit matrix by name numbers; empty when the
     /// document has more than [`MAX_PAIR_NAMES`] names (then every pair is taken to occur).
     pairs: Vec<u64>,
@@ -56,14 +58,20 @@ impl<'a, 'i> DocIndex<'a, 'i> {
             by_name: Vec::new(),
             kid_list: Vec::with_capacity(len / 2),
             kid_range: vec![(0, 0); len + 1],
-            attr_names: FxHashSet::default(),
+            attr_names: FxHashMap::default(),
+            attr_list: Vec::new(),
             pairs: Vec::new(),
         };
         for n in doc.descendants() {
             if !n.is_element() {
                 continue;
             }
-            ix.attr_names.extend(n.attributes().map(|a| a.name()));
+            for a in n.attributes() {
+                let next = id32(ix.attr_list.len());
+                if *ix.attr_names.entry(a.name()).or_insert(next) == next {
+                    ix.attr_list.push(a.name());
+                }
+            }
             let tag = n.tag_name();
             let ns = ix.ns_position(tag.namespace());
             let next = id32(ix.by_name.len());
@@ -148,7 +156,17 @@ impl<'a, 'i> DocIndex<'a, 'i> {
 
     /// True when some element of the document has an attribute with local name `name`.
     pub(crate) fn has_attribute_named(&self, name: &str) -> bool {
-        self.attr_names.contains(name)
+        self.attr_names.contains_key(name)
+    }
+
+    /// The number of the attribute name `name`, `None` when no element has such an attribute.
+    pub(crate) fn attribute_number(&self, name: &str) -> Option<u32> {
+        self.attr_names.get(name).copied()
+    }
+
+    /// The distinct attribute names, by number.
+    pub(crate) fn attribute_names(&self) -> &[&'a str] {
+        &self.attr_list
     }
 
     /// False when no element named by number `parent` has a child named by number `child`.
@@ -220,6 +238,8 @@ mod tests {
         let ix = DocIndex::new(&doc);
         assert!(ix.has_attribute_named("a") && ix.has_attribute_named("c"));
         assert!(!ix.has_attribute_named("d"));
+        assert_eq!((ix.attribute_number("a"), ix.attribute_number("c")), (Some(0), Some(1)));
+        assert_eq!(ix.attribute_names(), ["a", "c"]);
         let (r, s) = (ix.lookup(None, "r").expect("r"), ix.lookup(None, "s").expect("s"));
         assert!(ix.may_have_child(r, s));
         assert!(!ix.may_have_child(s, r) && !ix.may_have_child(r, r));
