@@ -201,9 +201,17 @@ impl Val {
     }
 }
 
-/// XPath `normalize-space`.
+/// XPath `normalize-space`: runs of XML whitespace (space, tab, line feed, carriage return; not form
+/// feed, which XPath keeps) become one space, leading and trailing ones go.
 pub fn normalize_space(s: &str) -> String {
-    s.split_ascii_whitespace().collect::<Vec<_>>().join(" ")
+    let mut out = String::with_capacity(s.len());
+    for w in s.split([' ', '\t', '\n', '\r']).filter(|w| !w.is_empty()) {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(w);
+    }
+    out
 }
 
 /// Parses an `xs:decimal` lexical form.
@@ -735,5 +743,8 @@ mod tests {
     #[test]
     fn normalize_space_collapses() {
         assert_eq!(normalize_space("  a \n b  "), "a b");
+        assert_eq!(normalize_space("\r\n\ta\t\tb\r"), "a b");
+        // Form feed is not XML whitespace: XPath keeps it.
+        assert_eq!(normalize_space(" a\u{c}b "), "a\u{c}b");
     }
 }

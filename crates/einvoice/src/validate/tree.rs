@@ -20,6 +20,7 @@ use rustc_hash::FxHashMap;
 
 use super::finding::{Findings, Loc, Syntax};
 use super::tree_custom;
+use crate::model::draft::normalize_space;
 use crate::xml::index::DocIndex as Index;
 
 pub(crate) const NS_CBC: &str = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2";
@@ -310,18 +311,6 @@ fn static_names() -> &'static FxHashMap<&'static str, Vec<(&'static str, u16)>> 
         }
         m
     })
-}
-
-/// XPath `normalize-space`.
-pub(crate) fn norm(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for w in s.split([' ', '\t', '\n', '\r']).filter(|w| !w.is_empty()) {
-        if !out.is_empty() {
-            out.push(' ');
-        }
-        out.push_str(w);
-    }
-    out
 }
 
 /// XPath string value of an element (concatenated descendant text).
@@ -770,7 +759,7 @@ fn subject<'a>(s: Subj, n: Node<'a, '_>) -> Option<Cow<'a, str>> {
 /// have none: the rules test thousands of them per document).
 fn normed(s: Cow<'_, str>) -> Cow<'_, str> {
     if s.contains([' ', '\t', '\n', '\r']) {
-        Cow::Owned(norm(&s))
+        Cow::Owned(normalize_space(&s))
     } else {
         s
     }

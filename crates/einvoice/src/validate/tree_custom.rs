@@ -4,9 +4,10 @@
 
 use roxmltree::Node;
 
+use crate::model::draft::normalize_space;
 use crate::xml::index::DocIndex as Index;
 
-use super::tree::{NS_CAC, NS_CBC, NS_RAM, NS_UDT, Q, child_path, children, norm, string_value, xs_bool};
+use super::tree::{NS_CAC, NS_CBC, NS_RAM, NS_UDT, Q, child_path, children, string_value, xs_bool};
 
 fn cbc(l: &'static str) -> Q {
     Q::new(NS_CBC, l)
@@ -33,7 +34,7 @@ fn any_eq(n: Node<'_, '_>, path: &[Q], v: &str) -> bool {
 fn norm_first(n: Node<'_, '_>, path: &[Q]) -> String {
     child_path(n, path)
         .first()
-        .map(|c| norm(&string_value(*c)))
+        .map(|c| normalize_space(&string_value(*c)))
         .unwrap_or_default()
 }
 
@@ -229,7 +230,7 @@ pub(crate) fn check<'a, 'i>(id: &str, n: Node<'a, 'i>, ix: &Index<'a, 'i>) -> bo
             };
             let vals: Vec<String> = all(ix, ram("SpecifiedTradeSettlementPaymentMeans"))
                 .flat_map(|m| children(m, what))
-                .map(|c| norm(&string_value(c)))
+                .map(|c| normalize_space(&string_value(c)))
                 .collect();
             vals.first().is_none_or(|f| vals.iter().all(|v| v == f))
         }
