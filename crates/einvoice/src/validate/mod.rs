@@ -137,15 +137,15 @@ pub fn validate_document(doc: &roxmltree::Document<'_>) -> Report {
         };
     };
     let mut out = Findings::new(syntax);
-    if dup::check(doc, syntax, &mut out) {
+    // One index serves the duplicate check, the tree rules and the reader.
+    let ix = crate::xml::index::DocIndex::new(doc);
+    if dup::check(&ix, syntax, &mut out) {
         return Report {
             syntax: Some(syntax),
             profile,
             findings: out.into_items(),
         };
     }
-    // One index serves the tree rules and the reader.
-    let ix = crate::xml::index::DocIndex::new(doc);
     tree::check_indexed(&ix, syntax, &mut out);
     let draft = match syntax {
         Syntax::Ubl => crate::ubl::read_indexed(&ix),
