@@ -905,7 +905,9 @@ pub fn node_line(n: Node<'_, '_>) -> u32 {
     n.document().text_pos_at(n.range().start).row
 }
 
-fn describe(id: &str, t: &T, n: Node<'_, '_>) -> (String, String) {
+/// What to fix, in French and English, when assertion `id` with test `t` fails at `n`. The message is built
+/// from the test's shape: the part that fails, the element to add or remove, the code list to use.
+fn describe(ix: &DocIndex<'_, '_, '_>, id: &str, t: &T, n: Node<'_, '_>) -> (String, String) {
     fn path_str(p: &[Path]) -> String {
         let one = |p: &Path| {
             let mut s = match p.start {
@@ -949,32 +951,182 @@ fn describe(id: &str, t: &T, n: Node<'_, '_>) -> (String, String) {
             format!("{} est obligatoire ici : ajoutez-le.", path_str(p)),
             format!("{} is required here: add it.", path_str(p)),
         ),
-        T::InList(s, ..) | T::InListExact(s, ..) => {
+        T::InList(s, list, _) | T::InListExact(s, list) => {
             let v = subject(*s, n).unwrap_or_default();
-            let what = match s {
-                Subj::Text => "La valeur".to_owned(),
-                Subj::Attr(a) => format!("L'attribut @{a}"),
+            let v = v.trim();
+            let (what, what_en) = match s {
+                Subj::Text => ("La valeur".to_owned(), "The value".to_owned()),
+                Subj::Attr(a) => (format!("L'attribut @{a}"), format!("Attribute @{a}")),
             };
-            let what_en = match s {
-                Subj::Text => "The value".to_owned(),
-                Subj::Attr(a) => format!("Attribute @{a}"),
-            };
-            (
-                format!(
-                    "{what} « {} » n'appartient pas à la liste de codes autorisée : utilisez un code de la liste.",
-                    v.trim()
-                ),
-                format!(
-                    "{what_en} '{}' is not in the allowed code list: use a listed code.",
-                    v.trim()
-                ),
-            )
+            let (list_fr, list_en) = list_label(list);
+            if v.is_empty() {
+                (
+                    format!("{what} est vide : indiquez un code de la liste autorisée ({list_fr})."),
+                    format!("{what_en} is empty: give a code of the allowed list ({list_en})."),
+                )
+            } else {
+                (
+                    format!(
+                        "{what} « {v} » n'appartient pas à la liste autorisée ({list_fr}) : remplacez cette valeur par un \
+                         code de la liste."
+                    ),
+                    format!(
+                        "{what_en} '{v}' is not in the allowed list ({list_en}): replace it with a code of that list."
+                    ),
+                )
+            }
         }
-        T::Or(xs) => match xs.first() {
-            Some(first @ T::InList(..)) => describe(id, first, n),
-            _ => generic(id),
+        // Every part must hold: the first that does not is what to fix.
+        T::And(xs) => match xs.iter().find(|x| !eval(ix, x, n)) {
+            Some(x) => describe(ix, id, x, n),
+            None => generic(id),
         },
+        // `not(p) or count(p) = 1`: at most one.
+        T::Or([T::Not(T::Exists(p)), T::Count(q, Cmp::Eq, 1)]) if path_str(p) == path_str(q) => (
+            format!("{} ne doit pas apparaître plus d'une fois.", path_str(p)),
+            format!("{} must not occur more than once.", path_str(p)),
+        ),
+        // No alternative holds. Those that only say where the element stands (`self::x`, an ancestor) are
+        // exemptions, and guarded ones (`self::x and …`) apply only to their element: when one alternative is
+        // left, it is what to fix.
+        T::Or(xs) => {
+            let applies = |x: &&T| match x {
+                T::SelfIs(_) | T::Ancestor(_) => false,
+                T::And(ys) => ys.iter().all(|y| !matches!(y, T::SelfIs(_)) || eval(ix, y, n)),
+                _ => true,
+            };
+            let mut left = xs.iter().filter(applies);
+            match (left.next(), left.next(), xs.first()) {
+                (Some(one), None, _) => describe(ix, id, one, n),
+                (_, _, Some(first @ T::InList(..))) => describe(ix, id, first, n),
+                _ => generic(id),
+            }
+        }
+        T::Custom(c) => tree_custom::describe(c, n).unwrap_or_else(|| generic(id)),
         _ => generic(id),
+    }
+}
+
+/// The large code lists the tree rules test, as messages name them: (list, French name, English name, a few
+/// of its codes). Lists of at most [`FEW_CODES`] codes are written out whole instead.
+static LIST_NAMES: &[(&[&str], &str, &str, &str)] = {
+    use super::codes_gen as c;
+    &[
+        (
+            c::ISO_3166_1_ALPHA_2_UBL,
+            "codes pays ISO 3166-1 alpha-2",
+            "ISO 3166-1 alpha-2 country codes",
+            "FR, DE, BE",
+        ),
+        (
+            c::ISO_3166_1_ALPHA_2_CII,
+            "codes pays ISO 3166-1 alpha-2",
+            "ISO 3166-1 alpha-2 country codes",
+            "FR, DE, BE",
+        ),
+        (
+            c::ISO_4217,
+            "codes devise ISO 4217",
+            "ISO 4217 currency codes",
+            "EUR, USD, GBP",
+        ),
+        (
+            c::UNECE_REC20_REC21,
+            "codes d'unité UN/ECE Rec. 20 et 21",
+            "UN/ECE Rec. 20 and 21 unit codes",
+            "C62, H87, HUR, KGM",
+        ),
+        (
+            c::UNTDID_1001,
+            "types de document UNTDID 1001",
+            "UNTDID 1001 document types",
+            "380, 381, 384",
+        ),
+        (
+            c::UNTDID_1001_INVOICE,
+            "types de facture UNTDID 1001",
+            "UNTDID 1001 invoice types",
+            "380, 384, 389",
+        ),
+        (
+            c::UNTDID_1001_CREDIT_NOTE,
+            "types d'avoir UNTDID 1001",
+            "UNTDID 1001 credit note types",
+            "381",
+        ),
+        (
+            c::UNTDID_1153,
+            "qualifiants de référence UNTDID 1153",
+            "UNTDID 1153 reference qualifiers",
+            "ON, VN",
+        ),
+        (
+            c::UNTDID_4451_CII,
+            "sujets de note UNTDID 4451",
+            "UNTDID 4451 note subjects",
+            "AAI, SUR, REG",
+        ),
+        (
+            c::UNTDID_4461,
+            "moyens de paiement UNTDID 4461",
+            "UNTDID 4461 payment means",
+            "30, 58, 59, 48",
+        ),
+        (
+            c::UNTDID_5189,
+            "motifs de remise UNTDID 5189",
+            "UNTDID 5189 allowance reasons",
+            "95, 100",
+        ),
+        (
+            c::UNTDID_7161,
+            "motifs de frais UNTDID 7161",
+            "UNTDID 7161 charge reasons",
+            "FC, ABL",
+        ),
+        (
+            c::UNTDID_7143,
+            "schémas de classification UNTDID 7143",
+            "UNTDID 7143 classification schemes",
+            "HS",
+        ),
+        (
+            c::EAS,
+            "schémas d'adresse électronique EAS",
+            "EAS electronic address schemes",
+            "0009, 0088, 9957, EM",
+        ),
+        (
+            c::ISO_6523_ICD,
+            "schémas d'identifiant ISO 6523 ICD",
+            "ISO 6523 ICD identifier schemes",
+            "0009, 0002, 0088",
+        ),
+        (
+            c::VATEX,
+            "motifs d'exonération VATEX",
+            "VATEX exemption reasons",
+            "VATEX-EU-AE, VATEX-EU-IC",
+        ),
+    ]
+};
+
+/// Code lists this short are written out whole in messages.
+const FEW_CODES: usize = 10;
+
+/// The code list `list` as a message names it: its name and a few codes, or all of them when they are few.
+fn list_label(list: &[&str]) -> (String, String) {
+    if list.len() <= FEW_CODES {
+        let all = list.join(", ");
+        return (format!("l'un de : {all}"), format!("one of: {all}"));
+    }
+    // By content: a static list read into another static's initializer is a copy, not the same address.
+    match LIST_NAMES.iter().find(|(l, ..)| *l == list) {
+        Some((_, fr, en, eg)) => (format!("{fr}, par exemple {eg}"), format!("{en}, for example {eg}")),
+        None => (
+            "la liste de codes de la règle".to_owned(),
+            "the rule's code list".to_owned(),
+        ),
     }
 }
 
@@ -1002,7 +1154,7 @@ pub(crate) fn check_indexed(base: &Index<'_, '_>, syntax: Syntax, out: &mut Find
             };
             for a in ix.live(*gi, g) {
                 if !eval(&ix, &a.test, n) {
-                    let (fr, en) = describe(a.id, &a.test, n);
+                    let (fr, en) = describe(&ix, a.id, &a.test, n);
                     let path = node_path(n);
                     out.fire(a.id, Loc::new(&path, node_line(n)), fr, en);
                 }
@@ -1046,6 +1198,95 @@ mod tests {
             }
         }
         assert!(matched > 0, "some name-only context matched");
+    }
+
+    /// Every test of the generated tables, nested ones included.
+    fn all_tests() -> Vec<&'static T> {
+        fn walk(t: &'static T, out: &mut Vec<&'static T>) {
+            out.push(t);
+            match t {
+                T::Not(x) => walk(x, out),
+                T::Or(xs) | T::And(xs) => xs.iter().for_each(|x| walk(x, out)),
+                _ => {}
+            }
+        }
+        let mut out = Vec::new();
+        for g in generated::GROUPS {
+            for a in g.asserts {
+                walk(&a.test, &mut out);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_code_list_the_rules_test_is_named_with_codes_it_holds() {
+        for (list, _, en, examples) in LIST_NAMES {
+            for e in examples.split(", ") {
+                assert!(
+                    list.contains(&e),
+                    "{e} is given as an example of {en} but is not in the list"
+                );
+            }
+        }
+        let mut lists = 0;
+        for t in all_tests() {
+            if let T::InList(_, list, _) | T::InListExact(_, list) = t {
+                lists += 1;
+                assert!(
+                    list.len() <= FEW_CODES || LIST_NAMES.iter().any(|(l, ..)| l == list),
+                    "a code list of {} codes has no name for messages: {:?}…",
+                    list.len(),
+                    &list[..3]
+                );
+            }
+        }
+        assert!(lists > 40, "the tables test code lists");
+    }
+
+    #[test]
+    fn every_hand_written_assertion_is_implemented_and_described() {
+        let doc = Document::parse("<r/>").expect("well-formed");
+        let base = Index::new(&doc);
+        let mut custom = 0;
+        for t in all_tests() {
+            if let T::Custom(id) = t {
+                custom += 1;
+                assert!(
+                    tree_custom::eval(id, doc.root_element(), &base).is_some(),
+                    "{id} has no test"
+                );
+                assert!(
+                    tree_custom::describe(id, doc.root_element()).is_some(),
+                    "{id} has no message"
+                );
+            }
+        }
+        assert!(custom > 10);
+    }
+
+    #[test]
+    fn messages_follow_the_part_of_the_test_that_fails() {
+        let ubl = r#"<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
+            xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
+            xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2">
+          <cbc:InvoiceTypeCode>999</cbc:InvoiceTypeCode>
+          <cac:AccountingSupplierParty><cac:Party><cac:PartyTaxScheme><cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme>
+          </cac:PartyTaxScheme></cac:Party></cac:AccountingSupplierParty></Invoice>"#;
+        let doc = Document::parse(ubl).expect("well-formed");
+        let mut out = Findings::new(Syntax::Ubl);
+        check(&doc, Syntax::Ubl, &mut out);
+        let en = |rule: &str| {
+            out.items()
+                .iter()
+                .find(|f| f.rule == rule)
+                .map(|f| f.message_en.clone())
+                .unwrap_or_else(|| panic!("{rule} fires: {:?}", out.ids(crate::validate::Severity::Fatal)))
+        };
+        // `self::cbc:InvoiceTypeCode and … or self::cbc:CreditNoteTypeCode and …`: the invoice list.
+        assert!(en("BR-CL-01").contains("'999'") && en("BR-CL-01").contains("UNTDID 1001 invoice types"));
+        // `cac:TaxScheme/cbc:ID and cbc:CompanyID`: the missing one.
+        assert_eq!(en("UBL-SR-53"), "cbc:CompanyID is required here: add it.");
     }
 
     #[test]
