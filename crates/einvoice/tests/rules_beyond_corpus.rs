@@ -209,4 +209,74 @@ mod cii {
         );
         assert_eq!(fatal(&xml), ["BR-CL-26"]);
     }
+
+    #[test]
+    fn allowance_and_charge_without_reason() {
+        // …/ram:ChargeIndicator[udt:Indicator='false'|'true']: (../ram:Reason) or (../ram:ReasonCode), on a
+        // line (BR-42, BR-44) and on the document (BR-33, BR-38). The CII artefact tests the same twice in
+        // the same rule, under BR-CO-23/24 and BR-CO-21/22. The line's come first in the document.
+        let cases = [
+            ("95", "Loyal customer", 1, ["BR-42", "BR-CO-23"]),
+            ("ABL", "Packaging", 1, ["BR-44", "BR-CO-24"]),
+            ("95", "Loyal customer", 2, ["BR-33", "BR-CO-21"]),
+            ("ABL", "Packaging", 2, ["BR-38", "BR-CO-22"]),
+        ];
+        for (code, reason, nth, rules) in cases {
+            let xml = replace_nth(
+                &example(),
+                &format!("<ram:ReasonCode>{code}</ram:ReasonCode>"),
+                2,
+                nth,
+                "",
+            );
+            let xml = replace_nth(&xml, &format!("<ram:Reason>{reason}</ram:Reason>"), 2, nth, "");
+            assert_eq!(fatal(&xml), rules, "{rules:?}");
+        }
+    }
+
+    #[test]
+    fn line_level_terms() {
+        // //ram:ApplicableProductCharacteristic: (ram:Description) and (ram:Value); and the syntax binding
+        // CII-SR-072: count(ram:Value) = 1.
+        assert_eq!(
+            fatal(&mutated("<ram:Value>2 mm</ram:Value>", 1, 1, "")),
+            ["BR-54", "CII-SR-072"]
+        );
+        // //ram:SpecifiedLineTradeSettlement/ram:BillingSpecifiedPeriod: end >= start (the first line's
+        // period is 20130310–20130310).
+        let xml = mutated("20130310</udt:DateTimeString>", 5, 2, "20130309</udt:DateTimeString>");
+        assert_eq!(fatal(&xml), ["BR-30"]);
+        // //ram:IncludedSupplyChainTradeLineItem: normalize-space(ram:SpecifiedTradeProduct/ram:GlobalID/@schemeID) != ''
+        // or not(ram:SpecifiedTradeProduct/ram:GlobalID); and the syntax binding CII-SR-046:
+        // not(ram:GlobalID) or (ram:GlobalID/@schemeID).
+        let xml = mutated(
+            r#"<ram:GlobalID schemeID="0088">1234567890128</ram:GlobalID>"#,
+            1,
+            1,
+            "<ram:GlobalID>1234567890128</ram:GlobalID>",
+        );
+        assert_eq!(fatal(&xml), ["BR-64", "CII-SR-046"]);
+    }
+
+    #[test]
+    fn document_level_terms() {
+        // //ram:AdditionalReferencedDocument: normalize-space(ram:IssuerAssignedID) != ''
+        let xml = mutated(
+            "<ram:IssuerAssignedID>Lot567</ram:IssuerAssignedID>",
+            1,
+            1,
+            "<ram:IssuerAssignedID> </ram:IssuerAssignedID>",
+        );
+        assert_eq!(fatal(&xml), ["BR-52"]);
+        // normalize-space(…/ram:BuyerTradeParty/ram:URIUniversalCommunication[1]/ram:URIID/@schemeID) != ''
+        let xml = mutated(
+            r#"<ram:URIID schemeID="EM">info@buyercompany.dk</ram:URIID>"#,
+            1,
+            1,
+            "<ram:URIID>info@buyercompany.dk</ram:URIID>",
+        );
+        assert_eq!(fatal(&xml), ["BR-63"]);
+        // //ram:SpecifiedTradeSettlementPaymentMeans: (ram:TypeCode)
+        assert_eq!(fatal(&mutated("<ram:TypeCode>58</ram:TypeCode>", 2, 2, "")), ["BR-49"]);
+    }
 }
