@@ -279,4 +279,25 @@ mod cii {
         // //ram:SpecifiedTradeSettlementPaymentMeans: (ram:TypeCode)
         assert_eq!(fatal(&mutated("<ram:TypeCode>58</ram:TypeCode>", 2, 2, "")), ["BR-49"]);
     }
+
+    #[test]
+    fn standard_rate_vat() {
+        // //ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax/ram:CategoryCode[.='S']:
+        // not(../ram:ExemptionReason) and not(../ram:ExemptionReasonCode)
+        let xml = mutated(
+            "<ram:CategoryCode>S</ram:CategoryCode>\n                <ram:TaxPointDate>",
+            1,
+            1,
+            "<ram:CategoryCode>S</ram:CategoryCode>\n<ram:ExemptionReason>Exempt</ram:ExemptionReason>\n                <ram:TaxPointDate>",
+        );
+        assert_eq!(fatal(&xml), ["BR-S-10"]);
+        // //ram:SpecifiedTradeAllowanceCharge[…false() | true()]/ram:CategoryTradeTax[ram:CategoryCode = 'S']:
+        // ram:RateApplicablePercent > 0 (BR-S-06 for the document allowance, BR-S-07 for the charge, the 4th
+        // and 5th of the 25 % rates). The allowance and the charge (150 each) leave the 25 % group, whose
+        // basis (1500 in the breakdown) no longer adds up, so BR-S-08 comes with them.
+        let rate = "<ram:RateApplicablePercent>25</ram:RateApplicablePercent>";
+        let zero = "<ram:RateApplicablePercent>0</ram:RateApplicablePercent>";
+        assert_eq!(fatal(&mutated(rate, 5, 4, zero)), ["BR-S-06", "BR-S-08"]);
+        assert_eq!(fatal(&mutated(rate, 5, 5, zero)), ["BR-S-07", "BR-S-08"]);
+    }
 }
