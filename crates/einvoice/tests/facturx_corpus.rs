@@ -2,22 +2,11 @@
 
 #![allow(clippy::unwrap_used)] // tests fail loudly on purpose
 
-use std::path::PathBuf;
+mod common;
 
+use common::corpus_dir;
 use facteur_einvoice::facturx::{self, FacturxError, Profile};
 use sha2::{Digest, Sha256};
-
-/// `FACTEUR_CORPUS` (the corpus folder) or `FACTEUR_SHARED` (its parent), else `../shared` next
-/// to the repository root.
-fn corpus_dir() -> PathBuf {
-    if let Ok(dir) = std::env::var("FACTEUR_CORPUS") {
-        return PathBuf::from(dir);
-    }
-    if let Ok(dir) = std::env::var("FACTEUR_SHARED") {
-        return PathBuf::from(dir).join("corpus");
-    }
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus")
-}
 
 fn manifest() -> Vec<serde_json::Value> {
     let path = corpus_dir().join("facturx/expected.jsonl");

@@ -4,21 +4,10 @@
 
 #![allow(clippy::unwrap_used)] // tests fail loudly on purpose
 
-use std::path::PathBuf;
+mod common;
 
+use common::corpus_dir;
 use facteur_einvoice::validate::{Report, Severity, validate_xml};
-
-/// `FACTEUR_CORPUS` (the corpus folder) or `FACTEUR_SHARED` (its parent), else `../shared` next
-/// to the repository root.
-fn corpus_dir() -> PathBuf {
-    if let Ok(dir) = std::env::var("FACTEUR_CORPUS") {
-        return PathBuf::from(dir);
-    }
-    if let Ok(dir) = std::env::var("FACTEUR_SHARED") {
-        return PathBuf::from(dir).join("corpus");
-    }
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus")
-}
 
 /// The official UBL example, valid as it stands, with `from` replaced by `to`.
 fn example_with(from: &str, to: &str) -> Report {

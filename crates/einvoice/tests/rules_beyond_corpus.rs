@@ -6,21 +6,10 @@
 
 #![allow(clippy::unwrap_used)] // tests fail loudly on purpose
 
-use std::path::PathBuf;
+mod common;
 
+use common::corpus_dir;
 use facteur_einvoice::validate::{Severity, validate_xml};
-
-/// `FACTEUR_CORPUS` (the corpus folder) or `FACTEUR_SHARED` (its parent), else `../shared` next
-/// to the repository root.
-fn corpus_dir() -> PathBuf {
-    if let Ok(dir) = std::env::var("FACTEUR_CORPUS") {
-        return PathBuf::from(dir);
-    }
-    if let Ok(dir) = std::env::var("FACTEUR_SHARED") {
-        return PathBuf::from(dir).join("corpus");
-    }
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus")
-}
 
 fn example() -> String {
     read("ubl/examples/ubl-tc434-example5.xml")
