@@ -147,30 +147,36 @@ pub(crate) fn eval<'a, 'i>(id: &str, n: Node<'a, 'i>, ix: &Index<'a, 'i>) -> Opt
 /// test, only a text between the first two `#` that is three characters long is a code, and it is looked up
 /// as a substring of the space-separated list.
 fn note_subject_ok(note: &str) -> bool {
-    // substring-before(substring-after(., '#'), '#'): empty without a second '#'.
-    let code = note
-        .split_once('#')
-        .and_then(|(_, after)| after.split_once('#'))
-        .map_or("", |(code, _)| code);
+    let code = note_subject_code(note);
     code.chars().count() != 3 || codes::UNTDID_4451_UBL_LITERAL.contains(code)
+}
+
+/// `substring-before(substring-after(., '#'), '#')`: empty without a second '#'.
+fn note_subject_code(note: &str) -> &str {
+    note.split_once('#')
+        .and_then(|(_, after)| after.split_once('#'))
+        .map_or("", |(code, _)| code)
 }
 
 /// What to fix when the hand-written assertion `id` fails at `n`, in French and English.
 pub(crate) fn describe(id: &str, n: Node<'_, '_>) -> Option<(String, String)> {
     let v = || normalize_space(&string_value(n));
     let (fr, en) = match id {
-        "BR-CL-08" => (
-            format!(
-                "Le code de sujet de la note (entre les deux premiers « # » : « {} ») n'est pas un code UNTDID 4451 \
+        "BR-CL-08" => {
+            let code = note_subject_code(&string_value(n)).to_owned();
+            (
+                format!(
+                    "Le code de sujet de la note (entre les deux premiers « # » : « {} ») n'est pas un code UNTDID 4451 \
                  (AAI, SUR, REG…) : corrigez-le, ou n'écrivez pas de « # » dans la note.",
-                v().split('#').nth(1).unwrap_or_default()
-            ),
-            format!(
-                "The note's subject code (between the first two '#': '{}') is not a UNTDID 4451 code (AAI, SUR, \
+                    code
+                ),
+                format!(
+                    "The note's subject code (between the first two '#': '{}') is not a UNTDID 4451 code (AAI, SUR, \
                  REG…): correct it, or do not write '#' in the note.",
-                v().split('#').nth(1).unwrap_or_default()
-            ),
-        ),
+                    code
+                ),
+            )
+        }
         "UBL-SR-43" => (
             "Une référence de document additionnel avec un code de type (cbc:DocumentTypeCode) ou un schéma \
              d'identifiant (@schemeID) doit être l'objet facturé (code 130, ou 50 dans un avoir) : sinon, \
