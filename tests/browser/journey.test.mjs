@@ -233,7 +233,7 @@ test('wrong password shows the error next to the form, in French then in English
 
 test('a second user asks to join; the manager approves; the member sees it', async () => {
   const member = await newPage();
-  await signUpAndActivate(member, MEMBER, PASSWORD, SIRET, '');
+  await signUpAndActivate(member, MEMBER, PASSWORD, SIRET, 'Menuiserie Martin');
   await logIn(member, MEMBER, PASSWORD);
   await member.getByRole('cell', { name: 'En attente' }).waitFor();
 

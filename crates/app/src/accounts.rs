@@ -24,6 +24,11 @@ pub struct SignUp {
     pub structure_name: Option<String>,
 }
 
+/// The rate-limit key of failed logins for an address (as typed: trimmed, lower case).
+fn login_email_key(email: &str) -> String {
+    format!("login:email:{}", email.trim().to_lowercase())
+}
+
 pub(crate) fn parse_email(input: &str) -> AppResult<Email> {
     Email::parse(input).map_err(|e| AppError::invalid("email", e.to_string()))
 }
@@ -43,6 +48,12 @@ impl App {
 
     /// Creates an inactive account and mails an activation link valid `activation_ttl` (60 min).
     /// `client_key` identifies the caller for rate limiting (the web layer passes the IP address).
+    ///
+    /// Sign-up reveals neither which addresses have accounts nor which identifiers have
+    /// structures: the company name is always required (a known identifier ignores it and asks
+    /// to join the structure instead), and an address that already has an account creates
+    /// nothing but a mail to its owner ([`SignUpOutcome::EmailAlreadyRegistered`]), after the
+    /// same password hashing as a real sign-up. The web layer answers every outcome alike.
     pub async fn sign_up(&self, form: SignUp, client_key: &str) -> AppResult<SignUpOutcome> {
         let limits = self.inner.config.rate_limits;
         let client = format!("signup:client:{client_key}");
@@ -54,24 +65,17 @@ impl App {
         let email = parse_email(&form.email)?;
         check_password_policy(&form.password)?;
         let identifier = parse_identifier(form.identifier_kind, &form.identifier)?;
-        let existing = self.db().find_structure_by_identifier(&identifier).await?;
-        let new_structure = match (&existing, form.structure_name.as_deref().map(str::trim)) {
-            (Some(_), _) => None,
-            (None, Some(name)) if !name.is_empty() => Some(
-                Structure::new(identifier.clone(), StructureKind::Private, name)
-                    .map_err(|e| AppError::invalid("structure_name", e.to_string()))?,
-            ),
-            (None, _) => {
-                return Err(AppError::invalid(
-                    "structure_name",
-                    "structure inconnue : indiquez sa raison sociale pour la créer",
-                ));
-            }
-        };
-        if self.db().find_user_by_email(&email).await?.is_some() {
-            return Err(AppError::Conflict("adresse e-mail déjà enregistrée".to_owned()));
+        let name = form.structure_name.as_deref().map(str::trim).unwrap_or_default();
+        if name.is_empty() {
+            return Err(AppError::invalid("structure_name", "raison sociale obligatoire"));
         }
+        let candidate = Structure::new(identifier.clone(), StructureKind::Private, name)
+            .map_err(|e| AppError::invalid("structure_name", e.to_string()))?;
         let hash = hash_password(&form.password).await?;
+        if self.db().find_user_by_email(&email).await?.is_some() {
+            self.tell_account_exists(&email).await;
+            return Ok(SignUpOutcome::EmailAlreadyRegistered);
+        }
         let new_user = NewUser {
             email: email.clone(),
             password_hash: Some(hash),
@@ -82,13 +86,15 @@ impl App {
         };
         let user = match self.db().create_user(&new_user, facteur_store::Actor::System).await {
             Err(StoreError::Conflict(_)) => {
-                return Err(AppError::Conflict("adresse e-mail déjà enregistrée".to_owned()));
+                self.tell_account_exists(&email).await;
+                return Ok(SignUpOutcome::EmailAlreadyRegistered);
             }
             other => other?,
         };
         let actor = facteur_store::Actor::User(user.id);
-        let outcome = match new_structure {
-            Some(structure) => match self.db().create_structure(&structure, actor).await {
+        let outcome = match self.db().find_structure_by_identifier(&identifier).await? {
+            Some(existing) => self.request_membership(user.id, existing.id).await?,
+            None => match self.db().create_structure(&candidate, actor).await {
                 Ok(rec) => {
                     self.db()
                         .create_membership(user.id, rec.id, Role::MainManager, MembershipStatus::Approved, actor)
@@ -110,13 +116,34 @@ impl App {
                 }
                 Err(e) => return Err(e.into()),
             },
-            None => {
-                let rec = existing.ok_or(AppError::NotFound)?;
-                self.request_membership(user.id, rec.id).await?
-            }
         };
-        self.send_activation(user.id, email.as_str()).await?;
+        // The mail, not the page, says which way it went (the page is the same for every outcome).
+        let joined = match &outcome {
+            SignUpOutcome::AttachmentRequested { structure_id, .. } => Some(*structure_id),
+            _ => None,
+        };
+        let structure = match joined {
+            Some(id) => self.load_structure(id).await?.structure.display_name().to_owned(),
+            None => candidate.display_name().to_owned(),
+        };
+        let about = json!({ "structure": structure, "pending": joined.is_some() });
+        self.send_activation(user.id, email.as_str(), &about).await?;
         Ok(outcome)
+    }
+
+    /// Tells the owner of `email` that someone tried to sign up with it, with the way in.
+    async fn tell_account_exists(&self, email: &Email) {
+        let config = &self.inner.config;
+        self.notify(
+            email.as_str(),
+            MailKind::AccountExists,
+            &json!({
+                "email": email.as_str(),
+                "login_link": config.link(links::LOGIN),
+                "reset_link": config.link(links::PASSWORD_FORGOT),
+            }),
+        )
+        .await;
     }
 
     async fn request_membership(&self, user: UserId, structure: StructureId) -> AppResult<SignUpOutcome> {
@@ -166,7 +193,9 @@ impl App {
         }
     }
 
-    async fn send_activation(&self, user: UserId, email: &str) -> AppResult<()> {
+    /// Mails an activation link; `about` may add `structure` (its name) and `pending` (true when
+    /// the user asked to join an existing structure) for the mail to say what will happen.
+    async fn send_activation(&self, user: UserId, email: &str, about: &serde_json::Value) -> AppResult<()> {
         let token = new_token();
         let ttl = self.inner.config.activation_ttl;
         let expires = self.inner.clock.now() + ttl;
@@ -182,6 +211,7 @@ impl App {
             MailKind::Activation,
             &json!({
                 "email": email, "link": link, "valid_minutes": ttl.whole_minutes(),
+                "structure": about.get("structure"), "pending": about.get("pending"),
             }),
         )
         .await;
@@ -234,7 +264,7 @@ impl App {
         if let Some(u) = self.db().find_user_by_email(&email).await?
             && u.status == UserStatus::PendingActivation
         {
-            self.send_activation(u.id, email.as_str()).await?;
+            self.send_activation(u.id, email.as_str(), &json!({})).await?;
         }
         Ok(())
     }
@@ -245,7 +275,7 @@ impl App {
     pub async fn login(&self, email: &str, password: &str, client_key: &str) -> AppResult<LoginSession> {
         let limits = self.inner.config.rate_limits;
         let now = self.inner.clock.now();
-        let email_key = format!("login:email:{}", email.trim().to_lowercase());
+        let email_key = login_email_key(email);
         let client = format!("login:client:{client_key}");
         self.rate_check(&email_key, limits.login_per_email)?;
         self.rate_check(&client, limits.login_per_client)?;
@@ -335,8 +365,9 @@ impl App {
             .create_one_time_token(user.id, TokenPurpose::PasswordReset, &token_digest(&token), expires)
             .await?;
         let link = self.inner.config.link(&format!("{}{token}", links::PASSWORD_RESET));
+        // Never at info: a reset link is a password. At debug for local setups without SMTP.
         if self.inner.mailer.is_outbox() {
-            tracing::info!(email = %email, %link, "password reset link (mail written to the outbox)");
+            tracing::debug!(email = %email, %link, "password reset link (mail written to the outbox)");
         }
         self.notify(
             email.as_str(),
@@ -364,10 +395,12 @@ impl App {
         let actor = facteur_store::Actor::User(user);
         self.db().set_password_hash(user, &hash, actor).await?;
         self.db().delete_user_sessions(user).await?;
-        if let Some(u) = self.db().user(user).await?
-            && u.status == UserStatus::PendingActivation
-        {
-            self.db().set_user_status(user, UserStatus::Active, actor).await?;
+        if let Some(u) = self.db().user(user).await? {
+            if u.status == UserStatus::PendingActivation {
+                self.db().set_user_status(user, UserStatus::Active, actor).await?;
+            }
+            // Whoever proved the address may log in again at once: lift the account's lockout.
+            self.inner.limiter.clear(&login_email_key(u.email.as_str()));
         }
         Ok(())
     }

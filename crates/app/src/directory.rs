@@ -60,6 +60,24 @@ struct UpsertCounts {
     services_unchanged: u64,
 }
 
+/// Longest search text accepted (a name, a city, an identifier: far below it).
+pub const MAX_SEARCH_CHARS: usize = 200;
+
+/// Search text must be short and printable: a huge `LIKE` pattern fails on SQLite ("pattern too
+/// complex") and a NUL fails on PostgreSQL, so neither may reach SQL.
+fn check_search_text(text: &str) -> AppResult<()> {
+    if text.chars().count() > MAX_SEARCH_CHARS {
+        return Err(AppError::invalid(
+            "q",
+            format!("texte de recherche trop long ({MAX_SEARCH_CHARS} caractères au plus)"),
+        ));
+    }
+    if text.chars().any(char::is_control) {
+        return Err(AppError::invalid("q", "caractère de contrôle interdit"));
+    }
+    Ok(())
+}
+
 impl App {
     /// Creates or updates a structure and its listed services, keyed by identifier (operator
     /// only). Services not listed are left as they are.
@@ -115,6 +133,9 @@ impl App {
     /// Searches the directory: active public structures (all structures when `public_only` is
     /// false, which the web layer must allow to the operator only).
     pub async fn search_directory(&self, query: &DirectoryQuery) -> AppResult<Page<DirectoryEntry>> {
+        for text in [&query.identifier, &query.text, &query.place].into_iter().flatten() {
+            check_search_text(text)?;
+        }
         let place = non_blank(query.place.as_ref());
         let is_postcode = place.as_deref().is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()));
         let q = StructureQuery {
@@ -144,6 +165,7 @@ impl App {
     /// `q`, for the portal's recipient field. At most `limit` (≤ 50) entries; fewer than 2
     /// characters give none.
     pub async fn autocomplete_recipients(&self, q: &str, limit: u32) -> AppResult<Vec<DirectoryEntry>> {
+        check_search_text(q)?;
         let q = q.trim();
         if q.chars().count() < 2 {
             return Ok(Vec::new());

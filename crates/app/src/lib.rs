@@ -28,6 +28,7 @@ use std::sync::Arc;
 
 pub use accounts::SignUp;
 pub use clock::Clock;
+pub use directory::MAX_SEARCH_CHARS;
 pub use error::{AppError, AppResult};
 pub use mail::{MailKind, Mailer};
 pub use ratelimit::{Limit, RateLimits};
@@ -93,6 +94,10 @@ pub mod links {
     pub const ACTIVATION: &str = "/activer/";
     /// `GET /mot-de-passe/reinitialiser/{token}`: password reset form.
     pub const PASSWORD_RESET: &str = "/mot-de-passe/reinitialiser/";
+    /// `GET /login`: the login page.
+    pub const LOGIN: &str = "/login";
+    /// `GET /password/forgot`: asks for a reset link.
+    pub const PASSWORD_FORGOT: &str = "/password/forgot";
 }
 
 struct Inner {
@@ -120,8 +125,7 @@ impl std::fmt::Debug for App {
 impl App {
     /// Connects the database named in `config`, runs migrations, and prepares the mailer.
     pub async fn open(config: AppConfig) -> AppResult<Self> {
-        tokio::fs::create_dir_all(&config.data_dir)
-            .await
+        facteur_store::private_fs::private_dir(&config.data_dir)
             .map_err(|e| AppError::Internal(format!("data dir {}: {e}", config.data_dir.display())))?;
         Self::open_with_clock(config, Clock::system()).await
     }

@@ -34,6 +34,9 @@ pub enum MailKind {
     AttachmentRequested,
     /// Technical account created or reset: sent to the main manager.
     TechnicalAccount,
+    /// Someone signed up with an address that already has an account: sent to that address
+    /// (the sign-up page answers as for a new account, so it reveals nothing).
+    AccountExists,
 }
 
 impl MailKind {
@@ -46,6 +49,7 @@ impl MailKind {
             Self::SpaceSubscriptionDecision => "space_subscription_decision",
             Self::AttachmentRequested => "attachment_requested",
             Self::TechnicalAccount => "technical_account",
+            Self::AccountExists => "account_exists",
         }
     }
 
@@ -85,6 +89,8 @@ impl MailKind {
             (Self::TechnicalAccount, _) => {
                 include_str!("../templates/mail/technical_account.en.txt")
             }
+            (Self::AccountExists, "fr") => include_str!("../templates/mail/account_exists.fr.txt"),
+            (Self::AccountExists, _) => include_str!("../templates/mail/account_exists.en.txt"),
         }
     }
 }
@@ -205,14 +211,17 @@ impl Mailer {
                     .map_err(|e| AppError::Mail(format!("smtp: {e}")))?;
             }
             Transport::Outbox(dir) => {
-                tokio::fs::create_dir_all(dir)
-                    .await
+                // The outbox holds live links (activation, reset): owner-only folder and files.
+                facteur_store::private_fs::private_dir(dir)
                     .map_err(|e| AppError::Mail(format!("outbox {}: {e}", dir.display())))?;
                 let id = AsyncFileTransport::<Tokio1Executor>::new(dir)
                     .send(message)
                     .await
                     .map_err(|e| AppError::Mail(format!("outbox: {e}")))?;
-                tracing::info!(file = %dir.join(format!("{id}.eml")).display(), "mail written to outbox");
+                let file = dir.join(format!("{id}.eml"));
+                facteur_store::private_fs::private_file(&file)
+                    .map_err(|e| AppError::Mail(format!("outbox {}: {e}", file.display())))?;
+                tracing::info!(file = %file.display(), "mail written to outbox");
             }
         }
         Ok(())
@@ -231,7 +240,8 @@ mod tests {
             "link": "http://x/activer/TOKEN", "structure": "ACME", "approved": true,
             "email": "a@b.fr", "role": "utilisateur", "space": "FACTURES_EMISES",
             "change": "attached", "login": "tech-1", "client_id": "cid", "valid_minutes": 60,
-            "requester": "u@x.fr", "expires": "2027-01-01",
+            "requester": "u@x.fr", "expires": "2027-01-01", "login_link": "http://x/login",
+            "reset_link": "http://x/password/forgot",
         });
         for kind in [
             MailKind::Activation,
@@ -241,6 +251,7 @@ mod tests {
             MailKind::SpaceSubscriptionDecision,
             MailKind::AttachmentRequested,
             MailKind::TechnicalAccount,
+            MailKind::AccountExists,
         ] {
             let r = m.render(kind, &ctx).unwrap();
             assert!(r.subject.contains(" / "), "{kind:?}: {}", r.subject);
@@ -271,7 +282,15 @@ mod tests {
         .unwrap();
         let files: Vec<_> = std::fs::read_dir(dir.path().join("outbox")).unwrap().collect();
         assert_eq!(files.len(), 1);
-        let text = std::fs::read_to_string(files[0].as_ref().unwrap().path()).unwrap();
+        let path = files[0].as_ref().unwrap().path();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode(&dir.path().join("outbox")), 0o700);
+            assert_eq!(mode(&path), 0o600);
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.contains("Subject: Sujet perso"), "{text}");
     }
 }

@@ -1,15 +1,18 @@
 //! Technical (API) accounts: one per structure, for machine access. The login/password pair feeds
 //! the `cpro-account` header; the client_id/client_secret pair feeds the OAuth2 client-credentials
-//! grant. Secrets are random (CSPRNG), shown once, stored as argon2 (password) and SHA-256 (client
-//! secret: 256 random bits need no slow hash). Both pairs stop working when the password expires
-//! (424 days, as on Chorus Pro); the main manager then resets the account.
+//! grant. Secrets are random (CSPRNG, 256 bits), shown once, and stored as SHA-256 digests: a slow
+//! hash protects guessable human passwords, not random ones, and the `cpro-account` password is
+//! checked on every API call, where argon2 (19 MiB, ~18 ms of CPU) capped the server at ~50
+//! calls/s. Accounts created before this keep an argon2 hash until their first successful call,
+//! which replaces it with the digest. Both pairs stop working when the password expires (424
+//! days, as on Chorus Pro); the main manager then resets the account.
 
 use facteur_domain::{MembershipStatus, Role, StructureId, StructureStatus};
 use facteur_store::{NewTechnicalAccount, TechnicalAccountRecord};
 use serde_json::json;
 
 use crate::access::store_actor;
-use crate::secrets::{burn_verify, hash_password, new_alnum, new_token, token_digest, verify_password};
+use crate::secrets::{new_alnum, new_token, token_digest, verify_password};
 use crate::{Actor, App, AppError, AppResult, MailKind, TechnicalAccountView, TechnicalCredentials};
 
 impl App {
@@ -59,7 +62,7 @@ impl App {
     ) -> AppResult<TechnicalAccountRecord> {
         let account = NewTechnicalAccount {
             login: creds.login.clone(),
-            password_hash: hash_password(&creds.password).await?,
+            password_hash: token_digest(&creds.password),
             client_id: creds.client_id.clone(),
             client_secret_hash: token_digest(&creds.client_secret),
             password_expires_at: creds.password_expires_at,
@@ -91,40 +94,75 @@ impl App {
             }))
     }
 
-    /// Checks a `cpro-account` login/password. Unknown login, wrong or expired password, or an
-    /// inactive structure all give `Unauthenticated`; repeated failures per login give `RateLimited`.
-    pub async fn authenticate_technical(&self, login: &str, password: &str) -> AppResult<Actor> {
+    /// Checks a `cpro-account` login/password for a caller whose access token was issued to
+    /// `token_structure`. An account of another structure is refused before anything is counted
+    /// or verified, with the same answer as a wrong password: a structure can neither lock another
+    /// one out nor test its password. Unknown login, wrong or expired password, or an inactive
+    /// structure all give `Unauthenticated`; repeated failures per login give `RateLimited`.
+    pub async fn authenticate_technical(
+        &self,
+        login: &str,
+        password: &str,
+        token_structure: StructureId,
+    ) -> AppResult<Actor> {
+        let Some(t) = self.db().find_technical_account_by_login(login).await? else {
+            return Err(AppError::Unauthenticated);
+        };
+        if t.structure_id != token_structure {
+            return Err(AppError::Unauthenticated);
+        }
         let limit = self.inner.config.rate_limits.login_per_email;
-        let key = format!("tech:login:{login}");
+        let key = format!("tech:login:{}", t.id);
         let now = self.inner.clock.now();
         if let Some(retry_after_secs) = self.inner.limiter.check(&key, limit, now) {
             return Err(AppError::RateLimited { retry_after_secs });
         }
-        let found = self.db().find_technical_account_by_login(login).await?;
-        let ok = match &found {
-            Some(t) => verify_password(password, &t.password_hash).await?,
-            None => {
-                burn_verify(password).await;
-                false
-            }
-        };
-        match found {
-            Some(t) if ok => self.technical_actor(t).await,
-            _ => {
-                self.inner.limiter.record(&key, limit, now);
-                Err(AppError::Unauthenticated)
-            }
+        if !self.technical_password_matches(&t, password).await? {
+            self.inner.limiter.record(&key, limit, now);
+            return Err(AppError::Unauthenticated);
         }
+        self.technical_actor(t).await
     }
 
-    /// Checks an OAuth2 client_id/client_secret pair (same expiry and structure rules).
-    pub async fn authenticate_client(&self, client_id: &str, client_secret: &str) -> AppResult<Actor> {
+    /// Compares the password with the stored digest; an argon2 hash of an account created before
+    /// digests is verified once more and replaced by the digest.
+    async fn technical_password_matches(&self, t: &TechnicalAccountRecord, password: &str) -> AppResult<bool> {
+        if !t.password_hash.starts_with("$argon2") {
+            return Ok(constant_time_eq(&t.password_hash, &token_digest(password)));
+        }
+        let ok = verify_password(password, &t.password_hash).await?;
+        if ok {
+            self.db()
+                .rehash_technical_password(t.id, &t.password_hash, &token_digest(password))
+                .await?;
+        }
+        Ok(ok)
+    }
+
+    /// Checks an OAuth2 client_id/client_secret pair (same expiry and structure rules). Failures
+    /// are counted per client address (`client_key`, from the web layer), so guessing secrets is
+    /// slowed without letting anyone lock a known `client_id` out.
+    pub async fn authenticate_client(
+        &self,
+        client_id: &str,
+        client_secret: &str,
+        client_key: &str,
+    ) -> AppResult<Actor> {
+        let limit = self.inner.config.rate_limits.login_per_client;
+        let key = format!("token:client:{client_key}");
+        let now = self.inner.clock.now();
+        if let Some(retry_after_secs) = self.inner.limiter.check(&key, limit, now) {
+            return Err(AppError::RateLimited { retry_after_secs });
+        }
         let found = self.db().find_technical_account_by_client_id(client_id).await?;
         match found {
             Some(t) if constant_time_eq(&t.client_secret_hash, &token_digest(client_secret)) => {
                 self.technical_actor(t).await
             }
-            _ => Err(AppError::Unauthenticated),
+            _ => {
+                self.inner.limiter.record(&key, limit, now);
+                Err(AppError::Unauthenticated)
+            }
         }
     }
 

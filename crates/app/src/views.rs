@@ -44,20 +44,27 @@ pub enum SignUpOutcome {
         structure_id: StructureId,
         membership_id: MembershipId,
     },
+    /// The address already had an account: nothing was created and its owner was mailed. The
+    /// web layer answers exactly as for the other outcomes, so sign-up reveals no address.
+    EmailAlreadyRegistered,
 }
 
 impl SignUpOutcome {
-    /// The new user's id.
-    pub fn user_id(&self) -> UserId {
+    /// The new user's id (none when the address was already registered).
+    pub fn user_id(&self) -> Option<UserId> {
         match self {
-            Self::NewStructure { user_id, .. } | Self::AttachmentRequested { user_id, .. } => *user_id,
+            Self::NewStructure { user_id, .. } | Self::AttachmentRequested { user_id, .. } => Some(*user_id),
+            Self::EmailAlreadyRegistered => None,
         }
     }
 
-    /// The structure the user signed up for.
-    pub fn structure_id(&self) -> StructureId {
+    /// The structure the user signed up for (none when the address was already registered).
+    pub fn structure_id(&self) -> Option<StructureId> {
         match self {
-            Self::NewStructure { structure_id, .. } | Self::AttachmentRequested { structure_id, .. } => *structure_id,
+            Self::NewStructure { structure_id, .. } | Self::AttachmentRequested { structure_id, .. } => {
+                Some(*structure_id)
+            }
+            Self::EmailAlreadyRegistered => None,
         }
     }
 }

@@ -160,6 +160,9 @@ impl Structure {
         if company_name.is_empty() || company_name.chars().count() > 200 {
             return Err(DomainError::format("raisonSocialeStructure", "1 to 200 characters"));
         }
+        if company_name.chars().any(char::is_control) {
+            return Err(DomainError::format("raisonSocialeStructure", "no control characters"));
+        }
         Ok(Self {
             identifier,
             kind,
@@ -363,6 +366,7 @@ mod tests {
     fn structure_new() {
         let id = StructureIdentifier::from(crate::Siret::parse("21750001600019").unwrap());
         assert!(Structure::new(id.clone(), StructureKind::Public, "  ").is_err());
+        assert!(Structure::new(id.clone(), StructureKind::Public, "Ville\0de Paris").is_err());
         let s = Structure::new(id, StructureKind::Public, " Ville de Paris ").unwrap();
         assert_eq!(s.display_name(), "Ville de Paris");
         assert_eq!(s.status, StructureStatus::Active);

@@ -36,8 +36,18 @@ pub struct Config {
     pub token_ttl_secs: u64,
     /// `FACTEUR_REQUEST_TIMEOUT_SECS`: requests running longer are answered 408.
     pub request_timeout_secs: u64,
-    /// `FACTEUR_BODY_LIMIT_MB`: largest request body.
-    pub body_limit_mb: usize,
+    /// `FACTEUR_HEADER_READ_TIMEOUT_SECS`: a client must send its request head within this time.
+    pub header_read_timeout_secs: u64,
+    /// `FACTEUR_FORM_LIMIT_KB`: largest body of the token endpoint and portal forms.
+    pub form_limit_kb: usize,
+    /// `FACTEUR_API_BODY_LIMIT_KB`: largest JSON body of a `/cpro/` service.
+    pub api_body_limit_kb: usize,
+    /// `FACTEUR_UPLOAD_LIMIT_MB`: largest upload (invoice files and flows, after authentication).
+    pub upload_limit_mb: usize,
+    /// `FACTEUR_CLIENT_IP_HEADER`: header a trusted reverse proxy writes the client's address in
+    /// (`X-Forwarded-For`: its last entry; `X-Real-IP`), for rate limits. Unset: the peer
+    /// address. Set it only when every request comes through that proxy.
+    pub client_ip_header: Option<String>,
     /// `FACTEUR_LOG`: tracing filter (`RUST_LOG` syntax), e.g. `info,facteur_web=debug`.
     pub log: String,
     /// `FACTEUR_LOG_FORMAT`: `text` or `json`.
@@ -57,7 +67,11 @@ impl Default for Config {
             token_secret: None,
             token_ttl_secs: 3600,
             request_timeout_secs: 30,
-            body_limit_mb: 150,
+            header_read_timeout_secs: 10,
+            form_limit_kb: 64,
+            api_body_limit_kb: 1024,
+            upload_limit_mb: 150,
+            client_ip_header: None,
             log: "info".to_owned(),
             log_format: "text".to_owned(),
         }
@@ -86,6 +100,9 @@ impl Config {
         }
         if config.token_secret.as_ref().is_some_and(|s| s.len() < 32) {
             anyhow::bail!("token_secret must be at least 32 characters");
+        }
+        if let Some(h) = &config.client_ip_header {
+            axum_header_name(h)?;
         }
         Ok(config)
     }
@@ -133,9 +150,19 @@ impl Config {
         let mut http = facteur_web::HttpConfig::new(self.token_secret()?);
         http.token_ttl = Duration::from_secs(self.token_ttl_secs.max(1));
         http.request_timeout = Duration::from_secs(self.request_timeout_secs.max(1));
-        http.body_limit = self.body_limit_mb.max(1).saturating_mul(1024 * 1024);
+        http.header_read_timeout = Duration::from_secs(self.header_read_timeout_secs.max(1));
+        http.form_body_limit = self.form_limit_kb.max(1).saturating_mul(1024);
+        http.api_body_limit = self.api_body_limit_kb.max(1).saturating_mul(1024);
+        http.upload_limit = self.upload_limit_mb.max(1).saturating_mul(1024 * 1024);
+        http.client_ip_header = self.client_ip_header.as_deref().map(axum_header_name).transpose()?;
         Ok(http)
     }
+}
+
+/// A header name from the configuration, refused with its value when malformed.
+fn axum_header_name(name: &str) -> anyhow::Result<facteur_web::HeaderName> {
+    facteur_web::HeaderName::from_bytes(name.trim().to_ascii_lowercase().as_bytes())
+        .map_err(|_| anyhow::anyhow!("client_ip_header: `{name}` is not a header name"))
 }
 
 /// Writes a file readable by its owner only (the token secret).
@@ -191,6 +218,16 @@ mod tests {
         assert!(layered("token_ttl_secs = \"soon\"", &[]).is_err());
         assert!(layered("log_format = \"xml\"", &[]).is_err());
         assert!(layered("token_secret = \"short\"", &[]).is_err());
+        assert!(layered("client_ip_header = \"not a header\"", &[]).is_err());
+        let c = layered(
+            "client_ip_header = \"X-Forwarded-For\"\ntoken_secret = \"0123456789abcdef0123456789abcdef\"",
+            &[],
+        )
+        .unwrap();
+        assert_eq!(
+            c.http_config().unwrap().client_ip_header.unwrap().as_str(),
+            "x-forwarded-for"
+        );
     }
 
     #[test]

@@ -5,8 +5,8 @@
 //! ([`crate::hash_token`]) and argon2 hashes of passwords.
 
 use facteur_domain::{
-    Email, MembershipId, MembershipStatus, Role, Space, SpaceMode, StructureId, SubscriptionStatus, TokenPurpose,
-    UserId, UserStatus,
+    Email, MembershipId, MembershipStatus, Role, Space, SpaceMode, StructureId, SubscriptionStatus, TechnicalAccountId,
+    TokenPurpose, UserId, UserStatus,
 };
 use serde_json::json;
 use time::OffsetDateTime;
@@ -704,6 +704,22 @@ impl Store {
             ),
             login
         )
+    }
+
+    /// Replaces a technical account's stored password hash by another hash of the same password
+    /// (an old argon2 hash by the SHA-256 digest now used), only if it is still `old`. Not
+    /// audited: the password, and so every credential, is unchanged.
+    pub async fn rehash_technical_password(&self, id: TechnicalAccountId, old: &str, new: &str) -> Result<bool> {
+        let n = with_pool!(self, |db| sqlx::query(
+            "UPDATE technical_accounts SET password_hash = $1 WHERE id = $2 AND password_hash = $3"
+        )
+        .bind(new)
+        .bind(id.0)
+        .bind(old)
+        .execute(db)
+        .await?
+        .rows_affected());
+        Ok(n == 1)
     }
 
     // ---- login attempts --------------------------------------------------------------------

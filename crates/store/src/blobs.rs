@@ -66,6 +66,8 @@ impl std::fmt::Display for BlobId {
 #[derive(Clone, Debug)]
 pub struct Blobs {
     inner: Arc<dyn ObjectStore>,
+    /// The folder of a `file://` store, whose files are made private after each write.
+    local_dir: Option<std::path::PathBuf>,
 }
 
 impl Blobs {
@@ -76,9 +78,12 @@ impl Blobs {
             if dir.is_empty() {
                 return Err(StoreError::UnsupportedUrl(url.to_owned()));
             }
-            std::fs::create_dir_all(dir)?;
+            crate::private_fs::private_dir(std::path::Path::new(dir))?;
             let fs = LocalFileSystem::new_with_prefix(dir)?;
-            Ok(Blobs { inner: Arc::new(fs) })
+            Ok(Blobs {
+                inner: Arc::new(fs),
+                local_dir: Some(std::path::PathBuf::from(dir)),
+            })
         } else if url == "memory://" || url == "memory:" {
             Ok(Blobs::in_memory())
         } else {
@@ -90,6 +95,7 @@ impl Blobs {
     pub fn in_memory() -> Blobs {
         Blobs {
             inner: Arc::new(InMemory::new()),
+            local_dir: None,
         }
     }
 
@@ -103,7 +109,13 @@ impl Blobs {
             ..Default::default()
         };
         match self.inner.put_opts(&id.path(), PutPayload::from(bytes), opts).await {
-            Ok(_) | Err(object_store::Error::AlreadyExists { .. }) => Ok(id),
+            Ok(_) => {
+                if let Some(dir) = &self.local_dir {
+                    crate::private_fs::private_file(&dir.join(id.path().as_ref()))?;
+                }
+                Ok(id)
+            }
+            Err(object_store::Error::AlreadyExists { .. }) => Ok(id),
             Err(e) => Err(e.into()),
         }
     }

@@ -12,6 +12,7 @@ mod audit;
 mod blobs;
 mod directory;
 mod error;
+pub mod private_fs;
 mod records;
 pub mod testing;
 
@@ -104,8 +105,13 @@ impl Store {
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true);
             let in_memory = url.contains(":memory:") || url.contains("mode=memory");
-            if !in_memory && let Some(parent) = opts.get_filename().parent().filter(|p| !p.as_os_str().is_empty()) {
-                std::fs::create_dir_all(parent)?;
+            if !in_memory {
+                if let Some(parent) = opts.get_filename().parent().filter(|p| !p.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(parent)?;
+                }
+                // Private from the first byte; SQLite gives the WAL and shared-memory files the
+                // database file's mode.
+                private_fs::create_private_file(opts.get_filename())?;
             }
             // An in-memory database exists per connection: keep exactly one.
             let max = if in_memory { 1 } else { 8 };

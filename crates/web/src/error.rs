@@ -29,15 +29,16 @@ pub enum ApiError {
     /// 401 with `WWW-Authenticate: Bearer`: the access token is missing, malformed or expired.
     #[error("invalid or missing access token")]
     InvalidToken,
-    /// 401: the `cpro-account` header is missing, malformed or its credentials are wrong.
+    /// 401: the `cpro-account` header is missing, malformed, its credentials are wrong, or its
+    /// technical account is not of the structure the token was issued to (one answer for all).
     #[error("invalid or missing cpro-account header")]
     InvalidAccount,
-    /// 403: the token and the technical account belong to different structures.
-    #[error("token and cpro-account belong to different structures")]
-    AccountMismatch,
     /// 400: the body is not the expected JSON.
     #[error("malformed request: {0}")]
     Malformed(String),
+    /// 413: the body is over the route's limit (with or without a `Content-Length`).
+    #[error("request body too large")]
+    PayloadTooLarge,
     /// 429: too many attempts.
     #[error("too many attempts")]
     RateLimited { retry_after_secs: u64 },
@@ -76,8 +77,8 @@ impl ApiError {
     fn status(&self) -> StatusCode {
         match self {
             Self::InvalidToken | Self::InvalidAccount => StatusCode::UNAUTHORIZED,
-            Self::AccountMismatch => StatusCode::FORBIDDEN,
             Self::Malformed(_) => StatusCode::BAD_REQUEST,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Business { .. } => StatusCode::OK,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -4,18 +4,21 @@
 //! [`Application::build`] binds the listener first (port 0 allowed) and exposes [`Application::port`],
 //! then [`Application::run_until_stopped`] serves: tests start the real application this way.
 pub mod api;
+mod client;
 mod error;
+mod headers;
 pub mod oauth;
 pub mod openapi;
 pub mod portal;
+mod serve;
 mod state;
 
 use std::time::Duration;
 
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderName, StatusCode};
+use axum::http::StatusCode;
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::{Json, Router, middleware};
 use facteur_app::{App, AppConfig};
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -27,6 +30,8 @@ use tower_http::trace::TraceLayer;
 
 #[cfg(feature = "test-util")]
 pub use api::testing;
+pub use axum::http::HeaderName;
+pub use client::ClientKey;
 pub use error::{ApiError, ApiResult, ErrorBody, codes};
 pub use oauth::TokenIssuer;
 pub use state::AppState;
@@ -40,19 +45,34 @@ pub struct HttpConfig {
     pub token_ttl: Duration,
     /// Requests running longer are answered 408.
     pub request_timeout: Duration,
-    /// Largest accepted request body, in bytes.
-    pub body_limit: usize,
+    /// A client must send its whole request head within this time, or the connection is closed.
+    pub header_read_timeout: Duration,
+    /// Largest body of the token endpoint and of portal forms (anonymous clients reach both).
+    pub form_body_limit: usize,
+    /// Largest JSON body of a `/cpro/` service.
+    pub api_body_limit: usize,
+    /// Largest upload (invoice files and flows, after authentication), in bytes.
+    pub upload_limit: usize,
+    /// A header set by a trusted reverse proxy (`X-Forwarded-For`, `X-Real-IP`…) to read the
+    /// client's address from; `None` uses the peer address. Only set it when every request comes
+    /// through that proxy, or clients can pick their own rate-limit key.
+    pub client_ip_header: Option<HeaderName>,
 }
 
 impl HttpConfig {
-    /// Defaults around a token secret: 1 h tokens, 30 s timeout, 150 MiB bodies (a base64 flow of
-    /// Chorus Pro's 120 MB maximum).
+    /// Defaults around a token secret: 1 h tokens, 30 s timeout, 10 s to send the request head,
+    /// 64 KiB forms, 1 MiB API bodies, 150 MiB uploads (a base64 flow of Chorus Pro's 120 MB
+    /// maximum).
     pub fn new(token_secret: Vec<u8>) -> Self {
         Self {
             token_secret,
             token_ttl: Duration::from_secs(3600),
             request_timeout: Duration::from_secs(30),
-            body_limit: 150 * 1024 * 1024,
+            header_read_timeout: Duration::from_secs(10),
+            form_body_limit: 64 * 1024,
+            api_body_limit: 1024 * 1024,
+            upload_limit: 150 * 1024 * 1024,
+            client_ip_header: None,
         }
     }
 }
@@ -63,7 +83,11 @@ impl std::fmt::Debug for HttpConfig {
             .field("token_secret", &"<redacted>")
             .field("token_ttl", &self.token_ttl)
             .field("request_timeout", &self.request_timeout)
-            .field("body_limit", &self.body_limit)
+            .field("header_read_timeout", &self.header_read_timeout)
+            .field("form_body_limit", &self.form_body_limit)
+            .field("api_body_limit", &self.api_body_limit)
+            .field("upload_limit", &self.upload_limit)
+            .field("client_ip_header", &self.client_ip_header)
             .finish()
     }
 }
@@ -93,19 +117,26 @@ async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
 }
 
 /// The whole HTTP application: API, OpenAPI + docs, health, portal, and the tower-http stack.
+///
+/// Each group of routes gets its own body limit: small ones where anonymous clients reach (token
+/// endpoint, portal forms), larger JSON for the authenticated API; uploads will get
+/// [`HttpConfig::upload_limit`].
 pub fn router(state: AppState, http: &HttpConfig) -> Router {
-    let (api, doc) = openapi::api_routes();
+    let (api, doc) = openapi::api_routes(http.form_body_limit, http.api_body_limit);
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()
         .route("/healthz", get(healthz))
         .merge(api)
-        .merge(portal::router())
+        .merge(
+            portal::router()
+                .layer(DefaultBodyLimit::max(http.form_body_limit))
+                .layer(RequestBodyLimitLayer::new(http.form_body_limit)),
+        )
         .merge(utoipa_swagger_ui::SwaggerUi::new(openapi::DOCS_PATH).url(openapi::OPENAPI_PATH, doc))
         .with_state(state)
+        .layer(middleware::from_fn(headers::security_headers))
         // Outermost last: the request id exists before the trace span opens and is echoed back.
         .layer(CompressionLayer::new())
-        .layer(DefaultBodyLimit::max(http.body_limit))
-        .layer(RequestBodyLimitLayer::new(http.body_limit))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             http.request_timeout,
@@ -131,6 +162,7 @@ pub struct Application {
     port: u16,
     router: Router,
     app: App,
+    header_read_timeout: Duration,
 }
 
 impl std::fmt::Debug for Application {
@@ -154,12 +186,17 @@ impl Application {
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
         let port = listener.local_addr()?.port();
-        let state = AppState::new(app.clone(), TokenIssuer::new(&http.token_secret, http.token_ttl));
+        let state = AppState::with_client_ip_header(
+            app.clone(),
+            TokenIssuer::new(&http.token_secret, http.token_ttl),
+            http.client_ip_header.clone(),
+        );
         Ok(Self {
             listener,
             port,
             router: router(state, http),
             app,
+            header_read_timeout: http.header_read_timeout,
         })
     }
 
@@ -180,9 +217,7 @@ impl Application {
 
     /// Serves until Ctrl-C / SIGTERM, then lets in-flight requests finish.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown_signal())
-            .await
+        serve::serve(self.listener, self.router, self.header_read_timeout, shutdown_signal()).await
     }
 }
 

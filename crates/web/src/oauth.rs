@@ -17,7 +17,7 @@ use facteur_domain::StructureId;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
-use crate::AppState;
+use crate::{AppState, ClientKey};
 
 /// Issuer and audience written into every token.
 const ISSUER: &str = "facteur";
@@ -176,7 +176,12 @@ fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
         (status = 429, description = "Too many attempts", body = OAuthError),
     )
 )]
-pub async fn token(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<TokenRequest>) -> Response {
+pub async fn token(
+    State(state): State<AppState>,
+    ClientKey(client_key): ClientKey,
+    headers: HeaderMap,
+    Form(form): Form<TokenRequest>,
+) -> Response {
     if form.grant_type.as_deref() != Some("client_credentials") {
         return oauth_error(
             StatusCode::BAD_REQUEST,
@@ -202,10 +207,27 @@ pub async fn token(State(state): State<AppState>, headers: HeaderMap, Form(form)
             );
         }
     };
-    let actor = match state.app().authenticate_client(&client_id, &client_secret).await {
+    // Ids and secrets are short printable text; anything else never reaches the database.
+    let printable = |s: &str| s.len() <= 256 && !s.chars().any(char::is_control);
+    if !printable(&client_id) || !printable(&client_secret) {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "client_id and client_secret must be printable text of at most 256 bytes",
+        );
+    }
+    let actor = match state
+        .app()
+        .authenticate_client(&client_id, &client_secret, &client_key)
+        .await
+    {
         Ok(actor) => actor,
-        Err(facteur_app::AppError::RateLimited { .. }) => {
-            return oauth_error(StatusCode::TOO_MANY_REQUESTS, "slow_down", "too many attempts");
+        Err(facteur_app::AppError::RateLimited { retry_after_secs }) => {
+            let mut r = oauth_error(StatusCode::TOO_MANY_REQUESTS, "slow_down", "too many attempts");
+            if let Ok(v) = header::HeaderValue::from_str(&retry_after_secs.to_string()) {
+                r.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            return r;
         }
         Err(e @ (facteur_app::AppError::Store(_) | facteur_app::AppError::Internal(_))) => {
             tracing::error!(cause = %e, "client authentication failed");

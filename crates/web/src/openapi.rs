@@ -2,6 +2,8 @@
 //! drift from the code; `openapi.json` at the repository root is a committed copy that a test
 //! compares with [`openapi_json`] (`facteur export-openapi` prints it).
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use tower_http::limit::RequestBodyLimitLayer;
 use utoipa::openapi::OpenApi as OpenApiDoc;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -22,7 +24,7 @@ pub const DOCS_PATH: &str = "/api/docs";
         description = "Chorus Pro-compatible API of Facteur. Every `/cpro/` call needs a bearer token from \
 `POST /api/oauth/token` (client credentials) **and** the `cpro-account` header, `base64(login:password)` of \
 the structure's technical account. Missing or bad token: 401 with `WWW-Authenticate: Bearer`. Missing or bad \
-`cpro-account`: 401. Token and technical account of different structures: 403. Business errors answer HTTP 200 \
+`cpro-account`, or a technical account of another structure than the token's: 401. Business errors answer HTTP 200 \
 with `codeRetour` != 0: 10001 not found or not accessible, 10002 invalid field, 20001 insufficient rights.",
         license(name = "AGPL-3.0-or-later")
     ),
@@ -62,17 +64,30 @@ impl Modify for Security {
     }
 }
 
+/// A body limit on a group of routes: `DefaultBodyLimit` for axum's extractors and a layer for
+/// bodies read any other way; a chunked body over it answers 413 like one with a `Content-Length`.
+fn limited(router: OpenApiRouter<AppState>, limit: usize) -> OpenApiRouter<AppState> {
+    router
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(RequestBodyLimitLayer::new(limit))
+}
+
 /// The API routes (token endpoint + `/cpro/`) and their OpenAPI document, from one registration.
-pub fn api_routes() -> (Router<AppState>, OpenApiDoc) {
+/// The token endpoint, which anonymous clients reach, takes bodies up to `token_limit` bytes; the
+/// `/cpro/` services up to `api_limit`.
+pub fn api_routes(token_limit: usize, api_limit: usize) -> (Router<AppState>, OpenApiDoc) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .routes(routes!(crate::oauth::token))
-        .merge(crate::api::router())
+        .merge(limited(
+            OpenApiRouter::new().routes(routes!(crate::oauth::token)),
+            token_limit,
+        ))
+        .merge(limited(crate::api::router(), api_limit))
         .split_for_parts()
 }
 
 /// The OpenAPI document.
 pub fn openapi() -> OpenApiDoc {
-    api_routes().1
+    api_routes(0, 0).1
 }
 
 /// The OpenAPI document as pretty JSON with a final newline (the committed `openapi.json`).

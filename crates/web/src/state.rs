@@ -1,6 +1,7 @@
 //! Shared state handed to every handler (API and portal).
 use std::sync::Arc;
 
+use axum::http::HeaderName;
 use facteur_app::App;
 
 use crate::oauth::TokenIssuer;
@@ -15,14 +16,30 @@ pub struct AppState {
 struct Inner {
     app: App,
     tokens: TokenIssuer,
+    client_ip_header: Option<HeaderName>,
 }
 
 impl AppState {
     /// Bundles the use cases and the access-token issuer.
     pub fn new(app: App, tokens: TokenIssuer) -> Self {
+        Self::with_client_ip_header(app, tokens, None)
+    }
+
+    /// [`AppState::new`], reading the client's address from `header` (set by a trusted reverse
+    /// proxy) instead of the peer address.
+    pub fn with_client_ip_header(app: App, tokens: TokenIssuer, header: Option<HeaderName>) -> Self {
         Self {
-            inner: Arc::new(Inner { app, tokens }),
+            inner: Arc::new(Inner {
+                app,
+                tokens,
+                client_ip_header: header,
+            }),
         }
+    }
+
+    /// The header a trusted proxy writes the client's address in, when configured.
+    pub fn client_ip_header(&self) -> Option<&HeaderName> {
+        self.inner.client_ip_header.as_ref()
     }
 
     /// The use cases.

@@ -324,9 +324,10 @@ async fn both_credentials_are_required_and_must_match() {
     let (s, _) = f.post_raw(path, Some(&token_a), Some("%%%not-base64"), &body).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED, "malformed header");
 
-    // A's token with B's technical account: each secret is valid, together they are refused.
+    // A's token with B's technical account: each secret is valid, together they are refused,
+    // with the answer a wrong password gets (A learns nothing about B's account).
     let (s, v) = f.post_raw(path, Some(&token_a), Some(&cpro_account(&f.b)), &body).await;
-    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "{v}");
 
     let (s, v) = f.post_raw(path, Some(&token_a), Some(&account_a), &body).await;
     assert_eq!(s, StatusCode::OK, "{v}");

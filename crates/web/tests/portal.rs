@@ -96,6 +96,20 @@ fn field_value(html: &str, name: &str) -> Option<String> {
     Some(rest[..rest.find('"')?].to_owned())
 }
 
+/// A page with its CSRF tokens (one per browser) blanked, to compare what two visitors saw.
+fn without_csrf(html: &str) -> String {
+    let mut out = String::new();
+    let mut rest = html;
+    while let Some(at) = rest.find("\"x-csrf-token\": \"") {
+        let start = at + "\"x-csrf-token\": \"".len();
+        out.push_str(&rest[..start]);
+        rest = &rest[start..];
+        rest = &rest[rest.find('"').unwrap_or(0)..];
+    }
+    out.push_str(rest);
+    out.replace(&field_value(html, "csrf").unwrap_or_default(), "")
+}
+
 /// The HTML of the form field `name` (its wrapping `<div class="field">`).
 fn field_block<'a>(html: &'a str, name: &str) -> &'a str {
     let input = html
@@ -304,19 +318,44 @@ async fn several_field_errors_are_shown_at_once() {
     }
 }
 
+/// Sign-up says nothing about which addresses have accounts: a second sign-up with a registered
+/// address gets the very page a new one gets, creates nothing, and the owner is mailed.
 #[tokio::test]
-async fn duplicate_email_is_refused_on_the_email_field() {
+async fn a_registered_email_gets_the_same_answer_and_its_owner_a_mail() {
     for backend in backends() {
         let t = spawn_app_on(backend).await;
         let b = Browser::new(&t);
-        let (status, _) = b.sign_up("martin@exemple.fr", SIRET_A, "Menuiserie Martin").await;
+        let (status, first) = b.sign_up("martin@exemple.fr", SIRET_A, "Menuiserie Martin").await;
         assert_eq!(status, StatusCode::OK);
-        let (status, html) = b.sign_up("Martin@Exemple.fr", SIRET_B, "Autre société").await;
-        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
-        assert!(
-            field_block(&html, "email").contains("Un compte existe déjà avec cette adresse électronique."),
-            "{html}"
-        );
+        let (status, second) = b.sign_up("Martin@Exemple.fr", SIRET_B, "Autre société").await;
+        assert_eq!(status, StatusCode::OK, "{second}");
+        assert_eq!(first, second);
+        let link = mailed_path(&t.data_dir, "martin@exemple.fr", facteur_app::links::PASSWORD_FORGOT);
+        assert_eq!(link, facteur_app::links::PASSWORD_FORGOT);
+        // Nothing was created for SIRET_B.
+        let query = facteur_app::DirectoryQuery {
+            identifier: Some(SIRET_B.to_owned()),
+            page: 1,
+            page_size: 10,
+            ..Default::default()
+        };
+        assert_eq!(t.app.search_directory(&query).await.unwrap().total, 0);
+    }
+}
+
+/// Nor which identifiers have structures: joining an existing one answers like creating one.
+#[tokio::test]
+async fn an_existing_siret_gets_the_same_answer_as_a_new_one() {
+    for backend in backends() {
+        let t = spawn_app_on(backend).await;
+        let (_, new) = Browser::new(&t)
+            .sign_up("a@exemple.fr", SIRET_A, "Menuiserie Martin")
+            .await;
+        let (status, join) = Browser::new(&t)
+            .sign_up("b@exemple.fr", SIRET_A, "Menuiserie Martin")
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(without_csrf(&new), without_csrf(&join));
     }
 }
 
@@ -408,7 +447,7 @@ async fn manager_pages_refuse_simple_users_and_strangers() {
     for backend in backends() {
         let t = spawn_app_on(backend).await;
         let _manager = active_user(&t, "chef@exemple.fr", SIRET_A, "Menuiserie Martin").await;
-        let member = active_user(&t, "agent@exemple.fr", SIRET_A, "").await;
+        let member = active_user(&t, "agent@exemple.fr", SIRET_A, "Menuiserie Martin").await;
         // Pending member: no manager page.
         let (status, _) = member.get("/manage/requests").await;
         assert_eq!(status, StatusCode::FORBIDDEN);
@@ -428,7 +467,7 @@ async fn a_manager_cannot_decide_another_structures_requests() {
         let t = spawn_app_on(backend).await;
         let a = active_user(&t, "chef-a@exemple.fr", SIRET_A, "Société A").await;
         let _b = active_user(&t, "chef-b@exemple.fr", SIRET_B, "Société B").await;
-        let _joiner = active_user(&t, "candidat@exemple.fr", SIRET_B, "").await;
+        let _joiner = active_user(&t, "candidat@exemple.fr", SIRET_B, "Société B").await;
         // The pending request is B's; A's manager tries to approve it by id.
         let b_id = {
             let actor = t
@@ -497,7 +536,7 @@ async fn manager_approves_a_request_and_the_member_sees_it() {
     for backend in backends() {
         let t = spawn_app_on(backend).await;
         let manager = active_user(&t, "chef@exemple.fr", SIRET_A, "Menuiserie Martin").await;
-        let member = active_user(&t, "agent@exemple.fr", SIRET_A, "").await;
+        let member = active_user(&t, "agent@exemple.fr", SIRET_A, "Menuiserie Martin").await;
         let (_, html) = member.get("/").await;
         assert!(html.contains("En attente"), "{html}");
         let (_, html) = manager.get("/manage/requests").await;

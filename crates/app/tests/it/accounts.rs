@@ -15,6 +15,7 @@ on_both!(
     login_failures_and_rate_limit,
     sessions_expire_and_logout,
     password_reset,
+    a_password_reset_lifts_the_accounts_lockout,
     several_structures_and_switch,
     outbox_without_smtp,
 );
@@ -119,7 +120,7 @@ async fn signup_on_existing_structure_requests_attachment(t: TestApp) {
     let (manager, structure) = t.manager("boss@acme.example", SIRET_A).await;
     let out = t
         .app
-        .sign_up(form("bob@acme.example", SIRET_A, None), "10.0.0.2")
+        .sign_up(form("bob@acme.example", SIRET_A, Some("Nom saisi")), "10.0.0.2")
         .await
         .unwrap();
     let SignUpOutcome::AttachmentRequested {
@@ -215,13 +216,23 @@ async fn signup_errors(t: TestApp) {
     let mut other_kind = form("x@acme.example", "DE123456789", Some("Gmbh"));
     other_kind.identifier_kind = Some(IdentifierKind::EuOutsideFrance);
     t.app.sign_up(other_kind, "k").await.unwrap();
-    // Same address again, any case.
+    // Same address again, any case: nothing is created, the owner is told (the web layer
+    // answers as for a new account, so the address is not revealed).
     assert!(matches!(
         t.app.sign_up(form("X@ACME.example", SIRET_B, Some("Y")), "k").await,
-        Err(AppError::Conflict(_))
+        Ok(SignUpOutcome::EmailAlreadyRegistered)
     ));
-    // Nothing was created by the refused attempts: only one mail went out.
-    assert_eq!(t.smtp.all().len(), 1);
+    let query = facteur_app::DirectoryQuery {
+        identifier: Some(SIRET_B.to_owned()),
+        page: 1,
+        page_size: 10,
+        ..Default::default()
+    };
+    assert_eq!(t.app.search_directory(&query).await.unwrap().total, 0);
+    // Nothing was created by the refused attempts: the activation mail, then the notice.
+    let mails = t.smtp.all();
+    assert_eq!(mails.len(), 2);
+    assert!(mails[1].body().contains("/password/forgot"), "{}", mails[1].body());
 }
 
 async fn login_failures_and_rate_limit(t: TestApp) {
@@ -248,6 +259,24 @@ async fn login_failures_and_rate_limit(t: TestApp) {
     }
     t.clock.advance(Duration::minutes(16));
     t.app.login(email, PASSWORD, "ip2").await.unwrap();
+}
+
+/// Whoever locked an account out by failing its password, its owner gets in again at once by
+/// resetting the password (the link proves the address).
+async fn a_password_reset_lifts_the_accounts_lockout(t: TestApp) {
+    let email = "erin@acme.example";
+    t.active_user(email, SIRET_A, Some("ACME")).await;
+    for _ in 0..3 {
+        let _ = t.app.login(email, "wrong password!", "attacker").await;
+    }
+    assert!(matches!(
+        t.app.login(email, PASSWORD, "owner").await,
+        Err(AppError::RateLimited { .. })
+    ));
+    t.app.request_password_reset(email, "owner").await.unwrap();
+    let token = t.link_token(email, "/mot-de-passe/reinitialiser/", 2).await;
+    t.app.reset_password(&token, "a brand new passphrase").await.unwrap();
+    t.app.login(email, "a brand new passphrase", "owner").await.unwrap();
 }
 
 async fn sessions_expire_and_logout(t: TestApp) {

@@ -116,8 +116,9 @@ impl TestApp {
         let before = self.smtp.to(email).len();
         let out = self.app.sign_up(form(email, siret, name), "127.0.0.1").await.unwrap();
         let token = self.link_token(email, "/activer/", before + 1).await;
-        assert_eq!(self.app.activate(&token).await.unwrap(), out.user_id());
-        (out.user_id(), out.structure_id())
+        let (user, structure) = (out.user_id().unwrap(), out.structure_id().unwrap());
+        assert_eq!(self.app.activate(&token).await.unwrap(), user);
+        (user, structure)
     }
 
     /// A main manager of a new private structure.
@@ -128,7 +129,11 @@ impl TestApp {
 
     /// An approved simple user of an existing structure (request approved by `manager`).
     pub async fn member(&self, email: &str, siret: &str, manager: &Actor) -> (Actor, UserId) {
-        let out = self.app.sign_up(form(email, siret, None), "127.0.0.1").await.unwrap();
+        let out = self
+            .app
+            .sign_up(form(email, siret, Some("Nom saisi")), "127.0.0.1")
+            .await
+            .unwrap();
         let SignUpOutcome::AttachmentRequested {
             membership_id,
             structure_id,

@@ -39,10 +39,17 @@ async fn seed_twice(t: TestApp) {
     for ta in &first.technical_accounts {
         let a = t
             .app
-            .authenticate_client(&ta.client_id, &ta.client_secret)
+            .authenticate_client(&ta.client_id, &ta.client_secret, "test")
             .await
             .unwrap();
-        let b = t.app.authenticate_technical(&ta.login, &ta.password).await.unwrap();
+        let Actor::Technical { structure: own, .. } = a else {
+            panic!()
+        };
+        let b = t
+            .app
+            .authenticate_technical(&ta.login, &ta.password, own)
+            .await
+            .unwrap();
         assert_eq!(a, b);
         let Actor::Technical { structure, .. } = a else {
             panic!()
@@ -71,7 +78,7 @@ async fn seed_twice(t: TestApp) {
     assert_eq!(t.app.search_directory(&count).await.unwrap().total, before);
     for ta in &second.technical_accounts {
         t.app
-            .authenticate_client(&ta.client_id, &ta.client_secret)
+            .authenticate_client(&ta.client_id, &ta.client_secret, "test")
             .await
             .unwrap();
     }

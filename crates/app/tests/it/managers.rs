@@ -18,7 +18,10 @@ async fn bulk_decisions(t: TestApp) {
     let mut ids = Vec::new();
     for i in 0..3 {
         let email = format!("u{i}@acme.example");
-        t.app.sign_up(form(&email, SIRET_A, None), "ip").await.unwrap();
+        t.app
+            .sign_up(form(&email, SIRET_A, Some("Nom saisi")), "ip")
+            .await
+            .unwrap();
         let tok = t.link_token(&email, "/activer/", 1).await;
         t.app.activate(&tok).await.unwrap();
     }

@@ -21,7 +21,7 @@ async fn manager_of_x_cannot_touch_y(t: TestApp) {
     let (_y_user, y_user_id) = t.member("member@y.example", SIRET_B, &y_boss).await;
     // A pending request on Y.
     t.app
-        .sign_up(form("pending@y.example", SIRET_B, None), "ip")
+        .sign_up(form("pending@y.example", SIRET_B, Some("Nom saisi")), "ip")
         .await
         .unwrap();
     let tok = t.link_token("pending@y.example", "/activer/", 1).await;
@@ -73,7 +73,7 @@ async fn manager_of_x_cannot_touch_y(t: TestApp) {
     refused(t.app.duplicate_rights(&x_boss, y_user_id, x_boss_id).await);
     // A mixed batch (one id of X, one of Y) changes nothing either.
     t.app
-        .sign_up(form("pending@x.example", SIRET_A, None), "ip")
+        .sign_up(form("pending@x.example", SIRET_A, Some("Nom saisi")), "ip")
         .await
         .unwrap();
     let tok = t.link_token("pending@x.example", "/activer/", 1).await;
@@ -105,7 +105,7 @@ async fn technical_account_of_x_cannot_touch_y(t: TestApp) {
     let creds = t.app.create_technical_account(&x_boss, x).await.unwrap();
     let tech = t
         .app
-        .authenticate_client(&creds.client_id, &creds.client_secret)
+        .authenticate_client(&creds.client_id, &creds.client_secret, "test")
         .await
         .unwrap();
     assert!(matches!(tech, Actor::Technical { structure, .. } if structure == x));

@@ -28,13 +28,15 @@ fn bearer(parts: &Parts) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then_some(token.trim())
 }
 
-/// `base64(login:password)`; the password may itself contain `:`.
+/// `base64(login:password)`; the password may itself contain `:`. Logins and passwords are
+/// short printable text: anything else is refused before it reaches the database.
 fn cpro_account(parts: &Parts) -> Option<(String, String)> {
     let v = parts.headers.get(CPRO_ACCOUNT)?.to_str().ok()?;
     let raw = base64::engine::general_purpose::STANDARD.decode(v.trim()).ok()?;
     let text = String::from_utf8(raw).ok()?;
     let (login, password) = text.split_once(':')?;
-    (!login.is_empty() && !password.is_empty()).then(|| (login.to_owned(), password.to_owned()))
+    let printable = |s: &str| !s.is_empty() && s.len() <= 256 && !s.chars().any(char::is_control);
+    (printable(login) && printable(password)).then(|| (login.to_owned(), password.to_owned()))
 }
 
 impl FromRequestParts<AppState> for Caller {
@@ -45,14 +47,15 @@ impl FromRequestParts<AppState> for Caller {
             .and_then(|t| state.tokens().verify(t))
             .ok_or(ApiError::InvalidToken)?;
         let (login, password) = cpro_account(parts).ok_or(ApiError::InvalidAccount)?;
-        let actor = state.app().authenticate_technical(&login, &password).await?;
+        // One leaked secret is not enough: the technical account must belong to the structure the
+        // token was issued to, which the use case checks before counting or verifying anything.
+        let actor = state
+            .app()
+            .authenticate_technical(&login, &password, StructureId(claims.structure))
+            .await?;
         let Actor::Technical { structure, .. } = actor else {
             return Err(ApiError::InvalidAccount);
         };
-        // Defence in depth: one leaked secret is not enough, both must belong to the same structure.
-        if structure.get() != claims.structure {
-            return Err(ApiError::AccountMismatch);
-        }
         Ok(Caller { actor, structure })
     }
 }

@@ -3,22 +3,26 @@ use axum::extract::{FromRequest, Request};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{ApiError, codes};
+use crate::error::{ApiError, ApiResult, codes};
 
 /// Success `libelle` of the business services.
 pub const LIBELLE_OK: &str = "TRA_MSG_00.000";
 /// Success `libelle` of some referential services (directory download).
 pub const LIBELLE_OK_REFERENTIEL: &str = "GCU_MSG_01_000";
 
-/// Pagination input (`parametres`, `parametresRecherche`, … depending on the service).
+/// Pagination input (`parametres`, `parametresRecherche`, … depending on the service). Numbers
+/// may come as JSON strings (`"10"`), as Chorus Pro accepts them.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Pagination {
-    /// Default 10, at most 200.
+    /// Default 10, from 1 to 200.
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
     pub nb_resultats_par_page: Option<i64>,
-    /// 1-based, default 1.
+    /// 1-based, default 1; beyond the last page the page is empty.
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
     pub page_resultat_demandee: Option<i64>,
     /// Cap on the whole result set, default and maximum 200.
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
     pub nb_resultats_maximum: Option<i64>,
     /// Accepted for compatibility; results are ordered by name.
     pub tri_colonne: Option<String>,
@@ -41,31 +45,28 @@ pub struct PaginationRetour {
 pub const MAX_RESULTS: usize = 200;
 
 impl Pagination {
-    fn page_size(&self) -> usize {
-        usize::try_from(self.nb_resultats_par_page.unwrap_or(10))
-            .unwrap_or(10)
-            .clamp(1, MAX_RESULTS)
+    /// A value that must be at least 1 when given; `field` names it in the refusal.
+    fn positive(value: Option<i64>, default: usize, field: &str) -> ApiResult<usize> {
+        match value {
+            None => Ok(default),
+            Some(v) if v >= 1 => Ok(usize::try_from(v).unwrap_or(usize::MAX)),
+            Some(_) => Err(ApiError::business(
+                codes::INVALID,
+                format!("{field} : doit être un entier supérieur ou égal à 1"),
+            )),
+        }
     }
 
-    fn page(&self) -> usize {
-        usize::try_from(self.page_resultat_demandee.unwrap_or(1))
-            .unwrap_or(1)
-            .max(1)
-    }
-
-    fn maximum(&self) -> usize {
-        usize::try_from(self.nb_resultats_maximum.unwrap_or(MAX_RESULTS as i64))
-            .unwrap_or(MAX_RESULTS)
-            .clamp(1, MAX_RESULTS)
-    }
-
-    /// Cuts the requested page out of `all` (already capped by the caller's query) and describes it.
-    pub fn paginate<T>(&self, mut all: Vec<T>) -> (Vec<T>, PaginationRetour) {
-        all.truncate(self.maximum());
-        let size = self.page_size();
+    /// Cuts the requested page out of `all` (already capped by the caller's query) and describes
+    /// it. A page size or maximum of 0 or less is a field error (Chorus Pro's sizes start at 1);
+    /// sizes over 200 are brought down to 200; a page beyond the last one is empty.
+    pub fn paginate<T>(&self, mut all: Vec<T>) -> ApiResult<(Vec<T>, PaginationRetour)> {
+        let size = Self::positive(self.nb_resultats_par_page, 10, "nbResultatsParPage")?.min(MAX_RESULTS);
+        let page = Self::positive(self.page_resultat_demandee, 1, "pageResultatDemandee")?;
+        let maximum = Self::positive(self.nb_resultats_maximum, MAX_RESULTS, "nbResultatsMaximum")?.min(MAX_RESULTS);
+        all.truncate(maximum);
         let total = all.len();
         let pages = total.div_ceil(size);
-        let page = self.page();
         let start = (page - 1).saturating_mul(size).min(total);
         let end = start.saturating_add(size).min(total);
         let items: Vec<T> = all.drain(start..end).collect();
@@ -76,7 +77,44 @@ impl Pagination {
             pages: to_u32(pages),
             total: to_u32(total),
         };
-        (items, retour)
+        Ok((items, retour))
+    }
+}
+
+/// Numbers that clients send as JSON strings (`"idStructureCPP": "42"`), accepted as Chorus Pro
+/// does; anything else that is not an integer is refused.
+pub mod lenient {
+    use serde::{Deserialize, Deserializer, de::Error as _};
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum IntOrText {
+        Int(i64),
+        Text(String),
+    }
+
+    fn read<E: serde::de::Error>(v: IntOrText) -> Result<i64, E> {
+        match v {
+            IntOrText::Int(n) => Ok(n),
+            IntOrText::Text(t) => t
+                .trim()
+                .parse()
+                .map_err(|_| E::custom(format!("expected an integer, got {t:?}"))),
+        }
+    }
+
+    /// An integer, or a string holding one.
+    pub fn i64<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+        read(IntOrText::deserialize(d).map_err(|_| D::Error::custom("expected an integer"))?)
+    }
+
+    /// An optional integer, or a string holding one (`null` and `""` read as absent).
+    pub fn opt_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+        match Option::<IntOrText>::deserialize(d).map_err(|_| D::Error::custom("expected an integer"))? {
+            None => Ok(None),
+            Some(IntOrText::Text(t)) if t.trim().is_empty() => Ok(None),
+            Some(v) => read(v).map(Some),
+        }
     }
 }
 
@@ -111,19 +149,75 @@ impl Retour {
 #[derive(Debug)]
 pub struct CproJson<T>(pub T);
 
+/// Longest text a `/cpro/` request field may hold (names, identifiers, search strings: the same bound as
+/// the directory search). Longer text never reaches SQL, where a huge `LIKE`
+/// pattern fails on SQLite.
+pub const MAX_TEXT_CHARS: usize = 200;
+
+/// Refuses, with a field error naming it, any string of the request that is too long or holds a
+/// control character (a NUL fails on PostgreSQL; none belongs in a name or a search).
+fn check_texts(value: &serde_json::Value, path: &mut String) -> ApiResult<()> {
+    match value {
+        serde_json::Value::String(s) => {
+            let field = if path.is_empty() { "(corps)" } else { path.as_str() };
+            if s.chars().count() > MAX_TEXT_CHARS {
+                return Err(ApiError::business(
+                    codes::INVALID,
+                    format!("{field} : texte trop long ({MAX_TEXT_CHARS} caractères au plus)"),
+                ));
+            }
+            if s.chars().any(char::is_control) {
+                return Err(ApiError::business(
+                    codes::INVALID,
+                    format!("{field} : caractère de contrôle interdit"),
+                ));
+            }
+            Ok(())
+        }
+        serde_json::Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                let len = path.len();
+                path.push_str(&format!("[{i}]"));
+                check_texts(item, path)?;
+                path.truncate(len);
+            }
+            Ok(())
+        }
+        serde_json::Value::Object(map) => {
+            for (key, item) in map {
+                let len = path.len();
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(key);
+                check_texts(item, path)?;
+                path.truncate(len);
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for CproJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = axum::body::Bytes::from_request(req, state)
-            .await
-            .map_err(|e| ApiError::Malformed(e.body_text()))?;
+        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::PayloadTooLarge
+            } else {
+                ApiError::Malformed(e.body_text())
+            }
+        })?;
         let slice: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
             b"{}"
         } else {
             &bytes
         };
-        serde_json::from_slice(slice)
+        let value: serde_json::Value = serde_json::from_slice(slice).map_err(|e| ApiError::Malformed(e.to_string()))?;
+        check_texts(&value, &mut String::new())?;
+        serde_json::from_value(value)
             .map(CproJson)
             .map_err(|e| ApiError::Malformed(e.to_string()))
     }
@@ -148,6 +242,7 @@ pub fn format_date(d: time::Date) -> String {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]
@@ -157,7 +252,7 @@ mod tests {
             page_resultat_demandee: Some(2),
             ..Default::default()
         };
-        let (items, r) = p.paginate(vec![1, 2, 3, 4, 5]);
+        let (items, r) = p.paginate(vec![1, 2, 3, 4, 5]).unwrap();
         assert_eq!(items, vec![3, 4]);
         assert_eq!(
             r,
@@ -171,15 +266,89 @@ mod tests {
     }
 
     #[test]
-    fn paginate_beyond_the_end_is_empty_and_hostile_values_are_clamped() {
+    fn paginate_beyond_the_end_is_empty_and_sizes_are_capped() {
         let p = Pagination {
-            nb_resultats_par_page: Some(-5),
+            nb_resultats_par_page: Some(5000),
             page_resultat_demandee: Some(i64::MAX),
             nb_resultats_maximum: Some(3),
             ..Default::default()
         };
-        let (items, r) = p.paginate(vec![1, 2, 3, 4, 5]);
+        let (items, r) = p.paginate(vec![1, 2, 3, 4, 5]).unwrap();
         assert!(items.is_empty());
-        assert_eq!(r.total, 3);
+        assert_eq!((r.total, r.nb_resultats_par_page), (3, 200));
+    }
+
+    #[test]
+    fn sizes_below_one_are_field_errors() {
+        for (field, p) in [
+            (
+                "nbResultatsMaximum",
+                Pagination {
+                    nb_resultats_maximum: Some(0),
+                    ..Default::default()
+                },
+            ),
+            (
+                "nbResultatsParPage",
+                Pagination {
+                    nb_resultats_par_page: Some(-5),
+                    ..Default::default()
+                },
+            ),
+            (
+                "pageResultatDemandee",
+                Pagination {
+                    page_resultat_demandee: Some(0),
+                    ..Default::default()
+                },
+            ),
+        ] {
+            match p.paginate(vec![1]) {
+                Err(ApiError::Business { code, libelle }) => {
+                    assert_eq!(code, codes::INVALID);
+                    assert!(libelle.starts_with(field), "{libelle}");
+                }
+                other => panic!("{field}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn numbers_may_come_as_strings() {
+        let p: Pagination =
+            serde_json::from_str(r#"{"nbResultatsParPage": "7", "pageResultatDemandee": 2, "nbResultatsMaximum": ""}"#)
+                .unwrap();
+        assert_eq!(
+            (
+                p.nb_resultats_par_page,
+                p.page_resultat_demandee,
+                p.nb_resultats_maximum
+            ),
+            (Some(7), Some(2), None)
+        );
+        assert!(serde_json::from_str::<Pagination>(r#"{"nbResultatsParPage": "sept"}"#).is_err());
+        assert!(serde_json::from_str::<Pagination>(r#"{"nbResultatsParPage": 1.5}"#).is_err());
+    }
+
+    #[test]
+    fn long_or_control_texts_are_field_errors_naming_the_field() {
+        let check = |v: serde_json::Value| check_texts(&v, &mut String::new());
+        assert!(check(serde_json::json!({"structure": {"raisonSocialeStructure": "Mairie"}})).is_ok());
+        let long = "x".repeat(MAX_TEXT_CHARS + 1);
+        match check(serde_json::json!({"structure": {"raisonSocialeStructure": long}})) {
+            Err(ApiError::Business { libelle, .. }) => {
+                assert!(
+                    libelle.starts_with("structure.raisonSocialeStructure : texte trop long"),
+                    "{libelle}"
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+        match check(serde_json::json!({"liste": ["ok", "a\u{0}b"]})) {
+            Err(ApiError::Business { libelle, .. }) => {
+                assert!(libelle.starts_with("liste[1] : caractère"), "{libelle}")
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

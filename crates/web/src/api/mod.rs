@@ -4,8 +4,8 @@
 //! Every `/cpro/` call needs **both** credentials, as on Chorus Pro behind PISTE:
 //! `Authorization: Bearer <token>` from `/api/oauth/token`, and `cpro-account:
 //! base64(login:password)` of the structure's technical account. A missing or bad token is 401
-//! (`WWW-Authenticate: Bearer`), a missing or bad `cpro-account` is 401, and a token issued to
-//! another structure's client than the technical account's is 403. The technical account decides
+//! (`WWW-Authenticate: Bearer`); a missing or bad `cpro-account`, or one of another structure than
+//! the token's, is 401 (one answer, so a caller learns nothing about other structures' accounts). The technical account decides
 //! the caller's structure; every query is scoped to it (public directory data excepted).
 mod auth;
 mod envelope;

@@ -12,7 +12,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::Caller;
-use super::envelope::{CproJson, MAX_RESULTS, Pagination, PaginationRetour, Retour, format_date, format_datetime};
+use super::envelope::{
+    CproJson, MAX_RESULTS, Pagination, PaginationRetour, Retour, format_date, format_datetime, lenient,
+};
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 
@@ -207,7 +209,7 @@ pub async fn rechercher(
     if private_only_ok && crit.matches(&own) && !found.iter().any(|c| c.id == own.id) {
         found.insert(0, own);
     }
-    let (page, parametres_retour) = req.parametres.paginate(found);
+    let (page, parametres_retour) = req.parametres.paginate(found)?;
     let liste_structures = page
         .into_iter()
         .map(|c| StructureTrouvee {
@@ -232,7 +234,7 @@ pub async fn rechercher(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ConsulterStructureRequest {
-    #[serde(rename = "idStructureCPP", alias = "idStructure")]
+    #[serde(rename = "idStructureCPP", alias = "idStructure", deserialize_with = "lenient::i64")]
     pub id_structure_cpp: i64,
     /// `FR` / `EN`; accepted, labels are French.
     #[allow(dead_code, reason = "part of the Chorus Pro request, accepted and not used")]
@@ -408,9 +410,11 @@ pub async fn consulter(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RechercherServicesRequest {
+    #[serde(deserialize_with = "lenient::i64")]
     pub id_structure: i64,
     /// Accepted and ignored: the technical account is the current user.
     #[allow(dead_code, reason = "part of the Chorus Pro request, accepted and not used")]
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
     pub id_utilisateur_courant: Option<i64>,
     #[serde(default, alias = "parametres")]
     pub parametres_rechercher_services_structure: Pagination,
@@ -473,7 +477,7 @@ pub async fn rechercher_services(
     CproJson(req): CproJson<RechercherServicesRequest>,
 ) -> ApiResult<Json<RechercherServicesResponse>> {
     let services = visible_services(&state, &caller, req.id_structure).await?;
-    let (page, parametres_retour) = req.parametres_rechercher_services_structure.paginate(services);
+    let (page, parametres_retour) = req.parametres_rechercher_services_structure.paginate(services)?;
     Ok(Json(RechercherServicesResponse {
         retour: Retour::ok(),
         liste_services: page.iter().map(service_line).collect(),
@@ -488,7 +492,9 @@ pub async fn rechercher_services(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ConsulterServiceRequest {
+    #[serde(deserialize_with = "lenient::i64")]
     pub id_structure: i64,
+    #[serde(deserialize_with = "lenient::i64")]
     pub id_service: i64,
     /// `FR` / `EN`; accepted, labels are French.
     #[allow(dead_code, reason = "part of the Chorus Pro request, accepted and not used")]

@@ -51,6 +51,16 @@ pub async fn spawn_app() -> TestApp {
 /// # Panics
 /// When PostgreSQL is asked for but `FACTEUR_TEST_PG_URL` is not set (use [`backends`]).
 pub async fn spawn_app_on(backend: Backend) -> TestApp {
+    let mut http = HttpConfig::new(TEST_TOKEN_SECRET.to_vec());
+    http.request_timeout = Duration::from_secs(30);
+    spawn_app_with(backend, http).await
+}
+
+/// A server on `backend` with a fresh database and the given HTTP settings.
+///
+/// # Panics
+/// When PostgreSQL is asked for but `FACTEUR_TEST_PG_URL` is not set (use [`backends`]).
+pub async fn spawn_app_with(backend: Backend, http: HttpConfig) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let data_dir = dir.path().join("data");
     let mut config = AppConfig::new(&data_dir);
@@ -66,8 +76,6 @@ pub async fn spawn_app_on(backend: Backend) -> TestApp {
     };
     let database_url = config.database_url.clone();
     let app = App::open(config).await.expect("open app");
-    let mut http = HttpConfig::new(TEST_TOKEN_SECRET.to_vec());
-    http.request_timeout = Duration::from_secs(30);
     let server = Application::build_with_app(app.clone(), "127.0.0.1:0", &http)
         .await
         .expect("bind");

@@ -109,7 +109,7 @@ pub async fn rechercher_destinataire(
     if let Some(t) = trimmed(&req.type_structure)
         && t != StructureKind::Public.as_str()
     {
-        let (_, parametres_retour) = req.parametres_recherche.paginate(Vec::<()>::new());
+        let (_, parametres_retour) = req.parametres_recherche.paginate(Vec::<()>::new())?;
         return Ok(Json(RechercherDestinataireResponse {
             retour: Retour::ok(),
             liste_destinataires: Vec::new(),
@@ -147,7 +147,7 @@ pub async fn rechercher_destinataire(
         }
     }
     entries.retain(|e| e.active && e.kind == StructureKind::Public);
-    let (page, parametres_retour) = req.parametres_recherche.paginate(entries);
+    let (page, parametres_retour) = req.parametres_recherche.paginate(entries)?;
     let liste_destinataires = page
         .into_iter()
         .map(|e| Destinataire {

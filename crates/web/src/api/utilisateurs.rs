@@ -98,7 +98,7 @@ pub async fn recuperer_rattachements(
             })
             .collect(),
     };
-    let (page, parametres_retour) = req.parametres_recherche.paginate(vec![line]);
+    let (page, parametres_retour) = req.parametres_recherche.paginate(vec![line])?;
     Ok(Json(RattachementsResponse {
         retour: Retour::ok(),
         liste_structure_rattachement: page,

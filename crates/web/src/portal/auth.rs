@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::Cookie;
 use axum_extra::extract::{CookieJar, Form};
-use facteur_app::{AppError, SignUp, SignUpOutcome};
+use facteur_app::{AppError, SignUp};
 use facteur_domain::{Email, IdentifierKind, StructureIdentifier};
 use serde::Deserialize;
 
@@ -69,6 +69,9 @@ fn check_signup(form: &SignUpForm, t: &'static super::i18n::Strings) -> (Errors,
     if form.password.chars().count() < facteur_app::secrets::MIN_PASSWORD_LEN {
         errors.add("password", t.err_password_weak);
     }
+    if form.name.trim().is_empty() {
+        errors.add("name", t.err_required);
+    }
     let kind = form.identifier_kind.parse::<IdentifierKind>().ok();
     match kind {
         None => errors.add("identifier", t.err_identifier_invalid),
@@ -97,8 +100,13 @@ pub async fn signup_submit(State(state): State<AppState>, ctx: Ctx, Form(form): 
             password: String::new(),
             ..form
         };
+        let status = if errors.get("form") == Some(t.error_rate_limited) {
+            StatusCode::TOO_MANY_REQUESTS
+        } else {
+            StatusCode::UNPROCESSABLE_ENTITY
+        };
         ctx.render_status(
-            StatusCode::UNPROCESSABLE_ENTITY,
+            status,
             &SignUpPage {
                 page: ctx.page(),
                 form,
@@ -117,9 +125,10 @@ pub async fn signup_submit(State(state): State<AppState>, ctx: Ctx, Form(form): 
         identifier: form.identifier.trim().to_owned(),
         structure_name: Some(form.name.trim().to_owned()).filter(|n| !n.is_empty()),
     };
+    // Every outcome gets the same answer (new structure, request to join one, address already
+    // registered): the mail tells the address's owner which it was.
     match state.app().sign_up(request, &ctx.client_key).await {
-        Ok(SignUpOutcome::NewStructure { .. }) => ctx.see_other("/signup/sent"),
-        Ok(SignUpOutcome::AttachmentRequested { .. }) => ctx.see_other("/signup/sent?pending=1"),
+        Ok(_) => ctx.see_other("/signup/sent"),
         Err(err) => {
             let siret = kind == Some(IdentifierKind::Siret);
             match field_error(&err, t, siret) {
@@ -144,21 +153,12 @@ pub struct MessagePage {
     pub link: Option<(&'static str, &'static str)>,
 }
 
-#[derive(Deserialize)]
-pub struct SentQuery {
-    pending: Option<String>,
-}
-
-pub async fn signup_sent(ctx: Ctx, Query(q): Query<SentQuery>) -> Response {
+pub async fn signup_sent(ctx: Ctx) -> Response {
     let t = ctx.t();
-    let mut paragraphs = vec![t.check_mail_body];
-    if q.pending.is_some() {
-        paragraphs.push(t.check_mail_pending);
-    }
     ctx.render(&MessagePage {
         page: ctx.page(),
         title: t.check_mail_title,
-        paragraphs,
+        paragraphs: vec![t.check_mail_body, t.check_mail_pending],
         tone: "info",
         show_resend: false,
         link: None,

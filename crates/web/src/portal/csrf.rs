@@ -1,13 +1,19 @@
-//! CSRF protection for every portal form: double-submit token.
+//! CSRF protection for every portal form, checked once here, in a layer, so no handler can forget
+//! it.
 //!
-//! A random token lives in an HttpOnly, `SameSite=Strict` cookie and is echoed in a hidden
-//! `csrf` field of each form (or the `X-CSRF-Token` header for htmx requests). A cross-site page
-//! can make the browser send the cookie but cannot read it, so it cannot fill the field. The
-//! session cookie is `SameSite=Lax` on top of this. Checked once here, in a layer, so no handler
-//! can forget it.
+//! - The token: signed in, it is derived from the session token (a digest of it), so it is bound
+//!   to the session and a token planted or read elsewhere is worth nothing for another session;
+//!   signed out (login and sign-up forms), it is a random value kept in an HttpOnly,
+//!   `SameSite=Strict` cookie (double submit). Either way it is echoed in a hidden `csrf` field
+//!   of each form (or the `X-CSRF-Token` header for htmx requests); a cross-site page can make
+//!   the browser send the cookies but cannot read them, so it cannot fill the field.
+//! - The origin: a state-changing request whose `Origin` names another site (or `null`), or
+//!   whose `Sec-Fetch-Site` says `cross-site`, is refused before anything else.
+//!
+//! The session cookie is `SameSite=Lax` on top of this.
 use axum::body::{Body, to_bytes};
 use axum::extract::{FromRequest, Request};
-use axum::http::{Method, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use axum_extra::extract::{CookieJar, Form};
@@ -19,8 +25,8 @@ use super::i18n::Lang;
 
 pub const COOKIE: &str = "facteur_csrf";
 pub const HEADER: &str = "x-csrf-token";
-/// Portal forms are small; uploads go through the API.
-const MAX_FORM_BYTES: usize = 256 * 1024;
+/// Portal forms are small (the router's form limit is the same); uploads will have their routes.
+const MAX_FORM_BYTES: usize = 64 * 1024;
 
 /// A fresh random token (256 bits, URL-safe base64).
 pub fn new_token() -> String {
@@ -34,6 +40,35 @@ fn same(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// The token a form must carry: bound to the session when there is one, else the cookie's.
+pub fn expected(session: Option<&str>, cookie: Option<&str>) -> Option<String> {
+    match session.filter(|s| !s.is_empty()) {
+        Some(session) => Some(facteur_app::secrets::token_digest(&format!("csrf:{session}"))),
+        None => cookie.filter(|c| !c.is_empty()).map(str::to_owned),
+    }
+}
+
+/// Whether the request comes from this site as far as the browser says: `Origin` (when sent)
+/// names the host the request was sent to, and `Sec-Fetch-Site` (when sent) is not `cross-site`.
+/// Clients that send neither (old browsers, scripts) still need the token.
+fn same_origin(headers: &HeaderMap) -> bool {
+    if headers
+        .get("sec-fetch-site")
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"cross-site"))
+    {
+        return false;
+    }
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return true;
+    };
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    let authority = origin
+        .to_str()
+        .ok()
+        .and_then(|o| o.strip_prefix("https://").or_else(|| o.strip_prefix("http://")));
+    matches!((authority, host), (Some(a), Some(h)) if a.eq_ignore_ascii_case(h))
+}
+
 #[derive(Deserialize)]
 struct CsrfOnly {
     csrf: Option<String>,
@@ -45,7 +80,11 @@ pub async fn guard(jar: CookieJar, req: Request, next: Next) -> Response {
         return next.run(req).await;
     }
     let lang = Lang::negotiate(jar.get(super::ctx::LANG_COOKIE).map(|c| c.value()), req.headers());
-    let Some(expected) = jar.get(COOKIE).map(|c| c.value().to_owned()) else {
+    if !same_origin(req.headers()) {
+        return refused(lang);
+    }
+    let session = jar.get(super::ctx::SESSION_COOKIE).map(|c| c.value());
+    let Some(expected) = expected(session, jar.get(COOKIE).map(|c| c.value())) else {
         return refused(lang);
     };
     if let Some(sent) = req.headers().get(HEADER).and_then(|v| v.to_str().ok())
@@ -86,6 +125,7 @@ fn refused(lang: Lang) -> Response {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]
@@ -95,6 +135,31 @@ mod tests {
         assert_ne!(a, b);
         assert_eq!(a.len(), 43);
         assert!(a.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+    }
+
+    #[test]
+    fn signed_in_tokens_are_bound_to_the_session() {
+        let a = expected(Some("session-a"), Some("cookie")).unwrap();
+        assert_ne!(a, expected(Some("session-b"), Some("cookie")).unwrap());
+        assert_eq!(a, expected(Some("session-a"), None).unwrap());
+        assert_eq!(expected(None, Some("cookie")).as_deref(), Some("cookie"));
+        assert_eq!(expected(None, None), None);
+    }
+
+    #[test]
+    fn other_sites_are_refused_by_origin() {
+        let mut h = HeaderMap::new();
+        h.insert(header::HOST, "facteur.example:8080".parse().unwrap());
+        assert!(same_origin(&h));
+        h.insert(header::ORIGIN, "https://facteur.example:8080".parse().unwrap());
+        assert!(same_origin(&h));
+        h.insert(header::ORIGIN, "https://evil.example".parse().unwrap());
+        assert!(!same_origin(&h));
+        h.insert(header::ORIGIN, "null".parse().unwrap());
+        assert!(!same_origin(&h));
+        h.remove(header::ORIGIN);
+        h.insert("sec-fetch-site", "cross-site".parse().unwrap());
+        assert!(!same_origin(&h));
     }
 
     #[test]

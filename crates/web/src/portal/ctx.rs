@@ -1,9 +1,6 @@
 //! Per-request portal context: language, CSRF token, the signed-in user and their active
 //! structure. Extracted once per handler so pages never re-derive it differently.
-use std::net::SocketAddr;
-
 use askama::Template;
-use axum::extract::ConnectInfo;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -45,7 +42,10 @@ impl Page {
 /// The request context of a portal handler.
 pub struct Ctx {
     pub lang: Lang,
+    /// The token forms carry (bound to the session when signed in, see [`csrf`]).
     pub csrf: String,
+    /// The signed-out double-submit token kept in the CSRF cookie.
+    cookie_token: String,
     csrf_is_new: bool,
     pub session: Option<String>,
     pub me: Option<Me>,
@@ -61,7 +61,7 @@ impl FromRequestParts<AppState> for Ctx {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let jar = CookieJar::from_headers(&parts.headers);
         let lang = Lang::negotiate(jar.get(LANG_COOKIE).map(|c| c.value()), &parts.headers);
-        let (csrf, csrf_is_new) = match jar.get(csrf::COOKIE) {
+        let (cookie_token, csrf_is_new) = match jar.get(csrf::COOKIE) {
             Some(c) if !c.value().is_empty() => (c.value().to_owned(), false),
             _ => (csrf::new_token(), true),
         };
@@ -69,20 +69,19 @@ impl FromRequestParts<AppState> for Ctx {
             .get(SESSION_COOKIE)
             .map(|c| c.value().to_owned())
             .filter(|s| !s.is_empty());
+        let csrf = csrf::expected(session.as_deref(), Some(&cookie_token)).unwrap_or_else(|| cookie_token.clone());
         let wanted = jar.get(STRUCTURE_COOKIE).and_then(|c| c.value().parse::<i64>().ok());
         let me = match &session {
             Some(token) => backend::me(state, token, wanted).await,
             None => None,
         };
         let path = parts.uri.path().to_owned();
-        let client_key = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ci| ci.0.ip().to_string())
-            .unwrap_or_else(|| "unknown".to_owned());
+        let client_key =
+            crate::client::client_ip(parts, state).map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
         Ok(Ctx {
             lang,
             csrf,
+            cookie_token,
             csrf_is_new,
             session,
             me,
@@ -175,7 +174,7 @@ impl Ctx {
     /// Adds the cookies this context owes the browser.
     pub fn finish(&self, mut resp: Response) -> Response {
         if self.csrf_is_new {
-            let cookie = Cookie::build((csrf::COOKIE, self.csrf.clone()))
+            let cookie = Cookie::build((csrf::COOKIE, self.cookie_token.clone()))
                 .path("/")
                 .http_only(true)
                 .secure(self.secure)
@@ -204,10 +203,21 @@ impl Ctx {
     }
 }
 
-/// Only same-site paths may be used as a post-login destination (no open redirect).
+/// Only a same-site path may be a destination after login, language switch or structure switch
+/// (no open redirect): it starts with one `/`, and holds no backslash, no scheme and no control
+/// character at all (browsers drop tabs and newlines from URLs, so `/\t/evil.example` would
+/// become `//evil.example`, and a newline or NUL cannot go in a `Location` header). Anything else
+/// gives `/`.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && !n.contains("://") => {
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.contains('\\')
+                && !n.contains("://")
+                && !n.chars().any(char::is_control)
+                && n.len() <= 2048 =>
+        {
             n.to_owned()
         }
         _ => "/".to_owned(),
@@ -232,5 +242,19 @@ mod tests {
         assert_eq!(safe_next(Some("https://evil.example")), "/");
         assert_eq!(safe_next(Some("/\\evil.example")), "/");
         assert_eq!(safe_next(None), "/");
+    }
+
+    #[test]
+    fn control_characters_never_reach_a_location_header() {
+        for hostile in [
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/a\r\nSet-Cookie: x=1",
+            "/a\0b",
+            "/\u{7f}/x",
+        ] {
+            assert_eq!(safe_next(Some(hostile)), "/", "{hostile:?}");
+        }
+        assert_eq!(safe_next(Some(&format!("/{}", "a".repeat(5000)))), "/");
     }
 }

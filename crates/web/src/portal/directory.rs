@@ -2,8 +2,9 @@
 //! recipient field (answers an HTML fragment of `<li>` options).
 use askama::Template;
 use axum::extract::{Query, State};
+use axum::http::StatusCode;
 use axum::response::Response;
-use facteur_app::{DirectoryEntry, DirectoryQuery};
+use facteur_app::{AppError, DirectoryEntry, DirectoryQuery};
 use serde::Deserialize;
 
 use super::ctx::{Ctx, Page};
@@ -39,6 +40,7 @@ struct DirectoryPage {
     page: Page,
     q: String,
     results: Vec<Row>,
+    error: Option<&'static str>,
 }
 
 #[derive(Deserialize)]
@@ -85,6 +87,22 @@ fn queries(q: &str) -> Vec<DirectoryQuery> {
 
 pub async fn search(State(state): State<AppState>, ctx: Ctx, Query(sq): Query<SearchQuery>) -> Response {
     let q = sq.q.trim().to_owned();
+    if q.chars().count() > facteur_app::MAX_SEARCH_CHARS || q.chars().any(char::is_control) {
+        let shown: String = q
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(facteur_app::MAX_SEARCH_CHARS)
+            .collect();
+        return ctx.render_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &DirectoryPage {
+                page: ctx.page(),
+                q: shown,
+                results: Vec::new(),
+                error: Some(ctx.t().err_search_text),
+            },
+        );
+    }
     let mut results: Vec<Row> = Vec::new();
     if !q.is_empty() {
         let mut seen = std::collections::HashSet::new();
@@ -114,6 +132,7 @@ pub async fn search(State(state): State<AppState>, ctx: Ctx, Query(sq): Query<Se
         page: ctx.page(),
         q,
         results,
+        error: None,
     })
 }
 
@@ -128,6 +147,8 @@ struct SuggestFragment {
 pub async fn suggest(State(state): State<AppState>, ctx: Ctx, Query(sq): Query<SearchQuery>) -> Response {
     let results = match state.app().autocomplete_recipients(sq.q.trim(), 10).await {
         Ok(list) => list.into_iter().map(Row::from).collect(),
+        // Text no one types (too long, control characters): no suggestion.
+        Err(AppError::Invalid { .. }) => Vec::new(),
         Err(err) => return ctx.app_error(&err),
     };
     ctx.render(&SuggestFragment {

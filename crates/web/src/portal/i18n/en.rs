@@ -111,6 +111,7 @@ pub static EN: Strings = Strings {
     directory_title: "Recipient directory",
     directory_lead: "Search a public structure by identifier, name, postcode or city.",
     directory_query: "Search",
+    err_search_text: "Search text too long (200 characters at most) or holding a control character.",
     directory_query_hint: "SIRET, name, postcode or city",
     directory_submit: "Search",
     directory_results: "Results",

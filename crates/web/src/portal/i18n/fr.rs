@@ -111,6 +111,7 @@ pub static FR: Strings = Strings {
     directory_title: "Annuaire des destinataires",
     directory_lead: "Recherchez une structure publique par identifiant, nom, code postal ou ville.",
     directory_query: "Rechercher",
+    err_search_text: "Texte de recherche trop long (200 caractères au plus) ou contenant un caractère de contrôle.",
     directory_query_hint: "SIRET, nom, code postal ou ville",
     directory_submit: "Rechercher",
     directory_results: "Résultats",

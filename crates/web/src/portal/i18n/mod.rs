@@ -191,6 +191,7 @@ pub struct Strings {
     pub directory_title: &'static str,
     pub directory_lead: &'static str,
     pub directory_query: &'static str,
+    pub err_search_text: &'static str,
     pub directory_query_hint: &'static str,
     pub directory_submit: &'static str,
     pub directory_results: &'static str,
