@@ -1,0 +1,156 @@
+//! Load benchmark of the API as deployed: the release `facteur serve --demo` in its own process
+//! (SQLite, fresh data directory), 20 concurrent clients calling `structures/v1/rechercher` with
+//! both credentials for a fixed time. Prints requests per second, latency percentiles and the
+//! server's resident memory (now and peak), read from `/proc`.
+//!
+//! `cargo bench -p facteur --bench api_load` (settings: `LOAD_CLIENTS`, default 20;
+//! `LOAD_SECONDS`, default 10). Figures depend on the machine: the README gives ours.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use serde_json::{Value, json};
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn env_number(name: &str, default: u64) -> u64 {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+/// `VmRSS` and `VmHWM` of a process, in MiB.
+fn memory_mib(pid: u32) -> (f64, f64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let read = |key: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+            .map_or(f64::NAN, |kb| kb / 1024.0)
+    };
+    (read("VmRSS:"), read("VmHWM:"))
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; nothing else to parse.
+    let clients = env_number("LOAD_CLIENTS", 20) as usize;
+    let seconds = env_number("LOAD_SECONDS", 10);
+    let data = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_facteur"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--demo", "--data"])
+        .arg(data.path())
+        .env("FACTEUR_CONFIG", "/nonexistent/facteur.toml")
+        .env("FACTEUR_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the facteur binary");
+    let pid = child.id();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let address = loop {
+        let line = lines.next().expect("server exited before listening").unwrap();
+        if let Some(a) = line.strip_prefix("listening on ") {
+            break a.trim().to_owned();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    let _server = Server(child);
+
+    let creds: Value =
+        serde_json::from_str(&std::fs::read_to_string(data.path().join("demo-credentials.json")).unwrap()).unwrap();
+    let ta = &creds["technical_accounts"][0];
+    let account = base64::engine::general_purpose::STANDARD.encode(format!(
+        "{}:{}",
+        ta["login"].as_str().unwrap(),
+        ta["password"].as_str().unwrap()
+    ));
+
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    runtime.block_on(async move {
+        let http = reqwest::Client::builder().pool_max_idle_per_host(clients).build().unwrap();
+        let token: Value = http
+            .post(format!("{address}/api/oauth/token"))
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", ta["client_id"].as_str().unwrap()),
+                ("client_secret", ta["client_secret"].as_str().unwrap()),
+            ])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let token = token["access_token"].as_str().unwrap().to_owned();
+        let (rss_idle, _) = memory_mib(pid);
+        let body = json!({ "structure": { "raisonSocialeStructure": "Mairie" } });
+        let url = format!("{address}/cpro/structures/v1/rechercher");
+        let deadline = Instant::now() + Duration::from_secs(seconds);
+        let started = Instant::now();
+        let mut tasks = Vec::new();
+        for _ in 0..clients {
+            let (http, url, token, account, body) =
+                (http.clone(), url.clone(), token.clone(), account.clone(), body.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                let mut errors = 0u64;
+                while Instant::now() < deadline {
+                    let t0 = Instant::now();
+                    let r = http
+                        .post(&url)
+                        .bearer_auth(&token)
+                        .header("cpro-account", &account)
+                        .json(&body)
+                        .send()
+                        .await;
+                    let ok = match r {
+                        Ok(r) => r.status().is_success() && r.bytes().await.is_ok(),
+                        Err(_) => false,
+                    };
+                    if ok {
+                        latencies.push(t0.elapsed());
+                    } else {
+                        errors += 1;
+                    }
+                }
+                (latencies, errors)
+            }));
+        }
+        let mut all = Vec::new();
+        let mut errors = 0;
+        for t in tasks {
+            let (l, e) = t.await.unwrap();
+            all.extend(l);
+            errors += e;
+        }
+        let elapsed = started.elapsed().as_secs_f64();
+        all.sort_unstable();
+        let (rss, peak) = memory_mib(pid);
+        println!(
+            "api_load: structures/v1/rechercher, {clients} clients, {seconds} s: {} requests ({errors} errors), \
+             {:.0} req/s; latency p50 {:.1} ms, p99 {:.1} ms; server RSS {rss_idle:.0} MiB idle, {rss:.0} MiB after, \
+             peak {peak:.0} MiB",
+            all.len(),
+            all.len() as f64 / elapsed,
+            percentile(&all, 0.50).as_secs_f64() * 1e3,
+            percentile(&all, 0.99).as_secs_f64() * 1e3,
+        );
+    });
+}
