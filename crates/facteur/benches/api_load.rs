@@ -82,9 +82,15 @@ fn main() {
         ta["password"].as_str().unwrap()
     ));
 
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     runtime.block_on(async move {
-        let http = reqwest::Client::builder().pool_max_idle_per_host(clients).build().unwrap();
+        let http = reqwest::Client::builder()
+            .pool_max_idle_per_host(clients)
+            .build()
+            .unwrap();
         let token: Value = http
             .post(format!("{address}/api/oauth/token"))
             .form(&[

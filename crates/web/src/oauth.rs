@@ -8,6 +8,7 @@
 use std::time::Duration;
 
 use axum::extract::State;
+use axum::extract::rejection::FormRejection;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Form, Json};
@@ -115,11 +116,15 @@ pub(crate) fn unix_now() -> u64 {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct TokenRequest {
     /// Must be `client_credentials`.
+    #[schema(required = true, nullable = false, pattern = "^client_credentials$")]
     pub grant_type: Option<String>,
     /// May also come in an `Authorization: Basic` header.
+    #[schema(nullable = false)]
     pub client_id: Option<String>,
+    #[schema(nullable = false)]
     pub client_secret: Option<String>,
     /// `openid` (the default when absent).
+    #[schema(nullable = false, pattern = "^openid$")]
     pub scope: Option<String>,
 }
 
@@ -153,6 +158,17 @@ fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
     r
 }
 
+/// 401 `invalid_client` with the challenge RFC 6749 §5.2 asks for: whether the client sent no
+/// credentials or wrong ones, in the form or by HTTP Basic, the answer is the same.
+fn invalid_client(description: &str) -> Response {
+    let mut r = oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", description);
+    r.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        header::HeaderValue::from_static("Basic realm=\"facteur\""),
+    );
+    r
+}
+
 /// Credentials from an `Authorization: Basic` header (RFC 6749 §2.3.1), if any.
 fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
@@ -171,17 +187,37 @@ fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
     request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 200, description = "Access token", body = TokenResponse),
-        (status = 400, description = "Bad request, unsupported grant, or wrong client credentials", body = OAuthError),
-        (status = 401, description = "Wrong client credentials sent with HTTP Basic", body = OAuthError),
-        (status = 429, description = "Too many attempts", body = OAuthError),
+        (status = 400, description = "Malformed request, unsupported grant type or scope", body = OAuthError),
+        (status = 401, description = "Missing or wrong client credentials (`invalid_client`)", body = OAuthError),
+        (status = 429, description = "Too many failed attempts from this client; see `Retry-After`", body = OAuthError),
     )
 )]
 pub async fn token(
     State(state): State<AppState>,
     ClientKey(client_key): ClientKey,
     headers: HeaderMap,
-    Form(form): Form<TokenRequest>,
+    form: Result<Form<TokenRequest>, FormRejection>,
 ) -> Response {
+    let form = match form {
+        Ok(Form(form)) => form,
+        Err(rejection) => {
+            let status = rejection.status();
+            let description = match status {
+                StatusCode::PAYLOAD_TOO_LARGE => "request body too large",
+                StatusCode::UNSUPPORTED_MEDIA_TYPE => "the body must be application/x-www-form-urlencoded",
+                _ => "malformed form body",
+            };
+            let status = if matches!(
+                status,
+                StatusCode::PAYLOAD_TOO_LARGE | StatusCode::UNSUPPORTED_MEDIA_TYPE
+            ) {
+                status
+            } else {
+                StatusCode::BAD_REQUEST
+            };
+            return oauth_error(status, "invalid_request", description);
+        }
+    };
     if form.grant_type.as_deref() != Some("client_credentials") {
         return oauth_error(
             StatusCode::BAD_REQUEST,
@@ -195,26 +231,17 @@ pub async fn token(
         return oauth_error(StatusCode::BAD_REQUEST, "invalid_scope", "the only scope is openid");
     }
     let from_header = basic_credentials(&headers);
-    let used_header = from_header.is_some();
     let (client_id, client_secret) = match (from_header, form.client_id, form.client_secret) {
         (Some(pair), _, _) => pair,
         (None, Some(id), Some(secret)) => (id, secret),
-        _ => {
-            return oauth_error(
-                StatusCode::BAD_REQUEST,
-                "invalid_request",
-                "client_id and client_secret are required",
-            );
-        }
+        // RFC 6749 §5.2: no client authentication included is `invalid_client`.
+        _ => return invalid_client("client_id and client_secret are required (form or HTTP Basic)"),
     };
-    // Ids and secrets are short printable text; anything else never reaches the database.
+    // Ids and secrets are short printable text: anything else names no client and never
+    // reaches the database.
     let printable = |s: &str| s.len() <= 256 && !s.chars().any(char::is_control);
     if !printable(&client_id) || !printable(&client_secret) {
-        return oauth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "client_id and client_secret must be printable text of at most 256 bytes",
-        );
+        return invalid_client("client_id and client_secret are printable text of at most 256 bytes");
     }
     let actor = match state
         .app()
@@ -233,22 +260,10 @@ pub async fn token(
             tracing::error!(cause = %e, "client authentication failed");
             return oauth_error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "internal error");
         }
-        Err(_) => {
-            // RFC 6749 §5.2: 401 when the client authenticated through the Authorization header.
-            let status = if used_header {
-                StatusCode::UNAUTHORIZED
-            } else {
-                StatusCode::BAD_REQUEST
-            };
-            return oauth_error(status, "invalid_client", "client authentication failed");
-        }
+        Err(_) => return invalid_client("client authentication failed"),
     };
     let Actor::Technical { structure, .. } = actor else {
-        return oauth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_client",
-            "client authentication failed",
-        );
+        return invalid_client("client authentication failed");
     };
     let issuer = state.tokens();
     match issuer.issue(&client_id, structure, unix_now()) {

@@ -76,13 +76,102 @@ fn limited(router: OpenApiRouter<AppState>, limit: usize) -> OpenApiRouter<AppSt
 /// The token endpoint, which anonymous clients reach, takes bodies up to `token_limit` bytes; the
 /// `/cpro/` services up to `api_limit`.
 pub fn api_routes(token_limit: usize, api_limit: usize) -> (Router<AppState>, OpenApiDoc) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(limited(
             OpenApiRouter::new().routes(routes!(crate::oauth::token)),
             token_limit,
         ))
         .merge(limited(crate::api::router(), api_limit))
-        .split_for_parts()
+        .split_for_parts();
+    ErrorAnswers.modify(&mut doc);
+    (router, doc)
+}
+
+/// Documents, once for every route, the answers a route can give besides its own: so a client
+/// (or a conformance tool such as schemathesis) finds every status and body it can receive.
+///
+/// - `/cpro/` services: HTTP 200 is the success body *or* the business-error envelope
+///   (`codeRetour` ≠ 0), as on Chorus Pro; 400 malformed JSON, 401 bad credentials, 413 body
+///   too large, 429 too many attempts, all with the envelope. A body whose schema requires no
+///   field is optional: an empty body reads as `{}`.
+/// - The token endpoint: 413 and 415 (a body that is not a form).
+struct ErrorAnswers;
+
+impl Modify for ErrorAnswers {
+    fn modify(&self, openapi: &mut OpenApiDoc) {
+        use utoipa::openapi::schema::AnyOfBuilder;
+        use utoipa::openapi::{Content, Ref, RefOr, Required, ResponseBuilder};
+
+        let answer = |description: &str, schema: &str| {
+            RefOr::T(
+                ResponseBuilder::new()
+                    .description(description)
+                    .content("application/json", Content::new(Some(Ref::from_schema_name(schema))))
+                    .build(),
+            )
+        };
+        // Whether the schema a body refers to requires some field.
+        let schemas = openapi.components.as_ref().map(|c| &c.schemas);
+        let requires_fields = |content: &RefOr<Content>| {
+            let RefOr::T(Content {
+                schema: Some(RefOr::Ref(r)),
+                ..
+            }) = content
+            else {
+                return true;
+            };
+            let name = r.ref_location.rsplit('/').next().unwrap_or_default();
+            match schemas.and_then(|s| s.get(name)) {
+                Some(RefOr::T(utoipa::openapi::Schema::Object(o))) => !o.required.is_empty(),
+                _ => true,
+            }
+        };
+        for (path, item) in &mut openapi.paths.paths {
+            for op in [&mut item.get, &mut item.post].into_iter().flatten() {
+                let responses = &mut op.responses.responses;
+                if path.starts_with("/cpro/") {
+                    if let Some(RefOr::T(body)) = &mut op.request_body
+                        && !body.content.values().any(requires_fields)
+                    {
+                        body.required = Some(Required::False);
+                    }
+                    if let Some(RefOr::T(ok)) = responses.get_mut("200") {
+                        for content in ok.content.values_mut() {
+                            if let RefOr::T(c) = content
+                                && let Some(schema) = c.schema.take()
+                            {
+                                c.schema = Some(
+                                    AnyOfBuilder::new()
+                                        .item(schema)
+                                        .item(Ref::from_schema_name("ErrorBody"))
+                                        .into(),
+                                );
+                            }
+                        }
+                    }
+                    for (code, description) in [
+                        ("400", "Malformed request (not JSON, or a field of the wrong type)"),
+                        ("401", "Missing, bad or expired token, or bad `cpro-account`"),
+                        ("413", "Request body too large"),
+                        ("429", "Too many attempts; see `Retry-After`"),
+                    ] {
+                        responses
+                            .entry(code.to_owned())
+                            .or_insert_with(|| answer(description, "ErrorBody"));
+                    }
+                } else if path == "/api/oauth/token" {
+                    for (code, description) in [
+                        ("413", "Request body too large"),
+                        ("415", "The body is not `application/x-www-form-urlencoded`"),
+                    ] {
+                        responses
+                            .entry(code.to_owned())
+                            .or_insert_with(|| answer(description, "OAuthError"));
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// The OpenAPI document.

@@ -184,7 +184,7 @@ async fn token_endpoint_refuses_wrong_secret_grant_and_scope() {
             ("client_secret", "not-the-secret"),
         ])
         .await;
-    assert_eq!(wrong.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
     let v: Value = wrong.json().await.unwrap();
     assert_eq!(v["error"], "invalid_client");
     assert!(v.get("access_token").is_none());
@@ -197,7 +197,7 @@ async fn token_endpoint_refuses_wrong_secret_grant_and_scope() {
             ("client_secret", &f.b.client_secret),
         ])
         .await;
-    assert_eq!(crossed.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(crossed.status(), StatusCode::UNAUTHORIZED);
 
     let grant = f
         .token_response(&[

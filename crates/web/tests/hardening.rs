@@ -290,8 +290,8 @@ async fn hostile_text_gets_a_field_error_never_a_server_error() {
                 .send()
                 .await
                 .unwrap();
-            assert_eq!(r.status(), StatusCode::BAD_REQUEST);
-            assert_eq!(r.json::<Value>().await.unwrap()["error"], "invalid_request");
+            assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+            assert_eq!(r.json::<Value>().await.unwrap()["error"], "invalid_client");
         }
         // Login and sign-up forms.
         let r = post_form(&c, t, "/login", &[("email", "a\0b@exemple.fr"), ("password", "x")]).await;
@@ -610,7 +610,7 @@ async fn failed_client_secrets_are_rate_limited_per_client() {
         for _ in 0..50 {
             assert_eq!(
                 attempt("127.0.0.2", "wrong".into()).await.status(),
-                StatusCode::BAD_REQUEST
+                StatusCode::UNAUTHORIZED
             );
         }
         let r = attempt("127.0.0.2", f.a.client_secret.clone()).await;

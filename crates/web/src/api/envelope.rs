@@ -17,12 +17,15 @@ pub const LIBELLE_OK_REFERENTIEL: &str = "GCU_MSG_01_000";
 pub struct Pagination {
     /// Default 10, from 1 to 200.
     #[serde(default, deserialize_with = "lenient::opt_i64")]
+    #[schema(schema_with = lenient::schema_opt)]
     pub nb_resultats_par_page: Option<i64>,
     /// 1-based, default 1; beyond the last page the page is empty.
     #[serde(default, deserialize_with = "lenient::opt_i64")]
+    #[schema(schema_with = lenient::schema_opt)]
     pub page_resultat_demandee: Option<i64>,
     /// Cap on the whole result set, default and maximum 200.
     #[serde(default, deserialize_with = "lenient::opt_i64")]
+    #[schema(schema_with = lenient::schema_opt)]
     pub nb_resultats_maximum: Option<i64>,
     /// Accepted for compatibility; results are ordered by name.
     pub tri_colonne: Option<String>,
@@ -86,21 +89,75 @@ impl Pagination {
 pub mod lenient {
     use serde::{Deserialize, Deserializer, de::Error as _};
 
+    /// Largest magnitude accepted (18 digits: every such number fits an `i64`, and a JSON number
+    /// of this size is still exact as a float).
+    const MAX: i64 = 999_999_999_999_999_999;
+
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum IntOrText {
         Int(i64),
+        /// `12.0` is an integer for JSON Schema.
+        Float(f64),
         Text(String),
     }
 
     fn read<E: serde::de::Error>(v: IntOrText) -> Result<i64, E> {
-        match v {
+        let n = match v {
             IntOrText::Int(n) => Ok(n),
+            #[allow(clippy::cast_possible_truncation, reason = "checked whole and in range first")]
+            IntOrText::Float(f) if f.fract() == 0.0 && f.abs() <= MAX as f64 => Ok(f as i64),
+            IntOrText::Float(f) => Err(E::custom(format!("expected an integer, got {f}"))),
             IntOrText::Text(t) => t
-                .trim()
+                .trim_matches(' ')
                 .parse()
                 .map_err(|_| E::custom(format!("expected an integer, got {t:?}"))),
+        }?;
+        if n.abs() > MAX {
+            return Err(E::custom(format!("{n} is out of range (18 digits at most)")));
         }
+        Ok(n)
+    }
+
+    /// The schema of such a number: an integer, or a string of digits.
+    pub fn schema() -> utoipa::openapi::Schema {
+        use utoipa::openapi::schema::{AnyOfBuilder, KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        AnyOfBuilder::new()
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+                    .minimum(Some(-MAX))
+                    .maximum(Some(MAX)),
+            )
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some(r"^ *-?[0-9]{1,18} *$")),
+            )
+            .build()
+            .into()
+    }
+
+    /// The schema of an optional one: also `null` or an empty string.
+    pub fn schema_opt() -> utoipa::openapi::Schema {
+        use utoipa::openapi::schema::{AnyOfBuilder, KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        AnyOfBuilder::new()
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+                    .minimum(Some(-MAX))
+                    .maximum(Some(MAX)),
+            )
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some(r"^ *(-?[0-9]{1,18})? *$")),
+            )
+            .item(ObjectBuilder::new().schema_type(Type::Null))
+            .build()
+            .into()
     }
 
     /// An integer, or a string holding one.
@@ -112,7 +169,7 @@ pub mod lenient {
     pub fn opt_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
         match Option::<IntOrText>::deserialize(d).map_err(|_| D::Error::custom("expected an integer"))? {
             None => Ok(None),
-            Some(IntOrText::Text(t)) if t.trim().is_empty() => Ok(None),
+            Some(IntOrText::Text(t)) if t.trim_matches(' ').is_empty() => Ok(None),
             Some(v) => read(v).map(Some),
         }
     }
@@ -199,7 +256,67 @@ fn check_texts(value: &serde_json::Value, path: &mut String) -> ApiResult<()> {
     }
 }
 
-impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for CproJson<T> {
+/// The request schemas of the published OpenAPI document, compiled once: a body is checked
+/// against the very schema clients read (types, required fields, shapes), so what the document
+/// refuses the server refuses too, with the place and the reason.
+fn request_validator(name: &str) -> Option<&'static jsonschema::Validator> {
+    static VALIDATORS: std::sync::OnceLock<std::collections::HashMap<String, jsonschema::Validator>> =
+        std::sync::OnceLock::new();
+    VALIDATORS
+        .get_or_init(|| {
+            let doc = serde_json::to_value(crate::openapi::openapi()).unwrap_or_default();
+            let components = doc.get("components").cloned().unwrap_or_default();
+            let names: Vec<String> = components
+                .get("schemas")
+                .and_then(serde_json::Value::as_object)
+                .map(|m| m.keys().cloned().collect())
+                .unwrap_or_default();
+            names
+                .into_iter()
+                .filter_map(|name| {
+                    let schema = serde_json::json!({
+                        "$ref": format!("#/components/schemas/{name}"),
+                        "components": components,
+                    });
+                    match jsonschema::options()
+                        .with_draft(jsonschema::Draft::Draft202012)
+                        .build(&schema)
+                    {
+                        Ok(v) => Some((name, v)),
+                        Err(e) => {
+                            tracing::error!(schema = %name, error = %e, "request schema does not compile");
+                            None
+                        }
+                    }
+                })
+                .collect()
+        })
+        .get(name)
+}
+
+/// Checks `value` against the schema of `name`; the error names the place and the rule broken.
+fn check_schema(name: &str, value: &serde_json::Value) -> ApiResult<()> {
+    let Some(validator) = request_validator(name) else {
+        return Ok(());
+    };
+    match validator.validate(value) {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let mut message = format!("{} : {}", e.instance_path(), e.masked());
+            if message.len() > 300 {
+                let mut cut = 300;
+                while !message.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                message.truncate(cut);
+                message.push('…');
+            }
+            Err(ApiError::Malformed(message))
+        }
+    }
+}
+
+impl<T: DeserializeOwned + utoipa::ToSchema, S: Send + Sync> FromRequest<S> for CproJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
@@ -216,6 +333,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for CproJson<T> {
             &bytes
         };
         let value: serde_json::Value = serde_json::from_slice(slice).map_err(|e| ApiError::Malformed(e.to_string()))?;
+        check_schema(&T::name(), &value)?;
         check_texts(&value, &mut String::new())?;
         serde_json::from_value(value)
             .map(CproJson)
@@ -314,6 +432,38 @@ mod tests {
     }
 
     #[test]
+    fn every_request_body_has_a_compiled_schema_that_refuses_wrong_shapes() {
+        for name in [
+            "RechercherStructuresRequest",
+            "ConsulterStructureRequest",
+            "RechercherServicesRequest",
+            "ConsulterServiceRequest",
+            "RechercherDestinataireRequest",
+            "RattachementsRequest",
+        ] {
+            assert!(request_validator(name).is_some(), "{name}");
+        }
+        let ok = serde_json::json!({"structure": {}, "parametres": {"nbResultatsParPage": "10"}});
+        assert!(check_schema("RechercherStructuresRequest", &ok).is_ok());
+        let array = serde_json::json!({"structure": [null, null]});
+        match check_schema("RechercherStructuresRequest", &array) {
+            Err(ApiError::Malformed(m)) => assert!(m.starts_with("/structure"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+        let missing = serde_json::json!({});
+        assert!(check_schema("ConsulterServiceRequest", &missing).is_err());
+        let text = serde_json::json!({"idStructureCPP": "douze"});
+        assert!(check_schema("ConsulterStructureRequest", &text).is_err());
+        assert!(
+            check_schema(
+                "ConsulterStructureRequest",
+                &serde_json::json!({"idStructureCPP": "12"})
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
     fn numbers_may_come_as_strings() {
         let p: Pagination =
             serde_json::from_str(r#"{"nbResultatsParPage": "7", "pageResultatDemandee": 2, "nbResultatsMaximum": ""}"#)
@@ -328,6 +478,10 @@ mod tests {
         );
         assert!(serde_json::from_str::<Pagination>(r#"{"nbResultatsParPage": "sept"}"#).is_err());
         assert!(serde_json::from_str::<Pagination>(r#"{"nbResultatsParPage": 1.5}"#).is_err());
+        let whole: Pagination = serde_json::from_str(r#"{"nbResultatsParPage": 12.0}"#).unwrap();
+        assert_eq!(whole.nb_resultats_par_page, Some(12));
+        assert!(serde_json::from_str::<Pagination>(r#"{"nbResultatsParPage": 1e30}"#).is_err());
+        assert!(serde_json::from_str::<Pagination>(r#"{"nbResultatsParPage": "\n12"}"#).is_err());
     }
 
     #[test]

@@ -16,7 +16,7 @@ use super::envelope::{
     CproJson, MAX_RESULTS, Pagination, PaginationRetour, Retour, format_date, format_datetime, lenient,
 };
 use crate::AppState;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, codes};
 
 // ---------------------------------------------------------------------------------------------
 // structures/v1/rechercher
@@ -234,8 +234,14 @@ pub async fn rechercher(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ConsulterStructureRequest {
-    #[serde(rename = "idStructureCPP", alias = "idStructure", deserialize_with = "lenient::i64")]
-    pub id_structure_cpp: i64,
+    /// The structure (`idStructure` is read the same way; one of the two is required).
+    #[serde(rename = "idStructureCPP", default, deserialize_with = "lenient::opt_i64")]
+    #[schema(schema_with = lenient::schema_opt)]
+    pub id_structure_cpp: Option<i64>,
+    /// Another name of `idStructureCPP` that some clients send.
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    #[schema(schema_with = lenient::schema_opt)]
+    pub id_structure: Option<i64>,
     /// `FR` / `EN`; accepted, labels are French.
     #[allow(dead_code, reason = "part of the Chorus Pro request, accepted and not used")]
     pub code_langue: Option<String>,
@@ -354,7 +360,11 @@ pub async fn consulter(
     caller: Caller,
     CproJson(req): CproJson<ConsulterStructureRequest>,
 ) -> ApiResult<Json<ConsulterStructureResponse>> {
-    let view = visible_structure(&state, &caller, req.id_structure_cpp).await?;
+    let id = req
+        .id_structure_cpp
+        .or(req.id_structure)
+        .ok_or_else(|| ApiError::business(codes::INVALID, "idStructureCPP : champ obligatoire"))?;
+    let view = visible_structure(&state, &caller, id).await?;
     let s = &view.structure;
     let own = view.id == caller.structure;
     // The technical password's expiry concerns the structure itself only.
@@ -411,10 +421,12 @@ pub async fn consulter(
 #[serde(rename_all = "camelCase")]
 pub struct RechercherServicesRequest {
     #[serde(deserialize_with = "lenient::i64")]
+    #[schema(schema_with = lenient::schema)]
     pub id_structure: i64,
     /// Accepted and ignored: the technical account is the current user.
     #[allow(dead_code, reason = "part of the Chorus Pro request, accepted and not used")]
     #[serde(default, deserialize_with = "lenient::opt_i64")]
+    #[schema(schema_with = lenient::schema_opt)]
     pub id_utilisateur_courant: Option<i64>,
     #[serde(default, alias = "parametres")]
     pub parametres_rechercher_services_structure: Pagination,
@@ -493,8 +505,10 @@ pub async fn rechercher_services(
 #[serde(rename_all = "camelCase")]
 pub struct ConsulterServiceRequest {
     #[serde(deserialize_with = "lenient::i64")]
+    #[schema(schema_with = lenient::schema)]
     pub id_structure: i64,
     #[serde(deserialize_with = "lenient::i64")]
+    #[schema(schema_with = lenient::schema)]
     pub id_service: i64,
     /// `FR` / `EN`; accepted, labels are French.
     #[allow(dead_code, reason = "part of the Chorus Pro request, accepted and not used")]
