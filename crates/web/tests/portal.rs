@@ -520,3 +520,109 @@ async fn manager_approves_a_request_and_the_member_sees_it() {
 async fn login_token(t: &TestApp, email: &str) -> String {
     t.app.login(email, PASSWORD, "test").await.unwrap().token
 }
+
+// --- portal UX: confirmations, secrets shown once, error pages, words --------------------------
+
+/// Whether `html` shows `text` (askama escapes apostrophes as `&#39;`).
+fn shows(html: &str, text: &str) -> bool {
+    html.contains(text) || html.contains(&text.replace('\'', "&#39;"))
+}
+
+/// A manager, plus a second user whose attachment request the manager approved.
+async fn manager_and_member(t: &TestApp) -> (Browser, Browser) {
+    let manager = active_user(t, "chef@exemple.fr", SIRET_A, "Menuiserie Martin").await;
+    let member = active_user(t, "agent@exemple.fr", SIRET_A, "").await;
+    let (_, html) = manager.get("/manage/requests").await;
+    let id = field_value(&html, "ids").expect("a pending request");
+    let (status, html) = manager
+        .post(
+            "/manage/requests",
+            "/manage/requests",
+            &[("bulk", "approve"), ("ids", &id)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    (manager, member)
+}
+
+/// A public structure in the directory (SIRET_B), with one service besides the default one.
+async fn import_valbonne(t: &TestApp) {
+    let csv = "type_identifiant,identifiant,raison_sociale,code_postal,ville,code_service_obligatoire,engagement_obligatoire,code_service,libelle_service\n\
+               SIRET,44306184100013,Commune de Valbonne,45000,Orléans,1,0,VOIRIE,Service de la voirie\n";
+    t.app
+        .import_directory_csv(&facteur_app::Actor::Operator, csv.as_bytes(), &|_, _| {})
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn pages_carry_no_inline_script_handler_or_style() {
+    for backend in backends() {
+        let t = spawn_app_on(backend).await;
+        let (manager, _member) = manager_and_member(&t).await;
+        import_valbonne(&t).await;
+        let anon = Browser::new(&t);
+        let mut pages = Vec::new();
+        for p in [
+            "/login",
+            "/signup",
+            "/password/forgot",
+            "/directory?q=Valbonne",
+            "/directory/suggest?q=Valb",
+        ] {
+            pages.push((p, anon.get(p).await.1));
+        }
+        for p in [
+            "/",
+            "/account",
+            "/account/attach",
+            "/account/spaces",
+            "/manage/requests",
+            "/manage/members",
+            "/manage/spaces",
+            "/manage/technical",
+        ] {
+            pages.push((p, manager.get(p).await.1));
+        }
+        assert!(pages[4].1.contains("Commune de Valbonne"), "a suggestion to pick: {}", pages[4].1);
+        for (p, html) in &pages {
+            let lower = html.to_ascii_lowercase();
+            assert!(!lower.contains(" style="), "{p}: inline style");
+            assert!(!lower.contains(" onclick=") && !lower.contains(" oninput="), "{p}: inline handler");
+            for (i, _) in lower.match_indices("<script") {
+                let tag = &lower[i..i + lower[i..].find('>').unwrap()];
+                assert!(tag.contains(" src="), "{p}: inline script {tag}");
+            }
+        }
+        let (_, login) = &pages[0];
+        assert!(login.contains(r#"<meta name="htmx-config" content='{"includeIndicatorStyles":false}'>"#));
+        assert!(login.contains(r#"<script src="/assets/facteur.js" defer></script>"#));
+        let r = reqwest::get(format!("{}/assets/facteur.js", t.address)).await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/javascript"));
+    }
+}
+
+#[tokio::test]
+async fn unknown_pages_get_a_branded_404_and_unknown_api_paths_json() {
+    for backend in backends() {
+        let t = spawn_app_on(backend).await;
+        let (status, html) = Browser::new(&t).get("/no/such/page").await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert!(html.contains("<html lang=\"fr\">") && shows(&html, "Cette page n'existe pas."), "{html}");
+        assert!(html.contains("href=\"/\""), "a way back: {html}");
+        let (_, html) = Browser::with_lang(&t, "en").get("/no/such/page").await;
+        assert!(html.contains("This page does not exist."), "{html}");
+        for path in ["/cpro/nope/v1/rien", "/api/nope"] {
+            let r = reqwest::get(format!("{}{path}", t.address)).await.unwrap();
+            assert_eq!(r.status(), StatusCode::NOT_FOUND, "{path}");
+            assert!(r.headers()["content-type"].to_str().unwrap().starts_with("application/json"));
+            let body: serde_json::Value = r.json().await.unwrap();
+            assert_eq!(body["codeRetour"], 404, "{path}: {body}");
+            assert!(body["libelle"].is_string());
+        }
+        // Known routes are untouched.
+        let r = reqwest::get(format!("{}/healthz", t.address)).await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+}

@@ -144,10 +144,16 @@ impl Ctx {
 
     /// An error page in the user's language.
     pub fn error(&self, status: StatusCode, message: &'static str) -> Response {
+        self.error_titled(status, self.t().error_title, message)
+    }
+
+    /// An error page with its own title (e.g. "Page not found").
+    pub fn error_titled(&self, status: StatusCode, title: &'static str, message: &'static str) -> Response {
         self.render_status(
             status,
             &ErrorPage {
                 page: self.page(),
+                title,
                 message,
             },
         )
@@ -218,6 +224,7 @@ pub fn safe_next(next: Option<&str>) -> String {
 #[template(path = "portal/error.html")]
 pub struct ErrorPage {
     pub page: Page,
+    pub title: &'static str,
     pub message: &'static str,
 }
 
