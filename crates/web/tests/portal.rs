@@ -274,10 +274,11 @@ async fn bad_siret_is_shown_next_to_the_identifier_field() {
             "{block}"
         );
         assert!(block.contains("aria-invalid=\"true\""), "{block}");
-        // The other fields keep what was typed (but never the password) and carry no error.
+        // The other fields keep what was typed (the password too: it was not what was wrong, and
+        // the answer is not stored) and carry no error.
         assert!(field_block(&html, "email").contains("value=\"martin@exemple.fr\""));
         assert!(!field_block(&html, "email").contains("aria-invalid"));
-        assert!(field_block(&html, "password").contains("value=\"\""));
+        assert!(field_block(&html, "password").contains(&format!("value=\"{PASSWORD}\"")));
         // In English, the same error is in English.
         let en = Browser::with_lang(&t, "en");
         let (_, html) = en
@@ -624,5 +625,69 @@ async fn unknown_pages_get_a_branded_404_and_unknown_api_paths_json() {
         // Known routes are untouched.
         let r = reqwest::get(format!("{}/healthz", t.address)).await.unwrap();
         assert_eq!(r.status(), StatusCode::OK);
+    }
+}
+
+#[tokio::test]
+async fn error_summary_names_what_is_wrong_and_takes_focus() {
+    for backend in backends() {
+        let t = spawn_app_on(backend).await;
+        let (status, html) = Browser::new(&t).sign_up("pas-une-adresse", "", "").await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        let at = html.find("id=\"error-summary\"").expect("summary");
+        let tag = &html[html[..at].rfind('<').unwrap()..at + html[at..].find('>').unwrap()];
+        assert!(tag.contains("tabindex=\"-1\"") && tag.contains("autofocus"), "{tag}");
+        let summary = &html[at..at + html[at..].find("</div>").unwrap()];
+        assert!(summary.contains("href=\"#f-email\"") && summary.contains("href=\"#f-identifier\""), "{summary}");
+        assert!(summary.contains("Saisissez une adresse électronique valide"), "{summary}");
+        // The password was fine: it is kept (the answer is not stored).
+        assert!(!field_block(&html, "password").contains("value=\"\""), "password kept");
+    }
+}
+
+#[tokio::test]
+async fn signup_shows_form_level_errors() {
+    for backend in backends() {
+        let t = spawn_app_on(backend).await;
+        let b = Browser::new(&t);
+        // Unknown structure without a name: said on the name field, in words.
+        let (status, html) = b.sign_up("martin@exemple.fr", SIRET_A, "").await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(shows(field_block(&html, "name"), "indiquez sa raison sociale"), "{html}");
+        // Too many attempts: a form-level message, not just "an error occurred".
+        let mut last = String::new();
+        for _ in 0..25 {
+            last = b.sign_up("martin@exemple.fr", SIRET_A, "").await.1;
+        }
+        let at = last.find("id=\"error-summary\"").expect("summary");
+        assert!(last[at..].contains("Trop de tentatives"), "{last}");
+    }
+}
+
+#[tokio::test]
+async fn a_used_reset_link_says_so_when_opened() {
+    for backend in backends() {
+        let t = spawn_app_on(backend).await;
+        let b = active_user(&t, "martin@exemple.fr", SIRET_A, "Menuiserie Martin").await;
+        b.post("/password/forgot", "/password/forgot", &[("email", "martin@exemple.fr")])
+            .await;
+        let link = mailed_path(&t.data_dir, "martin@exemple.fr", facteur_app::links::PASSWORD_RESET);
+        let (status, html) = b.get(&link).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(html.contains("name=\"confirm\""), "{html}");
+        let token = link.rsplit('/').next().unwrap();
+        let new = "un autre mot de passe solide";
+        let (status, _) = b
+            .post(
+                &link,
+                "/password/reset",
+                &[("token", token), ("password", new), ("confirm", new)],
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, html) = b.get(&link).await;
+        assert_eq!(status, StatusCode::GONE, "{html}");
+        assert!(shows(&html, "a expiré ou a déjà servi"), "{html}");
+        assert!(!html.contains("name=\"confirm\""), "no form for a dead link: {html}");
     }
 }
