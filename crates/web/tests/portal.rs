@@ -16,6 +16,8 @@ const SIRET_B: &str = "44306184100013";
 
 struct Browser {
     http: reqwest::Client,
+    /// Same cookies as `http`, but shows redirects instead of following them.
+    raw: reqwest::Client,
     base: String,
 }
 
@@ -27,14 +29,22 @@ impl Browser {
     fn with_lang(t: &TestApp, lang: &'static str) -> Self {
         let mut headers = reqwest::header::HeaderMap::new();
         headers.insert(ACCEPT_LANGUAGE, reqwest::header::HeaderValue::from_static(lang));
+        let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
         let http = reqwest::Client::builder()
-            .cookie_store(true)
-            .default_headers(headers)
+            .cookie_provider(jar.clone())
+            .default_headers(headers.clone())
             .redirect(reqwest::redirect::Policy::limited(5))
+            .build()
+            .unwrap();
+        let raw = reqwest::Client::builder()
+            .cookie_provider(jar)
+            .default_headers(headers)
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap();
         Browser {
             http,
+            raw,
             base: t.address.clone(),
         }
     }
@@ -529,6 +539,29 @@ fn shows(html: &str, text: &str) -> bool {
     html.contains(text) || html.contains(&text.replace('\'', "&#39;"))
 }
 
+/// The first `<form>` of `html` whose action is `action`.
+fn form_block<'a>(html: &'a str, action: &str) -> Option<&'a str> {
+    let at = html.find(&format!("action=\"{action}\""))?;
+    let start = html[..at].rfind("<form")?;
+    let end = at + html[at..].find("</form>")?;
+    Some(&html[start..end])
+}
+
+impl Browser {
+    /// POST without following the redirect (to read `Location` and `Set-Cookie`).
+    async fn post_raw(&self, page: &str, action: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let token = self.csrf(page).await;
+        let mut form: Vec<(&str, &str)> = fields.to_vec();
+        form.push(("csrf", &token));
+        self.raw
+            .post(format!("{}{action}", self.base))
+            .form(&form)
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
 /// A manager, plus a second user whose attachment request the manager approved.
 async fn manager_and_member(t: &TestApp) -> (Browser, Browser) {
     let manager = active_user(t, "chef@exemple.fr", SIRET_A, "Menuiserie Martin").await;
@@ -544,6 +577,13 @@ async fn manager_and_member(t: &TestApp) -> (Browser, Browser) {
         .await;
     assert_eq!(status, StatusCode::OK, "{html}");
     (manager, member)
+}
+
+/// The user id behind `email` in the manager's member list.
+async fn member_id(manager: &Browser, email: &str) -> String {
+    let (_, html) = manager.get("/manage/members").await;
+    let at = html.find(email).unwrap_or_else(|| panic!("{email} not listed: {html}"));
+    field_value(&html[at..], "user").unwrap_or_else(|| panic!("no action form for {email}"))
 }
 
 /// A public structure in the directory (SIRET_B), with one service besides the default one.
@@ -629,6 +669,153 @@ async fn unknown_pages_get_a_branded_404_and_unknown_api_paths_json() {
 }
 
 #[tokio::test]
+async fn technical_secrets_are_shown_once_after_a_redirect() {
+    for backend in backends() {
+        let t = spawn_app_on(backend).await;
+        let manager = active_user(&t, "chef@exemple.fr", SIRET_A, "Menuiserie Martin").await;
+        // Creation: the POST answers a redirect carrying the secrets in a short, narrow cookie.
+        let r = manager.post_raw("/manage/technical", "/manage/technical", &[]).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let cookie = r
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .find(|c| c.starts_with("facteur_secrets="))
+            .expect("secrets cookie");
+        for attr in ["HttpOnly", "SameSite=Strict", "Path=/manage/technical", "Max-Age=120"] {
+            assert!(cookie.contains(attr), "{attr}: {cookie}");
+        }
+        let to = r.headers()["location"].to_str().unwrap().to_owned();
+        let r = manager.http.get(format!("{}{to}", t.address)).send().await.unwrap();
+        assert_eq!(r.headers()["cache-control"], "no-store");
+        let html = r.text().await.unwrap();
+        let password = field_value(&html, "secret-password").expect("password shown with a copy button");
+        let login = field_value(&html, "secret-login").unwrap();
+        assert!(t.app.authenticate_technical(&login, &password).await.is_ok());
+        assert!(shows(&html, "Notez ces secrets maintenant"), "{html}");
+        // Reload: nothing new is created, the secrets are not shown again, and the page says why.
+        let (_, again) = manager.get(&to).await;
+        assert!(!again.contains(&password), "shown twice");
+        assert!(shows(&again, "Les secrets ont déjà été affichés"), "{again}");
+        assert!(t.app.authenticate_technical(&login, &password).await.is_ok(), "reload reset nothing");
+        // Reset asks for confirmation first; nothing changes until it is confirmed.
+        let (status, html) = manager
+            .post("/manage/technical", "/manage/technical", &[("action", "reset")])
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(shows(&html, "Réinitialiser les secrets ?"), "{html}");
+        assert!(form_block(&html, "/manage/technical").unwrap().contains("name=\"confirm\""));
+        assert!(t.app.authenticate_technical(&login, &password).await.is_ok());
+        let (status, html) = manager
+            .post(
+                "/manage/technical",
+                "/manage/technical",
+                &[("action", "reset"), ("confirm", "yes")],
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{html}");
+        let new_password = field_value(&html, "secret-password").expect("new secrets");
+        assert_ne!(new_password, password);
+        assert!(t.app.authenticate_technical(&login, &password).await.is_err());
+    }
+}
+
+#[tokio::test]
+async fn destructive_member_actions_ask_for_confirmation() {
+    for backend in backends() {
+        let t = spawn_app_on(backend).await;
+        let (manager, member) = manager_and_member(&t).await;
+        let id = member_id(&manager, "agent@exemple.fr").await;
+        for action in ["detach", "transfer"] {
+            let (status, html) = manager
+                .post(
+                    "/manage/members",
+                    "/manage/members/action",
+                    &[("user", &id), ("action", action)],
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK, "{html}");
+            let form = form_block(&html, "/manage/members/action").expect("confirmation form");
+            assert!(form.contains("name=\"confirm\"") && html.contains("agent@exemple.fr"), "{html}");
+            assert!(html.contains("href=\"/manage/members\""), "a way to cancel");
+        }
+        let (_, html) = member.get("/").await;
+        assert!(html.contains("Validé") && html.contains("Utilisateur"), "unchanged: {html}");
+        let (status, _) = manager
+            .post(
+                "/manage/members",
+                "/manage/members/action",
+                &[("user", &id), ("action", "detach"), ("confirm", "yes")],
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let (_, html) = member.get("/").await;
+        assert!(html.contains("Détaché"), "{html}");
+        // Refusing an attachment request is confirmed too.
+        let _late = active_user(&t, "tard@exemple.fr", SIRET_A, "").await;
+        let (_, html) = manager.get("/manage/requests").await;
+        let rid = field_value(&html, "ids").unwrap();
+        let (status, html) = manager
+            .post(
+                "/manage/requests",
+                "/manage/requests",
+                &[("one", &format!("refuse:{rid}"))],
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(form_block(&html, "/manage/requests").unwrap().contains("name=\"confirm\""), "{html}");
+        let (_, html) = manager.get("/manage/requests").await;
+        assert!(html.contains("tard@exemple.fr"), "still pending: {html}");
+    }
+}
+
+#[tokio::test]
+async fn duplicate_rights_has_sensible_defaults_and_field_errors() {
+    for backend in backends() {
+        let t = spawn_app_on(backend).await;
+        let manager = active_user(&t, "chef@exemple.fr", SIRET_A, "Menuiserie Martin").await;
+        // Alone in the structure: nothing to duplicate, no form.
+        let (_, html) = manager.get("/manage/members").await;
+        assert!(form_block(&html, "/manage/members/duplicate").is_none(), "{html}");
+        let member = active_user(&t, "agent@exemple.fr", SIRET_A, "").await;
+        drop(member);
+        let (_, html) = manager.get("/manage/requests").await;
+        let rid = field_value(&html, "ids").unwrap();
+        manager
+            .post("/manage/requests", "/manage/requests", &[("bulk", "approve"), ("ids", &rid)])
+            .await;
+        let (_, html) = manager.get("/manage/members").await;
+        let form = form_block(&html, "/manage/members/duplicate").expect("form with two users");
+        let selected = |name: &str| {
+            let at = form.find(&format!("name=\"{name}\"")).unwrap();
+            let sel = &form[at..at + form[at..].find("</select>").unwrap()];
+            let opt = sel.find(" selected").map(|i| &sel[sel[..i].rfind("<option").unwrap()..i]);
+            opt.unwrap_or_else(|| panic!("nothing selected in {name}: {sel}")).to_owned()
+        };
+        assert_ne!(selected("from"), selected("to"), "{form}");
+        // The same user on both sides: 422 with the error on the "to" field, named in the summary.
+        let id = member_id(&manager, "agent@exemple.fr").await;
+        let (status, html) = manager
+            .post(
+                "/manage/members",
+                "/manage/members/duplicate",
+                &[("from", &id), ("to", &id)],
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
+        assert!(html.contains("id=\"f-to-error\""), "{html}");
+        assert!(html.contains("href=\"#f-to\""), "summary links the field: {html}");
+        // A missing choice is a field error too, not a bare 422 page.
+        let (status, html) = manager
+            .post("/manage/members", "/manage/members/duplicate", &[("from", &id)])
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(html.contains("id=\"f-to-error\""), "{html}");
+    }
+}
+
+#[tokio::test]
 async fn error_summary_names_what_is_wrong_and_takes_focus() {
     for backend in backends() {
         let t = spawn_app_on(backend).await;
@@ -689,5 +876,31 @@ async fn a_used_reset_link_says_so_when_opened() {
         assert_eq!(status, StatusCode::GONE, "{html}");
         assert!(shows(&html, "a expiré ou a déjà servi"), "{html}");
         assert!(!html.contains("name=\"confirm\""), "no form for a dead link: {html}");
+    }
+}
+
+#[tokio::test]
+async fn codes_are_shown_by_their_labels_and_dates_in_the_users_form() {
+    for backend in backends() {
+        let t = spawn_app_on(backend).await;
+        let (_, html) = Browser::new(&t).get("/signup").await;
+        assert!(html.contains("<option value=\"UE_HORS_FRANCE\">"), "{html}");
+        assert!(!html.contains(">UE_HORS_FRANCE<"), "raw code shown: {html}");
+        assert!(html.contains("TVA intracommunautaire"), "{html}");
+        // Directory: services by label.
+        import_valbonne(&t).await;
+        let (_, html) = Browser::new(&t).get("/directory?q=Valbonne").await;
+        assert!(html.contains("Service de la voirie"), "{html}");
+        assert!(!html.contains("FACTURES_PUBLIQUES"), "{html}");
+        // Dates: 31/12/2027 in French, 2027-12-31 in English.
+        let manager = active_user(&t, "chef@exemple.fr", SIRET_A, "Menuiserie Martin").await;
+        manager.post("/manage/technical", "/manage/technical", &[]).await;
+        let (_, html) = manager.get("/manage/technical").await;
+        let at = html.find("<dt>Expire le</dt><dd>").expect("expiry") + "<dt>Expire le</dt><dd>".len();
+        let d = &html[at..at + 10];
+        assert!(
+            d.as_bytes()[2] == b'/' && d.as_bytes()[5] == b'/' && d[6..].chars().all(|c| c.is_ascii_digit()),
+            "{d}"
+        );
     }
 }
