@@ -274,9 +274,17 @@ mod tests {
         assert!(r.body.contains("http://x/activer/TOKEN"));
         // Names as the portal shows them, dates as each language writes them.
         let r = m.render(MailKind::SpaceSubscriptionDecision, &ctx).unwrap();
-        assert!(r.body.contains("Factures émises") && r.body.contains("Invoices issued"), "{}", r.body);
+        assert!(
+            r.body.contains("Factures émises") && r.body.contains("Invoices issued"),
+            "{}",
+            r.body
+        );
         let r = m.render(MailKind::TechnicalAccount, &ctx).unwrap();
-        assert!(r.body.contains("01/01/2027") && r.body.contains("2027-01-01"), "{}", r.body);
+        assert!(
+            r.body.contains("01/01/2027") && r.body.contains("2027-01-01"),
+            "{}",
+            r.body
+        );
         assert!(r.body.contains("« Comptes techniques »") && r.body.contains("\"Technical accounts\""));
         let r = m.render(MailKind::AttachmentRequested, &ctx).unwrap();
         assert!(r.body.contains("« Demandes de rattachement »"), "{}", r.body);

@@ -625,11 +625,18 @@ async fn pages_carry_no_inline_script_handler_or_style() {
         ] {
             pages.push((p, manager.get(p).await.1));
         }
-        assert!(pages[4].1.contains("Commune de Valbonne"), "a suggestion to pick: {}", pages[4].1);
+        assert!(
+            pages[4].1.contains("Commune de Valbonne"),
+            "a suggestion to pick: {}",
+            pages[4].1
+        );
         for (p, html) in &pages {
             let lower = html.to_ascii_lowercase();
             assert!(!lower.contains(" style="), "{p}: inline style");
-            assert!(!lower.contains(" onclick=") && !lower.contains(" oninput="), "{p}: inline handler");
+            assert!(
+                !lower.contains(" onclick=") && !lower.contains(" oninput="),
+                "{p}: inline handler"
+            );
             for (i, _) in lower.match_indices("<script") {
                 let tag = &lower[i..i + lower[i..].find('>').unwrap()];
                 assert!(tag.contains(" src="), "{p}: inline script {tag}");
@@ -640,7 +647,12 @@ async fn pages_carry_no_inline_script_handler_or_style() {
         assert!(login.contains(r#"<script src="/assets/facteur.js" defer></script>"#));
         let r = reqwest::get(format!("{}/assets/facteur.js", t.address)).await.unwrap();
         assert_eq!(r.status(), StatusCode::OK);
-        assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/javascript"));
+        assert!(
+            r.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/javascript")
+        );
     }
 }
 
@@ -650,14 +662,22 @@ async fn unknown_pages_get_a_branded_404_and_unknown_api_paths_json() {
         let t = spawn_app_on(backend).await;
         let (status, html) = Browser::new(&t).get("/no/such/page").await;
         assert_eq!(status, StatusCode::NOT_FOUND);
-        assert!(html.contains("<html lang=\"fr\">") && shows(&html, "Cette page n'existe pas."), "{html}");
+        assert!(
+            html.contains("<html lang=\"fr\">") && shows(&html, "Cette page n'existe pas."),
+            "{html}"
+        );
         assert!(html.contains("href=\"/\""), "a way back: {html}");
         let (_, html) = Browser::with_lang(&t, "en").get("/no/such/page").await;
         assert!(html.contains("This page does not exist."), "{html}");
         for path in ["/cpro/nope/v1/rien", "/api/nope"] {
             let r = reqwest::get(format!("{}{path}", t.address)).await.unwrap();
             assert_eq!(r.status(), StatusCode::NOT_FOUND, "{path}");
-            assert!(r.headers()["content-type"].to_str().unwrap().starts_with("application/json"));
+            assert!(
+                r.headers()["content-type"]
+                    .to_str()
+                    .unwrap()
+                    .starts_with("application/json")
+            );
             let body: serde_json::Value = r.json().await.unwrap();
             assert_eq!(body["codeRetour"], 404, "{path}: {body}");
             assert!(body["libelle"].is_string());
@@ -698,14 +718,21 @@ async fn technical_secrets_are_shown_once_after_a_redirect() {
         let (_, again) = manager.get(&to).await;
         assert!(!again.contains(&password), "shown twice");
         assert!(shows(&again, "Les secrets ont déjà été affichés"), "{again}");
-        assert!(t.app.authenticate_technical(&login, &password).await.is_ok(), "reload reset nothing");
+        assert!(
+            t.app.authenticate_technical(&login, &password).await.is_ok(),
+            "reload reset nothing"
+        );
         // Reset asks for confirmation first; nothing changes until it is confirmed.
         let (status, html) = manager
             .post("/manage/technical", "/manage/technical", &[("action", "reset")])
             .await;
         assert_eq!(status, StatusCode::OK);
         assert!(shows(&html, "Réinitialiser les secrets ?"), "{html}");
-        assert!(form_block(&html, "/manage/technical").unwrap().contains("name=\"confirm\""));
+        assert!(
+            form_block(&html, "/manage/technical")
+                .unwrap()
+                .contains("name=\"confirm\"")
+        );
         assert!(t.app.authenticate_technical(&login, &password).await.is_ok());
         let (status, html) = manager
             .post(
@@ -737,11 +764,17 @@ async fn destructive_member_actions_ask_for_confirmation() {
                 .await;
             assert_eq!(status, StatusCode::OK, "{html}");
             let form = form_block(&html, "/manage/members/action").expect("confirmation form");
-            assert!(form.contains("name=\"confirm\"") && html.contains("agent@exemple.fr"), "{html}");
+            assert!(
+                form.contains("name=\"confirm\"") && html.contains("agent@exemple.fr"),
+                "{html}"
+            );
             assert!(html.contains("href=\"/manage/members\""), "a way to cancel");
         }
         let (_, html) = member.get("/").await;
-        assert!(html.contains("Validé") && html.contains("Utilisateur"), "unchanged: {html}");
+        assert!(
+            html.contains("Validé") && html.contains("Utilisateur"),
+            "unchanged: {html}"
+        );
         let (status, _) = manager
             .post(
                 "/manage/members",
@@ -764,7 +797,12 @@ async fn destructive_member_actions_ask_for_confirmation() {
             )
             .await;
         assert_eq!(status, StatusCode::OK);
-        assert!(form_block(&html, "/manage/requests").unwrap().contains("name=\"confirm\""), "{html}");
+        assert!(
+            form_block(&html, "/manage/requests")
+                .unwrap()
+                .contains("name=\"confirm\""),
+            "{html}"
+        );
         let (_, html) = manager.get("/manage/requests").await;
         assert!(html.contains("tard@exemple.fr"), "still pending: {html}");
     }
@@ -783,15 +821,22 @@ async fn duplicate_rights_has_sensible_defaults_and_field_errors() {
         let (_, html) = manager.get("/manage/requests").await;
         let rid = field_value(&html, "ids").unwrap();
         manager
-            .post("/manage/requests", "/manage/requests", &[("bulk", "approve"), ("ids", &rid)])
+            .post(
+                "/manage/requests",
+                "/manage/requests",
+                &[("bulk", "approve"), ("ids", &rid)],
+            )
             .await;
         let (_, html) = manager.get("/manage/members").await;
         let form = form_block(&html, "/manage/members/duplicate").expect("form with two users");
         let selected = |name: &str| {
             let at = form.find(&format!("name=\"{name}\"")).unwrap();
             let sel = &form[at..at + form[at..].find("</select>").unwrap()];
-            let opt = sel.find(" selected").map(|i| &sel[sel[..i].rfind("<option").unwrap()..i]);
-            opt.unwrap_or_else(|| panic!("nothing selected in {name}: {sel}")).to_owned()
+            let opt = sel
+                .find(" selected")
+                .map(|i| &sel[sel[..i].rfind("<option").unwrap()..i]);
+            opt.unwrap_or_else(|| panic!("nothing selected in {name}: {sel}"))
+                .to_owned()
         };
         assert_ne!(selected("from"), selected("to"), "{form}");
         // The same user on both sides: 422 with the error on the "to" field, named in the summary.
@@ -825,8 +870,14 @@ async fn error_summary_names_what_is_wrong_and_takes_focus() {
         let tag = &html[html[..at].rfind('<').unwrap()..at + html[at..].find('>').unwrap()];
         assert!(tag.contains("tabindex=\"-1\"") && tag.contains("autofocus"), "{tag}");
         let summary = &html[at..at + html[at..].find("</div>").unwrap()];
-        assert!(summary.contains("href=\"#f-email\"") && summary.contains("href=\"#f-identifier\""), "{summary}");
-        assert!(summary.contains("Saisissez une adresse électronique valide"), "{summary}");
+        assert!(
+            summary.contains("href=\"#f-email\"") && summary.contains("href=\"#f-identifier\""),
+            "{summary}"
+        );
+        assert!(
+            summary.contains("Saisissez une adresse électronique valide"),
+            "{summary}"
+        );
         // The password was fine: it is kept (the answer is not stored).
         assert!(!field_block(&html, "password").contains("value=\"\""), "password kept");
     }
@@ -840,7 +891,10 @@ async fn signup_shows_form_level_errors() {
         // Unknown structure without a name: said on the name field, in words.
         let (status, html) = b.sign_up("martin@exemple.fr", SIRET_A, "").await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(shows(field_block(&html, "name"), "indiquez sa raison sociale"), "{html}");
+        assert!(
+            shows(field_block(&html, "name"), "indiquez sa raison sociale"),
+            "{html}"
+        );
         // Too many attempts: a form-level message, not just "an error occurred".
         let mut last = String::new();
         for _ in 0..25 {
@@ -856,8 +910,12 @@ async fn a_used_reset_link_says_so_when_opened() {
     for backend in backends() {
         let t = spawn_app_on(backend).await;
         let b = active_user(&t, "martin@exemple.fr", SIRET_A, "Menuiserie Martin").await;
-        b.post("/password/forgot", "/password/forgot", &[("email", "martin@exemple.fr")])
-            .await;
+        b.post(
+            "/password/forgot",
+            "/password/forgot",
+            &[("email", "martin@exemple.fr")],
+        )
+        .await;
         let link = mailed_path(&t.data_dir, "martin@exemple.fr", facteur_app::links::PASSWORD_RESET);
         let (status, html) = b.get(&link).await;
         assert_eq!(status, StatusCode::OK);

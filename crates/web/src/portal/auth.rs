@@ -2,11 +2,11 @@
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::Cookie;
 use axum_extra::extract::{CookieJar, Form};
 use facteur_app::{AppError, SignUp, SignUpOutcome};
-use axum::http::{HeaderValue, header};
 use facteur_domain::{Email, IdentifierKind, StructureIdentifier};
 use serde::Deserialize;
 

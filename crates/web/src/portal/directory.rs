@@ -160,8 +160,14 @@ mod tests {
         use facteur_domain::{Service, ServiceCode};
         let fr = crate::portal::i18n::Lang::Fr.t();
         let en = crate::portal::i18n::Lang::En.t();
-        assert_eq!(super::service_name(&Service::default_service(), fr), "Service des factures publiques");
-        assert_eq!(super::service_name(&Service::default_service(), en), "Public invoices service");
+        assert_eq!(
+            super::service_name(&Service::default_service(), fr),
+            "Service des factures publiques"
+        );
+        assert_eq!(
+            super::service_name(&Service::default_service(), en),
+            "Public invoices service"
+        );
         let voirie = ServiceCode::parse("VOIRIE").map(|c| Service::new(c, "Voirie et réseaux"));
         assert_eq!(
             voirie.map(|s| super::service_name(&s, fr)).ok().as_deref(),

@@ -82,10 +82,20 @@ mod tests {
     async fn a_panic_gives_a_branded_page_in_both_languages() {
         let resp = panic_response(Box::new("boom: secret detail".to_owned()));
         assert_eq!(resp.status(), StatusCode::INTERNAL_SERVER_ERROR);
-        assert!(resp.headers()[header::CONTENT_TYPE].to_str().unwrap_or("").starts_with("text/html"));
-        let body = axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap_or_default();
+        assert!(
+            resp.headers()[header::CONTENT_TYPE]
+                .to_str()
+                .unwrap_or("")
+                .starts_with("text/html")
+        );
+        let body = axum::body::to_bytes(resp.into_body(), 1 << 20)
+            .await
+            .unwrap_or_default();
         let html = String::from_utf8_lossy(&body);
-        assert!(html.contains("/assets/facteur.css") && html.contains("Facteur"), "{html}");
+        assert!(
+            html.contains("/assets/facteur.css") && html.contains("Facteur"),
+            "{html}"
+        );
         assert!(html.contains(Lang::Fr.t().error_title) && html.contains(Lang::En.t().error_title));
         assert!(!html.contains("secret detail"), "the panic message stays in the log");
     }

@@ -28,6 +28,11 @@ impl Errors {
     }
 }
 
+/// Whether an option's value is the selected one (templates compare ids and codes alike).
+pub fn same(value: impl std::fmt::Display, selected: impl std::fmt::Display) -> bool {
+    value.to_string() == selected.to_string()
+}
+
 /// Translates a use-case refusal into a field error. `None` means the error is not about the
 /// user's input (the caller shows an error page instead).
 pub fn field_error(err: &AppError, t: &'static Strings, siret: bool) -> Option<(&'static str, &'static str)> {
