@@ -878,6 +878,11 @@ async fn error_summary_names_what_is_wrong_and_takes_focus() {
             summary.contains("Saisissez une adresse électronique valide"),
             "{summary}"
         );
+        // Each message says which field it is about ("Ce champ est obligatoire." alone does not).
+        assert!(
+            summary.contains("Identifiant de la structure : Ce champ est obligatoire."),
+            "{summary}"
+        );
         // The password was fine: it is kept (the answer is not stored).
         assert!(!field_block(&html, "password").contains("value=\"\""), "password kept");
     }

@@ -167,6 +167,7 @@ pub static EN: Strings = Strings {
     account_title: "My account",
     account_lead: "Your sign-in details.",
     // portal UX: summaries, confirmations, error pages
+    label_sep: ": ",
     reset_bad_title: "Unusable reset link",
     error_summary_title: "There is a problem with the form",
     error_unexpected: "The service hit an unexpected error. It has been logged; please try again in a moment.",

@@ -167,6 +167,7 @@ pub static FR: Strings = Strings {
     account_title: "Mon compte",
     account_lead: "Vos informations de connexion.",
     // portal UX: summaries, confirmations, error pages
+    label_sep: " : ",
     reset_bad_title: "Lien de réinitialisation inutilisable",
     error_summary_title: "Le formulaire contient des erreurs",
     error_unexpected: "Le service a rencontré une erreur inattendue. Elle a été enregistrée ; réessayez dans un instant.",

@@ -277,6 +277,8 @@ pub struct Strings {
     pub account_title: &'static str,
     pub account_lead: &'static str,
     // portal UX: summaries, confirmations, error pages
+    /// Between a field's name and its message in the error summary (" : " in French).
+    pub label_sep: &'static str,
     pub reset_bad_title: &'static str,
     pub error_summary_title: &'static str,
     pub error_unexpected: &'static str,
@@ -302,6 +304,24 @@ pub struct Strings {
     pub err_structure_name_invalid: &'static str,
     pub default_service_label: &'static str,
     pub service_code: &'static str,
+}
+
+impl Strings {
+    /// The label of a form field, by its `name`, so the error summary says which field a message
+    /// is about; `None` for messages about the whole form (or a field the page does not show).
+    pub fn field_label(&self, field: &str) -> Option<&'static str> {
+        Some(match field {
+            "email" => self.email,
+            "password" => self.password,
+            "confirm" => self.password_confirm,
+            "identifier_kind" => self.identifier_kind,
+            "identifier" => self.identifier,
+            "name" => self.structure_name,
+            "from" => self.duplicate_from,
+            "to" => self.duplicate_to,
+            _ => return None,
+        })
+    }
 }
 
 #[cfg(test)]
