@@ -754,6 +754,38 @@ async fn destructive_member_actions_ask_for_confirmation() {
         let t = spawn_app_on(backend).await;
         let (manager, member) = manager_and_member(&t).await;
         let id = member_id(&manager, "agent@exemple.fr").await;
+        // Refusing a space subscription asks first.
+        let (_, html) = manager
+            .post(
+                "/manage/spaces",
+                "/manage/spaces/open",
+                &[("space", "FACTURES_TRAVAUX")],
+            )
+            .await;
+        assert!(html.contains("Modification enregistrée."), "{html}");
+        let (_, html) = member
+            .post(
+                "/account/spaces",
+                "/account/spaces",
+                &[("space", "FACTURES_TRAVAUX"), ("mode", "consultation")],
+            )
+            .await;
+        assert!(html.contains("Modification enregistrée."), "{html}");
+        let (_, html) = manager.get("/manage/spaces").await;
+        let sid = field_value(&html, "id").expect("a pending subscription");
+        let (status, html) = manager
+            .post(
+                "/manage/spaces",
+                "/manage/spaces/decide",
+                &[("id", &sid), ("decision", "refuse")],
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let form = form_block(&html, "/manage/spaces/decide").expect("confirmation form");
+        assert!(form.contains("name=\"confirm\""), "{html}");
+        assert!(html.contains("Factures de travaux"), "names the space: {html}");
+        let (_, html) = manager.get("/manage/spaces").await;
+        assert!(html.contains("agent@exemple.fr"), "still pending: {html}");
         for action in ["detach", "transfer"] {
             let (status, html) = manager
                 .post(
