@@ -361,6 +361,8 @@ async fn wrong_password_is_refused_and_right_one_opens_home() {
         let (status, html) = other.log_in("martin@exemple.fr", "mauvais mot de passe").await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(html.contains("Adresse électronique ou mot de passe incorrect."));
+        // After a failed login the password is what may be wrong: it is not sent back.
+        assert!(field_block(&html, "password").contains("value=\"\""), "{html}");
         let (status, html) = other.get("/").await;
         assert_eq!(status, StatusCode::OK);
         assert!(!html.contains("martin@exemple.fr"), "not signed in");
