@@ -122,6 +122,27 @@ async function newPage() {
   return context.newPage();
 }
 
+// The policy the portal must live with: no inline script, handler or style anywhere.
+const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:";
+
+/**
+ * A page whose portal answers carry CSP (added here, so the check does not depend on the server
+ * sending the header); every violation the browser reports is collected in `page.cspViolations`.
+ */
+async function newCspPage() {
+  const page = await newPage();
+  page.cspViolations = [];
+  await page.route(`${base}/**`, async (route) => {
+    const response = await route.fetch({ maxRedirects: 0 });
+    const headers = { ...response.headers(), 'content-security-policy': CSP };
+    await route.fulfill({ response, headers });
+  });
+  page.on('console', (msg) => {
+    if (/Content Security Policy/i.test(msg.text())) page.cspViolations.push(msg.text());
+  });
+  return page;
+}
+
 async function signUpAndActivate(page, email, password, identifier, name) {
   await page.goto(`${base}/signup`);
   await page.getByLabel('Adresse électronique', { exact: true }).fill(email);
@@ -257,7 +278,7 @@ test('a second user asks to join; the manager approves; the member sees it', asy
 });
 
 test('directory search and the recipient autocomplete', async () => {
-  const page = await newPage();
+  const page = await newCspPage();
   await page.goto(`${base}/directory`);
   await page.getByRole('searchbox', { name: 'Rechercher', exact: true }).fill('Valbonne');
   await page.getByRole('button', { name: 'Rechercher', exact: true }).click();
@@ -273,5 +294,55 @@ test('directory search and the recipient autocomplete', async () => {
   await option.getByRole('button').click();
   await page.getByText(/Destinataire choisi : Commune de Valbonne-sur-Loire/).waitFor();
   assert.match(await page.getByRole('combobox', { name: 'Destinataire', exact: true }).inputValue(), /^\d{14}$/);
+  assert.deepEqual(page.cspViolations, [], 'the autocomplete works under script-src/style-src self');
+  await page.context().close();
+});
+
+test('a refused form names what is wrong in a summary that takes focus, and keeps a good password', async () => {
+  const page = await newCspPage();
+  await page.goto(`${base}/signup`);
+  await page.getByLabel('Adresse électronique', { exact: true }).fill('pas-une-adresse');
+  await page.getByLabel('Mot de passe', { exact: true }).fill(PASSWORD);
+  await page.getByRole('button', { name: 'Créer mon compte' }).click();
+  const summary = page.getByRole('alert').filter({ hasText: 'Le formulaire contient des erreurs' });
+  await summary.waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement && document.activeElement.id), 'error-summary');
+  await summary.getByRole('link', { name: /adresse électronique valide/ }).click();
+  assert.equal(await page.evaluate(() => document.activeElement && document.activeElement.id), 'f-email');
+  assert.equal(await page.getByLabel('Mot de passe', { exact: true }).inputValue(), PASSWORD);
+  await page.screenshot({ path: path.join(ARTIFACTS, 'signup-errors.png'), fullPage: true });
+  assert.deepEqual(page.cspViolations, []);
+  await page.context().close();
+});
+
+test('technical account: secrets shown once after a redirect, reset only after confirmation', async () => {
+  const page = await newCspPage();
+  await logIn(page, MANAGER, PASSWORD);
+  await page.getByRole('link', { name: 'Comptes techniques' }).click();
+  await page.getByRole('button', { name: 'Créer le compte technique' }).click();
+  await page.waitForURL(/\/manage\/technical\?new=1$/);
+  const secret = page.getByRole('textbox', { name: 'Mot de passe', exact: true });
+  const first = await secret.inputValue();
+  assert.ok(first.length > 20, 'the password is shown');
+  await page.getByRole('button', { name: 'Copier Mot de passe' }).waitFor(); // shown by facteur.js
+  await page.screenshot({ path: path.join(ARTIFACTS, 'technical-secrets.png'), fullPage: true });
+
+  // A reload neither shows the secrets again nor creates anything.
+  await page.reload();
+  await page.getByText('Les secrets ont déjà été affichés').waitFor();
+  assert.equal(await secret.count(), 0);
+
+  // Reset asks first; cancelling changes nothing.
+  await page.getByRole('button', { name: 'Réinitialiser les secrets' }).click();
+  await page.getByRole('heading', { name: 'Réinitialiser les secrets ?' }).waitFor();
+  await page.getByRole('link', { name: 'Annuler' }).click();
+  await page.getByRole('heading', { name: 'Comptes techniques' }).waitFor();
+  assert.equal(await secret.count(), 0);
+  await page.getByRole('button', { name: 'Réinitialiser les secrets' }).click();
+  await page.getByRole('button', { name: 'Réinitialiser les secrets' }).click();
+  await page.waitForURL(/\/manage\/technical\?new=1$/);
+  const second = await secret.inputValue();
+  assert.ok(second.length > 20 && second !== first, 'new secrets');
+  assert.deepEqual(page.cspViolations, []);
   await page.context().close();
 });

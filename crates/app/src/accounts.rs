@@ -380,6 +380,16 @@ impl App {
         Ok(())
     }
 
+    /// Whether a password-reset link still works (unknown, used and expired links do not); reads
+    /// only, so opening the link does not spend it.
+    pub async fn password_reset_usable(&self, token: &str) -> AppResult<bool> {
+        let now = self.inner.clock.now();
+        Ok(self
+            .db()
+            .one_time_token_usable(TokenPurpose::PasswordReset, &token_digest(token.trim()), now)
+            .await?)
+    }
+
     /// Sets a new password from a reset link and closes every session of the user. The link also
     /// proves the address, so an account still waiting for activation is activated.
     pub async fn reset_password(&self, token: &str, new_password: &str) -> AppResult<()> {

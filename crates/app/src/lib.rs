@@ -138,7 +138,8 @@ impl App {
 
     /// Builds an app over an already connected and migrated store (tests, the CLI).
     pub fn from_store(config: AppConfig, store: facteur_store::Store, clock: Clock) -> AppResult<Self> {
-        let mailer = Mailer::new(config.smtp_url.as_deref(), &config.smtp_from, &config.data_dir)?;
+        let mailer = Mailer::new(config.smtp_url.as_deref(), &config.smtp_from, &config.data_dir)?
+            .with_portal_url(config.link("/"));
         Ok(Self {
             inner: Arc::new(Inner {
                 config,

@@ -7,7 +7,9 @@
 //!
 //! Templates are compiled into the binary; a file of the same name under `DATA/mail-templates/`
 //! overrides it at run time (read on every send, so edits apply without a restart).
-//! Each template's first line is the subject; the rest is the plain-text body.
+//! Each template's first line is the subject; the rest is the plain-text body. Besides its own
+//! context, every template gets `portal_url`, the portal's address ending in `/`: each mail ends
+//! with a link to the page where the reader acts on it, named as the portal's menu names it.
 
 use std::path::{Path, PathBuf};
 
@@ -112,6 +114,8 @@ pub struct Mailer {
     transport: Transport,
     from: Mailbox,
     override_dir: Option<PathBuf>,
+    /// The portal's address with a trailing `/`, given to every template as `portal_url`.
+    portal_url: String,
 }
 
 impl std::fmt::Debug for Mailer {
@@ -146,7 +150,15 @@ impl Mailer {
             transport,
             from,
             override_dir,
+            portal_url: String::new(),
         })
+    }
+
+    /// Sets the portal address every mail links to (`AppConfig::link("/")`).
+    #[must_use]
+    pub fn with_portal_url(mut self, url: impl Into<String>) -> Self {
+        self.portal_url = url.into();
+        self
     }
 
     /// True when mail is written to the outbox folder instead of being sent.
@@ -176,8 +188,12 @@ impl Mailer {
             .and_then(|d| std::fs::read_to_string(d.join(&file)).ok());
         let source = custom.as_deref().unwrap_or_else(|| kind.builtin(lang));
         let env = minijinja::Environment::new();
+        let ctx = minijinja::context! {
+            portal_url => self.portal_url.as_str(),
+            ..minijinja::Value::from(minijinja::value::Serde(ctx))
+        };
         let text = env
-            .render_str(source, minijinja::value::Serde(ctx))
+            .render_str(source, ctx)
             .map_err(|e| AppError::Mail(format!("template {file}: {e}")))?;
         let (subject, body) = text.split_once('\n').unwrap_or((text.as_str(), ""));
         Ok(RenderedMail {
@@ -235,7 +251,9 @@ mod tests {
     #[test]
     fn renders_every_kind_in_both_languages() {
         let dir = tempfile::tempdir().unwrap();
-        let m = Mailer::new(None, "Facteur <noreply@facteur.test>", dir.path()).unwrap();
+        let m = Mailer::new(None, "Facteur <noreply@facteur.test>", dir.path())
+            .unwrap()
+            .with_portal_url("https://facteur.example/");
         let ctx = serde_json::json!({
             "link": "http://x/activer/TOKEN", "structure": "ACME", "approved": true,
             "email": "a@b.fr", "role": "utilisateur", "space": "FACTURES_EMISES",
@@ -255,11 +273,33 @@ mod tests {
         ] {
             let r = m.render(kind, &ctx).unwrap();
             assert!(r.subject.contains(" / "), "{kind:?}: {}", r.subject);
+            // Both languages link to the portal; no raw code reaches the reader.
+            let (fr, en) = r.body.split_once("-- English version --").unwrap();
+            assert!(fr.contains("https://facteur.example/"), "{kind:?}: {fr}");
+            assert!(en.contains("https://facteur.example/"), "{kind:?}: {en}");
+            assert!(!r.body.contains("FACTURES_EMISES"), "{kind:?}: {}", r.body);
             assert!(r.body.contains("-- English version --"), "{kind:?}");
             assert!(!r.subject.is_empty());
         }
         let r = m.render(MailKind::Activation, &ctx).unwrap();
         assert!(r.body.contains("http://x/activer/TOKEN"));
+        // Names as the portal shows them, dates as each language writes them.
+        let r = m.render(MailKind::SpaceSubscriptionDecision, &ctx).unwrap();
+        assert!(
+            r.body.contains("Factures émises") && r.body.contains("Invoices issued"),
+            "{}",
+            r.body
+        );
+        let r = m.render(MailKind::TechnicalAccount, &ctx).unwrap();
+        assert!(
+            r.body.contains("01/01/2027") && r.body.contains("2027-01-01"),
+            "{}",
+            r.body
+        );
+        assert!(r.body.contains("« Comptes techniques »") && r.body.contains("\"Technical accounts\""));
+        let r = m.render(MailKind::AttachmentRequested, &ctx).unwrap();
+        assert!(r.body.contains("« Demandes de rattachement »"), "{}", r.body);
+        assert!(r.body.contains("https://facteur.example/manage/requests"), "{}", r.body);
     }
 
     #[tokio::test]

@@ -560,6 +560,26 @@ impl Store {
         Ok(user.map(UserId))
     }
 
+    /// Whether a token would be accepted by [`Self::consume_one_time_token`] at `now`, without
+    /// spending it (so a page can say a link is dead before the user fills a form in).
+    pub async fn one_time_token_usable(
+        &self,
+        purpose: TokenPurpose,
+        token_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool> {
+        let n: i64 = with_pool!(self, |db| sqlx::query_scalar(
+            "SELECT COUNT(*) FROM one_time_tokens \
+             WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3"
+        )
+        .bind(token_hash)
+        .bind(purpose.as_str())
+        .bind(normalize_time(now))
+        .fetch_one(db)
+        .await?);
+        Ok(n > 0)
+    }
+
     // ---- sessions --------------------------------------------------------------------------
 
     /// Stores a session (digest of the cookie token).

@@ -141,7 +141,7 @@ pub fn router(state: AppState, http: &HttpConfig) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             http.request_timeout,
         ))
-        .layer(CatchPanicLayer::new())
+        .layer(CatchPanicLayer::custom(portal::panic_response))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<axum::body::Body>| {

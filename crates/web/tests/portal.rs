@@ -16,6 +16,8 @@ const SIRET_B: &str = "44306184100013";
 
 struct Browser {
     http: reqwest::Client,
+    /// Same cookies as `http`, but shows redirects instead of following them.
+    raw: reqwest::Client,
     base: String,
 }
 
@@ -27,14 +29,22 @@ impl Browser {
     fn with_lang(t: &TestApp, lang: &'static str) -> Self {
         let mut headers = reqwest::header::HeaderMap::new();
         headers.insert(ACCEPT_LANGUAGE, reqwest::header::HeaderValue::from_static(lang));
+        let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
         let http = reqwest::Client::builder()
-            .cookie_store(true)
-            .default_headers(headers)
+            .cookie_provider(jar.clone())
+            .default_headers(headers.clone())
             .redirect(reqwest::redirect::Policy::limited(5))
+            .build()
+            .unwrap();
+        let raw = reqwest::Client::builder()
+            .cookie_provider(jar)
+            .default_headers(headers)
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap();
         Browser {
             http,
+            raw,
             base: t.address.clone(),
         }
     }
@@ -288,10 +298,11 @@ async fn bad_siret_is_shown_next_to_the_identifier_field() {
             "{block}"
         );
         assert!(block.contains("aria-invalid=\"true\""), "{block}");
-        // The other fields keep what was typed (but never the password) and carry no error.
+        // The other fields keep what was typed (the password too: it was not what was wrong, and
+        // the answer is not stored) and carry no error.
         assert!(field_block(&html, "email").contains("value=\"martin@exemple.fr\""));
         assert!(!field_block(&html, "email").contains("aria-invalid"));
-        assert!(field_block(&html, "password").contains("value=\"\""));
+        assert!(field_block(&html, "password").contains(&format!("value=\"{PASSWORD}\"")));
         // In English, the same error is in English.
         let en = Browser::with_lang(&t, "en");
         let (_, html) = en
@@ -389,6 +400,8 @@ async fn wrong_password_is_refused_and_right_one_opens_home() {
         let (status, html) = other.log_in("martin@exemple.fr", "mauvais mot de passe").await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(html.contains("Adresse électronique ou mot de passe incorrect."));
+        // After a failed login the password is what may be wrong: it is not sent back.
+        assert!(field_block(&html, "password").contains("value=\"\""), "{html}");
         let (status, html) = other.get("/").await;
         assert_eq!(status, StatusCode::OK);
         assert!(!html.contains("martin@exemple.fr"), "not signed in");
@@ -558,4 +571,478 @@ async fn manager_approves_a_request_and_the_member_sees_it() {
 
 async fn login_token(t: &TestApp, email: &str) -> String {
     t.app.login(email, PASSWORD, "test").await.unwrap().token
+}
+
+// --- portal UX: confirmations, secrets shown once, error pages, words --------------------------
+
+/// Whether `html` shows `text` (askama escapes apostrophes as `&#39;`).
+fn shows(html: &str, text: &str) -> bool {
+    html.contains(text) || html.contains(&text.replace('\'', "&#39;"))
+}
+
+/// The first `<form>` of `html` whose action is `action`.
+fn form_block<'a>(html: &'a str, action: &str) -> Option<&'a str> {
+    let at = html.find(&format!("action=\"{action}\""))?;
+    let start = html[..at].rfind("<form")?;
+    let end = at + html[at..].find("</form>")?;
+    Some(&html[start..end])
+}
+
+impl Browser {
+    /// POST without following the redirect (to read `Location` and `Set-Cookie`).
+    async fn post_raw(&self, page: &str, action: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let token = self.csrf(page).await;
+        let mut form: Vec<(&str, &str)> = fields.to_vec();
+        form.push(("csrf", &token));
+        self.raw
+            .post(format!("{}{action}", self.base))
+            .form(&form)
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+/// A manager, plus a second user whose attachment request the manager approved.
+async fn manager_and_member(t: &TestApp) -> (Browser, Browser) {
+    let manager = active_user(t, "chef@exemple.fr", SIRET_A, "Menuiserie Martin").await;
+    let member = active_user(t, "agent@exemple.fr", SIRET_A, "Menuiserie Martin").await;
+    let (_, html) = manager.get("/manage/requests").await;
+    let id = field_value(&html, "ids").expect("a pending request");
+    let (status, html) = manager
+        .post(
+            "/manage/requests",
+            "/manage/requests",
+            &[("bulk", "approve"), ("ids", &id)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    (manager, member)
+}
+
+/// The user id behind `email` in the manager's member list.
+async fn member_id(manager: &Browser, email: &str) -> String {
+    let (_, html) = manager.get("/manage/members").await;
+    let at = html.find(email).unwrap_or_else(|| panic!("{email} not listed: {html}"));
+    field_value(&html[at..], "user").unwrap_or_else(|| panic!("no action form for {email}"))
+}
+
+/// A public structure in the directory (SIRET_B), with one service besides the default one.
+async fn import_valbonne(t: &TestApp) {
+    let csv = "type_identifiant,identifiant,raison_sociale,code_postal,ville,code_service_obligatoire,engagement_obligatoire,code_service,libelle_service\n\
+               SIRET,44306184100013,Commune de Valbonne,45000,Orléans,1,0,VOIRIE,Service de la voirie\n";
+    t.app
+        .import_directory_csv(&facteur_app::Actor::Operator, csv.as_bytes(), &|_, _| {})
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn pages_carry_no_inline_script_handler_or_style() {
+    for backend in backends() {
+        let t = spawn_app_on(backend).await;
+        let (manager, _member) = manager_and_member(&t).await;
+        import_valbonne(&t).await;
+        let anon = Browser::new(&t);
+        let mut pages = Vec::new();
+        for p in [
+            "/login",
+            "/signup",
+            "/password/forgot",
+            "/directory?q=Valbonne",
+            "/directory/suggest?q=Valb",
+        ] {
+            pages.push((p, anon.get(p).await.1));
+        }
+        for p in [
+            "/",
+            "/account",
+            "/account/attach",
+            "/account/spaces",
+            "/manage/requests",
+            "/manage/members",
+            "/manage/spaces",
+            "/manage/technical",
+        ] {
+            pages.push((p, manager.get(p).await.1));
+        }
+        assert!(
+            pages[4].1.contains("Commune de Valbonne"),
+            "a suggestion to pick: {}",
+            pages[4].1
+        );
+        for (p, html) in &pages {
+            let lower = html.to_ascii_lowercase();
+            assert!(!lower.contains(" style="), "{p}: inline style");
+            assert!(
+                !lower.contains(" onclick=") && !lower.contains(" oninput="),
+                "{p}: inline handler"
+            );
+            for (i, _) in lower.match_indices("<script") {
+                let tag = &lower[i..i + lower[i..].find('>').unwrap()];
+                assert!(tag.contains(" src="), "{p}: inline script {tag}");
+            }
+        }
+        let (_, login) = &pages[0];
+        assert!(login.contains(r#"<meta name="htmx-config" content='{"includeIndicatorStyles":false}'>"#));
+        assert!(login.contains(r#"<script src="/assets/facteur.js" defer></script>"#));
+        let r = reqwest::get(format!("{}/assets/facteur.js", t.address)).await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        assert!(
+            r.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/javascript")
+        );
+    }
+}
+
+#[tokio::test]
+async fn unknown_pages_get_a_branded_404_and_unknown_api_paths_json() {
+    for backend in backends() {
+        let t = spawn_app_on(backend).await;
+        let (status, html) = Browser::new(&t).get("/no/such/page").await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert!(
+            html.contains("<html lang=\"fr\">") && shows(&html, "Cette page n'existe pas."),
+            "{html}"
+        );
+        assert!(html.contains("href=\"/\""), "a way back: {html}");
+        let (_, html) = Browser::with_lang(&t, "en").get("/no/such/page").await;
+        assert!(html.contains("This page does not exist."), "{html}");
+        for path in ["/cpro/nope/v1/rien", "/api/nope"] {
+            let r = reqwest::get(format!("{}{path}", t.address)).await.unwrap();
+            assert_eq!(r.status(), StatusCode::NOT_FOUND, "{path}");
+            assert!(
+                r.headers()["content-type"]
+                    .to_str()
+                    .unwrap()
+                    .starts_with("application/json")
+            );
+            let body: serde_json::Value = r.json().await.unwrap();
+            assert_eq!(body["codeRetour"], 404, "{path}: {body}");
+            assert!(body["libelle"].is_string());
+        }
+        // Known routes are untouched.
+        let r = reqwest::get(format!("{}/healthz", t.address)).await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+}
+
+#[tokio::test]
+async fn technical_secrets_are_shown_once_after_a_redirect() {
+    for backend in backends() {
+        let t = spawn_app_on(backend).await;
+        let manager = active_user(&t, "chef@exemple.fr", SIRET_A, "Menuiserie Martin").await;
+        // Creation: the POST answers a redirect carrying the secrets in a short, narrow cookie.
+        let r = manager.post_raw("/manage/technical", "/manage/technical", &[]).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let cookie = r
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .find(|c| c.starts_with("facteur_secrets="))
+            .expect("secrets cookie");
+        for attr in ["HttpOnly", "SameSite=Strict", "Path=/manage/technical", "Max-Age=120"] {
+            assert!(cookie.contains(attr), "{attr}: {cookie}");
+        }
+        let to = r.headers()["location"].to_str().unwrap().to_owned();
+        let r = manager.http.get(format!("{}{to}", t.address)).send().await.unwrap();
+        assert_eq!(r.headers()["cache-control"], "no-store");
+        let html = r.text().await.unwrap();
+        let password = field_value(&html, "secret-password").expect("password shown with a copy button");
+        let login = field_value(&html, "secret-login").unwrap();
+        let sid = t
+            .app
+            .store()
+            .find_technical_account_by_login(&login)
+            .await
+            .unwrap()
+            .unwrap()
+            .structure_id;
+        assert!(t.app.authenticate_technical(&login, &password, sid).await.is_ok());
+        assert!(shows(&html, "Notez ces secrets maintenant"), "{html}");
+        // Reload: nothing new is created, the secrets are not shown again, and the page says why.
+        let (_, again) = manager.get(&to).await;
+        assert!(!again.contains(&password), "shown twice");
+        assert!(shows(&again, "Les secrets ont déjà été affichés"), "{again}");
+        assert!(
+            t.app.authenticate_technical(&login, &password, sid).await.is_ok(),
+            "reload reset nothing"
+        );
+        // Reset asks for confirmation first; nothing changes until it is confirmed.
+        let (status, html) = manager
+            .post("/manage/technical", "/manage/technical", &[("action", "reset")])
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(shows(&html, "Réinitialiser les secrets ?"), "{html}");
+        assert!(
+            form_block(&html, "/manage/technical")
+                .unwrap()
+                .contains("name=\"confirm\"")
+        );
+        assert!(t.app.authenticate_technical(&login, &password, sid).await.is_ok());
+        let (status, html) = manager
+            .post(
+                "/manage/technical",
+                "/manage/technical",
+                &[("action", "reset"), ("confirm", "yes")],
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{html}");
+        let new_password = field_value(&html, "secret-password").expect("new secrets");
+        assert_ne!(new_password, password);
+        assert!(t.app.authenticate_technical(&login, &password, sid).await.is_err());
+    }
+}
+
+#[tokio::test]
+async fn destructive_member_actions_ask_for_confirmation() {
+    for backend in backends() {
+        let t = spawn_app_on(backend).await;
+        let (manager, member) = manager_and_member(&t).await;
+        let id = member_id(&manager, "agent@exemple.fr").await;
+        // Refusing a space subscription asks first.
+        let (_, html) = manager
+            .post(
+                "/manage/spaces",
+                "/manage/spaces/open",
+                &[("space", "FACTURES_TRAVAUX")],
+            )
+            .await;
+        assert!(html.contains("Modification enregistrée."), "{html}");
+        let (_, html) = member
+            .post(
+                "/account/spaces",
+                "/account/spaces",
+                &[("space", "FACTURES_TRAVAUX"), ("mode", "consultation")],
+            )
+            .await;
+        assert!(html.contains("Modification enregistrée."), "{html}");
+        let (_, html) = manager.get("/manage/spaces").await;
+        let sid = field_value(&html, "id").expect("a pending subscription");
+        let (status, html) = manager
+            .post(
+                "/manage/spaces",
+                "/manage/spaces/decide",
+                &[("id", &sid), ("decision", "refuse")],
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let form = form_block(&html, "/manage/spaces/decide").expect("confirmation form");
+        assert!(form.contains("name=\"confirm\""), "{html}");
+        assert!(html.contains("Factures de travaux"), "names the space: {html}");
+        let (_, html) = manager.get("/manage/spaces").await;
+        assert!(html.contains("agent@exemple.fr"), "still pending: {html}");
+        for action in ["detach", "transfer"] {
+            let (status, html) = manager
+                .post(
+                    "/manage/members",
+                    "/manage/members/action",
+                    &[("user", &id), ("action", action)],
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK, "{html}");
+            let form = form_block(&html, "/manage/members/action").expect("confirmation form");
+            assert!(
+                form.contains("name=\"confirm\"") && html.contains("agent@exemple.fr"),
+                "{html}"
+            );
+            assert!(html.contains("href=\"/manage/members\""), "a way to cancel");
+        }
+        let (_, html) = member.get("/").await;
+        assert!(
+            html.contains("Validé") && html.contains("Utilisateur"),
+            "unchanged: {html}"
+        );
+        let (status, _) = manager
+            .post(
+                "/manage/members",
+                "/manage/members/action",
+                &[("user", &id), ("action", "detach"), ("confirm", "yes")],
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let (_, html) = member.get("/").await;
+        assert!(html.contains("Détaché"), "{html}");
+        // Refusing an attachment request is confirmed too.
+        let _late = active_user(&t, "tard@exemple.fr", SIRET_A, "Menuiserie Martin").await;
+        let (_, html) = manager.get("/manage/requests").await;
+        let rid = field_value(&html, "ids").unwrap();
+        let (status, html) = manager
+            .post(
+                "/manage/requests",
+                "/manage/requests",
+                &[("one", &format!("refuse:{rid}"))],
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            form_block(&html, "/manage/requests")
+                .unwrap()
+                .contains("name=\"confirm\""),
+            "{html}"
+        );
+        let (_, html) = manager.get("/manage/requests").await;
+        assert!(html.contains("tard@exemple.fr"), "still pending: {html}");
+    }
+}
+
+#[tokio::test]
+async fn duplicate_rights_has_sensible_defaults_and_field_errors() {
+    for backend in backends() {
+        let t = spawn_app_on(backend).await;
+        let manager = active_user(&t, "chef@exemple.fr", SIRET_A, "Menuiserie Martin").await;
+        // Alone in the structure: nothing to duplicate, no form.
+        let (_, html) = manager.get("/manage/members").await;
+        assert!(form_block(&html, "/manage/members/duplicate").is_none(), "{html}");
+        let member = active_user(&t, "agent@exemple.fr", SIRET_A, "Menuiserie Martin").await;
+        drop(member);
+        let (_, html) = manager.get("/manage/requests").await;
+        let rid = field_value(&html, "ids").unwrap();
+        manager
+            .post(
+                "/manage/requests",
+                "/manage/requests",
+                &[("bulk", "approve"), ("ids", &rid)],
+            )
+            .await;
+        let (_, html) = manager.get("/manage/members").await;
+        let form = form_block(&html, "/manage/members/duplicate").expect("form with two users");
+        let selected = |name: &str| {
+            let at = form.find(&format!("name=\"{name}\"")).unwrap();
+            let sel = &form[at..at + form[at..].find("</select>").unwrap()];
+            let opt = sel
+                .find(" selected")
+                .map(|i| &sel[sel[..i].rfind("<option").unwrap()..i]);
+            opt.unwrap_or_else(|| panic!("nothing selected in {name}: {sel}"))
+                .to_owned()
+        };
+        assert_ne!(selected("from"), selected("to"), "{form}");
+        // The same user on both sides: 422 with the error on the "to" field, named in the summary.
+        let id = member_id(&manager, "agent@exemple.fr").await;
+        let (status, html) = manager
+            .post(
+                "/manage/members",
+                "/manage/members/duplicate",
+                &[("from", &id), ("to", &id)],
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
+        assert!(html.contains("id=\"f-to-error\""), "{html}");
+        assert!(html.contains("href=\"#f-to\""), "summary links the field: {html}");
+        // A missing choice is a field error too, not a bare 422 page.
+        let (status, html) = manager
+            .post("/manage/members", "/manage/members/duplicate", &[("from", &id)])
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(html.contains("id=\"f-to-error\""), "{html}");
+    }
+}
+
+#[tokio::test]
+async fn error_summary_names_what_is_wrong_and_takes_focus() {
+    for backend in backends() {
+        let t = spawn_app_on(backend).await;
+        let (status, html) = Browser::new(&t).sign_up("pas-une-adresse", "", "").await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        let at = html.find("id=\"error-summary\"").expect("summary");
+        let tag = &html[html[..at].rfind('<').unwrap()..at + html[at..].find('>').unwrap()];
+        assert!(tag.contains("tabindex=\"-1\"") && tag.contains("autofocus"), "{tag}");
+        let summary = &html[at..at + html[at..].find("</div>").unwrap()];
+        assert!(
+            summary.contains("href=\"#f-email\"") && summary.contains("href=\"#f-identifier\""),
+            "{summary}"
+        );
+        assert!(
+            summary.contains("Saisissez une adresse électronique valide"),
+            "{summary}"
+        );
+        // Each message says which field it is about ("Ce champ est obligatoire." alone does not).
+        assert!(
+            summary.contains("Identifiant de la structure : Ce champ est obligatoire."),
+            "{summary}"
+        );
+        // The password was fine: it is kept (the answer is not stored).
+        assert!(!field_block(&html, "password").contains("value=\"\""), "password kept");
+    }
+}
+
+#[tokio::test]
+async fn signup_shows_form_level_errors() {
+    for backend in backends() {
+        let t = spawn_app_on(backend).await;
+        let b = Browser::new(&t);
+        // No company name: said on the name field, in words (always asked, so that the answer
+        // does not tell whether the SIRET is known).
+        let (status, html) = b.sign_up("martin@exemple.fr", SIRET_A, "").await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(shows(field_block(&html, "name"), "Ce champ est obligatoire"), "{html}");
+        // Too many attempts: a form-level message, not just "an error occurred".
+        let mut last = String::new();
+        for _ in 0..25 {
+            last = b.sign_up("martin@exemple.fr", SIRET_A, "Menuiserie Martin").await.1;
+        }
+        let at = last.find("id=\"error-summary\"").expect("summary");
+        assert!(last[at..].contains("Trop de tentatives"), "{last}");
+    }
+}
+
+#[tokio::test]
+async fn a_used_reset_link_says_so_when_opened() {
+    for backend in backends() {
+        let t = spawn_app_on(backend).await;
+        let b = active_user(&t, "martin@exemple.fr", SIRET_A, "Menuiserie Martin").await;
+        b.post(
+            "/password/forgot",
+            "/password/forgot",
+            &[("email", "martin@exemple.fr")],
+        )
+        .await;
+        let link = mailed_path(&t.data_dir, "martin@exemple.fr", facteur_app::links::PASSWORD_RESET);
+        let (status, html) = b.get(&link).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(html.contains("name=\"confirm\""), "{html}");
+        let token = link.rsplit('/').next().unwrap();
+        let new = "un autre mot de passe solide";
+        let (status, _) = b
+            .post(
+                &link,
+                "/password/reset",
+                &[("token", token), ("password", new), ("confirm", new)],
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, html) = b.get(&link).await;
+        assert_eq!(status, StatusCode::GONE, "{html}");
+        assert!(shows(&html, "a expiré ou a déjà servi"), "{html}");
+        assert!(!html.contains("name=\"confirm\""), "no form for a dead link: {html}");
+    }
+}
+
+#[tokio::test]
+async fn codes_are_shown_by_their_labels_and_dates_in_the_users_form() {
+    for backend in backends() {
+        let t = spawn_app_on(backend).await;
+        let (_, html) = Browser::new(&t).get("/signup").await;
+        assert!(html.contains("<option value=\"UE_HORS_FRANCE\">"), "{html}");
+        assert!(!html.contains(">UE_HORS_FRANCE<"), "raw code shown: {html}");
+        assert!(html.contains("TVA intracommunautaire"), "{html}");
+        // Directory: services by label.
+        import_valbonne(&t).await;
+        let (_, html) = Browser::new(&t).get("/directory?q=Valbonne").await;
+        assert!(html.contains("Service de la voirie"), "{html}");
+        assert!(!html.contains("FACTURES_PUBLIQUES"), "{html}");
+        // Dates: 31/12/2027 in French, 2027-12-31 in English.
+        let manager = active_user(&t, "chef@exemple.fr", SIRET_A, "Menuiserie Martin").await;
+        manager.post("/manage/technical", "/manage/technical", &[]).await;
+        let (_, html) = manager.get("/manage/technical").await;
+        let at = html.find("<dt>Expire le</dt><dd>").expect("expiry") + "<dt>Expire le</dt><dd>".len();
+        let d = &html[at..at + 10];
+        assert!(
+            d.as_bytes()[2] == b'/' && d.as_bytes()[5] == b'/' && d[6..].chars().all(|c| c.is_ascii_digit()),
+            "{d}"
+        );
+    }
 }

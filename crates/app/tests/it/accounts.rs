@@ -309,12 +309,17 @@ async fn password_reset(t: TestApp) {
     t.app.request_password_reset(email, "ip").await.unwrap();
     t.app.request_password_reset("ghost@acme.example", "ip").await.unwrap();
     let token = t.link_token(email, "/mot-de-passe/reinitialiser/", 2).await;
-    // A refused password does not spend the link.
+    // Looking at the link does not spend it; a refused password does not either.
+    assert!(t.app.password_reset_usable(&token).await.unwrap());
+    assert!(t.app.password_reset_usable(&token).await.unwrap());
+    assert!(!t.app.password_reset_usable("nonsense").await.unwrap());
     assert!(matches!(
         t.app.reset_password(&token, "short").await,
         Err(AppError::Invalid { .. })
     ));
+    assert!(t.app.password_reset_usable(&token).await.unwrap());
     t.app.reset_password(&token, "a brand new passphrase").await.unwrap();
+    assert!(!t.app.password_reset_usable(&token).await.unwrap(), "spent");
     assert!(matches!(
         t.app.reset_password(&token, "another new passphrase").await,
         Err(AppError::TokenExpired)

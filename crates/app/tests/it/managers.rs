@@ -105,7 +105,11 @@ async fn attach_promote_transfer_detach(t: TestApp) {
     assert!(matches!(t.app.members(&boss, s).await, Err(AppError::NotFound)));
     // Each change mailed to the user concerned.
     let eve_mails = t.smtp.wait_for("eve@other.example", 4).await;
-    assert!(eve_mails.iter().any(|m| m.body().contains("gestionnaire principal")));
+    assert!(
+        eve_mails
+            .iter()
+            .any(|m| m.body().contains("Gestionnaire principal") && m.body().contains("Main manager"))
+    );
     let boss_mails = t.smtp.wait_for("boss@acme.example", 3).await;
     assert!(boss_mails.iter().any(|m| m.body().contains("détaché")));
     let log = t.app.audit_log(&eve, s, 200).await.unwrap();
@@ -196,5 +200,11 @@ async fn spaces_and_subscriptions(t: TestApp) {
             .any(|x| x.space == Space::WorksInvoices && x.status == SubscriptionStatus::Approved)
     );
     let mails = t.smtp.wait_for("user@acme.example", 3).await;
-    assert!(mails.last().unwrap().body().contains("FACTURES_TRAVAUX"));
+    // The space by its name in each language, as the portal shows it, not its code.
+    let body = mails.last().unwrap().body();
+    assert!(
+        body.contains("Factures de travaux") && body.contains("Works invoices"),
+        "{body}"
+    );
+    assert!(!body.contains("FACTURES_TRAVAUX"), "{body}");
 }

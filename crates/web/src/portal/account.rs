@@ -8,7 +8,6 @@ use axum_extra::extract::{CookieJar, Form};
 use facteur_domain::{IdentifierKind, Space, SpaceMode, StructureId, StructureIdentifier, SubscriptionStatus};
 use serde::Deserialize;
 
-use super::auth::kinds;
 use super::ctx::{Ctx, Page, STRUCTURE_COOKIE, safe_next};
 use super::forms::{Errors, field_error};
 use crate::AppState;
@@ -89,7 +88,8 @@ pub async fn attachments(ctx: Ctx) -> Response {
 #[template(path = "portal/attach.html")]
 struct AttachPage {
     page: Page,
-    kinds: Vec<&'static str>,
+    /// `(code, name)` of each identifier kind.
+    kinds: Vec<(&'static str, &'static str)>,
     kind: String,
     identifier: String,
     errors: Errors,
@@ -103,7 +103,7 @@ pub async fn attach_form(ctx: Ctx, Query(q): Query<DoneQuery>) -> Response {
     let notice = q.done.map(|_| ctx.t().attach_sent);
     ctx.render(&AttachPage {
         page: ctx.page(),
-        kinds: kinds(),
+        kinds: ctx.lang.identifier_kinds(),
         kind: "SIRET".into(),
         identifier: String::new(),
         errors: Errors::default(),
@@ -154,7 +154,7 @@ pub async fn attach_submit(State(state): State<AppState>, ctx: Ctx, Form(form): 
         StatusCode::UNPROCESSABLE_ENTITY,
         &AttachPage {
             page: ctx.page(),
-            kinds: kinds(),
+            kinds: ctx.lang.identifier_kinds(),
             kind: form.identifier_kind.clone(),
             identifier: identifier.to_owned(),
             errors,

@@ -1,7 +1,7 @@
 //! Sign-up, activation, login/logout, password reset, language switch.
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::Cookie;
 use axum_extra::extract::{CookieJar, Form};
@@ -15,9 +15,11 @@ use super::forms::{Errors, field_error};
 use super::i18n::Lang;
 use crate::AppState;
 
-/// Codes of the identifier kinds, in the order of spec §1.1 (SIRET first: the common case).
-pub fn kinds() -> Vec<&'static str> {
-    IdentifierKind::ALL.iter().map(|k| k.as_str()).collect()
+/// A page that repeats a typed password must not be stored by the browser or a proxy.
+pub fn no_store(mut resp: Response) -> Response {
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
 }
 
 // --- sign-up -----------------------------------------------------------------------------------
@@ -42,7 +44,8 @@ struct SignUpPage {
     page: Page,
     form: SignUpForm,
     errors: Errors,
-    kinds: Vec<&'static str>,
+    /// `(code, name)` of each identifier kind.
+    kinds: Vec<(&'static str, &'static str)>,
 }
 
 pub async fn signup_form(ctx: Ctx) -> Response {
@@ -54,7 +57,7 @@ pub async fn signup_form(ctx: Ctx) -> Response {
         page: ctx.page(),
         form,
         errors: Errors::default(),
-        kinds: kinds(),
+        kinds: ctx.lang.identifier_kinds(),
     })
 }
 
@@ -95,25 +98,28 @@ fn check_signup(form: &SignUpForm, t: &'static super::i18n::Strings) -> (Errors,
 pub async fn signup_submit(State(state): State<AppState>, ctx: Ctx, Form(form): Form<SignUpForm>) -> Response {
     let t = ctx.t();
     let (mut errors, kind) = check_signup(&form, t);
+    // The password is typed again only when it is what was wrong.
     let redisplay = |ctx: &Ctx, form: SignUpForm, errors: Errors| {
-        let form = SignUpForm {
-            password: String::new(),
-            ..form
+        let password = if errors.get("password").is_some() {
+            String::new()
+        } else {
+            form.password
         };
         let status = if errors.get("form") == Some(t.error_rate_limited) {
             StatusCode::TOO_MANY_REQUESTS
         } else {
             StatusCode::UNPROCESSABLE_ENTITY
         };
-        ctx.render_status(
+        let form = SignUpForm { password, ..form };
+        no_store(ctx.render_status(
             status,
             &SignUpPage {
                 page: ctx.page(),
                 form,
                 errors,
-                kinds: kinds(),
+                kinds: ctx.lang.identifier_kinds(),
             },
-        )
+        ))
     };
     if errors.any() {
         return redisplay(&ctx, form, errors);
@@ -133,6 +139,11 @@ pub async fn signup_submit(State(state): State<AppState>, ctx: Ctx, Form(form): 
             let siret = kind == Some(IdentifierKind::Siret);
             match field_error(&err, t, siret) {
                 Some((field, message)) => {
+                    let message = if field == "name" && !form.name.trim().is_empty() {
+                        t.err_structure_name_invalid
+                    } else {
+                        message
+                    };
                     errors.add(field, message);
                     redisplay(&ctx, form, errors)
                 }
@@ -228,6 +239,8 @@ pub async fn resend_activation(State(state): State<AppState>, ctx: Ctx, Form(for
 struct LoginPage {
     page: Page,
     email: String,
+    /// Kept when something else than the password was wrong.
+    password: String,
     next: String,
     errors: Errors,
     notice: Option<&'static str>,
@@ -249,6 +262,7 @@ pub async fn login_form(ctx: Ctx, Query(q): Query<LoginQuery>) -> Response {
     ctx.render(&LoginPage {
         page: ctx.page(),
         email: String::new(),
+        password: String::new(),
         next: safe_next(q.next.as_deref()),
         errors: Errors::default(),
         notice,
@@ -305,16 +319,22 @@ pub async fn login_submit(
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
-    ctx.render_status(
+    let password = if errors.get("password").is_some() || errors.get("form") == Some(t.err_login_failed) {
+        String::new()
+    } else {
+        form.password
+    };
+    no_store(ctx.render_status(
         status,
         &LoginPage {
             page: ctx.page(),
             email: form.email.trim().to_owned(),
+            password,
             next,
             errors,
             notice: None,
         },
-    )
+    ))
 }
 
 pub async fn logout(State(state): State<AppState>, ctx: Ctx, jar: CookieJar) -> Response {
@@ -381,16 +401,34 @@ pub async fn forgot_submit(State(state): State<AppState>, ctx: Ctx, Form(form): 
 struct ResetPage {
     page: Page,
     token: String,
+    password: String,
     errors: Errors,
 }
 
-/// `GET /mot-de-passe/reinitialiser/{token}`: the link of the reset mail.
-pub async fn reset_form(ctx: Ctx, Path(token): Path<String>) -> Response {
-    ctx.render(&ResetPage {
-        page: ctx.page(),
-        token,
-        errors: Errors::default(),
-    })
+/// `GET /mot-de-passe/reinitialiser/{token}`: the link of the reset mail. A dead link (used,
+/// expired or unknown) says so at once, like activation, instead of after the form is filled in.
+pub async fn reset_form(State(state): State<AppState>, ctx: Ctx, Path(token): Path<String>) -> Response {
+    let t = ctx.t();
+    match state.app().password_reset_usable(&token).await {
+        Ok(true) => ctx.render(&ResetPage {
+            page: ctx.page(),
+            token,
+            password: String::new(),
+            errors: Errors::default(),
+        }),
+        Ok(false) => ctx.render_status(
+            StatusCode::GONE,
+            &MessagePage {
+                page: ctx.page(),
+                title: t.reset_bad_title,
+                paragraphs: vec![t.reset_bad_token],
+                tone: "error",
+                show_resend: false,
+                link: Some(("/password/forgot", t.reset_title)),
+            },
+        ),
+        Err(err) => ctx.app_error(&err),
+    }
 }
 
 #[derive(Deserialize)]
@@ -423,14 +461,20 @@ pub async fn reset_submit(State(state): State<AppState>, ctx: Ctx, Form(form): F
             },
         }
     }
-    ctx.render_status(
+    let password = if errors.get("password").is_some() {
+        String::new()
+    } else {
+        form.password
+    };
+    no_store(ctx.render_status(
         StatusCode::UNPROCESSABLE_ENTITY,
         &ResetPage {
             page: ctx.page(),
             token: form.token,
+            password,
             errors,
         },
-    )
+    ))
 }
 
 // --- language ----------------------------------------------------------------------------------

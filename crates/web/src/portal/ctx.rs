@@ -143,13 +143,31 @@ impl Ctx {
 
     /// An error page in the user's language.
     pub fn error(&self, status: StatusCode, message: &'static str) -> Response {
+        self.error_titled(status, self.t().error_title, message)
+    }
+
+    /// An error page with its own title (e.g. "Page not found").
+    pub fn error_titled(&self, status: StatusCode, title: &'static str, message: &'static str) -> Response {
         self.render_status(
             status,
             &ErrorPage {
                 page: self.page(),
+                title,
                 message,
             },
         )
+    }
+
+    /// The confirmation step of a destructive action: a page repeating the form with
+    /// `confirm=yes`, so it works without JavaScript and a stray click changes nothing.
+    pub fn confirm(&self, confirm: Confirm) -> Response {
+        let mut resp = self.render(&ConfirmPage {
+            page: self.page(),
+            c: confirm,
+        });
+        resp.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        resp
     }
 
     /// The page for a use-case refusal that is not about a form field.
@@ -228,7 +246,34 @@ pub fn safe_next(next: Option<&str>) -> String {
 #[template(path = "portal/error.html")]
 pub struct ErrorPage {
     pub page: Page,
+    pub title: &'static str,
     pub message: &'static str,
+}
+
+/// What a confirmation page asks, and the form it re-posts once confirmed.
+pub struct Confirm {
+    pub title: &'static str,
+    pub body: &'static str,
+    /// Who or what is concerned (e-mail addresses…), shown as a list.
+    pub subjects: Vec<String>,
+    /// Where the confirmed form goes, and its fields (the CSRF token and `confirm` are added).
+    pub action: &'static str,
+    pub fields: Vec<(&'static str, String)>,
+    pub button: &'static str,
+    /// The page to go back to without doing anything.
+    pub cancel: &'static str,
+}
+
+/// Whether a submitted form carries the confirmation of [`Ctx::confirm`].
+pub fn confirmed(confirm: Option<&str>) -> bool {
+    confirm == Some("yes")
+}
+
+#[derive(Template)]
+#[template(path = "portal/confirm.html")]
+struct ConfirmPage {
+    page: Page,
+    c: Confirm,
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use facteur_app::{AppError, DirectoryEntry, DirectoryQuery};
 use serde::Deserialize;
 
 use super::ctx::{Ctx, Page};
+use super::i18n::Strings;
 use crate::AppState;
 
 pub struct Row {
@@ -31,6 +32,20 @@ impl From<DirectoryEntry> for Row {
             requires_service_code: e.parameters.service_code_required,
             requires_engagement: e.parameters.engagement_required,
         }
+    }
+}
+
+/// A service as people read it: its label, with the code a supplier puts on the invoice when
+/// the label does not already say it. The default `FACTURES_PUBLIQUES` pseudo-service is named in
+/// the page's language (its code is never asked for).
+fn service_name(s: &facteur_domain::Service, t: &Strings) -> String {
+    let code = s.code.as_str();
+    if code == facteur_domain::DEFAULT_SERVICE_CODE {
+        t.default_service_label.to_owned()
+    } else if s.label.trim().is_empty() || s.label == code {
+        code.to_owned()
+    } else {
+        format!("{} ({} {code})", s.label, t.service_code)
     }
 }
 
@@ -117,7 +132,7 @@ pub async fn search(State(state): State<AppState>, ctx: Ctx, Query(sq): Query<Se
                                 row.services = detail
                                     .services
                                     .iter()
-                                    .map(|s| s.service.code.as_str().to_owned())
+                                    .map(|s| service_name(&s.service, ctx.t()))
                                     .collect();
                             }
                             results.push(row);
@@ -160,6 +175,26 @@ pub async fn suggest(State(state): State<AppState>, ctx: Ctx, Query(sq): Query<S
 #[cfg(test)]
 mod tests {
     use super::queries;
+
+    #[test]
+    fn services_read_by_their_labels() {
+        use facteur_domain::{Service, ServiceCode};
+        let fr = crate::portal::i18n::Lang::Fr.t();
+        let en = crate::portal::i18n::Lang::En.t();
+        assert_eq!(
+            super::service_name(&Service::default_service(), fr),
+            "Service des factures publiques"
+        );
+        assert_eq!(
+            super::service_name(&Service::default_service(), en),
+            "Public invoices service"
+        );
+        let voirie = ServiceCode::parse("VOIRIE").map(|c| Service::new(c, "Voirie et réseaux"));
+        assert_eq!(
+            voirie.map(|s| super::service_name(&s, fr)).ok().as_deref(),
+            Some("Voirie et réseaux (code VOIRIE)")
+        );
+    }
 
     #[test]
     fn one_box_understands_identifiers_postcodes_and_names() {

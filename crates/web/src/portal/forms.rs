@@ -22,6 +22,15 @@ impl Errors {
     pub fn one(field: &'static str, message: &'static str) -> Self {
         Errors(vec![(field, message)])
     }
+    /// Every `(field, message)` in the order found, for the error summary at the top of a form.
+    pub fn list(&self) -> &[(&'static str, &'static str)] {
+        &self.0
+    }
+}
+
+/// Whether an option's value is the selected one (templates compare ids and codes alike).
+pub fn same(value: impl std::fmt::Display, selected: impl std::fmt::Display) -> bool {
+    value.to_string() == selected.to_string()
 }
 
 /// Translates a use-case refusal into a field error. `None` means the error is not about the
@@ -33,7 +42,7 @@ pub fn field_error(err: &AppError, t: &'static Strings, siret: bool) -> Option<(
             "password" => ("password", t.err_password_weak),
             "identifier" | "identifier_kind" if siret => ("identifier", t.err_siret_invalid),
             "identifier" | "identifier_kind" => ("identifier", t.err_identifier_invalid),
-            "structure_name" | "name" => ("name", t.err_required),
+            "structure_name" | "name" => ("name", t.err_structure_name_needed),
             _ => ("form", t.error_generic),
         }),
         AppError::Conflict(what) if what.contains("mail") => Some(("email", t.err_email_taken)),

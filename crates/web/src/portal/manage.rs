@@ -3,16 +3,19 @@
 //! again (and own the real rule), so a forged form for another structure is refused twice.
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
-use axum::response::Response;
-use axum_extra::extract::Form;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::cookie::{Cookie, SameSite};
+use axum_extra::extract::{CookieJar, Form};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use facteur_app::{AppError, TechnicalAccountView, TechnicalCredentials};
 use facteur_domain::{MembershipId, Role, Space, SpaceMode, UserId};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::account::DoneQuery;
 use super::backend::{RoleView, StatusView};
-use super::ctx::{Ctx, Page};
+use super::ctx::{Confirm, Ctx, Page, confirmed};
 use super::forms::{Errors, field_error};
 use crate::AppState;
 
@@ -23,11 +26,6 @@ macro_rules! manager {
             Err(resp) => return resp,
         }
     };
-}
-
-fn date(at: time::OffsetDateTime) -> String {
-    let d = at.date();
-    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
 }
 
 // --- attachment requests -----------------------------------------------------------------------
@@ -54,7 +52,7 @@ pub async fn requests(State(state): State<AppState>, ctx: Ctx, Query(q): Query<D
             .map(|m| RequestRow {
                 id: m.id.0,
                 email: m.user_email,
-                date: date(m.created_at),
+                date: ctx.lang.date(m.created_at.date()),
             })
             .collect(),
         Err(err) => return ctx.app_error(&err),
@@ -74,6 +72,7 @@ pub struct DecideForm {
     ids: Vec<i64>,
     one: Option<String>,
     bulk: Option<String>,
+    confirm: Option<String>,
 }
 
 fn decision(form: &DecideForm) -> Option<(bool, Vec<i64>)> {
@@ -96,6 +95,34 @@ pub async fn decide_requests(State(state): State<AppState>, ctx: Ctx, Form(form)
     };
     if ids.is_empty() {
         return ctx.see_other("/manage/requests");
+    }
+    if !approve && !confirmed(form.confirm.as_deref()) {
+        let t = ctx.t();
+        let subjects = match state.app().pending_attachments(&me.actor, structure).await {
+            Ok(list) => list
+                .into_iter()
+                .filter(|m| ids.contains(&m.id.0))
+                .map(|m| m.user_email)
+                .collect(),
+            Err(err) => return ctx.app_error(&err),
+        };
+        let mut fields = Vec::new();
+        match &form.one {
+            Some(one) => fields.push(("one", one.clone())),
+            None => {
+                fields.push(("bulk", "refuse".to_owned()));
+                fields.extend(ids.iter().map(|id| ("ids", id.to_string())));
+            }
+        }
+        return ctx.confirm(Confirm {
+            title: t.confirm_refuse_title,
+            body: t.confirm_refuse_body,
+            subjects,
+            action: "/manage/requests",
+            fields,
+            button: t.refuse,
+            cancel: "/manage/requests",
+        });
     }
     let ids: Vec<MembershipId> = ids.into_iter().map(MembershipId).collect();
     match state
@@ -124,19 +151,43 @@ struct MembersPage {
     rows: Vec<MemberRow>,
     is_main: bool,
     email: String,
+    /// Approved users, the only ones whose rights can be duplicated, as `(id, e-mail)`.
+    approved: Vec<(i64, String)>,
+    dup: Duplicate,
     errors: Errors,
     notice: Option<&'static str>,
+}
+
+/// The choices of the "duplicate rights" form (as submitted, or the defaults).
+#[derive(Clone, Copy, Default)]
+struct Duplicate {
+    from: Option<i64>,
+    to: Option<i64>,
+}
+
+impl Duplicate {
+    /// Two different people by default: the first approved user (often the manager, whose rights
+    /// are the ones worth copying) onto the newest one. Submitted choices are kept as they were.
+    fn or_defaults(self, approved: &[(i64, String)]) -> (i64, i64) {
+        let from = self.from.or(approved.first().map(|a| a.0)).unwrap_or_default();
+        let to = self
+            .to
+            .or(approved.iter().rev().map(|a| a.0).find(|id| *id != from))
+            .unwrap_or_default();
+        (from, to)
+    }
 }
 
 async fn members_page(
     state: &AppState,
     ctx: &Ctx,
     email: String,
+    dup: Duplicate,
     errors: Errors,
     notice: Option<&'static str>,
 ) -> Response {
     let (me, structure) = manager!(ctx);
-    let rows = match state.app().members(&me.actor, structure).await {
+    let rows: Vec<MemberRow> = match state.app().members(&me.actor, structure).await {
         Ok(list) => list
             .into_iter()
             .map(|m| MemberRow {
@@ -154,6 +205,12 @@ async fn members_page(
     } else {
         StatusCode::OK
     };
+    let approved: Vec<(i64, String)> = rows
+        .iter()
+        .filter(|r: &&MemberRow| r.status.is_approved())
+        .map(|r| (r.user_id, r.email.clone()))
+        .collect();
+    let (from, to) = dup.or_defaults(&approved);
     ctx.render_status(
         status,
         &MembersPage {
@@ -161,6 +218,11 @@ async fn members_page(
             rows,
             is_main,
             email,
+            approved,
+            dup: Duplicate {
+                from: Some(from),
+                to: Some(to),
+            },
             errors,
             notice,
         },
@@ -169,19 +231,54 @@ async fn members_page(
 
 pub async fn members(State(state): State<AppState>, ctx: Ctx, Query(q): Query<DoneQuery>) -> Response {
     let notice = q.done.map(|_| ctx.t().saved);
-    members_page(&state, &ctx, String::new(), Errors::default(), notice).await
+    members_page(
+        &state,
+        &ctx,
+        String::new(),
+        Duplicate::default(),
+        Errors::default(),
+        notice,
+    )
+    .await
 }
 
 #[derive(Deserialize)]
 pub struct MemberAction {
     user: i64,
     action: String,
+    confirm: Option<String>,
 }
 
 pub async fn member_action(State(state): State<AppState>, ctx: Ctx, Form(form): Form<MemberAction>) -> Response {
     let (me, structure) = manager!(ctx);
     let app = state.app();
     let user = UserId(form.user);
+    let t = ctx.t();
+    let question = match form.action.as_str() {
+        "transfer" => Some((t.confirm_transfer_title, t.confirm_transfer_body, t.transfer_main)),
+        "detach" => Some((t.confirm_detach_title, t.confirm_detach_body, t.detach)),
+        _ => None,
+    };
+    if let Some((title, body, button)) = question
+        && !confirmed(form.confirm.as_deref())
+    {
+        let email = match app.members(&me.actor, structure).await {
+            Ok(list) => list.into_iter().find(|m| m.user_id == user).map(|m| m.user_email),
+            Err(err) => return ctx.app_error(&err),
+        };
+        let Some(email) = email else {
+            return ctx.app_error(&AppError::NotFound);
+        };
+        return ctx.confirm(Confirm {
+            title,
+            body,
+            subjects: vec![email],
+            action: "/manage/members/action",
+            fields: vec![("user", form.user.to_string()), ("action", form.action.clone())],
+            button,
+            cancel: "/manage/members",
+        });
+    }
     let result = match form.action.as_str() {
         "promote" => app.set_role(&me.actor, structure, user, Role::SecondaryManager).await,
         "demote" => app.set_role(&me.actor, structure, user, Role::SimpleUser).await,
@@ -221,25 +318,44 @@ pub async fn attach_user(State(state): State<AppState>, ctx: Ctx, Form(form): Fo
             },
         }
     };
-    members_page(&state, &ctx, email, errors, None).await
+    members_page(&state, &ctx, email, Duplicate::default(), errors, None).await
 }
 
+/// Both choices are read as text: a missing or forged value is a field error, not a bare 422.
 #[derive(Deserialize)]
 pub struct DuplicateForm {
-    from: i64,
-    to: i64,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
 }
 
 pub async fn duplicate(State(state): State<AppState>, ctx: Ctx, Form(form): Form<DuplicateForm>) -> Response {
     let (me, _structure) = manager!(ctx);
-    match state
-        .app()
-        .duplicate_rights(&me.actor, UserId(form.from), UserId(form.to))
-        .await
-    {
-        Ok(_) => ctx.see_other("/manage/members?done=1"),
-        Err(err) => ctx.app_error(&err),
+    let t = ctx.t();
+    let dup = Duplicate {
+        from: form.from.trim().parse().ok(),
+        to: form.to.trim().parse().ok(),
+    };
+    let mut errors = Errors::default();
+    match dup {
+        Duplicate { from: None, .. } => errors.add("from", t.err_choose_user),
+        Duplicate { to: None, .. } => errors.add("to", t.err_choose_user),
+        Duplicate {
+            from: Some(from),
+            to: Some(to),
+        } if from == to => errors.add("to", t.err_duplicate_same),
+        Duplicate {
+            from: Some(from),
+            to: Some(to),
+        } => match state.app().duplicate_rights(&me.actor, UserId(from), UserId(to)).await {
+            Ok(_) => return ctx.see_other("/manage/members?done=1"),
+            Err(AppError::NotFound) => errors.add("from", t.err_choose_user),
+            Err(AppError::Invalid { .. }) => errors.add("to", t.err_duplicate_same),
+            Err(err) => return ctx.app_error(&err),
+        },
     }
+    members_page(&state, &ctx, String::new(), dup, errors, None).await
 }
 
 // --- spaces ------------------------------------------------------------------------------------
@@ -326,6 +442,7 @@ pub async fn open_space(State(state): State<AppState>, ctx: Ctx, Form(form): For
 pub struct DecideSubForm {
     id: i64,
     decision: String,
+    confirm: Option<String>,
 }
 
 pub async fn decide_subscription(State(state): State<AppState>, ctx: Ctx, Form(form): Form<DecideSubForm>) -> Response {
@@ -335,6 +452,26 @@ pub async fn decide_subscription(State(state): State<AppState>, ctx: Ctx, Form(f
         "refuse" => false,
         _ => return ctx.error(StatusCode::UNPROCESSABLE_ENTITY, ctx.t().error_generic),
     };
+    if !approve && !confirmed(form.confirm.as_deref()) {
+        let t = ctx.t();
+        let subjects = match state.app().pending_subscriptions(&me.actor, structure).await {
+            Ok(list) => list
+                .into_iter()
+                .filter(|s| s.id == form.id)
+                .map(|s| format!("{} — {}", s.user_email, ctx.lang.space(s.space)))
+                .collect(),
+            Err(err) => return ctx.app_error(&err),
+        };
+        return ctx.confirm(Confirm {
+            title: t.confirm_refuse_sub_title,
+            body: t.confirm_refuse_sub_body,
+            subjects,
+            action: "/manage/spaces/decide",
+            fields: vec![("id", form.id.to_string()), ("decision", "refuse".to_owned())],
+            button: t.refuse,
+            cancel: "/manage/spaces",
+        });
+    }
     match state
         .app()
         .decide_subscriptions(&me.actor, structure, &[form.id], approve)
@@ -346,6 +483,53 @@ pub async fn decide_subscription(State(state): State<AppState>, ctx: Ctx, Form(f
 }
 
 // --- technical account -------------------------------------------------------------------------
+//
+// The new secrets are shown once, after a redirect (post/redirect/get): the POST puts them in a
+// cookie that only `/manage/technical` receives, for two minutes at most, and the GET shows them
+// and deletes the cookie at once. A reload therefore shows nothing new and creates nothing; it says
+// the secrets were already shown. No server memory is involved, so any node can answer the GET.
+
+/// Cookie carrying freshly created secrets from the POST to the one GET that shows them.
+const SECRETS_COOKIE: &str = "facteur_secrets";
+const SECRETS_PATH: &str = "/manage/technical";
+/// How long the secrets may wait in the browser for their one display.
+const SECRETS_TTL_SECS: i64 = 120;
+
+/// The secrets in transit; `structure` and `at` stop them from showing for another structure or late.
+#[derive(Serialize, Deserialize)]
+struct FreshSecrets {
+    structure: i64,
+    at: i64,
+    login: String,
+    password: String,
+    client_id: String,
+    client_secret: String,
+}
+
+impl FreshSecrets {
+    fn new(c: TechnicalCredentials, at: time::OffsetDateTime) -> Self {
+        FreshSecrets {
+            structure: c.structure_id.0,
+            at: at.unix_timestamp(),
+            login: c.login,
+            password: c.password,
+            client_id: c.client_id,
+            client_secret: c.client_secret,
+        }
+    }
+
+    fn encode(&self) -> Option<String> {
+        serde_json::to_vec(self).ok().map(|json| URL_SAFE_NO_PAD.encode(json))
+    }
+
+    /// The secrets of the cookie if they are for `structure` and younger than the TTL.
+    fn decode(value: &str, structure: i64, now: time::OffsetDateTime) -> Option<Self> {
+        let json = URL_SAFE_NO_PAD.decode(value).ok()?;
+        let fresh: FreshSecrets = serde_json::from_slice(&json).ok()?;
+        let age = now.unix_timestamp() - fresh.at;
+        (fresh.structure == structure && (0..=SECRETS_TTL_SECS).contains(&age)).then_some(fresh)
+    }
+}
 
 pub struct AccountRow {
     pub login: String,
@@ -358,57 +542,108 @@ pub struct AccountRow {
 struct TechnicalPage {
     page: Page,
     account: Option<AccountRow>,
-    secrets: Option<TechnicalCredentials>,
+    secrets: Option<FreshSecrets>,
+    notice: Option<&'static str>,
     is_main: bool,
 }
 
-fn account_row(a: TechnicalAccountView) -> AccountRow {
-    AccountRow {
-        login: a.login,
-        client_id: a.client_id,
-        expires: date(a.password_expires_at),
-    }
+#[derive(Deserialize)]
+pub struct TechnicalQuery {
+    /// Set by the redirect after a creation or reset.
+    new: Option<String>,
 }
 
-pub async fn technical(State(state): State<AppState>, ctx: Ctx) -> Response {
+/// `GET /manage/technical`: the account, and the new secrets if they just arrived (once).
+pub async fn technical(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    jar: CookieJar,
+    Query(q): Query<TechnicalQuery>,
+) -> Response {
     let (me, structure) = manager!(ctx);
     let account = match state.app().technical_account(&me.actor, structure).await {
-        Ok(a) => a.map(account_row),
+        Ok(a) => a.map(|a: TechnicalAccountView| AccountRow {
+            login: a.login,
+            client_id: a.client_id,
+            expires: ctx.lang.date(a.password_expires_at.date()),
+        }),
         Err(err) => return ctx.app_error(&err),
     };
+    let now = state.app().clock().now();
+    let secrets = jar
+        .get(SECRETS_COOKIE)
+        .and_then(|c| FreshSecrets::decode(c.value(), structure.0, now));
+    let notice = match (&secrets, q.new) {
+        (None, Some(_)) => Some(ctx.t().technical_already_shown),
+        _ => None,
+    };
     let is_main = me.current().is_some_and(|m| m.role.is_main());
-    ctx.render(&TechnicalPage {
+    let page = ctx.render(&TechnicalPage {
         page: ctx.page(),
         account,
-        secrets: None,
+        secrets,
+        notice,
         is_main,
-    })
+    });
+    let had_cookie = jar.get(SECRETS_COOKIE).is_some();
+    let mut resp = if had_cookie {
+        let jar = jar.remove(Cookie::build(SECRETS_COOKIE).path(SECRETS_PATH));
+        (jar, page).into_response()
+    } else {
+        page
+    };
+    // The page may hold secrets: never keep it in a cache or the history's copy.
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
 }
 
-/// Creates or resets the technical account; the secrets are shown on this one answer only.
-pub async fn technical_reset(State(state): State<AppState>, ctx: Ctx) -> Response {
+#[derive(Deserialize)]
+pub struct TechnicalForm {
+    confirm: Option<String>,
+}
+
+/// `POST /manage/technical`: creates the account, or resets its secrets once confirmed, then
+/// redirects to the page that shows the new secrets once.
+pub async fn technical_reset(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    jar: CookieJar,
+    Form(form): Form<TechnicalForm>,
+) -> Response {
     let (me, structure) = manager!(ctx);
     let app = state.app();
+    let t = ctx.t();
+    let exists = match app.technical_account(&me.actor, structure).await {
+        Ok(a) => a.is_some(),
+        Err(err) => return ctx.app_error(&err),
+    };
+    if exists && !confirmed(form.confirm.as_deref()) {
+        return ctx.confirm(Confirm {
+            title: t.confirm_reset_title,
+            body: t.confirm_reset_body,
+            subjects: Vec::new(),
+            action: SECRETS_PATH,
+            fields: vec![("action", "reset".to_owned())],
+            button: t.technical_reset,
+            cancel: SECRETS_PATH,
+        });
+    }
     let secrets = match app.create_technical_account(&me.actor, structure).await {
         Ok(s) => s,
         Err(err) => return ctx.app_error(&err),
     };
-    let account = match app.technical_account(&me.actor, structure).await {
-        Ok(a) => a.map(account_row),
-        Err(err) => return ctx.app_error(&err),
+    let Some(value) = FreshSecrets::new(secrets, app.clock().now()).encode() else {
+        return ctx.error(StatusCode::INTERNAL_SERVER_ERROR, t.error_generic);
     };
-    let mut resp = ctx.render(&TechnicalPage {
-        page: ctx.page(),
-        account,
-        secrets: Some(secrets),
-        is_main: true,
-    });
-    // Secrets in the page: never cache it.
-    resp.headers_mut().insert(
-        axum::http::header::CACHE_CONTROL,
-        axum::http::HeaderValue::from_static("no-store"),
-    );
-    resp
+    let cookie = Cookie::build((SECRETS_COOKIE, value))
+        .path(SECRETS_PATH)
+        .http_only(true)
+        .secure(ctx.secure)
+        .same_site(SameSite::Strict)
+        .max_age(time::Duration::seconds(SECRETS_TTL_SECS))
+        .build();
+    ctx.finish((jar.add(cookie), Redirect::to("/manage/technical?new=1")).into_response())
 }
 
 #[cfg(test)]
@@ -420,7 +655,28 @@ mod tests {
             ids,
             one: one.map(Into::into),
             bulk: bulk.map(Into::into),
+            confirm: None,
         }
+    }
+
+    #[test]
+    fn fresh_secrets_show_for_their_structure_within_two_minutes_only() {
+        let at = time::macros::datetime!(2026-12-06 10:00 UTC);
+        let fresh = FreshSecrets {
+            structure: 7,
+            at: at.unix_timestamp(),
+            login: "tech-7".into(),
+            password: "p".into(),
+            client_id: "c".into(),
+            client_secret: "s".into(),
+        };
+        let value = fresh.encode().unwrap_or_default();
+        assert!(value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+        let later = |s: i64| at + time::Duration::seconds(s);
+        assert!(FreshSecrets::decode(&value, 7, later(119)).is_some());
+        assert!(FreshSecrets::decode(&value, 7, later(121)).is_none(), "too late");
+        assert!(FreshSecrets::decode(&value, 8, later(1)).is_none(), "another structure");
+        assert!(FreshSecrets::decode("garbage", 7, later(1)).is_none());
     }
 
     #[test]

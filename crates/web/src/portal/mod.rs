@@ -11,9 +11,12 @@ mod backend;
 mod csrf;
 mod ctx;
 mod directory;
+mod errors;
 mod forms;
 pub mod i18n;
 mod manage;
+
+pub use errors::panic_response;
 
 use axum::Router;
 use axum::middleware;
@@ -62,4 +65,7 @@ pub fn router() -> Router<AppState> {
         .route("/directory/suggest", get(directory::suggest))
         .layer(middleware::from_fn(csrf::guard))
         .route("/assets/{*path}", get(assets::serve))
+        // Merged into the application router, this answers every unknown path: a branded page,
+        // or the API's JSON envelope under `/cpro/` and `/api/`.
+        .fallback(errors::not_found)
 }

@@ -167,6 +167,33 @@ pub static EN: Strings = Strings {
     expires: "Expires on",
     account_title: "My account",
     account_lead: "Your sign-in details.",
+    // portal UX: summaries, confirmations, error pages
+    label_sep: ": ",
+    reset_bad_title: "Unusable reset link",
+    error_summary_title: "There is a problem with the form",
+    error_unexpected: "The service hit an unexpected error. It has been logged; please try again in a moment.",
+    not_found_title: "Page not found",
+    cancel: "Cancel",
+    confirm_detach_title: "Detach this user?",
+    confirm_detach_body: "They lose access to the structure and its spaces at once. A manager can attach them again later.",
+    confirm_transfer_title: "Transfer the main manager role?",
+    confirm_transfer_body: "This user becomes main manager and you become secondary manager. Only the main manager handles the technical account; you cannot take the role back yourself.",
+    confirm_refuse_title: "Refuse the attachment request?",
+    confirm_refuse_body: "Each person is told by e-mail; they may send a new request.",
+    confirm_refuse_sub_title: "Refuse the subscription request?",
+    confirm_refuse_sub_body: "The user is told by e-mail; they may ask for the subscription again.",
+    confirm_reset_title: "Reset the secrets?",
+    confirm_reset_body: "The current secrets stop working at once: every program using them will need the new ones.",
+    technical_copy: "Copy",
+    technical_copied: "Copied to the clipboard.",
+    technical_already_shown: "The secrets were already shown once and will not be shown again. If you did not write them down, reset them to get new ones.",
+    duplicate_need_two: "Duplicating rights needs at least two approved users in the structure.",
+    err_duplicate_same: "Choose a different user from the one whose rights are copied.",
+    err_choose_user: "Choose a user from the list.",
+    err_structure_name_needed: "Enter the structure's company name (used if the structure is new).",
+    err_structure_name_invalid: "This company name is not accepted (too long or invalid characters).",
+    default_service_label: "Public invoices service",
+    service_code: "code",
 };
 
 /// Space names (spec §1.4).
@@ -186,5 +213,19 @@ pub fn space(s: facteur_domain::Space) -> &'static str {
         RequestsReceived => "Requests received",
         Messages => "My messages",
         EdiApiConnection => "EDI/API connection",
+    }
+}
+
+/// Names of the structure identifier kinds (spec §1.1).
+pub fn identifier_kind(k: facteur_domain::IdentifierKind) -> &'static str {
+    use facteur_domain::IdentifierKind::*;
+    match k {
+        Siret => "SIRET (establishment in France)",
+        EuOutsideFrance => "Intra-EU VAT number (EU outside France)",
+        OutsideEu => "Company outside the European Union",
+        Ridet => "RIDET (New Caledonia)",
+        Tahiti => "TAHITI number (French Polynesia)",
+        Individual => "Private individual",
+        Other => "Other (e.g. being registered)",
     }
 }

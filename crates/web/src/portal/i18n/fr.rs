@@ -167,6 +167,33 @@ pub static FR: Strings = Strings {
     expires: "Expire le",
     account_title: "Mon compte",
     account_lead: "Vos informations de connexion.",
+    // portal UX: summaries, confirmations, error pages
+    label_sep: " : ",
+    reset_bad_title: "Lien de réinitialisation inutilisable",
+    error_summary_title: "Le formulaire contient des erreurs",
+    error_unexpected: "Le service a rencontré une erreur inattendue. Elle a été enregistrée ; réessayez dans un instant.",
+    not_found_title: "Page introuvable",
+    cancel: "Annuler",
+    confirm_detach_title: "Détacher cet utilisateur ?",
+    confirm_detach_body: "Il perd aussitôt l'accès à la structure et à ses espaces. Un gestionnaire pourra le rattacher de nouveau.",
+    confirm_transfer_title: "Transférer le rôle de gestionnaire principal ?",
+    confirm_transfer_body: "Cet utilisateur devient gestionnaire principal et vous devenez gestionnaire secondaire. Seul le gestionnaire principal gère le compte technique ; vous ne pourrez pas reprendre ce rôle vous-même.",
+    confirm_refuse_title: "Refuser la demande de rattachement ?",
+    confirm_refuse_body: "Chaque personne concernée est prévenue par courriel ; elle pourra déposer une nouvelle demande.",
+    confirm_refuse_sub_title: "Refuser la demande d'abonnement ?",
+    confirm_refuse_sub_body: "L'utilisateur est prévenu par courriel ; il pourra demander de nouveau l'abonnement.",
+    confirm_reset_title: "Réinitialiser les secrets ?",
+    confirm_reset_body: "Les secrets actuels cessent aussitôt de fonctionner : chaque logiciel qui les utilise devra recevoir les nouveaux.",
+    technical_copy: "Copier",
+    technical_copied: "Copié dans le presse-papiers.",
+    technical_already_shown: "Les secrets ont déjà été affichés une fois et ne le seront plus. Si vous ne les avez pas notés, réinitialisez-les pour en obtenir de nouveaux.",
+    duplicate_need_two: "Il faut au moins deux utilisateurs validés dans la structure pour dupliquer des droits.",
+    err_duplicate_same: "Choisissez un autre utilisateur que celui dont les droits sont copiés.",
+    err_choose_user: "Choisissez un utilisateur dans la liste.",
+    err_structure_name_needed: "Indiquez la raison sociale de la structure (elle sert si la structure est nouvelle).",
+    err_structure_name_invalid: "Cette raison sociale n'est pas acceptée (trop longue ou caractères invalides).",
+    default_service_label: "Service des factures publiques",
+    service_code: "code",
 };
 
 /// Noms des espaces (spec §1.4).
@@ -186,5 +213,19 @@ pub fn space(s: facteur_domain::Space) -> &'static str {
         RequestsReceived => "Sollicitations reçues",
         Messages => "Mes messages",
         EdiApiConnection => "Raccordement EDI/API",
+    }
+}
+
+/// Noms des types d'identifiant de structure (spec §1.1).
+pub fn identifier_kind(k: facteur_domain::IdentifierKind) -> &'static str {
+    use facteur_domain::IdentifierKind::*;
+    match k {
+        Siret => "SIRET (établissement en France)",
+        EuOutsideFrance => "Numéro de TVA intracommunautaire (UE hors France)",
+        OutsideEu => "Entreprise hors Union européenne",
+        Ridet => "RIDET (Nouvelle-Calédonie)",
+        Tahiti => "Numéro TAHITI (Polynésie française)",
+        Individual => "Particulier",
+        Other => "Autre (par exemple en cours d'immatriculation)",
     }
 }

@@ -39,6 +39,31 @@ impl Lang {
         }
     }
 
+    /// The name of an identifier kind in this language (the code stays the form value).
+    pub fn identifier_kind(self, k: facteur_domain::IdentifierKind) -> &'static str {
+        match self {
+            Lang::Fr => fr::identifier_kind(k),
+            Lang::En => en::identifier_kind(k),
+        }
+    }
+
+    /// The identifier kinds as `(code, name)` pairs, in the order of spec §1.1 (SIRET first).
+    pub fn identifier_kinds(self) -> Vec<(&'static str, &'static str)> {
+        facteur_domain::IdentifierKind::ALL
+            .iter()
+            .map(|k| (k.as_str(), self.identifier_kind(*k)))
+            .collect()
+    }
+
+    /// A date as people write it: `06/12/2026` in French, ISO `2026-12-06` in English.
+    pub fn date(self, d: time::Date) -> String {
+        let (y, m, day) = (d.year(), u8::from(d.month()), d.day());
+        match self {
+            Lang::Fr => format!("{day:02}/{m:02}/{y:04}"),
+            Lang::En => format!("{y:04}-{m:02}-{day:02}"),
+        }
+    }
+
     /// The strings of this language.
     pub fn t(self) -> &'static Strings {
         match self {
@@ -252,6 +277,52 @@ pub struct Strings {
     // my account
     pub account_title: &'static str,
     pub account_lead: &'static str,
+    // portal UX: summaries, confirmations, error pages
+    /// Between a field's name and its message in the error summary (" : " in French).
+    pub label_sep: &'static str,
+    pub reset_bad_title: &'static str,
+    pub error_summary_title: &'static str,
+    pub error_unexpected: &'static str,
+    pub not_found_title: &'static str,
+    pub cancel: &'static str,
+    pub confirm_detach_title: &'static str,
+    pub confirm_detach_body: &'static str,
+    pub confirm_transfer_title: &'static str,
+    pub confirm_transfer_body: &'static str,
+    pub confirm_refuse_title: &'static str,
+    pub confirm_refuse_body: &'static str,
+    pub confirm_refuse_sub_title: &'static str,
+    pub confirm_refuse_sub_body: &'static str,
+    pub confirm_reset_title: &'static str,
+    pub confirm_reset_body: &'static str,
+    pub technical_copy: &'static str,
+    pub technical_copied: &'static str,
+    pub technical_already_shown: &'static str,
+    pub duplicate_need_two: &'static str,
+    pub err_duplicate_same: &'static str,
+    pub err_choose_user: &'static str,
+    pub err_structure_name_needed: &'static str,
+    pub err_structure_name_invalid: &'static str,
+    pub default_service_label: &'static str,
+    pub service_code: &'static str,
+}
+
+impl Strings {
+    /// The label of a form field, by its `name`, so the error summary says which field a message
+    /// is about; `None` for messages about the whole form (or a field the page does not show).
+    pub fn field_label(&self, field: &str) -> Option<&'static str> {
+        Some(match field {
+            "email" => self.email,
+            "password" => self.password,
+            "confirm" => self.password_confirm,
+            "identifier_kind" => self.identifier_kind,
+            "identifier" => self.identifier,
+            "name" => self.structure_name,
+            "from" => self.duplicate_from,
+            "to" => self.duplicate_to,
+            _ => return None,
+        })
+    }
 }
 
 #[cfg(test)]
@@ -275,6 +346,20 @@ mod tests {
             HeaderValue::from_static("de-DE,de"),
         );
         assert_eq!(Lang::negotiate(None, &h), Lang::Fr);
+    }
+
+    #[test]
+    fn dates_and_identifier_kinds_read_as_people_expect() {
+        let d = time::macros::date!(2026 - 12 - 06);
+        assert_eq!(Lang::Fr.date(d), "06/12/2026");
+        assert_eq!(Lang::En.date(d), "2026-12-06");
+        let kinds = Lang::Fr.identifier_kinds();
+        assert_eq!(kinds[0].0, "SIRET");
+        assert!(kinds.iter().all(|(code, name)| code != name));
+        assert_eq!(
+            Lang::En.identifier_kind(facteur_domain::IdentifierKind::EuOutsideFrance),
+            "Intra-EU VAT number (EU outside France)"
+        );
     }
 
     #[test]
