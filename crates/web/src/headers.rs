@@ -4,7 +4,9 @@
 //!   an injected `<script>` or `onclick` does not run), no plugins, no framing, forms post here
 //!   only. The interactive API docs (Swagger UI) set inline styles, so they alone may.
 //! - `X-Frame-Options: DENY` for browsers that predate `frame-ancestors`; `nosniff`; no referrer
-//!   leaves the site (portal paths can carry tokens, e.g. reset links).
+//!   leaves the site (portal paths can carry tokens, e.g. reset links). `same-origin` rather than
+//!   `no-referrer`: with the latter, browsers send `Origin: null` on form posts, which the CSRF
+//!   check must then refuse.
 //! - `Cache-Control: no-store` on everything but static assets: pages show personal data and
 //!   secrets (technical accounts), API answers too, and a shared or back-button cache must not
 //!   keep them. A handler that sets its own `Cache-Control` keeps it.
@@ -34,7 +36,7 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
     h.entry(header::X_CONTENT_TYPE_OPTIONS)
         .or_insert(HeaderValue::from_static("nosniff"));
     h.entry(header::REFERRER_POLICY)
-        .or_insert(HeaderValue::from_static("no-referrer"));
+        .or_insert(HeaderValue::from_static("same-origin"));
     if !cacheable {
         h.entry(header::CACHE_CONTROL)
             .or_insert(HeaderValue::from_static("no-store"));

@@ -505,7 +505,7 @@ async fn pages_carry_security_headers_and_secrets_are_not_cached() {
     assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
     assert_eq!(h["x-frame-options"], "DENY");
     assert_eq!(h["x-content-type-options"], "nosniff");
-    assert_eq!(h["referrer-policy"], "no-referrer");
+    assert_eq!(h["referrer-policy"], "same-origin");
     assert_eq!(h["cache-control"], "no-store");
     let r = c.get(format!("{}/assets/facteur.css", t.address)).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);

@@ -7,8 +7,9 @@
 //!   `SameSite=Strict` cookie (double submit). Either way it is echoed in a hidden `csrf` field
 //!   of each form (or the `X-CSRF-Token` header for htmx requests); a cross-site page can make
 //!   the browser send the cookies but cannot read them, so it cannot fill the field.
-//! - The origin: a state-changing request whose `Origin` names another site (or `null`), or
-//!   whose `Sec-Fetch-Site` says `cross-site`, is refused before anything else.
+//! - The origin: a state-changing request whose `Sec-Fetch-Site` is not `same-origin` (or
+//!   `none`), or, from a browser that does not send it, whose `Origin` names another site (or
+//!   `null`), is refused before anything else.
 //!
 //! The session cookie is `SameSite=Lax` on top of this.
 use axum::body::{Body, to_bytes};
@@ -48,15 +49,14 @@ pub fn expected(session: Option<&str>, cookie: Option<&str>) -> Option<String> {
     }
 }
 
-/// Whether the request comes from this site as far as the browser says: `Origin` (when sent)
-/// names the host the request was sent to, and `Sec-Fetch-Site` (when sent) is not `cross-site`.
-/// Clients that send neither (old browsers, scripts) still need the token.
+/// Whether the request comes from this site as far as the browser says. `Sec-Fetch-Site`, which
+/// pages cannot forge, decides when sent: `same-origin` or `none` (typed by the user) pass. Else
+/// `Origin`, when sent, must name the host the request was sent to (`null`, sent by privacy
+/// settings and sandboxed frames, does not). Clients that send neither (old browsers, scripts)
+/// still need the token.
 fn same_origin(headers: &HeaderMap) -> bool {
-    if headers
-        .get("sec-fetch-site")
-        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"cross-site"))
-    {
-        return false;
+    if let Some(site) = headers.get("sec-fetch-site") {
+        return matches!(site.as_bytes(), b"same-origin" | b"none");
     }
     let Some(origin) = headers.get(header::ORIGIN) else {
         return true;
@@ -160,6 +160,12 @@ mod tests {
         h.remove(header::ORIGIN);
         h.insert("sec-fetch-site", "cross-site".parse().unwrap());
         assert!(!same_origin(&h));
+        h.insert("sec-fetch-site", "same-site".parse().unwrap());
+        assert!(!same_origin(&h));
+        // A browser that hides the origin (`null`) but says the request is same-origin passes.
+        h.insert(header::ORIGIN, "null".parse().unwrap());
+        h.insert("sec-fetch-site", "same-origin".parse().unwrap());
+        assert!(same_origin(&h));
     }
 
     #[test]
