@@ -391,3 +391,41 @@ async fn outbox_without_smtp(t: TestApp) {
     app.activate(link.rsplit('/').next().unwrap()).await.unwrap();
     assert!(t.smtp.all().is_empty());
 }
+
+/// A reset link is a password: it never reaches the logs at `info` (where the activation link of
+/// a local setup without SMTP does, so a newcomer can finish sign-up).
+#[tokio::test]
+async fn reset_links_are_not_logged_at_info() {
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = facteur_app::AppConfig::new(dir.path());
+    let app = facteur_app::App::open(config).await.unwrap();
+    let logs = Captured::default();
+    let sink = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .with_writer(move || sink.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    app.sign_up(form("logs@acme.example", SIRET_A, Some("ACME")), "ip")
+        .await
+        .unwrap();
+    app.request_password_reset("logs@acme.example", "ip").await.unwrap();
+    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(text.contains("/activer/"), "the activation link is logged: {text}");
+    assert!(text.contains("mail written to outbox"), "{text}");
+    assert!(!text.contains("/mot-de-passe/reinitialiser/"), "{text}");
+}
