@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The full test suite: what the README's test command and CI (.ci/run) run.
 #
+#  0. checks the formatting (cargo fmt --check) and the lints (clippy, warnings denied);
 #  1. makes sure a PostgreSQL server answers (the machine's own on 127.0.0.1:5432, or a throwaway
 #     one started here with initdb/pg_ctl), so the store suite never silently skips PostgreSQL;
 #  2. runs every Rust test of the workspace (SQLite always, PostgreSQL through FACTEUR_TEST_PG_URL);
@@ -13,6 +14,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
+
+# --- 0. formatting and lints ----------------------------------------------------------------------
+cargo fmt --all --check
+cargo clippy --workspace --all-targets -- -D warnings
 
 # --- 1. PostgreSQL --------------------------------------------------------------------------------
 source scripts/lib/postgres.sh
