@@ -119,10 +119,16 @@ pub mod lenient {
         Ok(n)
     }
 
-    /// The schema of such a number: an integer, or a string of digits.
-    pub fn schema() -> utoipa::openapi::Schema {
+    /// The schema of such a number: an integer, or a string of digits; when `optional`, also
+    /// `null` or a blank string.
+    fn number_schema(optional: bool) -> utoipa::openapi::Schema {
         use utoipa::openapi::schema::{AnyOfBuilder, KnownFormat, ObjectBuilder, SchemaFormat, Type};
-        AnyOfBuilder::new()
+        let digits = if optional {
+            r"^ *(-?[0-9]{1,18})? *$"
+        } else {
+            r"^ *-?[0-9]{1,18} *$"
+        };
+        let mut any = AnyOfBuilder::new()
             .item(
                 ObjectBuilder::new()
                     .schema_type(Type::Integer)
@@ -130,34 +136,21 @@ pub mod lenient {
                     .minimum(Some(-MAX))
                     .maximum(Some(MAX)),
             )
-            .item(
-                ObjectBuilder::new()
-                    .schema_type(Type::String)
-                    .pattern(Some(r"^ *-?[0-9]{1,18} *$")),
-            )
-            .build()
-            .into()
+            .item(ObjectBuilder::new().schema_type(Type::String).pattern(Some(digits)));
+        if optional {
+            any = any.item(ObjectBuilder::new().schema_type(Type::Null));
+        }
+        any.build().into()
     }
 
-    /// The schema of an optional one: also `null` or an empty string.
+    /// The schema of a required number (`schema_with` of its field).
+    pub fn schema() -> utoipa::openapi::Schema {
+        number_schema(false)
+    }
+
+    /// The schema of an optional number.
     pub fn schema_opt() -> utoipa::openapi::Schema {
-        use utoipa::openapi::schema::{AnyOfBuilder, KnownFormat, ObjectBuilder, SchemaFormat, Type};
-        AnyOfBuilder::new()
-            .item(
-                ObjectBuilder::new()
-                    .schema_type(Type::Integer)
-                    .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
-                    .minimum(Some(-MAX))
-                    .maximum(Some(MAX)),
-            )
-            .item(
-                ObjectBuilder::new()
-                    .schema_type(Type::String)
-                    .pattern(Some(r"^ *(-?[0-9]{1,18})? *$")),
-            )
-            .item(ObjectBuilder::new().schema_type(Type::Null))
-            .build()
-            .into()
+        number_schema(true)
     }
 
     /// An integer, or a string holding one.
