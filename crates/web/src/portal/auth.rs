@@ -72,9 +72,6 @@ fn check_signup(form: &SignUpForm, t: &'static super::i18n::Strings) -> (Errors,
     if form.password.chars().count() < facteur_app::secrets::MIN_PASSWORD_LEN {
         errors.add("password", t.err_password_weak);
     }
-    if form.name.trim().is_empty() {
-        errors.add("name", t.err_required);
-    }
     let kind = form.identifier_kind.parse::<IdentifierKind>().ok();
     match kind {
         None => errors.add("identifier", t.err_identifier_invalid),
@@ -91,6 +88,10 @@ fn check_signup(form: &SignUpForm, t: &'static super::i18n::Strings) -> (Errors,
                 );
             }
         }
+    }
+    // Always asked, so that the answer never tells whether the identifier is known.
+    if form.name.trim().is_empty() {
+        errors.add("name", t.err_required);
     }
     (errors, kind)
 }
