@@ -11,7 +11,6 @@
 
 mod access;
 mod accounts;
-mod clock;
 pub mod demo;
 mod directory;
 pub mod directory_csv;
@@ -27,9 +26,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub use accounts::SignUp;
-pub use clock::Clock;
 pub use directory::MAX_SEARCH_CHARS;
 pub use error::{AppError, AppResult};
+pub use facteur_store::Clock;
 pub use mail::{MailKind, Mailer};
 pub use ratelimit::{Limit, RateLimits};
 pub use views::*;
@@ -140,6 +139,8 @@ impl App {
     pub fn from_store(config: AppConfig, store: facteur_store::Store, clock: Clock) -> AppResult<Self> {
         let mailer = Mailer::new(config.smtp_url.as_deref(), &config.smtp_from, &config.data_dir)?
             .with_portal_url(config.link("/"));
+        // One clock: what the store writes is stamped with the time the use cases see.
+        let store = store.with_clock(clock.clone());
         Ok(Self {
             inner: Arc::new(Inner {
                 config,

@@ -15,7 +15,7 @@ use crate::audit::{audit, change_one};
 use crate::records::{MembershipRow, SessionRow, SubscriptionRow, TechnicalAccountRow, UserRow};
 use crate::{
     Actor, MembershipRecord, NewTechnicalAccount, NewUser, Result, SessionRecord, Store, StoreError,
-    SubscriptionRecord, TechnicalAccountRecord, UserRecord, in_tx, normalize_time, now, with_pool,
+    SubscriptionRecord, TechnicalAccountRecord, UserRecord, in_tx, normalize_time, with_pool,
 };
 
 macro_rules! user_cols {
@@ -60,7 +60,7 @@ impl Store {
 
     /// Creates a user ([`StoreError::Conflict`] when the e-mail is taken).
     pub async fn create_user(&self, user: &NewUser, actor: Actor) -> Result<UserRecord> {
-        let at = now();
+        let at = self.now();
         let activated_at = (user.status == UserStatus::Active).then_some(at);
         let row: UserRow = in_tx!(self, |tx| {
             let row: UserRow = sqlx::query_as(concat!(
@@ -79,6 +79,7 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?;
             audit!(
+                self,
                 tx,
                 actor,
                 "user.create",
@@ -117,7 +118,7 @@ impl Store {
             "user",
             "UPDATE users SET status = $1, updated_at = $2, \
              activated_at = CASE WHEN $1 = 'ACTIF' AND activated_at IS NULL THEN $2 ELSE activated_at END WHERE id = $3",
-            [status.as_str(), now(), id.0],
+            [status.as_str(), self.now(), id.0],
             actor,
             "user.status",
             None,
@@ -131,7 +132,7 @@ impl Store {
             self,
             "user",
             "UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3",
-            [password_hash, now(), id.0],
+            [password_hash, self.now(), id.0],
             actor,
             "user.password",
             None,
@@ -152,7 +153,7 @@ impl Store {
             self,
             "user",
             "UPDATE users SET first_name = $1, last_name = $2, phone = $3, updated_at = $4 WHERE id = $5",
-            [first_name, last_name, phone, now(), id.0],
+            [first_name, last_name, phone, self.now(), id.0],
             actor,
             "user.profile",
             None,
@@ -166,7 +167,7 @@ impl Store {
             self,
             "user",
             "UPDATE users SET last_login_at = $1 WHERE id = $2",
-            [now(), id.0],
+            [self.now(), id.0],
             Actor::User(id),
             "user.login",
             None,
@@ -186,7 +187,7 @@ impl Store {
         status: MembershipStatus,
         actor: Actor,
     ) -> Result<MembershipRecord> {
-        let at = now();
+        let at = self.now();
         let decided = (status != MembershipStatus::Pending).then_some(at);
         let decided_by = match actor {
             Actor::User(u) if decided.is_some() => Some(u.0),
@@ -208,6 +209,7 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?;
             audit!(
+                self,
                 tx,
                 actor,
                 "membership.create",
@@ -242,7 +244,7 @@ impl Store {
             ))
             .bind(to.as_str())
             .bind(role.map(Role::as_str))
-            .bind(now())
+            .bind(self.now())
             .bind(decided_by)
             .bind(id.0)
             .bind(from.as_str())
@@ -250,6 +252,7 @@ impl Store {
             .await?;
             if let Some(r) = &row {
                 audit!(
+                    self,
                     tx,
                     actor,
                     "membership.decide",
@@ -349,7 +352,7 @@ impl Store {
         status: SubscriptionStatus,
         actor: Actor,
     ) -> Result<SubscriptionRecord> {
-        let at = now();
+        let at = self.now();
         let decided = (status != SubscriptionStatus::Pending).then_some(at);
         let row: SubscriptionRow = in_tx!(self, |tx| {
             let opened: Option<i64> =
@@ -376,6 +379,7 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?;
             audit!(
+                self,
                 tx,
                 actor,
                 "space.subscribe",
@@ -407,13 +411,14 @@ impl Store {
             ))
             .bind(mode.as_str())
             .bind(status.as_str())
-            .bind(now())
+            .bind(self.now())
             .bind(decided_by)
             .bind(id)
             .fetch_optional(&mut *tx)
             .await?;
             if let Some(r) = &row {
                 audit!(
+                    self,
                     tx,
                     actor,
                     "space.subscription",
@@ -436,6 +441,7 @@ impl Store {
                     .await?;
             let structure = structure.ok_or(StoreError::NotFound("subscription"))?;
             audit!(
+                self,
                 tx,
                 actor,
                 "space.unsubscribe",
@@ -495,7 +501,7 @@ impl Store {
         token_hash: &str,
         expires_at: OffsetDateTime,
     ) -> Result<()> {
-        let at = now();
+        let at = self.now();
         in_tx!(self, |tx| {
             sqlx::query(
                 "UPDATE one_time_tokens SET used_at = $1 WHERE user_id = $2 AND purpose = $3 AND used_at IS NULL",
@@ -517,6 +523,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
             audit!(
+                self,
                 tx,
                 Actor::System,
                 "token.create",
@@ -548,6 +555,7 @@ impl Store {
             .await?;
             if let Some(u) = user {
                 audit!(
+                    self,
                     tx,
                     Actor::User(UserId(u)),
                     "token.consume",
@@ -596,7 +604,7 @@ impl Store {
         .bind(user.0)
         .bind(token_hash)
         .bind(normalize_time(expires_at))
-        .bind(now())
+        .bind(self.now())
         .fetch_one(db)
         .await?);
         Ok(row.into())
@@ -653,7 +661,7 @@ impl Store {
         account: &NewTechnicalAccount,
         actor: Actor,
     ) -> Result<TechnicalAccountRecord> {
-        let at = now();
+        let at = self.now();
         let row: TechnicalAccountRow = in_tx!(self, |tx| {
             let row: TechnicalAccountRow = sqlx::query_as(concat!(
                 "INSERT INTO technical_accounts (structure_id, login, password_hash, client_id, client_secret_hash, \
@@ -673,6 +681,7 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?;
             audit!(
+                self,
                 tx,
                 actor,
                 "technical_account.put",

@@ -10,14 +10,15 @@ use crate::{Actor, AuditRecord, Result, Store, StoreError, with_pool};
 pub(crate) const INSERT_AUDIT: &str = "INSERT INTO audit_log (at, actor_kind, actor_id, action, structure_id, details) \
      VALUES ($1, $2, $3, $4, $5, $6)";
 
-/// `audit!(tx, actor, "action", Some(structure_id), json!({...}))` inside an [`in_tx!`] body.
+/// `audit!(self, tx, actor, "action", Some(structure_id), json!({...}))` inside an [`in_tx!`] body;
+/// the line's time is the store's clock.
 macro_rules! audit {
-    ($tx:ident, $actor:expr, $action:expr, $structure:expr, $details:expr) => {{
+    ($store:expr, $tx:ident, $actor:expr, $action:expr, $structure:expr, $details:expr) => {{
         let actor: $crate::Actor = $actor;
         let structure: Option<facteur_domain::StructureId> = $structure;
         let details: serde_json::Value = $details;
         sqlx::query($crate::audit::INSERT_AUDIT)
-            .bind($crate::now())
+            .bind($store.now())
             .bind(actor.kind())
             .bind(actor.id())
             .bind($action)
@@ -38,7 +39,7 @@ macro_rules! change_one {
             if done.rows_affected() == 0 {
                 return Err($crate::StoreError::NotFound($what));
             }
-            $crate::audit::audit!(tx, $actor, $action, $structure, $details);
+            $crate::audit::audit!($store, tx, $actor, $action, $structure, $details);
         });
         Ok(())
     }};
@@ -79,7 +80,7 @@ impl Store {
         structure: Option<StructureId>,
         details: serde_json::Value,
     ) -> Result<()> {
-        crate::in_tx!(self, |tx| audit!(tx, actor, action, structure, details));
+        crate::in_tx!(self, |tx| audit!(self, tx, actor, action, structure, details));
         Ok(())
     }
 

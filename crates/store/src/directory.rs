@@ -7,9 +7,7 @@ use serde_json::json;
 
 use crate::audit::{audit, change_one};
 use crate::records::{ServiceRow, StructureRow};
-use crate::{
-    Actor, Page, Result, ServiceRecord, Store, StoreError, StructureQuery, StructureRecord, in_tx, now, with_pool,
-};
+use crate::{Actor, Page, Result, ServiceRecord, Store, StoreError, StructureQuery, StructureRecord, in_tx, with_pool};
 
 macro_rules! structure_cols {
     () => {
@@ -124,7 +122,7 @@ impl Store {
     /// Creates a structure with its default `FACTURES_PUBLIQUES` service and its default spaces.
     /// Fails with [`StoreError::Conflict`] when the identifier is already registered.
     pub async fn create_structure(&self, structure: &Structure, actor: Actor) -> Result<StructureRecord> {
-        let at = now();
+        let at = self.now();
         let row: StructureRow = in_tx!(self, |tx| {
             let q = sqlx::query_as(concat!(
                 "INSERT INTO structures (identifier_kind, identifier, kind, status, company_name, label, email, \
@@ -150,6 +148,7 @@ impl Store {
                     .await?;
             }
             audit!(
+                self,
                 tx,
                 actor,
                 "structure.create",
@@ -180,12 +179,13 @@ impl Store {
                 structure_cols!()
             ));
             let row: Option<StructureRow> = bind_structure!(q, structure)
-                .bind(now())
+                .bind(self.now())
                 .bind(id.0)
                 .fetch_optional(&mut *tx)
                 .await?;
             if row.is_some() {
                 audit!(
+                    self,
                     tx,
                     actor,
                     "structure.update",
@@ -205,7 +205,7 @@ impl Store {
             self,
             "structure",
             "UPDATE structures SET status = $1, updated_at = $2 WHERE id = $3",
-            [status.as_str(), now(), id.0],
+            [status.as_str(), self.now(), id.0],
             actor,
             "structure.status",
             Some(id),
@@ -317,8 +317,9 @@ impl Store {
     ) -> Result<ServiceRecord> {
         let row: ServiceRow = in_tx!(self, |tx| {
             let q = sqlx::query_as(INSERT_SERVICE).bind(structure.0);
-            let row: ServiceRow = bind_service!(q, service).bind(now()).fetch_one(&mut *tx).await?;
+            let row: ServiceRow = bind_service!(q, service).bind(self.now()).fetch_one(&mut *tx).await?;
             audit!(
+                self,
                 tx,
                 actor,
                 "service.create",
@@ -343,11 +344,12 @@ impl Store {
                 service_cols!()
             ));
             let row: ServiceRow = bind_service!(q, service)
-                .bind(now())
+                .bind(self.now())
                 .bind(id.0)
                 .fetch_one(&mut *tx)
                 .await?;
             audit!(
+                self,
                 tx,
                 actor,
                 "service.update",
@@ -371,6 +373,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             audit!(
+                self,
                 tx,
                 actor,
                 "service.delete",
@@ -427,11 +430,18 @@ impl Store {
             let done = sqlx::query(OPEN_SPACE)
                 .bind(structure.0)
                 .bind(space.as_str())
-                .bind(now())
+                .bind(self.now())
                 .execute(&mut *tx)
                 .await?;
             if done.rows_affected() > 0 {
-                audit!(tx, actor, "space.open", Some(structure), json!({ "space": space }));
+                audit!(
+                    self,
+                    tx,
+                    actor,
+                    "space.open",
+                    Some(structure),
+                    json!({ "space": space })
+                );
             }
         });
         Ok(())
@@ -451,7 +461,14 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             if done.rows_affected() > 0 {
-                audit!(tx, actor, "space.close", Some(structure), json!({ "space": space }));
+                audit!(
+                    self,
+                    tx,
+                    actor,
+                    "space.close",
+                    Some(structure),
+                    json!({ "space": space })
+                );
             }
         });
         Ok(())

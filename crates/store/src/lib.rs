@@ -10,6 +10,7 @@
 mod accounts;
 mod audit;
 mod blobs;
+mod clock;
 mod directory;
 mod error;
 pub mod private_fs;
@@ -24,6 +25,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 use time::OffsetDateTime;
 
 pub use blobs::{BlobId, Blobs};
+pub use clock::Clock;
 pub use error::{Result, StoreError};
 pub use records::*;
 
@@ -52,6 +54,8 @@ enum Pool {
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: Pool,
+    /// Where every written timestamp comes from (the application's clock).
+    clock: Clock,
 }
 
 /// Runs `$body` with `$db` bound to the concrete pool. The body is compiled once per backend, so
@@ -118,12 +122,14 @@ impl Store {
             let pool = SqlitePoolOptions::new().max_connections(max).connect_with(opts).await?;
             Ok(Store {
                 pool: Pool::Sqlite(pool),
+                clock: Clock::system(),
             })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let opts = PgConnectOptions::from_str(url)?;
             let pool = PgPoolOptions::new().max_connections(16).connect_with(opts).await?;
             Ok(Store {
                 pool: Pool::Postgres(pool),
+                clock: Clock::system(),
             })
         } else {
             Err(StoreError::UnsupportedUrl(redact(url)))
@@ -145,6 +151,19 @@ impl Store {
         let store = Self::connect(url).await?;
         store.migrate().await?;
         Ok(store)
+    }
+
+    /// This store, writing its timestamps with `clock` (the application's) instead of the system
+    /// clock.
+    #[must_use]
+    pub fn with_clock(mut self, clock: Clock) -> Store {
+        self.clock = clock;
+        self
+    }
+
+    /// The time every write of this store records.
+    pub fn now(&self) -> OffsetDateTime {
+        self.clock.now()
     }
 
     /// The backend in use.
@@ -180,10 +199,6 @@ fn redact(url: &str) -> String {
 pub fn normalize_time(t: OffsetDateTime) -> OffsetDateTime {
     let t = t.to_offset(time::UtcOffset::UTC);
     t.replace_nanosecond(0).unwrap_or(t)
-}
-
-pub(crate) fn now() -> OffsetDateTime {
-    normalize_time(OffsetDateTime::now_utc())
 }
 
 /// Hex SHA-256 of a secret token: what the store keeps for sessions and one-time links.

@@ -11,7 +11,7 @@ use facteur_domain::{
 };
 use facteur_store::testing::TestStore;
 use facteur_store::{
-    Actor, Backend, BlobId, Blobs, NewTechnicalAccount, NewUser, Store, StoreError, StructureQuery, hash_token,
+    Actor, Backend, BlobId, Blobs, Clock, NewTechnicalAccount, NewUser, Store, StoreError, StructureQuery, hash_token,
 };
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
@@ -48,6 +48,7 @@ backend_tests!(
     technical_accounts,
     login_attempts,
     audit_in_same_transaction,
+    writes_take_the_time_of_the_stores_clock,
 );
 
 fn siret(s: &str) -> StructureIdentifier {
@@ -915,4 +916,39 @@ async fn postgres_required_under_ci() {
     if std::env::var_os("CI").is_some() {
         assert!(facteur_store::testing::pg_url().is_some());
     }
+}
+
+/// Every timestamp a write records comes from the store's clock (the application's, handed over
+/// by `App`), never from the database server's or the system's: moving a manual clock moves them.
+async fn writes_take_the_time_of_the_stores_clock(t: &TestStore) {
+    let start = OffsetDateTime::UNIX_EPOCH + Duration::days(20_000) + Duration::seconds(7);
+    let clock = Clock::manual(start);
+    let store = t.store.clone().with_clock(clock.clone());
+    let u = store
+        .create_user(&new_user("clock@example.fr"), Actor::System)
+        .await
+        .unwrap();
+    assert_eq!((u.created_at, u.updated_at), (start, start));
+    clock.advance(Duration::days(3));
+    store
+        .set_user_status(u.id, UserStatus::Active, Actor::System)
+        .await
+        .unwrap();
+    let later = store.user(u.id).await.unwrap().unwrap();
+    assert_eq!((later.created_at, later.updated_at), (start, start + Duration::days(3)));
+    let s = store
+        .create_structure(
+            &structure("73282932000074", "Horloge", "Lyon", "69001", StructureKind::Private),
+            Actor::User(u.id),
+        )
+        .await
+        .unwrap();
+    assert_eq!(s.created_at, start + Duration::days(3));
+    let log = store.audit_log(None, 10, 0).await.unwrap();
+    assert!(log.len() >= 3);
+    assert!(
+        log.iter().all(|l| l.at == start || l.at == start + Duration::days(3)),
+        "{log:?}"
+    );
+    assert_eq!(log.last().unwrap().at, start);
 }

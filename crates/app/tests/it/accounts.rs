@@ -16,6 +16,7 @@ on_both!(
     sessions_expire_and_logout,
     password_reset,
     a_password_reset_lifts_the_accounts_lockout,
+    what_the_store_writes_is_stamped_by_the_apps_clock,
     several_structures_and_switch,
     outbox_without_smtp,
 );
@@ -277,6 +278,18 @@ async fn a_password_reset_lifts_the_accounts_lockout(t: TestApp) {
     let token = t.link_token(email, "/mot-de-passe/reinitialiser/", 2).await;
     t.app.reset_password(&token, "a brand new passphrase").await.unwrap();
     t.app.login(email, "a brand new passphrase", "owner").await.unwrap();
+}
+
+/// The app hands its clock to the store: a write made after moving the clock carries the moved
+/// time (the audit log too), so deadlines can be tested by moving time.
+async fn what_the_store_writes_is_stamped_by_the_apps_clock(t: TestApp) {
+    t.clock.advance(Duration::days(400));
+    let (boss, s) = t.manager("clock@acme.example", SIRET_A).await;
+    let me = t.app.me(&boss).await.unwrap();
+    assert_eq!(me.created_at, t.clock.now());
+    let log = t.app.audit_log(&boss, s, 100).await.unwrap();
+    assert!(!log.is_empty());
+    assert!(log.iter().all(|l| l.at == t.clock.now()), "{log:?}");
 }
 
 async fn sessions_expire_and_logout(t: TestApp) {

@@ -1,5 +1,8 @@
-//! Time source. Use cases never call `OffsetDateTime::now_utc()` directly so tests can move time
-//! forward (activation links expire after 60 minutes, sessions after their lifetime).
+//! Time source. Neither the use cases nor the store call `OffsetDateTime::now_utc()` directly:
+//! the application's clock is handed to the store ([`crate::Store::with_clock`]), so every
+//! timestamp written (`created_at`, audit lines, decisions) comes from the same clock, and tests
+//! move time forward for both (activation links expire after 60 minutes, sessions after their
+//! lifetime, deadlines and retries will depend on it).
 
 use std::sync::{Arc, Mutex};
 
@@ -30,7 +33,7 @@ impl Clock {
             Some(m) => *m.lock().unwrap_or_else(|p| p.into_inner()),
             None => OffsetDateTime::now_utc(),
         };
-        facteur_store::normalize_time(t)
+        crate::normalize_time(t)
     }
 
     /// Moves a manual clock forward; no effect on the system clock.
