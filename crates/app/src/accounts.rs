@@ -468,7 +468,7 @@ impl App {
         let sa = store_actor(actor);
         let m = match self.db().find_membership(user, s.id).await? {
             Some(m) if matches!(m.status, MembershipStatus::Approved | MembershipStatus::Pending) => {
-                return Err(AppError::Conflict("rattachement déjà demandé ou actif".to_owned()));
+                return Err(AppError::Conflict(crate::Conflict::AlreadyRequested));
             }
             Some(m) => {
                 self.db()

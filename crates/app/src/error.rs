@@ -19,9 +19,10 @@ pub enum AppError {
     /// The object does not exist, or is outside the actor's structures (→ 404).
     #[error("not found")]
     NotFound,
-    /// The change conflicts with the current state (duplicate e-mail, already decided request…) (→ 409).
-    #[error("conflict: {0}")]
-    Conflict(String),
+    /// The change conflicts with the current state (→ 409); the kind says which, the web layer
+    /// chooses the words.
+    #[error("conflict: {0:?}")]
+    Conflict(Conflict),
     /// A one-time link was already used or has expired (→ 410).
     #[error("link expired or already used")]
     TokenExpired,
@@ -40,6 +41,19 @@ pub enum AppError {
     /// Anything else unexpected (→ 500, logged).
     #[error("internal: {0}")]
     Internal(String),
+}
+
+/// Why a change conflicts with the current state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Conflict {
+    /// The user is already an approved member of the structure.
+    AlreadyMember,
+    /// An attachment request is already pending or approved.
+    AlreadyRequested,
+    /// The main manager must hand the role over before being detached or given another role.
+    MainManagerFirst,
+    /// The space is not opened on the structure.
+    SpaceNotOpen,
 }
 
 impl AppError {

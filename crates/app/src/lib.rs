@@ -27,7 +27,7 @@ use std::sync::Arc;
 
 pub use accounts::SignUp;
 pub use directory::MAX_SEARCH_CHARS;
-pub use error::{AppError, AppResult};
+pub use error::{AppError, AppResult, Conflict};
 pub use facteur_store::Clock;
 pub use mail::{MailKind, Mailer};
 pub use ratelimit::{Limit, RateLimits};

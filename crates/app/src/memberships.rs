@@ -10,7 +10,7 @@ use serde_json::json;
 
 use crate::access::store_actor;
 use crate::accounts::parse_email;
-use crate::{Actor, App, AppError, AppResult, AuditEntry, MailKind, MembershipView, SubscriptionView};
+use crate::{Actor, App, AppError, AppResult, AuditEntry, Conflict, MailKind, MembershipView, SubscriptionView};
 
 impl App {
     /// Members and requests of a structure (every status), for the manager's member list.
@@ -144,7 +144,7 @@ impl App {
     ) -> AppResult<MembershipRecord> {
         let m = match self.db().find_membership(user, structure).await? {
             Some(m) if m.status == MembershipStatus::Approved => {
-                return Err(AppError::Conflict("utilisateur déjà rattaché".to_owned()));
+                return Err(AppError::Conflict(Conflict::AlreadyMember));
             }
             Some(m) if m.status == MembershipStatus::Pending => {
                 self.db()
@@ -185,9 +185,7 @@ impl App {
         self.require_manager(actor, structure_id).await?;
         let m = self.approved_member(user_id, structure_id).await?;
         if m.role == Role::MainManager {
-            return Err(AppError::Conflict(
-                "transférez d'abord le rôle de gestionnaire principal".to_owned(),
-            ));
+            return Err(AppError::Conflict(Conflict::MainManagerFirst));
         }
         let sa = store_actor(actor);
         self.db()
@@ -228,9 +226,7 @@ impl App {
         }
         let m = self.approved_member(user_id, structure_id).await?;
         if m.role == Role::MainManager {
-            return Err(AppError::Conflict(
-                "transférez d'abord le rôle de gestionnaire principal".to_owned(),
-            ));
+            return Err(AppError::Conflict(Conflict::MainManagerFirst));
         }
         if m.role == role {
             return Ok(());
@@ -398,7 +394,7 @@ impl App {
         {
             Ok(r) => r,
             Err(StoreError::Refused(_)) => {
-                return Err(AppError::Conflict("espace non ouvert sur cette structure".to_owned()));
+                return Err(AppError::Conflict(Conflict::SpaceNotOpen));
             }
             Err(StoreError::Conflict(_)) => {
                 let existing = self

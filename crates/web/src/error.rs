@@ -93,7 +93,7 @@ impl From<AppError> for ApiError {
             AppError::Unauthenticated | AppError::NotActivated => Self::InvalidAccount,
             AppError::Forbidden => Self::business(codes::FORBIDDEN, "Droits insuffisants"),
             AppError::NotFound => Self::not_found("Objet"),
-            AppError::Conflict(m) => Self::business(codes::INVALID, m),
+            AppError::Conflict(kind) => Self::business(codes::INVALID, conflict_libelle(kind)),
             AppError::TokenExpired => Self::InvalidAccount,
             AppError::RateLimited { retry_after_secs } => Self::RateLimited { retry_after_secs },
             AppError::Csv { line, message } => Self::business(codes::INVALID, format!("ligne {line} : {message}")),
@@ -101,6 +101,17 @@ impl From<AppError> for ApiError {
                 Self::Internal(other.to_string())
             }
         }
+    }
+}
+
+/// The API's words for a conflict (the portal has its own, in the user's language).
+fn conflict_libelle(kind: facteur_app::Conflict) -> &'static str {
+    use facteur_app::Conflict;
+    match kind {
+        Conflict::AlreadyMember => "Utilisateur déjà rattaché à la structure",
+        Conflict::AlreadyRequested => "Rattachement déjà demandé ou actif",
+        Conflict::MainManagerFirst => "Transférez d'abord le rôle de gestionnaire principal",
+        Conflict::SpaceNotOpen => "Espace non ouvert sur cette structure",
     }
 }
 

@@ -363,7 +363,7 @@ async fn several_structures_and_switch(t: TestApp) {
     assert_eq!(req.status, MembershipStatus::Pending);
     assert!(matches!(
         t.app.request_attachment(&user, IdentifierKind::Siret, SIRET_B).await,
-        Err(AppError::Conflict(_))
+        Err(AppError::Conflict(facteur_app::Conflict::AlreadyRequested))
     ));
     assert!(matches!(
         t.app

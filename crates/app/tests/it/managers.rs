@@ -1,7 +1,7 @@
 //! Manager journeys: refuse/approve in bulk, attach directly, promote, transfer the main role,
 //! detach, duplicate rights, spaces and subscriptions. Every decision mails the user and is audited.
 
-use facteur_app::{Actor, AppError};
+use facteur_app::{Actor, AppError, Conflict};
 use facteur_domain::{MembershipStatus, Role, Space, SpaceMode, SubscriptionStatus};
 
 use crate::common::{SIRET_A, SIRET_B, TestApp, form, on_both};
@@ -57,7 +57,7 @@ async fn attach_promote_transfer_detach(t: TestApp) {
     let eve = Actor::User(eve_id);
     assert!(matches!(
         t.app.attach_user(&boss, s, "eve@other.example", Role::SimpleUser).await,
-        Err(AppError::Conflict(_))
+        Err(AppError::Conflict(Conflict::AlreadyMember))
     ));
     assert!(matches!(
         t.app.attach_user(&boss, s, "ghost@x.example", Role::SimpleUser).await,
@@ -85,11 +85,11 @@ async fn attach_promote_transfer_detach(t: TestApp) {
     // The main manager cannot be detached or demoted.
     assert!(matches!(
         t.app.detach_user(&eve, s, boss_id).await,
-        Err(AppError::Conflict(_))
+        Err(AppError::Conflict(Conflict::MainManagerFirst))
     ));
     assert!(matches!(
         t.app.set_role(&eve, s, boss_id, Role::SimpleUser).await,
-        Err(AppError::Conflict(_))
+        Err(AppError::Conflict(Conflict::MainManagerFirst))
     ));
     t.app.transfer_main_manager(&boss, s, eve_id).await.unwrap();
     let members = t.app.members(&eve, s).await.unwrap();
@@ -163,7 +163,7 @@ async fn spaces_and_subscriptions(t: TestApp) {
         t.app
             .subscribe_space(&user, s, Space::WorksInvoices, SpaceMode::Modification)
             .await,
-        Err(AppError::Conflict(_))
+        Err(AppError::Conflict(Conflict::SpaceNotOpen))
     ));
     assert!(matches!(
         t.app.open_space(&user, s, Space::WorksInvoices).await,

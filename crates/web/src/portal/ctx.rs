@@ -180,7 +180,7 @@ impl Ctx {
             AppError::Unauthenticated => Redirect::to(&format!("/login?next={}", self.path)).into_response(),
             AppError::NotActivated => self.error(StatusCode::FORBIDDEN, t.err_account_inactive),
             AppError::TokenExpired => self.error(StatusCode::GONE, t.reset_bad_token),
-            AppError::Conflict(_) => self.error(StatusCode::CONFLICT, t.err_already_member),
+            AppError::Conflict(kind) => self.error(StatusCode::CONFLICT, super::forms::conflict_message(*kind, t)),
             AppError::Invalid { .. } => self.error(StatusCode::UNPROCESSABLE_ENTITY, t.error_generic),
             _ => {
                 backend::log_unexpected(err);

@@ -1,5 +1,5 @@
 //! Field errors of a submitted form, in the user's language, keyed by field name.
-use facteur_app::AppError;
+use facteur_app::{AppError, Conflict};
 
 use super::i18n::Strings;
 
@@ -33,6 +33,15 @@ pub fn same(value: impl std::fmt::Display, selected: impl std::fmt::Display) -> 
     value.to_string() == selected.to_string()
 }
 
+/// The user's words for a conflict.
+pub fn conflict_message(kind: Conflict, t: &'static Strings) -> &'static str {
+    match kind {
+        Conflict::AlreadyMember | Conflict::AlreadyRequested => t.err_already_member,
+        Conflict::MainManagerFirst => t.err_main_manager_first,
+        Conflict::SpaceNotOpen => t.err_space_not_open,
+    }
+}
+
 /// Translates a use-case refusal into a field error. `None` means the error is not about the
 /// user's input (the caller shows an error page instead).
 pub fn field_error(err: &AppError, t: &'static Strings, siret: bool) -> Option<(&'static str, &'static str)> {
@@ -45,8 +54,7 @@ pub fn field_error(err: &AppError, t: &'static Strings, siret: bool) -> Option<(
             "structure_name" | "name" => ("name", t.err_structure_name_needed),
             _ => ("form", t.error_generic),
         }),
-        AppError::Conflict(what) if what.contains("mail") => Some(("email", t.err_email_taken)),
-        AppError::Conflict(_) => Some(("form", t.err_already_member)),
+        AppError::Conflict(kind) => Some(("form", conflict_message(*kind, t))),
         AppError::Unauthenticated => Some(("form", t.err_login_failed)),
         AppError::NotActivated => Some(("form", t.err_account_inactive)),
         AppError::RateLimited { .. } => Some(("form", t.error_rate_limited)),
@@ -82,8 +90,15 @@ mod tests {
             field_error(&bad_siret, fr, false),
             Some(("identifier", fr.err_identifier_invalid))
         );
-        let taken = AppError::Conflict("email already registered".into());
-        assert_eq!(field_error(&taken, fr, false), Some(("email", fr.err_email_taken)));
+        let first = AppError::Conflict(Conflict::MainManagerFirst);
+        assert_eq!(
+            field_error(&first, fr, false),
+            Some(("form", fr.err_main_manager_first))
+        );
+        assert_eq!(
+            field_error(&first, en, false),
+            Some(("form", en.err_main_manager_first))
+        );
         assert_eq!(field_error(&AppError::Forbidden, fr, false), None);
     }
 }

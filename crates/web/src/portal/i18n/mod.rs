@@ -148,7 +148,6 @@ pub struct Strings {
     // field errors
     pub err_required: &'static str,
     pub err_email_invalid: &'static str,
-    pub err_email_taken: &'static str,
     pub err_password_weak: &'static str,
     pub err_password_mismatch: &'static str,
     pub err_identifier_invalid: &'static str,
@@ -156,6 +155,8 @@ pub struct Strings {
     pub err_login_failed: &'static str,
     pub err_account_inactive: &'static str,
     pub err_structure_unknown: &'static str,
+    pub err_main_manager_first: &'static str,
+    pub err_space_not_open: &'static str,
     pub err_already_member: &'static str,
     // sign-up / activation
     pub signup_title: &'static str,
