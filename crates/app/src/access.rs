@@ -39,7 +39,7 @@ pub(crate) fn store_actor(actor: &Actor) -> facteur_store::Actor {
     match *actor {
         Actor::User(u) => facteur_store::Actor::User(u),
         Actor::Technical { account, .. } => facteur_store::Actor::Technical(account),
-        Actor::Operator => facteur_store::Actor::System,
+        Actor::Operator => facteur_store::Actor::Operator,
     }
 }
 

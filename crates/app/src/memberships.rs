@@ -510,6 +510,7 @@ impl App {
                 at: r.at,
                 actor: match r.actor {
                     facteur_store::Actor::System => "system".to_owned(),
+                    facteur_store::Actor::Operator => "operator".to_owned(),
                     facteur_store::Actor::User(u) => format!("user:{u}"),
                     facteur_store::Actor::Technical(t) => format!("technical:{t}"),
                 },

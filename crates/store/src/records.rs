@@ -418,8 +418,11 @@ impl From<TechnicalAccountRow> for TechnicalAccountRecord {
 /// Who made a change recorded in the audit log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Actor {
-    /// The platform itself (CLI, migrations, workers).
+    /// The platform itself (migrations, workers, the demo seed).
     System,
+    /// A platform operator (CLI directory import, support): a person acting for the platform,
+    /// kept apart from `System` so the log says a human did it.
+    Operator,
     User(UserId),
     Technical(TechnicalAccountId),
 }
@@ -428,6 +431,7 @@ impl Actor {
     pub(crate) fn kind(self) -> &'static str {
         match self {
             Actor::System => "SYSTEM",
+            Actor::Operator => "OPERATOR",
             Actor::User(_) => "USER",
             Actor::Technical(_) => "TECHNICAL",
         }
@@ -435,7 +439,7 @@ impl Actor {
 
     pub(crate) fn id(self) -> Option<i64> {
         match self {
-            Actor::System => None,
+            Actor::System | Actor::Operator => None,
             Actor::User(u) => Some(u.0),
             Actor::Technical(t) => Some(t.0),
         }
@@ -444,6 +448,7 @@ impl Actor {
     pub(crate) fn from_parts(kind: &str, id: Option<i64>) -> Result<Self, StoreError> {
         match (kind, id) {
             ("SYSTEM", _) => Ok(Actor::System),
+            ("OPERATOR", _) => Ok(Actor::Operator),
             ("USER", Some(i)) => Ok(Actor::User(UserId(i))),
             ("TECHNICAL", Some(i)) => Ok(Actor::Technical(TechnicalAccountId(i))),
             _ => Err(StoreError::corrupt("audit_log", format!("bad actor {kind}"))),

@@ -6,7 +6,21 @@ use facteur_domain::MoaPresence;
 
 use crate::common::{SIRET_A, TestApp, on_both};
 
-on_both!(import_search_export, private_structures_stay_out);
+on_both!(
+    import_search_export,
+    private_structures_stay_out,
+    operators_are_named_in_the_audit_log
+);
+
+/// What an operator changes is logged as the operator's, not the platform's own doing.
+async fn operators_are_named_in_the_audit_log(t: TestApp) {
+    let id = facteur_domain::StructureIdentifier::parse(facteur_domain::IdentifierKind::Siret, SIRET_A).unwrap();
+    let s = facteur_domain::Structure::new(id, facteur_domain::StructureKind::Public, "Mairie").unwrap();
+    let sid = t.app.upsert_structure(&Actor::Operator, s, vec![]).await.unwrap();
+    let log = t.app.audit_log(&Actor::Operator, sid, 10).await.unwrap();
+    assert!(!log.is_empty());
+    assert!(log.iter().all(|e| e.actor == "operator"), "{log:?}");
+}
 
 const CSV: &str = "\
 type_identifiant,identifiant,raison_sociale,adresse,code_postal,ville,code_service_obligatoire,engagement_obligatoire,presence_moa,code_service,libelle_service,service_engagement_obligatoire
