@@ -514,7 +514,7 @@ impl App {
                     facteur_store::Actor::User(u) => format!("user:{u}"),
                     facteur_store::Actor::Technical(t) => format!("technical:{t}"),
                 },
-                action: r.action,
+                action: r.action.as_str().to_owned(),
                 structure_id: r.structure_id,
                 details: r.details,
             })

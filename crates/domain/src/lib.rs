@@ -8,6 +8,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod access;
+mod audit;
 mod bank;
 mod code;
 mod error;
@@ -16,6 +17,7 @@ mod ids;
 mod structure;
 
 pub use access::{Email, MembershipStatus, Role, Space, SpaceMode, SubscriptionStatus, TokenPurpose, UserStatus};
+pub use audit::AuditAction;
 pub use bank::{BankDetails, Bic, Iban};
 pub use error::DomainError;
 pub use identifier::{IdentifierKind, Siren, Siret, StructureIdentifier};

@@ -5,8 +5,8 @@
 //! ([`crate::hash_token`]) and argon2 hashes of passwords.
 
 use facteur_domain::{
-    Email, MembershipId, MembershipStatus, Role, Space, SpaceMode, StructureId, SubscriptionStatus, TechnicalAccountId,
-    TokenPurpose, UserId, UserStatus,
+    AuditAction, Email, MembershipId, MembershipStatus, Role, Space, SpaceMode, StructureId, SubscriptionStatus,
+    TechnicalAccountId, TokenPurpose, UserId, UserStatus,
 };
 use serde_json::json;
 use time::OffsetDateTime;
@@ -82,7 +82,7 @@ impl Store {
                 self,
                 tx,
                 actor,
-                "user.create",
+                AuditAction::UserCreate,
                 None,
                 json!({ "user": row.id, "email": user.email })
             );
@@ -120,7 +120,7 @@ impl Store {
              activated_at = CASE WHEN $1 = 'ACTIF' AND activated_at IS NULL THEN $2 ELSE activated_at END WHERE id = $3",
             [status.as_str(), self.now(), id.0],
             actor,
-            "user.status",
+            AuditAction::UserStatus,
             None,
             json!({ "user": id, "status": status })
         )
@@ -134,7 +134,7 @@ impl Store {
             "UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3",
             [password_hash, self.now(), id.0],
             actor,
-            "user.password",
+            AuditAction::UserPassword,
             None,
             json!({ "user": id })
         )
@@ -155,7 +155,7 @@ impl Store {
             "UPDATE users SET first_name = $1, last_name = $2, phone = $3, updated_at = $4 WHERE id = $5",
             [first_name, last_name, phone, self.now(), id.0],
             actor,
-            "user.profile",
+            AuditAction::UserProfile,
             None,
             json!({ "user": id })
         )
@@ -169,7 +169,7 @@ impl Store {
             "UPDATE users SET last_login_at = $1 WHERE id = $2",
             [self.now(), id.0],
             Actor::User(id),
-            "user.login",
+            AuditAction::UserLogin,
             None,
             json!({})
         )
@@ -212,7 +212,7 @@ impl Store {
                 self,
                 tx,
                 actor,
-                "membership.create",
+                AuditAction::MembershipCreate,
                 Some(structure),
                 json!({ "user": user, "role": role, "status": status })
             );
@@ -255,7 +255,7 @@ impl Store {
                     self,
                     tx,
                     actor,
-                    "membership.decide",
+                    AuditAction::MembershipDecide,
                     Some(StructureId(r.structure_id)),
                     json!({ "membership": id, "from": from, "to": to, "role": role })
                 );
@@ -275,7 +275,7 @@ impl Store {
             "UPDATE memberships SET role = $1 WHERE id = $2",
             [role.as_str(), id.0],
             actor,
-            "membership.role",
+            AuditAction::MembershipRole,
             Some(m.structure_id),
             json!({ "membership": id, "role": role })
         )
@@ -382,7 +382,7 @@ impl Store {
                 self,
                 tx,
                 actor,
-                "space.subscribe",
+                AuditAction::SpaceSubscribe,
                 Some(structure),
                 json!({ "user": user, "space": space, "mode": mode, "status": status })
             );
@@ -421,7 +421,7 @@ impl Store {
                     self,
                     tx,
                     actor,
-                    "space.subscription",
+                    AuditAction::SpaceSubscription,
                     Some(StructureId(r.structure_id)),
                     json!({ "subscription": id, "mode": mode, "status": status })
                 );
@@ -444,7 +444,7 @@ impl Store {
                 self,
                 tx,
                 actor,
-                "space.unsubscribe",
+                AuditAction::SpaceUnsubscribe,
                 Some(StructureId(structure)),
                 json!({ "subscription": id })
             );
@@ -526,7 +526,7 @@ impl Store {
                 self,
                 tx,
                 Actor::System,
-                "token.create",
+                AuditAction::TokenCreate,
                 None,
                 json!({ "user": user, "purpose": purpose })
             );
@@ -558,7 +558,7 @@ impl Store {
                     self,
                     tx,
                     Actor::User(UserId(u)),
-                    "token.consume",
+                    AuditAction::TokenConsume,
                     None,
                     json!({ "purpose": purpose })
                 );
@@ -684,7 +684,7 @@ impl Store {
                 self,
                 tx,
                 actor,
-                "technical_account.put",
+                AuditAction::TechnicalAccountPut,
                 Some(structure),
                 json!({ "login": account.login, "client_id": account.client_id })
             );

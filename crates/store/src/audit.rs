@@ -21,7 +21,10 @@ macro_rules! audit {
             .bind($store.now())
             .bind(actor.kind())
             .bind(actor.id())
-            .bind($action)
+            .bind({
+                let action: facteur_domain::AuditAction = $action;
+                action.as_str()
+            })
             .bind(structure.map(|s| s.0))
             .bind(sqlx::types::Json(details))
             .execute(&mut *$tx)
@@ -64,7 +67,10 @@ impl TryFrom<AuditRow> for AuditRecord {
             id: r.id,
             at: r.at,
             actor: Actor::from_parts(&r.actor_kind, r.actor_id)?,
-            action: r.action,
+            action: r
+                .action
+                .parse()
+                .map_err(|_| StoreError::corrupt("audit_log", format!("unknown action {}", r.action)))?,
             structure_id: r.structure_id.map(StructureId),
             details: r.details.0,
         })
@@ -76,7 +82,7 @@ impl Store {
     pub async fn audit(
         &self,
         actor: Actor,
-        action: &str,
+        action: facteur_domain::AuditAction,
         structure: Option<StructureId>,
         details: serde_json::Value,
     ) -> Result<()> {

@@ -1,7 +1,7 @@
 //! Structures, their services and the spaces opened on them: the directory.
 
 use facteur_domain::{
-    Service, ServiceCode, ServiceId, Space, Structure, StructureId, StructureIdentifier, StructureStatus,
+    AuditAction, Service, ServiceCode, ServiceId, Space, Structure, StructureId, StructureIdentifier, StructureStatus,
 };
 use serde_json::json;
 
@@ -151,7 +151,7 @@ impl Store {
                 self,
                 tx,
                 actor,
-                "structure.create",
+                AuditAction::StructureCreate,
                 Some(StructureId(row.id)),
                 json!({ "identifier": structure.identifier.to_string(), "name": structure.company_name })
             );
@@ -188,7 +188,7 @@ impl Store {
                     self,
                     tx,
                     actor,
-                    "structure.update",
+                    AuditAction::StructureUpdate,
                     Some(id),
                     serde_json::to_value(structure).unwrap_or_default()
                 );
@@ -207,7 +207,7 @@ impl Store {
             "UPDATE structures SET status = $1, updated_at = $2 WHERE id = $3",
             [status.as_str(), self.now(), id.0],
             actor,
-            "structure.status",
+            AuditAction::StructureStatus,
             Some(id),
             json!({ "status": status })
         )
@@ -322,7 +322,7 @@ impl Store {
                 self,
                 tx,
                 actor,
-                "service.create",
+                AuditAction::ServiceCreate,
                 Some(structure),
                 json!({ "code": service.code, "label": service.label })
             );
@@ -352,7 +352,7 @@ impl Store {
                 self,
                 tx,
                 actor,
-                "service.update",
+                AuditAction::ServiceUpdate,
                 Some(current.structure_id),
                 serde_json::to_value(service).unwrap_or_default()
             );
@@ -376,7 +376,7 @@ impl Store {
                 self,
                 tx,
                 actor,
-                "service.delete",
+                AuditAction::ServiceDelete,
                 Some(current.structure_id),
                 json!({ "code": current.service.code })
             );
@@ -438,7 +438,7 @@ impl Store {
                     self,
                     tx,
                     actor,
-                    "space.open",
+                    AuditAction::SpaceOpen,
                     Some(structure),
                     json!({ "space": space })
                 );
@@ -465,7 +465,7 @@ impl Store {
                     self,
                     tx,
                     actor,
-                    "space.close",
+                    AuditAction::SpaceClose,
                     Some(structure),
                     json!({ "space": space })
                 );

@@ -462,8 +462,8 @@ pub struct AuditRecord {
     pub id: i64,
     pub at: OffsetDateTime,
     pub actor: Actor,
-    /// Dotted action name, e.g. `structure.create`, `membership.decide`.
-    pub action: String,
+    /// What was done (its code is dotted, e.g. `structure.create`).
+    pub action: facteur_domain::AuditAction,
     pub structure_id: Option<StructureId>,
     pub details: serde_json::Value,
 }

@@ -5,9 +5,9 @@
 #![allow(clippy::unwrap_used)]
 
 use facteur_domain::{
-    Email, IdentifierKind, MembershipStatus, Role, Service, ServiceCode, Siret, Space, SpaceMode, Structure,
-    StructureIdentifier, StructureKind, StructureParameters, StructureStatus, SubscriptionStatus, TokenPurpose,
-    UserStatus,
+    AuditAction, Email, IdentifierKind, MembershipStatus, Role, Service, ServiceCode, Siret, Space, SpaceMode,
+    Structure, StructureIdentifier, StructureKind, StructureParameters, StructureStatus, SubscriptionStatus,
+    TokenPurpose, UserStatus,
 };
 use facteur_store::testing::TestStore;
 use facteur_store::{
@@ -846,16 +846,21 @@ async fn audit_in_same_transaction(t: &TestStore) {
     assert_eq!(store.audit_log(None, 100, 0).await.unwrap().len(), before);
 
     store
-        .audit(Actor::User(u.id), "directory.export", Some(s.id), json!({ "rows": 3 }))
+        .audit(
+            Actor::User(u.id),
+            AuditAction::StructureUpdate,
+            Some(s.id),
+            json!({ "rows": 3 }),
+        )
         .await
         .unwrap();
     let lines = store.audit_log(Some(s.id), 10, 0).await.unwrap();
-    assert_eq!(lines[0].action, "directory.export");
+    assert_eq!(lines[0].action, AuditAction::StructureUpdate);
     assert_eq!(lines[0].details, json!({ "rows": 3 }));
     assert_eq!(lines[0].actor, Actor::User(u.id));
     let create = lines
         .iter()
-        .find(|l| l.action == "structure.create")
+        .find(|l| l.action == AuditAction::StructureCreate)
         .expect("structure.create audited");
     assert_eq!(create.actor, Actor::User(u.id));
     assert_eq!(create.details["identifier"], "SIRET:73282932000074");
