@@ -223,10 +223,25 @@ pub async fn seed(app: &App, data_dir: &Path) -> AppResult<DemoCredentials> {
         match app.db().find_membership(user.id, structure).await? {
             Some(m) if m.status == MembershipStatus::Approved => {}
             Some(m) => {
+                // Refused or detached ones go through pending, as the domain's table says.
+                let mut status = m.status;
+                if status != MembershipStatus::Pending {
+                    status = app
+                        .db()
+                        .decide_membership(
+                            m.id,
+                            status,
+                            MembershipStatus::Pending,
+                            Some(*role),
+                            facteur_store::Actor::System,
+                        )
+                        .await?
+                        .status;
+                }
                 app.db()
                     .decide_membership(
                         m.id,
-                        m.status,
+                        status,
                         MembershipStatus::Approved,
                         Some(*role),
                         facteur_store::Actor::System,

@@ -232,6 +232,15 @@ impl Store {
         role: Option<Role>,
         actor: Actor,
     ) -> Result<MembershipRecord> {
+        // The domain's table decides which moves exist; the conditional update below decides
+        // whether the row is still where the caller saw it.
+        if !from.can_become(to) {
+            return Err(StoreError::IllegalTransition {
+                what: "membership",
+                from: from.as_str(),
+                to: to.as_str(),
+            });
+        }
         let decided_by = match actor {
             Actor::User(u) => Some(u.0),
             _ => None,

@@ -13,6 +13,13 @@ pub enum StoreError {
     /// The change is not allowed in the current state (e.g. deleting the default service).
     #[error("refused: {0}")]
     Refused(&'static str),
+    /// The state machine of `what` (in `facteur_domain`) has no move from `from` to `to`.
+    #[error("illegal transition of {what} from {from} to {to}")]
+    IllegalTransition {
+        what: &'static str,
+        from: &'static str,
+        to: &'static str,
+    },
     /// The database URL is not `sqlite:` or `postgres:`, or the blob URL is not supported.
     #[error("unsupported URL: {0}")]
     UnsupportedUrl(String),

@@ -49,6 +49,7 @@ backend_tests!(
     login_attempts,
     audit_in_same_transaction,
     writes_take_the_time_of_the_stores_clock,
+    membership_moves_follow_the_domains_table,
 );
 
 fn siret(s: &str) -> StructureIdentifier {
@@ -956,4 +957,46 @@ async fn writes_take_the_time_of_the_stores_clock(t: &TestStore) {
         "{log:?}"
     );
     assert_eq!(log.last().unwrap().at, start);
+}
+
+/// Every (from, to) pair of attachment statuses: the store makes exactly the moves the domain's
+/// table allows, refuses the others with a typed error, and refuses a move from a status the row
+/// is no longer in.
+async fn membership_moves_follow_the_domains_table(t: &TestStore) {
+    let store: &Store = t;
+    let s = store
+        .create_structure(
+            &structure("73282932000074", "Table", "Lyon", "69001", StructureKind::Private),
+            Actor::System,
+        )
+        .await
+        .unwrap();
+    for (i, from) in MembershipStatus::ALL.iter().enumerate() {
+        for (j, to) in MembershipStatus::ALL.iter().enumerate() {
+            let u = store
+                .create_user(&new_user(&format!("m{i}-{j}@example.fr")), Actor::System)
+                .await
+                .unwrap();
+            let m = store
+                .create_membership(u.id, s.id, Role::SimpleUser, *from, Actor::System)
+                .await
+                .unwrap();
+            let moved = store.decide_membership(m.id, *from, *to, None, Actor::System).await;
+            if from.can_become(*to) {
+                assert_eq!(moved.unwrap().status, *to, "{from} -> {to}");
+                // The row has moved on: the same move from the old status finds nothing.
+                assert!(matches!(
+                    store.decide_membership(m.id, *from, *to, None, Actor::System).await,
+                    Err(StoreError::NotFound(_))
+                ));
+            } else {
+                assert!(
+                    matches!(moved, Err(StoreError::IllegalTransition { .. })),
+                    "{from} -> {to}: {moved:?}"
+                );
+                let now = store.find_membership(u.id, s.id).await.unwrap().unwrap();
+                assert_eq!(now.status, *from, "nothing changed");
+            }
+        }
+    }
 }
