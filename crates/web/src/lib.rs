@@ -134,7 +134,6 @@ pub fn router(state: AppState, http: &HttpConfig) -> Router {
         )
         .merge(utoipa_swagger_ui::SwaggerUi::new(openapi::DOCS_PATH).url(openapi::OPENAPI_PATH, doc))
         .with_state(state)
-        .layer(middleware::from_fn(headers::security_headers))
         // Outermost last: the request id exists before the trace span opens and is echoed back.
         .layer(CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(
@@ -142,6 +141,8 @@ pub fn router(state: AppState, http: &HttpConfig) -> Router {
             http.request_timeout,
         ))
         .layer(CatchPanicLayer::custom(portal::panic_response))
+        // Outside the panic and timeout layers, so their answers carry the headers too.
+        .layer(middleware::from_fn(headers::security_headers))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<axum::body::Body>| {

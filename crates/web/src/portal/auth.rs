@@ -1,7 +1,7 @@
 //! Sign-up, activation, login/logout, password reset, language switch.
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::Cookie;
 use axum_extra::extract::{CookieJar, Form};
@@ -14,13 +14,6 @@ use super::ctx::{Ctx, LANG_COOKIE, Page, SESSION_COOKIE, STRUCTURE_COOKIE, safe_
 use super::forms::{Errors, field_error};
 use super::i18n::Lang;
 use crate::AppState;
-
-/// A page that repeats a typed password must not be stored by the browser or a proxy.
-pub fn no_store(mut resp: Response) -> Response {
-    resp.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    resp
-}
 
 // --- sign-up -----------------------------------------------------------------------------------
 
@@ -112,7 +105,7 @@ pub async fn signup_submit(State(state): State<AppState>, ctx: Ctx, Form(form): 
             StatusCode::UNPROCESSABLE_ENTITY
         };
         let form = SignUpForm { password, ..form };
-        no_store(ctx.render_status(
+        ctx.render_status(
             status,
             &SignUpPage {
                 page: ctx.page(),
@@ -120,7 +113,7 @@ pub async fn signup_submit(State(state): State<AppState>, ctx: Ctx, Form(form): 
                 errors,
                 kinds: ctx.lang.identifier_kinds(),
             },
-        ))
+        )
     };
     if errors.any() {
         return redisplay(&ctx, form, errors);
@@ -325,7 +318,7 @@ pub async fn login_submit(
     } else {
         form.password
     };
-    no_store(ctx.render_status(
+    ctx.render_status(
         status,
         &LoginPage {
             page: ctx.page(),
@@ -335,7 +328,7 @@ pub async fn login_submit(
             errors,
             notice: None,
         },
-    ))
+    )
 }
 
 pub async fn logout(State(state): State<AppState>, ctx: Ctx, jar: CookieJar) -> Response {
@@ -467,7 +460,7 @@ pub async fn reset_submit(State(state): State<AppState>, ctx: Ctx, Form(form): F
     } else {
         form.password
     };
-    no_store(ctx.render_status(
+    ctx.render_status(
         StatusCode::UNPROCESSABLE_ENTITY,
         &ResetPage {
             page: ctx.page(),
@@ -475,7 +468,7 @@ pub async fn reset_submit(State(state): State<AppState>, ctx: Ctx, Form(form): F
             password,
             errors,
         },
-    ))
+    )
 }
 
 // --- language ----------------------------------------------------------------------------------

@@ -161,13 +161,10 @@ impl Ctx {
     /// The confirmation step of a destructive action: a page repeating the form with
     /// `confirm=yes`, so it works without JavaScript and a stray click changes nothing.
     pub fn confirm(&self, confirm: Confirm) -> Response {
-        let mut resp = self.render(&ConfirmPage {
+        self.render(&ConfirmPage {
             page: self.page(),
             c: confirm,
-        });
-        resp.headers_mut()
-            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        resp
+        })
     }
 
     /// The page for a use-case refusal that is not about a form field.

@@ -6,7 +6,7 @@ use std::any::Any;
 use askama::Template;
 use axum::Json;
 use axum::extract::{FromRequestParts, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 
 use super::ctx::Ctx;
@@ -56,17 +56,16 @@ pub fn panic_response(err: Box<dyn Any + Send + 'static>) -> Response {
         fr: Lang::Fr.t(),
         en: Lang::En.t(),
     };
-    let mut resp = match page.render() {
+    match page.render() {
         Ok(html) => (StatusCode::INTERNAL_SERVER_ERROR, Html(html)).into_response(),
         Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
-    };
-    resp.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    resp
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    use axum::http::header;
+
     use super::*;
 
     #[test]

@@ -3,7 +3,7 @@
 //! again (and own the real rule), so a forged form for another structure is refused twice.
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use axum_extra::extract::{CookieJar, Form};
@@ -585,17 +585,13 @@ pub async fn technical(
         notice,
         is_main,
     });
-    let had_cookie = jar.get(SECRETS_COOKIE).is_some();
-    let mut resp = if had_cookie {
+    // The page may hold secrets: the security-headers layer sends it `no-store`.
+    if jar.get(SECRETS_COOKIE).is_some() {
         let jar = jar.remove(Cookie::build(SECRETS_COOKIE).path(SECRETS_PATH));
         (jar, page).into_response()
     } else {
         page
-    };
-    // The page may hold secrets: never keep it in a cache or the history's copy.
-    resp.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    resp
+    }
 }
 
 #[derive(Deserialize)]
