@@ -18,6 +18,7 @@ use facteur_domain::StructureId;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
+use crate::api::credential_text;
 use crate::{AppState, ClientKey};
 
 /// Issuer and audience written into every token.
@@ -237,10 +238,7 @@ pub async fn token(
         // RFC 6749 §5.2: no client authentication included is `invalid_client`.
         _ => return invalid_client("client_id and client_secret are required (form or HTTP Basic)"),
     };
-    // Ids and secrets are short printable text: anything else names no client and never
-    // reaches the database.
-    let printable = |s: &str| s.len() <= 256 && !s.chars().any(char::is_control);
-    if !printable(&client_id) || !printable(&client_secret) {
+    if !credential_text(&client_id) || !credential_text(&client_secret) {
         return invalid_client("client_id and client_secret are printable text of at most 256 bytes");
     }
     let actor = match state

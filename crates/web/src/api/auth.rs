@@ -28,6 +28,13 @@ fn bearer(parts: &Parts) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then_some(token.trim())
 }
 
+/// Whether a credential (login, password, client id or secret) is short printable text. Ours are
+/// at most a few dozen characters; anything else names no account and must not reach the database
+/// (a NUL fails on PostgreSQL).
+pub(crate) fn credential_text(s: &str) -> bool {
+    s.len() <= 256 && !s.chars().any(char::is_control)
+}
+
 /// `base64(login:password)`; the password may itself contain `:`. Logins and passwords are
 /// short printable text: anything else is refused before it reaches the database.
 fn cpro_account(parts: &Parts) -> Option<(String, String)> {
@@ -35,8 +42,8 @@ fn cpro_account(parts: &Parts) -> Option<(String, String)> {
     let raw = base64::engine::general_purpose::STANDARD.decode(v.trim()).ok()?;
     let text = String::from_utf8(raw).ok()?;
     let (login, password) = text.split_once(':')?;
-    let printable = |s: &str| !s.is_empty() && s.len() <= 256 && !s.chars().any(char::is_control);
-    (printable(login) && printable(password)).then(|| (login.to_owned(), password.to_owned()))
+    let given = |s: &str| !s.is_empty() && credential_text(s);
+    (given(login) && given(password)).then(|| (login.to_owned(), password.to_owned()))
 }
 
 impl FromRequestParts<AppState> for Caller {

@@ -16,6 +16,7 @@ mod transverses;
 mod utilisateurs;
 
 pub use auth::Caller;
+pub(crate) use auth::credential_text;
 pub use envelope::{Pagination, PaginationRetour};
 
 use utoipa_axum::router::OpenApiRouter;
