@@ -7,21 +7,12 @@
 //! `LOAD_SECONDS`, default 10). Figures depend on the machine: the README gives ours.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+#[path = "../tests/support/mod.rs"]
+mod support;
+
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
-use serde_json::{Value, json};
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use serde_json::json;
 
 fn env_number(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
@@ -53,34 +44,9 @@ fn main() {
     let clients = env_number("LOAD_CLIENTS", 20) as usize;
     let seconds = env_number("LOAD_SECONDS", 10);
     let data = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_facteur"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--demo", "--data"])
-        .arg(data.path())
-        .env("FACTEUR_CONFIG", "/nonexistent/facteur.toml")
-        .env("FACTEUR_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the facteur binary");
-    let pid = child.id();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let address = loop {
-        let line = lines.next().expect("server exited before listening").unwrap();
-        if let Some(a) = line.strip_prefix("listening on ") {
-            break a.trim().to_owned();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
-    let _server = Server(child);
-
-    let creds: Value =
-        serde_json::from_str(&std::fs::read_to_string(data.path().join("demo-credentials.json")).unwrap()).unwrap();
-    let ta = &creds["technical_accounts"][0];
-    let account = base64::engine::general_purpose::STANDARD.encode(format!(
-        "{}:{}",
-        ta["login"].as_str().unwrap(),
-        ta["password"].as_str().unwrap()
-    ));
+    let server = support::serve_demo(data.path());
+    let pid = server.child.id();
+    let address = server.address.clone();
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -91,20 +57,7 @@ fn main() {
             .pool_max_idle_per_host(clients)
             .build()
             .unwrap();
-        let token: Value = http
-            .post(format!("{address}/api/oauth/token"))
-            .form(&[
-                ("grant_type", "client_credentials"),
-                ("client_id", ta["client_id"].as_str().unwrap()),
-                ("client_secret", ta["client_secret"].as_str().unwrap()),
-            ])
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let token = token["access_token"].as_str().unwrap().to_owned();
+        let (token, account, _) = support::demo_credentials(&http, &server, data.path()).await;
         let (rss_idle, _) = memory_mib(pid);
         let body = json!({ "structure": { "raisonSocialeStructure": "Mairie" } });
         let url = format!("{address}/cpro/structures/v1/rechercher");

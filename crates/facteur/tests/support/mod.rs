@@ -1,0 +1,87 @@
+//! Running the real `facteur` binary for the server tests and the API load benchmark: the
+//! command without stray configuration, `serve --demo` on a free port, and the demo account's
+//! API credentials.
+#![allow(dead_code, reason = "each user (test, bench) calls a part")]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use base64::Engine as _;
+use serde_json::Value;
+
+pub fn facteur() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_facteur"));
+    // No facteur.toml from the working directory, no stray FACTEUR_* settings.
+    c.env("FACTEUR_CONFIG", "/nonexistent/facteur.toml")
+        .env_remove("FACTEUR_DATABASE_URL")
+        .env_remove("FACTEUR_BLOB_URL")
+        .env_remove("FACTEUR_LISTEN")
+        .env_remove("FACTEUR_BASE_URL")
+        .env_remove("FACTEUR_SMTP_URL")
+        .env_remove("FACTEUR_DATA_DIR")
+        .env_remove("FACTEUR_TOKEN_SECRET");
+    c
+}
+
+/// Kills the server when the test ends, even on failure.
+pub struct Server {
+    pub child: Child,
+    pub address: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn serve_demo(data: &Path) -> Server {
+    let mut child = facteur()
+        .args(["serve", "--listen", "127.0.0.1:0", "--demo", "--data"])
+        .arg(data)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let address = loop {
+        let line = lines.next().expect("server exited before listening").unwrap();
+        if let Some(a) = line.strip_prefix("listening on ") {
+            break a.trim().to_owned();
+        }
+    };
+    // Keep draining stdout so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    Server { child, address }
+}
+
+/// A bearer token and the `cpro-account` header of the first demo technical account written in
+/// `data` by `serve --demo`.
+pub async fn demo_credentials(http: &reqwest::Client, server: &Server, data: &Path) -> (String, String, Value) {
+    let creds: Value =
+        serde_json::from_str(&std::fs::read_to_string(data.join("demo-credentials.json")).unwrap()).unwrap();
+    let tech = creds["technical_accounts"][0].clone();
+    let token: Value = http
+        .post(format!("{}/api/oauth/token", server.address))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", tech["client_id"].as_str().unwrap()),
+            ("client_secret", tech["client_secret"].as_str().unwrap()),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let account = base64::engine::general_purpose::STANDARD.encode(format!(
+        "{}:{}",
+        tech["login"].as_str().unwrap(),
+        tech["password"].as_str().unwrap()
+    ));
+    (token["access_token"].as_str().unwrap().to_owned(), account, tech)
+}
