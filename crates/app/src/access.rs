@@ -144,11 +144,16 @@ impl App {
         Ok(out)
     }
 
-    /// Sends a mail; a delivery failure is logged and never undoes the committed change that
-    /// triggered it (the user can ask again: resend link, reset password).
+    /// Enqueues a mail on its own (for the mails that go with no change of state: account exists,
+    /// resent links); a failure is logged, the caller's answer does not depend on it.
     pub(crate) async fn notify<C: serde::Serialize>(&self, to: &str, kind: crate::MailKind, ctx: &C) {
-        if let Err(e) = self.inner.mailer.send(to, kind, ctx).await {
-            tracing::warn!(error = %e, ?kind, "mail not delivered");
+        let queued = async {
+            let mut tx = self.db().begin().await.map_err(AppError::from)?;
+            self.queue_mail(&mut tx, to, kind, ctx).await?;
+            self.commit(tx).await
+        };
+        if let Err(e) = queued.await {
+            tracing::warn!(error = %e, ?kind, "mail not queued");
         }
     }
 }

@@ -4,7 +4,7 @@ use facteur_domain::{
     Email, IdentifierKind, MembershipStatus, Role, Space, Structure, StructureId, StructureIdentifier, StructureKind,
     TokenPurpose, UserId, UserStatus,
 };
-use facteur_store::{NewUser, StoreError};
+use facteur_store::{NewUser, StoreError, Tx};
 use serde_json::json;
 
 use crate::access::store_actor;
@@ -22,6 +22,25 @@ pub struct SignUp {
     pub identifier: String,
     /// Company name, required only when the structure is new.
     pub structure_name: Option<String>,
+}
+
+/// Why one sign-up attempt did not go through (each leaves nothing behind).
+enum SignUpFailure {
+    EmailTaken,
+    StructureTaken,
+    App(AppError),
+}
+
+impl From<AppError> for SignUpFailure {
+    fn from(e: AppError) -> Self {
+        SignUpFailure::App(e)
+    }
+}
+
+impl From<StoreError> for SignUpFailure {
+    fn from(e: StoreError) -> Self {
+        SignUpFailure::App(e.into())
+    }
 }
 
 /// The rate-limit key of failed logins for an address (as typed: trimmed, lower case).
@@ -84,50 +103,73 @@ impl App {
             phone: None,
             status: UserStatus::PendingActivation,
         };
-        let user = match self.db().create_user(&new_user, facteur_store::Actor::System).await {
-            Err(StoreError::Conflict(_)) => {
-                self.tell_account_exists(&email).await;
-                return Ok(SignUpOutcome::EmailAlreadyRegistered);
+        // Two sign-ups creating the same new structure at once: the second one's transaction fails
+        // on the identifier's unique constraint and changes nothing; run once more and it finds
+        // the structure and asks to join it.
+        for _ in 0..2 {
+            match self.sign_up_once(&new_user, &identifier, &candidate).await {
+                Ok(outcome) => return Ok(outcome),
+                Err(SignUpFailure::EmailTaken) => {
+                    self.tell_account_exists(&email).await;
+                    return Ok(SignUpOutcome::EmailAlreadyRegistered);
+                }
+                Err(SignUpFailure::StructureTaken) => {}
+                Err(SignUpFailure::App(e)) => return Err(e),
             }
+        }
+        Err(AppError::Internal(
+            "sign-up: structure created concurrently twice".to_owned(),
+        ))
+    }
+
+    /// Sign-up in one transaction: the user, then either a new structure with the user as its main
+    /// manager (membership, default spaces) or a request to join the existing one, the activation
+    /// link and its mail. All of it or nothing.
+    async fn sign_up_once(
+        &self,
+        new_user: &NewUser,
+        identifier: &StructureIdentifier,
+        candidate: &Structure,
+    ) -> Result<SignUpOutcome, SignUpFailure> {
+        let mut tx = self.db().begin().await?;
+        let user = match tx.create_user(new_user, facteur_store::Actor::System).await {
+            Err(StoreError::Conflict(_)) => return Err(SignUpFailure::EmailTaken),
             other => other?,
         };
         let actor = facteur_store::Actor::User(user.id);
-        let outcome = match self.db().find_structure_by_identifier(&identifier).await? {
-            Some(existing) => self.request_membership(user.id, existing.id).await?,
-            None => match self.db().create_structure(&candidate, actor).await {
-                Ok(rec) => {
-                    self.db()
-                        .create_membership(user.id, rec.id, Role::MainManager, MembershipStatus::Approved, actor)
-                        .await?;
-                    self.subscribe_defaults(user.id, rec.id, Role::MainManager, actor).await;
-                    SignUpOutcome::NewStructure {
-                        user_id: user.id,
-                        structure_id: rec.id,
-                    }
-                }
-                // Created by someone else meanwhile: fall back to an attachment request.
-                Err(StoreError::Conflict(_)) => {
-                    let rec = self
-                        .db()
-                        .find_structure_by_identifier(&identifier)
-                        .await?
-                        .ok_or(AppError::NotFound)?;
-                    self.request_membership(user.id, rec.id).await?
-                }
-                Err(e) => return Err(e.into()),
-            },
+        let (outcome, structure, pending) = match tx.find_structure_by_identifier(identifier).await? {
+            Some(existing) => {
+                let m = tx
+                    .create_membership(user.id, existing.id, Role::SimpleUser, MembershipStatus::Pending, actor)
+                    .await?;
+                let outcome = SignUpOutcome::AttachmentRequested {
+                    user_id: user.id,
+                    structure_id: existing.id,
+                    membership_id: m.id,
+                };
+                (outcome, existing.structure.display_name().to_owned(), true)
+            }
+            None => {
+                let rec = match tx.create_structure(candidate, actor).await {
+                    Err(StoreError::Conflict(_)) => return Err(SignUpFailure::StructureTaken),
+                    other => other?,
+                };
+                tx.create_membership(user.id, rec.id, Role::MainManager, MembershipStatus::Approved, actor)
+                    .await?;
+                self.subscribe_defaults(&mut tx, user.id, rec.id, Role::MainManager, actor)
+                    .await?;
+                let outcome = SignUpOutcome::NewStructure {
+                    user_id: user.id,
+                    structure_id: rec.id,
+                };
+                (outcome, candidate.display_name().to_owned(), false)
+            }
         };
         // The mail, not the page, says which way it went (the page is the same for every outcome).
-        let joined = match &outcome {
-            SignUpOutcome::AttachmentRequested { structure_id, .. } => Some(*structure_id),
-            _ => None,
-        };
-        let structure = match joined {
-            Some(id) => self.load_structure(id).await?.structure.display_name().to_owned(),
-            None => candidate.display_name().to_owned(),
-        };
-        let about = json!({ "structure": structure, "pending": joined.is_some() });
-        self.send_activation(user.id, email.as_str(), &about).await?;
+        let about = json!({ "structure": structure, "pending": pending });
+        self.queue_activation(&mut tx, user.id, new_user.email.as_str(), &about)
+            .await?;
+        self.commit(tx).await?;
         Ok(outcome)
     }
 
@@ -146,36 +188,18 @@ impl App {
         .await;
     }
 
-    async fn request_membership(&self, user: UserId, structure: StructureId) -> AppResult<SignUpOutcome> {
-        let m = self
-            .db()
-            .create_membership(
-                user,
-                structure,
-                Role::SimpleUser,
-                MembershipStatus::Pending,
-                facteur_store::Actor::User(user),
-            )
-            .await?;
-        Ok(SignUpOutcome::AttachmentRequested {
-            user_id: user,
-            structure_id: structure,
-            membership_id: m.id,
-        })
-    }
-
-    /// Subscribes a member to the default spaces of their role that are opened (best effort:
-    /// spaces not opened or already subscribed are skipped).
+    /// Subscribes a member, in `tx`, to the default spaces of their role that are opened
+    /// (spaces not opened or already subscribed are skipped).
     pub(crate) async fn subscribe_defaults(
         &self,
+        tx: &mut Tx,
         user: UserId,
         structure: StructureId,
         role: Role,
         actor: facteur_store::Actor,
-    ) {
+    ) -> AppResult<()> {
         for space in Space::subscribed_by_default(role) {
-            let r = self
-                .db()
+            let r = tx
                 .subscribe_space(
                     user,
                     structure,
@@ -185,68 +209,75 @@ impl App {
                     actor,
                 )
                 .await;
-            if let Err(e) = r
-                && !matches!(e, StoreError::Conflict(_) | StoreError::Refused(_))
-            {
-                tracing::warn!(error = %e, "default space subscription failed");
+            match r {
+                Ok(_) | Err(StoreError::Conflict(_) | StoreError::Refused(_)) => {}
+                Err(e) => return Err(e.into()),
             }
         }
+        Ok(())
     }
 
-    /// Mails an activation link; `about` may add `structure` (its name) and `pending` (true when
-    /// the user asked to join an existing structure) for the mail to say what will happen.
-    async fn send_activation(&self, user: UserId, email: &str, about: &serde_json::Value) -> AppResult<()> {
+    /// Creates an activation link in `tx` and queues its mail; `about` may add `structure` (its
+    /// name) and `pending` (true when the user asked to join an existing structure) for the mail
+    /// to say what will happen.
+    async fn queue_activation(
+        &self,
+        tx: &mut Tx,
+        user: UserId,
+        email: &str,
+        about: &serde_json::Value,
+    ) -> AppResult<()> {
         let token = new_token();
         let ttl = self.inner.config.activation_ttl;
         let expires = self.inner.clock.now() + ttl;
-        self.db()
-            .create_one_time_token(user, TokenPurpose::Activation, &token_digest(&token), expires)
+        tx.create_one_time_token(user, TokenPurpose::Activation, &token_digest(&token), expires)
             .await?;
         let link = self.inner.config.link(&format!("{}{token}", links::ACTIVATION));
         if self.inner.mailer.is_outbox() {
             tracing::info!(%email, %link, "activation link (no SMTP configured: mail written to the outbox)");
         }
-        self.notify(
-            email,
-            MailKind::Activation,
-            &json!({
-                "email": email, "link": link, "valid_minutes": ttl.whole_minutes(),
-                "structure": about.get("structure"), "pending": about.get("pending"),
-            }),
-        )
-        .await;
-        Ok(())
+        let ctx = json!({
+            "email": email, "link": link, "valid_minutes": ttl.whole_minutes(),
+            "structure": about.get("structure"), "pending": about.get("pending"),
+        });
+        self.queue_mail(tx, email, MailKind::Activation, &ctx).await
     }
 
     /// Follows an activation link: activates the account and tells the managers of structures the
     /// user asked to join. Expired, reused or unknown links give [`AppError::TokenExpired`].
     pub async fn activate(&self, token: &str) -> AppResult<UserId> {
         let now = self.inner.clock.now();
-        let user = self
-            .db()
+        let mut tx = self.db().begin().await?;
+        let user = tx
             .consume_one_time_token(TokenPurpose::Activation, &token_digest(token.trim()), now)
             .await?
             .ok_or(AppError::TokenExpired)?;
         let record = self.db().user(user).await?.ok_or(AppError::NotFound)?;
         if record.status == UserStatus::PendingActivation {
-            self.db()
-                .set_user_status(user, UserStatus::Active, facteur_store::Actor::User(user))
+            tx.set_user_status(user, UserStatus::Active, facteur_store::Actor::User(user))
                 .await?;
             for m in self.db().memberships_of_user(user).await? {
                 if m.status == MembershipStatus::Pending {
-                    self.tell_managers_of_request(m.structure_id, record.email.as_str())
+                    self.tell_managers_of_request(&mut tx, m.structure_id, record.email.as_str())
                         .await?;
                 }
             }
         }
+        self.commit(tx).await?;
         Ok(user)
     }
 
-    pub(crate) async fn tell_managers_of_request(&self, structure: StructureId, requester: &str) -> AppResult<()> {
+    /// Queues, in `tx`, a mail to each manager of `structure` saying `requester` asks to join.
+    pub(crate) async fn tell_managers_of_request(
+        &self,
+        tx: &mut Tx,
+        structure: StructureId,
+        requester: &str,
+    ) -> AppResult<()> {
         let s = self.load_structure(structure).await?;
         let ctx = json!({ "structure": s.structure.display_name(), "requester": requester });
         for to in self.manager_emails(structure).await? {
-            self.notify(&to, MailKind::AttachmentRequested, &ctx).await;
+            self.queue_mail(tx, &to, MailKind::AttachmentRequested, &ctx).await?;
         }
         Ok(())
     }
@@ -264,7 +295,9 @@ impl App {
         if let Some(u) = self.db().find_user_by_email(&email).await?
             && u.status == UserStatus::PendingActivation
         {
-            self.send_activation(u.id, email.as_str(), &json!({})).await?;
+            let mut tx = self.db().begin().await?;
+            self.queue_activation(&mut tx, u.id, email.as_str(), &json!({})).await?;
+            self.commit(tx).await?;
         }
         Ok(())
     }
@@ -361,23 +394,20 @@ impl App {
         let token = new_token();
         let ttl = self.inner.config.password_reset_ttl;
         let expires = self.inner.clock.now() + ttl;
-        self.db()
-            .create_one_time_token(user.id, TokenPurpose::PasswordReset, &token_digest(&token), expires)
+        let mut tx = self.db().begin().await?;
+        tx.create_one_time_token(user.id, TokenPurpose::PasswordReset, &token_digest(&token), expires)
             .await?;
         let link = self.inner.config.link(&format!("{}{token}", links::PASSWORD_RESET));
         // Never at info: a reset link is a password. At debug for local setups without SMTP.
         if self.inner.mailer.is_outbox() {
             tracing::debug!(email = %email, %link, "password reset link (mail written to the outbox)");
         }
-        self.notify(
-            email.as_str(),
-            MailKind::PasswordReset,
-            &json!({
-                "email": email.as_str(), "link": link, "valid_minutes": ttl.whole_minutes(),
-            }),
-        )
-        .await;
-        Ok(())
+        let ctx = json!({
+            "email": email.as_str(), "link": link, "valid_minutes": ttl.whole_minutes(),
+        });
+        self.queue_mail(&mut tx, email.as_str(), MailKind::PasswordReset, &ctx)
+            .await?;
+        self.commit(tx).await
     }
 
     /// Whether a password-reset link still works (unknown, used and expired links do not); reads
@@ -396,19 +426,32 @@ impl App {
         // Policy first, so a refused password does not burn the link.
         check_password_policy(new_password)?;
         let now = self.inner.clock.now();
-        let user = self
+        let digest = token_digest(token.trim());
+        // A dead link costs no password hashing; the transaction below checks it again.
+        if !self
             .db()
-            .consume_one_time_token(TokenPurpose::PasswordReset, &token_digest(token.trim()), now)
+            .one_time_token_usable(TokenPurpose::PasswordReset, &digest, now)
+            .await?
+        {
+            return Err(AppError::TokenExpired);
+        }
+        let hash = hash_password(new_password).await?;
+        let mut tx = self.db().begin().await?;
+        let user = tx
+            .consume_one_time_token(TokenPurpose::PasswordReset, &digest, now)
             .await?
             .ok_or(AppError::TokenExpired)?;
-        let hash = hash_password(new_password).await?;
         let actor = facteur_store::Actor::User(user);
-        self.db().set_password_hash(user, &hash, actor).await?;
-        self.db().delete_user_sessions(user).await?;
-        if let Some(u) = self.db().user(user).await? {
-            if u.status == UserStatus::PendingActivation {
-                self.db().set_user_status(user, UserStatus::Active, actor).await?;
-            }
+        tx.set_password_hash(user, &hash, actor).await?;
+        tx.delete_user_sessions(user).await?;
+        let record = self.db().user(user).await?;
+        if let Some(u) = &record
+            && u.status == UserStatus::PendingActivation
+        {
+            tx.set_user_status(user, UserStatus::Active, actor).await?;
+        }
+        self.commit(tx).await?;
+        if let Some(u) = record {
             // Whoever proved the address may log in again at once: lift the account's lockout.
             self.inner.limiter.clear(&login_email_key(u.email.as_str()));
         }
@@ -466,23 +509,23 @@ impl App {
             .await?
             .ok_or(AppError::NotFound)?;
         let sa = store_actor(actor);
-        let m = match self.db().find_membership(user, s.id).await? {
+        let me = self.db().user(user).await?.ok_or(AppError::NotFound)?;
+        let mut tx = self.db().begin().await?;
+        let m = match tx.find_membership(user, s.id).await? {
             Some(m) if matches!(m.status, MembershipStatus::Approved | MembershipStatus::Pending) => {
                 return Err(AppError::Conflict(crate::Conflict::AlreadyRequested));
             }
             Some(m) => {
-                self.db()
-                    .decide_membership(m.id, m.status, MembershipStatus::Pending, Some(Role::SimpleUser), sa)
+                tx.decide_membership(m.id, m.status, MembershipStatus::Pending, Some(Role::SimpleUser), sa)
                     .await?
             }
             None => {
-                self.db()
-                    .create_membership(user, s.id, Role::SimpleUser, MembershipStatus::Pending, sa)
+                tx.create_membership(user, s.id, Role::SimpleUser, MembershipStatus::Pending, sa)
                     .await?
             }
         };
-        let me = self.db().user(user).await?.ok_or(AppError::NotFound)?;
-        self.tell_managers_of_request(s.id, me.email.as_str()).await?;
+        self.tell_managers_of_request(&mut tx, s.id, me.email.as_str()).await?;
+        self.commit(tx).await?;
         self.membership_view(&m, Some(&s)).await
     }
 }

@@ -249,17 +249,18 @@ pub async fn seed(app: &App, data_dir: &Path) -> AppResult<DemoCredentials> {
                     .await?;
             }
             None => {
-                app.db()
-                    .create_membership(
-                        user.id,
-                        structure,
-                        *role,
-                        MembershipStatus::Approved,
-                        facteur_store::Actor::System,
-                    )
+                let mut tx = app.db().begin().await?;
+                tx.create_membership(
+                    user.id,
+                    structure,
+                    *role,
+                    MembershipStatus::Approved,
+                    facteur_store::Actor::System,
+                )
+                .await?;
+                app.subscribe_defaults(&mut tx, user.id, structure, *role, facteur_store::Actor::System)
                     .await?;
-                app.subscribe_defaults(user.id, structure, *role, facteur_store::Actor::System)
-                    .await;
+                app.commit(tx).await?;
             }
         }
         creds.users.push(DemoUser {
@@ -291,7 +292,9 @@ pub async fn seed(app: &App, data_dir: &Path) -> AppResult<DemoCredentials> {
             None => false,
         };
         if !in_place {
-            app.put_technical_credentials(&operator, &wanted).await?;
+            let mut tx = app.db().begin().await?;
+            app.put_technical_credentials(&mut tx, &operator, &wanted).await?;
+            app.commit(tx).await?;
         }
         creds.technical_accounts.push(DemoTechnicalAccount {
             structure: (*siret).to_owned(),

@@ -15,6 +15,7 @@ pub mod demo;
 mod directory;
 pub mod directory_csv;
 mod error;
+mod jobs;
 pub mod mail;
 mod memberships;
 pub mod ratelimit;
@@ -29,6 +30,7 @@ pub use accounts::SignUp;
 pub use directory::MAX_SEARCH_CHARS;
 pub use error::{AppError, AppResult, Conflict};
 pub use facteur_store::Clock;
+pub use jobs::{JobRun, JobSettings, JobTotals, WorkerHandle};
 pub use mail::{MailKind, Mailer};
 pub use ratelimit::{Limit, RateLimits};
 pub use views::*;
@@ -60,6 +62,8 @@ pub struct AppConfig {
     pub technical_password_ttl: Duration,
     /// Login / sign-up limits (per node, in memory).
     pub rate_limits: RateLimits,
+    /// The job queue's worker settings.
+    pub jobs: JobSettings,
 }
 
 impl AppConfig {
@@ -77,6 +81,7 @@ impl AppConfig {
             password_reset_ttl: Duration::minutes(60),
             technical_password_ttl: Duration::days(424),
             rate_limits: RateLimits::default(),
+            jobs: JobSettings::default(),
             data_dir,
         }
     }
@@ -105,6 +110,9 @@ struct Inner {
     mailer: Mailer,
     clock: Clock,
     limiter: ratelimit::RateLimiter,
+    /// Woken by every commit of this node, so its worker sends mail without waiting for a poll.
+    wake: tokio::sync::Notify,
+    job_metrics: jobs::JobMetrics,
 }
 
 /// The application: configuration, store, mailer, clock. Cheap to clone (shared inside).
@@ -148,6 +156,8 @@ impl App {
                 mailer,
                 clock,
                 limiter: ratelimit::RateLimiter::default(),
+                wake: tokio::sync::Notify::new(),
+                job_metrics: jobs::JobMetrics::default(),
             }),
         })
     }

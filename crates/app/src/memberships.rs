@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 
 use facteur_domain::{MembershipId, MembershipStatus, Role, Space, SpaceMode, StructureId, SubscriptionStatus, UserId};
-use facteur_store::{MembershipRecord, StoreError, SubscriptionRecord};
+use facteur_store::{MembershipRecord, StoreError, SubscriptionRecord, Tx};
 use serde_json::json;
 
 use crate::access::store_actor;
@@ -44,8 +44,9 @@ impl App {
     }
 
     /// Approves or refuses one or many pending requests of `structure_id`; each user is mailed and
-    /// each decision audited. An id that is not a pending request of this structure makes the whole
-    /// call fail with `NotFound` before anything changes. Returns how many requests were decided.
+    /// each decision audited, all in one transaction. An id that is not a pending request of this
+    /// structure makes the whole call fail with `NotFound` before anything changes. Returns how
+    /// many requests were decided.
     pub async fn decide_attachments(
         &self,
         actor: &Actor,
@@ -70,34 +71,31 @@ impl App {
         } else {
             MembershipStatus::Refused
         };
+        let mut tx = self.db().begin().await?;
         let mut done = 0;
         for m in chosen {
-            let decided = match self
-                .db()
+            let decided = match tx
                 .decide_membership(m.id, MembershipStatus::Pending, to, None, sa)
                 .await
             {
                 Ok(d) => d,
-                // Decided by another manager meanwhile: skip, the other decision stands.
+                // Decided by another manager meanwhile (the conditional update found it no longer
+                // pending, and changed nothing): skip, the other decision stands.
                 Err(StoreError::NotFound(_)) => continue,
                 Err(e) => return Err(e.into()),
             };
             done += 1;
             if approve {
-                self.subscribe_defaults(decided.user_id, structure_id, decided.role, sa)
-                    .await;
+                self.subscribe_defaults(&mut tx, decided.user_id, structure_id, decided.role, sa)
+                    .await?;
             }
             if let Some(u) = self.db().user(decided.user_id).await? {
-                self.notify(
-                    u.email.as_str(),
-                    MailKind::AttachmentDecision,
-                    &json!({
-                        "structure": s.structure.display_name(), "approved": approve,
-                    }),
-                )
-                .await;
+                let ctx = json!({ "structure": s.structure.display_name(), "approved": approve });
+                self.queue_mail(&mut tx, u.email.as_str(), MailKind::AttachmentDecision, &ctx)
+                    .await?;
             }
         }
+        self.commit(tx).await?;
         Ok(done)
     }
 
@@ -118,56 +116,52 @@ impl App {
         }
         let email = parse_email(email)?;
         let user = self.db().find_user_by_email(&email).await?.ok_or(AppError::NotFound)?;
-        let m = self
-            .approve_with_role(user.id, structure_id, role, store_actor(actor))
-            .await?;
         let s = self.load_structure(structure_id).await?;
-        self.notify(
-            email.as_str(),
-            MailKind::MembershipChanged,
-            &json!({
-                "structure": s.structure.display_name(), "change": "attached", "role": role_label(role),
-            }),
-        )
-        .await;
+        let mut tx = self.db().begin().await?;
+        let m = self
+            .approve_with_role(&mut tx, user.id, structure_id, role, store_actor(actor))
+            .await?;
+        let ctx = json!({
+            "structure": s.structure.display_name(), "change": "attached", "role": role_label(role),
+        });
+        self.queue_mail(&mut tx, email.as_str(), MailKind::MembershipChanged, &ctx)
+            .await?;
+        self.commit(tx).await?;
         self.membership_view(&m, Some(&s)).await
     }
 
-    /// Makes `user` an approved member with `role`, whatever the current attachment state; an
-    /// already approved member is a conflict.
+    /// Makes `user` an approved member with `role` in `tx`, whatever the current attachment state;
+    /// an already approved member is a conflict.
     async fn approve_with_role(
         &self,
+        tx: &mut Tx,
         user: UserId,
         structure: StructureId,
         role: Role,
         sa: facteur_store::Actor,
     ) -> AppResult<MembershipRecord> {
-        let m = match self.db().find_membership(user, structure).await? {
+        let m = match tx.find_membership(user, structure).await? {
             Some(m) if m.status == MembershipStatus::Approved => {
                 return Err(AppError::Conflict(Conflict::AlreadyMember));
             }
             Some(m) if m.status == MembershipStatus::Pending => {
-                self.db()
-                    .decide_membership(m.id, m.status, MembershipStatus::Approved, Some(role), sa)
+                tx.decide_membership(m.id, m.status, MembershipStatus::Approved, Some(role), sa)
                     .await?
             }
             Some(m) => {
                 // Refused/detached → pending → approved keeps to the domain's transitions.
-                let p = self
-                    .db()
+                let p = tx
                     .decide_membership(m.id, m.status, MembershipStatus::Pending, Some(role), sa)
                     .await?;
-                self.db()
-                    .decide_membership(p.id, p.status, MembershipStatus::Approved, Some(role), sa)
+                tx.decide_membership(p.id, p.status, MembershipStatus::Approved, Some(role), sa)
                     .await?
             }
             None => {
-                self.db()
-                    .create_membership(user, structure, role, MembershipStatus::Approved, sa)
+                tx.create_membership(user, structure, role, MembershipStatus::Approved, sa)
                     .await?
             }
         };
-        self.subscribe_defaults(user, structure, role, sa).await;
+        self.subscribe_defaults(tx, user, structure, role, sa).await?;
         Ok(m)
     }
 
@@ -179,8 +173,8 @@ impl App {
         }
     }
 
-    /// Detaches a member and drops their space subscriptions there. The main manager cannot be
-    /// detached (transfer the role first).
+    /// Detaches a member and drops their space subscriptions there, in one transaction. The main
+    /// manager cannot be detached (transfer the role first).
     pub async fn detach_user(&self, actor: &Actor, structure_id: StructureId, user_id: UserId) -> AppResult<()> {
         self.require_manager(actor, structure_id).await?;
         let m = self.approved_member(user_id, structure_id).await?;
@@ -188,24 +182,21 @@ impl App {
             return Err(AppError::Conflict(Conflict::MainManagerFirst));
         }
         let sa = store_actor(actor);
-        self.db()
-            .decide_membership(m.id, MembershipStatus::Approved, MembershipStatus::Detached, None, sa)
+        let s = self.load_structure(structure_id).await?;
+        let mut tx = self.db().begin().await?;
+        tx.decide_membership(m.id, MembershipStatus::Approved, MembershipStatus::Detached, None, sa)
             .await?;
         for sub in self.db().subscriptions_of_user(user_id, Some(structure_id)).await? {
-            self.db().unsubscribe_space(sub.id, sa).await?;
+            tx.unsubscribe_space(sub.id, sa).await?;
         }
-        let s = self.load_structure(structure_id).await?;
         if let Some(u) = self.db().user(user_id).await? {
-            self.notify(
-                u.email.as_str(),
-                MailKind::MembershipChanged,
-                &json!({
-                    "structure": s.structure.display_name(), "change": "detached", "role": role_label(m.role),
-                }),
-            )
-            .await;
+            let ctx = json!({
+                "structure": s.structure.display_name(), "change": "detached", "role": role_label(m.role),
+            });
+            self.queue_mail(&mut tx, u.email.as_str(), MailKind::MembershipChanged, &ctx)
+                .await?;
         }
-        Ok(())
+        self.commit(tx).await
     }
 
     /// Promotes a member to secondary manager or demotes them to simple user (`role` must not be
@@ -232,24 +223,31 @@ impl App {
             return Ok(());
         }
         let sa = store_actor(actor);
-        self.db().set_membership_role(m.id, role, sa).await?;
+        let mut tx = self.db().begin().await?;
+        tx.set_membership_role(m.id, role, sa).await?;
         if role.is_manager() {
-            self.subscribe_defaults(user_id, structure_id, role, sa).await;
+            self.subscribe_defaults(&mut tx, user_id, structure_id, role, sa)
+                .await?;
         }
-        self.mail_role(structure_id, user_id, role).await
+        self.queue_role_mail(&mut tx, structure_id, user_id, role).await?;
+        self.commit(tx).await
     }
 
-    async fn mail_role(&self, structure_id: StructureId, user_id: UserId, role: Role) -> AppResult<()> {
+    /// Queues, in `tx`, the mail telling `user_id` their role in `structure_id` is now `role`.
+    async fn queue_role_mail(
+        &self,
+        tx: &mut Tx,
+        structure_id: StructureId,
+        user_id: UserId,
+        role: Role,
+    ) -> AppResult<()> {
         let s = self.load_structure(structure_id).await?;
         if let Some(u) = self.db().user(user_id).await? {
-            self.notify(
-                u.email.as_str(),
-                MailKind::MembershipChanged,
-                &json!({
-                    "structure": s.structure.display_name(), "change": "role", "role": role_label(role),
-                }),
-            )
-            .await;
+            let ctx = json!({
+                "structure": s.structure.display_name(), "change": "role", "role": role_label(role),
+            });
+            self.queue_mail(tx, u.email.as_str(), MailKind::MembershipChanged, &ctx)
+                .await?;
         }
         Ok(())
     }
@@ -275,18 +273,21 @@ impl App {
             .into_iter()
             .filter(|m| m.role == Role::MainManager)
             .collect();
-        // Promote first: a failure in between leaves two main managers, never none.
-        self.db().set_membership_role(target.id, Role::MainManager, sa).await?;
-        self.subscribe_defaults(to_user, structure_id, Role::MainManager, sa)
-            .await;
+        // One transaction: the structure never has two main managers, nor none.
+        let mut tx = self.db().begin().await?;
+        tx.set_membership_role(target.id, Role::MainManager, sa).await?;
+        self.subscribe_defaults(&mut tx, to_user, structure_id, Role::MainManager, sa)
+            .await?;
         for m in &current {
-            self.db().set_membership_role(m.id, Role::SecondaryManager, sa).await?;
+            tx.set_membership_role(m.id, Role::SecondaryManager, sa).await?;
         }
-        self.mail_role(structure_id, to_user, Role::MainManager).await?;
+        self.queue_role_mail(&mut tx, structure_id, to_user, Role::MainManager)
+            .await?;
         for m in &current {
-            self.mail_role(structure_id, m.user_id, Role::SecondaryManager).await?;
+            self.queue_role_mail(&mut tx, structure_id, m.user_id, Role::SecondaryManager)
+                .await?;
         }
-        Ok(())
+        self.commit(tx).await
     }
 
     /// Copies `from_user`'s approved memberships (role capped at secondary manager) and approved
@@ -312,22 +313,25 @@ impl App {
         self.db().user(to_user).await?.ok_or(AppError::NotFound)?;
         let sa = store_actor(actor);
         let mut changed = 0;
+        // All the structures or none.
+        let mut tx = self.db().begin().await?;
         for m in managed {
             let role = if m.role == Role::MainManager {
                 Role::SecondaryManager
             } else {
                 m.role
             };
-            match self.db().find_membership(to_user, m.structure_id).await? {
+            match tx.find_membership(to_user, m.structure_id).await? {
                 Some(t) if t.status == MembershipStatus::Approved => {
                     // Never downgrade: only raise a simple user to manager.
                     if t.role == Role::SimpleUser && role.is_manager() {
-                        self.db().set_membership_role(t.id, role, sa).await?;
+                        tx.set_membership_role(t.id, role, sa).await?;
                         changed += 1;
                     }
                 }
                 _ => {
-                    self.approve_with_role(to_user, m.structure_id, role, sa).await?;
+                    self.approve_with_role(&mut tx, to_user, m.structure_id, role, sa)
+                        .await?;
                     changed += 1;
                 }
             }
@@ -335,8 +339,7 @@ impl App {
                 if sub.status != SubscriptionStatus::Approved {
                     continue;
                 }
-                match self
-                    .db()
+                match tx
                     .subscribe_space(
                         to_user,
                         m.structure_id,
@@ -351,8 +354,9 @@ impl App {
                     Err(e) => return Err(e.into()),
                 }
             }
-            self.mail_role(m.structure_id, to_user, role).await?;
+            self.queue_role_mail(&mut tx, m.structure_id, to_user, role).await?;
         }
+        self.commit(tx).await?;
         Ok(changed)
     }
 
@@ -407,7 +411,9 @@ impl App {
                 if existing.mode == mode && existing.status != SubscriptionStatus::Refused {
                     existing
                 } else {
-                    self.db().update_subscription(existing.id, mode, status, sa).await?
+                    self.db()
+                        .update_subscription(existing.id, existing.status, mode, status, sa)
+                        .await?
                 }
             }
             Err(e) => return Err(e.into()),
@@ -484,19 +490,23 @@ impl App {
         } else {
             SubscriptionStatus::Refused
         };
+        let mut tx = self.db().begin().await?;
         for sub in &chosen {
-            self.db().update_subscription(sub.id, sub.mode, status, sa).await?;
+            tx.update_subscription(sub.id, SubscriptionStatus::Pending, sub.mode, status, sa)
+                .await
+                .map_err(|e| match e {
+                    StoreError::NotFound(_) => AppError::NotFound,
+                    e => e.into(),
+                })?;
             if let Some(u) = self.db().user(sub.user_id).await? {
-                self.notify(
-                    u.email.as_str(),
-                    MailKind::SpaceSubscriptionDecision,
-                    &json!({
-                        "structure": s.structure.display_name(), "space": sub.space.as_str(), "approved": approve,
-                    }),
-                )
-                .await;
+                let ctx = json!({
+                    "structure": s.structure.display_name(), "space": sub.space.as_str(), "approved": approve,
+                });
+                self.queue_mail(&mut tx, u.email.as_str(), MailKind::SpaceSubscriptionDecision, &ctx)
+                    .await?;
             }
         }
+        self.commit(tx).await?;
         Ok(chosen.len())
     }
 

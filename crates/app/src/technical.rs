@@ -35,7 +35,8 @@ impl App {
             client_secret: new_token(),
             password_expires_at: self.inner.clock.now() + self.inner.config.technical_password_ttl,
         };
-        self.put_technical_credentials(actor, &creds).await?;
+        let mut tx = self.db().begin().await?;
+        self.put_technical_credentials(&mut tx, actor, &creds).await?;
         let ctx = json!({
             "structure": s.structure.display_name(), "login": creds.login, "client_id": creds.client_id,
             "expires": creds.password_expires_at.date().to_string(),
@@ -48,15 +49,18 @@ impl App {
             if m.role == Role::MainManager
                 && let Some(u) = self.db().user(m.user_id).await?
             {
-                self.notify(u.email.as_str(), MailKind::TechnicalAccount, &ctx).await;
+                self.queue_mail(&mut tx, u.email.as_str(), MailKind::TechnicalAccount, &ctx)
+                    .await?;
             }
         }
+        self.commit(tx).await?;
         Ok(creds)
     }
 
-    /// Stores given credentials (hashing them); used by account creation and the demo seed.
+    /// Stores given credentials (hashing them) in `tx`; used by account creation and the demo seed.
     pub(crate) async fn put_technical_credentials(
         &self,
+        tx: &mut facteur_store::Tx,
         actor: &Actor,
         creds: &TechnicalCredentials,
     ) -> AppResult<TechnicalAccountRecord> {
@@ -67,8 +71,7 @@ impl App {
             client_secret_hash: token_digest(&creds.client_secret),
             password_expires_at: creds.password_expires_at,
         };
-        Ok(self
-            .db()
+        Ok(tx
             .put_technical_account(creds.structure_id, &account, store_actor(actor))
             .await?)
     }

@@ -161,6 +161,20 @@ code_enum! {
     }
 }
 
+impl SubscriptionStatus {
+    /// Whether a subscription may move from `self` to `next`: a manager decides a pending one; a
+    /// validated subscription whose mode the user changes waits for a manager again; a refused one
+    /// may be asked again (or granted at once where no validation is needed). Staying in the same
+    /// status (a change of mode only) is not a move.
+    pub fn can_become(self, next: SubscriptionStatus) -> bool {
+        use SubscriptionStatus::*;
+        matches!(
+            (self, next),
+            (Pending, Approved | Refused) | (Approved, Pending) | (Refused, Pending | Approved)
+        )
+    }
+}
+
 code_enum! {
     /// What a one-time token (sent by e-mail) is for.
     pub enum TokenPurpose ("usage") {

@@ -48,6 +48,22 @@ pub struct Config {
     /// (`X-Forwarded-For`: its last entry; `X-Real-IP`), for rate limits. Unset: the peer
     /// address. Set it only when every request comes through that proxy.
     pub client_ip_header: Option<String>,
+    /// `FACTEUR_JOBS_POLL_MS`: how often an idle job worker looks for due jobs (it is also woken
+    /// at once by its own node's commits).
+    pub jobs_poll_ms: u64,
+    /// `FACTEUR_JOBS_LEASE_SECS`: how long a worker holds a job before another node may take it.
+    pub jobs_lease_secs: u64,
+    /// `FACTEUR_JOBS_MAX_ATTEMPTS`: attempts before a job is given up (status `DEAD`).
+    pub jobs_max_attempts: u32,
+    /// `FACTEUR_JOBS_BACKOFF_SECS`: wait before the first retry, doubled at each further failure…
+    pub jobs_backoff_secs: u64,
+    /// `FACTEUR_JOBS_BACKOFF_MAX_SECS`: …up to this.
+    pub jobs_backoff_max_secs: u64,
+    /// `FACTEUR_JOBS_HOUSEKEEPING_SECS`: period of the housekeeping job (expired sessions,
+    /// finished jobs older than `FACTEUR_JOBS_KEEP_DAYS`).
+    pub jobs_housekeeping_secs: u64,
+    /// `FACTEUR_JOBS_KEEP_DAYS`: how long finished jobs stay in the table.
+    pub jobs_keep_days: u64,
     /// `FACTEUR_LOG`: tracing filter (`RUST_LOG` syntax), e.g. `info,facteur_web=debug`.
     pub log: String,
     /// `FACTEUR_LOG_FORMAT`: `text` or `json`.
@@ -72,6 +88,13 @@ impl Default for Config {
             api_body_limit_kb: 1024,
             upload_limit_mb: 150,
             client_ip_header: None,
+            jobs_poll_ms: 1000,
+            jobs_lease_secs: 300,
+            jobs_max_attempts: 8,
+            jobs_backoff_secs: 30,
+            jobs_backoff_max_secs: 3600,
+            jobs_housekeeping_secs: 3600,
+            jobs_keep_days: 7,
             log: "info".to_owned(),
             log_format: "text".to_owned(),
         }
@@ -124,6 +147,17 @@ impl Config {
         if let Some(from) = &self.smtp_from {
             app.smtp_from.clone_from(from);
         }
+        let secs = |n: u64| time::Duration::seconds(i64::try_from(n.max(1)).unwrap_or(i64::MAX));
+        app.jobs = facteur_app::JobSettings {
+            poll_interval: Duration::from_millis(self.jobs_poll_ms.max(10)),
+            lease: secs(self.jobs_lease_secs),
+            max_attempts: self.jobs_max_attempts.max(1),
+            backoff_base: secs(self.jobs_backoff_secs),
+            backoff_max: secs(self.jobs_backoff_max_secs.max(self.jobs_backoff_secs)),
+            batch: facteur_app::JobSettings::default().batch,
+            housekeeping_every: secs(self.jobs_housekeeping_secs),
+            keep_finished: secs(self.jobs_keep_days.saturating_mul(86_400)),
+        };
         app
     }
 

@@ -15,7 +15,7 @@ use crate::audit::{audit, change_one};
 use crate::records::{MembershipRow, SessionRow, SubscriptionRow, TechnicalAccountRow, UserRow};
 use crate::{
     Actor, MembershipRecord, NewTechnicalAccount, NewUser, Result, SessionRecord, Store, StoreError,
-    SubscriptionRecord, TechnicalAccountRecord, UserRecord, in_tx, normalize_time, with_pool,
+    SubscriptionRecord, TechnicalAccountRecord, Tx, UserRecord, normalize_time, with_pool, with_tx,
 };
 
 macro_rules! user_cols {
@@ -58,39 +58,6 @@ macro_rules! fetch_all {
 impl Store {
     // ---- users -----------------------------------------------------------------------------
 
-    /// Creates a user ([`StoreError::Conflict`] when the e-mail is taken).
-    pub async fn create_user(&self, user: &NewUser, actor: Actor) -> Result<UserRecord> {
-        let at = self.now();
-        let activated_at = (user.status == UserStatus::Active).then_some(at);
-        let row: UserRow = in_tx!(self, |tx| {
-            let row: UserRow = sqlx::query_as(concat!(
-                "INSERT INTO users (email, password_hash, first_name, last_name, phone, status, activated_at, \
-                 created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING ",
-                user_cols!()
-            ))
-            .bind(user.email.as_str())
-            .bind(user.password_hash.as_deref())
-            .bind(user.first_name.as_str())
-            .bind(user.last_name.as_str())
-            .bind(user.phone.as_deref())
-            .bind(user.status.as_str())
-            .bind(activated_at)
-            .bind(at)
-            .fetch_one(&mut *tx)
-            .await?;
-            audit!(
-                self,
-                tx,
-                actor,
-                AuditAction::UserCreate,
-                None,
-                json!({ "user": row.id, "email": user.email })
-            );
-            row
-        });
-        row.try_into()
-    }
-
     /// A user by id.
     pub async fn user(&self, id: UserId) -> Result<Option<UserRecord>> {
         fetch_opt!(
@@ -111,184 +78,7 @@ impl Store {
         )
     }
 
-    /// Changes a user's status; the first move to `Active` stamps `activated_at`.
-    pub async fn set_user_status(&self, id: UserId, status: UserStatus, actor: Actor) -> Result<()> {
-        change_one!(
-            self,
-            "user",
-            "UPDATE users SET status = $1, updated_at = $2, \
-             activated_at = CASE WHEN $1 = 'ACTIF' AND activated_at IS NULL THEN $2 ELSE activated_at END WHERE id = $3",
-            [status.as_str(), self.now(), id.0],
-            actor,
-            AuditAction::UserStatus,
-            None,
-            json!({ "user": id, "status": status })
-        )
-    }
-
-    /// Replaces a user's password hash (argon2 PHC string).
-    pub async fn set_password_hash(&self, id: UserId, password_hash: &str, actor: Actor) -> Result<()> {
-        change_one!(
-            self,
-            "user",
-            "UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3",
-            [password_hash, self.now(), id.0],
-            actor,
-            AuditAction::UserPassword,
-            None,
-            json!({ "user": id })
-        )
-    }
-
-    /// Updates name and phone.
-    pub async fn update_user_profile(
-        &self,
-        id: UserId,
-        first_name: &str,
-        last_name: &str,
-        phone: Option<&str>,
-        actor: Actor,
-    ) -> Result<()> {
-        change_one!(
-            self,
-            "user",
-            "UPDATE users SET first_name = $1, last_name = $2, phone = $3, updated_at = $4 WHERE id = $5",
-            [first_name, last_name, phone, self.now(), id.0],
-            actor,
-            AuditAction::UserProfile,
-            None,
-            json!({ "user": id })
-        )
-    }
-
-    /// Stamps a successful login.
-    pub async fn record_login(&self, id: UserId) -> Result<()> {
-        change_one!(
-            self,
-            "user",
-            "UPDATE users SET last_login_at = $1 WHERE id = $2",
-            [self.now(), id.0],
-            Actor::User(id),
-            AuditAction::UserLogin,
-            None,
-            json!({})
-        )
-    }
-
     // ---- memberships (rattachements) -------------------------------------------------------
-
-    /// Creates an attachment: `Pending` for a request, `Approved` for a direct attachment by a
-    /// manager (then `decided_*` are filled with `actor`).
-    pub async fn create_membership(
-        &self,
-        user: UserId,
-        structure: StructureId,
-        role: Role,
-        status: MembershipStatus,
-        actor: Actor,
-    ) -> Result<MembershipRecord> {
-        let at = self.now();
-        let decided = (status != MembershipStatus::Pending).then_some(at);
-        let decided_by = match actor {
-            Actor::User(u) if decided.is_some() => Some(u.0),
-            _ => None,
-        };
-        let row: MembershipRow = in_tx!(self, |tx| {
-            let row: MembershipRow = sqlx::query_as(concat!(
-                "INSERT INTO memberships (user_id, structure_id, role, status, requested_at, decided_at, decided_by) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ",
-                membership_cols!()
-            ))
-            .bind(user.0)
-            .bind(structure.0)
-            .bind(role.as_str())
-            .bind(status.as_str())
-            .bind(at)
-            .bind(decided)
-            .bind(decided_by)
-            .fetch_one(&mut *tx)
-            .await?;
-            audit!(
-                self,
-                tx,
-                actor,
-                AuditAction::MembershipCreate,
-                Some(structure),
-                json!({ "user": user, "role": role, "status": status })
-            );
-            row
-        });
-        row.try_into()
-    }
-
-    /// Moves an attachment from `from` to `to` (and optionally changes the role). Conditional
-    /// on the current status, so two managers deciding at once cannot both win:
-    /// [`StoreError::NotFound`] when the attachment is no longer in `from`.
-    pub async fn decide_membership(
-        &self,
-        id: MembershipId,
-        from: MembershipStatus,
-        to: MembershipStatus,
-        role: Option<Role>,
-        actor: Actor,
-    ) -> Result<MembershipRecord> {
-        // The domain's table decides which moves exist; the conditional update below decides
-        // whether the row is still where the caller saw it.
-        if !from.can_become(to) {
-            return Err(StoreError::IllegalTransition {
-                what: "membership",
-                from: from.as_str(),
-                to: to.as_str(),
-            });
-        }
-        let decided_by = match actor {
-            Actor::User(u) => Some(u.0),
-            _ => None,
-        };
-        let row: Option<MembershipRow> = in_tx!(self, |tx| {
-            let row: Option<MembershipRow> = sqlx::query_as(concat!(
-                "UPDATE memberships SET status = $1, role = COALESCE($2, role), decided_at = $3, decided_by = $4 \
-                 WHERE id = $5 AND status = $6 RETURNING ",
-                membership_cols!()
-            ))
-            .bind(to.as_str())
-            .bind(role.map(Role::as_str))
-            .bind(self.now())
-            .bind(decided_by)
-            .bind(id.0)
-            .bind(from.as_str())
-            .fetch_optional(&mut *tx)
-            .await?;
-            if let Some(r) = &row {
-                audit!(
-                    self,
-                    tx,
-                    actor,
-                    AuditAction::MembershipDecide,
-                    Some(StructureId(r.structure_id)),
-                    json!({ "membership": id, "from": from, "to": to, "role": role })
-                );
-            }
-            row
-        });
-        row.ok_or(StoreError::NotFound("membership in the expected status"))?
-            .try_into()
-    }
-
-    /// Changes the role of an attachment (e.g. transfer of the main-manager role).
-    pub async fn set_membership_role(&self, id: MembershipId, role: Role, actor: Actor) -> Result<()> {
-        let m = self.membership(id).await?.ok_or(StoreError::NotFound("membership"))?;
-        change_one!(
-            self,
-            "membership",
-            "UPDATE memberships SET role = $1 WHERE id = $2",
-            [role.as_str(), id.0],
-            actor,
-            AuditAction::MembershipRole,
-            Some(m.structure_id),
-            json!({ "membership": id, "role": role })
-        )
-    }
 
     /// An attachment by id.
     pub async fn membership(&self, id: MembershipId) -> Result<Option<MembershipRecord>> {
@@ -350,117 +140,6 @@ impl Store {
 
     // ---- space subscriptions ---------------------------------------------------------------
 
-    /// Subscribes a user to a space of a structure. [`StoreError::Refused`] when the space is not
-    /// opened on the structure; [`StoreError::Conflict`] when already subscribed.
-    pub async fn subscribe_space(
-        &self,
-        user: UserId,
-        structure: StructureId,
-        space: Space,
-        mode: SpaceMode,
-        status: SubscriptionStatus,
-        actor: Actor,
-    ) -> Result<SubscriptionRecord> {
-        let at = self.now();
-        let decided = (status != SubscriptionStatus::Pending).then_some(at);
-        let row: SubscriptionRow = in_tx!(self, |tx| {
-            let opened: Option<i64> =
-                sqlx::query_scalar("SELECT structure_id FROM space_openings WHERE structure_id = $1 AND space = $2")
-                    .bind(structure.0)
-                    .bind(space.as_str())
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            if opened.is_none() {
-                return Err(StoreError::Refused("space not opened on this structure"));
-            }
-            let row: SubscriptionRow = sqlx::query_as(concat!(
-                "INSERT INTO space_subscriptions (user_id, structure_id, space, mode, status, requested_at, decided_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ",
-                subscription_cols!()
-            ))
-            .bind(user.0)
-            .bind(structure.0)
-            .bind(space.as_str())
-            .bind(mode.as_str())
-            .bind(status.as_str())
-            .bind(at)
-            .bind(decided)
-            .fetch_one(&mut *tx)
-            .await?;
-            audit!(
-                self,
-                tx,
-                actor,
-                AuditAction::SpaceSubscribe,
-                Some(structure),
-                json!({ "user": user, "space": space, "mode": mode, "status": status })
-            );
-            row
-        });
-        row.try_into()
-    }
-
-    /// Approves / refuses a subscription or changes its mode.
-    pub async fn update_subscription(
-        &self,
-        id: i64,
-        mode: SpaceMode,
-        status: SubscriptionStatus,
-        actor: Actor,
-    ) -> Result<SubscriptionRecord> {
-        let decided_by = match actor {
-            Actor::User(u) => Some(u.0),
-            _ => None,
-        };
-        let row: Option<SubscriptionRow> = in_tx!(self, |tx| {
-            let row: Option<SubscriptionRow> = sqlx::query_as(concat!(
-                "UPDATE space_subscriptions SET mode = $1, status = $2, decided_at = $3, decided_by = $4 WHERE id = $5 \
-                 RETURNING ",
-                subscription_cols!()
-            ))
-            .bind(mode.as_str())
-            .bind(status.as_str())
-            .bind(self.now())
-            .bind(decided_by)
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if let Some(r) = &row {
-                audit!(
-                    self,
-                    tx,
-                    actor,
-                    AuditAction::SpaceSubscription,
-                    Some(StructureId(r.structure_id)),
-                    json!({ "subscription": id, "mode": mode, "status": status })
-                );
-            }
-            row
-        });
-        row.ok_or(StoreError::NotFound("subscription"))?.try_into()
-    }
-
-    /// Removes a subscription.
-    pub async fn unsubscribe_space(&self, id: i64, actor: Actor) -> Result<()> {
-        in_tx!(self, |tx| {
-            let structure: Option<i64> =
-                sqlx::query_scalar("DELETE FROM space_subscriptions WHERE id = $1 RETURNING structure_id")
-                    .bind(id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            let structure = structure.ok_or(StoreError::NotFound("subscription"))?;
-            audit!(
-                self,
-                tx,
-                actor,
-                AuditAction::SpaceUnsubscribe,
-                Some(StructureId(structure)),
-                json!({ "subscription": id })
-            );
-        });
-        Ok(())
-    }
-
     /// A user's subscriptions, on one structure or all.
     pub async fn subscriptions_of_user(
         &self,
@@ -500,82 +179,6 @@ impl Store {
     }
 
     // ---- one-time tokens -------------------------------------------------------------------
-
-    /// Stores a one-time token digest; earlier unused tokens of the same user and purpose are
-    /// spent, so only the newest link works.
-    pub async fn create_one_time_token(
-        &self,
-        user: UserId,
-        purpose: TokenPurpose,
-        token_hash: &str,
-        expires_at: OffsetDateTime,
-    ) -> Result<()> {
-        let at = self.now();
-        in_tx!(self, |tx| {
-            sqlx::query(
-                "UPDATE one_time_tokens SET used_at = $1 WHERE user_id = $2 AND purpose = $3 AND used_at IS NULL",
-            )
-            .bind(at)
-            .bind(user.0)
-            .bind(purpose.as_str())
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query(
-                "INSERT INTO one_time_tokens (user_id, purpose, token_hash, expires_at, created_at) \
-                 VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(user.0)
-            .bind(purpose.as_str())
-            .bind(token_hash)
-            .bind(normalize_time(expires_at))
-            .bind(at)
-            .execute(&mut *tx)
-            .await?;
-            audit!(
-                self,
-                tx,
-                Actor::System,
-                AuditAction::TokenCreate,
-                None,
-                json!({ "user": user, "purpose": purpose })
-            );
-        });
-        Ok(())
-    }
-
-    /// Spends a token: returns its user when the digest is known, of this purpose, unused and
-    /// not expired at `now`; atomically marks it used, so a link works once even under races.
-    pub async fn consume_one_time_token(
-        &self,
-        purpose: TokenPurpose,
-        token_hash: &str,
-        now: OffsetDateTime,
-    ) -> Result<Option<UserId>> {
-        let now = normalize_time(now);
-        let user: Option<i64> = in_tx!(self, |tx| {
-            let user: Option<i64> = sqlx::query_scalar(
-                "UPDATE one_time_tokens SET used_at = $1 \
-                 WHERE token_hash = $2 AND purpose = $3 AND used_at IS NULL AND expires_at > $1 RETURNING user_id",
-            )
-            .bind(now)
-            .bind(token_hash)
-            .bind(purpose.as_str())
-            .fetch_optional(&mut *tx)
-            .await?;
-            if let Some(u) = user {
-                audit!(
-                    self,
-                    tx,
-                    Actor::User(UserId(u)),
-                    AuditAction::TokenConsume,
-                    None,
-                    json!({ "purpose": purpose })
-                );
-            }
-            user
-        });
-        Ok(user.map(UserId))
-    }
 
     /// Whether a token would be accepted by [`Self::consume_one_time_token`] at `now`, without
     /// spending it (so a page can say a link is dead before the user fills a form in).
@@ -641,16 +244,6 @@ impl Store {
         Ok(())
     }
 
-    /// Ends every session of a user (password change, deactivation). Returns how many.
-    pub async fn delete_user_sessions(&self, user: UserId) -> Result<u64> {
-        let done = with_pool!(self, |db| sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-            .bind(user.0)
-            .execute(db)
-            .await?
-            .rows_affected());
-        Ok(done)
-    }
-
     /// Deletes sessions expired at `now`. Returns how many.
     pub async fn purge_expired_sessions(&self, now: OffsetDateTime) -> Result<u64> {
         let done = with_pool!(self, |db| sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
@@ -662,45 +255,6 @@ impl Store {
     }
 
     // ---- technical accounts ----------------------------------------------------------------
-
-    /// Creates or replaces the technical account of a structure (one per structure).
-    pub async fn put_technical_account(
-        &self,
-        structure: StructureId,
-        account: &NewTechnicalAccount,
-        actor: Actor,
-    ) -> Result<TechnicalAccountRecord> {
-        let at = self.now();
-        let row: TechnicalAccountRow = in_tx!(self, |tx| {
-            let row: TechnicalAccountRow = sqlx::query_as(concat!(
-                "INSERT INTO technical_accounts (structure_id, login, password_hash, client_id, client_secret_hash, \
-                 password_expires_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) \
-                 ON CONFLICT (structure_id) DO UPDATE SET login = excluded.login, password_hash = excluded.password_hash, \
-                 client_id = excluded.client_id, client_secret_hash = excluded.client_secret_hash, \
-                 password_expires_at = excluded.password_expires_at, updated_at = excluded.updated_at RETURNING ",
-                technical_cols!()
-            ))
-            .bind(structure.0)
-            .bind(account.login.as_str())
-            .bind(account.password_hash.as_str())
-            .bind(account.client_id.as_str())
-            .bind(account.client_secret_hash.as_str())
-            .bind(normalize_time(account.password_expires_at))
-            .bind(at)
-            .fetch_one(&mut *tx)
-            .await?;
-            audit!(
-                self,
-                tx,
-                actor,
-                AuditAction::TechnicalAccountPut,
-                Some(structure),
-                json!({ "login": account.login, "client_id": account.client_id })
-            );
-            row
-        });
-        Ok(row.into())
-    }
 
     /// The technical account of a structure.
     pub async fn technical_account_of(&self, structure: StructureId) -> Result<Option<TechnicalAccountRecord>> {
@@ -796,4 +350,540 @@ impl Store {
             .rows_affected());
         Ok(())
     }
+}
+
+impl Tx {
+    /// Ends every session of a user (password change, deactivation). Returns how many.
+    pub async fn delete_user_sessions(&mut self, user: UserId) -> Result<u64> {
+        self.step("delete_user_sessions")?;
+        let done = with_tx!(self, |c| sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user.0)
+            .execute(&mut *c)
+            .await?
+            .rows_affected());
+        Ok(done)
+    }
+
+    /// An attachment by id, as this transaction sees it.
+    pub async fn membership(&mut self, id: MembershipId) -> Result<Option<MembershipRecord>> {
+        let row: Option<MembershipRow> = with_tx!(self, |c| sqlx::query_as(concat!(
+            "SELECT ",
+            membership_cols!(),
+            " FROM memberships WHERE id = $1"
+        ))
+        .bind(id.0)
+        .fetch_optional(&mut *c)
+        .await?);
+        row.map(TryInto::try_into).transpose()
+    }
+
+    /// The attachment of a user to a structure, whatever its status, as this transaction sees it.
+    pub async fn find_membership(&mut self, user: UserId, structure: StructureId) -> Result<Option<MembershipRecord>> {
+        let row: Option<MembershipRow> = with_tx!(self, |c| sqlx::query_as(concat!(
+            "SELECT ",
+            membership_cols!(),
+            " FROM memberships WHERE user_id = $1 AND structure_id = $2"
+        ))
+        .bind(user.0)
+        .bind(structure.0)
+        .fetch_optional(&mut *c)
+        .await?);
+        row.map(TryInto::try_into).transpose()
+    }
+
+    /// Creates a user ([`StoreError::Conflict`] when the e-mail is taken).
+    pub async fn create_user(&mut self, user: &NewUser, actor: Actor) -> Result<UserRecord> {
+        self.step("create_user")?;
+        let at = self.clock.now();
+        let activated_at = (user.status == UserStatus::Active).then_some(at);
+        let row: UserRow = with_tx!(self, |tx| {
+            let row: UserRow = sqlx::query_as(concat!(
+                "INSERT INTO users (email, password_hash, first_name, last_name, phone, status, activated_at, \
+                 created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING ",
+                user_cols!()
+            ))
+            .bind(user.email.as_str())
+            .bind(user.password_hash.as_deref())
+            .bind(user.first_name.as_str())
+            .bind(user.last_name.as_str())
+            .bind(user.phone.as_deref())
+            .bind(user.status.as_str())
+            .bind(activated_at)
+            .bind(at)
+            .fetch_one(&mut *tx)
+            .await?;
+            audit!(
+                self,
+                tx,
+                actor,
+                AuditAction::UserCreate,
+                None,
+                json!({ "user": row.id, "email": user.email })
+            );
+            row
+        });
+        row.try_into()
+    }
+
+    /// Changes a user's status; the first move to `Active` stamps `activated_at`.
+    pub async fn set_user_status(&mut self, id: UserId, status: UserStatus, actor: Actor) -> Result<()> {
+        self.step("set_user_status")?;
+        change_one!(
+            self,
+            "user",
+            "UPDATE users SET status = $1, updated_at = $2, \
+             activated_at = CASE WHEN $1 = 'ACTIF' AND activated_at IS NULL THEN $2 ELSE activated_at END WHERE id = $3",
+            [status.as_str(), self.clock.now(), id.0],
+            actor,
+            AuditAction::UserStatus,
+            None,
+            json!({ "user": id, "status": status })
+        )
+    }
+
+    /// Replaces a user's password hash (argon2 PHC string).
+    pub async fn set_password_hash(&mut self, id: UserId, password_hash: &str, actor: Actor) -> Result<()> {
+        self.step("set_password_hash")?;
+        change_one!(
+            self,
+            "user",
+            "UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3",
+            [password_hash, self.clock.now(), id.0],
+            actor,
+            AuditAction::UserPassword,
+            None,
+            json!({ "user": id })
+        )
+    }
+
+    /// Updates name and phone.
+    pub async fn update_user_profile(
+        &mut self,
+        id: UserId,
+        first_name: &str,
+        last_name: &str,
+        phone: Option<&str>,
+        actor: Actor,
+    ) -> Result<()> {
+        self.step("update_user_profile")?;
+        change_one!(
+            self,
+            "user",
+            "UPDATE users SET first_name = $1, last_name = $2, phone = $3, updated_at = $4 WHERE id = $5",
+            [first_name, last_name, phone, self.clock.now(), id.0],
+            actor,
+            AuditAction::UserProfile,
+            None,
+            json!({ "user": id })
+        )
+    }
+
+    /// Stamps a successful login.
+    pub async fn record_login(&mut self, id: UserId) -> Result<()> {
+        self.step("record_login")?;
+        change_one!(
+            self,
+            "user",
+            "UPDATE users SET last_login_at = $1 WHERE id = $2",
+            [self.clock.now(), id.0],
+            Actor::User(id),
+            AuditAction::UserLogin,
+            None,
+            json!({})
+        )
+    }
+
+    /// Creates an attachment: `Pending` for a request, `Approved` for a direct attachment by a
+    /// manager (then `decided_*` are filled with `actor`).
+    pub async fn create_membership(
+        &mut self,
+        user: UserId,
+        structure: StructureId,
+        role: Role,
+        status: MembershipStatus,
+        actor: Actor,
+    ) -> Result<MembershipRecord> {
+        self.step("create_membership")?;
+        let at = self.clock.now();
+        let decided = (status != MembershipStatus::Pending).then_some(at);
+        let decided_by = match actor {
+            Actor::User(u) if decided.is_some() => Some(u.0),
+            _ => None,
+        };
+        let row: MembershipRow = with_tx!(self, |tx| {
+            let row: MembershipRow = sqlx::query_as(concat!(
+                "INSERT INTO memberships (user_id, structure_id, role, status, requested_at, decided_at, decided_by) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ",
+                membership_cols!()
+            ))
+            .bind(user.0)
+            .bind(structure.0)
+            .bind(role.as_str())
+            .bind(status.as_str())
+            .bind(at)
+            .bind(decided)
+            .bind(decided_by)
+            .fetch_one(&mut *tx)
+            .await?;
+            audit!(
+                self,
+                tx,
+                actor,
+                AuditAction::MembershipCreate,
+                Some(structure),
+                json!({ "user": user, "role": role, "status": status })
+            );
+            row
+        });
+        row.try_into()
+    }
+
+    /// Moves an attachment from `from` to `to` (and optionally changes the role). Conditional
+    /// on the current status, so two managers deciding at once cannot both win:
+    /// [`StoreError::NotFound`] when the attachment is no longer in `from`.
+    pub async fn decide_membership(
+        &mut self,
+        id: MembershipId,
+        from: MembershipStatus,
+        to: MembershipStatus,
+        role: Option<Role>,
+        actor: Actor,
+    ) -> Result<MembershipRecord> {
+        self.step("decide_membership")?;
+        // The domain's table decides which moves exist; the conditional update below decides
+        // whether the row is still where the caller saw it.
+        if !from.can_become(to) {
+            return Err(StoreError::IllegalTransition {
+                what: "membership",
+                from: from.as_str(),
+                to: to.as_str(),
+            });
+        }
+        let decided_by = match actor {
+            Actor::User(u) => Some(u.0),
+            _ => None,
+        };
+        let row: Option<MembershipRow> = with_tx!(self, |tx| {
+            let row: Option<MembershipRow> = sqlx::query_as(concat!(
+                "UPDATE memberships SET status = $1, role = COALESCE($2, role), decided_at = $3, decided_by = $4 \
+                 WHERE id = $5 AND status = $6 RETURNING ",
+                membership_cols!()
+            ))
+            .bind(to.as_str())
+            .bind(role.map(Role::as_str))
+            .bind(self.clock.now())
+            .bind(decided_by)
+            .bind(id.0)
+            .bind(from.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(r) = &row {
+                audit!(
+                    self,
+                    tx,
+                    actor,
+                    AuditAction::MembershipDecide,
+                    Some(StructureId(r.structure_id)),
+                    json!({ "membership": id, "from": from, "to": to, "role": role })
+                );
+            }
+            row
+        });
+        row.ok_or(StoreError::NotFound("membership in the expected status"))?
+            .try_into()
+    }
+
+    /// Changes the role of an attachment (e.g. transfer of the main-manager role).
+    pub async fn set_membership_role(&mut self, id: MembershipId, role: Role, actor: Actor) -> Result<()> {
+        self.step("set_membership_role")?;
+        let m = self.membership(id).await?.ok_or(StoreError::NotFound("membership"))?;
+        change_one!(
+            self,
+            "membership",
+            "UPDATE memberships SET role = $1 WHERE id = $2",
+            [role.as_str(), id.0],
+            actor,
+            AuditAction::MembershipRole,
+            Some(m.structure_id),
+            json!({ "membership": id, "role": role })
+        )
+    }
+
+    /// Subscribes a user to a space of a structure. [`StoreError::Refused`] when the space is not
+    /// opened on the structure; [`StoreError::Conflict`] when already subscribed.
+    pub async fn subscribe_space(
+        &mut self,
+        user: UserId,
+        structure: StructureId,
+        space: Space,
+        mode: SpaceMode,
+        status: SubscriptionStatus,
+        actor: Actor,
+    ) -> Result<SubscriptionRecord> {
+        self.step("subscribe_space")?;
+        let at = self.clock.now();
+        let decided = (status != SubscriptionStatus::Pending).then_some(at);
+        let row: SubscriptionRow = with_tx!(self, |tx| {
+            let opened: Option<i64> =
+                sqlx::query_scalar("SELECT structure_id FROM space_openings WHERE structure_id = $1 AND space = $2")
+                    .bind(structure.0)
+                    .bind(space.as_str())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if opened.is_none() {
+                return Err(StoreError::Refused("space not opened on this structure"));
+            }
+            // Checked before the insert: a failed statement would end a PostgreSQL transaction, and
+            // use cases go on after "already subscribed".
+            let existing: Option<i64> = sqlx::query_scalar(
+                "SELECT id FROM space_subscriptions WHERE user_id = $1 AND structure_id = $2 AND space = $3",
+            )
+            .bind(user.0)
+            .bind(structure.0)
+            .bind(space.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+            if existing.is_some() {
+                return Err(StoreError::Conflict(
+                    "space_subscriptions (user, structure, space)".to_owned(),
+                ));
+            }
+            let row: SubscriptionRow = sqlx::query_as(concat!(
+                "INSERT INTO space_subscriptions (user_id, structure_id, space, mode, status, requested_at, decided_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ",
+                subscription_cols!()
+            ))
+            .bind(user.0)
+            .bind(structure.0)
+            .bind(space.as_str())
+            .bind(mode.as_str())
+            .bind(status.as_str())
+            .bind(at)
+            .bind(decided)
+            .fetch_one(&mut *tx)
+            .await?;
+            audit!(
+                self,
+                tx,
+                actor,
+                AuditAction::SpaceSubscribe,
+                Some(structure),
+                json!({ "user": user, "space": space, "mode": mode, "status": status })
+            );
+            row
+        });
+        row.try_into()
+    }
+
+    /// Moves a subscription from `from` to `status` (a manager's decision, a user asking again)
+    /// and/or changes its mode. Conditional on the current status like
+    /// [`Tx::decide_membership`]: [`StoreError::IllegalTransition`] for a move the domain's table
+    /// does not have, [`StoreError::NotFound`] when the subscription is no longer in `from`.
+    pub async fn update_subscription(
+        &mut self,
+        id: i64,
+        from: SubscriptionStatus,
+        mode: SpaceMode,
+        status: SubscriptionStatus,
+        actor: Actor,
+    ) -> Result<SubscriptionRecord> {
+        self.step("update_subscription")?;
+        if from != status && !from.can_become(status) {
+            return Err(StoreError::IllegalTransition {
+                what: "subscription",
+                from: from.as_str(),
+                to: status.as_str(),
+            });
+        }
+        let decided_by = match actor {
+            Actor::User(u) => Some(u.0),
+            _ => None,
+        };
+        let row: Option<SubscriptionRow> = with_tx!(self, |tx| {
+            let row: Option<SubscriptionRow> = sqlx::query_as(concat!(
+                "UPDATE space_subscriptions SET mode = $1, status = $2, decided_at = $3, decided_by = $4 \
+                 WHERE id = $5 AND status = $6 RETURNING ",
+                subscription_cols!()
+            ))
+            .bind(mode.as_str())
+            .bind(status.as_str())
+            .bind(self.clock.now())
+            .bind(decided_by)
+            .bind(id)
+            .bind(from.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(r) = &row {
+                audit!(
+                    self,
+                    tx,
+                    actor,
+                    AuditAction::SpaceSubscription,
+                    Some(StructureId(r.structure_id)),
+                    json!({ "subscription": id, "from": from, "mode": mode, "status": status })
+                );
+            }
+            row
+        });
+        row.ok_or(StoreError::NotFound("subscription in the expected status"))?
+            .try_into()
+    }
+
+    /// Removes a subscription.
+    pub async fn unsubscribe_space(&mut self, id: i64, actor: Actor) -> Result<()> {
+        self.step("unsubscribe_space")?;
+        with_tx!(self, |tx| {
+            let structure: Option<i64> =
+                sqlx::query_scalar("DELETE FROM space_subscriptions WHERE id = $1 RETURNING structure_id")
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let structure = structure.ok_or(StoreError::NotFound("subscription"))?;
+            audit!(
+                self,
+                tx,
+                actor,
+                AuditAction::SpaceUnsubscribe,
+                Some(StructureId(structure)),
+                json!({ "subscription": id })
+            );
+        });
+        Ok(())
+    }
+
+    /// Stores a one-time token digest; earlier unused tokens of the same user and purpose are
+    /// spent, so only the newest link works.
+    pub async fn create_one_time_token(
+        &mut self,
+        user: UserId,
+        purpose: TokenPurpose,
+        token_hash: &str,
+        expires_at: OffsetDateTime,
+    ) -> Result<()> {
+        self.step("create_one_time_token")?;
+        let at = self.clock.now();
+        with_tx!(self, |tx| {
+            sqlx::query(
+                "UPDATE one_time_tokens SET used_at = $1 WHERE user_id = $2 AND purpose = $3 AND used_at IS NULL",
+            )
+            .bind(at)
+            .bind(user.0)
+            .bind(purpose.as_str())
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO one_time_tokens (user_id, purpose, token_hash, expires_at, created_at) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(user.0)
+            .bind(purpose.as_str())
+            .bind(token_hash)
+            .bind(normalize_time(expires_at))
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+            audit!(
+                self,
+                tx,
+                Actor::System,
+                AuditAction::TokenCreate,
+                None,
+                json!({ "user": user, "purpose": purpose })
+            );
+        });
+        Ok(())
+    }
+
+    /// Spends a token: returns its user when the digest is known, of this purpose, unused and
+    /// not expired at `now`; atomically marks it used, so a link works once even under races.
+    pub async fn consume_one_time_token(
+        &mut self,
+        purpose: TokenPurpose,
+        token_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<UserId>> {
+        self.step("consume_one_time_token")?;
+        let now = normalize_time(now);
+        let user: Option<i64> = with_tx!(self, |tx| {
+            let user: Option<i64> = sqlx::query_scalar(
+                "UPDATE one_time_tokens SET used_at = $1 \
+                 WHERE token_hash = $2 AND purpose = $3 AND used_at IS NULL AND expires_at > $1 RETURNING user_id",
+            )
+            .bind(now)
+            .bind(token_hash)
+            .bind(purpose.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(u) = user {
+                audit!(
+                    self,
+                    tx,
+                    Actor::User(UserId(u)),
+                    AuditAction::TokenConsume,
+                    None,
+                    json!({ "purpose": purpose })
+                );
+            }
+            user
+        });
+        Ok(user.map(UserId))
+    }
+
+    /// Creates or replaces the technical account of a structure (one per structure).
+    pub async fn put_technical_account(
+        &mut self,
+        structure: StructureId,
+        account: &NewTechnicalAccount,
+        actor: Actor,
+    ) -> Result<TechnicalAccountRecord> {
+        self.step("put_technical_account")?;
+        let at = self.clock.now();
+        let row: TechnicalAccountRow = with_tx!(self, |tx| {
+            let row: TechnicalAccountRow = sqlx::query_as(concat!(
+                "INSERT INTO technical_accounts (structure_id, login, password_hash, client_id, client_secret_hash, \
+                 password_expires_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) \
+                 ON CONFLICT (structure_id) DO UPDATE SET login = excluded.login, password_hash = excluded.password_hash, \
+                 client_id = excluded.client_id, client_secret_hash = excluded.client_secret_hash, \
+                 password_expires_at = excluded.password_expires_at, updated_at = excluded.updated_at RETURNING ",
+                technical_cols!()
+            ))
+            .bind(structure.0)
+            .bind(account.login.as_str())
+            .bind(account.password_hash.as_str())
+            .bind(account.client_id.as_str())
+            .bind(account.client_secret_hash.as_str())
+            .bind(normalize_time(account.password_expires_at))
+            .bind(at)
+            .fetch_one(&mut *tx)
+            .await?;
+            audit!(
+                self,
+                tx,
+                actor,
+                AuditAction::TechnicalAccountPut,
+                Some(structure),
+                json!({ "login": account.login, "client_id": account.client_id })
+            );
+            row
+        });
+        Ok(row.into())
+    }
+}
+
+crate::autocommit! {
+    fn delete_user_sessions(user: UserId) -> u64;
+    fn create_user(user: &NewUser, actor: Actor) -> UserRecord;
+    fn set_user_status(id: UserId, status: UserStatus, actor: Actor) -> ();
+    fn set_password_hash(id: UserId, password_hash: &str, actor: Actor) -> ();
+    fn update_user_profile(id: UserId, first_name: &str, last_name: &str, phone: Option<&str>, actor: Actor) -> ();
+    fn record_login(id: UserId) -> ();
+    fn create_membership(user: UserId, structure: StructureId, role: Role, status: MembershipStatus, actor: Actor) -> MembershipRecord;
+    fn decide_membership(id: MembershipId, from: MembershipStatus, to: MembershipStatus, role: Option<Role>, actor: Actor) -> MembershipRecord;
+    fn set_membership_role(id: MembershipId, role: Role, actor: Actor) -> ();
+    fn subscribe_space(user: UserId, structure: StructureId, space: Space, mode: SpaceMode, status: SubscriptionStatus, actor: Actor) -> SubscriptionRecord;
+    fn update_subscription(id: i64, from: SubscriptionStatus, mode: SpaceMode, status: SubscriptionStatus, actor: Actor) -> SubscriptionRecord;
+    fn unsubscribe_space(id: i64, actor: Actor) -> ();
+    fn create_one_time_token(user: UserId, purpose: TokenPurpose, token_hash: &str, expires_at: OffsetDateTime) -> ();
+    fn consume_one_time_token(purpose: TokenPurpose, token_hash: &str, now: OffsetDateTime) -> Option<UserId>;
+    fn put_technical_account(structure: StructureId, account: &NewTechnicalAccount, actor: Actor) -> TechnicalAccountRecord;
 }

@@ -5,20 +5,20 @@
 use facteur_domain::StructureId;
 use sqlx::types::Json;
 
-use crate::{Actor, AuditRecord, Result, Store, StoreError, with_pool};
+use crate::{Actor, AuditRecord, Result, Store, StoreError, Tx, with_pool};
 
 pub(crate) const INSERT_AUDIT: &str = "INSERT INTO audit_log (at, actor_kind, actor_id, action, structure_id, details) \
      VALUES ($1, $2, $3, $4, $5, $6)";
 
-/// `audit!(self, tx, actor, "action", Some(structure_id), json!({...}))` inside an [`in_tx!`] body;
-/// the line's time is the store's clock.
+/// `audit!(self, c, actor, AuditAction::…, Some(structure_id), json!({...}))` inside a
+/// [`crate::with_tx!`] body (`c` its connection); the line's time is the transaction's clock.
 macro_rules! audit {
     ($store:expr, $tx:ident, $actor:expr, $action:expr, $structure:expr, $details:expr) => {{
         let actor: $crate::Actor = $actor;
         let structure: Option<facteur_domain::StructureId> = $structure;
         let details: serde_json::Value = $details;
         sqlx::query($crate::audit::INSERT_AUDIT)
-            .bind($store.now())
+            .bind($store.clock.now())
             .bind(actor.kind())
             .bind(actor.id())
             .bind({
@@ -34,10 +34,10 @@ macro_rules! audit {
 pub(crate) use audit;
 
 /// One UPDATE/DELETE that must hit a row ([`StoreError::NotFound`] otherwise) and its audit line,
-/// in one transaction: `change_one!(store, "what", SQL, [args…], actor, "action", structure, json)`.
+/// in the transaction `tx`: `change_one!(tx, "what", SQL, [args…], actor, action, structure, json)`.
 macro_rules! change_one {
     ($store:expr, $what:literal, $sql:expr, [$($arg:expr),* $(,)?], $actor:expr, $action:expr, $structure:expr, $details:expr) => {{
-        $crate::in_tx!($store, |tx| {
+        $crate::with_tx!($store, |tx| {
             let done = sqlx::query($sql)$(.bind($arg))*.execute(&mut *tx).await?;
             if done.rows_affected() == 0 {
                 return Err($crate::StoreError::NotFound($what));
@@ -77,19 +77,26 @@ impl TryFrom<AuditRow> for AuditRecord {
     }
 }
 
-impl Store {
+impl Tx {
     /// Records an event that is not itself a row change (e.g. a failed login, an export).
     pub async fn audit(
-        &self,
+        &mut self,
         actor: Actor,
         action: facteur_domain::AuditAction,
         structure: Option<StructureId>,
         details: serde_json::Value,
     ) -> Result<()> {
-        crate::in_tx!(self, |tx| audit!(self, tx, actor, action, structure, details));
+        self.step("audit")?;
+        crate::with_tx!(self, |tx| audit!(self, tx, actor, action, structure, details));
         Ok(())
     }
+}
 
+crate::autocommit! {
+    fn audit(actor: Actor, action: facteur_domain::AuditAction, structure: Option<StructureId>, details: serde_json::Value) -> ();
+}
+
+impl Store {
     /// Audit lines, newest first, optionally for one structure only.
     pub async fn audit_log(&self, structure: Option<StructureId>, limit: u32, offset: u32) -> Result<Vec<AuditRecord>> {
         let rows: Vec<AuditRow> = with_pool!(self, |db| sqlx::query_as(

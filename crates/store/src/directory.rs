@@ -7,7 +7,9 @@ use serde_json::json;
 
 use crate::audit::{audit, change_one};
 use crate::records::{ServiceRow, StructureRow};
-use crate::{Actor, Page, Result, ServiceRecord, Store, StoreError, StructureQuery, StructureRecord, in_tx, with_pool};
+use crate::{
+    Actor, Page, Result, ServiceRecord, Store, StoreError, StructureQuery, StructureRecord, Tx, with_pool, with_tx,
+};
 
 macro_rules! structure_cols {
     () => {
@@ -119,100 +121,6 @@ const OPEN_SPACE: &str = "INSERT INTO space_openings (structure_id, space, opene
                           ON CONFLICT (structure_id, space) DO NOTHING";
 
 impl Store {
-    /// Creates a structure with its default `FACTURES_PUBLIQUES` service and its default spaces.
-    /// Fails with [`StoreError::Conflict`] when the identifier is already registered.
-    pub async fn create_structure(&self, structure: &Structure, actor: Actor) -> Result<StructureRecord> {
-        let at = self.now();
-        let row: StructureRow = in_tx!(self, |tx| {
-            let q = sqlx::query_as(concat!(
-                "INSERT INTO structures (identifier_kind, identifier, kind, status, company_name, label, email, \
-                 vat_number, address_line1, address_line2, address_line3, postcode, city, country, phone, \
-                 service_code_required, engagement_required, service_code_or_engagement_required, \
-                 payment_status_not_reported, moa, name_search, city_search, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
-                 $20, $21, $22, $23, $23) RETURNING ",
-                structure_cols!()
-            ));
-            let row: StructureRow = bind_structure!(q, structure).bind(at).fetch_one(&mut *tx).await?;
-            let q = sqlx::query(INSERT_SERVICE).bind(row.id);
-            bind_service!(q, &Service::default_service())
-                .bind(at)
-                .execute(&mut *tx)
-                .await?;
-            for space in Space::opened_by_default(structure.kind) {
-                sqlx::query(OPEN_SPACE)
-                    .bind(row.id)
-                    .bind(space.as_str())
-                    .bind(at)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            audit!(
-                self,
-                tx,
-                actor,
-                AuditAction::StructureCreate,
-                Some(StructureId(row.id)),
-                json!({ "identifier": structure.identifier.to_string(), "name": structure.company_name })
-            );
-            row
-        });
-        row.try_into()
-    }
-
-    /// Replaces a structure's data (the identifier is kept: a SIRET change creates a new
-    /// structure, spec §1.7).
-    pub async fn update_structure(
-        &self,
-        id: StructureId,
-        structure: &Structure,
-        actor: Actor,
-    ) -> Result<StructureRecord> {
-        let row: Option<StructureRow> = in_tx!(self, |tx| {
-            let q = sqlx::query_as(concat!(
-                "UPDATE structures SET kind = $3, status = $4, company_name = $5, label = $6, email = $7, \
-                 vat_number = $8, address_line1 = $9, address_line2 = $10, address_line3 = $11, postcode = $12, \
-                 city = $13, country = $14, phone = $15, service_code_required = $16, engagement_required = $17, \
-                 service_code_or_engagement_required = $18, payment_status_not_reported = $19, moa = $20, \
-                 name_search = $21, city_search = $22, updated_at = $23 \
-                 WHERE id = $24 AND identifier_kind = $1 AND identifier = $2 RETURNING ",
-                structure_cols!()
-            ));
-            let row: Option<StructureRow> = bind_structure!(q, structure)
-                .bind(self.now())
-                .bind(id.0)
-                .fetch_optional(&mut *tx)
-                .await?;
-            if row.is_some() {
-                audit!(
-                    self,
-                    tx,
-                    actor,
-                    AuditAction::StructureUpdate,
-                    Some(id),
-                    serde_json::to_value(structure).unwrap_or_default()
-                );
-            }
-            row
-        });
-        row.ok_or(StoreError::NotFound("structure (or identifier changed)"))?
-            .try_into()
-    }
-
-    /// Activates or deactivates a structure.
-    pub async fn set_structure_status(&self, id: StructureId, status: StructureStatus, actor: Actor) -> Result<()> {
-        change_one!(
-            self,
-            "structure",
-            "UPDATE structures SET status = $1, updated_at = $2 WHERE id = $3",
-            [status.as_str(), self.now(), id.0],
-            actor,
-            AuditAction::StructureStatus,
-            Some(id),
-            json!({ "status": status })
-        )
-    }
-
     /// A structure by id.
     pub async fn structure(&self, id: StructureId) -> Result<Option<StructureRecord>> {
         let row: Option<StructureRow> = with_pool!(self, |db| sqlx::query_as(concat!(
@@ -308,82 +216,6 @@ impl Store {
         })
     }
 
-    /// Adds a service to a structure ([`StoreError::Conflict`] on a duplicate code).
-    pub async fn create_service(
-        &self,
-        structure: StructureId,
-        service: &Service,
-        actor: Actor,
-    ) -> Result<ServiceRecord> {
-        let row: ServiceRow = in_tx!(self, |tx| {
-            let q = sqlx::query_as(INSERT_SERVICE).bind(structure.0);
-            let row: ServiceRow = bind_service!(q, service).bind(self.now()).fetch_one(&mut *tx).await?;
-            audit!(
-                self,
-                tx,
-                actor,
-                AuditAction::ServiceCreate,
-                Some(structure),
-                json!({ "code": service.code, "label": service.label })
-            );
-            row
-        });
-        row.try_into()
-    }
-
-    /// Replaces a service's data. The default service keeps its code.
-    pub async fn update_service(&self, id: ServiceId, service: &Service, actor: Actor) -> Result<ServiceRecord> {
-        let current = self.service(id).await?.ok_or(StoreError::NotFound("service"))?;
-        if current.service.code.is_default_service() && service.code != current.service.code {
-            return Err(StoreError::Refused("the default service keeps its code"));
-        }
-        let row: ServiceRow = in_tx!(self, |tx| {
-            let q = sqlx::query_as(concat!(
-                "UPDATE services SET code = $1, label = $2, active = $3, valid_from = $4, valid_to = $5, \
-                 engagement_required = $6, payment_status_not_reported = $7, updated_at = $8 WHERE id = $9 RETURNING ",
-                service_cols!()
-            ));
-            let row: ServiceRow = bind_service!(q, service)
-                .bind(self.now())
-                .bind(id.0)
-                .fetch_one(&mut *tx)
-                .await?;
-            audit!(
-                self,
-                tx,
-                actor,
-                AuditAction::ServiceUpdate,
-                Some(current.structure_id),
-                serde_json::to_value(service).unwrap_or_default()
-            );
-            row
-        });
-        row.try_into()
-    }
-
-    /// Deletes a service (never the default one).
-    pub async fn delete_service(&self, id: ServiceId, actor: Actor) -> Result<()> {
-        let current = self.service(id).await?.ok_or(StoreError::NotFound("service"))?;
-        if current.service.code.is_default_service() {
-            return Err(StoreError::Refused("the default service cannot be deleted"));
-        }
-        in_tx!(self, |tx| {
-            sqlx::query("DELETE FROM services WHERE id = $1")
-                .bind(id.0)
-                .execute(&mut *tx)
-                .await?;
-            audit!(
-                self,
-                tx,
-                actor,
-                AuditAction::ServiceDelete,
-                Some(current.structure_id),
-                json!({ "code": current.service.code })
-            );
-        });
-        Ok(())
-    }
-
     /// A service by id.
     pub async fn service(&self, id: ServiceId) -> Result<Option<ServiceRecord>> {
         let row: Option<ServiceRow> = with_pool!(self, |db| sqlx::query_as(concat!(
@@ -424,13 +256,241 @@ impl Store {
         rows.into_iter().map(TryInto::try_into).collect()
     }
 
+    /// Spaces opened on a structure, in [`Space::ALL`] order.
+    pub async fn opened_spaces(&self, structure: StructureId) -> Result<Vec<Space>> {
+        let codes: Vec<String> = with_pool!(self, |db| sqlx::query_scalar(
+            "SELECT space FROM space_openings WHERE structure_id = $1"
+        )
+        .bind(structure.0)
+        .fetch_all(db)
+        .await?);
+        let mut spaces = codes
+            .iter()
+            .map(|c| c.parse::<Space>().map_err(|e| StoreError::corrupt("space_openings", e)))
+            .collect::<Result<Vec<_>>>()?;
+        spaces.sort();
+        Ok(spaces)
+    }
+}
+
+impl Tx {
+    /// A service by id, as this transaction sees it.
+    pub async fn service(&mut self, id: ServiceId) -> Result<Option<ServiceRecord>> {
+        let row: Option<ServiceRow> = with_tx!(self, |c| sqlx::query_as(concat!(
+            "SELECT ",
+            service_cols!(),
+            " FROM services WHERE id = $1"
+        ))
+        .bind(id.0)
+        .fetch_optional(&mut *c)
+        .await?);
+        row.map(TryInto::try_into).transpose()
+    }
+
+    /// A structure by its identifier (kind + value), as this transaction sees it.
+    pub async fn find_structure_by_identifier(
+        &mut self,
+        identifier: &StructureIdentifier,
+    ) -> Result<Option<StructureRecord>> {
+        let row: Option<StructureRow> = with_tx!(self, |c| sqlx::query_as(concat!(
+            "SELECT ",
+            structure_cols!(),
+            " FROM structures WHERE identifier_kind = $1 AND identifier = $2"
+        ))
+        .bind(identifier.kind().as_str())
+        .bind(identifier.value())
+        .fetch_optional(&mut *c)
+        .await?);
+        row.map(TryInto::try_into).transpose()
+    }
+
+    /// Creates a structure with its default `FACTURES_PUBLIQUES` service and its default spaces.
+    /// Fails with [`StoreError::Conflict`] when the identifier is already registered.
+    pub async fn create_structure(&mut self, structure: &Structure, actor: Actor) -> Result<StructureRecord> {
+        self.step("create_structure")?;
+        let at = self.clock.now();
+        let row: StructureRow = with_tx!(self, |tx| {
+            let q = sqlx::query_as(concat!(
+                "INSERT INTO structures (identifier_kind, identifier, kind, status, company_name, label, email, \
+                 vat_number, address_line1, address_line2, address_line3, postcode, city, country, phone, \
+                 service_code_required, engagement_required, service_code_or_engagement_required, \
+                 payment_status_not_reported, moa, name_search, city_search, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
+                 $20, $21, $22, $23, $23) RETURNING ",
+                structure_cols!()
+            ));
+            let row: StructureRow = bind_structure!(q, structure).bind(at).fetch_one(&mut *tx).await?;
+            let q = sqlx::query(INSERT_SERVICE).bind(row.id);
+            bind_service!(q, &Service::default_service())
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
+            for space in Space::opened_by_default(structure.kind) {
+                sqlx::query(OPEN_SPACE)
+                    .bind(row.id)
+                    .bind(space.as_str())
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            audit!(
+                self,
+                tx,
+                actor,
+                AuditAction::StructureCreate,
+                Some(StructureId(row.id)),
+                json!({ "identifier": structure.identifier.to_string(), "name": structure.company_name })
+            );
+            row
+        });
+        row.try_into()
+    }
+
+    /// Replaces a structure's data (the identifier is kept: a SIRET change creates a new
+    /// structure, spec §1.7).
+    pub async fn update_structure(
+        &mut self,
+        id: StructureId,
+        structure: &Structure,
+        actor: Actor,
+    ) -> Result<StructureRecord> {
+        self.step("update_structure")?;
+        let row: Option<StructureRow> = with_tx!(self, |tx| {
+            let q = sqlx::query_as(concat!(
+                "UPDATE structures SET kind = $3, status = $4, company_name = $5, label = $6, email = $7, \
+                 vat_number = $8, address_line1 = $9, address_line2 = $10, address_line3 = $11, postcode = $12, \
+                 city = $13, country = $14, phone = $15, service_code_required = $16, engagement_required = $17, \
+                 service_code_or_engagement_required = $18, payment_status_not_reported = $19, moa = $20, \
+                 name_search = $21, city_search = $22, updated_at = $23 \
+                 WHERE id = $24 AND identifier_kind = $1 AND identifier = $2 RETURNING ",
+                structure_cols!()
+            ));
+            let row: Option<StructureRow> = bind_structure!(q, structure)
+                .bind(self.clock.now())
+                .bind(id.0)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if row.is_some() {
+                audit!(
+                    self,
+                    tx,
+                    actor,
+                    AuditAction::StructureUpdate,
+                    Some(id),
+                    serde_json::to_value(structure).unwrap_or_default()
+                );
+            }
+            row
+        });
+        row.ok_or(StoreError::NotFound("structure (or identifier changed)"))?
+            .try_into()
+    }
+
+    /// Activates or deactivates a structure.
+    pub async fn set_structure_status(&mut self, id: StructureId, status: StructureStatus, actor: Actor) -> Result<()> {
+        self.step("set_structure_status")?;
+        change_one!(
+            self,
+            "structure",
+            "UPDATE structures SET status = $1, updated_at = $2 WHERE id = $3",
+            [status.as_str(), self.clock.now(), id.0],
+            actor,
+            AuditAction::StructureStatus,
+            Some(id),
+            json!({ "status": status })
+        )
+    }
+
+    /// Adds a service to a structure ([`StoreError::Conflict`] on a duplicate code).
+    pub async fn create_service(
+        &mut self,
+        structure: StructureId,
+        service: &Service,
+        actor: Actor,
+    ) -> Result<ServiceRecord> {
+        self.step("create_service")?;
+        let row: ServiceRow = with_tx!(self, |tx| {
+            let q = sqlx::query_as(INSERT_SERVICE).bind(structure.0);
+            let row: ServiceRow = bind_service!(q, service)
+                .bind(self.clock.now())
+                .fetch_one(&mut *tx)
+                .await?;
+            audit!(
+                self,
+                tx,
+                actor,
+                AuditAction::ServiceCreate,
+                Some(structure),
+                json!({ "code": service.code, "label": service.label })
+            );
+            row
+        });
+        row.try_into()
+    }
+
+    /// Replaces a service's data. The default service keeps its code.
+    pub async fn update_service(&mut self, id: ServiceId, service: &Service, actor: Actor) -> Result<ServiceRecord> {
+        self.step("update_service")?;
+        let current = self.service(id).await?.ok_or(StoreError::NotFound("service"))?;
+        if current.service.code.is_default_service() && service.code != current.service.code {
+            return Err(StoreError::Refused("the default service keeps its code"));
+        }
+        let row: ServiceRow = with_tx!(self, |tx| {
+            let q = sqlx::query_as(concat!(
+                "UPDATE services SET code = $1, label = $2, active = $3, valid_from = $4, valid_to = $5, \
+                 engagement_required = $6, payment_status_not_reported = $7, updated_at = $8 WHERE id = $9 RETURNING ",
+                service_cols!()
+            ));
+            let row: ServiceRow = bind_service!(q, service)
+                .bind(self.clock.now())
+                .bind(id.0)
+                .fetch_one(&mut *tx)
+                .await?;
+            audit!(
+                self,
+                tx,
+                actor,
+                AuditAction::ServiceUpdate,
+                Some(current.structure_id),
+                serde_json::to_value(service).unwrap_or_default()
+            );
+            row
+        });
+        row.try_into()
+    }
+
+    /// Deletes a service (never the default one).
+    pub async fn delete_service(&mut self, id: ServiceId, actor: Actor) -> Result<()> {
+        self.step("delete_service")?;
+        let current = self.service(id).await?.ok_or(StoreError::NotFound("service"))?;
+        if current.service.code.is_default_service() {
+            return Err(StoreError::Refused("the default service cannot be deleted"));
+        }
+        with_tx!(self, |tx| {
+            sqlx::query("DELETE FROM services WHERE id = $1")
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
+            audit!(
+                self,
+                tx,
+                actor,
+                AuditAction::ServiceDelete,
+                Some(current.structure_id),
+                json!({ "code": current.service.code })
+            );
+        });
+        Ok(())
+    }
+
     /// Opens a space on a structure (idempotent).
-    pub async fn open_space(&self, structure: StructureId, space: Space, actor: Actor) -> Result<()> {
-        in_tx!(self, |tx| {
+    pub async fn open_space(&mut self, structure: StructureId, space: Space, actor: Actor) -> Result<()> {
+        self.step("open_space")?;
+        with_tx!(self, |tx| {
             let done = sqlx::query(OPEN_SPACE)
                 .bind(structure.0)
                 .bind(space.as_str())
-                .bind(self.now())
+                .bind(self.clock.now())
                 .execute(&mut *tx)
                 .await?;
             if done.rows_affected() > 0 {
@@ -448,8 +508,9 @@ impl Store {
     }
 
     /// Closes a space on a structure (and drops the subscriptions to it).
-    pub async fn close_space(&self, structure: StructureId, space: Space, actor: Actor) -> Result<()> {
-        in_tx!(self, |tx| {
+    pub async fn close_space(&mut self, structure: StructureId, space: Space, actor: Actor) -> Result<()> {
+        self.step("close_space")?;
+        with_tx!(self, |tx| {
             sqlx::query("DELETE FROM space_subscriptions WHERE structure_id = $1 AND space = $2")
                 .bind(structure.0)
                 .bind(space.as_str())
@@ -473,22 +534,17 @@ impl Store {
         });
         Ok(())
     }
+}
 
-    /// Spaces opened on a structure, in [`Space::ALL`] order.
-    pub async fn opened_spaces(&self, structure: StructureId) -> Result<Vec<Space>> {
-        let codes: Vec<String> = with_pool!(self, |db| sqlx::query_scalar(
-            "SELECT space FROM space_openings WHERE structure_id = $1"
-        )
-        .bind(structure.0)
-        .fetch_all(db)
-        .await?);
-        let mut spaces = codes
-            .iter()
-            .map(|c| c.parse::<Space>().map_err(|e| StoreError::corrupt("space_openings", e)))
-            .collect::<Result<Vec<_>>>()?;
-        spaces.sort();
-        Ok(spaces)
-    }
+crate::autocommit! {
+    fn create_structure(structure: &Structure, actor: Actor) -> StructureRecord;
+    fn update_structure(id: StructureId, structure: &Structure, actor: Actor) -> StructureRecord;
+    fn set_structure_status(id: StructureId, status: StructureStatus, actor: Actor) -> ();
+    fn create_service(structure: StructureId, service: &Service, actor: Actor) -> ServiceRecord;
+    fn update_service(id: ServiceId, service: &Service, actor: Actor) -> ServiceRecord;
+    fn delete_service(id: ServiceId, actor: Actor) -> ();
+    fn open_space(structure: StructureId, space: Space, actor: Actor) -> ();
+    fn close_space(structure: StructureId, space: Space, actor: Actor) -> ();
 }
 
 #[cfg(test)]

@@ -13,9 +13,12 @@ mod blobs;
 mod clock;
 mod directory;
 mod error;
+mod jobs;
 pub mod private_fs;
 mod records;
+#[cfg(feature = "test-util")]
 pub mod testing;
+mod tx;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -27,7 +30,9 @@ use time::OffsetDateTime;
 pub use blobs::{BlobId, Blobs};
 pub use clock::Clock;
 pub use error::{Result, StoreError};
+pub use jobs::{JobCounts, JobId, JobRecord, JobStatus, NewJob};
 pub use records::*;
+pub use tx::Tx;
 
 /// Default database when nothing is configured: embedded SQLite under `./facteur-data`.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://./facteur-data/facteur.db";
@@ -56,6 +61,9 @@ pub struct Store {
     pool: Pool,
     /// Where every written timestamp comes from (the application's clock).
     clock: Clock,
+    /// Writes a test chose to fail (shared by clones, like the pool).
+    #[cfg(feature = "test-util")]
+    faults: testing::Faults,
 }
 
 /// Runs `$body` with `$db` bound to the concrete pool. The body is compiled once per backend, so
@@ -69,33 +77,8 @@ macro_rules! with_pool {
     };
 }
 
-/// Like [`with_pool!`] inside a transaction: `$tx` is the open transaction; it commits when the
-/// body finishes without `?` having returned early (an early return rolls back on drop).
-///
-/// On SQLite the transaction is `BEGIN IMMEDIATE`: it takes the write lock up front, waiting up to the
-/// busy timeout. A deferred transaction that reads and then writes fails at once with "database is
-/// locked" when another connection committed in between (its read snapshot cannot be upgraded), which
-/// the busy timeout does not cover.
-macro_rules! in_tx {
-    ($store:expr, |$tx:ident| $body:expr) => {
-        match &$store.pool {
-            $crate::Pool::Sqlite(pool) => {
-                let mut $tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-                let out = $body;
-                $tx.commit().await?;
-                out
-            }
-            $crate::Pool::Postgres(pool) => {
-                let mut $tx = pool.begin().await?;
-                let out = $body;
-                $tx.commit().await?;
-                out
-            }
-        }
-    };
-}
-
-pub(crate) use {in_tx, with_pool};
+pub(crate) use tx::{autocommit, with_tx};
+pub(crate) use with_pool;
 
 impl Store {
     /// Connects to `sqlite://path` (file created if missing, WAL, `busy_timeout`, foreign keys)
@@ -123,6 +106,8 @@ impl Store {
             Ok(Store {
                 pool: Pool::Sqlite(pool),
                 clock: Clock::system(),
+                #[cfg(feature = "test-util")]
+                faults: testing::Faults::default(),
             })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let opts = PgConnectOptions::from_str(url)?;
@@ -130,6 +115,8 @@ impl Store {
             Ok(Store {
                 pool: Pool::Postgres(pool),
                 clock: Clock::system(),
+                #[cfg(feature = "test-util")]
+                faults: testing::Faults::default(),
             })
         } else {
             Err(StoreError::UnsupportedUrl(redact(url)))

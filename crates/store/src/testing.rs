@@ -4,14 +4,104 @@
 //!
 //! When `CI` is set and `FACTEUR_TEST_PG_URL` is not, [`pg_url`] panics: CI must never pass by
 //! silently skipping PostgreSQL.
+//!
+//! Also failure injection ([`Store::fail_write_step`]) and a readable [`Store::snapshot`] of the
+//! tables, for tests proving that a use case changes everything or nothing. Only built with the
+//! `test-util` feature, which only dev-dependencies enable.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use sqlx::Connection;
 
-use crate::{Backend, Store};
+use crate::{Backend, Result, Store, StoreError, with_pool};
+
+/// Which write step of the store fails next. Every write function of [`crate::Tx`] counts as one
+/// step when it starts; the step chosen by [`Store::fail_write_step`] returns an error instead.
+#[derive(Clone, Debug, Default)]
+pub struct Faults(Arc<Mutex<FaultState>>);
+
+#[derive(Debug, Default)]
+struct FaultState {
+    fail_at: Option<u32>,
+    seen: u32,
+    steps: Vec<&'static str>,
+}
+
+impl Faults {
+    fn with<T>(&self, f: impl FnOnce(&mut FaultState) -> T) -> T {
+        let mut state = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(&mut state)
+    }
+
+    pub(crate) fn step(&self, name: &'static str) -> Result<()> {
+        self.with(|s| {
+            s.seen += 1;
+            s.steps.push(name);
+            if s.fail_at == Some(s.seen) {
+                return Err(StoreError::Database(sqlx::Error::Protocol(format!(
+                    "injected failure at write step {} ({name})",
+                    s.seen
+                ))));
+            }
+            Ok(())
+        })
+    }
+}
+
+impl Store {
+    /// From now on, the `n`-th write step (1-based) fails; the step count and log start afresh.
+    pub fn fail_write_step(&self, n: u32) {
+        self.faults.with(|s| {
+            *s = FaultState {
+                fail_at: Some(n),
+                ..FaultState::default()
+            }
+        });
+    }
+
+    /// No more injected failures; the step count and log start afresh.
+    pub fn clear_faults(&self) {
+        self.faults.with(|s| *s = FaultState::default());
+    }
+
+    /// The write steps started since the last [`Store::fail_write_step`] / [`Store::clear_faults`].
+    pub fn write_steps(&self) -> Vec<&'static str> {
+        self.faults.with(|s| s.steps.clone())
+    }
+
+    /// Every row of the tables use cases change, one line per row, so two snapshots compare equal
+    /// exactly when nothing changed in between.
+    pub async fn snapshot(&self) -> Result<Vec<String>> {
+        const QUERIES: &[&str] = &[
+            "SELECT 'user ' || CAST(id AS TEXT) || ' ' || email || ' ' || status || ' ' || COALESCE(password_hash, '') \
+             || ' ' || first_name || ' ' || last_name FROM users",
+            "SELECT 'structure ' || CAST(id AS TEXT) || ' ' || identifier || ' ' || status || ' ' || company_name \
+             || ' ' || postcode || ' ' || city FROM structures",
+            "SELECT 'service ' || CAST(id AS TEXT) || ' ' || CAST(structure_id AS TEXT) || ' ' || code || ' ' || label \
+             || ' ' || CAST(active AS TEXT) FROM services",
+            "SELECT 'membership ' || CAST(id AS TEXT) || ' ' || CAST(user_id AS TEXT) || ' ' \
+             || CAST(structure_id AS TEXT) || ' ' || role || ' ' || status FROM memberships",
+            "SELECT 'subscription ' || CAST(id AS TEXT) || ' ' || CAST(user_id AS TEXT) || ' ' \
+             || CAST(structure_id AS TEXT) || ' ' || space || ' ' || mode || ' ' || status FROM space_subscriptions",
+            "SELECT 'opening ' || CAST(structure_id AS TEXT) || ' ' || space FROM space_openings",
+            "SELECT 'token ' || CAST(id AS TEXT) || ' ' || purpose || ' ' || COALESCE(CAST(used_at AS TEXT), '-') \
+             FROM one_time_tokens",
+            "SELECT 'technical ' || CAST(id AS TEXT) || ' ' || login || ' ' || password_hash FROM technical_accounts",
+            "SELECT 'audit ' || CAST(id AS TEXT) || ' ' || action FROM audit_log",
+            "SELECT 'job ' || CAST(id AS TEXT) || ' ' || kind || ' ' || CAST(attempts AS TEXT) FROM jobs",
+        ];
+        let mut lines = Vec::new();
+        for q in QUERIES {
+            let rows: Vec<String> = with_pool!(self, |db| sqlx::query_scalar(*q).fetch_all(db).await?);
+            lines.extend(rows);
+        }
+        lines.sort();
+        Ok(lines)
+    }
+}
 
 /// Environment variable naming an administrative PostgreSQL URL for tests.
 pub const PG_URL_VAR: &str = "FACTEUR_TEST_PG_URL";

@@ -11,7 +11,8 @@ use facteur_domain::{
 };
 use facteur_store::testing::TestStore;
 use facteur_store::{
-    Actor, Backend, BlobId, Blobs, Clock, NewTechnicalAccount, NewUser, Store, StoreError, StructureQuery, hash_token,
+    Actor, Backend, BlobId, Blobs, Clock, JobStatus, NewJob, NewTechnicalAccount, NewUser, Store, StoreError,
+    StructureQuery, hash_token, normalize_time,
 };
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
@@ -50,6 +51,11 @@ backend_tests!(
     audit_in_same_transaction,
     writes_take_the_time_of_the_stores_clock,
     membership_moves_follow_the_domains_table,
+    subscription_moves_follow_the_domains_table,
+    a_transaction_commits_once_or_not_at_all,
+    jobs_are_leased_retried_and_finished,
+    singleton_jobs,
+    concurrent_claims_never_share_a_job,
 );
 
 fn siret(s: &str) -> StructureIdentifier {
@@ -548,6 +554,7 @@ async fn spaces(t: &TestStore) {
     let up = store
         .update_subscription(
             sub.id,
+            SubscriptionStatus::Pending,
             SpaceMode::Modification,
             SubscriptionStatus::Approved,
             Actor::System,
@@ -999,4 +1006,208 @@ async fn membership_moves_follow_the_domains_table(t: &TestStore) {
             }
         }
     }
+}
+
+/// Every (from, to) pair of subscription statuses: the domain's moves (and mode changes in the
+/// same status) go through once; the others are refused and change nothing.
+async fn subscription_moves_follow_the_domains_table(t: &TestStore) {
+    let store: &Store = t;
+    let s = store
+        .create_structure(
+            &structure("73282932000074", "Table", "Lyon", "69001", StructureKind::Private),
+            Actor::System,
+        )
+        .await
+        .unwrap();
+    for (i, from) in SubscriptionStatus::ALL.iter().enumerate() {
+        for (j, to) in SubscriptionStatus::ALL.iter().enumerate() {
+            let u = store
+                .create_user(&new_user(&format!("s{i}-{j}@example.fr")), Actor::System)
+                .await
+                .unwrap();
+            let sub = store
+                .subscribe_space(
+                    u.id,
+                    s.id,
+                    Space::MyAccount,
+                    SpaceMode::Consultation,
+                    *from,
+                    Actor::System,
+                )
+                .await
+                .unwrap();
+            let moved = store
+                .update_subscription(sub.id, *from, SpaceMode::Modification, *to, Actor::System)
+                .await;
+            if from == to || from.can_become(*to) {
+                let moved = moved.unwrap();
+                assert_eq!(
+                    (moved.status, moved.mode),
+                    (*to, SpaceMode::Modification),
+                    "{from} -> {to}"
+                );
+                if from != to {
+                    assert!(matches!(
+                        store
+                            .update_subscription(sub.id, *from, SpaceMode::Consultation, *to, Actor::System)
+                            .await,
+                        Err(StoreError::NotFound(_))
+                    ));
+                }
+            } else {
+                assert!(
+                    matches!(moved, Err(StoreError::IllegalTransition { .. })),
+                    "{from} -> {to}: {moved:?}"
+                );
+                let now = store.subscriptions_of_user(u.id, Some(s.id)).await.unwrap();
+                assert_eq!(
+                    (now[0].status, now[0].mode),
+                    (*from, SpaceMode::Consultation),
+                    "nothing changed"
+                );
+            }
+        }
+    }
+}
+
+// ---- transactions and the job queue ----------------------------------------------------------
+
+fn job(kind: &str, run_at: OffsetDateTime) -> NewJob {
+    NewJob {
+        kind: kind.to_owned(),
+        payload: json!({ "n": 1 }),
+        run_at,
+        max_attempts: 3,
+        singleton: None,
+    }
+}
+
+/// Changes made through one `Tx` are seen by nobody before the commit, and vanish without it.
+async fn a_transaction_commits_once_or_not_at_all(t: &TestStore) {
+    let mut tx = t.begin().await.unwrap();
+    let u = tx.create_user(&new_user("tx@example.fr"), Actor::System).await.unwrap();
+    tx.enqueue_job(&job("mail", t.now())).await.unwrap();
+    drop(tx);
+    assert!(t.user(u.id).await.unwrap().is_none());
+    assert!(t.jobs_of_kind("mail").await.unwrap().is_empty());
+    assert!(t.audit_log(None, 10, 0).await.unwrap().is_empty());
+
+    let mut tx = t.begin().await.unwrap();
+    let u = tx.create_user(&new_user("tx@example.fr"), Actor::System).await.unwrap();
+    tx.enqueue_job(&job("mail", t.now())).await.unwrap();
+    tx.commit().await.unwrap();
+    assert!(t.user(u.id).await.unwrap().is_some());
+    assert_eq!(t.jobs_of_kind("mail").await.unwrap().len(), 1);
+}
+
+async fn jobs_are_leased_retried_and_finished(t: &TestStore) {
+    let now = normalize_time(OffsetDateTime::now_utc());
+    let later = now + Duration::minutes(10);
+    let a = t.enqueue_job(&job("mail", now)).await.unwrap().unwrap();
+    let b = t.enqueue_job(&job("mail", later)).await.unwrap().unwrap();
+    // Only the due one, leased with one attempt counted.
+    let got = t.claim_jobs("w1", now, now + Duration::minutes(5), 10).await.unwrap();
+    assert_eq!(got.iter().map(|j| j.id).collect::<Vec<_>>(), vec![a]);
+    assert_eq!((got[0].attempts, got[0].leased_by.as_deref()), (1, Some("w1")));
+    // Leased: nobody else gets it while the lease runs; after it, another worker does.
+    assert!(
+        t.claim_jobs("w2", now, now + Duration::minutes(5), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let again = t
+        .claim_jobs("w2", now + Duration::minutes(6), now + Duration::minutes(11), 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        again.iter().map(|j| (j.id, j.attempts)).collect::<Vec<_>>(),
+        vec![(a, 2)]
+    );
+    // The first worker lost it: its outcome is not recorded.
+    assert!(!t.finish_job(a, "w1").await.unwrap());
+    // A failure with a retry time makes it due then, not before.
+    assert!(t.fail_job(a, "w2", "smtp down", Some(later)).await.unwrap());
+    let j = t.job(a).await.unwrap().unwrap();
+    assert_eq!(
+        (j.status, j.last_error.as_deref(), j.run_at),
+        (JobStatus::Pending, Some("smtp down"), later)
+    );
+    let counts = t.job_counts(now).await.unwrap();
+    assert_eq!(
+        (counts.due, counts.scheduled, counts.running, counts.dead),
+        (0, 2, 0, 0)
+    );
+    let both = t
+        .claim_jobs("w3", later, later + Duration::minutes(5), 10)
+        .await
+        .unwrap();
+    assert_eq!(both.iter().map(|j| j.id).collect::<Vec<_>>(), vec![a, b]);
+    assert!(t.finish_job(a, "w3").await.unwrap());
+    let done = t.job(a).await.unwrap().unwrap();
+    assert_eq!(done.status, JobStatus::Done);
+    assert_eq!(done.payload, json!({}), "a sent mail's links do not stay in the table");
+    // Given up: dead, counted, and never claimed again.
+    assert!(t.fail_job(b, "w3", "refused", None).await.unwrap());
+    assert_eq!(t.job(b).await.unwrap().unwrap().status, JobStatus::Dead);
+    assert_eq!(t.job_counts(later).await.unwrap().dead, 1);
+    assert!(
+        t.claim_jobs("w4", later + Duration::days(1), later + Duration::days(2), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Finished jobs are purged after their time.
+    assert_eq!(t.purge_finished_jobs(t.now() + Duration::seconds(1)).await.unwrap(), 2);
+}
+
+/// A singleton key has at most one pending job; once it is finished, a new one may be enqueued.
+async fn singleton_jobs(t: &TestStore) {
+    let now = normalize_time(OffsetDateTime::now_utc());
+    let mut house = job("housekeeping", now);
+    house.singleton = Some("housekeeping".to_owned());
+    let first = t.enqueue_job(&house).await.unwrap();
+    assert!(first.is_some());
+    assert_eq!(t.enqueue_job(&house).await.unwrap(), None);
+    let got = t.claim_jobs("w", now, now + Duration::minutes(1), 10).await.unwrap();
+    assert_eq!(
+        t.enqueue_job(&house).await.unwrap(),
+        None,
+        "a leased job still holds its key"
+    );
+    assert!(t.finish_job(got[0].id, "w").await.unwrap());
+    assert!(t.enqueue_job(&house).await.unwrap().is_some());
+}
+
+/// Concurrent workers never lease the same job (SKIP LOCKED on PostgreSQL, the single writer on
+/// SQLite).
+async fn concurrent_claims_never_share_a_job(t: &TestStore) {
+    let now = normalize_time(OffsetDateTime::now_utc());
+    for _ in 0..60 {
+        t.enqueue_job(&job("mail", now)).await.unwrap();
+    }
+    let mut workers = Vec::new();
+    for w in 0..6 {
+        let store = t.store.clone();
+        workers.push(tokio::spawn(async move {
+            let name = format!("w{w}");
+            let mut mine = Vec::new();
+            loop {
+                let got = store
+                    .claim_jobs(&name, now, now + Duration::minutes(5), 3)
+                    .await
+                    .unwrap();
+                if got.is_empty() {
+                    return mine;
+                }
+                mine.extend(got.into_iter().map(|j| j.id));
+            }
+        }));
+    }
+    let mut all = Vec::new();
+    for w in workers {
+        all.extend(w.await.unwrap());
+    }
+    let unique: std::collections::HashSet<_> = all.iter().collect();
+    assert_eq!((all.len(), unique.len()), (60, 60));
 }

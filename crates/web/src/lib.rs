@@ -218,7 +218,12 @@ impl Application {
 
     /// Serves until Ctrl-C / SIGTERM, then lets in-flight requests finish.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        serve::serve(self.listener, self.router, self.header_read_timeout, shutdown_signal()).await
+        // This node's job worker (mail, housekeeping) runs while the server does, and finishes
+        // the job in hand before the process exits.
+        let worker = self.app.spawn_worker();
+        let served = serve::serve(self.listener, self.router, self.header_read_timeout, shutdown_signal()).await;
+        worker.stop().await;
+        served
     }
 }
 

@@ -636,6 +636,12 @@ async fn database_and_outbox_are_private() {
     assert_eq!(mode(&t.data_dir), 0o700);
     assert_eq!(mode(&t.data_dir.join("facteur.db")), 0o600);
     let outbox = t.data_dir.join("outbox");
+    // The mail leaves on the job queue, just after the commit.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::fs::read_dir(&outbox).map_or(true, |mut d| d.next().is_none()) {
+        assert!(std::time::Instant::now() < deadline, "no mail in {}", outbox.display());
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     assert_eq!(mode(&outbox), 0o700);
     let mails: Vec<_> = std::fs::read_dir(&outbox).unwrap().map(|e| e.unwrap().path()).collect();
     assert!(!mails.is_empty());

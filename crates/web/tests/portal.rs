@@ -164,11 +164,27 @@ fn mail_text(raw: &str) -> String {
     body.to_owned()
 }
 
-/// The path of the newest link to `prefix` mailed to `to`.
-fn mailed_path(data_dir: &Path, to: &str, prefix: &str) -> String {
+/// The path of the newest link to `prefix` mailed to `to`, once the server's job worker has
+/// written it (mail leaves after the commit, on the job queue).
+async fn mailed_path(data_dir: &Path, to: &str, prefix: &str) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        if let Some(path) = newest_mailed_path(data_dir, to, prefix) {
+            return path;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no mail to {to} with a {prefix} link in {}",
+            data_dir.join("outbox").display()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+fn newest_mailed_path(data_dir: &Path, to: &str, prefix: &str) -> Option<String> {
     let outbox = data_dir.join("outbox");
     let mut files: Vec<_> = std::fs::read_dir(&outbox)
-        .unwrap_or_else(|e| panic!("{}: {e}", outbox.display()))
+        .ok()?
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|x| x == "eml"))
         .collect();
@@ -187,10 +203,10 @@ fn mailed_path(data_dir: &Path, to: &str, prefix: &str) -> String {
             let end = tail
                 .find(|c: char| c.is_whitespace() || c == '"' || c == '<')
                 .unwrap_or(tail.len());
-            return tail[..end].to_owned();
+            return Some(tail[..end].to_owned());
         }
     }
-    panic!("no mail to {to} with a {prefix} link in {}", outbox.display());
+    None
 }
 
 async fn active_user(t: &TestApp, email: &str, siret: &str, name: &str) -> Browser {
@@ -198,7 +214,7 @@ async fn active_user(t: &TestApp, email: &str, siret: &str, name: &str) -> Brows
     let (status, html) = b.sign_up(email, siret, name).await;
     assert_eq!(status, StatusCode::OK, "{html}");
     assert!(html.contains("Consultez votre messagerie"), "{html}");
-    let link = mailed_path(&t.data_dir, email, facteur_app::links::ACTIVATION);
+    let link = mailed_path(&t.data_dir, email, facteur_app::links::ACTIVATION).await;
     let (status, html) = b.get(&link).await;
     assert_eq!(status, StatusCode::OK, "{html}");
     assert!(html.contains("Compte activé"), "{html}");
@@ -341,7 +357,7 @@ async fn a_registered_email_gets_the_same_answer_and_its_owner_a_mail() {
         let (status, second) = b.sign_up("Martin@Exemple.fr", SIRET_B, "Autre société").await;
         assert_eq!(status, StatusCode::OK, "{second}");
         assert_eq!(first, second);
-        let link = mailed_path(&t.data_dir, "martin@exemple.fr", facteur_app::links::PASSWORD_FORGOT);
+        let link = mailed_path(&t.data_dir, "martin@exemple.fr", facteur_app::links::PASSWORD_FORGOT).await;
         assert_eq!(link, facteur_app::links::PASSWORD_FORGOT);
         // Nothing was created for SIRET_B.
         let query = facteur_app::DirectoryQuery {
@@ -380,7 +396,7 @@ async fn activation_link_works_once_then_says_so() {
         let (status, html) = b.log_in("martin@exemple.fr", PASSWORD).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(html.contains("pas encore activé"), "{html}");
-        let link = mailed_path(&t.data_dir, "martin@exemple.fr", facteur_app::links::ACTIVATION);
+        let link = mailed_path(&t.data_dir, "martin@exemple.fr", facteur_app::links::ACTIVATION).await;
         let (status, html) = b.get(&link).await;
         assert_eq!(status, StatusCode::OK, "{html}");
         let (status, html) = b.get(&link).await;
@@ -1000,7 +1016,7 @@ async fn a_used_reset_link_says_so_when_opened() {
             &[("email", "martin@exemple.fr")],
         )
         .await;
-        let link = mailed_path(&t.data_dir, "martin@exemple.fr", facteur_app::links::PASSWORD_RESET);
+        let link = mailed_path(&t.data_dir, "martin@exemple.fr", facteur_app::links::PASSWORD_RESET).await;
         let (status, html) = b.get(&link).await;
         assert_eq!(status, StatusCode::OK);
         assert!(html.contains("name=\"confirm\""), "{html}");

@@ -231,6 +231,7 @@ async fn signup_errors(t: TestApp) {
     };
     assert_eq!(t.app.search_directory(&query).await.unwrap().total, 0);
     // Nothing was created by the refused attempts: the activation mail, then the notice.
+    t.drain_jobs().await;
     let mails = t.smtp.all();
     assert_eq!(mails.len(), 2);
     assert!(mails[1].body().contains("/password/forgot"), "{}", mails[1].body());
@@ -380,13 +381,18 @@ async fn several_structures_and_switch(t: TestApp) {
 }
 
 /// Without SMTP the mail lands in `DATA/outbox/*.eml` and the link in it activates the account.
-async fn outbox_without_smtp(t: TestApp) {
+async fn outbox_without_smtp(mut t: TestApp) {
+    // This test's app delivers the mail, not the SMTP one's worker.
+    if let Some(w) = t.worker.take() {
+        w.stop().await;
+    }
     let mut config = t.app.config().clone();
     config.smtp_url = None;
     let app = facteur_app::App::from_store(config, t.app.store().clone(), t.clock.clone()).unwrap();
     app.sign_up(form("local@acme.example", SIRET_A, Some("ACME")), "ip")
         .await
         .unwrap();
+    assert_eq!(app.run_due_jobs("test").await.unwrap().done, 1);
     let outbox = t.dir.path().join("outbox");
     let files: Vec<_> = std::fs::read_dir(&outbox).unwrap().map(|e| e.unwrap().path()).collect();
     assert_eq!(files.len(), 1);
@@ -437,6 +443,8 @@ async fn reset_links_are_not_logged_at_info() {
         .await
         .unwrap();
     app.request_password_reset("logs@acme.example", "ip").await.unwrap();
+    // The worker writes both mails (and logs the outbox files) after the commits.
+    assert_eq!(app.run_due_jobs("test").await.unwrap().done, 2);
     let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
     assert!(text.contains("/activer/"), "the activation link is logged: {text}");
     assert!(text.contains("mail written to outbox"), "{text}");

@@ -1,7 +1,7 @@
 //! Test harness: a fresh store per test, an App over it with a manual clock, and a local SMTP
 //! listener that receives the real mail.
 
-use facteur_app::{Actor, App, AppConfig, Clock, Limit, RateLimits, SignUp, SignUpOutcome};
+use facteur_app::{Actor, App, AppConfig, Clock, Limit, RateLimits, SignUp, SignUpOutcome, WorkerHandle};
 use facteur_domain::{IdentifierKind, StructureId, UserId};
 use facteur_store::Backend;
 use facteur_store::testing::TestStore;
@@ -37,6 +37,8 @@ pub struct TestApp {
     pub smtp: TestSmtp,
     pub clock: Clock,
     pub dir: tempfile::TempDir,
+    /// The job worker that sends the mail (stopped when the test ends).
+    pub worker: Option<WorkerHandle>,
     _store: TestStore,
 }
 
@@ -68,13 +70,16 @@ pub async fn spawn(backend: Backend) -> Option<TestApp> {
     config.smtp_url = Some(smtp.url());
     config.smtp_from = "Facteur <noreply@facteur.test>".to_owned();
     config.rate_limits = test_limits();
+    config.jobs.poll_interval = std::time::Duration::from_millis(20);
     let clock = Clock::manual(OffsetDateTime::now_utc());
     let app = App::from_store(config, store.store.clone(), clock.clone()).unwrap();
+    let worker = Some(app.spawn_worker());
     Some(TestApp {
         app,
         smtp,
         clock,
         dir,
+        worker,
         _store: store,
     })
 }
@@ -94,6 +99,19 @@ pub fn form(email: &str, siret: &str, name: Option<&str>) -> SignUp {
 }
 
 impl TestApp {
+    /// Waits until the worker has run every job due now (mail sent or given up).
+    pub async fn drain_jobs(&self) {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let c = self.app.job_counts().await.unwrap();
+            if c.due == 0 && c.running == 0 {
+                return;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "jobs still due: {c:?}");
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    }
+
     /// The token at the end of the newest link containing `path` mailed to `email`.
     pub async fn link_token(&self, email: &str, path: &str, nth: usize) -> String {
         let mails = self.smtp.wait_for(email, nth).await;

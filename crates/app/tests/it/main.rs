@@ -7,8 +7,10 @@ mod common;
 mod smtp;
 
 mod accounts;
+mod atomic;
 mod demo;
 mod directory;
+mod jobs;
 mod managers;
 mod security;
 mod technical;
