@@ -73,6 +73,7 @@ impl App {
     /// to join the structure instead), and an address that already has an account creates
     /// nothing but a mail to its owner ([`SignUpOutcome::EmailAlreadyRegistered`]), after the
     /// same password hashing as a real sign-up. The web layer answers every outcome alike.
+    #[tracing::instrument(skip_all)]
     pub async fn sign_up(&self, form: SignUp, client_key: &str) -> AppResult<SignUpOutcome> {
         let limits = self.inner.config.rate_limits;
         let client = format!("signup:client:{client_key}");
@@ -245,6 +246,7 @@ impl App {
 
     /// Follows an activation link: activates the account and tells the managers of structures the
     /// user asked to join. Expired, reused or unknown links give [`AppError::TokenExpired`].
+    #[tracing::instrument(skip_all)]
     pub async fn activate(&self, token: &str) -> AppResult<UserId> {
         let now = self.inner.clock.now();
         let mut tx = self.db().begin().await?;
@@ -284,6 +286,7 @@ impl App {
 
     /// Sends a fresh activation link if `email` belongs to an account not yet active. Answers `Ok`
     /// for unknown addresses too, so the form does not reveal which addresses have accounts.
+    #[tracing::instrument(skip_all)]
     pub async fn resend_activation(&self, email: &str, client_key: &str) -> AppResult<()> {
         let limits = self.inner.config.rate_limits;
         let client = format!("signup:client:{client_key}");
@@ -305,6 +308,7 @@ impl App {
     /// Checks e-mail + password and opens a session. Wrong credentials and unknown e-mails give the
     /// same [`AppError::Unauthenticated`]; a right password on an account not yet activated gives
     /// `NotActivated`; too many failures per e-mail or per client give `RateLimited`.
+    #[tracing::instrument(skip_all)]
     pub async fn login(&self, email: &str, password: &str, client_key: &str) -> AppResult<LoginSession> {
         let limits = self.inner.config.rate_limits;
         let now = self.inner.clock.now();
@@ -357,6 +361,7 @@ impl App {
 
     /// The actor behind a session token, or `Unauthenticated` if unknown, expired, or the account
     /// is no longer active.
+    #[tracing::instrument(skip_all)]
     pub async fn session_actor(&self, token: &str) -> AppResult<Actor> {
         let now = self.inner.clock.now();
         let session = self
@@ -371,12 +376,14 @@ impl App {
     }
 
     /// Ends a session (unknown tokens are ignored).
+    #[tracing::instrument(skip_all)]
     pub async fn logout(&self, token: &str) -> AppResult<()> {
         self.db().delete_session(&token_digest(token)).await?;
         Ok(())
     }
 
     /// Mails a password-reset link if the account exists; `Ok` otherwise too (no enumeration).
+    #[tracing::instrument(skip_all)]
     pub async fn request_password_reset(&self, email: &str, client_key: &str) -> AppResult<()> {
         let limits = self.inner.config.rate_limits;
         let client = format!("signup:client:{client_key}");
@@ -412,6 +419,7 @@ impl App {
 
     /// Whether a password-reset link still works (unknown, used and expired links do not); reads
     /// only, so opening the link does not spend it.
+    #[tracing::instrument(skip_all)]
     pub async fn password_reset_usable(&self, token: &str) -> AppResult<bool> {
         let now = self.inner.clock.now();
         Ok(self
@@ -422,6 +430,7 @@ impl App {
 
     /// Sets a new password from a reset link and closes every session of the user. The link also
     /// proves the address, so an account still waiting for activation is activated.
+    #[tracing::instrument(skip_all)]
     pub async fn reset_password(&self, token: &str, new_password: &str) -> AppResult<()> {
         // Policy first, so a refused password does not burn the link.
         check_password_policy(new_password)?;
@@ -459,6 +468,7 @@ impl App {
     }
 
     /// The acting user's account.
+    #[tracing::instrument(skip_all)]
     pub async fn me(&self, actor: &Actor) -> AppResult<UserView> {
         let id = Self::require_user(actor)?;
         let u = self.db().user(id).await?.ok_or(AppError::NotFound)?;
@@ -471,6 +481,7 @@ impl App {
     }
 
     /// Every attachment of the acting user (any status), for "my structures" and the switcher.
+    #[tracing::instrument(skip_all)]
     pub async fn my_memberships(&self, actor: &Actor) -> AppResult<Vec<MembershipView>> {
         let id = Self::require_user(actor)?;
         let mut out = Vec::new();
@@ -482,6 +493,7 @@ impl App {
 
     /// Checks the acting user may work in `structure_id` (approved membership) and returns that
     /// membership: the portal calls it when the user switches structure.
+    #[tracing::instrument(skip_all, fields(structure_id = %structure_id))]
     pub async fn switch_structure(&self, actor: &Actor, structure_id: StructureId) -> AppResult<MembershipView> {
         let id = Self::require_user(actor)?;
         self.require_member(actor, structure_id).await?;
@@ -495,6 +507,7 @@ impl App {
 
     /// Asks to be attached to another existing structure (pending until a manager decides; the
     /// managers are mailed). A refused or detached user may ask again.
+    #[tracing::instrument(skip_all)]
     pub async fn request_attachment(
         &self,
         actor: &Actor,

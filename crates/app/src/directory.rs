@@ -81,6 +81,7 @@ fn check_search_text(text: &str) -> AppResult<()> {
 impl App {
     /// Creates or updates a structure and its listed services, keyed by identifier (operator
     /// only). Services not listed are left as they are.
+    #[tracing::instrument(skip_all)]
     pub async fn upsert_structure(
         &self,
         actor: &Actor,
@@ -132,6 +133,7 @@ impl App {
 
     /// Searches the directory: active public structures (all structures when `public_only` is
     /// false, which the web layer must allow to the operator only).
+    #[tracing::instrument(skip_all)]
     pub async fn search_directory(&self, query: &DirectoryQuery) -> AppResult<Page<DirectoryEntry>> {
         for text in [&query.identifier, &query.text, &query.place].into_iter().flatten() {
             check_search_text(text)?;
@@ -164,6 +166,7 @@ impl App {
     /// Active public structures whose identifier starts with `q` (digits) or whose name contains
     /// `q`, for the portal's recipient field. At most `limit` (≤ 50) entries; fewer than 2
     /// characters give none.
+    #[tracing::instrument(skip_all)]
     pub async fn autocomplete_recipients(&self, q: &str, limit: u32) -> AppResult<Vec<DirectoryEntry>> {
         check_search_text(q)?;
         let q = q.trim();
@@ -191,6 +194,7 @@ impl App {
     }
 
     /// A public structure with its services; private structures are `NotFound` here.
+    #[tracing::instrument(skip_all, fields(structure_id = %structure_id))]
     pub async fn directory_detail(&self, structure_id: StructureId) -> AppResult<DirectoryDetail> {
         let s = self.load_structure(structure_id).await?;
         if s.structure.kind != StructureKind::Public {
@@ -210,6 +214,7 @@ impl App {
     }
 
     /// A structure the actor belongs to (any kind), or a public one; otherwise `NotFound`.
+    #[tracing::instrument(skip_all, fields(structure_id = %structure_id))]
     pub async fn structure(&self, actor: &Actor, structure_id: StructureId) -> AppResult<StructureView> {
         let s = self.load_structure(structure_id).await?;
         if s.structure.kind != StructureKind::Public {
@@ -219,6 +224,7 @@ impl App {
     }
 
     /// Services of a structure visible to the actor (members, or anyone for public structures).
+    #[tracing::instrument(skip_all, fields(structure_id = %structure_id))]
     pub async fn services(&self, actor: &Actor, structure_id: StructureId) -> AppResult<Vec<ServiceView>> {
         self.structure(actor, structure_id).await?;
         Ok(self
@@ -232,6 +238,7 @@ impl App {
 
     /// Imports parsed records (operator only); idempotent: a second run of the same file reports
     /// everything unchanged. `progress(done, total)` is called after each structure.
+    #[tracing::instrument(skip_all)]
     pub async fn import_directory(
         &self,
         actor: &Actor,
@@ -270,6 +277,7 @@ impl App {
     }
 
     /// Parses a CSV file ([`crate::directory_csv`] format) and imports it (operator only).
+    #[tracing::instrument(skip_all)]
     pub async fn import_directory_csv<R: Read>(
         &self,
         actor: &Actor,
@@ -286,6 +294,7 @@ impl App {
     /// Writes every public structure (active or not) with its services as CSV, the default
     /// `FACTURES_PUBLIQUES` service left out (import recreates it); returns the number of
     /// structures. The output re-imports to the same directory.
+    #[tracing::instrument(skip_all)]
     pub async fn export_directory_csv<W: Write + Send>(&self, out: W) -> AppResult<u64> {
         let mut records = Vec::new();
         let mut page = 1;

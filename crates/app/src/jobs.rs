@@ -7,7 +7,7 @@
 //! dead after `max_attempts`. Every node runs a worker; leases keep them from running one job twice
 //! at once, and a lease that runs out (a node that died) hands the job to another.
 
-use std::sync::atomic::Ordering;
+use prometheus_client::metrics::counter::Counter;
 
 use facteur_store::{JobId, JobRecord, NewJob, Tx};
 use serde::{Deserialize, Serialize};
@@ -89,15 +89,15 @@ impl JobRun {
     }
 }
 
-/// Counters since start-up, for `/metrics`.
-#[derive(Debug, Default)]
-pub(crate) struct JobMetrics {
-    pub(crate) done: std::sync::atomic::AtomicU64,
-    pub(crate) failed: std::sync::atomic::AtomicU64,
-    pub(crate) dead: std::sync::atomic::AtomicU64,
+/// This node's job counters since start-up; `/metrics` registers these very counters.
+#[derive(Clone, Debug, Default)]
+pub struct JobCounters {
+    pub done: Counter,
+    pub failed: Counter,
+    pub dead: Counter,
 }
 
-/// [`JobMetrics`] read at one moment.
+/// [`JobCounters`] read at one moment.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct JobTotals {
     /// Jobs run to completion.
@@ -187,7 +187,7 @@ impl App {
             match outcome {
                 Ok(()) => {
                     self.db().finish_job(job.id, worker).await?;
-                    metrics.done.fetch_add(1, Ordering::Relaxed);
+                    metrics.done.inc();
                     run.done += 1;
                     if job.kind == HOUSEKEEPING {
                         // After finishing: the running job still holds the singleton key.
@@ -195,7 +195,7 @@ impl App {
                     }
                 }
                 Err(e) => {
-                    metrics.failed.fetch_add(1, Ordering::Relaxed);
+                    metrics.failed.inc();
                     let permanent = matches!(e, JobError::Permanent(_));
                     let retry_at = (!permanent && job.attempts < job.max_attempts)
                         .then(|| self.inner.clock.now() + settings.backoff(job.attempts));
@@ -206,7 +206,7 @@ impl App {
                         run.retried += 1;
                     } else {
                         tracing::error!(job = job.id.0, kind = %job.kind, attempts = job.attempts, error = %message, "job given up");
-                        metrics.dead.fetch_add(1, Ordering::Relaxed);
+                        metrics.dead.inc();
                         run.dead += 1;
                     }
                 }
@@ -294,10 +294,15 @@ impl App {
     pub fn job_totals(&self) -> JobTotals {
         let m = &self.inner.job_metrics;
         JobTotals {
-            done: m.done.load(Ordering::Relaxed),
-            failed: m.failed.load(Ordering::Relaxed),
-            dead: m.dead.load(Ordering::Relaxed),
+            done: m.done.get(),
+            failed: m.failed.get(),
+            dead: m.dead.get(),
         }
+    }
+
+    /// This node's job counters (shared: `/metrics` registers them).
+    pub fn job_counters(&self) -> JobCounters {
+        self.inner.job_metrics.clone()
     }
 
     /// Queue depth now (due, scheduled, running, dead).

@@ -30,7 +30,7 @@ pub use accounts::SignUp;
 pub use directory::MAX_SEARCH_CHARS;
 pub use error::{AppError, AppResult, Conflict};
 pub use facteur_store::Clock;
-pub use jobs::{JobRun, JobSettings, JobTotals, WorkerHandle};
+pub use jobs::{JobCounters, JobRun, JobSettings, JobTotals, WorkerHandle};
 pub use mail::{MailKind, Mailer};
 pub use ratelimit::{Limit, RateLimits};
 pub use views::*;
@@ -112,7 +112,7 @@ struct Inner {
     limiter: ratelimit::RateLimiter,
     /// Woken by every commit of this node, so its worker sends mail without waiting for a poll.
     wake: tokio::sync::Notify,
-    job_metrics: jobs::JobMetrics,
+    job_metrics: jobs::JobCounters,
 }
 
 /// The application: configuration, store, mailer, clock. Cheap to clone (shared inside).
@@ -157,7 +157,7 @@ impl App {
                 clock,
                 limiter: ratelimit::RateLimiter::default(),
                 wake: tokio::sync::Notify::new(),
-                job_metrics: jobs::JobMetrics::default(),
+                job_metrics: jobs::JobCounters::default(),
             }),
         })
     }

@@ -14,6 +14,7 @@ use crate::{Actor, App, AppError, AppResult, AuditEntry, Conflict, MailKind, Mem
 
 impl App {
     /// Members and requests of a structure (every status), for the manager's member list.
+    #[tracing::instrument(skip_all, fields(structure_id = %structure_id))]
     pub async fn members(&self, actor: &Actor, structure_id: StructureId) -> AppResult<Vec<MembershipView>> {
         self.require_manager(actor, structure_id).await?;
         self.memberships_with(structure_id, None).await
@@ -33,6 +34,7 @@ impl App {
     }
 
     /// Pending attachment requests of a structure.
+    #[tracing::instrument(skip_all, fields(structure_id = %structure_id))]
     pub async fn pending_attachments(
         &self,
         actor: &Actor,
@@ -47,6 +49,7 @@ impl App {
     /// each decision audited, all in one transaction. An id that is not a pending request of this
     /// structure makes the whole call fail with `NotFound` before anything changes. Returns how
     /// many requests were decided.
+    #[tracing::instrument(skip_all, fields(structure_id = %structure_id))]
     pub async fn decide_attachments(
         &self,
         actor: &Actor,
@@ -100,6 +103,7 @@ impl App {
     }
 
     /// Attaches an existing user (by e-mail) directly with `role` (not main manager).
+    #[tracing::instrument(skip_all, fields(structure_id = %structure_id))]
     pub async fn attach_user(
         &self,
         actor: &Actor,
@@ -175,6 +179,7 @@ impl App {
 
     /// Detaches a member and drops their space subscriptions there, in one transaction. The main
     /// manager cannot be detached (transfer the role first).
+    #[tracing::instrument(skip_all, fields(structure_id = %structure_id, user_id = %user_id))]
     pub async fn detach_user(&self, actor: &Actor, structure_id: StructureId, user_id: UserId) -> AppResult<()> {
         self.require_manager(actor, structure_id).await?;
         let m = self.approved_member(user_id, structure_id).await?;
@@ -201,6 +206,7 @@ impl App {
 
     /// Promotes a member to secondary manager or demotes them to simple user (`role` must not be
     /// `MainManager`: use [`App::transfer_main_manager`]; the main manager's role cannot be changed here).
+    #[tracing::instrument(skip_all, fields(structure_id = %structure_id, user_id = %user_id))]
     pub async fn set_role(
         &self,
         actor: &Actor,
@@ -254,6 +260,7 @@ impl App {
 
     /// Hands the main-manager role to another approved member; the previous main manager becomes
     /// secondary manager. Only the main manager (or the operator) may do it.
+    #[tracing::instrument(skip_all, fields(structure_id = %structure_id))]
     pub async fn transfer_main_manager(
         &self,
         actor: &Actor,
@@ -294,6 +301,7 @@ impl App {
     /// space subscriptions onto `to_user`, for the structures the actor manages. `from_user` must
     /// be a member of at least one of them (else `NotFound`). Returns how many memberships were
     /// created or changed.
+    #[tracing::instrument(skip_all)]
     pub async fn duplicate_rights(&self, actor: &Actor, from_user: UserId, to_user: UserId) -> AppResult<usize> {
         if from_user == to_user {
             return Err(AppError::invalid("user", "même utilisateur"));
@@ -361,12 +369,14 @@ impl App {
     }
 
     /// Spaces opened on a structure (members may read them).
+    #[tracing::instrument(skip_all, fields(structure_id = %structure_id))]
     pub async fn structure_spaces(&self, actor: &Actor, structure_id: StructureId) -> AppResult<Vec<Space>> {
         self.require_member(actor, structure_id).await?;
         Ok(self.db().opened_spaces(structure_id).await?)
     }
 
     /// Opens a space on a structure (managers; idempotent).
+    #[tracing::instrument(skip_all, fields(structure_id = %structure_id))]
     pub async fn open_space(&self, actor: &Actor, structure_id: StructureId, space: Space) -> AppResult<()> {
         self.require_manager(actor, structure_id).await?;
         self.db().open_space(structure_id, space, store_actor(actor)).await?;
@@ -376,6 +386,7 @@ impl App {
     /// The acting user subscribes to an opened space (or changes the mode of a subscription);
     /// approved at once when the space needs no validation or the user is a manager, pending
     /// otherwise.
+    #[tracing::instrument(skip_all, fields(structure_id = %structure_id))]
     pub async fn subscribe_space(
         &self,
         actor: &Actor,
@@ -436,6 +447,7 @@ impl App {
     }
 
     /// The acting user's subscriptions in a structure.
+    #[tracing::instrument(skip_all, fields(structure_id = %structure_id))]
     pub async fn my_subscriptions(&self, actor: &Actor, structure_id: StructureId) -> AppResult<Vec<SubscriptionView>> {
         let user = Self::require_user(actor)?;
         self.require_member(actor, structure_id).await?;
@@ -447,6 +459,7 @@ impl App {
     }
 
     /// Pending subscriptions of a structure (managers).
+    #[tracing::instrument(skip_all, fields(structure_id = %structure_id))]
     pub async fn pending_subscriptions(
         &self,
         actor: &Actor,
@@ -466,6 +479,7 @@ impl App {
 
     /// Approves or refuses pending subscriptions of `structure_id` (an id that is not a pending
     /// subscription of this structure fails the whole call with `NotFound` before any change).
+    #[tracing::instrument(skip_all, fields(structure_id = %structure_id))]
     pub async fn decide_subscriptions(
         &self,
         actor: &Actor,
@@ -511,6 +525,7 @@ impl App {
     }
 
     /// The structure's audit log, newest first (managers).
+    #[tracing::instrument(skip_all, fields(structure_id = %structure_id))]
     pub async fn audit_log(&self, actor: &Actor, structure_id: StructureId, limit: u32) -> AppResult<Vec<AuditEntry>> {
         self.require_manager(actor, structure_id).await?;
         let rows = self.db().audit_log(Some(structure_id), limit.clamp(1, 1000), 0).await?;

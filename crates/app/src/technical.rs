@@ -19,6 +19,7 @@ impl App {
     /// Creates the structure's technical account, or resets all its secrets if it exists (the old
     /// ones stop working at once). Main manager (or operator) only; the main manager is mailed
     /// (without the secrets).
+    #[tracing::instrument(skip_all, fields(structure_id = %structure_id))]
     pub async fn create_technical_account(
         &self,
         actor: &Actor,
@@ -77,6 +78,7 @@ impl App {
     }
 
     /// The structure's technical account without secrets, if any (managers).
+    #[tracing::instrument(skip_all, fields(structure_id = %structure_id))]
     pub async fn technical_account(
         &self,
         actor: &Actor,
@@ -102,6 +104,7 @@ impl App {
     /// or verified, with the same answer as a wrong password: a structure can neither lock another
     /// one out nor test its password. Unknown login, wrong or expired password, or an inactive
     /// structure all give `Unauthenticated`; repeated failures per login give `RateLimited`.
+    #[tracing::instrument(skip_all)]
     pub async fn authenticate_technical(
         &self,
         login: &str,
@@ -145,6 +148,7 @@ impl App {
     /// Checks an OAuth2 client_id/client_secret pair (same expiry and structure rules). Failures
     /// are counted per client address (`client_key`, from the web layer), so guessing secrets is
     /// slowed without letting anyone lock a known `client_id` out.
+    #[tracing::instrument(skip_all)]
     pub async fn authenticate_client(
         &self,
         client_id: &str,

@@ -195,9 +195,8 @@ impl Store {
     /// Marks a job done, if `worker` still holds it. Its payload is dropped (a mail's links are
     /// live secrets; nothing needs them once sent). Returns whether it did.
     pub async fn finish_job(&self, id: JobId, worker: &str) -> Result<bool> {
-        let n =
-            with_pool!(self, |db| {
-                sqlx::query(
+        let n = with_pool!(self, |db| {
+            sqlx::query(
             "UPDATE jobs SET status = 'DONE', finished_at = $1, payload = $2, leased_by = NULL, lease_until = NULL, \
              last_error = NULL WHERE id = $3 AND leased_by = $4 AND status = 'PENDING'"
         )
@@ -208,7 +207,7 @@ impl Store {
         .execute(db)
         .await?
         .rows_affected()
-            });
+        });
         Ok(n == 1)
     }
 
@@ -222,21 +221,20 @@ impl Store {
         retry_at: Option<OffsetDateTime>,
     ) -> Result<bool> {
         let error: String = error.chars().take(2000).collect();
-        let n =
-            match retry_at {
-                Some(at) => with_pool!(self, |db| sqlx::query(
-                    "UPDATE jobs SET run_at = $1, last_error = $2, leased_by = NULL, lease_until = NULL \
+        let n = match retry_at {
+            Some(at) => with_pool!(self, |db| sqlx::query(
+                "UPDATE jobs SET run_at = $1, last_error = $2, leased_by = NULL, lease_until = NULL \
                  WHERE id = $3 AND leased_by = $4 AND status = 'PENDING'"
-                )
-                .bind(normalize_time(at))
-                .bind(error.as_str())
-                .bind(id.0)
-                .bind(worker)
-                .execute(db)
-                .await?
-                .rows_affected()),
-                None => with_pool!(self, |db| {
-                    sqlx::query(
+            )
+            .bind(normalize_time(at))
+            .bind(error.as_str())
+            .bind(id.0)
+            .bind(worker)
+            .execute(db)
+            .await?
+            .rows_affected()),
+            None => with_pool!(self, |db| {
+                sqlx::query(
                 "UPDATE jobs SET status = 'DEAD', finished_at = $1, last_error = $2, payload = $3, leased_by = NULL, \
                  lease_until = NULL WHERE id = $4 AND leased_by = $5 AND status = 'PENDING'"
             )
@@ -248,8 +246,8 @@ impl Store {
             .execute(db)
             .await?
             .rows_affected()
-                }),
-            };
+            }),
+        };
         Ok(n == 1)
     }
 

@@ -42,6 +42,16 @@ pub const DEFAULT_BLOB_URL: &str = "file://./facteur-data/blobs";
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
+/// Connections of a store's pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStats {
+    /// Open (idle or in use).
+    pub open: u32,
+    pub idle: u32,
+    /// The most the pool opens.
+    pub max: u32,
+}
+
 /// Which database a [`Store`] talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -158,6 +168,20 @@ impl Store {
         match self.pool {
             Pool::Sqlite(_) => Backend::Sqlite,
             Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Connections of the pool now, for `/metrics`.
+    pub fn pool_stats(&self) -> PoolStats {
+        let (open, idle, max) = with_pool!(self, |db| (
+            db.size(),
+            db.num_idle(),
+            db.options().get_max_connections()
+        ));
+        PoolStats {
+            open,
+            idle: u32::try_from(idle).unwrap_or(u32::MAX),
+            max,
         }
     }
 

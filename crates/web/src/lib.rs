@@ -7,6 +7,7 @@ pub mod api;
 mod client;
 mod error;
 mod headers;
+pub mod metrics;
 pub mod oauth;
 pub mod openapi;
 pub mod portal;
@@ -126,6 +127,7 @@ pub fn router(state: AppState, http: &HttpConfig) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics::metrics))
         .merge(api)
         .merge(
             portal::router()
@@ -133,6 +135,8 @@ pub fn router(state: AppState, http: &HttpConfig) -> Router {
                 .layer(RequestBodyLimitLayer::new(http.form_body_limit)),
         )
         .merge(utoipa_swagger_ui::SwaggerUi::new(openapi::DOCS_PATH).url(openapi::OPENAPI_PATH, doc))
+        // Runs after routing (the route's template is known), for the fallback too.
+        .layer(middleware::from_fn_with_state(state.clone(), metrics::track))
         .with_state(state)
         // Outermost last: the request id exists before the trace span opens and is echoed back.
         .layer(CompressionLayer::new())
@@ -145,14 +149,17 @@ pub fn router(state: AppState, http: &HttpConfig) -> Router {
         .layer(middleware::from_fn(headers::security_headers))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(
-            TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<axum::body::Body>| {
-                let id = req
-                    .headers()
-                    .get("x-request-id")
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("-");
-                tracing::info_span!("http", method = %req.method(), uri = %req.uri().path(), request_id = %id)
-            }),
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &axum::http::Request<axum::body::Body>| {
+                    let id = req
+                        .headers()
+                        .get("x-request-id")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("-");
+                    tracing::info_span!("http", method = %req.method(), uri = %req.uri().path(), request_id = %id)
+                })
+                // One access-log line per request, at info, inside the request's span (so with its id).
+                .on_response(tower_http::trace::DefaultOnResponse::new().level(tracing::Level::INFO)),
         )
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
 }

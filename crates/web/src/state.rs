@@ -17,6 +17,7 @@ struct Inner {
     app: App,
     tokens: TokenIssuer,
     client_ip_header: Option<HeaderName>,
+    metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl AppState {
@@ -30,6 +31,7 @@ impl AppState {
     pub fn with_client_ip_header(app: App, tokens: TokenIssuer, header: Option<HeaderName>) -> Self {
         Self {
             inner: Arc::new(Inner {
+                metrics: crate::metrics::Metrics::new(&app),
                 app,
                 tokens,
                 client_ip_header: header,
@@ -45,6 +47,11 @@ impl AppState {
     /// The use cases.
     pub fn app(&self) -> &App {
         &self.inner.app
+    }
+
+    /// The Prometheus series of this node.
+    pub fn metrics(&self) -> &crate::metrics::Metrics {
+        &self.inner.metrics
     }
 
     /// Signs and verifies API access tokens.
