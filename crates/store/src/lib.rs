@@ -15,6 +15,7 @@ mod directory;
 mod error;
 pub mod private_fs;
 mod records;
+mod structure_admin;
 pub mod testing;
 
 use std::str::FromStr;
@@ -28,6 +29,7 @@ pub use blobs::{BlobId, Blobs};
 pub use clock::Clock;
 pub use error::{Result, StoreError};
 pub use records::*;
+pub use structure_admin::{BankAccountChange, BankAccountRecord, BankAccountRefusal};
 
 /// Default database when nothing is configured: embedded SQLite under `./facteur-data`.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://./facteur-data/facteur.db";
