@@ -19,6 +19,7 @@ pub mod mail;
 mod memberships;
 pub mod ratelimit;
 pub mod secrets;
+mod structure_admin;
 mod technical;
 mod views;
 
@@ -31,6 +32,7 @@ pub use error::{AppError, AppResult, Conflict};
 pub use facteur_store::Clock;
 pub use mail::{MailKind, Mailer};
 pub use ratelimit::{Limit, RateLimits};
+pub use structure_admin::{BankAccountEdit, BankAccountView, ServiceForm, StructureAdmin};
 pub use views::*;
 
 use time::Duration;

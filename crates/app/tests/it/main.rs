@@ -11,4 +11,5 @@ mod demo;
 mod directory;
 mod managers;
 mod security;
+mod structure_admin;
 mod technical;
