@@ -80,13 +80,11 @@ fn errors_of(list: &[DomainError], lang: Lang) -> Errors {
 }
 
 /// A use-case refusal as a form error, or the page for one that is not about the form.
+#[allow(clippy::result_large_err, reason = "the error is the response handlers return as is")]
 fn refusal(ctx: &Ctx, err: &AppError) -> Result<Errors, Response> {
     match err {
         AppError::Invalid { field, .. } => {
-            let e = DomainError::Format {
-                field: *field,
-                reason: "",
-            };
+            let e = DomainError::Format { field, reason: "" };
             let (field, message) = domain_error(&e, ctx.lang);
             Ok(Errors::one(field, message))
         }
@@ -672,6 +670,7 @@ pub async fn bank_action(State(state): State<AppState>, ctx: Ctx, Form(f): Form<
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]
