@@ -102,6 +102,12 @@ pub enum BankAccountRefusal {
     Inactive,
 }
 
+/// Serialises the bank-account changes of one structure: on PostgreSQL this no-op update takes the
+/// structure row's lock until the transaction ends, so two concurrent changes cannot both see "no
+/// default" (or both make a default) and one fail on `bank_accounts_one_default`; on SQLite the
+/// transaction already holds the write lock (`BEGIN IMMEDIATE`). `NotFound` for an unknown structure.
+const LOCK_STRUCTURE: &str = "UPDATE structures SET updated_at = updated_at WHERE id = $1";
+
 impl Store {
     /// Replaces a structure's coordinates (names, e-mail, VAT number, address, phone); the audit
     /// line keeps them before and after.
@@ -303,6 +309,10 @@ impl Store {
         actor: Actor,
     ) -> Result<BankAccountRecord> {
         let row: BankAccountRow = in_tx!(self, |tx| {
+            let locked = sqlx::query(LOCK_STRUCTURE).bind(structure.0).execute(&mut *tx).await?;
+            if locked.rows_affected() == 0 {
+                return Err(StoreError::NotFound("structure"));
+            }
             let has_default: Option<i64> =
                 sqlx::query_scalar("SELECT id FROM bank_accounts WHERE structure_id = $1 AND is_default")
                     .bind(structure.0)
@@ -347,6 +357,7 @@ impl Store {
         actor: Actor,
     ) -> Result<Result<BankAccountRecord, BankAccountRefusal>> {
         let out: Result<BankAccountRow, BankAccountRefusal> = in_tx!(self, |tx| {
+            sqlx::query(LOCK_STRUCTURE).bind(structure.0).execute(&mut *tx).await?;
             let current: BankAccountRow = sqlx::query_as(select(
                 BANK_COLS,
                 "FROM bank_accounts WHERE id = $1 AND structure_id = $2",

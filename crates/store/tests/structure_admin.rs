@@ -35,6 +35,7 @@ backend_tests!(
     coordinates_and_parameters_are_audited_before_and_after,
     services_change_within_their_structure_only,
     one_default_bank_account_at_most_and_always_an_active_one,
+    concurrent_bank_account_changes_keep_one_default,
 );
 
 const ACTOR: Actor = Actor::User(UserId(1));
@@ -271,4 +272,49 @@ async fn one_default_bank_account_at_most_and_always_an_active_one(t: &TestStore
         .filter(|l| l.action == AuditAction::BankAccountCreate)
         .count();
     assert_eq!(creations, 2);
+}
+
+/// A French IBAN with right check digits for account number `n`.
+fn iban(n: u32) -> String {
+    let bban = format!("3000600001{n:013}");
+    // Check digits: 98 - (BBAN + "FR00" with letters as numbers) mod 97.
+    let rem = format!("{bban}152700")
+        .bytes()
+        .fold(0u64, |r, b| (r * 10 + u64::from(b - b'0')) % 97);
+    format!("FR{:02}{bban}", 98 - rem)
+}
+
+/// Accounts added and made default at the same time: every change succeeds or is refused as a
+/// kind, and exactly one active account is the default afterwards.
+async fn concurrent_bank_account_changes_keep_one_default(t: &TestStore) {
+    let store: &Store = t;
+    let s = structure(store, "73282932000074").await.id;
+    let adds = (0..6).map(|n| {
+        let store = store.clone();
+        tokio::spawn(async move {
+            let d = BankDetails::parse(&format!("Compte {n}"), &iban(n), "", false).unwrap();
+            store.create_bank_account(s, &d, ACTOR).await
+        })
+    });
+    let mut ids = Vec::new();
+    for h in adds.collect::<Vec<_>>() {
+        ids.push(h.await.unwrap().unwrap().id);
+    }
+    let all = store.bank_accounts(s, false).await.unwrap();
+    assert_eq!((all.len(), all.iter().filter(|a| a.is_default).count()), (6, 1));
+    let defaults = ids.iter().map(|id| {
+        let (store, id) = (store.clone(), *id);
+        tokio::spawn(async move {
+            let change = BankAccountChange {
+                make_default: true,
+                ..Default::default()
+            };
+            store.change_bank_account(s, id, &change, ACTOR).await
+        })
+    });
+    for h in defaults.collect::<Vec<_>>() {
+        assert!(h.await.unwrap().unwrap().is_ok());
+    }
+    let all = store.bank_accounts(s, true).await.unwrap();
+    assert_eq!(all.iter().filter(|a| a.is_default).count(), 1);
 }
