@@ -54,6 +54,17 @@ pub enum Conflict {
     MainManagerFirst,
     /// The space is not opened on the structure.
     SpaceNotOpen,
+    /// The structure already has a service with this code.
+    ServiceCodeTaken,
+    /// The default `FACTURES_PUBLIQUES` service cannot be deactivated.
+    DefaultService,
+    /// The structure already has bank details with this IBAN.
+    BankAccountTaken,
+    /// The default bank account cannot be deactivated while another one is active: make another
+    /// one the default first.
+    DefaultBankAccount,
+    /// An inactive bank account cannot be the default.
+    InactiveBankAccount,
 }
 
 impl AppError {

@@ -20,6 +20,7 @@ pub mod mail;
 mod memberships;
 pub mod ratelimit;
 pub mod secrets;
+mod structure_admin;
 mod technical;
 mod views;
 
@@ -33,6 +34,7 @@ pub use facteur_store::Clock;
 pub use jobs::{JobCounters, JobRun, JobSettings, JobTotals, WorkerHandle};
 pub use mail::{MailKind, Mailer};
 pub use ratelimit::{Limit, RateLimits};
+pub use structure_admin::{BankAccountEdit, BankAccountView, ServiceForm, StructureAdmin};
 pub use views::*;
 
 use time::Duration;

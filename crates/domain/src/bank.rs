@@ -91,6 +91,33 @@ pub struct BankDetails {
     pub factor: bool,
 }
 
+impl BankDetails {
+    /// Checks typed bank details and returns **all** the errors, each naming its field:
+    /// `nomCoordonneeBancaire` (1 to 100 characters), `iban` (ISO 13616 check digits), `bic`
+    /// (optional: SEPA transfers need only the IBAN, but a given BIC must be well formed).
+    pub fn parse(label: &str, iban: &str, bic: &str, factor: bool) -> Result<BankDetails, Vec<DomainError>> {
+        let mut errors = Vec::new();
+        let label = crate::text_field("nomCoordonneeBancaire", label, 100, true)
+            .map_err(|e| errors.push(e))
+            .ok()
+            .flatten();
+        let iban = Iban::parse(iban).map_err(|e| errors.push(e)).ok();
+        let bic = match bic.trim() {
+            "" => Ok(None),
+            b => Bic::parse(b).map(Some).map_err(|e| errors.push(e)),
+        };
+        match (label, iban, bic) {
+            (Some(label), Some(iban), Ok(bic)) if errors.is_empty() => Ok(BankDetails {
+                label,
+                iban,
+                bic,
+                factor,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,6 +148,21 @@ mod tests {
         assert!(Bic::parse("bnpafrppxxx").is_ok());
         assert!(Bic::parse("BNPAFRP").is_err());
         assert!(Bic::parse("BNP1FRPP").is_err());
+    }
+
+    #[test]
+    fn details_report_every_field_at_once() {
+        let ok = BankDetails::parse(" Compte courant ", "FR76 3000 6000 0112 3456 7890 189", "", true).unwrap();
+        assert_eq!((ok.label.as_str(), ok.bic, ok.factor), ("Compte courant", None, true));
+        let errors = BankDetails::parse("", "FR7630006000011234567890188", "BNP", false).unwrap_err();
+        assert_eq!(
+            errors,
+            vec![
+                DomainError::format("nomCoordonneeBancaire", "required"),
+                DomainError::Checksum { field: "iban" },
+                DomainError::format("bic", "8 or 11 characters: AAAACCLL[BBB]"),
+            ]
+        );
     }
 
     proptest! {

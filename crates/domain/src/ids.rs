@@ -36,4 +36,6 @@ id_type! {
     MembershipId;
     /// A technical (API/EDI) account of a structure.
     TechnicalAccountId;
+    /// `idCoordonneeBancaire`: one set of bank details of a structure.
+    BankAccountId;
 }

@@ -11,6 +11,7 @@ mod access;
 mod audit;
 mod bank;
 mod code;
+mod coordinates;
 mod error;
 mod identifier;
 mod ids;
@@ -19,9 +20,10 @@ mod structure;
 pub use access::{Email, MembershipStatus, Role, Space, SpaceMode, SubscriptionStatus, TokenPurpose, UserStatus};
 pub use audit::AuditAction;
 pub use bank::{BankDetails, Bic, Iban};
+pub use coordinates::{Coordinates, CoordinatesForm, ReferenceRule, text_field};
 pub use error::DomainError;
 pub use identifier::{IdentifierKind, Siren, Siret, StructureIdentifier};
-pub use ids::{MembershipId, ServiceId, StructureId, TechnicalAccountId, UserId};
+pub use ids::{BankAccountId, MembershipId, ServiceId, StructureId, TechnicalAccountId, UserId};
 pub use structure::{
     Address, DEFAULT_SERVICE_CODE, DEFAULT_SERVICE_LABEL, MissingReference, MoaPresence, Service, ServiceCode,
     ServiceParameters, Structure, StructureKind, StructureParameters, StructureStatus, VatNumber,

@@ -69,6 +69,12 @@ fn name_search(s: &Structure) -> String {
     fold(&format!("{} {}", s.company_name, s.label.as_deref().unwrap_or("")))
 }
 
+/// The search copies of a structure's names and city, `(name_search, city_search)`, to write with
+/// every change of them (structure self-management updates these columns too).
+pub(crate) fn search_columns(s: &Structure) -> (String, String) {
+    (name_search(s), fold(&s.address.city))
+}
+
 /// Binds every column of a structure except the id and timestamps, in `structure_cols!` order.
 macro_rules! bind_structure {
     ($q:expr, $s:expr) => {{

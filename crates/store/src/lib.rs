@@ -16,6 +16,7 @@ mod error;
 mod jobs;
 pub mod private_fs;
 mod records;
+mod structure_admin;
 #[cfg(feature = "test-util")]
 pub mod testing;
 mod tx;
@@ -32,6 +33,7 @@ pub use clock::Clock;
 pub use error::{Result, StoreError};
 pub use jobs::{JobCounts, JobId, JobRecord, JobStatus, NewJob};
 pub use records::*;
+pub use structure_admin::{BankAccountChange, BankAccountRecord, BankAccountRefusal};
 pub use tx::Tx;
 
 /// Default database when nothing is configured: embedded SQLite under `./facteur-data`.

@@ -91,6 +91,8 @@ impl Store {
              FROM one_time_tokens",
             "SELECT 'technical ' || CAST(id AS TEXT) || ' ' || login || ' ' || password_hash FROM technical_accounts",
             "SELECT 'audit ' || CAST(id AS TEXT) || ' ' || action FROM audit_log",
+            "SELECT 'bank ' || CAST(id AS TEXT) || ' ' || CAST(structure_id AS TEXT) || ' ' || label || ' ' || iban \
+             || ' ' || CAST(active AS TEXT) || ' ' || CAST(is_default AS TEXT) FROM bank_accounts",
             "SELECT 'job ' || CAST(id AS TEXT) || ' ' || kind || ' ' || CAST(attempts AS TEXT) FROM jobs",
         ];
         let mut lines = Vec::new();

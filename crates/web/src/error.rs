@@ -112,6 +112,13 @@ fn conflict_libelle(kind: facteur_app::Conflict) -> &'static str {
         Conflict::AlreadyRequested => "Rattachement déjà demandé ou actif",
         Conflict::MainManagerFirst => "Transférez d'abord le rôle de gestionnaire principal",
         Conflict::SpaceNotOpen => "Espace non ouvert sur cette structure",
+        Conflict::ServiceCodeTaken => "codeService : code déjà utilisé par un service de la structure",
+        Conflict::DefaultService => "Le service par défaut FACTURES_PUBLIQUES reste actif",
+        Conflict::BankAccountTaken => "iban : coordonnées bancaires déjà enregistrées pour la structure",
+        Conflict::DefaultBankAccount => {
+            "Coordonnées bancaires par défaut : désignez d'abord d'autres coordonnées par défaut"
+        }
+        Conflict::InactiveBankAccount => "Des coordonnées bancaires inactives ne peuvent pas être par défaut",
     }
 }
 

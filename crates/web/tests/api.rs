@@ -797,3 +797,6 @@ fn committed_openapi_json_matches_the_code() {
         assert!(doc["paths"].get(p).is_some(), "{p} missing from the OpenAPI document");
     }
 }
+
+#[path = "api/structure_admin.rs"]
+mod structure_admin;

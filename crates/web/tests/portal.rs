@@ -1062,3 +1062,6 @@ async fn codes_are_shown_by_their_labels_and_dates_in_the_users_form() {
         );
     }
 }
+
+#[path = "portal/structure.rs"]
+mod structure;

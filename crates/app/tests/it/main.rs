@@ -13,4 +13,5 @@ mod directory;
 mod jobs;
 mod managers;
 mod security;
+mod structure_admin;
 mod technical;

@@ -433,6 +433,13 @@ mod tests {
             "ConsulterServiceRequest",
             "RechercherDestinataireRequest",
             "RattachementsRequest",
+            "RecupererCoordBancRequest",
+            "ModifierStructureRequest",
+            "ModifierParametresRequest",
+            "CreerServiceRequest",
+            "ModifierServiceRequest",
+            "AjouterCoordBancRequest",
+            "ModifierCoordBancRequest",
         ] {
             assert!(request_validator(name).is_some(), "{name}");
         }

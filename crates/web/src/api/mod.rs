@@ -9,6 +9,7 @@
 //! the caller's structure; every query is scoped to it (public directory data excepted).
 mod auth;
 mod envelope;
+mod structure_admin;
 mod structures;
 #[cfg(feature = "test-util")]
 pub mod testing;
@@ -36,4 +37,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(transverses::telecharger_annuaire_destinataire))
         .routes(routes!(transverses::recuperer_type_identifiant_structure))
         .routes(routes!(utilisateurs::recuperer_rattachements))
+        .routes(routes!(structure_admin::recuperer_coordbanc_valides))
+        .routes(routes!(structure_admin::modifier))
+        .routes(routes!(structure_admin::modifier_parametres))
+        .routes(routes!(structure_admin::creer_service))
+        .routes(routes!(structure_admin::modifier_service))
+        .routes(routes!(structure_admin::ajouter_coordbanc))
+        .routes(routes!(structure_admin::modifier_coordbanc))
 }

@@ -39,6 +39,11 @@ pub fn conflict_message(kind: Conflict, t: &'static Strings) -> &'static str {
         Conflict::AlreadyMember | Conflict::AlreadyRequested => t.err_already_member,
         Conflict::MainManagerFirst => t.err_main_manager_first,
         Conflict::SpaceNotOpen => t.err_space_not_open,
+        Conflict::ServiceCodeTaken => t.lang.structure().err_service_code_taken,
+        Conflict::DefaultService => t.lang.structure().err_default_service,
+        Conflict::BankAccountTaken => t.lang.structure().err_bank_taken,
+        Conflict::DefaultBankAccount => t.lang.structure().err_default_bank,
+        Conflict::InactiveBankAccount => t.lang.structure().err_inactive_bank,
     }
 }
 

@@ -15,6 +15,7 @@ mod errors;
 mod forms;
 pub mod i18n;
 mod manage;
+mod structure;
 
 pub use errors::panic_response;
 
@@ -61,6 +62,17 @@ pub fn router() -> Router<AppState> {
             "/manage/technical",
             get(manage::technical).post(manage::technical_reset),
         )
+        .route("/manage/structure", get(structure::page))
+        .route("/manage/structure/coordinates", post(structure::coordinates))
+        .route("/manage/structure/parameters", post(structure::parameters))
+        .route("/manage/structure/services", post(structure::add_service))
+        .route("/manage/structure/services/status", post(structure::service_status))
+        .route(
+            "/manage/structure/service",
+            get(structure::service_form).post(structure::service_save),
+        )
+        .route("/manage/structure/bank", post(structure::add_bank))
+        .route("/manage/structure/bank/action", post(structure::bank_action))
         .route("/directory", get(directory::search))
         .route("/directory/suggest", get(directory::suggest))
         .layer(middleware::from_fn(csrf::guard))

@@ -3,6 +3,9 @@
 //! language is a compile error rather than a blank on a page.
 mod en;
 mod fr;
+mod structure;
+
+pub use structure::StructureStrings;
 
 use axum::http::HeaderMap;
 
@@ -61,6 +64,14 @@ impl Lang {
         match self {
             Lang::Fr => format!("{day:02}/{m:02}/{y:04}"),
             Lang::En => format!("{y:04}-{m:02}-{day:02}"),
+        }
+    }
+
+    /// The strings of the "Ma structure" pages in this language.
+    pub fn structure(self) -> &'static StructureStrings {
+        match self {
+            Lang::Fr => &structure::FR,
+            Lang::En => &structure::EN,
         }
     }
 
