@@ -533,12 +533,7 @@ impl App {
             .into_iter()
             .map(|r| AuditEntry {
                 at: r.at,
-                actor: match r.actor {
-                    facteur_store::Actor::System => "system".to_owned(),
-                    facteur_store::Actor::Operator => "operator".to_owned(),
-                    facteur_store::Actor::User(u) => format!("user:{u}"),
-                    facteur_store::Actor::Technical(t) => format!("technical:{t}"),
-                },
+                actor: r.actor,
                 action: r.action.as_str().to_owned(),
                 structure_id: r.structure_id,
                 details: r.details,

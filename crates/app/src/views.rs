@@ -201,12 +201,16 @@ pub struct TechnicalAccountView {
     pub created_at: OffsetDateTime,
 }
 
+/// Who made a change, as the audit log records it.
+pub use facteur_store::Actor as AuditActor;
+
 /// One audit-log line (who, what, when).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct AuditEntry {
     pub at: OffsetDateTime,
-    /// `user:42`, `technical:7`, `operator`, or `system`.
-    pub actor: String,
+    /// Who: a user, a technical account, the operator or the platform, as the log keeps it
+    /// (prints as `user:42`, `technical:7`, `operator`, `system`).
+    pub actor: AuditActor,
     pub action: String,
     pub structure_id: Option<StructureId>,
     pub details: serde_json::Value,

@@ -246,4 +246,34 @@ mod tests {
             }
         }
     }
+
+    proptest! {
+        /// Whatever moves are asked, in any order, from a new request: a membership is only ever
+        /// approved straight from pending (a refused or detached user asks again first), and a
+        /// subscription leaves "validated" only to wait for a manager again.
+        #[test]
+        fn transition_tables_keep_their_invariants(
+            asked in proptest::collection::vec(0usize..4, 0..24),
+            subs in proptest::collection::vec(0usize..3, 0..24),
+        ) {
+            let mut m = MembershipStatus::Pending;
+            for i in asked {
+                let to = MembershipStatus::ALL[i];
+                if m.can_become(to) {
+                    prop_assert!(to != MembershipStatus::Approved || m == MembershipStatus::Pending);
+                    prop_assert!(to != MembershipStatus::Detached || m == MembershipStatus::Approved);
+                    m = to;
+                }
+            }
+            let mut s = SubscriptionStatus::Pending;
+            for i in subs {
+                let to = SubscriptionStatus::ALL[i];
+                if s.can_become(to) {
+                    prop_assert!(s != SubscriptionStatus::Approved || to == SubscriptionStatus::Pending);
+                    prop_assert!(!s.can_become(s), "staying is not a move");
+                    s = to;
+                }
+            }
+        }
+    }
 }

@@ -427,6 +427,18 @@ pub enum Actor {
     Technical(TechnicalAccountId),
 }
 
+/// `system`, `operator`, `user:42`, `technical:7`: how logs and views print an actor.
+impl std::fmt::Display for Actor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Actor::System => f.write_str("system"),
+            Actor::Operator => f.write_str("operator"),
+            Actor::User(u) => write!(f, "user:{u}"),
+            Actor::Technical(t) => write!(f, "technical:{t}"),
+        }
+    }
+}
+
 impl Actor {
     pub(crate) fn kind(self) -> &'static str {
         match self {

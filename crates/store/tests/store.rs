@@ -52,6 +52,7 @@ backend_tests!(
     writes_take_the_time_of_the_stores_clock,
     membership_moves_follow_the_domains_table,
     subscription_moves_follow_the_domains_table,
+    membership_sequences_agree_with_the_table,
     a_transaction_commits_once_or_not_at_all,
     jobs_are_leased_retried_and_finished,
     singleton_jobs,
@@ -1065,6 +1066,51 @@ async fn subscription_moves_follow_the_domains_table(t: &TestStore) {
                     (*from, SpaceMode::Consultation),
                     "nothing changed"
                 );
+            }
+        }
+    }
+}
+
+/// Every sequence of three requested moves, from a new request: the store follows the domain's
+/// table step by step (a model of the status kept beside it), refusing what the table refuses and
+/// leaving the row as it was.
+async fn membership_sequences_agree_with_the_table(t: &TestStore) {
+    let store: &Store = t;
+    let s = store
+        .create_structure(
+            &structure("73282932000074", "Suites", "Lyon", "69001", StructureKind::Private),
+            Actor::System,
+        )
+        .await
+        .unwrap();
+    let all = MembershipStatus::ALL;
+    let mut n = 0;
+    for a in all {
+        for b in all {
+            for c in all {
+                n += 1;
+                let u = store
+                    .create_user(&new_user(&format!("seq{n}@example.fr")), Actor::System)
+                    .await
+                    .unwrap();
+                let m = store
+                    .create_membership(u.id, s.id, Role::SimpleUser, MembershipStatus::Pending, Actor::System)
+                    .await
+                    .unwrap();
+                let mut model = MembershipStatus::Pending;
+                for to in [*a, *b, *c] {
+                    let r = store.decide_membership(m.id, model, to, None, Actor::System).await;
+                    if model.can_become(to) {
+                        assert_eq!(r.unwrap().status, to);
+                        model = to;
+                    } else {
+                        assert!(
+                            matches!(r, Err(StoreError::IllegalTransition { .. })),
+                            "{model} -> {to}"
+                        );
+                    }
+                    assert_eq!(store.membership(m.id).await.unwrap().unwrap().status, model);
+                }
             }
         }
     }

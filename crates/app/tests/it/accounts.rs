@@ -183,13 +183,10 @@ async fn signup_on_existing_structure_requests_attachment(t: TestApp) {
     let log = t.app.audit_log(&manager, structure, 100).await.unwrap();
     assert!(log.iter().any(|e| e.action == "membership.decide"
         && e.actor
-            == format!(
-                "user:{}",
-                match manager {
-                    Actor::User(u) => u.0,
-                    _ => unreachable!(),
-                }
-            )));
+            == match manager {
+                Actor::User(u) => facteur_app::AuditActor::User(u),
+                _ => unreachable!(),
+            }));
 }
 
 async fn signup_errors(t: TestApp) {

@@ -19,7 +19,10 @@ async fn operators_are_named_in_the_audit_log(t: TestApp) {
     let sid = t.app.upsert_structure(&Actor::Operator, s, vec![]).await.unwrap();
     let log = t.app.audit_log(&Actor::Operator, sid, 10).await.unwrap();
     assert!(!log.is_empty());
-    assert!(log.iter().all(|e| e.actor == "operator"), "{log:?}");
+    assert!(
+        log.iter().all(|e| e.actor == facteur_app::AuditActor::Operator),
+        "{log:?}"
+    );
 }
 
 const CSV: &str = "\

@@ -108,7 +108,7 @@ async fn only_managers_change_the_record(t: TestApp) {
 
     let log = app.audit_log(&boss, s, 10).await.unwrap();
     assert_eq!(log[0].action, "structure.parameters");
-    assert_eq!(log[0].actor, format!("user:{}", member_id.0));
+    assert_eq!(log[0].actor, facteur_app::AuditActor::User(member_id));
     assert_eq!(log[0].details["before"]["engagement_required"], false);
     assert_eq!(log[0].details["after"]["engagement_required"], true);
     assert!(log.iter().any(|l| l.action == "structure.update"));
@@ -340,7 +340,7 @@ async fn technical_accounts_act_for_a_named_manager(t: TestApp) {
     app.update_coordinates(&acting, s, &coordinates()).await.unwrap();
     let log = app.audit_log(&boss, s, 1).await.unwrap();
     assert_eq!(
-        (log[0].action.as_str(), log[0].actor.as_str()),
+        (log[0].action.as_str(), log[0].actor.to_string().as_str()),
         ("structure.update", format!("user:{}", boss_id.0).as_str())
     );
     // A portal user acts for themselves.

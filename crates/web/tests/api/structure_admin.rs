@@ -299,7 +299,7 @@ async fn structure_changes_are_made_for_a_named_manager() {
             "service.update",
         ] {
             assert!(
-                log.iter().any(|l| l.action == action && l.actor == mine),
+                log.iter().any(|l| l.action == action && l.actor.to_string() == mine),
                 "{action}: {log:?}"
             );
         }
