@@ -29,9 +29,9 @@ pub enum AppError {
     /// Too many attempts; retry after this many seconds (→ 429).
     #[error("too many attempts, retry in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
-    /// Storage failure (→ 500, logged).
+    /// Storage failure (→ 500, logged with its source chain, never shown).
     #[error("storage: {0}")]
-    Store(#[from] facteur_store::StoreError),
+    Store(#[source] facteur_store::StoreError),
     /// Mail delivery failure (→ 502/500, logged).
     #[error("mail: {0}")]
     Mail(String),
@@ -65,6 +65,45 @@ pub enum Conflict {
     DefaultBankAccount,
     /// An inactive bank account cannot be the default.
     InactiveBankAccount,
+    /// The e-mail address already has an account.
+    EmailTaken,
+    /// A structure with this identifier is already registered.
+    IdentifierTaken,
+    /// The user is already subscribed to this space.
+    AlreadySubscribed,
+    /// The object moved on meanwhile (another manager decided first): its state no longer allows
+    /// this change.
+    IllegalTransition,
+}
+
+/// Store refusals become kinds the web layer words; the rest stays a storage failure.
+impl From<facteur_store::StoreError> for AppError {
+    fn from(e: facteur_store::StoreError) -> Self {
+        use facteur_store::{StoreError, Unique};
+        match e {
+            StoreError::Conflict(kind) => {
+                let conflict = match kind {
+                    Unique::Email => Conflict::EmailTaken,
+                    Unique::StructureIdentifier => Conflict::IdentifierTaken,
+                    Unique::ServiceCode => Conflict::ServiceCodeTaken,
+                    Unique::Membership => Conflict::AlreadyRequested,
+                    Unique::Subscription => Conflict::AlreadySubscribed,
+                    Unique::BankAccountIban => Conflict::BankAccountTaken,
+                    Unique::DefaultBankAccount => Conflict::DefaultBankAccount,
+                    // Not a user's doing: random digests, singletons, one account per structure
+                    // (replaced in place), or a constraint the map lacks.
+                    Unique::TechnicalAccount
+                    | Unique::TechnicalCredential
+                    | Unique::TokenDigest
+                    | Unique::JobSingleton
+                    | Unique::Unknown => return AppError::Store(StoreError::Conflict(kind)),
+                };
+                AppError::Conflict(conflict)
+            }
+            StoreError::IllegalTransition { .. } => AppError::Conflict(Conflict::IllegalTransition),
+            other => AppError::Store(other),
+        }
+    }
 }
 
 impl AppError {

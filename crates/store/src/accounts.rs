@@ -644,9 +644,7 @@ impl Tx {
             .fetch_optional(&mut *tx)
             .await?;
             if existing.is_some() {
-                return Err(StoreError::Conflict(
-                    "space_subscriptions (user, structure, space)".to_owned(),
-                ));
+                return Err(StoreError::Conflict(crate::Unique::Subscription));
             }
             let row: SubscriptionRow = sqlx::query_as(concat!(
                 "INSERT INTO space_subscriptions (user_id, structure_id, space, mode, status, requested_at, decided_at) \

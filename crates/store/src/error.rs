@@ -4,9 +4,9 @@ use thiserror::Error;
 /// "e-mail already registered" into a user-facing message without looking at SQL.
 #[derive(Debug, Error)]
 pub enum StoreError {
-    /// A unique constraint was violated (duplicate identifier, e-mail, service code…).
-    #[error("already exists: {0}")]
-    Conflict(String),
+    /// A unique constraint was violated; the kind says which (see [`Unique`]).
+    #[error("already exists: {0:?}")]
+    Conflict(Unique),
     /// The row to change does not exist (or is not in a state that allows the change).
     #[error("not found: {0}")]
     NotFound(&'static str),
@@ -39,11 +39,118 @@ pub enum StoreError {
     Io(#[from] std::io::Error),
 }
 
+/// What a unique constraint protects: the kind a violation is reported as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unique {
+    /// `users.email`: the address has an account.
+    Email,
+    /// `structures (identifier_kind, identifier)`: the structure is registered.
+    StructureIdentifier,
+    /// `services (structure_id, code)`.
+    ServiceCode,
+    /// `memberships (user_id, structure_id)`: one attachment per user and structure.
+    Membership,
+    /// `space_subscriptions (user_id, structure_id, space)`.
+    Subscription,
+    /// `technical_accounts.structure_id`: one technical account per structure.
+    TechnicalAccount,
+    /// `technical_accounts.login` / `.client_id`.
+    TechnicalCredential,
+    /// `one_time_tokens.token_hash` / `sessions.token_hash` (random: a clash is a bug).
+    TokenDigest,
+    /// `bank_accounts (structure_id, iban)`.
+    BankAccountIban,
+    /// `bank_accounts_one_default`: one default account per structure.
+    DefaultBankAccount,
+    /// `jobs_singleton`: one pending job per singleton key.
+    JobSingleton,
+    /// A constraint missing from [`UNIQUE_CONSTRAINTS`] (a test makes sure there is none).
+    Unknown,
+}
+
+/// Every unique constraint of the schema: its name (the one PostgreSQL reports; named in the
+/// migrations or PostgreSQL's `<table>_<columns>_key`), what SQLite reports instead (SQLite names
+/// the columns, never the constraint), and its kind.
+pub const UNIQUE_CONSTRAINTS: &[(&str, &str, Unique)] = &[
+    ("users_email_key", "users.email", Unique::Email),
+    (
+        "structures_identifier_kind_identifier_key",
+        "structures.identifier_kind, structures.identifier",
+        Unique::StructureIdentifier,
+    ),
+    (
+        "services_structure_id_code_key",
+        "services.structure_id, services.code",
+        Unique::ServiceCode,
+    ),
+    (
+        "memberships_user_id_structure_id_key",
+        "memberships.user_id, memberships.structure_id",
+        Unique::Membership,
+    ),
+    (
+        "space_subscriptions_user_id_structure_id_space_key",
+        "space_subscriptions.user_id, space_subscriptions.structure_id, space_subscriptions.space",
+        Unique::Subscription,
+    ),
+    (
+        "technical_accounts_structure_id_key",
+        "technical_accounts.structure_id",
+        Unique::TechnicalAccount,
+    ),
+    (
+        "technical_accounts_login_key",
+        "technical_accounts.login",
+        Unique::TechnicalCredential,
+    ),
+    (
+        "technical_accounts_client_id_key",
+        "technical_accounts.client_id",
+        Unique::TechnicalCredential,
+    ),
+    (
+        "one_time_tokens_token_hash_key",
+        "one_time_tokens.token_hash",
+        Unique::TokenDigest,
+    ),
+    ("sessions_token_hash_key", "sessions.token_hash", Unique::TokenDigest),
+    (
+        "bank_accounts_structure_iban_key",
+        "bank_accounts.structure_id, bank_accounts.iban",
+        Unique::BankAccountIban,
+    ),
+    (
+        "bank_accounts_one_default",
+        "bank_accounts.structure_id",
+        Unique::DefaultBankAccount,
+    ),
+    ("jobs_singleton", "jobs.singleton", Unique::JobSingleton),
+];
+
+impl Unique {
+    /// The kind of a violation as the database reports it: PostgreSQL names the constraint,
+    /// SQLite says `UNIQUE constraint failed: table.column, …`.
+    pub fn of(constraint: Option<&str>, message: &str) -> Unique {
+        let found = match constraint {
+            Some(name) => UNIQUE_CONSTRAINTS.iter().find(|(n, _, _)| *n == name),
+            None => {
+                let columns = message.rsplit("failed: ").next().unwrap_or(message).trim();
+                UNIQUE_CONSTRAINTS.iter().find(|(_, c, _)| *c == columns)
+            }
+        };
+        found.map_or(Unique::Unknown, |(_, _, kind)| *kind)
+    }
+}
+
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
         match &e {
             sqlx::Error::Database(db) if db.kind() == sqlx::error::ErrorKind::UniqueViolation => {
-                StoreError::Conflict(db.constraint().map_or_else(|| db.message().to_owned(), str::to_owned))
+                let kind = Unique::of(db.constraint(), db.message());
+                if kind == Unique::Unknown {
+                    tracing::error!(constraint = ?db.constraint(), message = db.message(), "unique constraint missing from UNIQUE_CONSTRAINTS");
+                }
+                StoreError::Conflict(kind)
             }
             sqlx::Error::RowNotFound => StoreError::NotFound("row"),
             _ => StoreError::Database(e),

@@ -30,7 +30,7 @@ use time::OffsetDateTime;
 
 pub use blobs::{BlobId, Blobs};
 pub use clock::Clock;
-pub use error::{Result, StoreError};
+pub use error::{Result, StoreError, UNIQUE_CONSTRAINTS, Unique};
 pub use jobs::{JobCounts, JobId, JobRecord, JobStatus, NewJob};
 pub use records::*;
 pub use structure_admin::{BankAccountChange, BankAccountRecord, BankAccountRefusal};

@@ -72,6 +72,30 @@ impl Store {
         self.faults.with(|s| s.steps.clone())
     }
 
+    /// Every unique constraint of the schema as the database reports its violations: the name on
+    /// PostgreSQL, `table.column, …` on SQLite (to check [`crate::UNIQUE_CONSTRAINTS`] misses none).
+    pub async fn unique_constraints(&self) -> Result<Vec<String>> {
+        let mut found: Vec<String> = match self.backend() {
+            Backend::Postgres => with_pool!(self, |db| sqlx::query_scalar(
+                "SELECT ci.relname::text FROM pg_index i JOIN pg_class ci ON ci.oid = i.indexrelid \
+                 JOIN pg_class ct ON ct.oid = i.indrelid JOIN pg_namespace n ON n.oid = ct.relnamespace \
+                 WHERE i.indisunique AND NOT i.indisprimary AND n.nspname = current_schema() \
+                 AND ct.relname <> '_sqlx_migrations'"
+            )
+            .fetch_all(db)
+            .await?),
+            Backend::Sqlite => with_pool!(self, |db| sqlx::query_scalar(
+                "SELECT (SELECT group_concat(m.name || '.' || ii.name, ', ') FROM pragma_index_info(il.name) ii) \
+                 FROM sqlite_master m, pragma_index_list(m.name) il \
+                 WHERE m.type = 'table' AND il.\"unique\" = 1 AND il.origin <> 'pk' AND m.name <> '_sqlx_migrations'"
+            )
+            .fetch_all(db)
+            .await?),
+        };
+        found.sort();
+        Ok(found)
+    }
+
     /// Every row of the tables use cases change, one line per row, so two snapshots compare equal
     /// exactly when nothing changed in between.
     pub async fn snapshot(&self) -> Result<Vec<String>> {

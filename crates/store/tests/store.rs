@@ -12,7 +12,7 @@ use facteur_domain::{
 use facteur_store::testing::TestStore;
 use facteur_store::{
     Actor, Backend, BlobId, Blobs, Clock, JobStatus, NewJob, NewTechnicalAccount, NewUser, Store, StoreError,
-    StructureQuery, hash_token, normalize_time,
+    StructureQuery, UNIQUE_CONSTRAINTS, Unique, hash_token, normalize_time,
 };
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
@@ -53,6 +53,7 @@ backend_tests!(
     membership_moves_follow_the_domains_table,
     subscription_moves_follow_the_domains_table,
     membership_sequences_agree_with_the_table,
+    unique_constraints_are_all_mapped,
     a_transaction_commits_once_or_not_at_all,
     jobs_are_leased_retried_and_finished,
     singleton_jobs,
@@ -1114,6 +1115,63 @@ async fn membership_sequences_agree_with_the_table(t: &TestStore) {
             }
         }
     }
+}
+
+/// Every unique constraint of the schema is in the store's map, so its violation comes back as a
+/// kind, never as a name or a sentence; and the common ones do.
+async fn unique_constraints_are_all_mapped(t: &TestStore) {
+    let store: &Store = t;
+    let constraints = store.unique_constraints().await.unwrap();
+    assert!(constraints.len() >= 12, "{constraints:?}");
+    for c in &constraints {
+        let known = UNIQUE_CONSTRAINTS
+            .iter()
+            .any(|(name, columns, _)| match store.backend() {
+                Backend::Postgres => name == c,
+                Backend::Sqlite => columns == c,
+            });
+        assert!(known, "unique constraint {c} is not in UNIQUE_CONSTRAINTS");
+    }
+    let u = store
+        .create_user(&new_user("dup@example.fr"), Actor::System)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.create_user(&new_user("dup@example.fr"), Actor::System).await,
+        Err(StoreError::Conflict(Unique::Email))
+    ));
+    let s = store
+        .create_structure(
+            &structure("73282932000074", "Doublon", "Lyon", "69001", StructureKind::Private),
+            Actor::System,
+        )
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .create_structure(
+                &structure("73282932000074", "Doublon", "Lyon", "69001", StructureKind::Private),
+                Actor::System
+            )
+            .await,
+        Err(StoreError::Conflict(Unique::StructureIdentifier))
+    ));
+    store
+        .create_membership(u.id, s.id, Role::SimpleUser, MembershipStatus::Pending, Actor::System)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .create_membership(u.id, s.id, Role::SimpleUser, MembershipStatus::Pending, Actor::System)
+            .await,
+        Err(StoreError::Conflict(Unique::Membership))
+    ));
+    assert!(matches!(
+        store
+            .create_service(s.id, &Service::default_service(), Actor::System)
+            .await,
+        Err(StoreError::Conflict(Unique::ServiceCode))
+    ));
 }
 
 // ---- transactions and the job queue ----------------------------------------------------------

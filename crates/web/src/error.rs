@@ -119,6 +119,10 @@ fn conflict_libelle(kind: facteur_app::Conflict) -> &'static str {
             "Coordonnées bancaires par défaut : désignez d'abord d'autres coordonnées par défaut"
         }
         Conflict::InactiveBankAccount => "Des coordonnées bancaires inactives ne peuvent pas être par défaut",
+        Conflict::EmailTaken => "Adresse e-mail déjà utilisée par un compte",
+        Conflict::IdentifierTaken => "Structure déjà inscrite avec cet identifiant",
+        Conflict::AlreadySubscribed => "Abonnement à l'espace déjà existant",
+        Conflict::IllegalTransition => "L'objet a changé d'état entre-temps : relisez-le avant de recommencer",
     }
 }
 

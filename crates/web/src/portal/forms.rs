@@ -44,6 +44,10 @@ pub fn conflict_message(kind: Conflict, t: &'static Strings) -> &'static str {
         Conflict::BankAccountTaken => t.lang.structure().err_bank_taken,
         Conflict::DefaultBankAccount => t.lang.structure().err_default_bank,
         Conflict::InactiveBankAccount => t.lang.structure().err_inactive_bank,
+        Conflict::EmailTaken => t.err_email_taken,
+        Conflict::IdentifierTaken => t.err_identifier_taken,
+        Conflict::AlreadySubscribed => t.err_already_subscribed,
+        Conflict::IllegalTransition => t.err_moved_on,
     }
 }
 

@@ -168,6 +168,10 @@ pub struct Strings {
     pub err_structure_unknown: &'static str,
     pub err_main_manager_first: &'static str,
     pub err_space_not_open: &'static str,
+    pub err_email_taken: &'static str,
+    pub err_identifier_taken: &'static str,
+    pub err_already_subscribed: &'static str,
+    pub err_moved_on: &'static str,
     pub err_already_member: &'static str,
     // sign-up / activation
     pub signup_title: &'static str,
