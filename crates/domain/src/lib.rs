@@ -14,6 +14,7 @@ mod code;
 mod error;
 mod identifier;
 mod ids;
+mod page;
 mod structure;
 
 pub use access::{Email, MembershipStatus, Role, Space, SpaceMode, SubscriptionStatus, TokenPurpose, UserStatus};
@@ -22,6 +23,7 @@ pub use bank::{BankDetails, Bic, Iban};
 pub use error::DomainError;
 pub use identifier::{IdentifierKind, Siren, Siret, StructureIdentifier};
 pub use ids::{MembershipId, ServiceId, StructureId, TechnicalAccountId, UserId};
+pub use page::{Page, PageRequest};
 pub use structure::{
     Address, DEFAULT_SERVICE_CODE, DEFAULT_SERVICE_LABEL, MissingReference, MoaPresence, Service, ServiceCode,
     ServiceParameters, Structure, StructureKind, StructureParameters, StructureStatus, VatNumber,
