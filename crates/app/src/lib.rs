@@ -28,6 +28,7 @@ use std::sync::Arc;
 pub use accounts::SignUp;
 pub use directory::MAX_SEARCH_CHARS;
 pub use error::{AppError, AppResult, Conflict};
+pub use facteur_domain::{Page, PageRequest};
 pub use facteur_store::Clock;
 pub use mail::{MailKind, Mailer};
 pub use ratelimit::{Limit, RateLimits};

@@ -13,8 +13,10 @@ mod blobs;
 mod clock;
 mod directory;
 mod error;
+mod lists;
 pub mod private_fs;
 mod records;
+mod search;
 pub mod testing;
 
 use std::str::FromStr;
@@ -27,7 +29,10 @@ use time::OffsetDateTime;
 pub use blobs::{BlobId, Blobs};
 pub use clock::Clock;
 pub use error::{Result, StoreError};
+pub use facteur_domain::{Page, PageRequest};
+pub use lists::MembershipLine;
 pub use records::*;
+pub use search::{Scope, StructureQuery};
 
 /// Default database when nothing is configured: embedded SQLite under `./facteur-data`.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://./facteur-data/facteur.db";
