@@ -132,6 +132,10 @@ struct Filter {
     dialect: Dialect,
     clauses: Vec<String>,
     args: Vec<Arg>,
+    /// A clause that can be read as a join on the trigram index (SQLite: `(index of the clause,
+    /// the MATCH term of the join)`). A capped count then walks the index lazily and stops at the
+    /// cap, instead of materialising every match first as `id IN (…)` does.
+    joinable: Option<(usize, String)>,
 }
 
 impl Filter {
@@ -140,6 +144,7 @@ impl Filter {
             dialect,
             clauses: Vec::new(),
             args: Vec::new(),
+            joinable: None,
         }
     }
 
@@ -158,10 +163,13 @@ impl Filter {
         let folded = fold(fragment);
         if self.dialect == Dialect::Sqlite && folded.chars().count() >= TRIGRAM {
             let p = self.text(fts_phrase(&folded));
+            if self.joinable.is_none() {
+                self.joinable = Some((self.clauses.len(), format!("structures_text.{column} MATCH {p}")));
+            }
             format!("id IN (SELECT rowid FROM structures_text WHERE {column} MATCH {p})")
         } else {
             let p = self.text(like_pattern(&folded, true));
-            format!("{column} LIKE {p} ESCAPE '\\'")
+            format!("structures.{column} LIKE {p} ESCAPE '\\'")
         }
     }
 
@@ -269,10 +277,34 @@ impl Filter {
     }
 
     fn where_clause(&self) -> String {
-        if self.clauses.is_empty() {
+        Self::join_where(&self.clauses)
+    }
+
+    fn join_where(clauses: &[String]) -> String {
+        if clauses.is_empty() {
             String::new()
         } else {
-            format!(" WHERE {}", self.clauses.join(" AND "))
+            format!(" WHERE {}", clauses.join(" AND "))
+        }
+    }
+
+    /// `SELECT COUNT(*)` of the matches, stopping at `cap` when there is one.
+    fn count_sql(&self, cap: Option<u32>) -> String {
+        match (cap, &self.joinable) {
+            (Some(cap), Some((i, term))) => {
+                let mut clauses = self.clauses.clone();
+                clauses[*i].clone_from(term);
+                format!(
+                    "SELECT COUNT(*) FROM (SELECT 1 FROM structures_text JOIN structures \
+                     ON structures.id = structures_text.rowid{} LIMIT {cap}) AS m",
+                    Self::join_where(&clauses)
+                )
+            }
+            (Some(cap), None) => format!(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM structures{} LIMIT {cap}) AS m",
+                self.where_clause()
+            ),
+            (None, _) => format!("SELECT COUNT(*) FROM structures{}", self.where_clause()),
         }
     }
 }
@@ -339,10 +371,7 @@ impl Store {
         let matches = if fetched > 0 && fetched < limit {
             offset + fetched
         } else {
-            let count = match page.cap() {
-                Some(cap) => format!("SELECT COUNT(*) FROM (SELECT 1 FROM structures{filter} LIMIT {cap}) AS m"),
-                None => format!("SELECT COUNT(*) FROM structures{filter}"),
-            };
+            let count = f.count_sql(page.cap());
             let total: i64 = with_pool!(self, |db| bind_args!(
                 sqlx::query_scalar(sqlx::AssertSqlSafe(count.as_str())),
                 &f.args

@@ -156,6 +156,21 @@ async fn filters_apply_before_the_page_and_the_cap(t: &TestStore) {
         assert_eq!(search(query.clone(), first).await.total, total, "{query:?}");
     }
 
+    // A full page leaves the total to the count, which walks the text index up to the cap.
+    let fragment = q(|q| {
+        q.name = Some("e 2".into());
+        q.status = Some(StructureStatus::Active);
+    });
+    assert_eq!(
+        search(fragment.clone(), PageRequest::new(1, 5).capped(200)).await.total,
+        55
+    );
+    assert_eq!(
+        search(fragment.clone(), PageRequest::new(1, 5).capped(20)).await.total,
+        20
+    );
+    assert_eq!(search(fragment, PageRequest::new(2, 5)).await.total, 55);
+
     // Paging through a filtered result: the total does not depend on the page; the last page is
     // cut at the cap; beyond it, nothing.
     let postcode = q(|q| q.postcode = Some("75".into()));
