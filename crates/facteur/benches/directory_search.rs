@@ -92,9 +92,12 @@ impl Row {
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
 enum Kind {
     StructuresName,
+    /// A fragment found in 200 structures or more (the answer is capped).
+    StructuresNameCommon,
     StructuresSiret,
     StructuresPostcode,
     RecipientsName,
+    RecipientsNameCommon,
     RecipientsSiret,
     RecipientsPostcode,
 }
@@ -103,9 +106,11 @@ impl Kind {
     fn label(self) -> &'static str {
         match self {
             Kind::StructuresName => "structures/v1/rechercher by name fragment",
+            Kind::StructuresNameCommon => "  the same, fragments in >= 200 names",
             Kind::StructuresSiret => "structures/v1/rechercher by SIRET",
             Kind::StructuresPostcode => "structures/v1/rechercher by postcode",
             Kind::RecipientsName => "rechercher/destinataire by name fragment",
+            Kind::RecipientsNameCommon => "  the same, fragments in >= 200 names",
             Kind::RecipientsSiret => "rechercher/destinataire by SIRET",
             Kind::RecipientsPostcode => "rechercher/destinataire by postcode",
         }
@@ -146,11 +151,16 @@ fn cases(rows: &[Row], own: &Row, per_kind: usize, seed: u64) -> Vec<Case> {
         let fragment: String = city[start..start + len].iter().collect();
         let fragment = fragment.trim().to_owned();
         let in_name = |x: &Row| x.name.contains(&fragment);
+        let expected = count(true, &in_name);
         out.push(Case {
-            kind: Kind::StructuresName,
+            kind: if expected < CAP {
+                Kind::StructuresName
+            } else {
+                Kind::StructuresNameCommon
+            },
             path: "/cpro/structures/v1/rechercher",
             body: json!({ "structure": { "raisonSocialeStructure": fragment } }),
-            expected: count(true, &in_name),
+            expected,
         });
         let upper = fragment.to_ascii_uppercase();
         let anywhere = |x: &Row| {
@@ -159,11 +169,16 @@ fn cases(rows: &[Row], own: &Row, per_kind: usize, seed: u64) -> Vec<Case> {
                 || x.postcode.starts_with(&fragment)
                 || x.siret.starts_with(&upper)
         };
+        let expected = count(false, &anywhere);
         out.push(Case {
-            kind: Kind::RecipientsName,
+            kind: if expected < CAP {
+                Kind::RecipientsName
+            } else {
+                Kind::RecipientsNameCommon
+            },
             path: "/cpro/transverses/v1/rechercher/destinataire",
             body: json!({ "nomVilleCodePostal": fragment }),
-            expected: count(false, &anywhere),
+            expected,
         });
 
         let r = &rows[rng.random_range(0..rows.len())];
