@@ -5,7 +5,7 @@
 //! `Forbidden`.
 
 use facteur_domain::{MembershipStatus, Role, StructureId, UserId, UserStatus};
-use facteur_store::{MembershipRecord, StructureRecord};
+use facteur_store::{MembershipLine, MembershipRecord, StructureRecord};
 
 use crate::{Actor, App, AppError, AppResult, MembershipView};
 
@@ -98,6 +98,22 @@ impl App {
         }
     }
 
+    /// The view of a membership read with its user and structure (no further query).
+    pub(crate) fn line_view(l: MembershipLine) -> MembershipView {
+        let m = l.membership;
+        MembershipView {
+            id: m.id,
+            user_id: m.user_id,
+            user_email: l.user_email.as_str().to_owned(),
+            structure_id: m.structure_id,
+            structure_identifier: l.structure_identifier,
+            structure_name: l.structure_name,
+            role: m.role,
+            status: m.status,
+            created_at: m.requested_at,
+        }
+    }
+
     /// Builds the view of a membership (user e-mail and structure name looked up).
     pub(crate) async fn membership_view(
         &self,
@@ -128,20 +144,14 @@ impl App {
 
     /// E-mail addresses of a structure's active managers.
     pub(crate) async fn manager_emails(&self, structure: StructureId) -> AppResult<Vec<String>> {
-        let mut out = Vec::new();
-        for m in self
+        Ok(self
             .db()
-            .memberships_of_structure(structure, Some(MembershipStatus::Approved))
+            .membership_lines_of_structure(structure, Some(MembershipStatus::Approved))
             .await?
-        {
-            if m.role.is_manager()
-                && let Some(u) = self.db().user(m.user_id).await?
-                && u.status == UserStatus::Active
-            {
-                out.push(u.email.as_str().to_owned());
-            }
-        }
-        Ok(out)
+            .into_iter()
+            .filter(|l| l.membership.role.is_manager() && l.user_status == UserStatus::Active)
+            .map(|l| l.user_email.as_str().to_owned())
+            .collect())
     }
 
     /// Enqueues a mail on its own (for the mails that go with no change of state: account exists,

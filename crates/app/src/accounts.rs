@@ -363,16 +363,37 @@ impl App {
     /// is no longer active.
     #[tracing::instrument(skip_all)]
     pub async fn session_actor(&self, token: &str) -> AppResult<Actor> {
+        self.session_user(token).await.map(|u| Actor::User(u.id))
+    }
+
+    /// The active user of a live session (one query: session joined with its user).
+    async fn session_user(&self, token: &str) -> AppResult<facteur_store::UserRecord> {
         let now = self.inner.clock.now();
-        let session = self
-            .db()
-            .find_session(&token_digest(token), now)
-            .await?
-            .ok_or(AppError::Unauthenticated)?;
-        match self.db().user(session.user_id).await? {
-            Some(u) if u.status == UserStatus::Active => Ok(Actor::User(u.id)),
+        match self.db().session_user(&token_digest(token), now).await? {
+            Some(u) if u.status == UserStatus::Active => Ok(u),
             _ => Err(AppError::Unauthenticated),
         }
+    }
+
+    /// What the portal needs on every request, in two queries whatever the number of
+    /// attachments: the session's user (as [`App::session_actor`] checks it), the user's account
+    /// and every attachment with its structure's name.
+    pub async fn session_context(&self, token: &str) -> AppResult<(Actor, UserView, Vec<MembershipView>)> {
+        let u = self.session_user(token).await?;
+        let memberships = self
+            .db()
+            .membership_lines_of_user(u.id)
+            .await?
+            .into_iter()
+            .map(Self::line_view)
+            .collect();
+        let view = UserView {
+            id: u.id,
+            email: u.email.as_str().to_owned(),
+            status: u.status,
+            created_at: u.created_at,
+        };
+        Ok((Actor::User(u.id), view, memberships))
     }
 
     /// Ends a session (unknown tokens are ignored).
@@ -484,11 +505,13 @@ impl App {
     #[tracing::instrument(skip_all)]
     pub async fn my_memberships(&self, actor: &Actor) -> AppResult<Vec<MembershipView>> {
         let id = Self::require_user(actor)?;
-        let mut out = Vec::new();
-        for m in self.db().memberships_of_user(id).await? {
-            out.push(self.membership_view(&m, None).await?);
-        }
-        Ok(out)
+        Ok(self
+            .db()
+            .membership_lines_of_user(id)
+            .await?
+            .into_iter()
+            .map(Self::line_view)
+            .collect())
     }
 
     /// Checks the acting user may work in `structure_id` (approved membership) and returns that

@@ -4,17 +4,14 @@
 use std::io::{Read, Write};
 
 use facteur_domain::{Service, Structure, StructureId, StructureKind, StructureStatus};
-use facteur_store::{ServiceRecord, StructureQuery, StructureRecord};
+use facteur_store::{Scope, ServiceRecord, StructureQuery, StructureRecord};
 
 use crate::access::store_actor;
 use crate::directory_csv::DirectoryRecord;
 use crate::{
-    Actor, App, AppError, AppResult, DirectoryDetail, DirectoryEntry, DirectoryQuery, ImportReport, Page, ServiceView,
-    StructureView,
+    Actor, App, AppError, AppResult, DirectoryDetail, DirectoryEntry, DirectoryQuery, DirectoryScope, ImportReport,
+    Page, PageRequest, ServiceView, StructureView,
 };
-
-/// Page size used to walk the whole directory on export.
-const EXPORT_PAGE: u32 = 500;
 
 fn entry(r: StructureRecord) -> DirectoryEntry {
     let name = r.structure.display_name().to_owned();
@@ -131,66 +128,85 @@ impl App {
         Ok((id, counts))
     }
 
-    /// Searches the directory: active public structures (all structures when `public_only` is
-    /// false, which the web layer must allow to the operator only).
-    #[tracing::instrument(skip_all)]
-    pub async fn search_directory(&self, query: &DirectoryQuery) -> AppResult<Page<DirectoryEntry>> {
-        for text in [&query.identifier, &query.text, &query.place].into_iter().flatten() {
+    /// The one directory search (API `structures/v1/rechercher` and `transverses/v1/rechercher/
+    /// destinataire`, the portal's directory page and recipient autocomplete): every criterion
+    /// runs in the store's SQL, so `total` counts every match (up to the page request's cap).
+    /// `actor` decides what "own structure" means (a technical account's structure; none for
+    /// others) and whether [`DirectoryScope::Everything`] is allowed (the operator only).
+    #[tracing::instrument(skip_all, fields(scope = ?query.scope, page = page.page()))]
+    pub async fn search_directory(
+        &self,
+        actor: Option<&Actor>,
+        query: &DirectoryQuery,
+        page: PageRequest,
+    ) -> AppResult<Page<DirectoryEntry>> {
+        let texts = [
+            &query.identifier,
+            &query.identifier_prefix,
+            &query.name,
+            &query.city,
+            &query.postcode,
+            &query.free_text,
+            &query.country,
+        ];
+        for text in texts.into_iter().flatten() {
             check_search_text(text)?;
         }
-        let place = non_blank(query.place.as_ref());
-        let is_postcode = place.as_deref().is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()));
-        let q = StructureQuery {
-            identifier: non_blank(query.identifier.as_ref()),
-            name: non_blank(query.text.as_ref()),
-            postcode: place.clone().filter(|_| is_postcode),
-            city: place.filter(|_| !is_postcode),
-            kind: query.public_only.then_some(StructureKind::Public),
-            status: query.public_only.then_some(StructureStatus::Active),
-            page: query.page.max(1),
-            per_page: if query.page_size == 0 {
-                20
-            } else {
-                query.page_size.min(200)
-            },
+        let own = match actor {
+            Some(Actor::Technical { structure, .. }) => Some(*structure),
+            _ => None,
         };
-        let page = self.db().search_structures(&q).await?;
-        Ok(Page {
-            total: u64::try_from(page.total).unwrap_or(0),
-            page: page.page,
-            page_size: page.per_page,
-            items: page.items.into_iter().map(entry).collect(),
-        })
+        let scope = match (query.scope, own) {
+            (DirectoryScope::Public, _) | (DirectoryScope::PublicAndOwn, None) => Scope::Public,
+            (DirectoryScope::PublicAndOwn, Some(id)) => Scope::PublicAnd(id),
+            (DirectoryScope::OwnOnly, Some(id)) => Scope::Only(id),
+            (DirectoryScope::OwnOnly, None) => return Ok(page.slice(Vec::new())),
+            (DirectoryScope::Everything, _) if actor == Some(&Actor::Operator) => Scope::All,
+            (DirectoryScope::Everything, _) => return Err(AppError::Forbidden),
+        };
+        let q = StructureQuery {
+            scope,
+            identifier: non_blank(query.identifier.as_ref()),
+            identifier_prefix: non_blank(query.identifier_prefix.as_ref()),
+            identifier_kind: query.identifier_kind,
+            name: non_blank(query.name.as_ref()),
+            city: non_blank(query.city.as_ref()),
+            postcode: non_blank(query.postcode.as_ref()),
+            free_text: non_blank(query.free_text.as_ref()),
+            country: non_blank(query.country.as_ref()),
+            kind: query.kind,
+            status: query.status,
+            status_exempt: own.filter(|_| query.own_any_status),
+            with_moa: query.with_moa,
+            moa_only: query.moa_only,
+        };
+        Ok(self.db().search_structures(&q, page).await?.map(entry))
     }
 
-    /// Active public structures whose identifier starts with `q` (digits) or whose name contains
-    /// `q`, for the portal's recipient field. At most `limit` (≤ 50) entries; fewer than 2
+    /// Active public structures for the portal's recipient field, read as
+    /// [`DirectoryQuery::recipients`] reads a text box: at most `limit` (≤ 50) entries; fewer than 2
     /// characters give none.
     #[tracing::instrument(skip_all)]
     pub async fn autocomplete_recipients(&self, q: &str, limit: u32) -> AppResult<Vec<DirectoryEntry>> {
         check_search_text(q)?;
-        let q = q.trim();
-        if q.chars().count() < 2 {
+        if q.trim().chars().count() < 2 {
             return Ok(Vec::new());
         }
-        let digits = q.chars().all(|c| c.is_ascii_digit() || c == ' ');
-        let query = StructureQuery {
-            identifier: digits.then(|| q.replace(' ', "")),
-            name: (!digits).then(|| q.to_owned()),
-            kind: Some(StructureKind::Public),
-            status: Some(StructureStatus::Active),
-            page: 1,
-            per_page: limit.clamp(1, 50),
-            ..StructureQuery::default()
-        };
-        Ok(self
-            .db()
-            .search_structures(&query)
-            .await?
-            .items
-            .into_iter()
-            .map(entry)
-            .collect())
+        let query = DirectoryQuery::recipients(None, Some(q));
+        let page = PageRequest::new(1, limit.clamp(1, 50));
+        Ok(self.search_directory(None, &query, page).await?.items)
+    }
+
+    /// The services of public structures (a page of search results), by structure, in one query.
+    pub async fn directory_services(
+        &self,
+        structures: &[StructureId],
+    ) -> AppResult<std::collections::HashMap<StructureId, Vec<ServiceView>>> {
+        let mut out: std::collections::HashMap<StructureId, Vec<ServiceView>> = std::collections::HashMap::new();
+        for s in self.db().services_of_structures(structures).await? {
+            out.entry(s.structure_id).or_default().push(service_view(s));
+        }
+        Ok(out)
     }
 
     /// A public structure with its services; private structures are `NotFound` here.
@@ -297,32 +313,32 @@ impl App {
     #[tracing::instrument(skip_all)]
     pub async fn export_directory_csv<W: Write + Send>(&self, out: W) -> AppResult<u64> {
         let mut records = Vec::new();
+        let query = StructureQuery {
+            scope: Scope::Public,
+            ..StructureQuery::default()
+        };
         let mut page = 1;
         loop {
-            let q = StructureQuery {
-                kind: Some(StructureKind::Public),
-                page,
-                per_page: EXPORT_PAGE,
-                ..StructureQuery::default()
-            };
-            let batch = self.db().search_structures(&q).await?;
+            let batch = self
+                .db()
+                .search_structures(&query, PageRequest::new(page, PageRequest::MAX_PER_PAGE))
+                .await?;
+            let ids: Vec<StructureId> = batch.items.iter().map(|s| s.id).collect();
+            let mut services: std::collections::HashMap<StructureId, Vec<Service>> = std::collections::HashMap::new();
+            for r in self.db().services_of_structures(&ids).await? {
+                if !r.service.code.is_default_service() {
+                    services.entry(r.structure_id).or_default().push(r.service);
+                }
+            }
             let n = batch.items.len();
             for s in batch.items {
-                let services = self
-                    .db()
-                    .list_services(s.id)
-                    .await?
-                    .into_iter()
-                    .map(|r| r.service)
-                    .filter(|svc| !svc.code.is_default_service())
-                    .collect();
                 records.push(DirectoryRecord {
                     line: 0,
+                    services: services.remove(&s.id).unwrap_or_default(),
                     structure: s.structure,
-                    services,
                 });
             }
-            if n < EXPORT_PAGE as usize {
+            if n < PageRequest::MAX_PER_PAGE as usize {
                 break;
             }
             page += 1;

@@ -30,6 +30,7 @@ use std::sync::Arc;
 pub use accounts::SignUp;
 pub use directory::MAX_SEARCH_CHARS;
 pub use error::{AppError, AppResult, Conflict};
+pub use facteur_domain::{Page, PageRequest};
 pub use facteur_store::Clock;
 pub use jobs::{JobCounters, JobRun, JobSettings, JobTotals, WorkerHandle};
 pub use mail::{MailKind, Mailer};

@@ -25,12 +25,14 @@ impl App {
         structure_id: StructureId,
         status: Option<MembershipStatus>,
     ) -> AppResult<Vec<MembershipView>> {
-        let s = self.load_structure(structure_id).await?;
-        let mut out = Vec::new();
-        for m in self.db().memberships_of_structure(structure_id, status).await? {
-            out.push(self.membership_view(&m, Some(&s)).await?);
-        }
-        Ok(out)
+        // One query joining users and structures, whatever the number of members.
+        Ok(self
+            .db()
+            .membership_lines_of_structure(structure_id, status)
+            .await?
+            .into_iter()
+            .map(Self::line_view)
+            .collect())
     }
 
     /// Pending attachment requests of a structure.

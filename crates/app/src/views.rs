@@ -2,9 +2,9 @@
 //! the store's schema can change without touching handlers and templates.
 
 use facteur_domain::{
-    MembershipId, MembershipStatus, Role, Service, ServiceId, Space, SpaceMode, Structure, StructureId,
-    StructureIdentifier, StructureKind, StructureParameters, SubscriptionStatus, TechnicalAccountId, UserId,
-    UserStatus,
+    IdentifierKind, MembershipId, MembershipStatus, Role, Service, ServiceId, Space, SpaceMode, Structure, StructureId,
+    StructureIdentifier, StructureKind, StructureParameters, StructureStatus, SubscriptionStatus, TechnicalAccountId,
+    UserId, UserStatus,
 };
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -141,28 +141,64 @@ pub struct DirectoryDetail {
     pub services: Vec<ServiceView>,
 }
 
-/// Directory search criteria; empty fields are ignored. `text` matches the name (case-insensitive
-/// substring); `place` matches a postcode prefix or a city substring.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct DirectoryQuery {
-    pub identifier: Option<String>,
-    pub text: Option<String>,
-    pub place: Option<String>,
-    /// Only public structures (the public directory); false lets operators see every structure.
-    pub public_only: bool,
-    /// 1-based page.
-    pub page: u32,
-    /// Rows per page (capped at 200).
-    pub page_size: u32,
+/// Which structures a directory search may return at all.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DirectoryScope {
+    /// The public directory (everyone).
+    #[default]
+    Public,
+    /// The public directory and the caller's own structure (a technical account's), whatever its
+    /// kind.
+    PublicAndOwn,
+    /// The caller's own structure only (nothing for a caller without one).
+    OwnOnly,
+    /// Every structure, private ones included: the operator only ([`crate::AppError::Forbidden`]
+    /// for anyone else).
+    Everything,
 }
 
-/// A page of results.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Page<T> {
-    pub items: Vec<T>,
-    pub total: u64,
-    pub page: u32,
-    pub page_size: u32,
+/// Directory search criteria, combined with AND; empty fields are ignored. Text is matched case-
+/// and accent-insensitively: `name` and `city` anywhere, `identifier_prefix` and `postcode` as
+/// prefixes, `free_text` as a name or city fragment or a postcode or identifier prefix. Results are ordered
+/// by company name.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DirectoryQuery {
+    pub scope: DirectoryScope,
+    /// The exact identifier.
+    pub identifier: Option<String>,
+    pub identifier_prefix: Option<String>,
+    pub identifier_kind: Option<IdentifierKind>,
+    pub name: Option<String>,
+    pub city: Option<String>,
+    pub postcode: Option<String>,
+    pub free_text: Option<String>,
+    pub country: Option<String>,
+    pub kind: Option<StructureKind>,
+    pub status: Option<StructureStatus>,
+    /// With `status`: the caller's own structure is listed whatever its status.
+    pub own_any_status: bool,
+    /// Only structures that may act as project owner (MOA).
+    pub with_moa: bool,
+    /// Only structures that act only as project owner.
+    pub moa_only: bool,
+}
+
+impl DirectoryQuery {
+    /// Active public structures as people look for a recipient, from an identifier box and one
+    /// free-text box: the identifier by its beginning; the text as a name or city fragment, or a
+    /// postcode or identifier beginning (a SIREN typed in the text box finds its establishments).
+    /// The API's recipient search, the portal's directory page and its recipient autocomplete all
+    /// read their input this way.
+    pub fn recipients(identifier: Option<&str>, text: Option<&str>) -> Self {
+        let blank = |s: Option<&str>| s.map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+        DirectoryQuery {
+            scope: DirectoryScope::Public,
+            identifier_prefix: blank(identifier),
+            free_text: blank(text),
+            status: Some(StructureStatus::Active),
+            ..DirectoryQuery::default()
+        }
+    }
 }
 
 /// What a directory import did (idempotent: a second run reports everything unchanged).

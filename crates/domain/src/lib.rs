@@ -15,6 +15,7 @@ mod coordinates;
 mod error;
 mod identifier;
 mod ids;
+mod page;
 mod structure;
 
 pub use access::{Email, MembershipStatus, Role, Space, SpaceMode, SubscriptionStatus, TokenPurpose, UserStatus};
@@ -24,6 +25,7 @@ pub use coordinates::{Coordinates, CoordinatesForm, ReferenceRule, text_field};
 pub use error::DomainError;
 pub use identifier::{IdentifierKind, Siren, Siret, StructureIdentifier};
 pub use ids::{BankAccountId, MembershipId, ServiceId, StructureId, TechnicalAccountId, UserId};
+pub use page::{Page, PageRequest};
 pub use structure::{
     Address, DEFAULT_SERVICE_CODE, DEFAULT_SERVICE_LABEL, MissingReference, MoaPresence, Service, ServiceCode,
     ServiceParameters, Structure, StructureKind, StructureParameters, StructureStatus, VatNumber,

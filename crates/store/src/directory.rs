@@ -7,9 +7,7 @@ use serde_json::json;
 
 use crate::audit::{audit, change_one};
 use crate::records::{ServiceRow, StructureRow};
-use crate::{
-    Actor, Page, Result, ServiceRecord, Store, StoreError, StructureQuery, StructureRecord, Tx, with_pool, with_tx,
-};
+use crate::{Actor, Result, ServiceRecord, Store, StoreError, StructureRecord, Tx, with_pool, with_tx};
 
 macro_rules! structure_cols {
     () => {
@@ -19,6 +17,9 @@ macro_rules! structure_cols {
          payment_status_not_reported, moa, created_at, updated_at"
     };
 }
+
+/// The columns of a structure row, for queries built at run time.
+pub(crate) const STRUCTURE_COLS: &str = structure_cols!();
 
 macro_rules! service_cols {
     () => {
@@ -47,22 +48,6 @@ pub(crate) fn fold(s: &str) -> String {
         }
     }
     out
-}
-
-/// A LIKE pattern matching `text` literally (wildcards escaped with `\`).
-fn like_pattern(text: &str, leading: bool) -> String {
-    let mut p = String::with_capacity(text.len() + 2);
-    if leading {
-        p.push('%');
-    }
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            p.push('\\');
-        }
-        p.push(c);
-    }
-    p.push('%');
-    p
 }
 
 fn name_search(s: &Structure) -> String {
@@ -155,71 +140,6 @@ impl Store {
         .fetch_optional(db)
         .await?);
         row.map(TryInto::try_into).transpose()
-    }
-
-    /// Searches the directory; results ordered by company name then id.
-    pub async fn search_structures(&self, query: &StructureQuery) -> Result<Page<StructureRecord>> {
-        let page = query.page.max(1);
-        let per_page = if query.per_page == 0 {
-            50
-        } else {
-            query.per_page.min(1000)
-        };
-        let ident = query
-            .identifier
-            .as_deref()
-            .map(|s| like_pattern(&s.replace(' ', "").to_ascii_uppercase(), false));
-        let name = query.name.as_deref().map(|s| like_pattern(&fold(s.trim()), true));
-        let postcode = query.postcode.as_deref().map(|s| like_pattern(s.trim(), false));
-        let city = query.city.as_deref().map(|s| like_pattern(&fold(s.trim()), true));
-        let kind = query.kind.map(|k| k.as_str());
-        let status = query.status.map(|s| s.as_str());
-        macro_rules! filtered {
-            ($select:expr, $tail:expr) => {
-                concat!(
-                    $select,
-                    " FROM structures WHERE ($1 IS NULL OR identifier LIKE $1 ESCAPE '\\') \
-                     AND ($2 IS NULL OR name_search LIKE $2 ESCAPE '\\') \
-                     AND ($3 IS NULL OR postcode LIKE $3 ESCAPE '\\') \
-                     AND ($4 IS NULL OR city_search LIKE $4 ESCAPE '\\') \
-                     AND ($5 IS NULL OR kind = $5) AND ($6 IS NULL OR status = $6)",
-                    $tail
-                )
-            };
-        }
-        let (total, rows): (i64, Vec<StructureRow>) = with_pool!(self, |db| {
-            let total: i64 = sqlx::query_scalar(filtered!("SELECT COUNT(*)", ""))
-                .bind(&ident)
-                .bind(&name)
-                .bind(&postcode)
-                .bind(&city)
-                .bind(kind)
-                .bind(status)
-                .fetch_one(db)
-                .await?;
-            let rows = sqlx::query_as(filtered!(
-                concat!("SELECT ", structure_cols!()),
-                " ORDER BY company_name, id LIMIT $7 OFFSET $8"
-            ))
-            .bind(&ident)
-            .bind(&name)
-            .bind(&postcode)
-            .bind(&city)
-            .bind(kind)
-            .bind(status)
-            .bind(i64::from(per_page))
-            .bind(i64::from(page - 1) * i64::from(per_page))
-            .fetch_all(db)
-            .await?;
-            (total, rows)
-        });
-        let items = rows.into_iter().map(TryInto::try_into).collect::<Result<_>>()?;
-        Ok(Page {
-            items,
-            total,
-            page,
-            per_page,
-        })
     }
 
     /// A service by id.
@@ -561,7 +481,5 @@ mod tests {
     fn folding_and_patterns() {
         assert_eq!(fold("Évry-Courcouronnes"), "evry-courcouronnes");
         assert_eq!(fold("CŒUR d’Hôpital"), "coeur d'hopital");
-        assert_eq!(like_pattern("50%_a\\", true), "%50\\%\\_a\\\\%");
-        assert_eq!(like_pattern("75", false), "75%");
     }
 }

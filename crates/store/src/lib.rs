@@ -14,8 +14,10 @@ mod clock;
 mod directory;
 mod error;
 mod jobs;
+mod lists;
 pub mod private_fs;
 mod records;
+mod search;
 mod structure_admin;
 #[cfg(feature = "test-util")]
 pub mod testing;
@@ -31,8 +33,11 @@ use time::OffsetDateTime;
 pub use blobs::{BlobId, Blobs};
 pub use clock::Clock;
 pub use error::{Result, StoreError, UNIQUE_CONSTRAINTS, Unique};
+pub use facteur_domain::{Page, PageRequest};
 pub use jobs::{JobCounts, JobId, JobRecord, JobStatus, NewJob};
+pub use lists::MembershipLine;
 pub use records::*;
+pub use search::{Scope, StructureQuery};
 pub use structure_admin::{BankAccountChange, BankAccountRecord, BankAccountRefusal};
 pub use tx::Tx;
 

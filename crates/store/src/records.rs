@@ -4,8 +4,8 @@
 
 use facteur_domain::{
     Address, Email, MembershipId, MembershipStatus, Role, Service, ServiceCode, ServiceId, ServiceParameters, Space,
-    SpaceMode, Structure, StructureId, StructureIdentifier, StructureKind, StructureParameters, StructureStatus,
-    SubscriptionStatus, TechnicalAccountId, UserId, UserStatus, VatNumber,
+    SpaceMode, Structure, StructureId, StructureIdentifier, StructureParameters, SubscriptionStatus,
+    TechnicalAccountId, UserId, UserStatus, VatNumber,
 };
 use serde::Serialize;
 use time::{Date, OffsetDateTime};
@@ -146,39 +146,6 @@ impl TryFrom<ServiceRow> for ServiceRecord {
             created_at: r.created_at,
             updated_at: r.updated_at,
         })
-    }
-}
-
-/// Directory search criteria (all optional, combined with AND). Text criteria are matched
-/// case- and accent-insensitively: identifier and postcode by prefix, name and city by substring.
-#[derive(Debug, Clone, Default)]
-pub struct StructureQuery {
-    pub identifier: Option<String>,
-    pub name: Option<String>,
-    pub postcode: Option<String>,
-    pub city: Option<String>,
-    pub kind: Option<StructureKind>,
-    pub status: Option<StructureStatus>,
-    /// 1-based page number (`pageResultatDemandee`); 0 is read as 1.
-    pub page: u32,
-    /// Results per page (`nbResultatsParPage`), clamped to 1..=1000; 0 means 50.
-    pub per_page: u32,
-}
-
-/// One page of results and the total number of matches.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Page<T> {
-    pub items: Vec<T>,
-    pub total: i64,
-    pub page: u32,
-    pub per_page: u32,
-}
-
-impl<T> Page<T> {
-    /// Number of pages for `total` results.
-    pub fn page_count(&self) -> i64 {
-        let per = i64::from(self.per_page.max(1));
-        (self.total + per - 1) / per
     }
 }
 

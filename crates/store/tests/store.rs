@@ -11,8 +11,8 @@ use facteur_domain::{
 };
 use facteur_store::testing::TestStore;
 use facteur_store::{
-    Actor, Backend, BlobId, Blobs, Clock, JobStatus, NewJob, NewTechnicalAccount, NewUser, Store, StoreError,
-    StructureQuery, UNIQUE_CONSTRAINTS, Unique, hash_token, normalize_time,
+    Actor, Backend, BlobId, Blobs, Clock, JobStatus, NewJob, NewTechnicalAccount, NewUser, PageRequest, Scope, Store,
+    StoreError, StructureQuery, UNIQUE_CONSTRAINTS, Unique, hash_token, normalize_time,
 };
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
@@ -59,6 +59,14 @@ backend_tests!(
     singleton_jobs,
     concurrent_claims_never_share_a_job,
 );
+
+/// Every structure, private ones included.
+fn every() -> StructureQuery {
+    StructureQuery {
+        scope: Scope::All,
+        ..StructureQuery::default()
+    }
+}
 
 fn siret(s: &str) -> StructureIdentifier {
     Siret::parse(s).unwrap().into()
@@ -212,7 +220,13 @@ async fn directory_search(t: &TestStore) {
             .await
             .unwrap();
     }
-    let search = |q: StructureQuery| async move { store.search_structures(&q).await.unwrap() };
+    let search = |q: StructureQuery| async move { store.search_structures(&q, PageRequest::default()).await.unwrap() };
+    let paged = |page: u32, per_page: u32| async move {
+        store
+            .search_structures(&every(), PageRequest::new(page, per_page))
+            .await
+            .unwrap()
+    };
     let names = |p: &facteur_store::Page<facteur_store::StructureRecord>| {
         p.items
             .iter()
@@ -220,7 +234,7 @@ async fn directory_search(t: &TestStore) {
             .collect::<Vec<_>>()
     };
 
-    let all = search(StructureQuery::default()).await;
+    let all = search(every()).await;
     assert_eq!(all.total, 4);
     assert_eq!(
         names(&all),
@@ -234,7 +248,7 @@ async fn directory_search(t: &TestStore) {
 
     // Each criterion alone and combined: (query, expected names in order).
     let q = |f: fn(&mut StructureQuery)| {
-        let mut q = StructureQuery::default();
+        let mut q = every();
         f(&mut q);
         q
     };
@@ -253,7 +267,25 @@ async fn directory_search(t: &TestStore) {
             vec!["Ministère de l'Économie", "Ville de Paris"],
         ),
         (q(|q| q.postcode = Some("5000".into())), vec![]),
-        (q(|q| q.identifier = Some("217 500 016".into())), vec!["Ville de Paris"]),
+        (
+            q(|q| q.identifier_prefix = Some("217 500 016".into())),
+            vec!["Ville de Paris"],
+        ),
+        (q(|q| q.identifier = Some("217 500 016".into())), vec![]),
+        (
+            q(|q| q.identifier = Some("21750001600019".into())),
+            vec!["Ville de Paris"],
+        ),
+        (
+            q(|q| q.free_text = Some("paris".into())),
+            vec!["Ministère de l'Économie", "Ville de Paris"],
+        ),
+        (q(|q| q.free_text = Some("3300".into())), vec!["Mairie de Bordeaux"]),
+        (q(|q| q.free_text = Some("acme".into())), vec!["ACME 50% SA"]),
+        (
+            q(|q| q.scope = Scope::Public),
+            vec!["Mairie de Bordeaux", "Ministère de l'Économie", "Ville de Paris"],
+        ),
         (q(|q| q.kind = Some(StructureKind::Private)), vec!["ACME 50% SA"]),
         (
             q(|q| {
@@ -267,33 +299,18 @@ async fn directory_search(t: &TestStore) {
     for (query, expected) in cases {
         let p = search(query.clone()).await;
         assert_eq!(names(&p), expected, "{query:?}");
-        assert_eq!(p.total, expected.len() as i64, "{query:?}");
+        assert_eq!(p.total, expected.len() as u64, "{query:?}");
     }
 
     // Pagination.
-    let p1 = search(StructureQuery {
-        per_page: 3,
-        page: 1,
-        ..Default::default()
-    })
-    .await;
-    let p2 = search(StructureQuery {
-        per_page: 3,
-        page: 2,
-        ..Default::default()
-    })
-    .await;
+    let p1 = paged(1, 3).await;
+    let p2 = paged(2, 3).await;
     assert_eq!(
         (p1.items.len(), p2.items.len(), p1.total, p1.page_count()),
         (3, 1, 4, 2)
     );
     assert_eq!(names(&p2), ["Ville de Paris"]);
-    let p9 = search(StructureQuery {
-        per_page: 3,
-        page: 9,
-        ..Default::default()
-    })
-    .await;
+    let p9 = paged(9, 3).await;
     assert!(p9.items.is_empty());
     assert_eq!(p9.total, 4);
 }

@@ -73,11 +73,15 @@ async fn coordinates_and_parameters_are_audited_before_and_after(t: &TestStore) 
     assert_eq!(updated.structure.identifier, rec.structure.identifier);
     // The search copies follow: found by the new name and city, accents folded.
     let found = store
-        .search_structures(&StructureQuery {
-            name: Some("evrard".into()),
-            city: Some("evry".into()),
-            ..Default::default()
-        })
+        .search_structures(
+            &StructureQuery {
+                scope: facteur_store::Scope::All,
+                name: Some("evrard".into()),
+                city: Some("evry".into()),
+                ..Default::default()
+            },
+            facteur_store::PageRequest::new(1, 20),
+        )
         .await
         .unwrap();
     assert_eq!(found.total, 1);

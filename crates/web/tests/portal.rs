@@ -362,11 +362,12 @@ async fn a_registered_email_gets_the_same_answer_and_its_owner_a_mail() {
         // Nothing was created for SIRET_B.
         let query = facteur_app::DirectoryQuery {
             identifier: Some(SIRET_B.to_owned()),
-            page: 1,
-            page_size: 10,
+            scope: facteur_app::DirectoryScope::Everything,
             ..Default::default()
         };
-        assert_eq!(t.app.search_directory(&query).await.unwrap().total, 0);
+        let page = facteur_app::PageRequest::new(1, 10);
+        let op = facteur_app::Actor::Operator;
+        assert_eq!(t.app.search_directory(Some(&op), &query, page).await.unwrap().total, 0);
     }
 }
 

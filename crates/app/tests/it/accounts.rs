@@ -222,11 +222,12 @@ async fn signup_errors(t: TestApp) {
     ));
     let query = facteur_app::DirectoryQuery {
         identifier: Some(SIRET_B.to_owned()),
-        page: 1,
-        page_size: 10,
+        scope: facteur_app::DirectoryScope::Everything,
         ..Default::default()
     };
-    assert_eq!(t.app.search_directory(&query).await.unwrap().total, 0);
+    let page = facteur_app::PageRequest::new(1, 10);
+    let op = facteur_app::Actor::Operator;
+    assert_eq!(t.app.search_directory(Some(&op), &query, page).await.unwrap().total, 0);
     // Nothing was created by the refused attempts: the activation mail, then the notice.
     t.drain_jobs().await;
     let mails = t.smtp.all();

@@ -2,7 +2,7 @@
 //! accounts that authenticate; idempotent.
 
 use facteur_app::demo::{self, DemoCredentials};
-use facteur_app::{Actor, DirectoryQuery};
+use facteur_app::{Actor, DirectoryQuery, DirectoryScope, PageRequest};
 
 use crate::common::{TestApp, on_both};
 
@@ -66,16 +66,18 @@ async fn seed_twice(t: TestApp) {
         );
     }
     let count = DirectoryQuery {
-        public_only: false,
-        page: 1,
-        page_size: 100,
+        scope: DirectoryScope::Everything,
         ..Default::default()
     };
-    let before = t.app.search_directory(&count).await.unwrap().total;
+    let (op, page) = (Actor::Operator, PageRequest::new(1, 100));
+    let before = t.app.search_directory(Some(&op), &count, page).await.unwrap().total;
 
     let second = demo::seed(&t.app, &data).await.unwrap();
     assert_eq!(first, second);
-    assert_eq!(t.app.search_directory(&count).await.unwrap().total, before);
+    assert_eq!(
+        t.app.search_directory(Some(&op), &count, page).await.unwrap().total,
+        before
+    );
     for ta in &second.technical_accounts {
         t.app
             .authenticate_client(&ta.client_id, &ta.client_secret, "test")

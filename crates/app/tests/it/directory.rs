@@ -1,7 +1,7 @@
 //! Directory: CSV import (idempotent), search by identifier / name / postcode / city,
 //! autocomplete, detail, export → re-import round trip, operator-only writes.
 
-use facteur_app::{Actor, AppError, DirectoryQuery};
+use facteur_app::{Actor, AppError, DirectoryQuery, DirectoryScope, PageRequest};
 use facteur_domain::MoaPresence;
 
 use crate::common::{SIRET_A, TestApp, on_both};
@@ -70,40 +70,36 @@ async fn import_search_export(t: TestApp) {
         .unwrap();
     assert_eq!((r3.structures_updated, r3.structures_unchanged), (1, 2));
 
-    let q = |identifier: Option<&str>, text: Option<&str>, place: Option<&str>| DirectoryQuery {
-        identifier: identifier.map(str::to_owned),
-        text: text.map(str::to_owned),
-        place: place.map(str::to_owned),
-        public_only: true,
-        page: 1,
-        page_size: 20,
+    let search = |q: DirectoryQuery| {
+        let app = t.app.clone();
+        async move { app.search_directory(None, &q, PageRequest::new(1, 20)).await.unwrap() }
     };
-    let by_id = t.app.search_directory(&q(Some("217500016"), None, None)).await.unwrap();
+    let by_id = search(DirectoryQuery::recipients(Some("217500016"), None)).await;
     assert_eq!(by_id.total, 1);
     assert_eq!(by_id.items[0].name, "Ville de Paris");
     assert!(by_id.items[0].parameters.service_code_required);
     assert_eq!(by_id.items[0].parameters.moa, MoaPresence::WithMoa);
-    let by_name = t.app.search_directory(&q(None, Some("evry"), None)).await.unwrap();
+    let by_name = search(DirectoryQuery {
+        name: Some("evry".into()),
+        ..DirectoryQuery::default()
+    })
+    .await;
     assert_eq!(by_name.items.len(), 1, "accent-insensitive name search");
-    let by_postcode = t.app.search_directory(&q(None, None, Some("750"))).await.unwrap();
+    let by_postcode = search(DirectoryQuery::recipients(None, Some("750"))).await;
     assert_eq!(by_postcode.total, 2);
-    let by_city = t.app.search_directory(&q(None, None, Some("paris"))).await.unwrap();
+    let by_city = search(DirectoryQuery::recipients(None, Some("paris"))).await;
     assert_eq!(by_city.total, 2);
     let paged = t
         .app
-        .search_directory(&DirectoryQuery {
-            page_size: 1,
-            page: 2,
-            ..q(None, None, Some("paris"))
-        })
+        .search_directory(
+            None,
+            &DirectoryQuery::recipients(None, Some("paris")),
+            PageRequest::new(2, 1),
+        )
         .await
         .unwrap();
     assert_eq!((paged.items.len(), paged.total), (1, 2));
-    let none = t
-        .app
-        .search_directory(&q(None, Some("nothing like this"), None))
-        .await
-        .unwrap();
+    let none = search(DirectoryQuery::recipients(None, Some("nothing like this"))).await;
     assert_eq!(none.total, 0);
 
     let ac = t.app.autocomplete_recipients("ville", 10).await.unwrap();
@@ -160,23 +156,30 @@ async fn import_search_export(t: TestApp) {
 }
 
 async fn private_structures_stay_out(t: TestApp) {
-    let (_boss, s) = t.manager("boss@acme.example", SIRET_A).await;
+    let (boss, s) = t.manager("boss@acme.example", SIRET_A).await;
     let q = DirectoryQuery {
         identifier: Some(SIRET_A.to_owned()),
-        public_only: true,
-        page: 1,
-        page_size: 10,
-        ..Default::default()
+        ..DirectoryQuery::default()
     };
-    assert_eq!(t.app.search_directory(&q).await.unwrap().total, 0);
+    let page = PageRequest::new(1, 10);
+    assert_eq!(t.app.search_directory(None, &q, page).await.unwrap().total, 0);
     assert!(t.app.autocomplete_recipients("512345", 10).await.unwrap().is_empty());
     assert!(matches!(t.app.directory_detail(s).await, Err(AppError::NotFound)));
-    // The operator's unrestricted search sees it.
+    // The operator's unrestricted search sees it; nobody else may ask for it.
     let all = DirectoryQuery {
-        public_only: false,
+        scope: DirectoryScope::Everything,
         ..q
     };
-    assert_eq!(t.app.search_directory(&all).await.unwrap().total, 1);
+    let op = Actor::Operator;
+    assert_eq!(t.app.search_directory(Some(&op), &all, page).await.unwrap().total, 1);
+    assert!(matches!(
+        t.app.search_directory(Some(&boss), &all, page).await,
+        Err(AppError::Forbidden)
+    ));
+    assert!(matches!(
+        t.app.search_directory(None, &all, page).await,
+        Err(AppError::Forbidden)
+    ));
     let mut out = Vec::new();
     assert_eq!(t.app.export_directory_csv(&mut out).await.unwrap(), 0);
 }

@@ -38,9 +38,24 @@ impl Drop for Server {
     }
 }
 
+/// `facteur serve --demo` on a free port over the data directory `data`.
 pub fn serve_demo(data: &Path) -> Server {
-    let mut child = facteur()
-        .args(["serve", "--listen", "127.0.0.1:0", "--demo", "--data"])
+    start(data, true)
+}
+
+/// `facteur serve` (no demo data) on a free port over the data directory `data`.
+pub fn serve(data: &Path) -> Server {
+    start(data, false)
+}
+
+fn start(data: &Path, demo: bool) -> Server {
+    let mut command = facteur();
+    command.args(["serve", "--listen", "127.0.0.1:0"]);
+    if demo {
+        command.arg("--demo");
+    }
+    let mut child = command
+        .arg("--data")
         .arg(data)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

@@ -1,5 +1,6 @@
 //! Envelope, pagination and JSON-body handling shared by the `/cpro/` services (spec §4.2).
 use axum::extract::{FromRequest, Request};
+use facteur_app::{Page, PageRequest};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -60,27 +61,36 @@ impl Pagination {
         }
     }
 
-    /// Cuts the requested page out of `all` (already capped by the caller's query) and describes
-    /// it. A page size or maximum of 0 or less is a field error (Chorus Pro's sizes start at 1);
-    /// sizes over 200 are brought down to 200; a page beyond the last one is empty.
-    pub fn paginate<T>(&self, mut all: Vec<T>) -> ApiResult<(Vec<T>, PaginationRetour)> {
-        let size = Self::positive(self.nb_resultats_par_page, 10, "nbResultatsParPage")?.min(MAX_RESULTS);
+    /// The page asked for, under the one policy of [`PageRequest`] (sizes over 200 brought down to
+    /// 200, the maximum capping the whole result). A page size, page number or maximum below 1 is a
+    /// field error, as on Chorus Pro; the default size is 10 and the default maximum 200.
+    pub fn request(&self) -> ApiResult<PageRequest> {
+        let size = Self::positive(self.nb_resultats_par_page, 10, "nbResultatsParPage")?;
         let page = Self::positive(self.page_resultat_demandee, 1, "pageResultatDemandee")?;
-        let maximum = Self::positive(self.nb_resultats_maximum, MAX_RESULTS, "nbResultatsMaximum")?.min(MAX_RESULTS);
-        all.truncate(maximum);
-        let total = all.len();
-        let pages = total.div_ceil(size);
-        let start = (page - 1).saturating_mul(size).min(total);
-        let end = start.saturating_add(size).min(total);
-        let items: Vec<T> = all.drain(start..end).collect();
+        let maximum = Self::positive(self.nb_resultats_maximum, MAX_RESULTS, "nbResultatsMaximum")?;
         let to_u32 = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
-        let retour = PaginationRetour {
-            nb_resultats_par_page: to_u32(size),
-            page_courante: to_u32(page),
-            pages: to_u32(pages),
-            total: to_u32(total),
-        };
-        Ok((items, retour))
+        Ok(PageRequest::new(to_u32(page), to_u32(size)).capped(to_u32(maximum)))
+    }
+
+    /// Cuts the requested page out of a whole list held in memory (a structure's services) and
+    /// describes it; searches page in the store with [`Pagination::request`] instead.
+    pub fn paginate<T>(&self, all: Vec<T>) -> ApiResult<(Vec<T>, PaginationRetour)> {
+        let page = self.request()?.slice(all);
+        let retour = PaginationRetour::of(&page);
+        Ok((page.items, retour))
+    }
+}
+
+impl PaginationRetour {
+    /// `parametresRetour` of a page.
+    pub fn of<T>(page: &Page<T>) -> Self {
+        let to_u32 = |n: u64| u32::try_from(n).unwrap_or(u32::MAX);
+        PaginationRetour {
+            nb_resultats_par_page: page.per_page,
+            page_courante: page.page,
+            pages: to_u32(page.page_count()),
+            total: to_u32(page.total),
+        }
     }
 }
 

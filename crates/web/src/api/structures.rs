@@ -6,15 +6,13 @@
 //! accessible", the same answer as a missing id, so existence does not leak.
 use axum::Json;
 use axum::extract::State;
-use facteur_app::{DirectoryEntry, DirectoryQuery, ServiceView, StructureView};
-use facteur_domain::{ServiceId, StructureId, StructureKind, StructureStatus};
+use facteur_app::{DirectoryQuery, DirectoryScope, ServiceView, StructureView};
+use facteur_domain::{IdentifierKind, ServiceId, StructureId, StructureKind, StructureStatus};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::Caller;
-use super::envelope::{
-    CproJson, MAX_RESULTS, Pagination, PaginationRetour, Retour, format_date, format_datetime, lenient,
-};
+use super::envelope::{CproJson, Pagination, PaginationRetour, Retour, format_date, format_datetime, lenient};
 use crate::AppState;
 use crate::error::{ApiError, ApiResult, codes};
 
@@ -80,62 +78,6 @@ fn non_empty(v: &Option<String>) -> Option<String> {
     v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)
 }
 
-fn contains_ci(haystack: &str, needle: &str) -> bool {
-    haystack.to_lowercase().contains(&needle.to_lowercase())
-}
-
-/// One structure as the search sees it (directory line or the caller's own structure).
-struct Candidate {
-    id: StructureId,
-    identifier: String,
-    kind_code: String,
-    name: String,
-    postcode: String,
-    city: String,
-    country: Option<String>,
-    public: bool,
-    active: bool,
-    a_moa: bool,
-    moa_only: bool,
-}
-
-impl From<&DirectoryEntry> for Candidate {
-    fn from(e: &DirectoryEntry) -> Self {
-        Self {
-            id: e.id,
-            identifier: e.identifier.value().to_owned(),
-            kind_code: e.identifier.kind().as_str().to_owned(),
-            name: e.name.clone(),
-            postcode: e.postcode.clone(),
-            city: e.city.clone(),
-            country: None,
-            public: e.kind == StructureKind::Public,
-            active: e.active,
-            a_moa: e.parameters.moa.a_moa(),
-            moa_only: e.parameters.moa.moa_only(),
-        }
-    }
-}
-
-impl From<&StructureView> for Candidate {
-    fn from(v: &StructureView) -> Self {
-        let s = &v.structure;
-        Self {
-            id: v.id,
-            identifier: s.identifier.value().to_owned(),
-            kind_code: s.identifier.kind().as_str().to_owned(),
-            name: s.display_name().to_owned(),
-            postcode: s.address.postcode.clone(),
-            city: s.address.city.clone(),
-            country: Some(s.address.country.clone()),
-            public: s.kind == StructureKind::Public,
-            active: s.status == StructureStatus::Active,
-            a_moa: s.parameters.moa.a_moa(),
-            moa_only: s.parameters.moa.moa_only(),
-        }
-    }
-}
-
 impl CriteresStructure {
     fn name_query(&self) -> Option<String> {
         non_empty(&self.raison_sociale_structure)
@@ -143,47 +85,56 @@ impl CriteresStructure {
             .or_else(|| non_empty(&self.nom_structure))
     }
 
-    /// Every criterion, applied in memory (the directory query narrows first).
-    fn matches(&self, c: &Candidate) -> bool {
-        let eq = |crit: &Option<String>, value: &str| non_empty(crit).is_none_or(|v| v.eq_ignore_ascii_case(value));
-        eq(&self.identifiant_structure, &c.identifier)
-            && eq(&self.type_identifiant_structure, &c.kind_code)
-            && self.name_query().is_none_or(|q| contains_ci(&c.name, &q))
-            && non_empty(&self.adresse_code_postal).is_none_or(|p| c.postcode.starts_with(&p))
-            && non_empty(&self.adresse_ville).is_none_or(|v| contains_ci(&c.city, &v))
-            && non_empty(&self.adresse_code_pays).is_none_or(|p| {
-                c.country
-                    .as_deref()
-                    .is_none_or(|country| country.eq_ignore_ascii_case(&p))
-            })
-            && self.est_moa.is_none_or(|want| !want || c.a_moa)
-            && self.est_moa_uniquement.is_none_or(|want| !want || c.moa_only)
-            && eq(&self.statut_structure, if c.active { "ACTIVE" } else { "INACTIVE" })
-            && eq(&self.type_structure, if c.public { "PUBLIQUE" } else { "PRIVEE" })
+    /// The directory query of these criteria, every one of them applied by the store; `None`
+    /// when a coded criterion names no value (an unknown status, kind or identifier type), which
+    /// nothing can match.
+    fn query(&self, private_only: bool) -> Option<DirectoryQuery> {
+        let coded = |v: &Option<String>| non_empty(v).map(|s| s.to_ascii_uppercase());
+        let identifier_kind = match coded(&self.type_identifiant_structure) {
+            Some(k) => Some(k.parse::<IdentifierKind>().ok()?),
+            None => None,
+        };
+        let status = match coded(&self.statut_structure) {
+            Some(s) => Some(s.parse::<StructureStatus>().ok()?),
+            None => None,
+        };
+        let kind = match coded(&self.type_structure) {
+            Some(k) => Some(k.parse::<StructureKind>().ok()?),
+            None => None,
+        };
+        let (scope, kind) = if private_only {
+            // Only the caller's own structure, and only when it is private.
+            if kind == Some(StructureKind::Public) {
+                return None;
+            }
+            (DirectoryScope::OwnOnly, Some(StructureKind::Private))
+        } else {
+            (DirectoryScope::PublicAndOwn, kind)
+        };
+        Some(DirectoryQuery {
+            scope,
+            identifier: non_empty(&self.identifiant_structure),
+            identifier_kind,
+            name: self.name_query(),
+            postcode: non_empty(&self.adresse_code_postal),
+            city: non_empty(&self.adresse_ville),
+            country: non_empty(&self.adresse_code_pays),
+            kind,
+            // Without a status, the public directory lists its active structures and the caller's
+            // own structure comes whatever its status.
+            status: status.or(Some(StructureStatus::Active)),
+            own_any_status: status.is_none(),
+            with_moa: self.est_moa == Some(true),
+            moa_only: self.est_moa_uniquement == Some(true),
+            ..DirectoryQuery::default()
+        })
     }
 }
 
-/// Public structures matching the criteria, at most [`MAX_RESULTS`].
-async fn search_public(state: &AppState, crit: &CriteresStructure) -> ApiResult<Vec<Candidate>> {
-    let place = non_empty(&crit.adresse_code_postal).or_else(|| non_empty(&crit.adresse_ville));
-    let query = DirectoryQuery {
-        identifier: non_empty(&crit.identifiant_structure),
-        text: crit.name_query(),
-        place,
-        public_only: true,
-        page: 1,
-        page_size: MAX_RESULTS as u32,
-    };
-    let page = state.app().search_directory(&query).await?;
-    Ok(page
-        .items
-        .iter()
-        .map(Candidate::from)
-        .filter(|c| crit.matches(c))
-        .collect())
-}
-
 /// Searches the public directory and the caller's own structure.
+///
+/// Every criterion is applied in the database before the page is cut, so `total` counts every match up to `nbResultatsMaximum`
+/// (200 at most, as on Chorus Pro). Results are ordered by company name.
 #[utoipa::path(
     post,
     path = "/cpro/structures/v1/rechercher",
@@ -197,27 +148,21 @@ pub async fn rechercher(
     caller: Caller,
     CproJson(req): CproJson<RechercherStructuresRequest>,
 ) -> ApiResult<Json<RechercherStructuresResponse>> {
-    let crit = &req.structure;
-    let mut found = if req.restreindre_structures_privees == Some(true) {
-        Vec::new()
-    } else {
-        search_public(&state, crit).await?
+    let request = req.parametres.request()?;
+    let page = match req.structure.query(req.restreindre_structures_privees == Some(true)) {
+        Some(q) => state.app().search_directory(Some(&caller.actor), &q, request).await?,
+        None => request.slice(Vec::new()),
     };
-    let own = state.app().structure(&caller.actor, caller.structure).await?;
-    let own = Candidate::from(&own);
-    let private_only_ok = req.restreindre_structures_privees != Some(true) || !own.public;
-    if private_only_ok && crit.matches(&own) && !found.iter().any(|c| c.id == own.id) {
-        found.insert(0, own);
-    }
-    let (page, parametres_retour) = req.parametres.paginate(found)?;
+    let parametres_retour = PaginationRetour::of(&page);
     let liste_structures = page
+        .items
         .into_iter()
-        .map(|c| StructureTrouvee {
-            id_structure_cpp: c.id.get(),
-            identifiant_structure: c.identifier,
-            type_identifiant_structure: c.kind_code,
-            designation_structure: c.name,
-            statut: if c.active { "ACTIVE" } else { "INACTIVE" }.to_owned(),
+        .map(|e| StructureTrouvee {
+            id_structure_cpp: e.id.get(),
+            identifiant_structure: e.identifier.value().to_owned(),
+            type_identifiant_structure: e.identifier.kind().as_str().to_owned(),
+            designation_structure: e.name,
+            statut: if e.active { "ACTIVE" } else { "INACTIVE" }.to_owned(),
         })
         .collect();
     Ok(Json(RechercherStructuresResponse {

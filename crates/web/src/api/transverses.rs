@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::Caller;
-use super::envelope::{CproJson, MAX_RESULTS, Pagination, PaginationRetour, Retour};
+use super::envelope::{CproJson, Pagination, PaginationRetour, Retour};
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 
@@ -92,6 +92,10 @@ pub struct RechercherDestinataireResponse {
 }
 
 /// Searches the public directory (active public structures only).
+///
+/// `identifiant` matches an identifier's beginning; `nomVilleCodePostal` a name or city fragment, or
+/// the beginning of a postcode or identifier. Every criterion runs in the database, so `total`
+/// counts every match up to `nbResultatsMaximum`.
 #[utoipa::path(
     post,
     path = "/cpro/transverses/v1/rechercher/destinataire",
@@ -102,53 +106,25 @@ pub struct RechercherDestinataireResponse {
 )]
 pub async fn rechercher_destinataire(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     CproJson(req): CproJson<RechercherDestinataireRequest>,
 ) -> ApiResult<Json<RechercherDestinataireResponse>> {
+    let request = req.parametres_recherche.request()?;
     let trimmed = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
-    if let Some(t) = trimmed(&req.type_structure)
-        && t != StructureKind::Public.as_str()
-    {
-        let (_, parametres_retour) = req.parametres_recherche.paginate(Vec::<()>::new())?;
-        return Ok(Json(RechercherDestinataireResponse {
-            retour: Retour::ok(),
-            liste_destinataires: Vec::new(),
-            parametres_retour,
-        }));
-    }
-    let identifier = trimmed(&req.identifiant);
-    let free = trimmed(&req.nom_ville_code_postal);
-    let base = DirectoryQuery {
-        identifier,
-        public_only: true,
-        page: 1,
-        page_size: MAX_RESULTS as u32,
-        ..DirectoryQuery::default()
-    };
-    // One free-text field covers name, city and postcode: union of the name and place searches.
-    let mut entries = Vec::new();
-    match free {
-        None => entries.extend(state.app().search_directory(&base).await?.items),
-        Some(text) => {
-            let by_name = DirectoryQuery {
-                text: Some(text.clone()),
-                ..base.clone()
-            };
-            let by_place = DirectoryQuery {
-                place: Some(text),
-                ..base
-            };
-            entries.extend(state.app().search_directory(&by_name).await?.items);
-            for e in state.app().search_directory(&by_place).await?.items {
-                if !entries.iter().any(|x| x.id == e.id) {
-                    entries.push(e);
-                }
-            }
+    let page = match trimmed(&req.type_structure) {
+        // Only public structures are recipients.
+        Some(t) if t != StructureKind::Public.as_str() => request.slice(Vec::new()),
+        _ => {
+            let query = DirectoryQuery::recipients(req.identifiant.as_deref(), req.nom_ville_code_postal.as_deref());
+            state
+                .app()
+                .search_directory(Some(&caller.actor), &query, request)
+                .await?
         }
-    }
-    entries.retain(|e| e.active && e.kind == StructureKind::Public);
-    let (page, parametres_retour) = req.parametres_recherche.paginate(entries)?;
+    };
+    let parametres_retour = PaginationRetour::of(&page);
     let liste_destinataires = page
+        .items
         .into_iter()
         .map(|e| Destinataire {
             id_structure_cpp: e.id.get(),

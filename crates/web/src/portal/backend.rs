@@ -101,23 +101,16 @@ impl StatusView {
 /// expired (the page then behaves as signed out). `wanted` is the structure chosen with the
 /// switcher; it is honoured only if the user has an approved attachment to it.
 pub async fn me(state: &AppState, token: &str, wanted: Option<i64>) -> Option<Me> {
-    let app = state.app();
-    let actor = app.session_actor(token).await.ok()?;
-    let Actor::User(_) = actor else { return None };
-    let user = match app.me(&actor).await {
-        Ok(u) => u,
+    // Two queries per request whatever the number of attachments (see `App::session_context`).
+    let (actor, user, memberships) = match state.app().session_context(token).await {
+        Ok(ctx) => ctx,
+        Err(AppError::Unauthenticated) => return None,
         Err(err) => {
             log_unexpected(&err);
             return None;
         }
     };
-    let memberships: Vec<Membership> = match app.my_memberships(&actor).await {
-        Ok(list) => list.iter().map(Membership::from).collect(),
-        Err(err) => {
-            log_unexpected(&err);
-            Vec::new()
-        }
-    };
+    let memberships: Vec<Membership> = memberships.iter().map(Membership::from).collect();
     let approved = |id: i64| {
         memberships
             .iter()

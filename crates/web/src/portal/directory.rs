@@ -4,7 +4,7 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use facteur_app::{AppError, DirectoryEntry, DirectoryQuery};
+use facteur_app::{AppError, DirectoryEntry, DirectoryQuery, PageRequest};
 use serde::Deserialize;
 
 use super::ctx::{Ctx, Page};
@@ -64,41 +64,8 @@ pub struct SearchQuery {
     q: String,
 }
 
-/// Reads one free-text box the way people type: 14 digits (or 9) is an identifier, 5 digits or a
-/// postcode-like start is a place, anything else is a name or a city. Name and place are both
-/// tried, and the union is shown.
-fn queries(q: &str) -> Vec<DirectoryQuery> {
-    let q = q.trim();
-    let base = DirectoryQuery {
-        public_only: true,
-        page: 1,
-        page_size: 50,
-        ..Default::default()
-    };
-    let compact: String = q.chars().filter(|c| !c.is_whitespace()).collect();
-    if !compact.is_empty() && compact.chars().all(|c| c.is_ascii_digit()) {
-        if compact.len() >= 9 {
-            return vec![DirectoryQuery {
-                identifier: Some(compact),
-                ..base
-            }];
-        }
-        return vec![DirectoryQuery {
-            place: Some(compact),
-            ..base
-        }];
-    }
-    vec![
-        DirectoryQuery {
-            text: Some(q.to_owned()),
-            ..base.clone()
-        },
-        DirectoryQuery {
-            place: Some(q.to_owned()),
-            ..base
-        },
-    ]
-}
+/// Rows shown by the directory page (one page, no paging yet: a longer list asks for more text).
+const DIRECTORY_ROWS: u32 = 50;
 
 pub async fn search(State(state): State<AppState>, ctx: Ctx, Query(sq): Query<SearchQuery>) -> Response {
     let q = sq.q.trim().to_owned();
@@ -120,27 +87,23 @@ pub async fn search(State(state): State<AppState>, ctx: Ctx, Query(sq): Query<Se
     }
     let mut results: Vec<Row> = Vec::new();
     if !q.is_empty() {
-        let mut seen = std::collections::HashSet::new();
-        for query in queries(&q) {
-            match state.app().search_directory(&query).await {
-                Ok(page) => {
-                    for e in page.items {
-                        if seen.insert(e.id) {
-                            let id = e.id;
-                            let mut row = Row::from(e);
-                            if let Ok(detail) = state.app().directory_detail(id).await {
-                                row.services = detail
-                                    .services
-                                    .iter()
-                                    .map(|s| service_name(&s.service, ctx.t()))
-                                    .collect();
-                            }
-                            results.push(row);
-                        }
-                    }
-                }
-                Err(err) => return ctx.app_error(&err),
-            }
+        // The one recipient search (as the API's), then the services of the whole page in one query.
+        let query = DirectoryQuery::recipients(None, Some(&q));
+        let page = PageRequest::new(1, DIRECTORY_ROWS);
+        let entries = match state.app().search_directory(None, &query, page).await {
+            Ok(page) => page.items,
+            Err(err) => return ctx.app_error(&err),
+        };
+        let ids: Vec<_> = entries.iter().map(|e| e.id).collect();
+        let mut services = match state.app().directory_services(&ids).await {
+            Ok(s) => s,
+            Err(err) => return ctx.app_error(&err),
+        };
+        for e in entries {
+            let listed = services.remove(&e.id).unwrap_or_default();
+            let mut row = Row::from(e);
+            row.services = listed.iter().map(|s| service_name(&s.service, ctx.t())).collect();
+            results.push(row);
         }
     }
     ctx.render(&DirectoryPage {
@@ -174,7 +137,6 @@ pub async fn suggest(State(state): State<AppState>, ctx: Ctx, Query(sq): Query<S
 
 #[cfg(test)]
 mod tests {
-    use super::queries;
 
     #[test]
     fn services_read_by_their_labels() {
@@ -194,19 +156,5 @@ mod tests {
             voirie.map(|s| super::service_name(&s, fr)).ok().as_deref(),
             Some("Voirie et réseaux (code VOIRIE)")
         );
-    }
-
-    #[test]
-    fn one_box_understands_identifiers_postcodes_and_names() {
-        let q = queries("110 000 016 00013");
-        assert_eq!(q.len(), 1);
-        assert_eq!(q[0].identifier.as_deref(), Some("11000001600013"));
-        let q = queries("75007");
-        assert_eq!(q[0].place.as_deref(), Some("75007"));
-        let q = queries("Mairie de Lyon");
-        assert_eq!(q.len(), 2);
-        assert_eq!(q[0].text.as_deref(), Some("Mairie de Lyon"));
-        assert_eq!(q[1].place.as_deref(), Some("Mairie de Lyon"));
-        assert!(q.iter().all(|x| x.public_only));
     }
 }

@@ -1,0 +1,421 @@
+//! Directory search: every criterion runs in SQL, with a count and one ordered page.
+//!
+//! The WHERE clause is built from the criteria actually given (an absent criterion adds nothing,
+//! so each query keeps the indexes it can use instead of `($n IS NULL OR …)` terms that defeat
+//! them). Everything is shared by both backends except the two ways of matching text, where the
+//! dialects differ (see [`Dialect`]): substring of the folded name or city, and prefix of an
+//! identifier or a postcode. The indexes behind them are in migration `0003_search.sql`.
+
+use facteur_domain::{IdentifierKind, Page, PageRequest, StructureId, StructureKind, StructureStatus};
+
+use crate::directory::fold;
+use crate::records::StructureRow;
+use crate::{Backend, Result, Store, StructureRecord, with_pool};
+
+/// Which structures a search may return at all (the other criteria narrow it).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Scope {
+    /// Public structures only: the directory everyone may read.
+    #[default]
+    Public,
+    /// Public structures and one more of any kind (an API caller's own structure).
+    PublicAnd(StructureId),
+    /// That one structure only.
+    Only(StructureId),
+    /// Every structure (the operator).
+    All,
+}
+
+/// Directory search criteria, combined with AND; absent ones are ignored. Text is matched case-
+/// and accent-insensitively: fragments anywhere in the name or city, prefixes of identifiers and
+/// postcodes. Results are ordered by company name, then id.
+#[derive(Debug, Clone, Default)]
+pub struct StructureQuery {
+    pub scope: Scope,
+    /// Exact identifier (spaces ignored, letters upper-cased).
+    pub identifier: Option<String>,
+    /// Identifier starting with this.
+    pub identifier_prefix: Option<String>,
+    pub identifier_kind: Option<IdentifierKind>,
+    /// Fragment of the name (company name or label).
+    pub name: Option<String>,
+    /// Fragment of the city.
+    pub city: Option<String>,
+    /// Postcode starting with this.
+    pub postcode: Option<String>,
+    /// One free text matched against a name or city fragment, or a postcode or identifier
+    /// beginning (any of the four).
+    pub free_text: Option<String>,
+    /// Country code (`FR`…), exact.
+    pub country: Option<String>,
+    pub kind: Option<StructureKind>,
+    pub status: Option<StructureStatus>,
+    /// A structure listed whatever its status when `status` is set (the caller's own).
+    pub status_exempt: Option<StructureId>,
+    /// Only structures that may act as project owner (`AVEC_MOA` or `MOA_UNIQUEMENT`).
+    pub with_moa: bool,
+    /// Only structures that act only as project owner (`MOA_UNIQUEMENT`).
+    pub moa_only: bool,
+}
+
+/// A value bound to a placeholder.
+#[derive(Debug, Clone, PartialEq)]
+enum Arg {
+    Text(String),
+    Int(i64),
+}
+
+/// How each backend matches text.
+///
+/// - SQLite: a fragment of 3 characters or more is an FTS5 phrase over the trigram index
+///   `structures_text` (exactly the rows containing it; `LIKE` with an `ESCAPE` clause is not
+///   handed to FTS5, so it would scan); shorter fragments fall back to `LIKE`. Prefixes are `GLOB`,
+///   which SQLite turns into a range on a BINARY-collated index (`LIKE` is case-insensitive there
+///   and would not use it).
+/// - PostgreSQL: `LIKE` everywhere; pg_trgm GIN indexes serve fragments and `text_pattern_ops`
+///   indexes serve prefixes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+/// Shortest fragment the trigram index can find.
+const TRIGRAM: usize = 3;
+
+/// `text` as an FTS5 phrase (double quotes doubled), matching rows that contain it.
+fn fts_phrase(text: &str) -> String {
+    format!("\"{}\"", text.replace('"', "\"\""))
+}
+
+/// A LIKE pattern matching `text` literally (wildcards escaped with `\`), anywhere or as a prefix.
+pub(crate) fn like_pattern(text: &str, anywhere: bool) -> String {
+    let mut p = String::with_capacity(text.len() + 2);
+    if anywhere {
+        p.push('%');
+    }
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
+}
+
+/// A GLOB pattern matching `text` as a prefix (`*`, `?`, `[` taken literally).
+fn glob_prefix(text: &str) -> String {
+    let mut p = String::with_capacity(text.len() + 1);
+    for c in text.chars() {
+        match c {
+            '*' => p.push_str("[*]"),
+            '?' => p.push_str("[?]"),
+            '[' => p.push_str("[[]"),
+            c => p.push(c),
+        }
+    }
+    p.push('*');
+    p
+}
+
+/// Identifiers are stored without spaces and upper-cased.
+fn identifier_text(s: &str) -> String {
+    s.chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_ascii_uppercase()
+}
+
+/// The WHERE clause of a query and its arguments, `$1`… in order.
+struct Filter {
+    dialect: Dialect,
+    clauses: Vec<String>,
+    args: Vec<Arg>,
+    /// A clause that can be read as a join on the trigram index (SQLite: `(index of the clause,
+    /// the MATCH term of the join)`). A capped count then walks the index lazily and stops at the
+    /// cap, instead of materialising every match first as `id IN (…)` does.
+    joinable: Option<(usize, String)>,
+}
+
+impl Filter {
+    fn new(dialect: Dialect) -> Self {
+        Self {
+            dialect,
+            clauses: Vec::new(),
+            args: Vec::new(),
+            joinable: None,
+        }
+    }
+
+    /// The placeholder of a new argument.
+    fn arg(&mut self, a: Arg) -> String {
+        self.args.push(a);
+        format!("${}", self.args.len())
+    }
+
+    fn text(&mut self, s: impl Into<String>) -> String {
+        self.arg(Arg::Text(s.into()))
+    }
+
+    /// `column` (a folded copy) contains `fragment`.
+    fn fragment(&mut self, column: &str, fragment: &str) -> String {
+        let folded = fold(fragment);
+        if self.dialect == Dialect::Sqlite && folded.chars().count() >= TRIGRAM {
+            let p = self.text(fts_phrase(&folded));
+            if self.joinable.is_none() {
+                self.joinable = Some((self.clauses.len(), format!("structures_text.{column} MATCH {p}")));
+            }
+            format!("id IN (SELECT rowid FROM structures_text WHERE {column} MATCH {p})")
+        } else {
+            let p = self.text(like_pattern(&folded, true));
+            format!("structures.{column} LIKE {p} ESCAPE '\\'")
+        }
+    }
+
+    /// `column` starts with `prefix`.
+    fn prefix(&mut self, column: &str, prefix: &str) -> String {
+        match self.dialect {
+            Dialect::Sqlite => {
+                let p = self.text(glob_prefix(prefix));
+                format!("{column} GLOB {p}")
+            }
+            Dialect::Postgres => {
+                let p = self.text(like_pattern(prefix, false));
+                format!("{column} LIKE {p} ESCAPE '\\'")
+            }
+        }
+    }
+
+    /// One text against everything people type in a single box: a name or city fragment, or
+    /// the beginning of a postcode or of an identifier (spaces ignored for the identifier).
+    fn free_text(&mut self, text: &str) -> String {
+        let folded = fold(text);
+        let postcode = self.prefix("postcode", text.trim());
+        let identifier = self.prefix("identifier", &identifier_text(text));
+        if self.dialect == Dialect::Sqlite && folded.chars().count() >= TRIGRAM {
+            // The phrase without a column filter matches in any indexed column: name or city.
+            let p = self.text(fts_phrase(&folded));
+            format!(
+                "(id IN (SELECT rowid FROM structures_text WHERE structures_text MATCH {p}) OR {postcode} OR {identifier})"
+            )
+        } else {
+            let name = self.fragment("name_search", text);
+            let city = self.fragment("city_search", text);
+            format!("({name} OR {city} OR {postcode} OR {identifier})")
+        }
+    }
+
+    fn build(dialect: Dialect, q: &StructureQuery) -> Self {
+        let mut f = Self::new(dialect);
+        let public = StructureKind::Public.as_str();
+        let scope = match q.scope {
+            Scope::Public => Some(format!("kind = '{public}'")),
+            Scope::PublicAnd(id) => {
+                let p = f.arg(Arg::Int(id.0));
+                Some(format!("(kind = '{public}' OR id = {p})"))
+            }
+            Scope::Only(id) => {
+                let p = f.arg(Arg::Int(id.0));
+                Some(format!("id = {p}"))
+            }
+            Scope::All => None,
+        };
+        f.clauses.extend(scope);
+        if let Some(v) = nonblank(&q.identifier) {
+            let p = f.text(identifier_text(v));
+            f.clauses.push(format!("identifier = {p}"));
+        }
+        if let Some(v) = nonblank(&q.identifier_prefix) {
+            let c = f.prefix("identifier", &identifier_text(v));
+            f.clauses.push(c);
+        }
+        if let Some(k) = q.identifier_kind {
+            let p = f.text(k.as_str());
+            f.clauses.push(format!("identifier_kind = {p}"));
+        }
+        if let Some(v) = nonblank(&q.name) {
+            let c = f.fragment("name_search", v);
+            f.clauses.push(c);
+        }
+        if let Some(v) = nonblank(&q.city) {
+            let c = f.fragment("city_search", v);
+            f.clauses.push(c);
+        }
+        if let Some(v) = nonblank(&q.postcode) {
+            let c = f.prefix("postcode", v);
+            f.clauses.push(c);
+        }
+        if let Some(v) = nonblank(&q.free_text) {
+            let c = f.free_text(v);
+            f.clauses.push(c);
+        }
+        if let Some(v) = nonblank(&q.country) {
+            let p = f.text(v.to_ascii_uppercase());
+            f.clauses.push(format!("country = {p}"));
+        }
+        if let Some(k) = q.kind {
+            let p = f.text(k.as_str());
+            f.clauses.push(format!("kind = {p}"));
+        }
+        if let Some(s) = q.status {
+            let p = f.text(s.as_str());
+            match q.status_exempt {
+                Some(id) => {
+                    let i = f.arg(Arg::Int(id.0));
+                    f.clauses.push(format!("(status = {p} OR id = {i})"));
+                }
+                None => f.clauses.push(format!("status = {p}")),
+            }
+        }
+        if q.moa_only {
+            f.clauses.push("moa = 'MOA_UNIQUEMENT'".to_owned());
+        } else if q.with_moa {
+            f.clauses.push("moa IN ('AVEC_MOA', 'MOA_UNIQUEMENT')".to_owned());
+        }
+        f
+    }
+
+    fn where_clause(&self) -> String {
+        Self::join_where(&self.clauses)
+    }
+
+    fn join_where(clauses: &[String]) -> String {
+        if clauses.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", clauses.join(" AND "))
+        }
+    }
+
+    /// `SELECT COUNT(*)` of the matches, stopping at `cap` when there is one.
+    fn count_sql(&self, cap: Option<u32>) -> String {
+        match (cap, &self.joinable) {
+            (Some(cap), Some((i, term))) => {
+                let mut clauses = self.clauses.clone();
+                clauses[*i].clone_from(term);
+                format!(
+                    "SELECT COUNT(*) FROM (SELECT 1 FROM structures_text JOIN structures \
+                     ON structures.id = structures_text.rowid{} LIMIT {cap}) AS m",
+                    Self::join_where(&clauses)
+                )
+            }
+            (Some(cap), None) => format!(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM structures{} LIMIT {cap}) AS m",
+                self.where_clause()
+            ),
+            (None, _) => format!("SELECT COUNT(*) FROM structures{}", self.where_clause()),
+        }
+    }
+}
+
+fn nonblank(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// Binds every argument of a [`Filter`] in order (works for any sqlx query type and backend).
+macro_rules! bind_args {
+    ($q:expr, $args:expr) => {{
+        let mut q = $q;
+        for a in $args {
+            q = match a {
+                Arg::Text(s) => q.bind(s.as_str()),
+                Arg::Int(i) => q.bind(*i),
+            };
+        }
+        q
+    }};
+}
+
+fn to_i64(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+impl Store {
+    fn dialect(&self) -> Dialect {
+        match self.backend() {
+            Backend::Sqlite => Dialect::Sqlite,
+            Backend::Postgres => Dialect::Postgres,
+        }
+    }
+
+    /// Searches the directory: one page of the matches ordered by company name then id, and
+    /// their number (at most the request's cap). The page is read first; the count is a second
+    /// query only when the page does not tell it (a full page, or a page beyond the end).
+    pub async fn search_structures(&self, query: &StructureQuery, page: PageRequest) -> Result<Page<StructureRecord>> {
+        // The SQL text is made of this module's fixed fragments and numbered placeholders only:
+        // every piece of the caller's text is a bound argument.
+        let f = Filter::build(self.dialect(), query);
+        let filter = f.where_clause();
+        let n = f.args.len();
+        let (limit, offset) = (page.limit(), page.offset());
+        let select = format!(
+            "SELECT {} FROM structures{filter} ORDER BY company_name, id LIMIT ${} OFFSET ${}",
+            crate::directory::STRUCTURE_COLS,
+            n + 1,
+            n + 2
+        );
+        let rows: Vec<StructureRow> = if limit == 0 {
+            Vec::new()
+        } else {
+            with_pool!(self, |db| bind_args!(
+                sqlx::query_as(sqlx::AssertSqlSafe(select.as_str())),
+                &f.args
+            )
+            .bind(to_i64(limit))
+            .bind(to_i64(offset))
+            .fetch_all(db)
+            .await?)
+        };
+        let fetched = u64::try_from(rows.len()).unwrap_or(u64::MAX);
+        let matches = if fetched > 0 && fetched < limit {
+            offset + fetched
+        } else {
+            let count = f.count_sql(page.cap());
+            let total: i64 = with_pool!(self, |db| bind_args!(
+                sqlx::query_scalar(sqlx::AssertSqlSafe(count.as_str())),
+                &f.args
+            )
+            .fetch_one(db)
+            .await?);
+            u64::try_from(total).unwrap_or(0)
+        };
+        let items = rows.into_iter().map(TryInto::try_into).collect::<Result<_>>()?;
+        Ok(Page::new(items, page.total(matches), &page))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns_take_text_literally() {
+        assert_eq!(like_pattern("50%_a\\", true), "%50\\%\\_a\\\\%");
+        assert_eq!(like_pattern("75", false), "75%");
+        assert_eq!(glob_prefix("7*5?[x"), "7[*]5[?][[]x*");
+        assert_eq!(fts_phrase("l'\"x\""), "\"l'\"\"x\"\"\"");
+    }
+
+    #[test]
+    fn absent_criteria_add_nothing_and_short_fragments_scan() {
+        let f = Filter::build(Dialect::Sqlite, &StructureQuery::default());
+        assert_eq!(f.where_clause(), " WHERE kind = 'PUBLIQUE'");
+        assert!(f.args.is_empty());
+        let q = StructureQuery {
+            name: Some(" Évry ".into()),
+            city: Some("ly".into()),
+            ..StructureQuery::default()
+        };
+        let f = Filter::build(Dialect::Sqlite, &q);
+        assert!(
+            f.where_clause().contains("name_search MATCH $1"),
+            "{}",
+            f.where_clause()
+        );
+        assert!(f.where_clause().contains("city_search LIKE $2"), "{}", f.where_clause());
+        assert_eq!(f.args, vec![Arg::Text("\"evry\"".into()), Arg::Text("%ly%".into())]);
+        let f = Filter::build(Dialect::Postgres, &q);
+        assert!(f.where_clause().contains("name_search LIKE $1"), "{}", f.where_clause());
+    }
+}
