@@ -129,6 +129,51 @@ impl Store {
     }
 }
 
+/// Runs every scenario on both backends: for each `name`, a module `name` with the tests `sqlite`
+/// and `postgres`, each calling `setup(Backend)` (an async fn giving `Option<T>`: `None` when
+/// PostgreSQL is not configured, which [`pg_url`] refuses under `CI`) and then `name(t)`, or
+/// `name(&t)` with `ref`. The store, app and API tests all use it with their own set-up:
+///
+/// ```ignore
+/// facteur_store::scenarios!(ref facteur_store::testing::TestStore::new => users, spaces);
+/// facteur_store::scenarios!(crate::common::spawn => sign_up, approval);
+/// ```
+#[macro_export]
+macro_rules! scenarios {
+    (ref $setup:path => $($name:ident),+ $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let t = $setup($crate::Backend::Sqlite).await.expect("SQLite is always available");
+                super::$name(&t).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                match $setup($crate::Backend::Postgres).await {
+                    Some(t) => super::$name(&t).await,
+                    None => eprintln!("skipped: {} not set", $crate::testing::PG_URL_VAR),
+                }
+            }
+        }
+    )+};
+    ($setup:path => $($name:ident),+ $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let t = $setup($crate::Backend::Sqlite).await.expect("SQLite is always available");
+                super::$name(t).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                match $setup($crate::Backend::Postgres).await {
+                    Some(t) => super::$name(t).await,
+                    None => eprintln!("skipped: {} not set", $crate::testing::PG_URL_VAR),
+                }
+            }
+        }
+    )+};
+}
+
 /// Environment variable naming an administrative PostgreSQL URL for tests.
 pub const PG_URL_VAR: &str = "FACTEUR_TEST_PG_URL";
 

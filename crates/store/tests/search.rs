@@ -10,28 +10,7 @@ use facteur_domain::{
 use facteur_store::testing::TestStore;
 use facteur_store::{Actor, PageRequest, Scope, Store, StructureQuery};
 
-macro_rules! backend_tests {
-    ($($name:ident),+ $(,)?) => {$(
-        mod $name {
-            #[tokio::test]
-            async fn sqlite() {
-                let t = facteur_store::testing::TestStore::sqlite().await;
-                super::$name(&t).await;
-            }
-
-            #[tokio::test]
-            async fn postgres() {
-                let Some(t) = facteur_store::testing::TestStore::postgres().await else {
-                    eprintln!("skipped: FACTEUR_TEST_PG_URL not set");
-                    return;
-                };
-                super::$name(&t).await;
-            }
-        }
-    )+};
-}
-
-backend_tests!(filters_apply_before_the_page_and_the_cap, text_index_follows_updates);
+facteur_store::scenarios!(ref facteur_store::testing::TestStore::new =>filters_apply_before_the_page_and_the_cap, text_index_follows_updates);
 
 /// A valid SIRET for `n`: SIREN `2nnnnnnn` + key, NIC `0000` + key.
 fn siret(n: u32) -> StructureIdentifier {

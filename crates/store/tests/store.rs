@@ -17,28 +17,7 @@ use facteur_store::{
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
 
-macro_rules! backend_tests {
-    ($($name:ident),+ $(,)?) => {$(
-        mod $name {
-            #[tokio::test]
-            async fn sqlite() {
-                let t = facteur_store::testing::TestStore::sqlite().await;
-                super::$name(&t).await;
-            }
-
-            #[tokio::test]
-            async fn postgres() {
-                let Some(t) = facteur_store::testing::TestStore::postgres().await else {
-                    eprintln!("skipped: FACTEUR_TEST_PG_URL not set");
-                    return;
-                };
-                super::$name(&t).await;
-            }
-        }
-    )+};
-}
-
-backend_tests!(
+facteur_store::scenarios!(ref facteur_store::testing::TestStore::new =>
     structures_and_default_service,
     directory_search,
     services_crud,

@@ -10,28 +10,7 @@ use facteur_domain::{
 use facteur_store::testing::TestStore;
 use facteur_store::{Actor, BankAccountChange, BankAccountRefusal, Store, StoreError, StructureQuery};
 
-macro_rules! backend_tests {
-    ($($name:ident),+ $(,)?) => {$(
-        mod $name {
-            #[tokio::test]
-            async fn sqlite() {
-                let t = facteur_store::testing::TestStore::sqlite().await;
-                super::$name(&t).await;
-            }
-
-            #[tokio::test]
-            async fn postgres() {
-                let Some(t) = facteur_store::testing::TestStore::postgres().await else {
-                    eprintln!("skipped: FACTEUR_TEST_PG_URL not set");
-                    return;
-                };
-                super::$name(&t).await;
-            }
-        }
-    )+};
-}
-
-backend_tests!(
+facteur_store::scenarios!(ref facteur_store::testing::TestStore::new =>
     coordinates_and_parameters_are_audited_before_and_after,
     services_change_within_their_structure_only,
     one_default_bank_account_at_most_and_always_an_active_one,

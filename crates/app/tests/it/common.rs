@@ -9,23 +9,12 @@ use time::{Duration, OffsetDateTime};
 
 use crate::smtp::TestSmtp;
 
-/// Runs `$name(TestApp)` once per backend, as `$name::sqlite` and `$name::postgres`.
+/// Runs `$name(TestApp)` once per backend (`$name::sqlite`, `$name::postgres`), through the
+/// store's one scenario macro with this harness's set-up.
 macro_rules! on_both {
-    ($($name:ident),+ $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let t = crate::common::spawn(facteur_store::Backend::Sqlite).await.expect("sqlite");
-                super::$name(t).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                if let Some(t) = crate::common::spawn(facteur_store::Backend::Postgres).await {
-                    super::$name(t).await;
-                }
-            }
-        }
-    )+};
+    ($($name:ident),+ $(,)?) => {
+        facteur_store::scenarios!(crate::common::spawn => $($name),+);
+    };
 }
 pub(crate) use on_both;
 
