@@ -28,6 +28,9 @@ macro_rules! service_cols {
     };
 }
 
+/// The same list as a value (for SQL built at run time).
+pub(crate) const SERVICE_COLS: &str = service_cols!();
+
 /// Lower-case and drop French diacritics so "Évry" is found by "evry" on both backends (SQLite's
 /// `lower()` only knows ASCII, so folding happens here and is stored).
 pub(crate) fn fold(s: &str) -> String {

@@ -12,16 +12,9 @@ use serde_json::json;
 use time::OffsetDateTime;
 
 use crate::audit::audit;
+use crate::directory::{SERVICE_COLS, STRUCTURE_COLS};
 use crate::records::{ServiceRow, StructureRow};
 use crate::{Actor, Result, ServiceRecord, Store, StoreError, StructureRecord, Tx, with_pool, with_tx};
-
-const STRUCTURE_COLS: &str = "id, identifier_kind, identifier, kind, status, company_name, label, email, vat_number, \
-     address_line1, address_line2, address_line3, postcode, city, country, phone, \
-     service_code_required, engagement_required, service_code_or_engagement_required, \
-     payment_status_not_reported, moa, created_at, updated_at";
-
-const SERVICE_COLS: &str = "id, structure_id, code, label, active, valid_from, valid_to, engagement_required, \
-     payment_status_not_reported, created_at, updated_at";
 
 const BANK_COLS: &str = "id, structure_id, label, iban, bic, factor, active, is_default, created_at, updated_at";
 
