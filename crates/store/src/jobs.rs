@@ -166,19 +166,18 @@ impl Store {
         lease_until: OffsetDateTime,
         limit: u32,
     ) -> Result<Vec<JobRecord>> {
-        // Same statement on both backends but for the row locks, which SQLite has no syntax for
-        // (and no need of: the transaction holds the only write lock).
-        const SQLITE: &str = "UPDATE jobs SET leased_by = $1, lease_until = $2, attempts = attempts + 1 \
-             WHERE id IN (SELECT id FROM jobs WHERE status = 'PENDING' AND run_at <= $3 \
-             AND (lease_until IS NULL OR lease_until <= $3) ORDER BY run_at, id LIMIT $4) RETURNING ";
-        const POSTGRES: &str = "UPDATE jobs SET leased_by = $1, lease_until = $2, attempts = attempts + 1 \
-             WHERE id IN (SELECT id FROM jobs WHERE status = 'PENDING' AND run_at <= $3 \
-             AND (lease_until IS NULL OR lease_until <= $3) ORDER BY run_at, id LIMIT $4 \
-             FOR UPDATE SKIP LOCKED) RETURNING ";
-        let sql = match self.backend() {
-            Backend::Sqlite => format!("{SQLITE}{JOB_COLS}"),
-            Backend::Postgres => format!("{POSTGRES}{JOB_COLS}"),
+        // One statement on both backends but for the row locks, which SQLite has no syntax for (and
+        // no need of: the transaction holds the only write lock).
+        let lock = match self.backend() {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
         };
+        let sql = format!(
+            "UPDATE jobs SET leased_by = $1, lease_until = $2, attempts = attempts + 1 \
+             WHERE id IN (SELECT id FROM jobs WHERE status = 'PENDING' AND run_at <= $3 \
+             AND (lease_until IS NULL OR lease_until <= $3) ORDER BY run_at, id LIMIT $4{lock}) \
+             RETURNING {JOB_COLS}"
+        );
         let mut tx = self.begin().await?;
         let mut rows: Vec<JobRow> = with_tx!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(worker)
