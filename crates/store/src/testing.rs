@@ -174,6 +174,21 @@ macro_rules! scenarios {
     )+};
 }
 
+/// The `n`-th of a series of distinct valid SIRETs (SIREN `2nnnnnnn` + key, NIC `0000` + key), for
+/// tests that need many structures; the keys are found by the domain's own checks.
+///
+/// # Panics
+/// Never for `n` below 10,000,000 (some key digit always fits).
+pub fn numbered_siret(n: u32) -> facteur_domain::Siret {
+    let siren = (0..10)
+        .map(|k| format!("2{n:07}{k}"))
+        .find(|s| facteur_domain::Siren::parse(s).is_ok())
+        .expect("a SIREN key");
+    (0..10)
+        .find_map(|k| facteur_domain::Siret::parse(&format!("{siren}0000{k}")).ok())
+        .expect("a SIRET key")
+}
+
 /// Environment variable naming an administrative PostgreSQL URL for tests.
 pub const PG_URL_VAR: &str = "FACTEUR_TEST_PG_URL";
 

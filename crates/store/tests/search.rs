@@ -4,36 +4,15 @@
 
 #![allow(clippy::unwrap_used)]
 
-use facteur_domain::{
-    IdentifierKind, MoaPresence, Siret, Structure, StructureIdentifier, StructureKind, StructureStatus,
-};
+use facteur_domain::{IdentifierKind, MoaPresence, Structure, StructureIdentifier, StructureKind, StructureStatus};
 use facteur_store::testing::TestStore;
 use facteur_store::{Actor, PageRequest, Scope, Store, StructureQuery};
 
 facteur_store::scenarios!(ref facteur_store::testing::TestStore::new =>filters_apply_before_the_page_and_the_cap, text_index_follows_updates);
 
-/// A valid SIRET for `n`: SIREN `2nnnnnnn` + key, NIC `0000` + key.
+/// A valid SIRET for `n` (see [`facteur_store::testing::numbered_siret`]).
 fn siret(n: u32) -> StructureIdentifier {
-    let with_key = |prefix: String| (0..10).map(|k| format!("{prefix}{k}")).find(|s| luhn(s)).unwrap();
-    let siren = with_key(format!("2{n:07}"));
-    Siret::parse(&with_key(format!("{siren}0000"))).unwrap().into()
-}
-
-fn luhn(digits: &str) -> bool {
-    let sum: u32 = digits
-        .bytes()
-        .rev()
-        .enumerate()
-        .map(|(i, b)| {
-            let d = u32::from(b - b'0');
-            match (i % 2, d * 2) {
-                (1, dd) if dd > 9 => dd - 9,
-                (1, dd) => dd,
-                _ => d,
-            }
-        })
-        .sum();
-    sum.is_multiple_of(10)
+    facteur_store::testing::numbered_siret(n).into()
 }
 
 /// 260 public structures named `Commune 000` … `Commune 259` (name order = number order) in

@@ -5,7 +5,7 @@
 
 use base64::Engine as _;
 use facteur_app::{Actor, TechnicalCredentials};
-use facteur_domain::{MoaPresence, Siret, Structure, StructureIdentifier, StructureKind, StructureStatus};
+use facteur_domain::{MoaPresence, Structure, StructureIdentifier, StructureKind, StructureStatus};
 use facteur_web::testing::{TestApp, backends, spawn_app_on};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -13,28 +13,9 @@ use serde_json::{Value, json};
 /// Public structures seeded: more than the cap.
 const PUBLIC: u32 = 230;
 
-fn luhn(digits: &str) -> bool {
-    let sum: u32 = digits
-        .bytes()
-        .rev()
-        .enumerate()
-        .map(|(i, b)| {
-            let d = u32::from(b - b'0');
-            match (i % 2, d * 2) {
-                (1, dd) if dd > 9 => dd - 9,
-                (1, dd) => dd,
-                _ => d,
-            }
-        })
-        .sum();
-    sum.is_multiple_of(10)
-}
-
-/// A valid SIRET for `n`: SIREN `2nnnnnnn` + key, NIC `0000` + key.
+/// A valid SIRET for `n` (see [`facteur_store::testing::numbered_siret`]).
 fn siret(n: u32) -> StructureIdentifier {
-    let with_key = |prefix: String| (0..10).map(|k| format!("{prefix}{k}")).find(|s| luhn(s)).unwrap();
-    let siren = with_key(format!("2{n:07}"));
-    Siret::parse(&with_key(format!("{siren}0000"))).unwrap().into()
+    facteur_store::testing::numbered_siret(n).into()
 }
 
 struct Fixture {
