@@ -142,6 +142,9 @@ impl Store {
 macro_rules! scenarios {
     (ref $setup:path => $($name:ident),+ $(,)?) => {$(
         mod $name {
+            // The setup may be named as the calling module sees it.
+            #[allow(unused_imports)]
+            use super::*;
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
                 let t = $setup($crate::Backend::Sqlite).await.expect("SQLite is always available");
@@ -158,6 +161,9 @@ macro_rules! scenarios {
     )+};
     ($setup:path => $($name:ident),+ $(,)?) => {$(
         mod $name {
+            // The setup may be named as the calling module sees it.
+            #[allow(unused_imports)]
+            use super::*;
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
                 let t = $setup($crate::Backend::Sqlite).await.expect("SQLite is always available");

@@ -7,7 +7,7 @@ use facteur_app::{Actor, TechnicalCredentials};
 use facteur_domain::{
     IdentifierKind, Service, ServiceCode, Structure, StructureId, StructureIdentifier, StructureKind,
 };
-use facteur_web::testing::{Backend, TEST_TOKEN_SECRET, TestApp, backends, spawn_app_on};
+use facteur_web::testing::{Backend, TEST_TOKEN_SECRET, TestApp, spawn};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -32,8 +32,8 @@ fn structure(siret: &str, kind: StructureKind, name: &str) -> Structure {
     s
 }
 
-async fn fixture(backend: Backend) -> Fixture {
-    let t = spawn_app_on(backend).await;
+async fn fixture(backend: Backend) -> Option<Fixture> {
+    let t = spawn(backend).await?;
     let op = Actor::Operator;
     let mut public = structure(PUBLIC_SIRET, StructureKind::Public, "Mairie de Testville");
     public.parameters.service_code_required = true;
@@ -60,13 +60,13 @@ async fn fixture(backend: Backend) -> Fixture {
         .unwrap();
     let a = t.app.create_technical_account(&op, a).await.unwrap();
     let b = t.app.create_technical_account(&op, b).await.unwrap();
-    Fixture {
+    Some(Fixture {
         t,
         http: reqwest::Client::new(),
         public,
         a,
         b,
-    }
+    })
 }
 
 fn cpro_account(c: &TechnicalCredentials) -> String {
@@ -141,42 +141,36 @@ fn assert_ok(v: &Value) {
     assert!(v["libelle"].is_string(), "{v}");
 }
 
-#[tokio::test]
-async fn token_flow_then_health_check() {
-    for backend in backends() {
-        let f = fixture(backend).await;
-        let r = f
-            .token_response(&[
-                ("grant_type", "client_credentials"),
-                ("client_id", &f.a.client_id),
-                ("client_secret", &f.a.client_secret),
-                ("scope", "openid"),
-            ])
-            .await;
-        assert_eq!(r.status(), StatusCode::OK);
-        let v: Value = r.json().await.unwrap();
-        assert_eq!(v["token_type"], "Bearer");
-        assert_eq!(v["expires_in"], 3600);
-        assert_eq!(v["scope"], "openid");
-        let token = v["access_token"].as_str().unwrap();
-        let r = f
-            .http
-            .get(f.url("/cpro/transverses/v1/health-check"))
-            .bearer_auth(token)
-            .header("cpro-account", cpro_account(&f.a))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::OK);
-        let v: Value = r.json().await.unwrap();
-        assert_eq!(keys(&v), ["body", "statusCode", "statusCodeValue"]);
-        assert_eq!(v["statusCodeValue"], 200);
-    }
+async fn token_flow_then_health_check(f: Fixture) {
+    let r = f
+        .token_response(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", &f.a.client_id),
+            ("client_secret", &f.a.client_secret),
+            ("scope", "openid"),
+        ])
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["token_type"], "Bearer");
+    assert_eq!(v["expires_in"], 3600);
+    assert_eq!(v["scope"], "openid");
+    let token = v["access_token"].as_str().unwrap();
+    let r = f
+        .http
+        .get(f.url("/cpro/transverses/v1/health-check"))
+        .bearer_auth(token)
+        .header("cpro-account", cpro_account(&f.a))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(keys(&v), ["body", "statusCode", "statusCodeValue"]);
+    assert_eq!(v["statusCodeValue"], 200);
 }
 
-#[tokio::test]
-async fn token_endpoint_refuses_wrong_secret_grant_and_scope() {
-    let f = fixture(Backend::Sqlite).await;
+async fn token_endpoint_refuses_wrong_secret_grant_and_scope(f: Fixture) {
     let wrong = f
         .token_response(&[
             ("grant_type", "client_credentials"),
@@ -260,9 +254,7 @@ fn now() -> u64 {
         .as_secs()
 }
 
-#[tokio::test]
-async fn expired_or_forged_tokens_are_refused() {
-    let f = fixture(Backend::Sqlite).await;
+async fn expired_or_forged_tokens_are_refused(f: Fixture) {
     let account = cpro_account(&f.a);
     let body = json!({});
     let path = "/cpro/transverses/v1/recuperer/typeidentifiant/structure";
@@ -302,9 +294,7 @@ async fn expired_or_forged_tokens_are_refused() {
     );
 }
 
-#[tokio::test]
-async fn both_credentials_are_required_and_must_match() {
-    let f = fixture(Backend::Sqlite).await;
+async fn both_credentials_are_required_and_must_match(f: Fixture) {
     let path = "/cpro/utilisateurs/v1/monCompte/recuperer/rattachements";
     let body = json!({});
     let token_a = f.token(&f.a).await;
@@ -333,9 +323,7 @@ async fn both_credentials_are_required_and_must_match() {
     assert_eq!(s, StatusCode::OK, "{v}");
 }
 
-#[tokio::test]
-async fn malformed_json_gets_the_envelope() {
-    let f = fixture(Backend::Sqlite).await;
+async fn malformed_json_gets_the_envelope(f: Fixture) {
     let token = f.token(&f.a).await;
     let r = f
         .http
@@ -352,393 +340,379 @@ async fn malformed_json_gets_the_envelope() {
     assert_eq!(v["codeRetour"], 400);
 }
 
-#[tokio::test]
-async fn structure_services_answer_with_the_spec_field_names() {
-    for backend in backends() {
-        let f = fixture(backend).await;
+async fn structure_services_answer_with_the_spec_field_names(f: Fixture) {
 
-        // structures/v1/rechercher
-        let v = f
-            .post_as(
-                &f.a,
-                "/cpro/structures/v1/rechercher",
-                json!({"structure": {"identifiantStructure": PUBLIC_SIRET, "typeIdentifiantStructure": "SIRET"},
-                       "parametres": {"nbResultatsParPage": 10, "pageResultatDemandee": 1}}),
-            )
-            .await;
-        assert_ok(&v);
-        assert_eq!(
-            keys(&v),
-            ["codeRetour", "libelle", "listeStructures", "parametresRetour"]
-        );
-        let list = v["listeStructures"].as_array().unwrap();
-        assert_eq!(list.len(), 1, "{v}");
-        assert_eq!(
-            keys(&list[0]),
-            [
-                "designationStructure",
-                "idStructureCPP",
-                "identifiantStructure",
-                "statut",
-                "typeIdentifiantStructure"
-            ]
-        );
-        assert_eq!(list[0]["idStructureCPP"], f.public.get());
-        assert_eq!(list[0]["statut"], "ACTIVE");
-        assert_eq!(
-            keys(&v["parametresRetour"]),
-            ["nbResultatsParPage", "pageCourante", "pages", "total"]
-        );
-        assert_eq!(v["parametresRetour"]["total"], 1);
-
-        // structures/v1/consulter (a public structure)
-        let v = f
-            .post_as(
-                &f.a,
-                "/cpro/structures/v1/consulter",
-                json!({"idStructureCPP": f.public.get(), "codeLangue": "FR"}),
-            )
-            .await;
-        assert_ok(&v);
-        assert_eq!(
-            keys(&v),
-            [
-                "adressePostaleDuSiege",
-                "codeRetour",
-                "informationGenerales",
-                "libelle",
-                "parametres"
-            ]
-        );
-        let info = &v["informationGenerales"];
-        for k in [
+    // structures/v1/rechercher
+    let v = f
+        .post_as(
+            &f.a,
+            "/cpro/structures/v1/rechercher",
+            json!({"structure": {"identifiantStructure": PUBLIC_SIRET, "typeIdentifiantStructure": "SIRET"},
+                   "parametres": {"nbResultatsParPage": 10, "pageResultatDemandee": 1}}),
+        )
+        .await;
+    assert_ok(&v);
+    assert_eq!(
+        keys(&v),
+        ["codeRetour", "libelle", "listeStructures", "parametresRetour"]
+    );
+    let list = v["listeStructures"].as_array().unwrap();
+    assert_eq!(list.len(), 1, "{v}");
+    assert_eq!(
+        keys(&list[0]),
+        [
+            "designationStructure",
             "idStructureCPP",
             "identifiantStructure",
-            "typeIdentifiantStructure",
-            "libelleStructure",
-            "raisonSocialeStructure",
-            "structurePriveePublique",
-            "numeroTVA",
-            "listeStructureDupliquees",
-            "dateExpirationMotPasseCompteTech",
-        ] {
-            assert!(info.get(k).is_some(), "missing {k}: {info}");
-        }
-        assert_eq!(info["structurePriveePublique"], "PUBLIQUE");
-        assert_eq!(
-            info["dateExpirationMotPasseCompteTech"],
-            Value::Null,
-            "not the caller's structure"
-        );
-        assert_eq!(v["parametres"]["codeServiceDoitEtreRenseigne"], true);
-        assert_eq!(v["parametres"]["numeroEJDoitEtreRenseigne"], false);
-        for k in [
-            "gestionNumeroEJOuCodeService",
-            "statutMiseEnPaiementNestPasRemonte",
-            "aMoa",
-            "estMoaUniquement",
-        ] {
-            assert!(v["parametres"].get(k).is_some(), "missing {k}");
-        }
-        for k in [
-            "adresse",
-            "codePostal",
-            "ville",
-            "pays",
-            "complementAdresse1",
-            "telephone",
-        ] {
-            assert!(v["adressePostaleDuSiege"].get(k).is_some(), "missing {k}");
-        }
-        assert_eq!(v["adressePostaleDuSiege"]["codePostal"], "75001");
+            "statut",
+            "typeIdentifiantStructure"
+        ]
+    );
+    assert_eq!(list[0]["idStructureCPP"], f.public.get());
+    assert_eq!(list[0]["statut"], "ACTIVE");
+    assert_eq!(
+        keys(&v["parametresRetour"]),
+        ["nbResultatsParPage", "pageCourante", "pages", "total"]
+    );
+    assert_eq!(v["parametresRetour"]["total"], 1);
 
-        // Own structure: the technical password's expiry is shown (`idStructure` alias accepted).
-        let v = f
-            .post_as(
-                &f.a,
-                "/cpro/structures/v1/consulter",
-                json!({"idStructure": f.a.structure_id.get()}),
-            )
-            .await;
-        assert_ok(&v);
-        assert_eq!(v["informationGenerales"]["structurePriveePublique"], "PRIVEE");
-        assert_eq!(v["informationGenerales"]["identifiantStructure"], SUPPLIER_A_SIRET);
+    // structures/v1/consulter (a public structure)
+    let v = f
+        .post_as(
+            &f.a,
+            "/cpro/structures/v1/consulter",
+            json!({"idStructureCPP": f.public.get(), "codeLangue": "FR"}),
+        )
+        .await;
+    assert_ok(&v);
+    assert_eq!(
+        keys(&v),
+        [
+            "adressePostaleDuSiege",
+            "codeRetour",
+            "informationGenerales",
+            "libelle",
+            "parametres"
+        ]
+    );
+    let info = &v["informationGenerales"];
+    for k in [
+        "idStructureCPP",
+        "identifiantStructure",
+        "typeIdentifiantStructure",
+        "libelleStructure",
+        "raisonSocialeStructure",
+        "structurePriveePublique",
+        "numeroTVA",
+        "listeStructureDupliquees",
+        "dateExpirationMotPasseCompteTech",
+    ] {
+        assert!(info.get(k).is_some(), "missing {k}: {info}");
+    }
+    assert_eq!(info["structurePriveePublique"], "PUBLIQUE");
+    assert_eq!(
+        info["dateExpirationMotPasseCompteTech"],
+        Value::Null,
+        "not the caller's structure"
+    );
+    assert_eq!(v["parametres"]["codeServiceDoitEtreRenseigne"], true);
+    assert_eq!(v["parametres"]["numeroEJDoitEtreRenseigne"], false);
+    for k in [
+        "gestionNumeroEJOuCodeService",
+        "statutMiseEnPaiementNestPasRemonte",
+        "aMoa",
+        "estMoaUniquement",
+    ] {
+        assert!(v["parametres"].get(k).is_some(), "missing {k}");
+    }
+    for k in [
+        "adresse",
+        "codePostal",
+        "ville",
+        "pays",
+        "complementAdresse1",
+        "telephone",
+    ] {
+        assert!(v["adressePostaleDuSiege"].get(k).is_some(), "missing {k}");
+    }
+    assert_eq!(v["adressePostaleDuSiege"]["codePostal"], "75001");
 
-        // structures/v1/rechercher/services
-        let v = f
-            .post_as(
-                &f.a,
-                "/cpro/structures/v1/rechercher/services",
-                json!({"idStructure": f.public.get(), "parametresRechercherServicesStructure": {"nbResultatsParPage": 50}}),
-            )
-            .await;
-        assert_ok(&v);
-        assert_eq!(keys(&v), ["codeRetour", "libelle", "listeServices", "parametresRetour"]);
-        let services = v["listeServices"].as_array().unwrap();
-        let compta = services
-            .iter()
-            .find(|s| s["codeService"] == "COMPTA")
-            .expect("COMPTA listed");
-        assert_eq!(
-            keys(compta),
-            [
-                "codeService",
-                "dateDbtService",
-                "dateFinService",
-                "estActif",
-                "idService",
-                "libelleService",
-                "statutService"
-            ]
-        );
-        assert_eq!(compta["libelleService"], "Comptabilité");
-        let id_service = compta["idService"].as_i64().unwrap();
+    // Own structure: the technical password's expiry is shown (`idStructure` alias accepted).
+    let v = f
+        .post_as(
+            &f.a,
+            "/cpro/structures/v1/consulter",
+            json!({"idStructure": f.a.structure_id.get()}),
+        )
+        .await;
+    assert_ok(&v);
+    assert_eq!(v["informationGenerales"]["structurePriveePublique"], "PRIVEE");
+    assert_eq!(v["informationGenerales"]["identifiantStructure"], SUPPLIER_A_SIRET);
 
-        // structures/v1/consulter/service
-        let v = f
-            .post_as(
-                &f.a,
-                "/cpro/structures/v1/consulter/service",
-                json!({"idStructure": f.public.get(), "idService": id_service}),
-            )
-            .await;
-        assert_ok(&v);
-        assert_eq!(
-            keys(&v),
-            [
-                "adressePostale",
-                "codeRetour",
-                "informationsGenerales",
-                "libelle",
-                "parametres"
-            ]
-        );
-        assert_eq!(
-            keys(&v["informationsGenerales"]),
-            ["codeService", "descriptionService", "nomService"]
-        );
-        assert_eq!(v["informationsGenerales"]["codeService"], "COMPTA");
-        assert_eq!(v["parametres"]["numeroEngagement"], true);
-        for k in [
-            "miseEnPaiement",
-            "dateCreation",
-            "dateDebutValidite",
-            "dateFinValidite",
-            "dateModification",
-        ] {
-            assert!(v["parametres"].get(k).is_some(), "missing {k}");
-        }
+    // structures/v1/rechercher/services
+    let v = f
+        .post_as(
+            &f.a,
+            "/cpro/structures/v1/rechercher/services",
+            json!({"idStructure": f.public.get(), "parametresRechercherServicesStructure": {"nbResultatsParPage": 50}}),
+        )
+        .await;
+    assert_ok(&v);
+    assert_eq!(keys(&v), ["codeRetour", "libelle", "listeServices", "parametresRetour"]);
+    let services = v["listeServices"].as_array().unwrap();
+    let compta = services
+        .iter()
+        .find(|s| s["codeService"] == "COMPTA")
+        .expect("COMPTA listed");
+    assert_eq!(
+        keys(compta),
+        [
+            "codeService",
+            "dateDbtService",
+            "dateFinService",
+            "estActif",
+            "idService",
+            "libelleService",
+            "statutService"
+        ]
+    );
+    assert_eq!(compta["libelleService"], "Comptabilité");
+    let id_service = compta["idService"].as_i64().unwrap();
+
+    // structures/v1/consulter/service
+    let v = f
+        .post_as(
+            &f.a,
+            "/cpro/structures/v1/consulter/service",
+            json!({"idStructure": f.public.get(), "idService": id_service}),
+        )
+        .await;
+    assert_ok(&v);
+    assert_eq!(
+        keys(&v),
+        [
+            "adressePostale",
+            "codeRetour",
+            "informationsGenerales",
+            "libelle",
+            "parametres"
+        ]
+    );
+    assert_eq!(
+        keys(&v["informationsGenerales"]),
+        ["codeService", "descriptionService", "nomService"]
+    );
+    assert_eq!(v["informationsGenerales"]["codeService"], "COMPTA");
+    assert_eq!(v["parametres"]["numeroEngagement"], true);
+    for k in [
+        "miseEnPaiement",
+        "dateCreation",
+        "dateDebutValidite",
+        "dateFinValidite",
+        "dateModification",
+    ] {
+        assert!(v["parametres"].get(k).is_some(), "missing {k}");
     }
 }
 
-#[tokio::test]
-async fn transverse_and_account_services_answer_with_the_spec_field_names() {
-    for backend in backends() {
-        let f = fixture(backend).await;
+async fn transverse_and_account_services_answer_with_the_spec_field_names(f: Fixture) {
 
-        let v = f
-            .post_as(
-                &f.a,
-                "/cpro/transverses/v1/rechercher/destinataire",
-                json!({"nomVilleCodePostal": "Testville", "parametresRecherche": {"nbResultatsParPage": 5}}),
-            )
-            .await;
-        assert_ok(&v);
-        assert_eq!(
-            keys(&v),
-            ["codeRetour", "libelle", "listeDestinataires", "parametresRetour"]
-        );
-        let list = v["listeDestinataires"].as_array().unwrap();
-        assert_eq!(list.len(), 1, "{v}");
-        assert_eq!(
-            keys(&list[0]),
-            [
-                "adresseCodePostal",
-                "adresseVille",
-                "idStructureCPP",
-                "nomDestinataire",
-                "siret"
-            ]
-        );
-        assert_eq!(list[0]["siret"], PUBLIC_SIRET);
-        // Private suppliers are not recipients.
-        let v = f
-            .post_as(
-                &f.a,
-                "/cpro/transverses/v1/rechercher/destinataire",
-                json!({"identifiant": SUPPLIER_B_SIRET}),
-            )
-            .await;
-        assert_eq!(v["listeDestinataires"].as_array().unwrap().len(), 0, "{v}");
+    let v = f
+        .post_as(
+            &f.a,
+            "/cpro/transverses/v1/rechercher/destinataire",
+            json!({"nomVilleCodePostal": "Testville", "parametresRecherche": {"nbResultatsParPage": 5}}),
+        )
+        .await;
+    assert_ok(&v);
+    assert_eq!(
+        keys(&v),
+        ["codeRetour", "libelle", "listeDestinataires", "parametresRetour"]
+    );
+    let list = v["listeDestinataires"].as_array().unwrap();
+    assert_eq!(list.len(), 1, "{v}");
+    assert_eq!(
+        keys(&list[0]),
+        [
+            "adresseCodePostal",
+            "adresseVille",
+            "idStructureCPP",
+            "nomDestinataire",
+            "siret"
+        ]
+    );
+    assert_eq!(list[0]["siret"], PUBLIC_SIRET);
+    // Private suppliers are not recipients.
+    let v = f
+        .post_as(
+            &f.a,
+            "/cpro/transverses/v1/rechercher/destinataire",
+            json!({"identifiant": SUPPLIER_B_SIRET}),
+        )
+        .await;
+    assert_eq!(v["listeDestinataires"].as_array().unwrap().len(), 0, "{v}");
 
-        let v = f
-            .post_as(
-                &f.a,
-                "/cpro/transverses/v1/telecharger/annuaire/destinataire",
-                json!({}),
-            )
-            .await;
-        assert_ok(&v);
-        assert_eq!(keys(&v), ["codeRetour", "fichierResultat", "libelle"]);
-        let csv = base64::engine::general_purpose::STANDARD
-            .decode(v["fichierResultat"].as_str().unwrap())
-            .unwrap();
-        let csv = String::from_utf8(csv).unwrap();
-        assert!(csv.contains(PUBLIC_SIRET), "{csv}");
-        assert!(
-            !csv.contains(SUPPLIER_B_SIRET),
-            "private structures stay out of the directory"
-        );
+    let v = f
+        .post_as(
+            &f.a,
+            "/cpro/transverses/v1/telecharger/annuaire/destinataire",
+            json!({}),
+        )
+        .await;
+    assert_ok(&v);
+    assert_eq!(keys(&v), ["codeRetour", "fichierResultat", "libelle"]);
+    let csv = base64::engine::general_purpose::STANDARD
+        .decode(v["fichierResultat"].as_str().unwrap())
+        .unwrap();
+    let csv = String::from_utf8(csv).unwrap();
+    assert!(csv.contains(PUBLIC_SIRET), "{csv}");
+    assert!(
+        !csv.contains(SUPPLIER_B_SIRET),
+        "private structures stay out of the directory"
+    );
 
-        let v = f
-            .post_as(
-                &f.a,
-                "/cpro/transverses/v1/recuperer/typeidentifiant/structure",
-                json!({}),
-            )
-            .await;
-        assert_ok(&v);
-        let kinds: Vec<&str> = v["listeTypeIdentifiant"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|k| k["typeIdentifiantStructure"].as_str().unwrap())
-            .collect();
-        assert_eq!(
-            kinds,
-            [
-                "SIRET",
-                "UE_HORS_FRANCE",
-                "HORS_UE",
-                "RIDET",
-                "TAHITI",
-                "PARTICULIER",
-                "AUTRE"
-            ]
-        );
+    let v = f
+        .post_as(
+            &f.a,
+            "/cpro/transverses/v1/recuperer/typeidentifiant/structure",
+            json!({}),
+        )
+        .await;
+    assert_ok(&v);
+    let kinds: Vec<&str> = v["listeTypeIdentifiant"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["typeIdentifiantStructure"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "SIRET",
+            "UE_HORS_FRANCE",
+            "HORS_UE",
+            "RIDET",
+            "TAHITI",
+            "PARTICULIER",
+            "AUTRE"
+        ]
+    );
 
-        let v = f
-            .post_as(
-                &f.b,
-                "/cpro/utilisateurs/v1/monCompte/recuperer/rattachements",
-                json!({"parametresRecherche": {"nbResultatsParPage": 10}}),
-            )
-            .await;
-        assert_ok(&v);
-        assert_eq!(
-            keys(&v),
-            [
-                "codeRetour",
-                "libelle",
-                "listeStructureRattachement",
-                "parametresRetour"
-            ]
-        );
-        let list = v["listeStructureRattachement"].as_array().unwrap();
-        assert_eq!(list.len(), 1);
-        assert_eq!(
-            keys(&list[0]),
-            [
-                "designationStructure",
-                "idRattachementStructure",
-                "idStructure",
-                "identifiantStructure",
-                "listeServicesRattache",
-                "roleUtilisateur",
-                "statutRattachementStructure",
-                "statutUtilisateur",
-                "typeIdentifiantStructure"
-            ]
-        );
-        assert_eq!(list[0]["identifiantStructure"], SUPPLIER_B_SIRET);
-        let services = list[0]["listeServicesRattache"].as_array().unwrap();
-        assert!(services.iter().any(|s| s["codeService"] == "SECRET-B"), "{v}");
-    }
+    let v = f
+        .post_as(
+            &f.b,
+            "/cpro/utilisateurs/v1/monCompte/recuperer/rattachements",
+            json!({"parametresRecherche": {"nbResultatsParPage": 10}}),
+        )
+        .await;
+    assert_ok(&v);
+    assert_eq!(
+        keys(&v),
+        [
+            "codeRetour",
+            "libelle",
+            "listeStructureRattachement",
+            "parametresRetour"
+        ]
+    );
+    let list = v["listeStructureRattachement"].as_array().unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(
+        keys(&list[0]),
+        [
+            "designationStructure",
+            "idRattachementStructure",
+            "idStructure",
+            "identifiantStructure",
+            "listeServicesRattache",
+            "roleUtilisateur",
+            "statutRattachementStructure",
+            "statutUtilisateur",
+            "typeIdentifiantStructure"
+        ]
+    );
+    assert_eq!(list[0]["identifiantStructure"], SUPPLIER_B_SIRET);
+    let services = list[0]["listeServicesRattache"].as_array().unwrap();
+    assert!(services.iter().any(|s| s["codeService"] == "SECRET-B"), "{v}");
 }
 
-#[tokio::test]
-async fn a_technical_account_cannot_read_another_private_structure() {
-    for backend in backends() {
-        let f = fixture(backend).await;
-        let b_id = f.b.structure_id.get();
+async fn a_technical_account_cannot_read_another_private_structure(f: Fixture) {
+    let b_id = f.b.structure_id.get();
 
-        let v = f
-            .post_as(&f.a, "/cpro/structures/v1/consulter", json!({"idStructureCPP": b_id}))
-            .await;
-        assert_eq!(v["codeRetour"], 10001, "{v}");
-        assert!(v.get("informationGenerales").is_none(), "{v}");
+    let v = f
+        .post_as(&f.a, "/cpro/structures/v1/consulter", json!({"idStructureCPP": b_id}))
+        .await;
+    assert_eq!(v["codeRetour"], 10001, "{v}");
+    assert!(v.get("informationGenerales").is_none(), "{v}");
 
-        let v = f
-            .post_as(
-                &f.a,
-                "/cpro/structures/v1/rechercher/services",
-                json!({"idStructure": b_id}),
-            )
-            .await;
-        assert_eq!(v["codeRetour"], 10001, "{v}");
-        assert!(v.get("listeServices").is_none(), "{v}");
+    let v = f
+        .post_as(
+            &f.a,
+            "/cpro/structures/v1/rechercher/services",
+            json!({"idStructure": b_id}),
+        )
+        .await;
+    assert_eq!(v["codeRetour"], 10001, "{v}");
+    assert!(v.get("listeServices").is_none(), "{v}");
 
-        // B's service id, asked through the public structure A may read: still refused.
-        let services = f
-            .post_as(
-                &f.b,
-                "/cpro/structures/v1/rechercher/services",
-                json!({"idStructure": b_id}),
-            )
-            .await;
-        let secret = services["listeServices"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|s| s["codeService"] == "SECRET-B")
-            .unwrap()["idService"]
-            .as_i64()
-            .unwrap();
-        let v = f
-            .post_as(
-                &f.a,
-                "/cpro/structures/v1/consulter/service",
-                json!({"idStructure": f.public.get(), "idService": secret}),
-            )
-            .await;
-        assert_eq!(v["codeRetour"], 10001, "{v}");
-        let v = f
-            .post_as(
-                &f.a,
-                "/cpro/structures/v1/consulter/service",
-                json!({"idStructure": b_id, "idService": secret}),
-            )
-            .await;
-        assert_eq!(v["codeRetour"], 10001, "{v}");
+    // B's service id, asked through the public structure A may read: still refused.
+    let services = f
+        .post_as(
+            &f.b,
+            "/cpro/structures/v1/rechercher/services",
+            json!({"idStructure": b_id}),
+        )
+        .await;
+    let secret = services["listeServices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["codeService"] == "SECRET-B")
+        .unwrap()["idService"]
+        .as_i64()
+        .unwrap();
+    let v = f
+        .post_as(
+            &f.a,
+            "/cpro/structures/v1/consulter/service",
+            json!({"idStructure": f.public.get(), "idService": secret}),
+        )
+        .await;
+    assert_eq!(v["codeRetour"], 10001, "{v}");
+    let v = f
+        .post_as(
+            &f.a,
+            "/cpro/structures/v1/consulter/service",
+            json!({"idStructure": b_id, "idService": secret}),
+        )
+        .await;
+    assert_eq!(v["codeRetour"], 10001, "{v}");
 
-        // Searching by B's SIRET finds nothing for A; B finds itself.
-        let crit = json!({"structure": {"identifiantStructure": SUPPLIER_B_SIRET}});
-        let v = f.post_as(&f.a, "/cpro/structures/v1/rechercher", crit.clone()).await;
-        assert_eq!(v["listeStructures"].as_array().unwrap().len(), 0, "{v}");
-        let v = f.post_as(&f.b, "/cpro/structures/v1/rechercher", crit).await;
-        assert_eq!(v["listeStructures"][0]["idStructureCPP"], b_id, "{v}");
+    // Searching by B's SIRET finds nothing for A; B finds itself.
+    let crit = json!({"structure": {"identifiantStructure": SUPPLIER_B_SIRET}});
+    let v = f.post_as(&f.a, "/cpro/structures/v1/rechercher", crit.clone()).await;
+    assert_eq!(v["listeStructures"].as_array().unwrap().len(), 0, "{v}");
+    let v = f.post_as(&f.b, "/cpro/structures/v1/rechercher", crit).await;
+    assert_eq!(v["listeStructures"][0]["idStructureCPP"], b_id, "{v}");
 
-        // A's attachments name A only.
-        let v = f
-            .post_as(
-                &f.a,
-                "/cpro/utilisateurs/v1/monCompte/recuperer/rattachements",
-                json!({}),
-            )
-            .await;
-        let ids: Vec<i64> = v["listeStructureRattachement"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| r["idStructure"].as_i64().unwrap())
-            .collect();
-        assert_eq!(ids, [f.a.structure_id.get()]);
-    }
+    // A's attachments name A only.
+    let v = f
+        .post_as(
+            &f.a,
+            "/cpro/utilisateurs/v1/monCompte/recuperer/rattachements",
+            json!({}),
+        )
+        .await;
+    let ids: Vec<i64> = v["listeStructureRattachement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["idStructure"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, [f.a.structure_id.get()]);
 }
 
-#[tokio::test]
-async fn healthz_request_id_and_docs_are_served() {
-    let f = fixture(Backend::Sqlite).await;
+async fn healthz_request_id_and_docs_are_served(f: Fixture) {
     let r = f.http.get(f.url("/healthz")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert!(r.headers().get("x-request-id").is_some(), "request id echoed");
@@ -800,3 +774,5 @@ fn committed_openapi_json_matches_the_code() {
 
 #[path = "api/structure_admin.rs"]
 mod structure_admin;
+
+facteur_web::testing::scenarios!(fixture => token_flow_then_health_check, structure_services_answer_with_the_spec_field_names, transverse_and_account_services_answer_with_the_spec_field_names, a_technical_account_cannot_read_another_private_structure, token_endpoint_refuses_wrong_secret_grant_and_scope, expired_or_forged_tokens_are_refused, both_credentials_are_required_and_must_match, malformed_json_gets_the_envelope, healthz_request_id_and_docs_are_served);

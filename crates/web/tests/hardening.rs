@@ -14,7 +14,7 @@ use base64::Engine as _;
 use facteur_app::{Actor, TechnicalCredentials};
 use facteur_domain::{IdentifierKind, Structure, StructureIdentifier, StructureKind};
 use facteur_web::HttpConfig;
-use facteur_web::testing::{Backend, TEST_TOKEN_SECRET, TestApp, backends, spawn_app_on, spawn_app_with};
+use facteur_web::testing::{Backend, TEST_TOKEN_SECRET, TestApp, spawn, spawn_app_on, spawn_with};
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, LOCATION};
 use serde_json::{Value, json};
@@ -77,48 +77,46 @@ fn siret(n: u32) -> String {
 
 // ---- 1. rate limits per client ----------------------------------------------------------------
 
-#[tokio::test]
-async fn rate_limits_count_each_client_apart() {
-    for backend in backends() {
-        let t = spawn_app_on(backend).await;
-        let (a, b) = (client_from("127.0.0.1"), client_from("127.0.0.2"));
-        // 50 failed logins from B (each for another address, so no account limit is reached).
-        for i in 0..50 {
-            let email = format!("nobody{i}@exemple.fr");
-            let r = post_form(
-                &b,
-                &t,
-                "/login",
-                &[("email", &email), ("password", "faux mot de passe")],
-            )
-            .await;
-            assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "attempt {i}");
-        }
-        let r = post_form(&b, &t, "/login", &[("email", "x@exemple.fr"), ("password", "faux")]).await;
-        assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS, "B is limited");
-        let r = post_form(&a, &t, "/login", &[("email", "x@exemple.fr"), ("password", "faux")]).await;
-        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "A is not");
-
-        // Sign-ups: 20 per hour per client.
-        for i in 0..20 {
-            let email = format!("s{i}@exemple.fr");
-            let r = post_form(&b, &t, "/signup", &sign_up_fields(&email, &siret(i))).await;
-            assert_eq!(r.status(), StatusCode::SEE_OTHER, "sign-up {i}");
-        }
-        let r = post_form(&b, &t, "/signup", &sign_up_fields("late@exemple.fr", &siret(99))).await;
-        assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
-        let r = post_form(&a, &t, "/signup", &sign_up_fields("other@exemple.fr", &siret(98))).await;
-        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+async fn rate_limits_count_each_client_apart(t: TestApp) {
+    let (a, b) = (client_from("127.0.0.1"), client_from("127.0.0.2"));
+    // 50 failed logins from B (each for another address, so no account limit is reached).
+    for i in 0..50 {
+        let email = format!("nobody{i}@exemple.fr");
+        let r = post_form(
+            &b,
+            &t,
+            "/login",
+            &[("email", &email), ("password", "faux mot de passe")],
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "attempt {i}");
     }
+    let r = post_form(&b, &t, "/login", &[("email", "x@exemple.fr"), ("password", "faux")]).await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS, "B is limited");
+    let r = post_form(&a, &t, "/login", &[("email", "x@exemple.fr"), ("password", "faux")]).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "A is not");
+
+    // Sign-ups: 20 per hour per client.
+    for i in 0..20 {
+        let email = format!("s{i}@exemple.fr");
+        let r = post_form(&b, &t, "/signup", &sign_up_fields(&email, &siret(i))).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "sign-up {i}");
+    }
+    let r = post_form(&b, &t, "/signup", &sign_up_fields("late@exemple.fr", &siret(99))).await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    let r = post_form(&a, &t, "/signup", &sign_up_fields("other@exemple.fr", &siret(98))).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
 }
 
 /// Behind a proxy the operator trusts, its header names the client; without that setting the
 /// header is ignored (anyone could pick their own key).
-#[tokio::test]
-async fn the_trusted_proxy_header_is_opt_in() {
+async fn behind_a_proxy(backend: Backend) -> Option<TestApp> {
     let mut http = HttpConfig::new(TEST_TOKEN_SECRET.to_vec());
     http.client_ip_header = Some(facteur_web::HeaderName::from_static("x-forwarded-for"));
-    let t = spawn_app_with(Backend::Sqlite, http).await;
+    spawn_with(backend, http).await
+}
+
+async fn the_trusted_proxy_header_is_opt_in(t: TestApp) {
     let c = client_from("127.0.0.1");
     let login = |client_ip: &'static str| {
         let c = c.clone();
@@ -186,8 +184,8 @@ fn structure(siret: &str, kind: StructureKind, name: &str) -> Structure {
     Structure::new(id, kind, name).unwrap()
 }
 
-async fn api(backend: Backend) -> Api {
-    let t = spawn_app_on(backend).await;
+async fn api(backend: Backend) -> Option<Api> {
+    let t = spawn(backend).await?;
     let op = Actor::Operator;
     t.app
         .upsert_structure(
@@ -209,12 +207,12 @@ async fn api(backend: Backend) -> Api {
         .unwrap();
     let a = t.app.create_technical_account(&op, a).await.unwrap();
     let b = t.app.create_technical_account(&op, b).await.unwrap();
-    Api {
+    Some(Api {
         t,
         http: reqwest::Client::new(),
         a,
         b,
-    }
+    })
 }
 
 fn account(c: &TechnicalCredentials, password: &str) -> String {
@@ -258,92 +256,86 @@ impl Api {
 
 // ---- 2. hostile text --------------------------------------------------------------------------
 
-#[tokio::test]
-async fn hostile_text_gets_a_field_error_never_a_server_error() {
+async fn hostile_text_gets_a_field_error_never_a_server_error(f: Api) {
     let long = "a%".repeat(25_000);
-    for backend in backends() {
-        let f = api(backend).await;
-        let t = &f.t;
-        let c = client_from("127.0.0.1");
-        let get = |path: String| {
-            let c = c.clone();
-            async move { c.get(path).send().await.unwrap() }
-        };
-        // Portal directory: a page with the error on the field, no 500.
-        for q in [long.as_str(), "%00", "ab%00cd"] {
-            let r = get(format!("{}/directory?q={q}", t.address)).await;
-            assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "q={:.20}", q);
-            assert!(r.text().await.unwrap().contains("f-q-error"));
-            let r = get(format!("{}/directory/suggest?q={q}", t.address)).await;
-            assert_eq!(r.status(), StatusCode::OK);
-        }
-        // Token endpoint, anonymous.
-        for id in ["a\0b", &"x".repeat(5000)] {
-            let r = f
-                .http
-                .post(format!("{}/api/oauth/token", t.address))
-                .form(&[
-                    ("grant_type", "client_credentials"),
-                    ("client_id", id),
-                    ("client_secret", "s"),
-                ])
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
-            assert_eq!(r.json::<Value>().await.unwrap()["error"], "invalid_client");
-        }
-        // Login and sign-up forms.
-        let r = post_form(&c, t, "/login", &[("email", "a\0b@exemple.fr"), ("password", "x")]).await;
-        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-        let mut fields = sign_up_fields("nul@exemple.fr", "21750001600019");
-        fields[4] = ("name", "Nom\0nul");
-        let r = post_form(&c, t, "/signup", &fields).await;
-        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-
-        // API: every text field is bounded, the field is named.
-        let token = f.token(&f.a).await;
-        let acc = account(&f.a, &f.a.password);
-        let huge = "x".repeat(50_000);
-        for (path, body, field) in [
-            (
-                "/cpro/structures/v1/rechercher",
-                json!({"structure": {"raisonSocialeStructure": huge}}),
-                "structure.raisonSocialeStructure",
-            ),
-            (
-                "/cpro/structures/v1/rechercher",
-                json!({"structure": {"adresseVille": "Pa\u{0}ris"}}),
-                "structure.adresseVille",
-            ),
-            (
-                "/cpro/transverses/v1/rechercher/destinataire",
-                json!({"nomVilleCodePostal": huge}),
-                "nomVilleCodePostal",
-            ),
-            (
-                "/cpro/transverses/v1/rechercher/destinataire",
-                json!({"identifiant": "\u{0}"}),
-                "identifiant",
-            ),
-        ] {
-            let (s, v) = f.call(path, &token, &acc, &body).await;
-            assert_eq!(s, StatusCode::OK, "{path}: {v}");
-            assert_eq!(v["codeRetour"], 10002, "{path}: {v}");
-            assert!(v["libelle"].as_str().unwrap().starts_with(field), "{v}");
-        }
-        // A technical login with a NUL never reaches the database.
-        let nul = base64::engine::general_purpose::STANDARD.encode("a\0b:pw");
-        let (s, _) = f.call("/cpro/structures/v1/rechercher", &token, &nul, &json!({})).await;
-        assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let t = &f.t;
+    let c = client_from("127.0.0.1");
+    let get = |path: String| {
+        let c = c.clone();
+        async move { c.get(path).send().await.unwrap() }
+    };
+    // Portal directory: a page with the error on the field, no 500.
+    for q in [long.as_str(), "%00", "ab%00cd"] {
+        let r = get(format!("{}/directory?q={q}", t.address)).await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "q={:.20}", q);
+        assert!(r.text().await.unwrap().contains("f-q-error"));
+        let r = get(format!("{}/directory/suggest?q={q}", t.address)).await;
+        assert_eq!(r.status(), StatusCode::OK);
     }
+    // Token endpoint, anonymous.
+    for id in ["a\0b", &"x".repeat(5000)] {
+        let r = f
+            .http
+            .post(format!("{}/api/oauth/token", t.address))
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", id),
+                ("client_secret", "s"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(r.json::<Value>().await.unwrap()["error"], "invalid_client");
+    }
+    // Login and sign-up forms.
+    let r = post_form(&c, t, "/login", &[("email", "a\0b@exemple.fr"), ("password", "x")]).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let mut fields = sign_up_fields("nul@exemple.fr", "21750001600019");
+    fields[4] = ("name", "Nom\0nul");
+    let r = post_form(&c, t, "/signup", &fields).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // API: every text field is bounded, the field is named.
+    let token = f.token(&f.a).await;
+    let acc = account(&f.a, &f.a.password);
+    let huge = "x".repeat(50_000);
+    for (path, body, field) in [
+        (
+            "/cpro/structures/v1/rechercher",
+            json!({"structure": {"raisonSocialeStructure": huge}}),
+            "structure.raisonSocialeStructure",
+        ),
+        (
+            "/cpro/structures/v1/rechercher",
+            json!({"structure": {"adresseVille": "Pa\u{0}ris"}}),
+            "structure.adresseVille",
+        ),
+        (
+            "/cpro/transverses/v1/rechercher/destinataire",
+            json!({"nomVilleCodePostal": huge}),
+            "nomVilleCodePostal",
+        ),
+        (
+            "/cpro/transverses/v1/rechercher/destinataire",
+            json!({"identifiant": "\u{0}"}),
+            "identifiant",
+        ),
+    ] {
+        let (s, v) = f.call(path, &token, &acc, &body).await;
+        assert_eq!(s, StatusCode::OK, "{path}: {v}");
+        assert_eq!(v["codeRetour"], 10002, "{path}: {v}");
+        assert!(v["libelle"].as_str().unwrap().starts_with(field), "{v}");
+    }
+    // A technical login with a NUL never reaches the database.
+    let nul = base64::engine::general_purpose::STANDARD.encode("a\0b:pw");
+    let (s, _) = f.call("/cpro/structures/v1/rechercher", &token, &nul, &json!({})).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
 }
 
 // ---- 3. redirects -----------------------------------------------------------------------------
 
-#[tokio::test]
-async fn redirects_stay_on_this_site() {
-    let t = spawn_app_on(Backend::Sqlite).await;
+async fn redirects_stay_on_this_site(t: TestApp) {
     let c = client_from("127.0.0.1");
     for next in [
         "/%09/evil.example",
@@ -381,23 +373,19 @@ async fn redirects_stay_on_this_site() {
 
 // ---- 4. one structure and another's technical account -----------------------------------------
 
-#[tokio::test]
-async fn a_structure_can_neither_lock_out_nor_test_another_ones_account() {
-    for backend in backends() {
-        let f = api(backend).await;
-        let path = "/cpro/structures/v1/rechercher";
-        let token_a = f.token(&f.a).await;
-        let token_b = f.token(&f.b).await;
-        for _ in 0..12 {
-            let (s, _) = f.call(path, &token_a, &account(&f.b, "faux"), &json!({})).await;
-            assert_eq!(s, StatusCode::UNAUTHORIZED);
-        }
-        let (wrong, wrong_body) = f.call(path, &token_a, &account(&f.b, "faux"), &json!({})).await;
-        let (right, right_body) = f.call(path, &token_a, &account(&f.b, &f.b.password), &json!({})).await;
-        assert_eq!((wrong, wrong_body), (right, right_body), "one answer for both");
-        let (s, v) = f.call(path, &token_b, &account(&f.b, &f.b.password), &json!({})).await;
-        assert_eq!(s, StatusCode::OK, "B is not locked out: {v}");
+async fn a_structure_can_neither_lock_out_nor_test_another_ones_account(f: Api) {
+    let path = "/cpro/structures/v1/rechercher";
+    let token_a = f.token(&f.a).await;
+    let token_b = f.token(&f.b).await;
+    for _ in 0..12 {
+        let (s, _) = f.call(path, &token_a, &account(&f.b, "faux"), &json!({})).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
     }
+    let (wrong, wrong_body) = f.call(path, &token_a, &account(&f.b, "faux"), &json!({})).await;
+    let (right, right_body) = f.call(path, &token_a, &account(&f.b, &f.b.password), &json!({})).await;
+    assert_eq!((wrong, wrong_body), (right, right_body), "one answer for both");
+    let (s, v) = f.call(path, &token_b, &account(&f.b, &f.b.password), &json!({})).await;
+    assert_eq!(s, StatusCode::OK, "B is not locked out: {v}");
 }
 
 // ---- 6. body limits ---------------------------------------------------------------------------
@@ -435,9 +423,7 @@ fn chunked(total: usize) -> Vec<u8> {
     out
 }
 
-#[tokio::test]
-async fn bodies_are_limited_per_route_and_chunked_ones_answer_413() {
-    let f = api(Backend::Sqlite).await;
+async fn bodies_are_limited_per_route_and_chunked_ones_answer_413(f: Api) {
     let t = &f.t;
     // Anonymous routes take small bodies, with or without a length.
     let big_form = format!("grant_type=client_credentials&client_id={}", "x".repeat(200 * 1024));
@@ -486,9 +472,7 @@ async fn bodies_are_limited_per_route_and_chunked_ones_answer_413() {
 
 // ---- 7. headers, timeouts, CSRF ---------------------------------------------------------------
 
-#[tokio::test]
-async fn pages_carry_security_headers_and_secrets_are_not_cached() {
-    let t = spawn_app_on(Backend::Sqlite).await;
+async fn pages_carry_security_headers_and_secrets_are_not_cached(t: TestApp) {
     let c = client_from("127.0.0.1");
     let h: HeaderMap = c
         .get(format!("{}/login", t.address))
@@ -512,11 +496,13 @@ async fn pages_carry_security_headers_and_secrets_are_not_cached() {
     assert!(r.headers().get("cache-control").is_none_or(|v| v != "no-store"));
 }
 
-#[tokio::test]
-async fn a_client_trickling_its_headers_is_cut_off() {
+async fn impatient(backend: Backend) -> Option<TestApp> {
     let mut http = HttpConfig::new(TEST_TOKEN_SECRET.to_vec());
     http.header_read_timeout = Duration::from_secs(1);
-    let t = spawn_app_with(Backend::Sqlite, http).await;
+    spawn_with(backend, http).await
+}
+
+async fn a_client_trickling_its_headers_is_cut_off(t: TestApp) {
     let mut s = tokio::net::TcpStream::connect(("127.0.0.1", t.port)).await.unwrap();
     s.write_all(b"GET /login HTTP/1.1\r\nHost: x\r\n").await.unwrap();
     let started = std::time::Instant::now();
@@ -542,84 +528,76 @@ async fn a_client_trickling_its_headers_is_cut_off() {
     assert!(started.elapsed() < Duration::from_secs(5));
 }
 
-#[tokio::test]
-async fn csrf_tokens_are_bound_to_the_session_and_other_origins_are_refused() {
-    for backend in backends() {
-        let t = spawn_app_on(backend).await;
-        let demo = facteur_app::demo::seed(&t.app, &t.data_dir).await.unwrap();
-        let (u1, u2) = (&demo.users[0], &demo.users[1]);
-        let s1 = t.app.login(&u1.email, &u1.password, "test").await.unwrap().token;
-        let s2 = t.app.login(&u2.email, &u2.password, "test").await.unwrap().token;
-        let c = client_from("127.0.0.1");
-        let cookie1 = format!("facteur_session={s1}");
-        let cookie2 = format!("facteur_session={s2}");
-        let token1 = csrf(&c, &t, "/account", Some(&cookie1)).await;
-        let token2 = csrf(&c, &t, "/account", Some(&cookie2)).await;
-        assert_ne!(token1, token2);
-        let logout = |cookie: String, token: String, origin: Option<&'static str>| {
-            let c = c.clone();
-            let url = format!("{}/logout", t.address);
-            async move {
-                let mut req = c.post(url).header("cookie", cookie).form(&[("csrf", token)]);
-                if let Some(o) = origin {
-                    req = req.header("origin", o);
-                }
-                req.send().await.unwrap().status()
+async fn csrf_tokens_are_bound_to_the_session_and_other_origins_are_refused(t: TestApp) {
+    let demo = facteur_app::demo::seed(&t.app, &t.data_dir).await.unwrap();
+    let (u1, u2) = (&demo.users[0], &demo.users[1]);
+    let s1 = t.app.login(&u1.email, &u1.password, "test").await.unwrap().token;
+    let s2 = t.app.login(&u2.email, &u2.password, "test").await.unwrap().token;
+    let c = client_from("127.0.0.1");
+    let cookie1 = format!("facteur_session={s1}");
+    let cookie2 = format!("facteur_session={s2}");
+    let token1 = csrf(&c, &t, "/account", Some(&cookie1)).await;
+    let token2 = csrf(&c, &t, "/account", Some(&cookie2)).await;
+    assert_ne!(token1, token2);
+    let logout = |cookie: String, token: String, origin: Option<&'static str>| {
+        let c = c.clone();
+        let url = format!("{}/logout", t.address);
+        async move {
+            let mut req = c.post(url).header("cookie", cookie).form(&[("csrf", token)]);
+            if let Some(o) = origin {
+                req = req.header("origin", o);
             }
-        };
-        // Session 1's token is worth nothing for session 2.
-        assert_eq!(
-            logout(cookie2.clone(), token1.clone(), None).await,
-            StatusCode::FORBIDDEN
-        );
-        // The right token from another site is refused too.
-        assert_eq!(
-            logout(cookie1.clone(), token1.clone(), Some("https://evil.example")).await,
-            StatusCode::FORBIDDEN
-        );
-        t.app.session_actor(&s1).await.unwrap();
-        t.app.session_actor(&s2).await.unwrap();
-        let own_origin: &'static str = Box::leak(t.address.clone().into_boxed_str());
-        assert_eq!(logout(cookie1, token1, Some(own_origin)).await, StatusCode::SEE_OTHER);
-        assert!(t.app.session_actor(&s1).await.is_err());
-    }
+            req.send().await.unwrap().status()
+        }
+    };
+    // Session 1's token is worth nothing for session 2.
+    assert_eq!(
+        logout(cookie2.clone(), token1.clone(), None).await,
+        StatusCode::FORBIDDEN
+    );
+    // The right token from another site is refused too.
+    assert_eq!(
+        logout(cookie1.clone(), token1.clone(), Some("https://evil.example")).await,
+        StatusCode::FORBIDDEN
+    );
+    t.app.session_actor(&s1).await.unwrap();
+    t.app.session_actor(&s2).await.unwrap();
+    let own_origin: &'static str = Box::leak(t.address.clone().into_boxed_str());
+    assert_eq!(logout(cookie1, token1, Some(own_origin)).await, StatusCode::SEE_OTHER);
+    assert!(t.app.session_actor(&s1).await.is_err());
 }
 
 // ---- 8. the token endpoint limits failed secrets ----------------------------------------------
 
-#[tokio::test]
-async fn failed_client_secrets_are_rate_limited_per_client() {
-    for backend in backends() {
-        let f = api(backend).await;
-        let attempt = |ip: &'static str, secret: String| {
-            let url = format!("{}/api/oauth/token", f.t.address);
-            let id = f.a.client_id.clone();
-            async move {
-                client_from(ip)
-                    .post(url)
-                    .form(&[
-                        ("grant_type", "client_credentials"),
-                        ("client_id", id.as_str()),
-                        ("client_secret", secret.as_str()),
-                    ])
-                    .send()
-                    .await
-                    .unwrap()
-            }
-        };
-        for _ in 0..50 {
-            assert_eq!(
-                attempt("127.0.0.2", "wrong".into()).await.status(),
-                StatusCode::UNAUTHORIZED
-            );
+async fn failed_client_secrets_are_rate_limited_per_client(f: Api) {
+    let attempt = |ip: &'static str, secret: String| {
+        let url = format!("{}/api/oauth/token", f.t.address);
+        let id = f.a.client_id.clone();
+        async move {
+            client_from(ip)
+                .post(url)
+                .form(&[
+                    ("grant_type", "client_credentials"),
+                    ("client_id", id.as_str()),
+                    ("client_secret", secret.as_str()),
+                ])
+                .send()
+                .await
+                .unwrap()
         }
-        let r = attempt("127.0.0.2", f.a.client_secret.clone()).await;
-        assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
-        assert!(r.headers().contains_key("retry-after"));
-        // Another client, and the owner of the secret, are not locked out.
-        let r = attempt("127.0.0.1", f.a.client_secret.clone()).await;
-        assert_eq!(r.status(), StatusCode::OK);
+    };
+    for _ in 0..50 {
+        assert_eq!(
+            attempt("127.0.0.2", "wrong".into()).await.status(),
+            StatusCode::UNAUTHORIZED
+        );
     }
+    let r = attempt("127.0.0.2", f.a.client_secret.clone()).await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.headers().contains_key("retry-after"));
+    // Another client, and the owner of the secret, are not locked out.
+    let r = attempt("127.0.0.1", f.a.client_secret.clone()).await;
+    assert_eq!(r.status(), StatusCode::OK);
 }
 
 // ---- 9. private files -------------------------------------------------------------------------
@@ -652,53 +630,55 @@ async fn database_and_outbox_are_private() {
 
 // ---- 10. pagination ---------------------------------------------------------------------------
 
-#[tokio::test]
-async fn pagination_is_bounded_and_numbers_may_be_strings() {
-    for backend in backends() {
-        let f = api(backend).await;
-        let token = f.token(&f.a).await;
-        let acc = account(&f.a, &f.a.password);
-        let path = "/cpro/transverses/v1/rechercher/destinataire";
-        let (_, v) = f
-            .call(
-                path,
-                &token,
-                &acc,
-                &json!({"parametresRecherche": {"nbResultatsMaximum": 0}}),
-            )
-            .await;
-        assert_eq!(v["codeRetour"], 10002, "{v}");
-        assert!(v["libelle"].as_str().unwrap().starts_with("nbResultatsMaximum"), "{v}");
-        let (_, v) = f
-            .call(
-                path,
-                &token,
-                &acc,
-                &json!({"parametresRecherche": {"nbResultatsParPage": -1}}),
-            )
-            .await;
-        assert_eq!(v["codeRetour"], 10002, "{v}");
-        let (s, v) = f
-            .call(
-                path,
-                &token,
-                &acc,
-                &json!({"parametresRecherche": {"pageResultatDemandee": 999, "nbResultatsParPage": "5"}}),
-            )
-            .await;
-        assert_eq!(s, StatusCode::OK);
-        assert_eq!(v["codeRetour"], 0, "{v}");
-        assert_eq!(v["listeDestinataires"], json!([]));
-        assert_eq!(v["parametresRetour"]["nbResultatsParPage"], 5);
-        assert_eq!(v["parametresRetour"]["total"], 1);
-        let (_, v) = f
-            .call(
-                "/cpro/structures/v1/consulter",
-                &token,
-                &acc,
-                &json!({"idStructureCPP": f.a.structure_id.get().to_string()}),
-            )
-            .await;
-        assert_eq!(v["codeRetour"], 0, "{v}");
-    }
+async fn pagination_is_bounded_and_numbers_may_be_strings(f: Api) {
+    let token = f.token(&f.a).await;
+    let acc = account(&f.a, &f.a.password);
+    let path = "/cpro/transverses/v1/rechercher/destinataire";
+    let (_, v) = f
+        .call(
+            path,
+            &token,
+            &acc,
+            &json!({"parametresRecherche": {"nbResultatsMaximum": 0}}),
+        )
+        .await;
+    assert_eq!(v["codeRetour"], 10002, "{v}");
+    assert!(v["libelle"].as_str().unwrap().starts_with("nbResultatsMaximum"), "{v}");
+    let (_, v) = f
+        .call(
+            path,
+            &token,
+            &acc,
+            &json!({"parametresRecherche": {"nbResultatsParPage": -1}}),
+        )
+        .await;
+    assert_eq!(v["codeRetour"], 10002, "{v}");
+    let (s, v) = f
+        .call(
+            path,
+            &token,
+            &acc,
+            &json!({"parametresRecherche": {"pageResultatDemandee": 999, "nbResultatsParPage": "5"}}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v["codeRetour"], 0, "{v}");
+    assert_eq!(v["listeDestinataires"], json!([]));
+    assert_eq!(v["parametresRetour"]["nbResultatsParPage"], 5);
+    assert_eq!(v["parametresRetour"]["total"], 1);
+    let (_, v) = f
+        .call(
+            "/cpro/structures/v1/consulter",
+            &token,
+            &acc,
+            &json!({"idStructureCPP": f.a.structure_id.get().to_string()}),
+        )
+        .await;
+    assert_eq!(v["codeRetour"], 0, "{v}");
 }
+
+facteur_web::testing::scenarios!(spawn => rate_limits_count_each_client_apart, csrf_tokens_are_bound_to_the_session_and_other_origins_are_refused, redirects_stay_on_this_site, pages_carry_security_headers_and_secrets_are_not_cached);
+
+facteur_web::testing::scenarios!(api => hostile_text_gets_a_field_error_never_a_server_error, a_structure_can_neither_lock_out_nor_test_another_ones_account, failed_client_secrets_are_rate_limited_per_client, pagination_is_bounded_and_numbers_may_be_strings, bodies_are_limited_per_route_and_chunked_ones_answer_413);
+facteur_web::testing::scenarios!(behind_a_proxy => the_trusted_proxy_header_is_opt_in);
+facteur_web::testing::scenarios!(impatient => a_client_trickling_its_headers_is_cut_off);

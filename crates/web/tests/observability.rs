@@ -4,7 +4,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use facteur_web::testing::{backends, spawn_app_on};
+use facteur_web::testing::{TestApp, spawn, spawn_app_on};
 
 /// The value of the first sample line starting with `series` (name and labels).
 fn sample(text: &str, series: &str) -> Option<f64> {
@@ -14,85 +14,81 @@ fn sample(text: &str, series: &str) -> Option<f64> {
         .and_then(|v| v.parse().ok())
 }
 
-#[tokio::test]
-async fn metrics_count_requests_by_route_and_show_the_queue_and_pool() {
-    for backend in backends() {
-        let t = spawn_app_on(backend).await;
-        let c = reqwest::Client::new();
-        for _ in 0..3 {
-            assert_eq!(
-                c.get(format!("{}/healthz", t.address)).send().await.unwrap().status(),
-                200
-            );
-        }
-        // Unknown paths share one label, whatever their text.
-        for p in ["/nope-1", "/nope-2/x"] {
-            assert_eq!(c.get(format!("{}{p}", t.address)).send().await.unwrap().status(), 404);
-        }
-        // A mail job, sent by the worker.
-        t.app
-            .sign_up(
-                facteur_app::SignUp {
-                    email: "metrics@exemple.fr".to_owned(),
-                    password: "un mot de passe solide".to_owned(),
-                    identifier_kind: None,
-                    identifier: "51234567900017".to_owned(),
-                    structure_name: Some("Mesures".to_owned()),
-                },
-                "k",
-            )
-            .await
-            .unwrap();
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        while t.app.job_totals().done < 1 {
-            assert!(std::time::Instant::now() < deadline, "mail job not run");
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
-        let r = c.get(format!("{}/metrics", t.address)).send().await.unwrap();
-        assert_eq!(r.status(), 200);
-        assert!(
-            r.headers()["content-type"]
-                .to_str()
-                .unwrap()
-                .contains("openmetrics-text")
-        );
-        let text = r.text().await.unwrap();
+async fn metrics_count_requests_by_route_and_show_the_queue_and_pool(t: TestApp) {
+    let c = reqwest::Client::new();
+    for _ in 0..3 {
         assert_eq!(
-            sample(
-                &text,
-                r#"facteur_http_requests_total{method="GET",route="/healthz",status="200"}"#
-            ),
-            Some(3.0),
-            "{text}"
+            c.get(format!("{}/healthz", t.address)).send().await.unwrap().status(),
+            200
         );
-        assert_eq!(
-            sample(
-                &text,
-                r#"facteur_http_requests_total{method="GET",route="unmatched",status="404"}"#
-            ),
-            Some(2.0),
-            "{text}"
-        );
-        assert!(!text.contains("nope-"), "raw paths never become labels");
-        assert_eq!(
-            sample(
-                &text,
-                r#"facteur_http_request_duration_seconds_count{method="GET",route="/healthz"}"#
-            ),
-            Some(3.0),
-            "{text}"
-        );
-        assert_eq!(sample(&text, "facteur_jobs_done_total"), Some(1.0), "{text}");
-        assert_eq!(sample(&text, r#"facteur_jobs{state="due"}"#), Some(0.0), "{text}");
-        assert_eq!(sample(&text, r#"facteur_jobs{state="dead"}"#), Some(0.0), "{text}");
-        // The housekeeping job waits for its hour.
-        assert_eq!(sample(&text, r#"facteur_jobs{state="scheduled"}"#), Some(1.0), "{text}");
-        assert!(
-            sample(&text, r#"facteur_db_pool_connections{state="max"}"#).unwrap() >= 1.0,
-            "{text}"
-        );
-        assert!(text.trim_end().ends_with("# EOF"), "{text}");
     }
+    // Unknown paths share one label, whatever their text.
+    for p in ["/nope-1", "/nope-2/x"] {
+        assert_eq!(c.get(format!("{}{p}", t.address)).send().await.unwrap().status(), 404);
+    }
+    // A mail job, sent by the worker.
+    t.app
+        .sign_up(
+            facteur_app::SignUp {
+                email: "metrics@exemple.fr".to_owned(),
+                password: "un mot de passe solide".to_owned(),
+                identifier_kind: None,
+                identifier: "51234567900017".to_owned(),
+                structure_name: Some("Mesures".to_owned()),
+            },
+            "k",
+        )
+        .await
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while t.app.job_totals().done < 1 {
+        assert!(std::time::Instant::now() < deadline, "mail job not run");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let r = c.get(format!("{}/metrics", t.address)).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .contains("openmetrics-text")
+    );
+    let text = r.text().await.unwrap();
+    assert_eq!(
+        sample(
+            &text,
+            r#"facteur_http_requests_total{method="GET",route="/healthz",status="200"}"#
+        ),
+        Some(3.0),
+        "{text}"
+    );
+    assert_eq!(
+        sample(
+            &text,
+            r#"facteur_http_requests_total{method="GET",route="unmatched",status="404"}"#
+        ),
+        Some(2.0),
+        "{text}"
+    );
+    assert!(!text.contains("nope-"), "raw paths never become labels");
+    assert_eq!(
+        sample(
+            &text,
+            r#"facteur_http_request_duration_seconds_count{method="GET",route="/healthz"}"#
+        ),
+        Some(3.0),
+        "{text}"
+    );
+    assert_eq!(sample(&text, "facteur_jobs_done_total"), Some(1.0), "{text}");
+    assert_eq!(sample(&text, r#"facteur_jobs{state="due"}"#), Some(0.0), "{text}");
+    assert_eq!(sample(&text, r#"facteur_jobs{state="dead"}"#), Some(0.0), "{text}");
+    // The housekeeping job waits for its hour.
+    assert_eq!(sample(&text, r#"facteur_jobs{state="scheduled"}"#), Some(1.0), "{text}");
+    assert!(
+        sample(&text, r#"facteur_db_pool_connections{state="max"}"#).unwrap() >= 1.0,
+        "{text}"
+    );
+    assert!(text.trim_end().ends_with("# EOF"), "{text}");
 }
 
 #[derive(Clone, Default)]
@@ -119,7 +115,8 @@ async fn every_log_line_of_a_request_has_its_id() {
         .with_ansi(false)
         .with_writer(move || sink.clone())
         .finish();
-    // One thread: the server's tasks run here, under this subscriber.
+    // One thread: the server's tasks run here, under this subscriber (so not `scenarios!`, whose
+    // runtime has two; logging does not depend on the backend).
     let _guard = tracing::subscriber::set_default(subscriber);
     let t = spawn_app_on(facteur_web::testing::Backend::Sqlite).await;
     let c = reqwest::Client::new();
@@ -185,3 +182,5 @@ async fn every_log_line_of_a_request_has_its_id() {
         assert!(l.contains("request_id="), "{l}");
     }
 }
+
+facteur_web::testing::scenarios!(spawn => metrics_count_requests_by_route_and_show_the_queue_and_pool);

@@ -41,6 +41,29 @@ pub fn backends() -> Vec<Backend> {
     v
 }
 
+/// Runs each named scenario on both backends: `scenarios!(spawn => a, b)` makes the tests `a::sqlite`
+/// and `a::postgres` calling `a(spawn(backend).await)`; PostgreSQL ones skip (outside CI) when it is
+/// not configured. The setup is any `async fn(Backend) -> Option<T>`, [`spawn`] or a fixture built
+/// on it.
+pub use facteur_store::scenarios;
+
+/// A server on `backend` with a fresh database, `None` when PostgreSQL is asked for and not
+/// configured: the setup of [`scenarios!`].
+pub async fn spawn(backend: Backend) -> Option<TestApp> {
+    if backend == Backend::Postgres && facteur_store::testing::pg_url().is_none() {
+        return None;
+    }
+    Some(spawn_app_on(backend).await)
+}
+
+/// [`spawn`] with the given HTTP settings.
+pub async fn spawn_with(backend: Backend, http: HttpConfig) -> Option<TestApp> {
+    if backend == Backend::Postgres && facteur_store::testing::pg_url().is_none() {
+        return None;
+    }
+    Some(spawn_app_with(backend, http).await)
+}
+
 /// A server on SQLite.
 pub async fn spawn_app() -> TestApp {
     spawn_app_on(Backend::Sqlite).await
