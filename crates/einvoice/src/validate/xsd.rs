@@ -822,6 +822,40 @@ fn is_date_time(s: &str) -> bool {
     time_part(rest).is_some_and(|(rest, _)| zone(rest))
 }
 
+/// The starting instant of an `xs:date`, in minutes from 1970-01-01T00:00Z, the way XPath compares
+/// dates: a date without a time zone takes the implicit one, UTC (as the official validation runs).
+/// `None` when `s` (trimmed) is not an `xs:date`.
+pub(crate) fn date_instant(s: &str) -> Option<i64> {
+    let s = trim_xml(s);
+    if !is_date(s) {
+        return None;
+    }
+    let b = s.as_bytes();
+    let neg = b.first() == Some(&b'-');
+    let body = if neg { b.get(1..)? } else { b };
+    let dash = body.iter().position(|&c| c == b'-')?;
+    let year: i64 = std::str::from_utf8(body.get(..dash)?).ok()?.parse().ok()?;
+    let year = if neg { -year } else { year };
+    let month = i64::from(digits(body.get(dash + 1..dash + 3)?)?);
+    let day = i64::from(digits(body.get(dash + 4..dash + 6)?)?);
+    let offset = match body.get(dash + 6..)? {
+        [sign, h1, h2, b':', m1, m2] => {
+            let minutes = i64::from(digits(&[*h1, *h2])?) * 60 + i64::from(digits(&[*m1, *m2])?);
+            if *sign == b'-' { -minutes } else { minutes }
+        }
+        _ => 0,
+    };
+    // Days from civil (proleptic Gregorian), H. Hinnant's algorithm.
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(days * 1440 - offset)
+}
+
 /// `xs:base64Binary`: base64 characters in groups of four, whitespace allowed, `=` padding at the end.
 fn is_base64(s: &str) -> bool {
     let mut n = 0usize;
@@ -889,6 +923,16 @@ mod tests {
         ] {
             assert!(!is_date(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn date_instants_compare_across_time_zones() {
+        assert_eq!(date_instant("1970-01-01"), Some(0));
+        assert_eq!(date_instant("1970-01-02+01:00"), Some(1440 - 60));
+        assert_eq!(date_instant(" 2000-03-01 "), Some(11_017 * 1440));
+        assert!(date_instant("2013-06-30+01:00") < date_instant("2013-06-30"));
+        assert!(date_instant("2013-06-30-01:00") > date_instant("2013-06-30"));
+        assert_eq!(date_instant("30.06.2013"), None);
     }
 
     #[test]
