@@ -86,3 +86,27 @@ fn a_line_inside_another_element_is_refused_by_the_schema_step() {
     assert!(fatal.contains(&"XSD-UNKNOWN"), "{fatal:?}");
     assert!(r.rule_ids(Severity::Fatal).contains(&"BR-CO-10"), "{fatal:?}");
 }
+
+/// CII BR-AF-08, context `…/ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax[ram:CategoryCode =
+/// 'L'][upper-case(ram:TypeCode) = 'VAT']`: `every $rate in ../ram:RateApplicablePercent/xs:decimal(.)
+/// satisfies (../ram:BasisAmount = …)`. `..` is the settlement, which has no `ram:RateApplicablePercent`:
+/// the rule holds for every document (BR-AG-08 likewise for 'M'). The official validation accepts this
+/// breakdown whose basis matches no line of category L; we follow it (a deliberate difference from the
+/// standard's text, README).
+#[test]
+fn cii_br_af_08_never_fires_as_in_the_official_artefacts() {
+    let src = example("cii/examples/CII_example5.xml");
+    let settlement = src.find("<ram:ApplicableHeaderTradeSettlement>").expect("settlement");
+    let s = "<ram:CategoryCode>S</ram:CategoryCode>";
+    let at = settlement + src[settlement..].find(s).expect("breakdown category");
+    for l in ["L", "M"] {
+        let doc = format!(
+            "{}<ram:CategoryCode>{l}</ram:CategoryCode>{}",
+            &src[..at],
+            &src[at + s.len()..]
+        );
+        let r = validate_xml(doc.as_bytes());
+        assert!(r.schema_valid());
+        assert_eq!(r.ids(Severity::Fatal), Vec::<&str>::new(), "{l}: {:#?}", r.findings);
+    }
+}

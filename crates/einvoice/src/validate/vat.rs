@@ -717,7 +717,12 @@ fn cii_breakdown(f: &Facts<'_>, fam: Fam, b: &Breakdown<'_>, at: Loc<'_>, out: &
     let basis = dbl(b.taxable);
     // -08
     let ok = match fam {
-        Fam::S | Fam::Af | Fam::Ag => match b.cat.rate_dec() {
+        // The official CII BR-AF-08 and BR-AG-08 take their rates from `../ram:RateApplicablePercent`, one
+        // level above the breakdown, where there is none: `every $rate in ()` is true and the rules never
+        // fire. We follow the official validation as it runs (README, "Deliberate differences"), so that
+        // an invoice it accepts is not refused here.
+        Fam::Af | Fam::Ag => true,
+        Fam::S => match b.cat.rate_dec() {
             None => true,
             Some(rate) => {
                 let x = dec_to_f64(cii_category_sum(f, c, Some(rate)));
