@@ -110,3 +110,21 @@ fn cii_br_af_08_never_fires_as_in_the_official_artefacts() {
         assert_eq!(r.ids(Severity::Fatal), Vec::<&str>::new(), "{l}: {:#?}", r.findings);
     }
 }
+
+/// CII lets `ram:Name` of the traded product (BT-153, cardinality 1 in EN 16931) repeat; the official XSLT
+/// then stops with a dynamic error ("A sequence of more than one item … is not allowed as the first
+/// argument of fn:normalize-space()") and judges nothing. Such a document must not pass: FACTEUR-DUP,
+/// with the rules' findings still reported.
+#[test]
+fn a_repeated_cii_item_name_is_refused() {
+    let src = example("cii/examples/CII_example5.xml");
+    let product = src.find("<ram:SpecifiedTradeProduct>").expect("product");
+    let open = product + src[product..].find("<ram:Name>").expect("name");
+    let close = open + src[open..].find("</ram:Name>").expect("end") + "</ram:Name>".len();
+    let doc = format!("{}{}{}", &src[..close], &src[open..close], &src[close..]);
+    let r = validate_xml(doc.as_bytes());
+    assert!(r.schema_valid(), "{:#?}", r.findings);
+    assert_eq!(r.ids(Severity::Fatal), ["FACTEUR-DUP"]);
+    let f = r.findings.iter().find(|f| f.rule == "FACTEUR-DUP").expect("finding");
+    assert!(f.path.ends_with("ram:SpecifiedTradeProduct/ram:Name[2]"), "{}", f.path);
+}

@@ -48,6 +48,9 @@ pub mod own_rules {
     pub const XML: &str = "FACTEUR-XML";
     /// The root element is neither a UBL 2.1 Invoice/CreditNote nor a CII D16B CrossIndustryInvoice.
     pub const SYNTAX: &str = "FACTEUR-SYNTAX";
+    /// An element EN 16931 allows once (a business term of cardinality 1) repeated where the CII schema
+    /// lets it repeat: the official XSLT stops with a dynamic error on such documents instead of reporting.
+    pub const DUPLICATE: &str = "FACTEUR-DUP";
     pub use super::xsd::{XSD_CARDINALITY, XSD_ORDER, XSD_REQUIRED, XSD_TYPE, XSD_UNKNOWN};
 }
 
@@ -159,6 +162,9 @@ pub fn validate_document(doc: &roxmltree::Document<'_>) -> Report {
     // finding is reported at once (the schema findings alone make the document invalid).
     let ix = crate::xml::index::DocIndex::new(doc);
     xsd::check(&ix, syntax, &mut out);
+    if syntax == Syntax::Cii {
+        xsd::check_cii_singletons(&ix, &mut out);
+    }
     tree::check_indexed(&ix, syntax, &mut out);
     let draft = match syntax {
         Syntax::Ubl => crate::ubl::read_indexed(&ix),

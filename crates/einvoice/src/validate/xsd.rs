@@ -231,6 +231,45 @@ pub(crate) fn check(ix: &DocIndex<'_, '_>, syntax: Syntax, out: &mut Findings) -
     cx.out.items().len() == before
 }
 
+/// (parent, child) elements of CII, both in the `ram` namespace, that the schema lets repeat but that
+/// carry a business term of cardinality 1 which the official XSLT reads as a single value: with two, it
+/// stops with a dynamic error (XPTY0004) and reports nothing. Found on random mutants (`scripts/mutants.py`);
+/// BT-153, BT-131, BT-116.
+const CII_SINGLETONS: &[(&str, &str)] = &[
+    ("SpecifiedTradeProduct", "Name"),
+    ("SpecifiedTradeSettlementLineMonetarySummation", "LineTotalAmount"),
+    ("ApplicableTradeTax", "BasisAmount"),
+];
+
+/// Reports [`CII_SINGLETONS`] met twice under one parent as [`super::own_rules::DUPLICATE`].
+pub(crate) fn check_cii_singletons(ix: &DocIndex<'_, '_>, out: &mut Findings) {
+    let ns = Some(super::tree::NS_RAM);
+    for (parent, child) in CII_SINGLETONS {
+        let (Some(p), Some(c)) = (ix.lookup(ns, parent), ix.lookup(ns, child)) else {
+            continue;
+        };
+        if !ix.may_have_child(p, c) {
+            continue;
+        }
+        for &id in ix.named(p) {
+            let Some(pn) = ix.node(id) else { continue };
+            let Some(&(_, second)) = ix.kids(pn).iter().filter(|(k, _)| *k == c).nth(1) else {
+                continue;
+            };
+            let Some(at) = ix.node(second) else { continue };
+            let path = node_path(at);
+            out.fire(
+                super::own_rules::DUPLICATE,
+                Loc::new(&path, node_line(at)),
+                format!(
+                    "ram:{child} ne peut figurer qu'une fois dans ram:{parent} (EN 16931) : supprimez les doublons."
+                ),
+                format!("ram:{child} may occur only once in ram:{parent} (EN 16931): remove the duplicates."),
+            );
+        }
+    }
+}
+
 const NS_XSI: &str = "http://www.w3.org/2001/XMLSchema-instance";
 
 fn check_attributes(cx: &mut Ctx<'_, '_, '_>, n: Node<'_, '_>, attrs: &'static [Attr]) {
