@@ -128,3 +128,56 @@ fn a_repeated_cii_item_name_is_refused() {
     let f = r.findings.iter().find(|f| f.rule == "FACTEUR-DUP").expect("finding");
     assert!(f.path.ends_with("ram:SpecifiedTradeProduct/ram:Name[2]"), "{}", f.path);
 }
+
+/// UBL BR-27, context `cac:InvoiceLine | cac:CreditNoteLine`: `(cac:Price/cbc:PriceAmount) >= 0` (CII:
+/// `(…/ram:NetPriceProductTradePrice/ram:ChargeAmount) >= 0`). The untyped value is compared as a double,
+/// and the official engine finds `-0.00`, `-0.0`, `-.0` below zero but not `-0` or `-00` (checked with
+/// the official XSLT). In exact decimals `-0.00` is zero; we follow the official validation as it runs,
+/// since such a price is a writing error anyway (README, "Deliberate differences").
+#[test]
+fn br_27_finds_minus_zero_with_decimals_negative_as_the_official_engine_does() {
+    let price = |v: &str| {
+        let r = mutated(
+            UBL_PERIOD,
+            r#"<cbc:PriceAmount currencyID="NOK">1273.00</cbc:PriceAmount>"#,
+            &format!(r#"<cbc:PriceAmount currencyID="NOK">{v}</cbc:PriceAmount>"#),
+        );
+        assert!(r.schema_valid());
+        r.ids(Severity::Fatal).contains(&"BR-27")
+    };
+    for v in ["-0.00", "-0.0", "-.0", " -0.00"] {
+        assert!(price(v), "{v}");
+    }
+    for v in ["-0", "-00", "0.00", "0"] {
+        assert!(!price(v), "{v}");
+    }
+}
+
+/// UBL-SR-13, context `/ubl:Invoice | /cn:CreditNote`:
+/// `(count(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:TaxScheme/upper-case(cbc:ID)!='VAT']/cbc:CompanyID) <= 1)`.
+/// A tax scheme without `cbc:ID` gives `upper-case(())` = "", which is not 'VAT': both extra schemes count.
+/// The official XSLT reports UBL-SR-13, UBL-SR-42 and UBL-SR-53 on this document.
+#[test]
+fn ubl_sr_13_counts_tax_schemes_without_an_id() {
+    let r = mutated(
+        UBL_PERIOD,
+        "            </cac:PartyTaxScheme>\n            <cac:PartyLegalEntity>\n                <cbc:RegistrationName>Salescompany ltd.",
+        "            </cac:PartyTaxScheme>\n<cac:PartyTaxScheme><cbc:CompanyID>A1</cbc:CompanyID><cac:TaxScheme/></cac:PartyTaxScheme>\n<cac:PartyTaxScheme><cbc:CompanyID>A2</cbc:CompanyID><cac:TaxScheme/></cac:PartyTaxScheme>\n            <cac:PartyLegalEntity>\n                <cbc:RegistrationName>Salescompany ltd.",
+    );
+    assert!(r.schema_valid());
+    assert_eq!(r.ids(Severity::Fatal), ["UBL-SR-13", "UBL-SR-42", "UBL-SR-53"]);
+}
+
+/// UBL-SR-20, context `cac:PayeeParty`: `(count(cac:PartyIdentification/cbc:ID[upper-case(@schemeID) !=
+/// 'SEPA']) <= 1) and …`. Without `@schemeID`, `upper-case(())` = "" is not 'SEPA': two such identifiers
+/// fire it (the official XSLT reports exactly UBL-SR-20).
+#[test]
+fn ubl_sr_20_counts_payee_identifiers_without_a_scheme() {
+    let r = mutated(
+        UBL_PERIOD,
+        "<cbc:ID schemeID=\"0088\">2298740918237</cbc:ID>\n        </cac:PartyIdentification>",
+        "<cbc:ID>2298740918237</cbc:ID>\n        </cac:PartyIdentification>\n        <cac:PartyIdentification>\n            <cbc:ID>2298740918238</cbc:ID>\n        </cac:PartyIdentification>",
+    );
+    assert!(r.schema_valid());
+    assert_eq!(r.ids(Severity::Fatal), ["UBL-SR-20"]);
+}
