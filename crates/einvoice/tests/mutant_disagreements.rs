@@ -181,3 +181,18 @@ fn ubl_sr_20_counts_payee_identifiers_without_a_scheme() {
     assert!(r.schema_valid());
     assert_eq!(r.ids(Severity::Fatal), ["UBL-SR-20"]);
 }
+
+/// UBL BR-O-12, context `/ubl:Invoice | /cn:CreditNote`: `(exists(…/cac:TaxCategory[…]/cbc:ID[normalize-space(.)
+/// = 'O']) and count(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) != 'O'][cac:TaxScheme/normalize-space(
+/// upper-case(cbc:ID))='VAT']) = 0) or not(…)`. A line category without `cbc:ID` gives "", which is not
+/// 'O': the official XSLT reports BR-CO-04, BR-O-08 and BR-O-12.
+#[test]
+fn br_o_12_counts_a_line_category_without_an_id() {
+    let r = mutated(
+        "ubl/examples/ubl-tc434-example7.xml",
+        "<cac:ClassifiedTaxCategory>\n                <cbc:ID>O</cbc:ID>\n",
+        "<cac:ClassifiedTaxCategory>\n",
+    );
+    assert!(r.schema_valid());
+    assert_eq!(r.ids(Severity::Fatal), ["BR-CO-04", "BR-O-08", "BR-O-12"]);
+}

@@ -484,7 +484,8 @@ fn ubl_document(f: &Facts<'_>, fam: Fam, ids: &Ids, out: &mut Findings) {
             }
         }
         Fam::O if has_head => {
-            let other = |k: &&Cat<'_>| k.ubl_vat() && k.code.is_some() && !k.code_norm_is(Code::O);
+            // `[normalize-space(cbc:ID) != 'O']`: a category without an ID gives "", which is not 'O'.
+            let other = |k: &&Cat<'_>| k.ubl_vat() && !k.code_norm_is(Code::O);
             if f.head_cats().filter(other).count() > 0 {
                 fire(out, fam.id(11), root, msg_o_others(11));
             }
