@@ -231,6 +231,8 @@ for f in files:
         stats["ours_missing"] += 1
         continue
     our_fatal, xsd_fatal = split(o.get("fatal", []))
+    # The CLI may list the schema findings apart ("schema": [ids], "schema_valid": bool).
+    xsd_fatal = xsd_fatal or bool(o.get("schema")) or o.get("schema_valid") is False
     our_warn, _ = split(o.get("warning", []))
     our_schema_ok = not xsd_fatal and "FACTEUR-XML" not in our_fatal and "FACTEUR-SYNTAX" not in our_fatal
     lxml_ok = not r.get("xsd")
