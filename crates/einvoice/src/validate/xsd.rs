@@ -895,6 +895,10 @@ pub(crate) fn date_instant(s: &str) -> Option<i64> {
     let neg = b.first() == Some(&b'-');
     let body = if neg { b.get(1..)? } else { b };
     let dash = body.iter().position(|&c| c == b'-')?;
+    // Years of more than 9 digits are valid xs:date years but would overflow the minutes: not compared.
+    if dash > 9 {
+        return None;
+    }
     let year: i64 = std::str::from_utf8(body.get(..dash)?).ok()?.parse().ok()?;
     let year = if neg { -year } else { year };
     let month = i64::from(digits(body.get(dash + 1..dash + 3)?)?);
@@ -994,6 +998,8 @@ mod tests {
         assert!(date_instant("2013-06-30+01:00") < date_instant("2013-06-30"));
         assert!(date_instant("2013-06-30-01:00") > date_instant("2013-06-30"));
         assert_eq!(date_instant("30.06.2013"), None);
+        assert_eq!(date_instant("999999999999999-01-01"), None);
+        assert!(date_instant("-999999999-12-31+14:00").is_some());
     }
 
     #[test]
