@@ -3,7 +3,9 @@
 //! The manifest is read from `$FACTEUR_CORPUS/en16931/expected.jsonl` or `<repo>/../shared/corpus`. When it
 //! is missing the tests fail, unless `FACTEUR_CORPUS_OPTIONAL=1`.
 //!
-//! - `parity_full` (the acceptance test) asserts exact agreement on every file.
+//! - `parity_full` (the acceptance test) asserts exact agreement on every file: the same fatal and
+//!   warning rule ids as the official Schematron (our schema findings `XSD-*` left out), and the same
+//!   schema validity as the manifest's `xsd_valid` (lxml's validation against the UBL 2.1 / CII D16B XSDs).
 //! - `parity_no_regression` asserts exact agreement on every file listed in `tests/parity-baseline.txt`;
 //!   `FACTEUR_UPDATE_BASELINE=1` rewrites that list with the files that agree now.
 
@@ -19,11 +21,13 @@ struct Row {
     fatal: BTreeSet<String>,
     warning: BTreeSet<String>,
     oracle_error: bool,
+    xsd_valid: bool,
 }
 
 struct Outcome {
     row: Row,
     ok: bool,
+    schema_ok: bool,
     missed: Vec<String>,
     extra: Vec<String>,
 }
@@ -65,23 +69,40 @@ fn run() -> Option<Vec<Outcome>> {
             warning: strings(&v["warning"]),
             oracle_error: v["oracle_error"].as_bool().unwrap_or(false)
                 || v.get("oracle_error").is_some_and(|x| !x.is_null() && x != false),
+            xsd_valid: v["xsd_valid"].as_bool().expect("xsd_valid in the manifest"),
         };
         let bytes = std::fs::read(dir.join(&row.file)).expect("corpus file");
         let report = validate_xml(&bytes);
-        let gf: BTreeSet<String> = report.ids(Severity::Fatal).into_iter().map(str::to_owned).collect();
-        let gw: BTreeSet<String> = report.ids(Severity::Warning).into_iter().map(str::to_owned).collect();
+        let gf: BTreeSet<String> = report
+            .rule_ids(Severity::Fatal)
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        let gw: BTreeSet<String> = report
+            .rule_ids(Severity::Warning)
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        let schema_ok = report.schema_valid() == row.xsd_valid;
         let (ok, missed, extra) = if row.oracle_error {
-            (!report.is_valid(), vec![], vec![])
+            (!report.is_valid() && schema_ok, vec![], vec![])
         } else {
             let exp: BTreeSet<&String> = row.fatal.iter().chain(&row.warning).collect();
             let got: BTreeSet<&String> = gf.iter().chain(&gw).collect();
+            let official_valid = row.xsd_valid && row.fatal.is_empty();
             (
-                gf == row.fatal && gw == row.warning,
+                gf == row.fatal && gw == row.warning && schema_ok && report.is_valid() == official_valid,
                 exp.difference(&got).map(|s| (*s).clone()).collect(),
                 got.difference(&exp).map(|s| (*s).clone()).collect(),
             )
         };
-        out.push(Outcome { row, ok, missed, extra });
+        out.push(Outcome {
+            row,
+            ok,
+            schema_ok,
+            missed,
+            extra,
+        });
     }
     print_summary(&out);
     Some(out)
@@ -117,8 +138,17 @@ fn print_summary(out: &[Outcome]) {
     println!("  most missed: {}", top(&missed));
     println!("  most wrongly fired: {}", top(&extra));
     for o in out.iter().filter(|o| !o.ok).take(20) {
-        println!("  disagrees: {} missed {:?} extra {:?}", o.row.file, o.missed, o.extra);
+        println!(
+            "  disagrees: {} missed {:?} extra {:?}, schema verdict agrees: {}",
+            o.row.file, o.missed, o.extra, o.schema_ok
+        );
     }
+    let schema = out.iter().filter(|o| o.schema_ok).count();
+    let invalid = out.iter().filter(|o| !o.row.xsd_valid).count();
+    println!(
+        "{schema}/{} files: same schema validity as lxml ({invalid} schema-invalid)",
+        out.len()
+    );
     let ok = out.iter().filter(|o| o.ok).count();
     println!("{ok}/{} files agree exactly", out.len());
 }

@@ -63,10 +63,17 @@ fn valid_corpus_stays_valid_through_the_other_syntax() {
             for (label, text) in [("converted", &converted), ("converted back", &back)] {
                 let report = validate::validate_xml(text.as_bytes());
                 if !report.is_valid() {
+                    let why: Vec<String> = report
+                        .findings
+                        .iter()
+                        .filter(|f| f.severity == Severity::Fatal)
+                        .map(|f| format!("{} at {}: {}", f.rule, f.path, f.message_en))
+                        .collect();
                     failures.push(format!(
-                        "{} {label}: fatal {:?}",
+                        "{} {label}: fatal {:?}\n    {}",
                         path.display(),
-                        report.ids(Severity::Fatal)
+                        report.ids(Severity::Fatal),
+                        why.join("\n    ")
                     ));
                 }
             }

@@ -273,11 +273,12 @@ mod cii {
     fn standard_rate_vat() {
         // //ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax/ram:CategoryCode[.='S']:
         // not(../ram:ExemptionReason) and not(../ram:ExemptionReasonCode)
+        // (ExemptionReason goes where the schema puts it, between TypeCode and BasisAmount.)
         let xml = mutated(
-            "<ram:CategoryCode>S</ram:CategoryCode>\n                <ram:TaxPointDate>",
+            "<ram:TypeCode>VAT</ram:TypeCode>\n                <ram:BasisAmount>1500</ram:BasisAmount>\n                <ram:CategoryCode>S</ram:CategoryCode>\n                <ram:TaxPointDate>",
             1,
             1,
-            "<ram:CategoryCode>S</ram:CategoryCode>\n<ram:ExemptionReason>Exempt</ram:ExemptionReason>\n                <ram:TaxPointDate>",
+            "<ram:TypeCode>VAT</ram:TypeCode>\n<ram:ExemptionReason>Exempt</ram:ExemptionReason>\n                <ram:BasisAmount>1500</ram:BasisAmount>\n                <ram:CategoryCode>S</ram:CategoryCode>\n                <ram:TaxPointDate>",
         );
         assert_eq!(fatal(&xml), ["BR-S-10"]);
         // //ram:SpecifiedTradeAllowanceCharge[…false() | true()]/ram:CategoryTradeTax[ram:CategoryCode = 'S']:

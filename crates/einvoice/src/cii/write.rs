@@ -528,7 +528,12 @@ impl W {
         }
         if p.gross_price.is_some() || p.discount.is_some() {
             self.o.open("ram:GrossPriceProductTradePrice", &[]);
-            self.opt_dec("ram:ChargeAmount", p.gross_price.as_ref());
+            // The schema requires the gross price here; with a discount alone it is net + discount
+            // (BT-146 = BT-148 − BT-147).
+            let gross = p
+                .gross_price
+                .or_else(|| p.discount.and_then(|d| p.net_price.checked_add(d)));
+            self.opt_dec("ram:ChargeAmount", gross.as_ref());
             if let Some(d) = &p.discount {
                 self.o.open("ram:AppliedTradeAllowanceCharge", &[]);
                 self.o.open("ram:ChargeIndicator", &[]);

@@ -611,7 +611,12 @@ impl W {
         if p.discount.is_some() || p.gross_price.is_some() {
             self.o.open("cac:AllowanceCharge", &[]);
             self.o.leaf("cbc:ChargeIndicator", "false");
-            self.opt_amount("cbc:Amount", p.discount.as_ref());
+            // The schema requires the amount of the discount; with a gross price alone it is gross − net
+            // (BT-147 = BT-148 − BT-146).
+            let discount = p
+                .discount
+                .or_else(|| p.gross_price.and_then(|g| g.checked_sub(p.net_price)));
+            self.opt_amount("cbc:Amount", discount.as_ref());
             self.opt_amount("cbc:BaseAmount", p.gross_price.as_ref());
             self.o.close("cac:AllowanceCharge");
         }

@@ -680,8 +680,11 @@ fn line(l: &crate::model::draft::DraftLine, o: &mut Out<'_>) {
     }
 }
 
+/// `(…) >= 0` on an untyped value, as the official engine (Saxon) computes it: the value becomes a double,
+/// and a negative zero written with a decimal point or an exponent (`-0.00`, not `-0`) compares below 0.
 fn non_negative(o: &mut Out<'_>, rule: &'static str, v: &Val) {
-    if !xs_double(&v.raw).is_some_and(|x| x >= 0.0) {
+    let saxon_negative_zero = |x: f64| x == 0.0 && x.is_sign_negative() && v.raw.contains(['.', 'e', 'E']);
+    if !xs_double(&v.raw).is_some_and(|x| x >= 0.0 && !saxon_negative_zero(x)) {
         o.wrong(
             rule,
             loc(v),
@@ -691,13 +694,20 @@ fn non_negative(o: &mut Out<'_>, rule: &'static str, v: &Val) {
     }
 }
 
-/// BR-29 / BR-30: the end date is not before the start date. UBL compares the dates when both are
-/// given; CII compares the `udt:DateTimeString` texts, which must be in format 102, as soon as both
-/// date elements are present.
+/// BR-29 / BR-30: the end date is not before the start date. UBL compares the dates (as instants, time
+/// zones included) when both are given; CII compares the `udt:DateTimeString` texts, which must be in
+/// format 102, as soon as both date elements are present.
 fn period(p: &DraftPeriod, rule: &'static str, o: &mut Out<'_>) {
     let f102 = |v: &Val| v.attr("format").is_some_and(|f| f.raw == "102");
     let ok = match (o.syntax, &p.start, &p.end) {
-        (Syntax::Ubl, Some(start), Some(end)) => end.raw.trim() >= start.raw.trim(),
+        // xs:date(cbc:EndDate) >= xs:date(cbc:StartDate): instants, so time zones count.
+        (Syntax::Ubl, Some(start), Some(end)) => {
+            match (super::xsd::date_instant(&start.raw), super::xsd::date_instant(&end.raw)) {
+                (Some(s), Some(e)) => e >= s,
+                // Not dates at all (the schema step reports them): compared as text, as before.
+                _ => end.raw.trim() >= start.raw.trim(),
+            }
+        }
         (Syntax::Ubl, ..) => true,
         (Syntax::Cii, ..) if !(p.start_element && p.end_element) => true,
         (Syntax::Cii, Some(start), Some(end)) => f102(start) && f102(end) && end.raw >= start.raw,

@@ -11,13 +11,14 @@
 
 mod codes_gen;
 pub mod core;
-mod dup;
 pub mod finding;
 mod meta;
 pub mod totals;
 mod tree;
 mod tree_custom;
 pub mod vat;
+pub mod xsd;
+mod xsd_gen;
 
 pub use finding::{Finding, Findings, Loc, Severity, Syntax};
 pub use tree::{node_line, node_path};
@@ -47,9 +48,10 @@ pub mod own_rules {
     pub const XML: &str = "FACTEUR-XML";
     /// The root element is neither a UBL 2.1 Invoice/CreditNote nor a CII D16B CrossIndustryInvoice.
     pub const SYNTAX: &str = "FACTEUR-SYNTAX";
-    /// An element the schema allows at most once occurs several times (the official XSLT stops with a
-    /// dynamic error on such documents instead of reporting).
+    /// An element EN 16931 allows once (a business term of cardinality 1) repeated where the CII schema
+    /// lets it repeat: the official XSLT stops with a dynamic error on such documents instead of reporting.
     pub const DUPLICATE: &str = "FACTEUR-DUP";
+    pub use super::xsd::{XSD_CARDINALITY, XSD_ORDER, XSD_REQUIRED, XSD_TYPE, XSD_UNKNOWN};
 }
 
 /// The result of validating one document.
@@ -80,6 +82,24 @@ impl Report {
     /// True when no fatal finding was reported.
     pub fn is_valid(&self) -> bool {
         !self.findings.iter().any(|f| f.severity == Severity::Fatal)
+    }
+
+    /// True when the document is well-formed, of a known syntax and valid against its schema (no
+    /// `XSD-*`, `FACTEUR-XML` or `FACTEUR-SYNTAX` finding).
+    pub fn schema_valid(&self) -> bool {
+        self.syntax.is_some()
+            && !self
+                .findings
+                .iter()
+                .any(|f| xsd::is_schema_rule(f.rule) || f.rule == own_rules::XML)
+    }
+
+    /// [`Report::ids`] without the schema findings (`XSD-*`): the ids the official Schematron reports,
+    /// to compare with its output.
+    pub fn rule_ids(&self, severity: Severity) -> Vec<&'static str> {
+        let mut v = self.ids(severity);
+        v.retain(|id| !xsd::is_schema_rule(id));
+        v
     }
 }
 
@@ -137,14 +157,13 @@ pub fn validate_document(doc: &roxmltree::Document<'_>) -> Report {
         };
     };
     let mut out = Findings::new(syntax);
-    // One index serves the duplicate check, the tree rules and the reader.
+    // One index serves the schema check, the tree rules and the reader. As in the official process the
+    // schema comes first; unlike it, the rules still run on a schema-invalid document, so that every
+    // finding is reported at once (the schema findings alone make the document invalid).
     let ix = crate::xml::index::DocIndex::new(doc);
-    if dup::check(&ix, syntax, &mut out) {
-        return Report {
-            syntax: Some(syntax),
-            profile,
-            findings: out.into_items(),
-        };
+    xsd::check(&ix, syntax, &mut out);
+    if syntax == Syntax::Cii {
+        xsd::check_cii_singletons(&ix, &mut out);
     }
     tree::check_indexed(&ix, syntax, &mut out);
     let draft = match syntax {

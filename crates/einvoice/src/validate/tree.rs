@@ -492,6 +492,24 @@ impl<'x, 'a, 'i> DocIndex<'x, 'a, 'i> {
     }
 }
 
+/// A single path ending in a function step (`a/b/f(c)`, `f(@x)`): the path to the nodes the function
+/// applies to (`None`: the context node) and the step that is its argument.
+fn fn_step(p: &[Path]) -> Option<(Option<Path>, &'static S)> {
+    let [p] = p else { return None };
+    let (last, before) = p.steps.split_last()?;
+    if !matches!(last, S::Child(_) | S::Attr(_)) {
+        return None;
+    }
+    let parent = (!before.is_empty()).then_some(Path {
+        start: p.start,
+        steps: before,
+    });
+    if parent.is_none() && !matches!(p.start, Start::Ctx) {
+        return None;
+    }
+    Some((parent, last))
+}
+
 /// What `t` evaluates to in this document whatever the context node, when name presence alone decides it:
 /// a path selects nothing when a child step names an element the document lacks (exactly as [`select`]
 /// skips it), when an attribute step names an attribute no element has, or when two consecutive child
@@ -521,7 +539,12 @@ fn decided(ix: &DocIndex<'_, '_, '_>, t: &T) -> Option<bool> {
         T::Or(xs) => decided_all(ix, xs, true),
         T::And(xs) => decided_all(ix, xs, false),
         T::Exists(p) | T::Eq(p, _) | T::Ne(p, _) | T::Bool(p, _) | T::Num(p, ..) => dead(p).then_some(false),
-        T::Str(p, _, _, _, false) => dead(p).then_some(false),
+        T::Str(p, _, _, _, false) => match fn_step(p) {
+            // The context node itself: its missing argument still compares as "".
+            Some((None, _)) => None,
+            Some((Some(parent), _)) => dead(std::slice::from_ref(&parent)).then_some(false),
+            None => dead(p).then_some(false),
+        },
         T::Count(p, cmp, k) => dead(p).then(|| compare(*cmp, 0, *k)),
         _ => None,
     }
@@ -842,6 +865,28 @@ fn eval<'a, 'i>(ix: &DocIndex<'_, 'a, 'i>, t: &T, n: Node<'a, 'i>) -> bool {
                 });
                 let s = apply(first.map(|i| i.value()).unwrap_or_default());
                 (s == *lit) == *eq
+            } else if let Some((parent, last)) = fn_step(p) {
+                // `a/b/f(c) op 'lit'`: f applies to each `a/b` node, to its first `c`, and to `()` (which it
+                // turns into "") when the node has none, so `!=` holds for a node without `c`.
+                let arg = |node: Node<'a, 'i>| -> Cow<'a, str> {
+                    match last {
+                        S::Attr(a) => node.attribute(*a).map(Cow::Borrowed).unwrap_or_default(),
+                        S::Child(q) => node
+                            .children()
+                            .find(|c| q.matches(*c))
+                            .map(str_value)
+                            .unwrap_or_default(),
+                        _ => Cow::Borrowed(""),
+                    }
+                };
+                let holds = |node: Node<'a, 'i>| (apply(arg(node)) == *lit) == *eq;
+                match parent {
+                    None => holds(n),
+                    Some(parent) => any_item(ix, std::slice::from_ref(&parent), n, |i| match i {
+                        Item::N(node) => holds(node),
+                        Item::A(_) => false,
+                    }),
+                }
             } else {
                 any_item(ix, p, n, |i| (apply(i.value()) == *lit) == *eq)
             }

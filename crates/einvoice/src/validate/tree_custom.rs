@@ -117,7 +117,8 @@ pub(crate) fn eval<'a, 'i>(id: &str, n: Node<'a, 'i>, ix: &Index<'a, 'i>) -> Opt
         "UBL-SR-20" => {
             child_path(n, &[cac("PartyIdentification"), cbc("ID")])
                 .iter()
-                .filter(|i| i.attribute("schemeID").is_some_and(|s| s.to_uppercase() != "SEPA"))
+                // upper-case(@schemeID) != 'SEPA': without the attribute, "" != 'SEPA' holds.
+                .filter(|i| i.attribute("schemeID").is_none_or(|s| s.to_uppercase() != "SEPA"))
                 .count()
                 <= 1
                 && payee_name_differs(n)

@@ -484,7 +484,8 @@ fn ubl_document(f: &Facts<'_>, fam: Fam, ids: &Ids, out: &mut Findings) {
             }
         }
         Fam::O if has_head => {
-            let other = |k: &&Cat<'_>| k.ubl_vat() && k.code.is_some() && !k.code_norm_is(Code::O);
+            // `[normalize-space(cbc:ID) != 'O']`: a category without an ID gives "", which is not 'O'.
+            let other = |k: &&Cat<'_>| k.ubl_vat() && !k.code_norm_is(Code::O);
             if f.head_cats().filter(other).count() > 0 {
                 fire(out, fam.id(11), root, msg_o_others(11));
             }
@@ -717,7 +718,12 @@ fn cii_breakdown(f: &Facts<'_>, fam: Fam, b: &Breakdown<'_>, at: Loc<'_>, out: &
     let basis = dbl(b.taxable);
     // -08
     let ok = match fam {
-        Fam::S | Fam::Af | Fam::Ag => match b.cat.rate_dec() {
+        // The official CII BR-AF-08 and BR-AG-08 take their rates from `../ram:RateApplicablePercent`, one
+        // level above the breakdown, where there is none: `every $rate in ()` is true and the rules never
+        // fire. We follow the official validation as it runs (README, "Deliberate differences"), so that
+        // an invoice it accepts is not refused here.
+        Fam::Af | Fam::Ag => true,
+        Fam::S => match b.cat.rate_dec() {
             None => true,
             Some(rate) => {
                 let x = dec_to_f64(cii_category_sum(f, c, Some(rate)));
