@@ -83,6 +83,13 @@ enum Dialect {
 /// Shortest fragment the trigram index can find.
 const TRIGRAM: usize = 3;
 
+/// Matches (counted through the trigram index) from which a page is read by walking the names in
+/// order and testing each row (SQLite). A fragment as common as this is found every few rows, so
+/// the walk stops after a few thousand rows at most for any page under Chorus Pro's cap, where
+/// sorting every match by name first costs a read per match (100 ms and more for a fragment in
+/// half the directory).
+const DENSE: u32 = 2_000;
+
 /// `text` as an FTS5 phrase (double quotes doubled), matching rows that contain it.
 fn fts_phrase(text: &str) -> String {
     format!("\"{}\"", text.replace('"', "\"\""))
@@ -130,21 +137,29 @@ fn identifier_text(s: &str) -> String {
 /// The WHERE clause of a query and its arguments, `$1`… in order.
 struct Filter {
     dialect: Dialect,
+    /// Fragments go through the trigram index (SQLite); otherwise each row is tested with `LIKE`.
+    trigrams: bool,
     clauses: Vec<String>,
     args: Vec<Arg>,
     /// A clause that can be read as a join on the trigram index (SQLite: `(index of the clause,
     /// the MATCH term of the join)`). A capped count then walks the index lazily and stops at the
     /// cap, instead of materialising every match first as `id IN (…)` does.
     joinable: Option<(usize, String)>,
+    /// The joinable term is only part of its clause (the one-box search: a name or city fragment,
+    /// or a postcode or identifier beginning), so a join counts some of the matches only: enough
+    /// to tell a dense fragment (see [`DENSE`]), not a total.
+    partial_join: bool,
 }
 
 impl Filter {
-    fn new(dialect: Dialect) -> Self {
+    fn new(dialect: Dialect, trigrams: bool) -> Self {
         Self {
             dialect,
+            trigrams: trigrams && dialect == Dialect::Sqlite,
             clauses: Vec::new(),
             args: Vec::new(),
             joinable: None,
+            partial_join: false,
         }
     }
 
@@ -161,7 +176,7 @@ impl Filter {
     /// `column` (a folded copy) contains `fragment`.
     fn fragment(&mut self, column: &str, fragment: &str) -> String {
         let folded = fold(fragment);
-        if self.dialect == Dialect::Sqlite && folded.chars().count() >= TRIGRAM {
+        if self.trigrams && folded.chars().count() >= TRIGRAM {
             let p = self.text(fts_phrase(&folded));
             if self.joinable.is_none() {
                 self.joinable = Some((self.clauses.len(), format!("structures_text.{column} MATCH {p}")));
@@ -193,9 +208,13 @@ impl Filter {
         let folded = fold(text);
         let postcode = self.prefix("postcode", text.trim());
         let identifier = self.prefix("identifier", &identifier_text(text));
-        if self.dialect == Dialect::Sqlite && folded.chars().count() >= TRIGRAM {
+        if self.trigrams && folded.chars().count() >= TRIGRAM {
             // The phrase without a column filter matches in any indexed column: name or city.
             let p = self.text(fts_phrase(&folded));
+            if self.joinable.is_none() {
+                self.joinable = Some((self.clauses.len(), format!("structures_text MATCH {p}")));
+                self.partial_join = true;
+            }
             format!(
                 "(id IN (SELECT rowid FROM structures_text WHERE structures_text MATCH {p}) OR {postcode} OR {identifier})"
             )
@@ -206,8 +225,9 @@ impl Filter {
         }
     }
 
-    fn build(dialect: Dialect, q: &StructureQuery) -> Self {
-        let mut f = Self::new(dialect);
+    /// The filter of `q`; `trigrams`: match fragments through the trigram index (SQLite).
+    fn build(dialect: Dialect, q: &StructureQuery, trigrams: bool) -> Self {
+        let mut f = Self::new(dialect, trigrams);
         let public = StructureKind::Public.as_str();
         let scope = match q.scope {
             Scope::Public => Some(format!("kind = '{public}'")),
@@ -291,7 +311,20 @@ impl Filter {
     /// `SELECT COUNT(*)` of the matches, stopping at `cap` when there is one.
     fn count_sql(&self, cap: Option<u32>) -> String {
         match (cap, &self.joinable) {
-            (Some(cap), Some((i, term))) => {
+            (Some(cap), Some(_)) if !self.partial_join => self.join_count_sql(cap),
+            (Some(cap), _) => format!(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM structures{} LIMIT {cap}) AS m",
+                self.where_clause()
+            ),
+            (None, _) => format!("SELECT COUNT(*) FROM structures{}", self.where_clause()),
+        }
+    }
+
+    /// `SELECT COUNT(*)` of the rows the joinable term finds with the other clauses, stopping at
+    /// `cap`: the matches, or some of them when the join is partial.
+    fn join_count_sql(&self, cap: u32) -> String {
+        match &self.joinable {
+            Some((i, term)) => {
                 let mut clauses = self.clauses.clone();
                 clauses[*i].clone_from(term);
                 format!(
@@ -300,11 +333,10 @@ impl Filter {
                     Self::join_where(&clauses)
                 )
             }
-            (Some(cap), None) => format!(
+            None => format!(
                 "SELECT COUNT(*) FROM (SELECT 1 FROM structures{} LIMIT {cap}) AS m",
                 self.where_clause()
             ),
-            (None, _) => format!("SELECT COUNT(*) FROM structures{}", self.where_clause()),
         }
     }
 }
@@ -340,48 +372,91 @@ impl Store {
     }
 
     /// Searches the directory: one page of the matches ordered by company name then id, and
-    /// their number (at most the request's cap). The page is read first; the count is a second
-    /// query only when the page does not tell it (a full page, or a page beyond the end).
+    /// their number (at most the request's cap).
+    ///
+    /// Two ways to read the page. Usually the filter narrows the rows first (indexes, or the
+    /// trigram index for fragments) and the few matches are sorted; the page is read first and the
+    /// count is a second query only when the page does not tell it. A fragment found in
+    /// [`DENSE`] names or more, with no identifier or postcode to narrow it, is read the other
+    /// way round: the name index is walked in order and each row tested, which stops as soon as
+    /// the page is full (SQLite; PostgreSQL plans this choice itself).
     pub async fn search_structures(&self, query: &StructureQuery, page: PageRequest) -> Result<Page<StructureRecord>> {
         // The SQL text is made of this module's fixed fragments and numbered placeholders only:
         // every piece of the caller's text is a bound argument.
-        let f = Filter::build(self.dialect(), query);
-        let filter = f.where_clause();
-        let n = f.args.len();
+        let f = Filter::build(self.dialect(), query, true);
+        let walkable = f.joinable.is_some()
+            && nonblank(&query.identifier).is_none()
+            && nonblank(&query.identifier_prefix).is_none()
+            && nonblank(&query.postcode).is_none();
+        if walkable {
+            let probe = page.cap().unwrap_or(u32::MAX).max(DENSE);
+            let found = self.count(&f.join_count_sql(probe), &f).await?;
+            if found >= u64::from(DENSE) {
+                let walk = Filter::build(self.dialect(), query, false);
+                let rows = self
+                    .page_rows(&walk, " INDEXED BY structures_company_name", &page)
+                    .await?;
+                // `found` is the total, or, from a partial join, a part of it already beyond a cap
+                // of at most DENSE; otherwise the whole filter is counted.
+                let matches = match page.cap() {
+                    _ if !f.partial_join => found,
+                    Some(cap) if u64::from(cap) <= found => found,
+                    _ => self.count(&f.count_sql(page.cap()), &f).await?,
+                };
+                let items = rows.into_iter().map(TryInto::try_into).collect::<Result<_>>()?;
+                return Ok(Page::new(items, page.total(matches), &page));
+            }
+            if !f.partial_join {
+                let rows = self.page_rows(&f, "", &page).await?;
+                let items = rows.into_iter().map(TryInto::try_into).collect::<Result<_>>()?;
+                return Ok(Page::new(items, page.total(found), &page));
+            }
+        }
+        let rows = self.page_rows(&f, "", &page).await?;
         let (limit, offset) = (page.limit(), page.offset());
-        let select = format!(
-            "SELECT {} FROM structures{filter} ORDER BY company_name, id LIMIT ${} OFFSET ${}",
-            crate::directory::STRUCTURE_COLS,
-            n + 1,
-            n + 2
-        );
-        let rows: Vec<StructureRow> = if limit == 0 {
-            Vec::new()
-        } else {
-            with_pool!(self, |db| bind_args!(
-                sqlx::query_as(sqlx::AssertSqlSafe(select.as_str())),
-                &f.args
-            )
-            .bind(to_i64(limit))
-            .bind(to_i64(offset))
-            .fetch_all(db)
-            .await?)
-        };
         let fetched = u64::try_from(rows.len()).unwrap_or(u64::MAX);
         let matches = if fetched > 0 && fetched < limit {
             offset + fetched
         } else {
-            let count = f.count_sql(page.cap());
-            let total: i64 = with_pool!(self, |db| bind_args!(
-                sqlx::query_scalar(sqlx::AssertSqlSafe(count.as_str())),
-                &f.args
-            )
-            .fetch_one(db)
-            .await?);
-            u64::try_from(total).unwrap_or(0)
+            self.count(&f.count_sql(page.cap()), &f).await?
         };
         let items = rows.into_iter().map(TryInto::try_into).collect::<Result<_>>()?;
         Ok(Page::new(items, page.total(matches), &page))
+    }
+
+    /// The rows of `page` among the matches of `f`, ordered by name; `hint` follows the table name.
+    async fn page_rows(&self, f: &Filter, hint: &str, page: &PageRequest) -> Result<Vec<StructureRow>> {
+        let (limit, offset) = (page.limit(), page.offset());
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let n = f.args.len();
+        let select = format!(
+            "SELECT {} FROM structures{hint}{} ORDER BY company_name, id LIMIT ${} OFFSET ${}",
+            crate::directory::STRUCTURE_COLS,
+            f.where_clause(),
+            n + 1,
+            n + 2
+        );
+        Ok(with_pool!(self, |db| bind_args!(
+            sqlx::query_as(sqlx::AssertSqlSafe(select.as_str())),
+            &f.args
+        )
+        .bind(to_i64(limit))
+        .bind(to_i64(offset))
+        .fetch_all(db)
+        .await?))
+    }
+
+    /// Runs a count of `f` (`count`: one of its count statements).
+    async fn count(&self, count: &str, f: &Filter) -> Result<u64> {
+        let total: i64 = with_pool!(self, |db| bind_args!(
+            sqlx::query_scalar(sqlx::AssertSqlSafe(count)),
+            &f.args
+        )
+        .fetch_one(db)
+        .await?);
+        Ok(u64::try_from(total).unwrap_or(0))
     }
 }
 
@@ -399,7 +474,7 @@ mod tests {
 
     #[test]
     fn absent_criteria_add_nothing_and_short_fragments_scan() {
-        let f = Filter::build(Dialect::Sqlite, &StructureQuery::default());
+        let f = Filter::build(Dialect::Sqlite, &StructureQuery::default(), true);
         assert_eq!(f.where_clause(), " WHERE kind = 'PUBLIQUE'");
         assert!(f.args.is_empty());
         let q = StructureQuery {
@@ -407,7 +482,7 @@ mod tests {
             city: Some("ly".into()),
             ..StructureQuery::default()
         };
-        let f = Filter::build(Dialect::Sqlite, &q);
+        let f = Filter::build(Dialect::Sqlite, &q, true);
         assert!(
             f.where_clause().contains("name_search MATCH $1"),
             "{}",
@@ -415,7 +490,7 @@ mod tests {
         );
         assert!(f.where_clause().contains("city_search LIKE $2"), "{}", f.where_clause());
         assert_eq!(f.args, vec![Arg::Text("\"evry\"".into()), Arg::Text("%ly%".into())]);
-        let f = Filter::build(Dialect::Postgres, &q);
+        let f = Filter::build(Dialect::Postgres, &q, true);
         assert!(f.where_clause().contains("name_search LIKE $1"), "{}", f.where_clause());
     }
 }

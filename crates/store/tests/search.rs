@@ -8,7 +8,11 @@ use facteur_domain::{IdentifierKind, MoaPresence, Structure, StructureIdentifier
 use facteur_store::testing::TestStore;
 use facteur_store::{Actor, PageRequest, Scope, Store, StructureQuery};
 
-facteur_store::scenarios!(ref facteur_store::testing::TestStore::new =>filters_apply_before_the_page_and_the_cap, text_index_follows_updates);
+facteur_store::scenarios!(ref facteur_store::testing::TestStore::new =>
+    filters_apply_before_the_page_and_the_cap,
+    text_index_follows_updates,
+    common_fragments_page_like_rare_ones,
+);
 
 /// A valid SIRET for `n` (see [`facteur_store::testing::numbered_siret`]).
 fn siret(n: u32) -> StructureIdentifier {
@@ -197,4 +201,75 @@ async fn text_index_follows_updates(t: &TestStore) {
             .total,
         1
     );
+}
+
+/// A fragment in thousands of names is read by walking the name index in order (SQLite) rather
+/// than by sorting every match: the pages and totals must be the very ones the sort gives.
+/// 2,400 public structures `Commune 0000` … `Commune 2399`, created in a shuffled order (so id
+/// order is not name order); one in eight inactive.
+async fn common_fragments_page_like_rare_ones(t: &TestStore) {
+    const N: u32 = 2_400;
+    let store: &Store = t;
+    let mut tx = store.begin().await.unwrap();
+    for i in 0..N {
+        let n = (i * 7) % N; // 7 and 2,400 are coprime: every number once, out of order
+        let mut s = Structure::new(siret(n), StructureKind::Public, &format!("Commune {n:04}")).unwrap();
+        s.address.city = format!("Ville {}", n % 10);
+        if n % 8 == 0 {
+            s.status = StructureStatus::Inactive;
+        }
+        tx.create_structure(&s, Actor::System).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    let names = |q: StructureQuery, page: PageRequest| async move {
+        let p = store.search_structures(&q, page).await.unwrap();
+        let names: Vec<String> = p.items.into_iter().map(|r| r.structure.company_name).collect();
+        (p.total, names)
+    };
+    let expected =
+        |numbers: &mut dyn Iterator<Item = u32>| numbers.map(|n| format!("Commune {n:04}")).collect::<Vec<_>>();
+    let name = |text: &str| StructureQuery {
+        name: Some(text.into()),
+        ..StructureQuery::default()
+    };
+
+    // Every name matches: capped pages, the last one cut at the cap, none beyond.
+    let (total, page1) = names(name("commune"), PageRequest::new(1, 20).capped(200)).await;
+    assert_eq!((total, page1), (200, expected(&mut (0..20))));
+    let (total, page10) = names(name("COMMUNE"), PageRequest::new(10, 20).capped(200)).await;
+    assert_eq!((total, page10), (200, expected(&mut (180..200))));
+    let (total, beyond) = names(name("commune"), PageRequest::new(3, 100).capped(200)).await;
+    assert_eq!((total, beyond.len()), (200, 0));
+    // Uncapped, the total is every match.
+    let (total, page2) = names(name("commune"), PageRequest::new(2, 50)).await;
+    assert_eq!((total, page2), (u64::from(N), expected(&mut (50..100))));
+    // The same fragment through the one-box search (name, city, postcode or identifier).
+    let free = StructureQuery {
+        free_text: Some("commune".into()),
+        ..StructureQuery::default()
+    };
+    let (total, page) = names(free, PageRequest::new(2, 10).capped(200)).await;
+    assert_eq!((total, page), (200, expected(&mut (10..20))));
+    // With a filter that leaves fewer matches than a walk is worth, and with one that leaves many.
+    let inactive = StructureQuery {
+        status: Some(StructureStatus::Inactive),
+        ..name("commune")
+    };
+    let (total, page) = names(inactive, PageRequest::new(2, 10)).await;
+    assert_eq!((total, page), (u64::from(N / 8), expected(&mut (80..160).step_by(8))));
+    let active = StructureQuery {
+        status: Some(StructureStatus::Active),
+        ..name("commune")
+    };
+    let (total, page) = names(active, PageRequest::new(1, 7).capped(200)).await;
+    assert_eq!((total, page), (200, expected(&mut (1..9).filter(|n| n % 8 != 0))));
+    // A rarer fragment of the same names, and a common one in the city.
+    let (total, page) = names(name("ne 23"), PageRequest::new(1, 3).capped(200)).await;
+    assert_eq!((total, page), (100, expected(&mut (2300..2303))));
+    let city = StructureQuery {
+        city: Some("ville".into()),
+        ..StructureQuery::default()
+    };
+    let (total, page) = names(city, PageRequest::new(4, 5)).await;
+    assert_eq!((total, page), (u64::from(N), expected(&mut (15..20))));
 }
