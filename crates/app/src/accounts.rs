@@ -9,7 +9,9 @@ use serde_json::json;
 
 use crate::access::store_actor;
 use crate::secrets::{burn_verify, check_password_policy, hash_password, new_token, token_digest, verify_password};
-use crate::{Actor, App, AppError, AppResult, LoginSession, MailKind, MembershipView, SignUpOutcome, UserView, links};
+use crate::{
+    Actor, App, AppError, AppResult, LoginSession, MailKind, MembershipView, Problem, SignUpOutcome, UserView, links,
+};
 
 /// Sign-up form. A new identifier creates a private structure (named `structure_name`) whose main
 /// manager is the user; a known identifier creates an attachment request to that structure.
@@ -49,12 +51,12 @@ fn login_email_key(email: &str) -> String {
 }
 
 pub(crate) fn parse_email(input: &str) -> AppResult<Email> {
-    Email::parse(input).map_err(|e| AppError::invalid("email", e.to_string()))
+    Email::parse(input).map_err(|e| AppError::domain_as("email", e))
 }
 
 pub(crate) fn parse_identifier(kind: Option<IdentifierKind>, value: &str) -> AppResult<StructureIdentifier> {
     StructureIdentifier::parse(kind.unwrap_or(IdentifierKind::Siret), value)
-        .map_err(|e| AppError::invalid("identifier", e.to_string()))
+        .map_err(|e| AppError::domain_as("identifier", e))
 }
 
 impl App {
@@ -87,10 +89,10 @@ impl App {
         let identifier = parse_identifier(form.identifier_kind, &form.identifier)?;
         let name = form.structure_name.as_deref().map(str::trim).unwrap_or_default();
         if name.is_empty() {
-            return Err(AppError::invalid("structure_name", "raison sociale obligatoire"));
+            return Err(AppError::invalid("structure_name", Problem::Missing));
         }
         let candidate = Structure::new(identifier.clone(), StructureKind::Private, name)
-            .map_err(|e| AppError::invalid("structure_name", e.to_string()))?;
+            .map_err(|e| AppError::domain_as("structure_name", e))?;
         let hash = hash_password(&form.password).await?;
         if self.db().find_user_by_email(&email).await?.is_some() {
             self.tell_account_exists(&email).await;

@@ -10,7 +10,7 @@ use crate::access::store_actor;
 use crate::directory_csv::DirectoryRecord;
 use crate::{
     Actor, App, AppError, AppResult, DirectoryDetail, DirectoryEntry, DirectoryQuery, DirectoryScope, ImportReport,
-    Page, PageRequest, ServiceView, StructureView,
+    Page, PageRequest, Problem, ServiceView, StructureView,
 };
 
 fn entry(r: StructureRecord) -> DirectoryEntry {
@@ -64,13 +64,10 @@ pub const MAX_SEARCH_CHARS: usize = 200;
 /// complex") and a NUL fails on PostgreSQL, so neither may reach SQL.
 fn check_search_text(text: &str) -> AppResult<()> {
     if text.chars().count() > MAX_SEARCH_CHARS {
-        return Err(AppError::invalid(
-            "q",
-            format!("texte de recherche trop long ({MAX_SEARCH_CHARS} caractères au plus)"),
-        ));
+        return Err(AppError::invalid("q", Problem::TooLong { max: MAX_SEARCH_CHARS }));
     }
     if text.chars().any(char::is_control) {
-        return Err(AppError::invalid("q", "caractère de contrôle interdit"));
+        return Err(AppError::invalid("q", Problem::ControlCharacter));
     }
     Ok(())
 }

@@ -4,9 +4,10 @@
 /// Why a use case refused or failed.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
-    /// Input rejected; `field` names the form/API field (→ 400/422).
-    #[error("{field}: {message}")]
-    Invalid { field: &'static str, message: String },
+    /// Input rejected; `field` names the form/API field, `problem` what is wrong with it: the web
+    /// layer chooses the words (→ 400/422).
+    #[error("{field}: {problem:?}")]
+    Invalid { field: &'static str, problem: Problem },
     /// Wrong credentials, unknown or expired session/token (→ 401). Deliberately vague.
     #[error("authentication failed")]
     Unauthenticated,
@@ -41,6 +42,27 @@ pub enum AppError {
     /// Anything else unexpected (→ 500, logged).
     #[error("internal: {0}")]
     Internal(String),
+}
+
+/// What is wrong with a field's value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Problem {
+    /// Refused by the domain's parsing or checks (its error says why).
+    Domain(facteur_domain::DomainError),
+    /// Required and missing or blank.
+    Missing,
+    /// Shorter than `min` characters.
+    TooShort { min: usize },
+    /// Longer than `max` characters.
+    TooLong { max: usize },
+    /// Contains a control character.
+    ControlCharacter,
+    /// Not one of the values the field takes.
+    UnknownValue,
+    /// The main manager's role changes hands only by a transfer.
+    MainManagerByTransfer,
+    /// The two users named are the same.
+    SameUser,
 }
 
 /// Why a change conflicts with the current state.
@@ -108,10 +130,29 @@ impl From<facteur_store::StoreError> for AppError {
 
 impl AppError {
     /// Shorthand for [`AppError::Invalid`].
-    pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+    pub fn invalid(field: &'static str, problem: Problem) -> Self {
+        Self::Invalid { field, problem }
+    }
+
+    /// A value the domain refused, under the field its error names.
+    pub fn domain(e: facteur_domain::DomainError) -> Self {
+        let field = match &e {
+            facteur_domain::DomainError::Format { field, .. }
+            | facteur_domain::DomainError::Checksum { field }
+            | facteur_domain::DomainError::UnknownCode { field, .. }
+            | facteur_domain::DomainError::Inconsistent { field, .. } => *field,
+        };
         Self::Invalid {
             field,
-            message: message.into(),
+            problem: Problem::Domain(e),
+        }
+    }
+
+    /// A value the domain refused, under the form's own name for the field.
+    pub fn domain_as(field: &'static str, e: facteur_domain::DomainError) -> Self {
+        Self::Invalid {
+            field,
+            problem: Problem::Domain(e),
         }
     }
 }

@@ -29,7 +29,7 @@ use std::sync::Arc;
 
 pub use accounts::SignUp;
 pub use directory::MAX_SEARCH_CHARS;
-pub use error::{AppError, AppResult, Conflict};
+pub use error::{AppError, AppResult, Conflict, Problem};
 pub use facteur_domain::{Page, PageRequest};
 pub use facteur_store::Clock;
 pub use jobs::{JobCounters, JobRun, JobSettings, JobTotals, WorkerHandle};

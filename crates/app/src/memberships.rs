@@ -10,7 +10,9 @@ use serde_json::json;
 
 use crate::access::store_actor;
 use crate::accounts::parse_email;
-use crate::{Actor, App, AppError, AppResult, AuditEntry, Conflict, MailKind, MembershipView, SubscriptionView};
+use crate::{
+    Actor, App, AppError, AppResult, AuditEntry, Conflict, MailKind, MembershipView, Problem, SubscriptionView,
+};
 
 impl App {
     /// Members and requests of a structure (every status), for the manager's member list.
@@ -115,10 +117,7 @@ impl App {
     ) -> AppResult<MembershipView> {
         self.require_manager(actor, structure_id).await?;
         if role == Role::MainManager {
-            return Err(AppError::invalid(
-                "role",
-                "le rôle de gestionnaire principal se transfère",
-            ));
+            return Err(AppError::invalid("role", Problem::MainManagerByTransfer));
         }
         let email = parse_email(email)?;
         let user = self.db().find_user_by_email(&email).await?.ok_or(AppError::NotFound)?;
@@ -218,10 +217,7 @@ impl App {
     ) -> AppResult<()> {
         self.require_manager(actor, structure_id).await?;
         if role == Role::MainManager {
-            return Err(AppError::invalid(
-                "role",
-                "le rôle de gestionnaire principal se transfère",
-            ));
+            return Err(AppError::invalid("role", Problem::MainManagerByTransfer));
         }
         let m = self.approved_member(user_id, structure_id).await?;
         if m.role == Role::MainManager {
@@ -306,7 +302,7 @@ impl App {
     #[tracing::instrument(skip_all)]
     pub async fn duplicate_rights(&self, actor: &Actor, from_user: UserId, to_user: UserId) -> AppResult<usize> {
         if from_user == to_user {
-            return Err(AppError::invalid("user", "même utilisateur"));
+            return Err(AppError::invalid("user", Problem::SameUser));
         }
         let mut managed = Vec::new();
         for m in self.db().memberships_of_user(from_user).await? {

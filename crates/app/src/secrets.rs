@@ -12,7 +12,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore as _;
 use sha2::{Digest as _, Sha256};
 
-use crate::error::AppError;
+use crate::error::{AppError, Problem};
 
 /// Minimum password length accepted at sign-up and reset (ANSSI recommends long passphrases
 /// over composition rules).
@@ -49,11 +49,14 @@ pub fn check_password_policy(password: &str) -> Result<(), AppError> {
     if n < MIN_PASSWORD_LEN {
         return Err(AppError::invalid(
             "password",
-            format!("le mot de passe doit contenir au moins {MIN_PASSWORD_LEN} caractères"),
+            Problem::TooShort { min: MIN_PASSWORD_LEN },
         ));
     }
     if n > MAX_PASSWORD_LEN {
-        return Err(AppError::invalid("password", "mot de passe trop long"));
+        return Err(AppError::invalid(
+            "password",
+            Problem::TooLong { max: MAX_PASSWORD_LEN },
+        ));
     }
     Ok(())
 }

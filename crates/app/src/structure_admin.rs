@@ -63,13 +63,7 @@ pub struct BankAccountEdit {
 }
 
 fn invalid(e: &DomainError) -> AppError {
-    let field = match e {
-        DomainError::Format { field, .. }
-        | DomainError::Checksum { field }
-        | DomainError::UnknownCode { field, .. }
-        | DomainError::Inconsistent { field, .. } => *field,
-    };
-    AppError::invalid(field, e.to_string())
+    AppError::domain(e.clone())
 }
 
 /// The first of several field errors (the portal checks the same way beforehand to show them all).

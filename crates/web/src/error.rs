@@ -89,7 +89,7 @@ impl ApiError {
 impl From<AppError> for ApiError {
     fn from(e: AppError) -> Self {
         match e {
-            AppError::Invalid { field, message } => Self::business(codes::INVALID, format!("{field} : {message}")),
+            AppError::Invalid { field, problem } => Self::business(codes::INVALID, invalid_libelle(field, &problem)),
             AppError::Unauthenticated | AppError::NotActivated => Self::InvalidAccount,
             AppError::Forbidden => Self::business(codes::FORBIDDEN, "Droits insuffisants"),
             AppError::NotFound => Self::not_found("Objet"),
@@ -101,6 +101,28 @@ impl From<AppError> for ApiError {
                 Self::Internal(other.to_string())
             }
         }
+    }
+}
+
+/// The API's words for a refused field, named first (the portal has its own, in the user's
+/// language). The domain's reasons are short technical phrases kept as they are.
+fn invalid_libelle(field: &str, problem: &facteur_app::Problem) -> String {
+    use facteur_app::Problem;
+    use facteur_domain::DomainError;
+    match problem {
+        Problem::Domain(DomainError::Format { reason, .. }) => format!("{field} : format invalide ({reason})"),
+        Problem::Domain(DomainError::Checksum { .. }) => format!("{field} : clé de contrôle invalide"),
+        Problem::Domain(DomainError::UnknownCode { value, .. }) => format!("{field} : valeur inconnue « {value} »"),
+        Problem::Domain(DomainError::Inconsistent { reason, .. }) => {
+            format!("{field} : valeurs incohérentes ({reason})")
+        }
+        Problem::Missing => format!("{field} : valeur obligatoire"),
+        Problem::TooShort { min } => format!("{field} : {min} caractères au moins"),
+        Problem::TooLong { max } => format!("{field} : {max} caractères au plus"),
+        Problem::ControlCharacter => format!("{field} : caractère de contrôle interdit"),
+        Problem::UnknownValue => format!("{field} : valeur inconnue"),
+        Problem::MainManagerByTransfer => format!("{field} : le rôle de gestionnaire principal se transfère"),
+        Problem::SameUser => format!("{field} : les deux utilisateurs sont le même"),
     }
 }
 
@@ -165,3 +187,38 @@ impl IntoResponse for ApiError {
 
 /// Result alias of the HTTP layer.
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use facteur_app::Problem;
+    use facteur_domain::DomainError;
+
+    use super::*;
+
+    #[test]
+    fn a_refused_field_is_named_first_and_worded_by_its_problem() {
+        let cases = [
+            (Problem::Missing, "siret : valeur obligatoire"),
+            (Problem::TooLong { max: 200 }, "siret : 200 caractères au plus"),
+            (Problem::TooShort { min: 12 }, "siret : 12 caractères au moins"),
+            (
+                Problem::Domain(DomainError::Checksum { field: "siret" }),
+                "siret : clé de contrôle invalide",
+            ),
+            (
+                Problem::Domain(DomainError::Format {
+                    field: "siret",
+                    reason: "digits only",
+                }),
+                "siret : format invalide (digits only)",
+            ),
+        ];
+        for (problem, libelle) in cases {
+            let e = ApiError::from(AppError::invalid("siret", problem));
+            match e {
+                ApiError::Business { libelle: l, .. } => assert_eq!(l, libelle),
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+}

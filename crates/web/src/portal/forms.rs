@@ -90,7 +90,7 @@ mod tests {
     fn use_case_errors_land_on_their_field_in_the_users_language() {
         let en = Lang::En.t();
         let fr = Lang::Fr.t();
-        let bad_siret = AppError::invalid("identifier", "clé invalide");
+        let bad_siret = AppError::domain_as("identifier", facteur_domain::DomainError::Checksum { field: "siret" });
         assert_eq!(
             field_error(&bad_siret, en, true),
             Some(("identifier", en.err_siret_invalid))

@@ -284,7 +284,7 @@ pub async fn member_action(State(state): State<AppState>, ctx: Ctx, Form(form): 
         "demote" => app.set_role(&me.actor, structure, user, Role::SimpleUser).await,
         "transfer" => app.transfer_main_manager(&me.actor, structure, user).await,
         "detach" => app.detach_user(&me.actor, structure, user).await,
-        _ => Err(AppError::invalid("action", "unknown action")),
+        _ => Err(AppError::invalid("action", facteur_app::Problem::UnknownValue)),
     };
     match result {
         Ok(()) => ctx.see_other("/manage/members?done=1"),
