@@ -341,7 +341,6 @@ async fn malformed_json_gets_the_envelope(f: Fixture) {
 }
 
 async fn structure_services_answer_with_the_spec_field_names(f: Fixture) {
-
     // structures/v1/rechercher
     let v = f
         .post_as(
@@ -516,7 +515,6 @@ async fn structure_services_answer_with_the_spec_field_names(f: Fixture) {
 }
 
 async fn transverse_and_account_services_answer_with_the_spec_field_names(f: Fixture) {
-
     let v = f
         .post_as(
             &f.a,

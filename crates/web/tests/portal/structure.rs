@@ -3,7 +3,7 @@
 
 use reqwest::StatusCode;
 
-use super::{SIRET_B, TestApp, active_user, spawn, field_block, field_value, form_block, manager_and_member, shows};
+use super::{SIRET_B, TestApp, active_user, field_block, field_value, form_block, manager_and_member, shows, spawn};
 
 const PAGE: &str = "/manage/structure";
 
