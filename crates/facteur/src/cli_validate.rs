@@ -220,11 +220,24 @@ fn json_line(r: &FileResult) -> String {
         "syntax": r.report.syntax.map(|s| s.as_str()),
         "profile": r.profile,
         "valid": r.report.is_valid(),
-        "fatal": r.report.ids(Severity::Fatal),
-        "warning": r.report.ids(Severity::Warning),
+        // The rule ids apart from the schema's, as the official Schematron reports them.
+        "fatal": r.report.rule_ids(Severity::Fatal),
+        "warning": r.report.rule_ids(Severity::Warning),
+        "schema_valid": r.report.schema_valid(),
+        "schema": schema_ids(&r.report),
         "findings": findings,
     })
     .to_string()
+}
+
+/// The schema findings' ids (`XSD-*`): the fatal ids that are not rule ids.
+fn schema_ids(report: &Report) -> Vec<&'static str> {
+    let rules = report.rule_ids(Severity::Fatal);
+    report
+        .ids(Severity::Fatal)
+        .into_iter()
+        .filter(|id| !rules.contains(id))
+        .collect()
 }
 
 fn paint(colour: bool, code: &str, s: &str) -> String {

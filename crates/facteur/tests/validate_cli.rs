@@ -71,6 +71,17 @@ fn fragment_reports_fatal_findings_as_json_and_exits_1() {
     sorted.sort_unstable();
     sorted.dedup();
     assert_eq!(fatal, sorted, "fatal ids sorted and unique");
+    // The schema's findings (this fragment lacks required elements) are reported apart from the
+    // rules', so `fatal` compares with the official Schematron's list.
+    assert_eq!(v[0]["schema_valid"], false);
+    let schema: Vec<&str> = v[0]["schema"]
+        .as_array()
+        .expect("schema")
+        .iter()
+        .filter_map(|x| x.as_str())
+        .collect();
+    assert!(schema.contains(&"XSD-REQUIRED"), "{schema:?}");
+    assert!(fatal.iter().all(|id| !id.starts_with("XSD-")), "{fatal:?}");
     let finding = v[0]["findings"]
         .as_array()
         .expect("findings")
