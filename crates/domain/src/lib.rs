@@ -1,5 +1,5 @@
 //! Pure domain types of Facteur: identifiers, structures, services and their invoicing parameters,
-//! bank details, users, roles, spaces and attachment statuses.
+//! bank details, users, roles, spaces and attachment statuses, and the invoice lifecycle.
 //!
 //! Everything here is parsed at the edge ("parse, don't validate"): once a [`Siret`] or an
 //! [`Email`] exists it is known to be well formed, so the layers above never re-check. No I/O, no
@@ -15,6 +15,7 @@ mod coordinates;
 mod error;
 mod identifier;
 mod ids;
+mod lifecycle;
 mod page;
 mod structure;
 
@@ -25,6 +26,10 @@ pub use coordinates::{Coordinates, CoordinatesForm, ReferenceRule, text_field};
 pub use error::DomainError;
 pub use identifier::{IdentifierKind, Siren, Siret, StructureIdentifier};
 pub use ids::{BankAccountId, MembershipId, ServiceId, StructureId, TechnicalAccountId, UserId};
+pub use lifecycle::{
+    InvoiceAction, InvoiceStatus, Motive, MotiveRule, Party, PaymentReporting, TRANSITIONS, Transition,
+    TransitionContext, TransitionError,
+};
 pub use page::{Page, PageRequest};
 pub use structure::{
     Address, DEFAULT_SERVICE_CODE, DEFAULT_SERVICE_LABEL, MissingReference, MoaPresence, Service, ServiceCode,
