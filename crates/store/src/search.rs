@@ -83,12 +83,15 @@ enum Dialect {
 /// Shortest fragment the trigram index can find.
 const TRIGRAM: usize = 3;
 
-/// Matches (counted through the trigram index) from which a page is read by walking the names in
-/// order and testing each row (SQLite). A fragment as common as this is found every few rows, so
-/// the walk stops after a few thousand rows at most for any page under Chorus Pro's cap, where
-/// sorting every match by name first costs a read per match (100 ms and more for a fragment in
-/// half the directory).
-const DENSE: u32 = 2_000;
+/// Matches (counted through the trigram index) from which a page is better read by walking the
+/// names in order and testing each row (SQLite) than by sorting every match: `end` is the page's
+/// last row (offset + limit), `rows` the directory's size. Sorting costs a table read per match
+/// (about 3 µs); the walk reads the covering index `structures_name_walk` (migration 0005, about
+/// 0.2 µs a row) and stops after about `end × rows / matches` rows; the two meet where `matches²`
+/// is `end × rows / 16` (measured on 100,000 structures: either way a few milliseconds there).
+fn walk_threshold(end: u64, rows: u64) -> u64 {
+    (end.saturating_mul(rows) / 16).isqrt().max(1)
+}
 
 /// `text` as an FTS5 phrase (double quotes doubled), matching rows that contain it.
 fn fts_phrase(text: &str) -> String {
@@ -147,7 +150,7 @@ struct Filter {
     joinable: Option<(usize, String)>,
     /// The joinable term is only part of its clause (the one-box search: a name or city fragment,
     /// or a postcode or identifier beginning), so a join counts some of the matches only: enough
-    /// to tell a dense fragment (see [`DENSE`]), not a total.
+    /// to tell a dense fragment (see [`walk_threshold`]), not a total.
     partial_join: bool,
 }
 
@@ -375,11 +378,12 @@ impl Store {
     /// their number (at most the request's cap).
     ///
     /// Two ways to read the page. Usually the filter narrows the rows first (indexes, or the
-    /// trigram index for fragments) and the few matches are sorted; the page is read first and the
-    /// count is a second query only when the page does not tell it. A fragment found in
-    /// [`DENSE`] names or more, with no identifier or postcode to narrow it, is read the other
-    /// way round: the name index is walked in order and each row tested, which stops as soon as
-    /// the page is full (SQLite; PostgreSQL plans this choice itself).
+    /// trigram index for fragments) and the matches are sorted; the page is read first and the
+    /// count is a second query only when the page does not tell it. A fragment in so many names
+    /// that sorting them would cost more (see [`walk_threshold`]), with no identifier or postcode
+    /// to narrow it, is read the other way round: the name-ordered covering index is walked and
+    /// each entry tested, which stops as soon as the page is full (SQLite; PostgreSQL plans this
+    /// choice itself).
     pub async fn search_structures(&self, query: &StructureQuery, page: PageRequest) -> Result<Page<StructureRecord>> {
         // The SQL text is made of this module's fixed fragments and numbered placeholders only:
         // every piece of the caller's text is a bound argument.
@@ -389,15 +393,22 @@ impl Store {
             && nonblank(&query.identifier_prefix).is_none()
             && nonblank(&query.postcode).is_none();
         if walkable {
-            let probe = page.cap().unwrap_or(u32::MAX).max(DENSE);
+            let rows: i64 = with_pool!(self, |db| sqlx::query_scalar(
+                "SELECT COALESCE(MAX(id), 0) FROM structures"
+            )
+            .fetch_one(db)
+            .await?);
+            let end = page.offset().saturating_add(page.limit());
+            let threshold = walk_threshold(end, u64::try_from(rows).unwrap_or(0));
+            let cap = page.cap().map_or(u64::from(u32::MAX), u64::from);
+            let probe = u32::try_from(cap.max(threshold)).unwrap_or(u32::MAX);
             let found = self.count(&f.join_count_sql(probe), &f).await?;
-            if found >= u64::from(DENSE) {
+            if found >= threshold {
                 let walk = Filter::build(self.dialect(), query, false);
-                let rows = self
-                    .page_rows(&walk, " INDEXED BY structures_company_name", &page)
-                    .await?;
-                // `found` is the total, or, from a partial join, a part of it already beyond a cap
-                // of at most DENSE; otherwise the whole filter is counted.
+                let rows = self.page_rows(&walk, " INDEXED BY structures_name_walk", &page).await?;
+                // `found` is the total (up to the probe, itself at least the cap), or, from a
+                // partial join, a part of it: the total when already beyond the cap; otherwise
+                // the whole filter is counted.
                 let matches = match page.cap() {
                     _ if !f.partial_join => found,
                     Some(cap) if u64::from(cap) <= found => found,
