@@ -190,7 +190,9 @@ impl App {
             return Ok(Vec::new());
         }
         let query = DirectoryQuery::recipients(None, Some(q));
-        let page = PageRequest::new(1, limit.clamp(1, 50));
+        // Suggestions have no total: capped at the page, nothing beyond it is counted.
+        let limit = limit.clamp(1, 50);
+        let page = PageRequest::new(1, limit).capped(limit);
         Ok(self.search_directory(None, &query, page).await?.items)
     }
 

@@ -215,7 +215,7 @@ async fn common_fragments_page_like_rare_ones(t: &TestStore) {
         let n = (i * 7) % N; // 7 and 2,400 are coprime: every number once, out of order
         let mut s = Structure::new(siret(n), StructureKind::Public, &format!("Commune {n:04}")).unwrap();
         s.address.city = format!("Ville {}", n % 10);
-        if n % 8 == 0 {
+        if n.is_multiple_of(8) {
             s.status = StructureStatus::Inactive;
         }
         tx.create_structure(&s, Actor::System).await.unwrap();
@@ -262,7 +262,10 @@ async fn common_fragments_page_like_rare_ones(t: &TestStore) {
         ..name("commune")
     };
     let (total, page) = names(active, PageRequest::new(1, 7).capped(200)).await;
-    assert_eq!((total, page), (200, expected(&mut (1..9).filter(|n| n % 8 != 0))));
+    assert_eq!(
+        (total, page),
+        (200, expected(&mut (1..9).filter(|n: &u32| !n.is_multiple_of(8))))
+    );
     // Rarer fragments of the same names (the rarest are sorted), and a common one in the city.
     let (total, page) = names(name("une 000"), PageRequest::new(2, 5).capped(200)).await;
     assert_eq!((total, page), (10, expected(&mut (5..10))));

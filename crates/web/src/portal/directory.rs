@@ -89,7 +89,8 @@ pub async fn search(State(state): State<AppState>, ctx: Ctx, Query(sq): Query<Se
     if !q.is_empty() {
         // The one recipient search (as the API's), then the services of the whole page in one query.
         let query = DirectoryQuery::recipients(None, Some(&q));
-        let page = PageRequest::new(1, DIRECTORY_ROWS);
+        // Capped at the page: the page shows no total, so counting beyond it would be wasted.
+        let page = PageRequest::new(1, DIRECTORY_ROWS).capped(DIRECTORY_ROWS);
         let entries = match state.app().search_directory(None, &query, page).await {
             Ok(page) => page.items,
             Err(err) => return ctx.app_error(&err),
