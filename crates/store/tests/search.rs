@@ -215,7 +215,7 @@ async fn common_fragments_page_like_rare_ones(t: &TestStore) {
         let n = (i * 7) % N; // 7 and 2,400 are coprime: every number once, out of order
         let mut s = Structure::new(siret(n), StructureKind::Public, &format!("Commune {n:04}")).unwrap();
         s.address.city = format!("Ville {}", n % 10);
-        if n % 8 == 0 {
+        if n.is_multiple_of(8) {
             s.status = StructureStatus::Inactive;
         }
         tx.create_structure(&s, Actor::System).await.unwrap();
