@@ -487,6 +487,22 @@ struct ChangeContextRow {
     service_not_reported: Option<bool>,
 }
 
+/// One lifecycle step to record (see [`Tx::record_step`]).
+struct Step<'a> {
+    invoice: InvoiceId,
+    from: InvoiceStatus,
+    to: InvoiceStatus,
+    action: InvoiceAction,
+    party: Party,
+    actor: Actor,
+    motive: Option<&'a Motive>,
+    /// The acting structure (the recipient for the platform): the audit line's.
+    structure: StructureId,
+    supplier: i64,
+    recipient: i64,
+    at: OffsetDateTime,
+}
+
 /// A value bound to a placeholder of a built query.
 enum Arg {
     Text(String),
@@ -726,7 +742,7 @@ impl Tx {
             None => String::new(),
         };
         let now = self.clock.now();
-        let (history, supplier, recipient) = with_tx!(self, |c| {
+        let (action, structure, supplier, recipient) = with_tx!(self, |c| {
             let sql = format!(
                 "SELECT i.supplier_id, i.recipient_id, s.payment_status_not_reported AS structure_not_reported, \
                  v.payment_status_not_reported AS service_not_reported FROM invoices i \
@@ -775,54 +791,136 @@ impl Tx {
                     to: change.to.as_str(),
                 });
             }
+            let structure = change.by.map_or(StructureId(ctx.recipient_id), InvoiceSide::structure);
+            (row.action, structure, ctx.supplier_id, ctx.recipient_id)
+        });
+        self.record_step(&Step {
+            invoice: change.invoice,
+            from: change.from,
+            to: change.to,
+            action,
+            party,
+            actor: change.actor,
+            motive: change.motive,
+            structure,
+            supplier,
+            recipient,
+            at: now,
+        })
+        .await
+    }
+
+    /// `factures/v1/traiterRejet`: the supplier acknowledges the rejection of its invoice
+    /// (`rejetTraite`; the status stays `REJETEE`), judged by
+    /// [`InvoiceStatus::acknowledge_rejection`], with a history line, an audit line and an
+    /// [`INVOICE_STATUS_CHANGED`] job like a status change. [`StoreError::NotFound`] when the
+    /// invoice is not `supplier`'s; [`StoreError::Transition`] when it is not rejected or already
+    /// acknowledged; [`StoreError::IllegalTransition`] when another acknowledgement won the race.
+    pub async fn acknowledge_invoice_rejection(
+        &mut self,
+        invoice: InvoiceId,
+        supplier: StructureId,
+        actor: Actor,
+        motive: Option<&Motive>,
+    ) -> Result<InvoiceHistoryRecord> {
+        self.step("acknowledge_invoice_rejection")?;
+        let now = self.clock.now();
+        let (action, recipient) = with_tx!(self, |c| {
+            let current: Option<(String, bool, i64)> = sqlx::query_as(
+                "SELECT status, rejection_acknowledged, recipient_id FROM invoices WHERE id = $1 AND supplier_id = $2",
+            )
+            .bind(invoice.0)
+            .bind(supplier.0)
+            .fetch_optional(&mut *c)
+            .await?;
+            let (status, acknowledged, recipient) = current.ok_or(StoreError::NotFound("invoice"))?;
+            let status: InvoiceStatus = status.parse().map_err(|e| StoreError::corrupt("invoices", e))?;
+            let action = status.acknowledge_rejection(Party::Supplier, acknowledged)?;
+            let done = sqlx::query(
+                "UPDATE invoices SET rejection_acknowledged = TRUE, updated_at = $1 \
+                 WHERE id = $2 AND status = $3 AND rejection_acknowledged = FALSE",
+            )
+            .bind(now)
+            .bind(invoice.0)
+            .bind(InvoiceStatus::Rejetee.as_str())
+            .execute(&mut *c)
+            .await?
+            .rows_affected();
+            if done == 0 {
+                return Err(StoreError::IllegalTransition {
+                    what: "invoice",
+                    from: InvoiceStatus::Rejetee.as_str(),
+                    to: InvoiceStatus::Rejetee.as_str(),
+                });
+            }
+            (action, recipient)
+        });
+        self.record_step(&Step {
+            invoice,
+            from: InvoiceStatus::Rejetee,
+            to: InvoiceStatus::Rejetee,
+            action,
+            party: Party::Supplier,
+            actor,
+            motive,
+            structure: supplier,
+            supplier: supplier.0,
+            recipient,
+            at: now,
+        })
+        .await
+    }
+
+    /// Writes what every lifecycle step leaves behind: its history line, its audit line (on the
+    /// acting structure) and its [`INVOICE_STATUS_CHANGED`] job.
+    async fn record_step(&mut self, step: &Step<'_>) -> Result<InvoiceHistoryRecord> {
+        let history: HistoryRow = with_tx!(self, |c| {
             let history: HistoryRow = sqlx::query_as(concat!(
                 "INSERT INTO invoice_history (invoice_id, from_status, to_status, action, party, actor_kind, \
                  actor_id, motive, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ",
                 history_cols!()
             ))
-            .bind(change.invoice.0)
-            .bind(change.from.as_str())
-            .bind(change.to.as_str())
-            .bind(row.action.as_str())
-            .bind(party.as_str())
-            .bind(change.actor.kind())
-            .bind(change.actor.id())
-            .bind(change.motive.map(Motive::as_str))
-            .bind(now)
+            .bind(step.invoice.0)
+            .bind(step.from.as_str())
+            .bind(step.to.as_str())
+            .bind(step.action.as_str())
+            .bind(step.party.as_str())
+            .bind(step.actor.kind())
+            .bind(step.actor.id())
+            .bind(step.motive.map(Motive::as_str))
+            .bind(step.at)
             .fetch_one(&mut *c)
             .await?;
-            let structure = change.by.map_or(StructureId(ctx.recipient_id), InvoiceSide::structure);
             audit!(
                 self,
                 c,
-                change.actor,
+                step.actor,
                 AuditAction::InvoiceStatus,
-                Some(structure),
+                Some(step.structure),
                 json!({
-                    "invoice": change.invoice.0,
-                    "from": change.from,
-                    "to": change.to,
-                    "action": row.action,
-                    "party": party,
-                    "motive": change.motive,
+                    "invoice": step.invoice.0,
+                    "from": step.from,
+                    "to": step.to,
+                    "action": step.action,
+                    "party": step.party,
+                    "motive": step.motive,
                 })
             );
-            (history, ctx.supplier_id, ctx.recipient_id)
+            history
         });
-        let history: HistoryRow = history;
         let record: InvoiceHistoryRecord = history.try_into()?;
         self.enqueue_job(&NewJob {
             kind: INVOICE_STATUS_CHANGED.to_owned(),
             payload: json!({
                 "invoice": record.invoice_id.0,
                 "history": record.id,
-                "supplier": supplier,
-                "recipient": recipient,
+                "supplier": step.supplier,
+                "recipient": step.recipient,
                 "from": record.from,
                 "to": record.to,
                 "action": record.action,
             }),
-            run_at: now,
+            run_at: step.at,
             max_attempts: 10,
             singleton: None,
         })
@@ -858,6 +956,7 @@ crate::autocommit! {
     fn set_deposit_state(id: DepositId, from: DepositState, to: DepositState) -> ();
     fn create_invoice(invoice: &NewInvoice, actor: Actor) -> InvoiceRecord;
     fn change_invoice_status(change: &StatusChange<'_>) -> InvoiceHistoryRecord;
+    fn acknowledge_invoice_rejection(invoice: InvoiceId, supplier: StructureId, actor: Actor, motive: Option<&Motive>) -> InvoiceHistoryRecord;
 }
 
 impl Store {

@@ -26,6 +26,7 @@ facteur_store::scenarios!(ref facteur_store::testing::TestStore::new =>
     a_failed_step_leaves_nothing,
     keyset_pages_walk_every_invoice_once,
     deposits_are_found_by_idempotency_key,
+    a_rejection_is_acknowledged_once,
 );
 
 /// A supplier, two public recipients (the second does not report payment) and an outsider.
@@ -758,4 +759,86 @@ async fn deposits_are_found_by_idempotency_key(t: &TestStore) {
             .state,
         DepositState::Integrated
     );
+}
+
+async fn a_rejection_is_acknowledged_once(t: &TestStore) {
+    let store: &Store = t;
+    let p = parties(store).await;
+    let inv = deposit(store, p.supplier, p.recipient, "F-400", date!(2026 - 03 - 02)).await;
+    let pending = deposit(store, p.supplier, p.recipient, "F-401", date!(2026 - 03 - 02)).await;
+    store
+        .change_invoice_status(&change(
+            inv.id,
+            InvoiceStatus::Deposee,
+            InvoiceStatus::MiseADisposition,
+            None,
+        ))
+        .await
+        .unwrap();
+    let why = motive("Montant erroné");
+    store
+        .change_invoice_status(&StatusChange {
+            motive: Some(&why),
+            ..change(
+                inv.id,
+                InvoiceStatus::MiseADisposition,
+                InvoiceStatus::Rejetee,
+                Some(InvoiceSide::Recipient(p.recipient)),
+            )
+        })
+        .await
+        .unwrap();
+    let before = store.snapshot().await.unwrap();
+    // Not the supplier's (the recipient, an outsider): not found; not rejected: refused.
+    for who in [p.recipient, p.outsider] {
+        assert!(matches!(
+            store
+                .acknowledge_invoice_rejection(inv.id, who, Actor::System, None)
+                .await,
+            Err(StoreError::NotFound("invoice"))
+        ));
+    }
+    assert!(matches!(
+        store
+            .acknowledge_invoice_rejection(pending.id, p.supplier, Actor::System, None)
+            .await,
+        Err(StoreError::Transition(TransitionError::NotRejected {
+            status: InvoiceStatus::Deposee
+        }))
+    ));
+    assert_eq!(store.snapshot().await.unwrap(), before);
+
+    let note = motive("Nouvelle facture F-402 émise");
+    let line = store
+        .acknowledge_invoice_rejection(inv.id, p.supplier, Actor::System, Some(&note))
+        .await
+        .unwrap();
+    assert_eq!(
+        (line.from, line.to, line.action, line.party),
+        (
+            Some(InvoiceStatus::Rejetee),
+            InvoiceStatus::Rejetee,
+            Some(InvoiceAction::AcknowledgeRejection),
+            Party::Supplier
+        )
+    );
+    assert_eq!(line.motive, Some(note));
+    let now = store
+        .invoice(inv.id, InvoiceSide::Recipient(p.recipient))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(now.rejection_acknowledged);
+    assert_eq!(now.status, InvoiceStatus::Rejetee);
+    let jobs = store.jobs_of_kind(INVOICE_STATUS_CHANGED).await.unwrap();
+    assert_eq!(jobs.last().unwrap().payload["action"], "TRAITER_REJET");
+    // Once only.
+    let after = store.snapshot().await.unwrap();
+    assert!(matches!(
+        store
+            .acknowledge_invoice_rejection(inv.id, p.supplier, Actor::System, None)
+            .await,
+        Err(StoreError::Transition(TransitionError::AlreadyAcknowledged))
+    ));
+    assert_eq!(store.snapshot().await.unwrap(), after);
 }
