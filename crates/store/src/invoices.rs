@@ -452,6 +452,17 @@ pub struct InvoicePage {
     pub next: Option<InvoiceCursor>,
 }
 
+/// The new routing of a recycled invoice ([`Tx::recycle_invoice`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reroute {
+    /// `destinataire.codeDestinataire`, resolved.
+    pub recipient: StructureId,
+    /// `destinataire.codeServiceExecutant`, resolved.
+    pub service: Option<ServiceId>,
+    /// `reference.numeroBonCommande`.
+    pub engagement_number: Option<String>,
+}
+
 /// A status change asked of [`Tx::change_invoice_status`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StatusChange<'a> {
@@ -871,6 +882,85 @@ impl Tx {
         .await
     }
 
+    /// `factures/v1/recycler`: the supplier re-routes an invoice sent back for recycling. Only
+    /// the routing changes (recipient, service, engagement number; the number stays); the invoice
+    /// goes back to `DEPOSEE`, to be routed again, and keeps its deposit date. Judged by the
+    /// lifecycle table from the stored status, applied conditionally on `A_RECYCLER`, recorded
+    /// like every step. [`StoreError::NotFound`] when the invoice is not `supplier`'s;
+    /// [`StoreError::Transition`] when it is not to recycle; [`StoreError::IllegalTransition`]
+    /// when it moved meanwhile. The caller checks the new routing (recipient active, service of
+    /// that recipient…) beforehand, as for a deposit.
+    pub async fn recycle_invoice(
+        &mut self,
+        invoice: InvoiceId,
+        supplier: StructureId,
+        routing: &Reroute,
+        actor: Actor,
+        motive: Option<&Motive>,
+    ) -> Result<InvoiceHistoryRecord> {
+        self.step("recycle_invoice")?;
+        let now = self.clock.now();
+        let (from, action) = with_tx!(self, |c| {
+            let status: Option<String> =
+                sqlx::query_scalar("SELECT status FROM invoices WHERE id = $1 AND supplier_id = $2")
+                    .bind(invoice.0)
+                    .bind(supplier.0)
+                    .fetch_optional(&mut *c)
+                    .await?;
+            let from: InvoiceStatus = status
+                .ok_or(StoreError::NotFound("invoice"))?
+                .parse()
+                .map_err(|e| StoreError::corrupt("invoices", e))?;
+            let judged = TransitionContext {
+                motive,
+                ..TransitionContext::default()
+            };
+            let row = from.transition(InvoiceStatus::Deposee, Party::Supplier, &judged)?;
+            if row.action != InvoiceAction::Recycle {
+                return Err(StoreError::Transition(facteur_domain::TransitionError::Illegal {
+                    from,
+                    to: InvoiceStatus::Deposee,
+                }));
+            }
+            let done = sqlx::query(
+                "UPDATE invoices SET status = $1, recipient_id = $2, service_id = $3, engagement_number = $4, \
+                 updated_at = $5 WHERE id = $6 AND status = $7",
+            )
+            .bind(InvoiceStatus::Deposee.as_str())
+            .bind(routing.recipient.0)
+            .bind(routing.service.map(|s| s.0))
+            .bind(routing.engagement_number.as_deref())
+            .bind(now)
+            .bind(invoice.0)
+            .bind(from.as_str())
+            .execute(&mut *c)
+            .await?
+            .rows_affected();
+            if done == 0 {
+                return Err(StoreError::IllegalTransition {
+                    what: "invoice",
+                    from: from.as_str(),
+                    to: InvoiceStatus::Deposee.as_str(),
+                });
+            }
+            (from, row.action)
+        });
+        self.record_step(&Step {
+            invoice,
+            from,
+            to: InvoiceStatus::Deposee,
+            action,
+            party: Party::Supplier,
+            actor,
+            motive,
+            structure: supplier,
+            supplier: supplier.0,
+            recipient: routing.recipient.0,
+            at: now,
+        })
+        .await
+    }
+
     /// Writes what every lifecycle step leaves behind: its history line, its audit line (on the
     /// acting structure) and its [`INVOICE_STATUS_CHANGED`] job.
     async fn record_step(&mut self, step: &Step<'_>) -> Result<InvoiceHistoryRecord> {
@@ -956,6 +1046,7 @@ crate::autocommit! {
     fn set_deposit_state(id: DepositId, from: DepositState, to: DepositState) -> ();
     fn create_invoice(invoice: &NewInvoice, actor: Actor) -> InvoiceRecord;
     fn change_invoice_status(change: &StatusChange<'_>) -> InvoiceHistoryRecord;
+    fn recycle_invoice(invoice: InvoiceId, supplier: StructureId, routing: &Reroute, actor: Actor, motive: Option<&Motive>) -> InvoiceHistoryRecord;
     fn acknowledge_invoice_rejection(invoice: InvoiceId, supplier: StructureId, actor: Actor, motive: Option<&Motive>) -> InvoiceHistoryRecord;
 }
 
@@ -1022,6 +1113,26 @@ impl Store {
         )))
         .bind(depositor.0)
         .bind(key)
+        .fetch_optional(db)
+        .await?);
+        row.map(TryInto::try_into).transpose()
+    }
+
+    /// The latest deposit of these bytes by `depositor` received at or after `since` (issue #13:
+    /// "the same bytes from the same depositor within 24 h" is a retry), if any.
+    pub async fn deposit_of_same_bytes(
+        &self,
+        depositor: StructureId,
+        original: &BlobId,
+        since: OffsetDateTime,
+    ) -> Result<Option<DepositRecord>> {
+        let row: Option<DepositRow> = with_pool!(self, |db| sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {DEPOSIT_COLS} FROM deposits WHERE depositor_id = $1 AND original_sha256 = $2 \
+             AND received_at >= $3 ORDER BY received_at DESC, id DESC LIMIT 1"
+        )))
+        .bind(depositor.0)
+        .bind(original.as_str())
+        .bind(normalize_time(since))
         .fetch_optional(db)
         .await?);
         row.map(TryInto::try_into).transpose()

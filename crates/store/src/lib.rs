@@ -38,7 +38,7 @@ pub use facteur_domain::{Page, PageRequest};
 pub use invoices::{
     DepositChannel, DepositId, DepositRecord, DepositState, INVOICE_STATUS_CHANGED, InvoiceCursor,
     InvoiceHistoryRecord, InvoiceId, InvoiceKind, InvoicePage, InvoiceQuery, InvoiceRecord, InvoiceSide, NewDeposit,
-    NewInvoice, StatusChange,
+    NewInvoice, Reroute, StatusChange,
 };
 pub use jobs::{JobCounts, JobId, JobRecord, JobStatus, NewJob};
 pub use lists::MembershipLine;

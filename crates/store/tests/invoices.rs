@@ -12,7 +12,7 @@ use facteur_domain::{
 use facteur_store::testing::{TestStore, numbered_siret};
 use facteur_store::{
     Actor, BlobId, Clock, DepositChannel, DepositId, DepositState, INVOICE_STATUS_CHANGED, InvoiceId, InvoiceKind,
-    InvoiceQuery, InvoiceRecord, InvoiceSide, NewDeposit, NewInvoice, StatusChange, Store, StoreError, Unique,
+    InvoiceQuery, InvoiceRecord, InvoiceSide, NewDeposit, NewInvoice, Reroute, StatusChange, Store, StoreError, Unique,
 };
 use rust_decimal::Decimal;
 use time::macros::{date, datetime};
@@ -27,6 +27,7 @@ facteur_store::scenarios!(ref facteur_store::testing::TestStore::new =>
     keyset_pages_walk_every_invoice_once,
     deposits_are_found_by_idempotency_key,
     a_rejection_is_acknowledged_once,
+    a_recycled_invoice_changes_only_its_routing,
 );
 
 /// A supplier, two public recipients (the second does not report payment) and an outsider.
@@ -739,6 +740,33 @@ async fn deposits_are_found_by_idempotency_key(t: &TestStore) {
             .await
             .unwrap();
     }
+    // The same bytes from the same depositor within a window: found (the latest), not another
+    // depositor's, not an older one.
+    let since = store.now() - Duration::hours(24);
+    let same = store
+        .deposit_of_same_bytes(p.supplier, &BlobId::of(b"one"), since)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (same.depositor_id, same.original.clone()),
+        (p.supplier, BlobId::of(b"one"))
+    );
+    assert!(same.id > first.id, "the latest of the three");
+    assert_eq!(
+        store
+            .deposit_of_same_bytes(p.other_supplier, &BlobId::of(b"one"), since)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .deposit_of_same_bytes(p.supplier, &BlobId::of(b"one"), store.now() + Duration::seconds(1))
+            .await
+            .unwrap(),
+        None
+    );
     // The state moves conditionally.
     store
         .set_deposit_state(first.id, DepositState::Received, DepositState::Integrated)
@@ -841,4 +869,135 @@ async fn a_rejection_is_acknowledged_once(t: &TestStore) {
         Err(StoreError::Transition(TransitionError::AlreadyAcknowledged))
     ));
     assert_eq!(store.snapshot().await.unwrap(), after);
+}
+
+async fn a_recycled_invoice_changes_only_its_routing(t: &TestStore) {
+    let store: &Store = t;
+    let p = parties(store).await;
+    let inv = deposit(store, p.supplier, p.recipient, "F-500", date!(2026 - 03 - 02)).await;
+    store
+        .change_invoice_status(&change(
+            inv.id,
+            InvoiceStatus::Deposee,
+            InvoiceStatus::MiseADisposition,
+            None,
+        ))
+        .await
+        .unwrap();
+    let routing = Reroute {
+        recipient: p.quiet_recipient,
+        service: store
+            .list_services(p.quiet_recipient)
+            .await
+            .unwrap()
+            .first()
+            .map(|s| s.id),
+        engagement_number: Some("EJ-2".into()),
+    };
+    // Not to recycle yet: refused; a draft is not recycled either (its move to DEPOSEE is "send").
+    let before = store.snapshot().await.unwrap();
+    assert!(matches!(
+        store
+            .recycle_invoice(inv.id, p.supplier, &routing, Actor::System, None)
+            .await,
+        Err(StoreError::Transition(TransitionError::Illegal { .. }))
+    ));
+    assert_eq!(store.snapshot().await.unwrap(), before);
+    let why = motive("Mauvais service destinataire");
+    store
+        .change_invoice_status(&StatusChange {
+            motive: Some(&why),
+            ..change(
+                inv.id,
+                InvoiceStatus::MiseADisposition,
+                InvoiceStatus::ARecycler,
+                Some(InvoiceSide::Recipient(p.recipient)),
+            )
+        })
+        .await
+        .unwrap();
+    let before = store.snapshot().await.unwrap();
+    for who in [p.recipient, p.other_supplier] {
+        assert!(matches!(
+            store.recycle_invoice(inv.id, who, &routing, Actor::System, None).await,
+            Err(StoreError::NotFound("invoice"))
+        ));
+    }
+    assert_eq!(store.snapshot().await.unwrap(), before);
+
+    let line = store
+        .recycle_invoice(inv.id, p.supplier, &routing, Actor::System, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        (line.from, line.to, line.action, line.party),
+        (
+            Some(InvoiceStatus::ARecycler),
+            InvoiceStatus::Deposee,
+            Some(InvoiceAction::Recycle),
+            Party::Supplier
+        )
+    );
+    let now = store
+        .invoice(inv.id, InvoiceSide::Recipient(p.quiet_recipient))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (now.status, now.service_id, now.engagement_number.as_deref()),
+        (InvoiceStatus::Deposee, routing.service, Some("EJ-2"))
+    );
+    // Same number, same deposit date; the first recipient no longer sees it.
+    assert_eq!((now.number.as_str(), now.deposited_at), ("F-500", inv.deposited_at));
+    assert_eq!(
+        store
+            .invoice(inv.id, InvoiceSide::Recipient(p.recipient))
+            .await
+            .unwrap(),
+        None
+    );
+    let job = store.jobs_of_kind(INVOICE_STATUS_CHANGED).await.unwrap().pop().unwrap();
+    assert_eq!(job.payload["recipient"], p.quiet_recipient.0);
+    // And it is routed again like any deposit.
+    store
+        .change_invoice_status(&change(
+            inv.id,
+            InvoiceStatus::Deposee,
+            InvoiceStatus::MiseADisposition,
+            None,
+        ))
+        .await
+        .unwrap();
+    // Twice: the second finds it no longer to recycle.
+    assert!(matches!(
+        store
+            .recycle_invoice(inv.id, p.supplier, &routing, Actor::System, None)
+            .await,
+        Err(StoreError::Transition(_))
+    ));
+
+    // A draft cannot be "recycled" into a deposit.
+    let d = store
+        .create_deposit(&new_deposit(p.supplier, b"draft", None), Actor::System)
+        .await
+        .unwrap();
+    let draft = store
+        .create_invoice(
+            &NewInvoice {
+                status: InvoiceStatus::Brouillon,
+                ..new_invoice(d.id, p.supplier, p.recipient, "F-501", date!(2026 - 03 - 02))
+            },
+            Actor::System,
+        )
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .recycle_invoice(draft.id, p.supplier, &routing, Actor::System, None)
+            .await,
+        Err(StoreError::Transition(TransitionError::Illegal {
+            from: InvoiceStatus::Brouillon,
+            ..
+        }))
+    ));
 }
