@@ -118,6 +118,10 @@ impl From<facteur_store::StoreError> for AppError {
                     | Unique::TechnicalCredential
                     | Unique::TokenDigest
                     | Unique::JobSingleton
+                    // The deposit use cases (issue #13) check these first and answer with their
+                    // own findings; reaching the constraint means a race they lost.
+                    | Unique::InvoiceNumber
+                    | Unique::DepositIdempotencyKey
                     | Unique::Unknown => return AppError::Store(StoreError::Conflict(kind)),
                 };
                 AppError::Conflict(conflict)

@@ -32,6 +32,8 @@ code_enum! {
         TokenCreate => "token.create",
         TokenConsume => "token.consume",
         TechnicalAccountPut => "technical_account.put",
+        InvoiceCreate => "invoice.create",
+        InvoiceStatus => "invoice.status",
     }
 }
 

@@ -20,6 +20,10 @@ pub enum StoreError {
         from: &'static str,
         to: &'static str,
     },
+    /// The invoice lifecycle (`facteur_domain::TRANSITIONS`) refuses a status change; the kind
+    /// says why (no such move, not the caller's role, motive missing…).
+    #[error("refused status change: {0}")]
+    Transition(#[from] facteur_domain::TransitionError),
     /// The database URL is not `sqlite:` or `postgres:`, or the blob URL is not supported.
     #[error("unsupported URL: {0}")]
     UnsupportedUrl(String),
@@ -64,6 +68,12 @@ pub enum Unique {
     DefaultBankAccount,
     /// `jobs_singleton`: one pending job per singleton key.
     JobSingleton,
+    /// `invoices_supplier_year_number_key`: the supplier already used this invoice number in
+    /// the year of issue (invoices and credit notes share the sequence).
+    InvoiceNumber,
+    /// `deposits_depositor_idempotency_key`: the depositor already sent a deposit with this
+    /// `Idempotency-Key`.
+    DepositIdempotencyKey,
     /// A constraint missing from [`UNIQUE_CONSTRAINTS`] (a test makes sure there is none).
     Unknown,
 }
@@ -125,6 +135,16 @@ pub const UNIQUE_CONSTRAINTS: &[(&str, &str, Unique)] = &[
         Unique::DefaultBankAccount,
     ),
     ("jobs_singleton", "jobs.singleton", Unique::JobSingleton),
+    (
+        "invoices_supplier_year_number_key",
+        "invoices.supplier_id, invoices.issue_year, invoices.number",
+        Unique::InvoiceNumber,
+    ),
+    (
+        "deposits_depositor_idempotency_key",
+        "deposits.depositor_id, deposits.idempotency_key",
+        Unique::DepositIdempotencyKey,
+    ),
 ];
 
 impl Unique {

@@ -13,6 +13,7 @@ mod blobs;
 mod clock;
 mod directory;
 mod error;
+mod invoices;
 mod jobs;
 mod lists;
 pub mod private_fs;
@@ -34,6 +35,11 @@ pub use blobs::{BlobId, Blobs};
 pub use clock::Clock;
 pub use error::{Result, StoreError, UNIQUE_CONSTRAINTS, Unique};
 pub use facteur_domain::{Page, PageRequest};
+pub use invoices::{
+    DepositChannel, DepositId, DepositRecord, DepositState, INVOICE_STATUS_CHANGED, InvoiceCursor,
+    InvoiceHistoryRecord, InvoiceId, InvoiceKind, InvoicePage, InvoiceQuery, InvoiceRecord, InvoiceSide, NewDeposit,
+    NewInvoice, Reroute, StatusChange,
+};
 pub use jobs::{JobCounts, JobId, JobRecord, JobStatus, NewJob};
 pub use lists::MembershipLine;
 pub use records::*;

@@ -118,6 +118,13 @@ impl Store {
             "SELECT 'bank ' || CAST(id AS TEXT) || ' ' || CAST(structure_id AS TEXT) || ' ' || label || ' ' || iban \
              || ' ' || CAST(active AS TEXT) || ' ' || CAST(is_default AS TEXT) FROM bank_accounts",
             "SELECT 'job ' || CAST(id AS TEXT) || ' ' || kind || ' ' || CAST(attempts AS TEXT) FROM jobs",
+            "SELECT 'deposit ' || CAST(id AS TEXT) || ' ' || CAST(depositor_id AS TEXT) || ' ' || channel || ' ' \
+             || original_sha256 || ' ' || COALESCE(idempotency_key, '-') || ' ' || state FROM deposits",
+            "SELECT 'invoice ' || CAST(id AS TEXT) || ' ' || CAST(supplier_id AS TEXT) || ' ' \
+             || CAST(recipient_id AS TEXT) || ' ' || number || ' ' || status || ' ' \
+             || CAST(rejection_acknowledged AS TEXT) || ' ' || CAST(updated_at AS TEXT) FROM invoices",
+            "SELECT 'history ' || CAST(id AS TEXT) || ' ' || CAST(invoice_id AS TEXT) || ' ' \
+             || COALESCE(from_status, '-') || ' ' || to_status FROM invoice_history",
         ];
         let mut lines = Vec::new();
         for q in QUERIES {
