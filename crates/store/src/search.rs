@@ -58,6 +58,14 @@ pub struct StructureQuery {
     pub moa_only: bool,
 }
 
+/// A page row with the number of matches, counted by the same query (`COUNT(*) OVER ()`).
+#[derive(sqlx::FromRow)]
+struct CountedRow {
+    #[sqlx(flatten)]
+    row: StructureRow,
+    matches: i64,
+}
+
 /// A value bound to a placeholder.
 #[derive(Debug, Clone, PartialEq)]
 enum Arg {
@@ -323,6 +331,17 @@ impl Filter {
         }
     }
 
+    /// `SELECT COUNT(*)` of the rows the trigram index finds for the joinable term alone (no other
+    /// clause, no table read), stopping at `cap`: how common the fragment is.
+    fn text_count_sql(&self, cap: u32) -> String {
+        match &self.joinable {
+            Some((_, term)) => {
+                format!("SELECT COUNT(*) FROM (SELECT 1 FROM structures_text WHERE {term} LIMIT {cap}) AS m")
+            }
+            None => self.join_count_sql(cap),
+        }
+    }
+
     /// `SELECT COUNT(*)` of the rows the joinable term finds with the other clauses, stopping at
     /// `cap`: the matches, or some of them when the join is partial.
     fn join_count_sql(&self, cap: u32) -> String {
@@ -400,28 +419,31 @@ impl Store {
             .await?);
             let end = page.offset().saturating_add(page.limit());
             let threshold = walk_threshold(end, u64::try_from(rows).unwrap_or(0));
-            let cap = page.cap().map_or(u64::from(u32::MAX), u64::from);
-            let probe = u32::try_from(cap.max(threshold)).unwrap_or(u32::MAX);
-            let found = self.count(&f.join_count_sql(probe), &f).await?;
-            if found >= threshold {
-                let walk = Filter::build(self.dialect(), query, false);
-                let rows = self.page_rows(&walk, " INDEXED BY structures_name_walk", &page).await?;
-                // `found` is the total (up to the probe, itself at least the cap), or, from a
-                // partial join, a part of it: the total when already beyond the cap; otherwise
-                // the whole filter is counted.
-                let matches = match page.cap() {
-                    _ if !f.partial_join => found,
-                    Some(cap) if u64::from(cap) <= found => found,
-                    _ => self.count(&f.count_sql(page.cap()), &f).await?,
+            // The trigram index alone tells how common the fragment is (no table read).
+            let limit = u32::try_from(threshold).unwrap_or(u32::MAX);
+            if self.count(&f.text_count_sql(limit), &f).await? < threshold {
+                // Few matches: one query sorts them and counts them.
+                let (rows, counted) = self.counted_page_rows(&f, &page).await?;
+                let matches = match counted {
+                    Some(n) => n,
+                    None => self.count(&f.count_sql(page.cap()), &f).await?,
                 };
                 let items = rows.into_iter().map(TryInto::try_into).collect::<Result<_>>()?;
                 return Ok(Page::new(items, page.total(matches), &page));
             }
-            if !f.partial_join {
-                let rows = self.page_rows(&f, "", &page).await?;
-                let items = rows.into_iter().map(TryInto::try_into).collect::<Result<_>>()?;
-                return Ok(Page::new(items, page.total(found), &page));
-            }
+            let walk = Filter::build(self.dialect(), query, false);
+            let rows = self.page_rows(&walk, " INDEXED BY structures_name_walk", &page).await?;
+            // The join counts the matches up to the cap (only some of them when it is partial:
+            // the total when already at the cap; otherwise the whole filter is counted).
+            let cap = page.cap().unwrap_or(u32::MAX);
+            let found = self.count(&f.join_count_sql(cap), &f).await?;
+            let matches = if f.partial_join && found < u64::from(cap) {
+                self.count(&f.count_sql(page.cap()), &f).await?
+            } else {
+                found
+            };
+            let items = rows.into_iter().map(TryInto::try_into).collect::<Result<_>>()?;
+            return Ok(Page::new(items, page.total(matches), &page));
         }
         let rows = self.page_rows(&f, "", &page).await?;
         let (limit, offset) = (page.limit(), page.offset());
@@ -457,6 +479,37 @@ impl Store {
         .bind(to_i64(offset))
         .fetch_all(db)
         .await?))
+    }
+
+    /// The rows of `page` among the matches of `f` and, from the same query, their number (`None`
+    /// when the page is empty but not the first: nothing tells it then).
+    async fn counted_page_rows(&self, f: &Filter, page: &PageRequest) -> Result<(Vec<StructureRow>, Option<u64>)> {
+        let (limit, offset) = (page.limit(), page.offset());
+        if limit == 0 {
+            return Ok((Vec::new(), None));
+        }
+        let n = f.args.len();
+        let select = format!(
+            "SELECT {}, COUNT(*) OVER () AS matches FROM structures{} ORDER BY company_name, id LIMIT ${} OFFSET ${}",
+            crate::directory::STRUCTURE_COLS,
+            f.where_clause(),
+            n + 1,
+            n + 2
+        );
+        let rows: Vec<CountedRow> = with_pool!(self, |db| bind_args!(
+            sqlx::query_as(sqlx::AssertSqlSafe(select.as_str())),
+            &f.args
+        )
+        .bind(to_i64(limit))
+        .bind(to_i64(offset))
+        .fetch_all(db)
+        .await?);
+        let counted = match rows.first() {
+            Some(r) => Some(u64::try_from(r.matches).unwrap_or(0)),
+            None if offset == 0 => Some(0),
+            None => None,
+        };
+        Ok((rows.into_iter().map(|r| r.row).collect(), counted))
     }
 
     /// Runs a count of `f` (`count`: one of its count statements).

@@ -269,6 +269,12 @@ async fn common_fragments_page_like_rare_ones(t: &TestStore) {
     // Rarer fragments of the same names (the rarest are sorted), and a common one in the city.
     let (total, page) = names(name("une 000"), PageRequest::new(2, 5).capped(200)).await;
     assert_eq!((total, page), (10, expected(&mut (5..10))));
+    let (total, beyond) = names(name("une 000"), PageRequest::new(3, 5)).await;
+    assert_eq!(
+        (total, beyond.len()),
+        (10, 0),
+        "a page past the end still tells the total"
+    );
     let (total, page) = names(name("ne 23"), PageRequest::new(1, 3).capped(200)).await;
     assert_eq!((total, page), (100, expected(&mut (2300..2303))));
     let city = StructureQuery {
