@@ -140,16 +140,7 @@ impl AppError {
 
     /// A value the domain refused, under the field its error names.
     pub fn domain(e: facteur_domain::DomainError) -> Self {
-        let field = match &e {
-            facteur_domain::DomainError::Format { field, .. }
-            | facteur_domain::DomainError::Checksum { field }
-            | facteur_domain::DomainError::UnknownCode { field, .. }
-            | facteur_domain::DomainError::Inconsistent { field, .. } => *field,
-        };
-        Self::Invalid {
-            field,
-            problem: Problem::Domain(e),
-        }
+        Self::domain_as(e.field(), e)
     }
 
     /// A value the domain refused, under the form's own name for the field.

@@ -262,15 +262,7 @@ mod tests {
     }
 
     fn fields(errors: &[DomainError]) -> Vec<&'static str> {
-        errors
-            .iter()
-            .map(|e| match e {
-                DomainError::Format { field, .. }
-                | DomainError::Checksum { field }
-                | DomainError::UnknownCode { field, .. }
-                | DomainError::Inconsistent { field, .. } => *field,
-            })
-            .collect()
+        errors.iter().map(DomainError::field).collect()
     }
 
     #[test]

@@ -21,6 +21,16 @@ pub enum DomainError {
 }
 
 impl DomainError {
+    /// The field the error is about.
+    pub fn field(&self) -> &'static str {
+        match self {
+            Self::Format { field, .. }
+            | Self::Checksum { field }
+            | Self::UnknownCode { field, .. }
+            | Self::Inconsistent { field, .. } => field,
+        }
+    }
+
     pub(crate) fn format(field: &'static str, reason: &'static str) -> Self {
         Self::Format { field, reason }
     }

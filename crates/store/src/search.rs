@@ -323,10 +323,7 @@ impl Filter {
     fn count_sql(&self, cap: Option<u32>) -> String {
         match (cap, &self.joinable) {
             (Some(cap), Some(_)) if !self.partial_join => self.join_count_sql(cap),
-            (Some(cap), _) => format!(
-                "SELECT COUNT(*) FROM (SELECT 1 FROM structures{} LIMIT {cap}) AS m",
-                self.where_clause()
-            ),
+            (Some(cap), _) => self.capped_count_sql(cap),
             (None, _) => format!("SELECT COUNT(*) FROM structures{}", self.where_clause()),
         }
     }
@@ -355,11 +352,16 @@ impl Filter {
                     Self::join_where(&clauses)
                 )
             }
-            None => format!(
-                "SELECT COUNT(*) FROM (SELECT 1 FROM structures{} LIMIT {cap}) AS m",
-                self.where_clause()
-            ),
+            None => self.capped_count_sql(cap),
         }
+    }
+
+    /// `SELECT COUNT(*)` of the matches read from the table, stopping at `cap`.
+    fn capped_count_sql(&self, cap: u32) -> String {
+        format!(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM structures{} LIMIT {cap}) AS m",
+            self.where_clause()
+        )
     }
 }
 

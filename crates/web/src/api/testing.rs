@@ -50,10 +50,7 @@ pub use facteur_store::scenarios;
 /// A server on `backend` with a fresh database, `None` when PostgreSQL is asked for and not
 /// configured: the setup of [`scenarios!`].
 pub async fn spawn(backend: Backend) -> Option<TestApp> {
-    if backend == Backend::Postgres && facteur_store::testing::pg_url().is_none() {
-        return None;
-    }
-    Some(spawn_app_on(backend).await)
+    spawn_with(backend, test_http()).await
 }
 
 /// [`spawn`] with the given HTTP settings.
@@ -74,9 +71,14 @@ pub async fn spawn_app() -> TestApp {
 /// # Panics
 /// When PostgreSQL is asked for but `FACTEUR_TEST_PG_URL` is not set (use [`backends`]).
 pub async fn spawn_app_on(backend: Backend) -> TestApp {
+    spawn_app_with(backend, test_http()).await
+}
+
+/// The HTTP settings of test servers: the test token secret, a generous request timeout.
+fn test_http() -> HttpConfig {
     let mut http = HttpConfig::new(TEST_TOKEN_SECRET.to_vec());
     http.request_timeout = Duration::from_secs(30);
-    spawn_app_with(backend, http).await
+    http
 }
 
 /// A server on `backend` with a fresh database and the given HTTP settings.
