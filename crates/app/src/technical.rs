@@ -111,7 +111,7 @@ impl App {
         password: &str,
         token_structure: StructureId,
     ) -> AppResult<Actor> {
-        let Some(t) = self.db().find_technical_account_by_login(login).await? else {
+        let Some((t, status)) = self.db().technical_account_for_login(login).await? else {
             return Err(AppError::Unauthenticated);
         };
         if t.structure_id != token_structure {
@@ -127,7 +127,7 @@ impl App {
             self.inner.limiter.record(&key, limit, now);
             return Err(AppError::Unauthenticated);
         }
-        self.technical_actor(t).await
+        self.active_technical_actor(&t, status)
     }
 
     /// Compares the password with the stored digest; an argon2 hash of an account created before
@@ -174,11 +174,13 @@ impl App {
     }
 
     async fn technical_actor(&self, t: TechnicalAccountRecord) -> AppResult<Actor> {
-        if t.password_expires_at <= self.inner.clock.now() {
-            return Err(AppError::Unauthenticated);
-        }
         let s = self.load_structure(t.structure_id).await?;
-        if s.structure.status != StructureStatus::Active {
+        self.active_technical_actor(&t, s.structure.status)
+    }
+
+    /// The actor of an account whose password has not expired, of an active structure.
+    fn active_technical_actor(&self, t: &TechnicalAccountRecord, structure: StructureStatus) -> AppResult<Actor> {
+        if t.password_expires_at <= self.inner.clock.now() || structure != StructureStatus::Active {
             return Err(AppError::Unauthenticated);
         }
         Ok(Actor::Technical {

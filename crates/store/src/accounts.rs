@@ -5,14 +5,14 @@
 //! ([`crate::hash_token`]) and argon2 hashes of passwords.
 
 use facteur_domain::{
-    AuditAction, Email, MembershipId, MembershipStatus, Role, Space, SpaceMode, StructureId, SubscriptionStatus,
-    TechnicalAccountId, TokenPurpose, UserId, UserStatus,
+    AuditAction, Email, MembershipId, MembershipStatus, Role, Space, SpaceMode, StructureId, StructureStatus,
+    SubscriptionStatus, TechnicalAccountId, TokenPurpose, UserId, UserStatus,
 };
 use serde_json::json;
 use time::OffsetDateTime;
 
 use crate::audit::{audit, change_one};
-use crate::records::{MembershipRow, SessionRow, SubscriptionRow, TechnicalAccountRow, UserRow};
+use crate::records::{MembershipRow, SessionRow, SubscriptionRow, TechnicalAccountRow, TechnicalLoginRow, UserRow};
 use crate::{
     Actor, MembershipRecord, NewTechnicalAccount, NewUser, Result, SessionRecord, Store, StoreError,
     SubscriptionRecord, TechnicalAccountRecord, Tx, UserRecord, normalize_time, with_pool, with_tx,
@@ -293,6 +293,25 @@ impl Store {
                 "SELECT ",
                 technical_cols!(),
                 " FROM technical_accounts WHERE login = $1"
+            ),
+            login
+        )
+    }
+
+    /// A technical account by login with its structure's status: what every `/cpro/` call checks,
+    /// read by one statement.
+    pub async fn technical_account_for_login(
+        &self,
+        login: &str,
+    ) -> Result<Option<(TechnicalAccountRecord, StructureStatus)>> {
+        fetch_opt!(
+            self,
+            TechnicalLoginRow,
+            concat!(
+                "SELECT ",
+                technical_cols!(),
+                ", (SELECT status FROM structures WHERE structures.id = technical_accounts.structure_id) \
+                 AS structure_status FROM technical_accounts WHERE login = $1"
             ),
             login
         )

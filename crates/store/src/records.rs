@@ -4,7 +4,7 @@
 
 use facteur_domain::{
     Address, Email, MembershipId, MembershipStatus, Role, Service, ServiceCode, ServiceId, ServiceParameters, Space,
-    SpaceMode, Structure, StructureId, StructureIdentifier, StructureParameters, SubscriptionStatus,
+    SpaceMode, Structure, StructureId, StructureIdentifier, StructureParameters, StructureStatus, SubscriptionStatus,
     TechnicalAccountId, UserId, UserStatus, VatNumber,
 };
 use serde::Serialize;
@@ -379,6 +379,21 @@ impl From<TechnicalAccountRow> for TechnicalAccountRecord {
             created_at: r.created_at,
             updated_at: r.updated_at,
         }
+    }
+}
+
+/// A technical account with its structure's status (`structure_status`), read together.
+#[derive(sqlx::FromRow)]
+pub(crate) struct TechnicalLoginRow {
+    #[sqlx(flatten)]
+    pub(crate) account: TechnicalAccountRow,
+    pub(crate) structure_status: String,
+}
+
+impl TryFrom<TechnicalLoginRow> for (TechnicalAccountRecord, StructureStatus) {
+    type Error = StoreError;
+    fn try_from(r: TechnicalLoginRow) -> Result<Self, StoreError> {
+        Ok((r.account.into(), parse("structures", &r.structure_status)?))
     }
 }
 

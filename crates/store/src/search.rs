@@ -6,6 +6,9 @@
 //! dialects differ (see [`Dialect`]): substring of the folded name or city, and prefix of an
 //! identifier or a postcode. The indexes behind them are in migration `0003_search.sql`.
 
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
 use facteur_domain::{IdentifierKind, Page, PageRequest, StructureId, StructureKind, StructureStatus};
 
 use crate::directory::fold;
@@ -88,6 +91,26 @@ enum Dialect {
     Postgres,
 }
 
+/// How long a directory size read by the search is reused. The size only chooses between two
+/// plans that give the same rows, so a stale one costs at most some speed.
+const SIZE_TTL: Duration = Duration::from_secs(30);
+
+/// The directory's size (largest structure id), read at most once per [`SIZE_TTL`] rather than
+/// by a statement per search. Shared by the store's clones.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct SizeCache(Arc<Mutex<Option<(Instant, u64)>>>);
+
+impl SizeCache {
+    fn get(&self) -> Option<u64> {
+        let cached = *self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        cached.filter(|(at, _)| at.elapsed() < SIZE_TTL).map(|(_, size)| size)
+    }
+
+    fn set(&self, size: u64) {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some((Instant::now(), size));
+    }
+}
+
 /// Shortest fragment the trigram index can find.
 const TRIGRAM: usize = 3;
 
@@ -148,6 +171,8 @@ fn identifier_text(s: &str) -> String {
 /// The WHERE clause of a query and its arguments, `$1`… in order.
 struct Filter {
     dialect: Dialect,
+    /// Placeholders taken before this filter's own (it is then part of a larger statement).
+    first: usize,
     /// Fragments go through the trigram index (SQLite); otherwise each row is tested with `LIKE`.
     trigrams: bool,
     clauses: Vec<String>,
@@ -163,9 +188,10 @@ struct Filter {
 }
 
 impl Filter {
-    fn new(dialect: Dialect, trigrams: bool) -> Self {
+    fn new(dialect: Dialect, trigrams: bool, first: usize) -> Self {
         Self {
             dialect,
+            first,
             trigrams: trigrams && dialect == Dialect::Sqlite,
             clauses: Vec::new(),
             args: Vec::new(),
@@ -177,7 +203,7 @@ impl Filter {
     /// The placeholder of a new argument.
     fn arg(&mut self, a: Arg) -> String {
         self.args.push(a);
-        format!("${}", self.args.len())
+        format!("${}", self.first + self.args.len())
     }
 
     fn text(&mut self, s: impl Into<String>) -> String {
@@ -238,7 +264,12 @@ impl Filter {
 
     /// The filter of `q`; `trigrams`: match fragments through the trigram index (SQLite).
     fn build(dialect: Dialect, q: &StructureQuery, trigrams: bool) -> Self {
-        let mut f = Self::new(dialect, trigrams);
+        Self::build_after(dialect, q, trigrams, 0)
+    }
+
+    /// [`Filter::build`], numbering its placeholders after the `first` ones of an outer statement.
+    fn build_after(dialect: Dialect, q: &StructureQuery, trigrams: bool, first: usize) -> Self {
+        let mut f = Self::new(dialect, trigrams, first);
         let public = StructureKind::Public.as_str();
         let scope = match q.scope {
             Scope::Public => Some(format!("kind = '{public}'")),
@@ -414,18 +445,13 @@ impl Store {
             && nonblank(&query.identifier_prefix).is_none()
             && nonblank(&query.postcode).is_none();
         if walkable {
-            let rows: i64 = with_pool!(self, |db| sqlx::query_scalar(
-                "SELECT COALESCE(MAX(id), 0) FROM structures"
-            )
-            .fetch_one(db)
-            .await?);
             let end = page.offset().saturating_add(page.limit());
-            let threshold = walk_threshold(end, u64::try_from(rows).unwrap_or(0));
+            let threshold = walk_threshold(end, self.directory_size().await?);
             // The trigram index alone tells how common the fragment is (no table read).
             let limit = u32::try_from(threshold).unwrap_or(u32::MAX);
             if self.count(&f.text_count_sql(limit), &f).await? < threshold {
                 // Few matches: one query sorts them and counts them.
-                let (rows, counted) = self.counted_page_rows(&f, &page).await?;
+                let (rows, counted) = self.counted_page_rows(&f, "", "COUNT(*) OVER ()", &[], &page).await?;
                 let matches = match counted {
                     Some(n) => n,
                     None => self.count(&f.count_sql(page.cap()), &f).await?,
@@ -433,12 +459,21 @@ impl Store {
                 let items = rows.into_iter().map(TryInto::try_into).collect::<Result<_>>()?;
                 return Ok(Page::new(items, page.total(matches), &page));
             }
+            // Many: the page walks the names in order; the join counts the matches up to the cap
+            // in the same statement (a constant subquery, run once), only some of them when it is
+            // partial (the total when already at the cap; otherwise the whole filter is counted).
             let walk = Filter::build(self.dialect(), query, false);
-            let rows = self.page_rows(&walk, " INDEXED BY structures_name_walk", &page).await?;
-            // The join counts the matches up to the cap (only some of them when it is partial:
-            // the total when already at the cap; otherwise the whole filter is counted).
+            let counter = Filter::build_after(self.dialect(), query, true, walk.args.len() + 2);
             let cap = page.cap().unwrap_or(u32::MAX);
-            let found = self.count(&f.join_count_sql(cap), &f).await?;
+            let found = format!("({})", counter.join_count_sql(cap));
+            let hint = " INDEXED BY structures_name_walk";
+            let (rows, counted) = self
+                .counted_page_rows(&walk, hint, &found, &counter.args, &page)
+                .await?;
+            let found = match counted {
+                Some(n) => n,
+                None => self.count(&f.join_count_sql(cap), &f).await?,
+            };
             let matches = if f.partial_join && found < u64::from(cap) {
                 self.count(&f.count_sql(page.cap()), &f).await?
             } else {
@@ -447,7 +482,7 @@ impl Store {
             let items = rows.into_iter().map(TryInto::try_into).collect::<Result<_>>()?;
             return Ok(Page::new(items, page.total(matches), &page));
         }
-        let rows = self.page_rows(&f, "", &page).await?;
+        let rows = self.page_rows(&f, &page).await?;
         let (limit, offset) = (page.limit(), page.offset());
         let fetched = u64::try_from(rows.len()).unwrap_or(u64::MAX);
         let matches = if fetched > 0 && fetched < limit {
@@ -459,15 +494,15 @@ impl Store {
         Ok(Page::new(items, page.total(matches), &page))
     }
 
-    /// The rows of `page` among the matches of `f`, ordered by name; `hint` follows the table name.
-    async fn page_rows(&self, f: &Filter, hint: &str, page: &PageRequest) -> Result<Vec<StructureRow>> {
+    /// The rows of `page` among the matches of `f`, ordered by name.
+    async fn page_rows(&self, f: &Filter, page: &PageRequest) -> Result<Vec<StructureRow>> {
         let (limit, offset) = (page.limit(), page.offset());
         if limit == 0 {
             return Ok(Vec::new());
         }
         let n = f.args.len();
         let select = format!(
-            "SELECT {} FROM structures{hint}{} ORDER BY company_name, id LIMIT ${} OFFSET ${}",
+            "SELECT {} FROM structures{} ORDER BY company_name, id LIMIT ${} OFFSET ${}",
             crate::directory::STRUCTURE_COLS,
             f.where_clause(),
             n + 1,
@@ -483,27 +518,51 @@ impl Store {
         .await?))
     }
 
-    /// The rows of `page` among the matches of `f` and, from the same query, their number (`None`
-    /// when the page is empty but not the first: nothing tells it then).
-    async fn counted_page_rows(&self, f: &Filter, page: &PageRequest) -> Result<(Vec<StructureRow>, Option<u64>)> {
+    /// The directory's size (its largest id), from [`SizeCache`] when read recently.
+    async fn directory_size(&self) -> Result<u64> {
+        if let Some(size) = self.directory_size.get() {
+            return Ok(size);
+        }
+        let max: i64 = with_pool!(self, |db| sqlx::query_scalar(
+            "SELECT COALESCE(MAX(id), 0) FROM structures"
+        )
+        .fetch_one(db)
+        .await?);
+        let size = u64::try_from(max).unwrap_or(0);
+        self.directory_size.set(size);
+        Ok(size)
+    }
+
+    /// The rows of `page` among the matches of `f` (`hint` follows the table name) and, from the
+    /// same statement, the number `matches` (an SQL expression; its own arguments `extra` are
+    /// numbered after the page's) says. `None` when the page is empty but not the first: nothing
+    /// tells it then.
+    async fn counted_page_rows(
+        &self,
+        f: &Filter,
+        hint: &str,
+        matches: &str,
+        extra: &[Arg],
+        page: &PageRequest,
+    ) -> Result<(Vec<StructureRow>, Option<u64>)> {
         let (limit, offset) = (page.limit(), page.offset());
         if limit == 0 {
             return Ok((Vec::new(), None));
         }
         let n = f.args.len();
         let select = format!(
-            "SELECT {}, COUNT(*) OVER () AS matches FROM structures{} ORDER BY company_name, id LIMIT ${} OFFSET ${}",
+            "SELECT {}, {matches} AS matches FROM structures{hint}{} ORDER BY company_name, id LIMIT ${} OFFSET ${}",
             crate::directory::STRUCTURE_COLS,
             f.where_clause(),
             n + 1,
             n + 2
         );
         let rows: Vec<CountedRow> = with_pool!(self, |db| bind_args!(
-            sqlx::query_as(sqlx::AssertSqlSafe(select.as_str())),
-            &f.args
+            bind_args!(sqlx::query_as(sqlx::AssertSqlSafe(select.as_str())), &f.args)
+                .bind(to_i64(limit))
+                .bind(to_i64(offset)),
+            extra
         )
-        .bind(to_i64(limit))
-        .bind(to_i64(offset))
         .fetch_all(db)
         .await?);
         let counted = match rows.first() {

@@ -2,11 +2,13 @@
 //! expiry after 424 days.
 
 use facteur_app::{Actor, AppError};
+use facteur_domain::StructureStatus;
 use time::Duration;
 
 use crate::common::{SIRET_A, TestApp, on_both};
 
 on_both!(technical_account_lifecycle);
+on_both!(an_inactive_structure_authenticates_nothing);
 
 async fn technical_account_lifecycle(t: TestApp) {
     let (boss, s) = t.manager("boss@acme.example", SIRET_A).await;
@@ -148,4 +150,23 @@ async fn technical_passwords_are_digests_and_old_argon2_hashes_are_replaced(t: T
     let after = t.app.store().technical_account_of(s).await.unwrap().unwrap();
     assert_eq!(after.password_hash, facteur_app::secrets::token_digest(&c.password));
     t.app.authenticate_technical(&c.login, &c.password, s).await.unwrap();
+}
+
+/// Both credential pairs stop working when the directory marks the structure inactive (the
+/// login check reads the structure's status in the same statement as the account).
+async fn an_inactive_structure_authenticates_nothing(t: TestApp) {
+    let (boss, s) = t.manager("boss@acme.example", SIRET_A).await;
+    let c = t.app.create_technical_account(&boss, s).await.unwrap();
+    t.app.authenticate_technical(&c.login, &c.password, s).await.unwrap();
+    let mut record = t.app.store().structure(s).await.unwrap().unwrap().structure;
+    record.status = StructureStatus::Inactive;
+    t.app.upsert_structure(&Actor::Operator, record, vec![]).await.unwrap();
+    assert!(matches!(
+        t.app.authenticate_technical(&c.login, &c.password, s).await,
+        Err(AppError::Unauthenticated)
+    ));
+    assert!(matches!(
+        t.app.authenticate_client(&c.client_id, &c.client_secret, "test").await,
+        Err(AppError::Unauthenticated)
+    ));
 }
