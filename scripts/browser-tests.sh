@@ -24,10 +24,14 @@ if [[ ! -d tests/browser/node_modules/playwright-core ]]; then
   (cd tests/browser && npm ci --no-audit --no-fund)
 fi
 
-echo "browser-tests: building facteur"
-cargo build -p facteur --bin facteur
 TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
-export FACTEUR_BIN="$TARGET_DIR/debug/facteur"
+# test-all.sh passes the binary its test build already made (FACTEUR_BIN); alone, build it.
+if [[ -z "${FACTEUR_BIN:-}" ]]; then
+  echo "browser-tests: building facteur"
+  cargo build -p facteur --bin facteur
+  FACTEUR_BIN="$TARGET_DIR/debug/facteur"
+fi
+export FACTEUR_BIN
 export CHROMIUM_PATH
 export BROWSER_ARTIFACTS=${BROWSER_ARTIFACTS:-$TARGET_DIR/browser-artifacts}
 mkdir -p "$BROWSER_ARTIFACTS"
