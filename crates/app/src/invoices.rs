@@ -661,6 +661,10 @@ impl App {
             return Ok(None);
         };
         let model = build_model(supplier, &routing, entry, number, currency, bank.as_ref(), &amounts);
+        if model.is_none() {
+            // Only a date outside the years a document can carry stops the model.
+            out.push(Finding::platform(R::CodeUnknown, "dateFacture"));
+        }
         Ok(model.map(|m| (routing, m)))
     }
 
@@ -1350,6 +1354,150 @@ fn build_model(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use time::OffsetDateTime;
+
+    fn structure(siret: &str, kind: StructureKind, name: &str) -> StructureRecord {
+        let id = StructureIdentifier::parse(IdentifierKind::Siret, siret).unwrap();
+        let mut s = facteur_domain::Structure::new(id, kind, name).unwrap();
+        s.address.line1 = "1 place de la Démo".to_owned();
+        s.address.postcode = "99100".to_owned();
+        s.address.city = "Démoville".to_owned();
+        s.address.country = "FR".to_owned();
+        StructureRecord {
+            id: StructureId(1),
+            structure: s,
+            created_at: OffsetDateTime::UNIX_EPOCH,
+            updated_at: OffsetDateTime::UNIX_EPOCH,
+        }
+    }
+
+    fn line(price: i64, discount: i64, rate: VatRate) -> EntryLine {
+        EntryLine {
+            number: None,
+            reference: None,
+            name: "Prestation".to_owned(),
+            quantity: Decimal::new(3, 0),
+            unit: Some("heure".to_owned()),
+            unit_price: Decimal::new(price, 2),
+            discount: Decimal::new(discount, 2),
+            vat_rate: Some(rate),
+        }
+    }
+
+    /// Entries of every shape the API takes build a structured copy the EN 16931 engine accepts:
+    /// an invoice with a line discount, two rates (a code and a manual one) and an exempt line; a
+    /// credit note referring to its invoice.
+    #[test]
+    fn structured_copies_pass_en16931() {
+        let supplier = structure("51234567900017", StructureKind::Private, "Boulangerie");
+        let routing = Routing {
+            recipient: structure("21990001600011", StructureKind::Public, "Commune"),
+            service: None,
+            engagement: Some("EJ-1".to_owned()),
+        };
+        for kind in [InvoiceKind::Invoice, InvoiceKind::CreditNote] {
+            // 3 × 100.00 − 10.00 = 290.00 at 20 %; 3 × 33.33 = 99.99 at 5.5 %; 3 × 10.00 exempt.
+            let entry = InvoiceEntry {
+                number: "F-1".to_owned(),
+                issue_date: time::macros::date!(2026 - 03 - 02),
+                due_date: Some(time::macros::date!(2026 - 04 - 01)),
+                kind,
+                supplier: None,
+                bank_account: None,
+                recipient: "21990001600011".to_owned(),
+                service_code: None,
+                engagement: Some("EJ-1".to_owned()),
+                contract: Some("M-2025-17".to_owned()),
+                original_invoice: (kind == InvoiceKind::CreditNote).then(|| "F-0".to_owned()),
+                currency: "EUR".to_owned(),
+                payment_mode: Some("CHEQUE".to_owned()),
+                exemption_reason: None,
+                comment: Some("Commentaire".to_owned()),
+                lines: vec![
+                    line(10_000, 1_000, VatRate::Code("TVA20".into())),
+                    line(3_333, 0, VatRate::Manual(Decimal::new(55, 1))),
+                    line(1_000, 0, VatRate::Code("TVA1".into())),
+                ],
+                vat_lines: vec![
+                    EntryVatLine {
+                        vat_rate: Some(VatRate::Code("TVA20".into())),
+                        base: Decimal::new(29_000, 2),
+                        amount: Decimal::new(5_800, 2),
+                    },
+                    EntryVatLine {
+                        vat_rate: Some(VatRate::Code("TVA55".into())),
+                        base: Decimal::new(9_999, 2),
+                        amount: Decimal::new(550, 2),
+                    },
+                    EntryVatLine {
+                        vat_rate: Some(VatRate::Code("TVA1".into())),
+                        base: Decimal::new(3_000, 2),
+                        amount: Decimal::ZERO,
+                    },
+                ],
+                totals: EntryTotals {
+                    excl_vat: Decimal::new(41_999, 2),
+                    vat: Decimal::new(6_350, 2),
+                    incl_vat: Decimal::new(48_349, 2),
+                    global_discount: Decimal::ZERO,
+                    amount_due: Decimal::new(48_349, 2),
+                },
+            };
+            let mut findings = Vec::new();
+            let amounts = check_amounts(&entry, &mut findings).unwrap();
+            assert!(findings.is_empty(), "{findings:?}");
+            let number = InvoiceNumber::parse(&entry.number).unwrap();
+            let currency = en::CurrencyCode::new("EUR").unwrap();
+            let model = build_model(&supplier, &routing, &entry, number, currency, None, &amounts).unwrap();
+            let xml = facteur_einvoice::ubl::write(&model);
+            let report = facteur_einvoice::validate::validate_xml(xml.as_bytes());
+            assert!(report.is_valid(), "{kind:?}: {:?}\n{xml}", report.findings);
+        }
+    }
+
+    #[test]
+    fn inconsistent_amounts_are_all_reported() {
+        let entry_line = line(10_000, 0, VatRate::Code("TVA20".into()));
+        let mut entry = InvoiceEntry {
+            number: "F-1".to_owned(),
+            issue_date: time::macros::date!(2026 - 03 - 02),
+            due_date: None,
+            kind: InvoiceKind::Invoice,
+            supplier: None,
+            bank_account: None,
+            recipient: String::new(),
+            service_code: None,
+            engagement: None,
+            contract: None,
+            original_invoice: None,
+            currency: "EUR".to_owned(),
+            payment_mode: None,
+            exemption_reason: None,
+            comment: None,
+            lines: vec![entry_line],
+            vat_lines: vec![EntryVatLine {
+                vat_rate: Some(VatRate::Code("TVA10".into())),
+                base: Decimal::new(30_000, 2),
+                amount: Decimal::new(3_000, 2),
+            }],
+            totals: EntryTotals {
+                excl_vat: Decimal::new(30_000, 2),
+                vat: Decimal::new(3_000, 2),
+                incl_vat: Decimal::new(33_000, 2),
+                global_discount: Decimal::ZERO,
+                amount_due: Decimal::new(30_000, 2),
+            },
+        };
+        let mut out = Vec::new();
+        assert!(check_amounts(&entry, &mut out).is_none());
+        let codes: Vec<&str> = out.iter().map(Finding::code).collect();
+        assert_eq!(codes, ["FP-TVA-02", "FP-MNT-04"]);
+        entry.lines.clear();
+        entry.lines.push(line(-1, 0, VatRate::Code("TVA20".into())));
+        out.clear();
+        assert!(check_amounts(&entry, &mut out).is_none());
+        assert_eq!(out.iter().map(Finding::code).collect::<Vec<_>>(), ["FP-MNT-05"]);
+    }
 
     #[test]
     fn vat_numbers_follow_the_siren_key() {
