@@ -1,5 +1,7 @@
 //! Demo data: public entities covering each parameter combination (none, service code, engagement,
-//! both, one of the two), two suppliers with their users, and a technical account per structure.
+//! both, one of the two), two suppliers with their users, a technical account per structure, and a
+//! few invoices between them in various statuses (available, suspended, paid, rejected, to
+//! recycle, completed).
 //! Idempotent: a second run finds everything in place, changes nothing, and writes the same
 //! credentials file. The secrets are fixed and public (it is demo data): never seed a production
 //! database.
@@ -7,14 +9,17 @@
 use std::path::Path;
 
 use facteur_domain::{
-    Email, IdentifierKind, MembershipStatus, Role, Service, ServiceCode, Structure, StructureId, StructureIdentifier,
-    StructureKind, StructureParameters, UserStatus,
+    Email, IdentifierKind, InvoiceStatus, MembershipStatus, Role, Service, ServiceCode, Structure, StructureId,
+    StructureIdentifier, StructureKind, StructureParameters, UserStatus,
 };
 use facteur_store::NewUser;
 use serde::{Deserialize, Serialize};
 
 use crate::secrets::{hash_password, token_digest, verify_password};
-use crate::{Actor, App, AppError, AppResult, TechnicalCredentials};
+use crate::{
+    Actor, App, AppError, AppResult, EntryLine, EntryTotals, EntryVatLine, InvoiceEntry, TechnicalCredentials, VatRate,
+};
+use rust_decimal::Decimal;
 
 /// `DATA/demo-credentials.json`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -166,6 +171,149 @@ fn demo_err(e: impl std::fmt::Display) -> AppError {
     AppError::Internal(format!("demo data: {e}"))
 }
 
+/// One demo invoice: (number, supplier SIRET, recipient SIRET, service, engagement, steps). Each
+/// step is a status set by the recipient (with its motive) or, for `COMPLETEE`, the supplier's
+/// completion.
+type DemoInvoice = (
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    Option<&'static str>,
+    &'static [(InvoiceStatus, Option<&'static str>)],
+);
+
+const INVOICES: &[DemoInvoice] = &[
+    ("DEMO-2026-001", "51234567900017", "21990001600011", None, None, &[]),
+    (
+        "DEMO-2026-002",
+        "51234567900017",
+        "21990001600011",
+        None,
+        None,
+        &[(InvoiceStatus::Suspendue, Some("Bon de livraison manquant"))],
+    ),
+    (
+        "DEMO-2026-003",
+        "51234567900017",
+        "22990001400015",
+        Some("FIN01"),
+        None,
+        &[
+            (InvoiceStatus::ServiceFait, None),
+            (InvoiceStatus::MiseEnPaiement, None),
+        ],
+    ),
+    (
+        "DEMO-2026-004",
+        "81234567600017",
+        "26990001500018",
+        None,
+        Some("EJ-2026-0042"),
+        &[(InvoiceStatus::Rejetee, Some("Prix unitaire différent du marché"))],
+    ),
+    (
+        "DEMO-2026-005",
+        "81234567600017",
+        "21990001600011",
+        None,
+        None,
+        &[(InvoiceStatus::ARecycler, Some("À adresser au Département Démo"))],
+    ),
+    (
+        "DEMO-2026-006",
+        "81234567600017",
+        "19990001000018",
+        Some("LABO"),
+        Some("EJ-2026-0107"),
+        &[
+            (InvoiceStatus::Suspendue, Some("Procès-verbal de réception manquant")),
+            (
+                InvoiceStatus::Completee,
+                Some("Procès-verbal envoyé par courrier le 3 mars"),
+            ),
+        ],
+    ),
+];
+
+/// A demo entry: one line of 1,000.00 at 20 % VAT.
+fn demo_entry(app: &App, inv: &DemoInvoice) -> InvoiceEntry {
+    let (number, _, recipient, service, engagement, _) = *inv;
+    let hundred = |n: i64| Decimal::new(n * 100, 2);
+    InvoiceEntry {
+        number: number.to_owned(),
+        issue_date: app.clock().now().date(),
+        due_date: None,
+        kind: facteur_store::InvoiceKind::Invoice,
+        supplier: None,
+        bank_account: None,
+        recipient: recipient.to_owned(),
+        service_code: service.map(str::to_owned),
+        engagement: engagement.map(str::to_owned),
+        contract: None,
+        original_invoice: None,
+        currency: "EUR".to_owned(),
+        payment_mode: Some("VIREMENT".to_owned()),
+        exemption_reason: None,
+        comment: Some("Facture de démonstration".to_owned()),
+        lines: vec![EntryLine {
+            number: Some(1),
+            reference: Some("DEMO-1".to_owned()),
+            name: "Prestation de démonstration".to_owned(),
+            quantity: Decimal::ONE,
+            unit: Some("lot".to_owned()),
+            unit_price: hundred(1000),
+            discount: Decimal::ZERO,
+            vat_rate: Some(VatRate::Code("TVA20".to_owned())),
+        }],
+        vat_lines: vec![EntryVatLine {
+            vat_rate: Some(VatRate::Code("TVA20".to_owned())),
+            base: hundred(1000),
+            amount: hundred(200),
+        }],
+        totals: EntryTotals {
+            excl_vat: hundred(1000),
+            vat: hundred(200),
+            incl_vat: hundred(1200),
+            global_discount: Decimal::ZERO,
+            amount_due: hundred(1200),
+        },
+    }
+}
+
+/// Seeds a few invoices between the demo structures, in various statuses. Idempotent: each is
+/// deposited with the idempotency key `demo-NUMBER`, so a second run finds it and moves nothing.
+async fn seed_invoices(app: &App, structure_of: &impl Fn(&str) -> Option<StructureId>) -> AppResult<()> {
+    let operator = Actor::Operator;
+    for inv in INVOICES {
+        let (number, supplier, recipient, _, _, steps) = *inv;
+        let supplier = structure_of(supplier).ok_or_else(|| demo_err(supplier))?;
+        let recipient = structure_of(recipient).ok_or_else(|| demo_err(recipient))?;
+        let entry = demo_entry(app, inv);
+        let original = serde_json::to_vec(&serde_json::json!({ "demo": number })).map_err(demo_err)?;
+        let deposited = match app
+            .submit_invoice(&operator, supplier, &entry, &original, Some(&format!("demo-{number}")))
+            .await
+        {
+            Ok(d) => d,
+            Err(AppError::Refused(findings)) => return Err(demo_err(format!("{number}: {findings:?}"))),
+            Err(e) => return Err(e),
+        };
+        if deposited.replayed {
+            continue;
+        }
+        let id = deposited.invoice.id;
+        for (to, motive) in steps {
+            if *to == InvoiceStatus::Completee {
+                app.complete_invoice(&operator, supplier, id, *motive).await?;
+            } else {
+                app.process_invoice(&operator, recipient, id, *to, *motive).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Seeds the demo data and writes `data_dir/demo-credentials.json`.
 pub async fn seed(app: &App, data_dir: &Path) -> AppResult<DemoCredentials> {
     let operator = Actor::Operator;
@@ -304,6 +452,8 @@ pub async fn seed(app: &App, data_dir: &Path) -> AppResult<DemoCredentials> {
             password: wanted.password,
         });
     }
+
+    seed_invoices(app, &structure_of).await?;
 
     tokio::fs::create_dir_all(data_dir).await.map_err(demo_err)?;
     let path = data_dir.join("demo-credentials.json");

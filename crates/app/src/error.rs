@@ -39,6 +39,10 @@ pub enum AppError {
     /// CSV import/export failure with its line number when known (→ 400 on import).
     #[error("csv line {line}: {message}")]
     Csv { line: u64, message: String },
+    /// A deposit (or a re-routing) failed the platform checks or EN 16931: every finding at
+    /// once, nothing stored; the web layer words each one (→ `codeRetour` ≠ 0 with the list).
+    #[error("refused: {} finding(s)", .0.len())]
+    Refused(Vec<crate::invoices::Finding>),
     /// Anything else unexpected (→ 500, logged).
     #[error("internal: {0}")]
     Internal(String),
@@ -63,6 +67,8 @@ pub enum Problem {
     MainManagerByTransfer,
     /// The two users named are the same.
     SameUser,
+    /// The value may not change here (an invoice number on a re-routing).
+    Unchangeable,
 }
 
 /// Why a change conflicts with the current state.
@@ -96,6 +102,14 @@ pub enum Conflict {
     /// The object moved on meanwhile (another manager decided first): its state no longer allows
     /// this change.
     IllegalTransition,
+    /// The supplier already used this invoice number in the year of issue (a concurrent deposit
+    /// won the race the platform check could not see).
+    InvoiceNumberTaken,
+    /// A deposit with this `Idempotency-Key` is being recorded by a concurrent request.
+    IdempotencyKeyReplayed,
+    /// The invoice lifecycle refuses the step (its kind says why: not this role, motive
+    /// missing, terminal status…).
+    Lifecycle(facteur_domain::TransitionError),
 }
 
 /// Store refusals become kinds the web layer words; the rest stays a storage failure.
@@ -118,15 +132,16 @@ impl From<facteur_store::StoreError> for AppError {
                     | Unique::TechnicalCredential
                     | Unique::TokenDigest
                     | Unique::JobSingleton
-                    // The deposit use cases (issue #13) check these first and answer with their
-                    // own findings; reaching the constraint means a race they lost.
-                    | Unique::InvoiceNumber
-                    | Unique::DepositIdempotencyKey
                     | Unique::Unknown => return AppError::Store(StoreError::Conflict(kind)),
+                    // The deposit use case checks the number first and answers with a finding;
+                    // reaching the constraint means a concurrent deposit won the race.
+                    Unique::InvoiceNumber => Conflict::InvoiceNumberTaken,
+                    Unique::DepositIdempotencyKey => Conflict::IdempotencyKeyReplayed,
                 };
                 AppError::Conflict(conflict)
             }
             StoreError::IllegalTransition { .. } => AppError::Conflict(Conflict::IllegalTransition),
+            StoreError::Transition(e) => AppError::Conflict(Conflict::Lifecycle(e)),
             other => AppError::Store(other),
         }
     }

@@ -249,6 +249,12 @@ impl App {
                 );
                 Ok(())
             }
+            facteur_store::INVOICE_STATUS_CHANGED => {
+                // The event of a lifecycle step: notifications and webhooks will consume it; until
+                // then it is logged, so the outbox drains and the step stays traceable.
+                tracing::info!(payload = %job.payload, "invoice status changed");
+                Ok(())
+            }
             other => Err(JobError::Permanent(format!("unknown job kind {other}"))),
         }
     }

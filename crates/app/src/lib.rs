@@ -15,6 +15,7 @@ pub mod demo;
 mod directory;
 pub mod directory_csv;
 mod error;
+mod invoices;
 mod jobs;
 pub mod mail;
 mod memberships;
@@ -31,7 +32,11 @@ pub use accounts::SignUp;
 pub use directory::MAX_SEARCH_CHARS;
 pub use error::{AppError, AppResult, Conflict, Problem};
 pub use facteur_domain::{Page, PageRequest};
-pub use facteur_store::Clock;
+pub use facteur_store::{Clock, InvoiceHistoryRecord, InvoiceId, InvoiceKind, InvoiceRecord};
+pub use invoices::{
+    Deposited, EntryLine, EntryTotals, EntryVatLine, Finding, InvoiceDetail, InvoiceEntry, InvoiceFilter, InvoiceLine,
+    PlatformRule, Rerouting, VatRate,
+};
 pub use jobs::{JobCounters, JobRun, JobSettings, JobTotals, WorkerHandle};
 pub use mail::{MailKind, Mailer};
 pub use ratelimit::{Limit, RateLimits};
@@ -110,6 +115,8 @@ pub mod links {
 struct Inner {
     config: AppConfig,
     store: facteur_store::Store,
+    /// Original bytes of deposits and their structured copies, content-addressed.
+    blobs: facteur_store::Blobs,
     mailer: Mailer,
     clock: Clock,
     limiter: ratelimit::RateLimiter,
@@ -152,10 +159,12 @@ impl App {
             .with_portal_url(config.link("/"));
         // One clock: what the store writes is stamped with the time the use cases see.
         let store = store.with_clock(clock.clone());
+        let blobs = facteur_store::Blobs::from_url(&config.blob_url)?;
         Ok(Self {
             inner: Arc::new(Inner {
                 config,
                 store,
+                blobs,
                 mailer,
                 clock,
                 limiter: ratelimit::RateLimiter::default(),
@@ -168,6 +177,11 @@ impl App {
     /// The store (health checks, and crates that own their own tables).
     pub fn store(&self) -> &facteur_store::Store {
         &self.inner.store
+    }
+
+    /// The blob store (original deposits, structured copies).
+    pub fn blobs(&self) -> &facteur_store::Blobs {
+        &self.inner.blobs
     }
 
     /// The configuration.

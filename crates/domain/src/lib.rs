@@ -15,6 +15,7 @@ mod coordinates;
 mod error;
 mod identifier;
 mod ids;
+mod invoice;
 mod lifecycle;
 mod page;
 mod structure;
@@ -26,6 +27,7 @@ pub use coordinates::{Coordinates, CoordinatesForm, ReferenceRule, text_field};
 pub use error::DomainError;
 pub use identifier::{IdentifierKind, Siren, Siret, StructureIdentifier};
 pub use ids::{BankAccountId, MembershipId, ServiceId, StructureId, TechnicalAccountId, UserId};
+pub use invoice::InvoiceNumber;
 pub use lifecycle::{
     InvoiceAction, InvoiceStatus, Motive, MotiveRule, Party, PaymentReporting, TRANSITIONS, Transition,
     TransitionContext, TransitionError,

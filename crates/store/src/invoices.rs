@@ -638,6 +638,20 @@ impl Tx {
         row.map(TryInto::try_into).transpose()
     }
 
+    /// Whether `supplier` already used `number` for an invoice or credit note issued in `year`
+    /// (the platform reports it as a finding before the unique constraint would refuse it).
+    pub async fn invoice_number_used(&mut self, supplier: StructureId, year: i32, number: &str) -> Result<bool> {
+        let found: Option<i64> = with_tx!(self, |c| sqlx::query_scalar(
+            "SELECT id FROM invoices WHERE supplier_id = $1 AND issue_year = $2 AND number = $3"
+        )
+        .bind(supplier.0)
+        .bind(year)
+        .bind(number)
+        .fetch_optional(&mut *c)
+        .await?);
+        Ok(found.is_some())
+    }
+
     /// Moves a deposit from `from` to `to` (processing a flow). [`StoreError::IllegalTransition`]
     /// when it is no longer in `from`.
     pub async fn set_deposit_state(&mut self, id: DepositId, from: DepositState, to: DepositState) -> Result<()> {
@@ -1104,6 +1118,33 @@ impl Store {
             None
         };
         Ok(InvoicePage { items, next })
+    }
+
+    /// Whether `supplier` already used `number` in `year` (see [`Tx::invoice_number_used`]).
+    pub async fn invoice_number_used(&self, supplier: StructureId, year: i32, number: &str) -> Result<bool> {
+        let found: Option<i64> = with_pool!(self, |db| sqlx::query_scalar(
+            "SELECT id FROM invoices WHERE supplier_id = $1 AND issue_year = $2 AND number = $3"
+        )
+        .bind(supplier.0)
+        .bind(year)
+        .bind(number)
+        .fetch_optional(db)
+        .await?);
+        Ok(found.is_some())
+    }
+
+    /// The invoice a deposit created, as `side` sees it (a retried deposit answers with it).
+    pub async fn invoice_of_deposit(&self, deposit: DepositId, side: InvoiceSide) -> Result<Option<InvoiceRecord>> {
+        let sql = format!(
+            "SELECT {INVOICE_COLS} FROM invoices WHERE deposit_id = $1 AND {} = $2 ORDER BY id LIMIT 1",
+            side.columns().0
+        );
+        let row: Option<InvoiceRow> = with_pool!(self, |db| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(deposit.0)
+            .bind(side.structure().0)
+            .fetch_optional(db)
+            .await?);
+        row.map(TryInto::try_into).transpose()
     }
 
     /// The deposit `depositor` made with this idempotency key, if any.

@@ -19,8 +19,15 @@ pub mod codes {
     pub const NOT_FOUND: i32 = 10001;
     /// A field of the request is invalid; `libelle` names it.
     pub const INVALID: i32 = 10002;
-    /// The caller may not do this on this structure.
+    /// The caller may not do this on this structure, or the lifecycle step belongs to the other
+    /// side of the invoice (Chorus Pro's "the user lacks the rights").
     pub const FORBIDDEN: i32 = 20001;
+    /// The invoice's status does not allow the step (Chorus Pro's 20002 "not in SUSPENDUE",
+    /// widened to every status refusal of the lifecycle table).
+    pub const STATUS: i32 = 20002;
+    /// A deposit or a re-routing failed the platform checks or EN 16931: `listeErreurs` holds
+    /// every finding.
+    pub const REFUSED: i32 = 20003;
 }
 
 /// Why a request failed.
@@ -45,6 +52,9 @@ pub enum ApiError {
     /// 200 with `codeRetour` ≠ 0: a business refusal (not found, invalid field, no rights).
     #[error("business error {code}: {libelle}")]
     Business { code: i32, libelle: String },
+    /// 200 with `codeRetour` 20003 and every finding in `listeErreurs`.
+    #[error("refused: {} finding(s)", .0.len())]
+    Refused(Vec<Erreur>),
     /// 500: logged with its cause; the client sees a generic message.
     #[error("internal error: {0}")]
     Internal(String),
@@ -58,6 +68,165 @@ pub struct ErrorBody {
     pub code_retour: i32,
     /// Message code or text.
     pub libelle: String,
+    /// Every finding of a refused deposit (`codeRetour` 20003), absent otherwise.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub liste_erreurs: Vec<Erreur>,
+}
+
+/// One finding of a refused deposit: its stable code, the field it is about (spec names) and its
+/// words in French and English.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Erreur {
+    /// `FP-…` for platform rules, the EN 16931 rule id (`BR-CO-10`…) for the standard's.
+    pub code_erreur: String,
+    /// The request field (platform rules only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub champ: Option<String>,
+    pub libelle_erreur: String,
+    pub libelle_erreur_en: String,
+}
+
+impl Erreur {
+    /// A finding in the API's words.
+    pub fn of(f: &facteur_app::Finding) -> Self {
+        use facteur_app::Finding;
+        match f {
+            Finding::Platform { rule, field } => {
+                let (fr, en) = platform_words(*rule);
+                Erreur {
+                    code_erreur: rule.code().to_owned(),
+                    champ: Some((*field).to_owned()),
+                    libelle_erreur: fr.to_owned(),
+                    libelle_erreur_en: en.to_owned(),
+                }
+            }
+            Finding::En16931 {
+                rule,
+                message_fr,
+                message_en,
+            } => Erreur {
+                code_erreur: (*rule).to_owned(),
+                champ: None,
+                libelle_erreur: message_fr.clone(),
+                libelle_erreur_en: message_en.clone(),
+            },
+        }
+    }
+}
+
+/// French and English words of each platform rule.
+pub fn platform_words(rule: facteur_app::PlatformRule) -> (&'static str, &'static str) {
+    use facteur_app::PlatformRule as R;
+    match rule {
+        R::RecipientUnknown => (
+            "Destinataire inconnu : aucune structure n'a ce SIRET",
+            "Unknown recipient: no structure has this SIRET",
+        ),
+        R::RecipientNotPublic => (
+            "Le destinataire n'est pas une structure publique",
+            "The recipient is not a public structure",
+        ),
+        R::RecipientInactive => ("Le destinataire est inactif", "The recipient is inactive"),
+        R::ServiceRequired => (
+            "Le destinataire exige un code service",
+            "The recipient requires a service code",
+        ),
+        R::ServiceUnknown => (
+            "Code service inconnu chez le destinataire",
+            "Service code unknown to the recipient",
+        ),
+        R::ServiceInactive => (
+            "Le service est inactif ou hors de ses dates de validité",
+            "The service is inactive or outside its validity dates",
+        ),
+        R::EngagementRequired => (
+            "Le destinataire ou son service exige un numéro d'engagement (50 caractères au plus)",
+            "The recipient or its service requires an engagement number (50 characters at most)",
+        ),
+        R::ServiceOrEngagementRequired => (
+            "Le destinataire exige un code service ou un numéro d'engagement",
+            "The recipient requires a service code or an engagement number",
+        ),
+        R::NumberFormat => (
+            "Numéro de facture : 1 à 20 caractères parmi lettres, chiffres et - _ / +",
+            "Invoice number: 1 to 20 characters among letters, digits and - _ / +",
+        ),
+        R::NumberTaken => (
+            "Numéro de facture déjà utilisé par le fournisseur pour une facture de la même année",
+            "Invoice number already used by the supplier for an invoice of the same year",
+        ),
+        R::SupplierNotCaller => (
+            "Le fournisseur doit être la structure du compte technique",
+            "The supplier must be the technical account's structure",
+        ),
+        R::BankAccountUnknown => (
+            "Coordonnées bancaires inconnues, inactives ou d'une autre structure",
+            "Bank details unknown, inactive or of another structure",
+        ),
+        R::LinesMissing => (
+            "Au moins une ligne de facture est requise",
+            "At least one invoice line is required",
+        ),
+        R::VatRateUnknown => (
+            "Taux de TVA inconnu ou absent (code du référentiel ou taux manuel de 0 à 100)",
+            "VAT rate unknown or missing (referential code or manual rate from 0 to 100)",
+        ),
+        R::VatLinesInconsistent => (
+            "Lignes de TVA incohérentes avec les lignes : une ligne par taux, base = somme des lignes, TVA = base × taux arrondie au centime",
+            "VAT lines inconsistent with the lines: one line per rate, base = sum of the lines, VAT = base × rate rounded to the cent",
+        ),
+        R::TotalExclVat => (
+            "Montant HT total différent de la somme des lignes",
+            "Total without VAT differs from the sum of the lines",
+        ),
+        R::TotalVat => (
+            "Montant de TVA différent de la somme des lignes de TVA",
+            "VAT total differs from the sum of the VAT lines",
+        ),
+        R::TotalInclVat => (
+            "Montant TTC différent de HT + TVA",
+            "Total with VAT differs from total without VAT + VAT",
+        ),
+        R::AmountDue => (
+            "Montant à payer différent du montant TTC",
+            "Amount due differs from the total with VAT",
+        ),
+        R::AmountFormat => (
+            "Montant invalide : positif, 2 décimales au plus (quantités et prix unitaires : 6) ; remise globale TTC non prise en charge",
+            "Invalid amount: positive, at most 2 decimals (quantities and unit prices: 6); global discount not supported",
+        ),
+        R::CodeUnknown => ("Code inconnu", "Unknown code"),
+    }
+}
+
+/// The API's words and code for a step the invoice lifecycle refuses.
+fn lifecycle_refusal(e: facteur_domain::TransitionError) -> ApiError {
+    use facteur_domain::TransitionError as T;
+    let (code, libelle) = match e {
+        T::NotYourRole { from, to, allowed, .. } => (
+            codes::FORBIDDEN,
+            format!(
+                "Passage de {from} à {to} réservé au {}",
+                allowed.as_str().to_lowercase()
+            ),
+        ),
+        T::Illegal { from, to } => (codes::STATUS, format!("Passage de {from} à {to} impossible")),
+        T::Terminal { from } => (codes::STATUS, format!("Statut {from} définitif")),
+        T::Unchanged { status } => (codes::STATUS, format!("La facture est déjà au statut {status}")),
+        T::MotiveRequired { to } => (codes::INVALID, format!("motif : obligatoire pour le statut {to}")),
+        T::PaymentStatusNotReported => (
+            codes::STATUS,
+            "Le destinataire ne remonte pas le statut MISE_EN_PAIEMENT".to_owned(),
+        ),
+        T::NothingToComplete => (
+            codes::INVALID,
+            "commentaire : un commentaire ou une pièce jointe est requis".to_owned(),
+        ),
+        T::NotRejected { status } => (codes::STATUS, format!("La facture n'est pas rejetée (statut {status})")),
+        T::AlreadyAcknowledged => (codes::STATUS, "Rejet déjà traité".to_owned()),
+    };
+    ApiError::business(code, libelle)
 }
 
 impl ApiError {
@@ -80,7 +249,7 @@ impl ApiError {
             Self::Malformed(_) => StatusCode::BAD_REQUEST,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Business { .. } => StatusCode::OK,
+            Self::Business { .. } | Self::Refused(_) => StatusCode::OK,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -93,7 +262,9 @@ impl From<AppError> for ApiError {
             AppError::Unauthenticated | AppError::NotActivated => Self::InvalidAccount,
             AppError::Forbidden => Self::business(codes::FORBIDDEN, "Droits insuffisants"),
             AppError::NotFound => Self::not_found("Objet"),
+            AppError::Conflict(facteur_app::Conflict::Lifecycle(e)) => lifecycle_refusal(e),
             AppError::Conflict(kind) => Self::business(codes::INVALID, conflict_libelle(kind)),
+            AppError::Refused(findings) => Self::Refused(findings.iter().map(Erreur::of).collect()),
             AppError::TokenExpired => Self::InvalidAccount,
             AppError::RateLimited { retry_after_secs } => Self::RateLimited { retry_after_secs },
             AppError::Csv { line, message } => Self::business(codes::INVALID, format!("ligne {line} : {message}")),
@@ -123,6 +294,7 @@ fn invalid_libelle(field: &str, problem: &facteur_app::Problem) -> String {
         Problem::UnknownValue => format!("{field} : valeur inconnue"),
         Problem::MainManagerByTransfer => format!("{field} : le rôle de gestionnaire principal se transfère"),
         Problem::SameUser => format!("{field} : les deux utilisateurs sont le même"),
+        Problem::Unchangeable => format!("{field} : ne peut pas être modifié"),
     }
 }
 
@@ -145,14 +317,27 @@ fn conflict_libelle(kind: facteur_app::Conflict) -> &'static str {
         Conflict::IdentifierTaken => "Structure déjà inscrite avec cet identifiant",
         Conflict::AlreadySubscribed => "Abonnement à l'espace déjà existant",
         Conflict::IllegalTransition => "L'objet a changé d'état entre-temps : relisez-le avant de recommencer",
+        Conflict::InvoiceNumberTaken => {
+            "numeroFactureSaisi : numéro déjà utilisé par le fournisseur pour une facture de la même année"
+        }
+        Conflict::IdempotencyKeyReplayed => "Idempotency-Key : dépôt en cours d'enregistrement, relisez-le",
+        Conflict::Lifecycle(_) => "Étape refusée par le cycle de vie de la facture",
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
+        let mut liste_erreurs = Vec::new();
         let (code, libelle) = match &self {
             Self::Business { code, libelle } => (*code, libelle.clone()),
+            Self::Refused(findings) => {
+                liste_erreurs.clone_from(findings);
+                (
+                    codes::REFUSED,
+                    format!("Dépôt refusé : {} anomalie(s), voir listeErreurs", findings.len()),
+                )
+            }
             Self::Internal(cause) => {
                 tracing::error!(%cause, "internal error");
                 (500, "Erreur interne".to_owned())
@@ -164,6 +349,7 @@ impl IntoResponse for ApiError {
             axum::Json(ErrorBody {
                 code_retour: code,
                 libelle,
+                liste_erreurs,
             }),
         )
             .into_response();

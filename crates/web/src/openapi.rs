@@ -25,13 +25,16 @@ pub const DOCS_PATH: &str = "/api/docs";
 `POST /api/oauth/token` (client credentials) **and** the `cpro-account` header, `base64(login:password)` of \
 the structure's technical account. Missing or bad token: 401 with `WWW-Authenticate: Bearer`. Missing or bad \
 `cpro-account`, or a technical account of another structure than the token's: 401. Business errors answer HTTP 200 \
-with `codeRetour` != 0: 10001 not found or not accessible, 10002 invalid field, 20001 insufficient rights.",
+with `codeRetour` != 0: 10001 not found or not accessible, 10002 invalid field, 20001 insufficient rights (or a \
+lifecycle step of the other side), 20002 the invoice's status does not allow the step, 20003 deposit refused by the \
+platform checks or EN 16931 (every finding in `listeErreurs`).",
         license(name = "AGPL-3.0-or-later")
     ),
     modifiers(&Security),
     components(schemas(crate::error::ErrorBody)),
     tags(
         (name = "oauth", description = "OAuth2 client-credentials token endpoint"),
+        (name = "factures", description = "Deposit, processing, consultation and search of invoices"),
         (name = "structures", description = "Structures and services"),
         (name = "transverses", description = "Directory, referentials, health"),
         (name = "utilisateurs", description = "The caller's account"),

@@ -770,6 +770,8 @@ fn committed_openapi_json_matches_the_code() {
     }
 }
 
+#[path = "api/factures.rs"]
+mod factures;
 #[path = "api/structure_admin.rs"]
 mod structure_admin;
 

@@ -614,12 +614,27 @@ async fn database_and_outbox_are_private() {
     assert_eq!(mode(&t.data_dir), 0o700);
     assert_eq!(mode(&t.data_dir.join("facteur.db")), 0o600);
     let outbox = t.data_dir.join("outbox");
-    // The mail leaves on the job queue, just after the commit.
+    // The mail leaves on the job queue, just after the commit. The mailer writes the file, then
+    // makes it owner-only (its folder, inside the private data directory, already is, so no one
+    // else can open it meanwhile): wait for both steps, not just for the file to appear.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while std::fs::read_dir(&outbox).map_or(true, |mut d| d.next().is_none()) {
-        assert!(std::time::Instant::now() < deadline, "no mail in {}", outbox.display());
+    let written = |dir: &std::path::Path| {
+        std::fs::read_dir(dir).is_ok_and(|d| {
+            let files: Vec<_> = d.filter_map(Result::ok).map(|e| e.path()).collect();
+            !files.is_empty() && files.iter().all(|f| mode(f) == 0o600)
+        })
+    };
+    while !written(&outbox) {
+        if std::time::Instant::now() >= deadline {
+            break;
+        }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
+    assert!(
+        std::fs::read_dir(&outbox).is_ok_and(|mut d| d.next().is_some()),
+        "no mail in {}",
+        outbox.display()
+    );
     assert_eq!(mode(&outbox), 0o700);
     let mails: Vec<_> = std::fs::read_dir(&outbox).unwrap().map(|e| e.unwrap().path()).collect();
     assert!(!mails.is_empty());

@@ -2,7 +2,8 @@
 //! accounts that authenticate; idempotent.
 
 use facteur_app::demo::{self, DemoCredentials};
-use facteur_app::{Actor, DirectoryQuery, DirectoryScope, PageRequest};
+use facteur_app::{Actor, DirectoryQuery, DirectoryScope, InvoiceFilter, PageRequest};
+use facteur_domain::{IdentifierKind, Party, StructureIdentifier};
 
 use crate::common::{TestApp, on_both};
 
@@ -84,4 +85,44 @@ async fn seed_twice(t: TestApp) {
             .await
             .unwrap();
     }
+
+    // The demo invoices, once, in their statuses, after two seeds.
+    let mut statuses = Vec::new();
+    for siret in ["51234567900017", "81234567600017"] {
+        let id = StructureIdentifier::parse(IdentifierKind::Siret, siret).unwrap();
+        let supplier = t
+            .app
+            .store()
+            .find_structure_by_identifier(&id)
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        let filter = InvoiceFilter {
+            max: 200,
+            ..InvoiceFilter::default()
+        };
+        let lines = t
+            .app
+            .search_invoices(&op, supplier, Party::Supplier, &filter)
+            .await
+            .unwrap();
+        statuses.extend(
+            lines
+                .iter()
+                .map(|l| (l.invoice.number.clone(), l.invoice.status.as_str())),
+        );
+    }
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        [
+            ("DEMO-2026-001".to_owned(), "MISE_A_DISPOSITION"),
+            ("DEMO-2026-002".to_owned(), "SUSPENDUE"),
+            ("DEMO-2026-003".to_owned(), "MISE_EN_PAIEMENT"),
+            ("DEMO-2026-004".to_owned(), "REJETEE"),
+            ("DEMO-2026-005".to_owned(), "A_RECYCLER"),
+            ("DEMO-2026-006".to_owned(), "COMPLETEE"),
+        ]
+    );
 }

@@ -214,19 +214,29 @@ pub struct CproJson<T>(pub T);
 /// pattern fails on SQLite.
 pub const MAX_TEXT_CHARS: usize = 200;
 
+/// Fields holding free text (`commentaire`, `motif`…, spec §5: "Comment: text ≤2000").
+const LONG_TEXT_FIELDS: &[&str] = &["commentaire", "motif", "motifRejet", "cpltInfos"];
+/// Longest free text.
+pub const LONG_TEXT_CHARS: usize = 2000;
+
 /// Refuses, with a field error naming it, any string of the request that is too long or holds a
 /// control character (a NUL fails on PostgreSQL; none belongs in a name or a search).
 fn check_texts(value: &serde_json::Value, path: &mut String) -> ApiResult<()> {
     match value {
         serde_json::Value::String(s) => {
             let field = if path.is_empty() { "(corps)" } else { path.as_str() };
-            if s.chars().count() > MAX_TEXT_CHARS {
+            // Comments and motives are free text up to 2,000 characters, line breaks allowed.
+            let long = LONG_TEXT_FIELDS.iter().any(|f| path.rsplit('.').next() == Some(*f));
+            let max = if long { LONG_TEXT_CHARS } else { MAX_TEXT_CHARS };
+            if s.chars().count() > max {
                 return Err(ApiError::business(
                     codes::INVALID,
-                    format!("{field} : texte trop long ({MAX_TEXT_CHARS} caractères au plus)"),
+                    format!("{field} : texte trop long ({max} caractères au plus)"),
                 ));
             }
-            if s.chars().any(char::is_control) {
+            if s.chars()
+                .any(|c| c.is_control() && !(long && matches!(c, '\n' | '\r' | '\t')))
+            {
                 return Err(ApiError::business(
                     codes::INVALID,
                     format!("{field} : caractère de contrôle interdit"),
@@ -319,28 +329,50 @@ fn check_schema(name: &str, value: &serde_json::Value) -> ApiResult<()> {
     }
 }
 
+/// Reads a `/cpro/` JSON body: blank reads as `{}`, then the published schema, the text rules and
+/// the type, each refusal in the API envelope.
+fn parse_body<T: DeserializeOwned + utoipa::ToSchema>(bytes: &[u8]) -> ApiResult<T> {
+    let slice: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
+        b"{}"
+    } else {
+        bytes
+    };
+    let value: serde_json::Value = serde_json::from_slice(slice).map_err(|e| ApiError::Malformed(e.to_string()))?;
+    check_schema(&T::name(), &value)?;
+    check_texts(&value, &mut String::new())?;
+    serde_json::from_value(value).map_err(|e| ApiError::Malformed(e.to_string()))
+}
+
+async fn body_bytes<S: Send + Sync>(req: Request, state: &S) -> ApiResult<axum::body::Bytes> {
+    axum::body::Bytes::from_request(req, state).await.map_err(|e| {
+        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge
+        } else {
+            ApiError::Malformed(e.body_text())
+        }
+    })
+}
+
 impl<T: DeserializeOwned + utoipa::ToSchema, S: Send + Sync> FromRequest<S> for CproJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|e| {
-            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::PayloadTooLarge
-            } else {
-                ApiError::Malformed(e.body_text())
-            }
-        })?;
-        let slice: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
-            b"{}"
-        } else {
-            &bytes
-        };
-        let value: serde_json::Value = serde_json::from_slice(slice).map_err(|e| ApiError::Malformed(e.to_string()))?;
-        check_schema(&T::name(), &value)?;
-        check_texts(&value, &mut String::new())?;
-        serde_json::from_value(value)
-            .map(CproJson)
-            .map_err(|e| ApiError::Malformed(e.to_string()))
+        let bytes = body_bytes(req, state).await?;
+        parse_body(&bytes).map(CproJson)
+    }
+}
+
+/// [`CproJson`] that also keeps the body as received (a deposit stores its original bytes).
+#[derive(Debug)]
+pub struct CproJsonBytes<T>(pub T, pub axum::body::Bytes);
+
+impl<T: DeserializeOwned + utoipa::ToSchema, S: Send + Sync> FromRequest<S> for CproJsonBytes<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = body_bytes(req, state).await?;
+        let value = parse_body(&bytes)?;
+        Ok(CproJsonBytes(value, bytes))
     }
 }
 

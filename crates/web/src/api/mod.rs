@@ -9,6 +9,7 @@
 //! the caller's structure; every query is scoped to it (public directory data excepted).
 mod auth;
 mod envelope;
+mod factures;
 mod structure_admin;
 mod structures;
 #[cfg(feature = "test-util")]
@@ -44,4 +45,15 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(structure_admin::modifier_service))
         .routes(routes!(structure_admin::ajouter_coordbanc))
         .routes(routes!(structure_admin::modifier_coordbanc))
+        .routes(routes!(factures::soumettre))
+        .routes(routes!(factures::traiter_recue))
+        .routes(routes!(factures::recycler))
+        .routes(routes!(factures::completer))
+        .routes(routes!(factures::traiter_rejet))
+        .routes(routes!(factures::consulter_historique))
+        .routes(routes!(factures::consulter_fournisseur))
+        .routes(routes!(factures::consulter_recipiendaire))
+        .routes(routes!(factures::rechercher_fournisseur))
+        .routes(routes!(factures::rechercher_recipiendaire))
+        .routes(routes!(factures::recuperer_etats_traitement))
 }

@@ -26,6 +26,7 @@ pub async fn not_found(State(state): State<AppState>, req: Request) -> Response 
         let body = ErrorBody {
             code_retour: 404,
             libelle: "Ressource introuvable".to_owned(),
+            liste_erreurs: Vec::new(),
         };
         return (StatusCode::NOT_FOUND, Json(body)).into_response();
     }

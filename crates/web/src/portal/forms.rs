@@ -47,7 +47,8 @@ pub fn conflict_message(kind: Conflict, t: &'static Strings) -> &'static str {
         Conflict::EmailTaken => t.err_email_taken,
         Conflict::IdentifierTaken => t.err_identifier_taken,
         Conflict::AlreadySubscribed => t.err_already_subscribed,
-        Conflict::IllegalTransition => t.err_moved_on,
+        Conflict::IllegalTransition | Conflict::IdempotencyKeyReplayed | Conflict::Lifecycle(_) => t.err_moved_on,
+        Conflict::InvoiceNumberTaken => t.error_generic,
     }
 }
 

@@ -1,0 +1,523 @@
+//! The invoice loop over HTTP, between demo structures: a supplier deposits (`SAISIE_API`), public
+//! recipients process, the supplier follows every step; returned invoices are recycled or
+//! acknowledged; bad input is refused with every finding and changes nothing. Each scenario is rich
+//! on purpose (CI time): one server per scenario and backend.
+
+use facteur_app::TechnicalCredentials;
+use facteur_app::demo::seed;
+use serde_json::{Value, json};
+
+use super::{Fixture, assert_ok, cpro_account, fixture};
+
+const BAKERY: &str = "51234567900017";
+const IT_FIRM: &str = "81234567600017";
+/// No requirement.
+const COMMUNE: &str = "21990001600011";
+/// Service code required (FIN01, VOIRIE).
+const DEPARTEMENT: &str = "22990001400015";
+/// Engagement number required.
+const HOSPITAL: &str = "26990001500018";
+
+const SOUMETTRE: &str = "/cpro/factures/v1/soumettre";
+const TRAITER: &str = "/cpro/factures/v1/traiter/recue";
+const HISTORIQUE: &str = "/cpro/factures/v1/consulter/historique";
+
+struct Loop {
+    f: Fixture,
+    /// (SIRET, technical account) of every demo structure.
+    creds: Vec<(String, TechnicalCredentials)>,
+}
+
+async fn demo(backend: facteur_web::testing::Backend) -> Option<Loop> {
+    let f = fixture(backend).await?;
+    let seeded = seed(&f.t.app, &f.t.data_dir).await.unwrap();
+    let mut creds = Vec::new();
+    for t in &seeded.technical_accounts {
+        let id =
+            facteur_domain::StructureIdentifier::parse(facteur_domain::IdentifierKind::Siret, &t.structure).unwrap();
+        let s =
+            f.t.app
+                .store()
+                .find_structure_by_identifier(&id)
+                .await
+                .unwrap()
+                .unwrap();
+        creds.push((
+            t.structure.clone(),
+            TechnicalCredentials {
+                structure_id: s.id,
+                login: t.login.clone(),
+                password: t.password.clone(),
+                client_id: t.client_id.clone(),
+                client_secret: t.client_secret.clone(),
+                password_expires_at: time::OffsetDateTime::now_utc(),
+            },
+        ));
+    }
+    Some(Loop { f, creds })
+}
+
+impl Loop {
+    fn tech(&self, siret: &str) -> &TechnicalCredentials {
+        &self.creds.iter().find(|(s, _)| s == siret).unwrap().1
+    }
+
+    async fn post(&self, siret: &str, path: &str, body: Value) -> Value {
+        self.f.post_as(self.tech(siret), path, body).await
+    }
+
+    /// A deposit by the bakery with an `Idempotency-Key` header.
+    async fn deposit_with_key(&self, body: &Value, key: &str) -> Value {
+        let c = self.tech(BAKERY);
+        let token = self.f.token(c).await;
+        let r = self
+            .f
+            .http
+            .post(self.f.url(SOUMETTRE))
+            .bearer_auth(token)
+            .header("cpro-account", cpro_account(c))
+            .header("Idempotency-Key", key)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), reqwest::StatusCode::OK);
+        r.json().await.unwrap()
+    }
+
+    async fn status_of(&self, siret: &str, id: i64) -> String {
+        let v = self.post(siret, HISTORIQUE, json!({"idFacture": id})).await;
+        assert_ok(&v);
+        v["statutCourantCode"].as_str().unwrap().to_owned()
+    }
+
+    async fn found(&self, siret: &str, path: &str, number: &str) -> Vec<Value> {
+        let v = self.post(siret, path, json!({"numeroFacture": number})).await;
+        assert_ok(&v);
+        v["listeFactures"].as_array().unwrap().clone()
+    }
+}
+
+/// A consistent `SAISIE_API` invoice of 2 × 500.00 + 20 % VAT.
+fn invoice(number: &str, recipient: &str, service: Option<&str>, engagement: Option<&str>) -> Value {
+    json!({
+        "modeDepot": "SAISIE_API",
+        "numeroFactureSaisi": number,
+        "dateFacture": "2026-03-02",
+        "idUtilisateurCourant": 0,
+        "destinataire": {"codeDestinataire": recipient, "codeServiceExecutant": service},
+        "fournisseur": {},
+        "cadreDeFacturation": {"codeCadreFacturation": "A1_FACTURE_FOURNISSEUR"},
+        "references": {
+            "deviseFacture": "EUR", "typeFacture": "FACTURE", "typeTva": "TVA_SUR_DEBIT",
+            "modePaiement": "VIREMENT", "numeroBonCommande": engagement
+        },
+        "lignePoste": [{
+            "lignePosteNumero": 1, "lignePosteReference": "SUP-12", "lignePosteDenomination": "Support annuel",
+            "lignePosteQuantite": 2, "lignePosteUnite": "lot", "lignePosteMontantUnitaireHT": 500.00,
+            "lignePosteMontantRemiseHT": 0, "lignePosteTauxTva": "TVA20"
+        }],
+        "ligneTva": [{"ligneTvaTaux": "TVA20", "ligneTvaMontantBaseHtParTaux": 1000.00, "ligneTvaMontantTvaParTaux": 200.00}],
+        "montantTotal": {"montantHtTotal": 1000.00, "montantTVA": 200.00, "montantTtcTotal": 1200.00, "montantAPayer": 1200.00},
+        "commentaire": "Marché 2025-17"
+    })
+}
+
+fn refused(v: &Value, code: i64) {
+    assert_eq!(v["codeRetour"], code, "{v}");
+}
+
+fn finding_codes(v: &Value) -> Vec<String> {
+    refused(v, 20003);
+    let mut codes: Vec<String> = v["listeErreurs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            assert!(
+                e["libelleErreur"].is_string() && e["libelleErreurEn"].is_string(),
+                "{e}"
+            );
+            e["codeErreur"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    codes.sort();
+    codes
+}
+
+async fn an_invoice_goes_from_deposit_to_payment_and_the_supplier_sees_each_step(l: Loop) {
+    let body = invoice("LOOP-001", COMMUNE, None, None);
+    let v = l.deposit_with_key(&body, "loop-001-key").await;
+    assert_ok(&v);
+    assert_eq!(v["statutFacture"], "MISE_A_DISPOSITION");
+    assert_eq!(v["numeroFacture"], "LOOP-001");
+    assert_eq!(v["identifiantStructure"], BAKERY);
+    assert_eq!(v["empreinteCertificatDepot"].as_str().unwrap().len(), 64);
+    let id = v["identifiantFactureCPP"].as_i64().unwrap();
+
+    // Retries answer the first deposit and create nothing: same key, or same bytes within 24 h.
+    let again = l.deposit_with_key(&body, "loop-001-key").await;
+    assert_eq!(again["identifiantFactureCPP"], id, "{again}");
+    assert_eq!(again["dateDepot"], v["dateDepot"]);
+    let same_bytes = l.post(BAKERY, SOUMETTRE, body.clone()).await;
+    assert_eq!(same_bytes["identifiantFactureCPP"], id, "{same_bytes}");
+    assert_eq!(
+        l.found(BAKERY, "/cpro/factures/v1/rechercher/fournisseur", "LOOP-001")
+            .await
+            .len(),
+        1
+    );
+
+    // Both sides see it, with the deposit date; an outsider and the wrong side do not.
+    let seen = l
+        .post(
+            COMMUNE,
+            "/cpro/factures/v1/consulter/recipiendaire",
+            json!({"identifiantFactureCPP": id}),
+        )
+        .await;
+    assert_ok(&seen);
+    assert_eq!(seen["fournisseur"]["identifiant"], BAKERY);
+    assert_eq!(seen["montantTotal"]["montantTtcTotal"], 1200.0);
+    assert_eq!(seen["dateDepot"], v["dateDepot"]);
+    let mine = l
+        .post(
+            BAKERY,
+            "/cpro/factures/v1/consulter/fournisseur",
+            json!({"identifiantFactureCPP": id}),
+        )
+        .await;
+    assert_eq!(mine["destinataire"]["identifiant"], COMMUNE, "{mine}");
+    for (siret, path) in [
+        (BAKERY, "/cpro/factures/v1/consulter/recipiendaire"),
+        (IT_FIRM, "/cpro/factures/v1/consulter/fournisseur"),
+        (IT_FIRM, HISTORIQUE),
+        (DEPARTEMENT, "/cpro/factures/v1/consulter/recipiendaire"),
+    ] {
+        let body = if path == HISTORIQUE {
+            json!({"idFacture": id})
+        } else {
+            json!({"identifiantFactureCPP": id})
+        };
+        let v = l.post(siret, path, body).await;
+        refused(&v, 10001);
+    }
+
+    // What each side may do now, from the lifecycle table.
+    let etats = "/cpro/transverses/v1/recuperer/etats/traitement";
+    let offered = l.post(COMMUNE, etats, json!({"idFacture": id})).await;
+    assert_ok(&offered);
+    let list: Vec<&str> = offered["listeStatutsPossiblesPourTraitement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["statutPossiblePourTraitement"].as_str().unwrap())
+        .collect();
+    assert!(
+        list.contains(&"SUSPENDUE") && list.contains(&"MISE_EN_PAIEMENT"),
+        "{list:?}"
+    );
+    let supplier_offer = l.post(BAKERY, etats, json!({"idFacture": id})).await;
+    assert_eq!(supplier_offer["listeStatutsPossiblesPourTraitement"], json!([]));
+
+    // The supplier may not process its own invoice; a suspension needs a motive; nothing changes.
+    let v = l
+        .post(
+            BAKERY,
+            TRAITER,
+            json!({"idFacture": id, "nouveauStatut": "SERVICE_FAIT"}),
+        )
+        .await;
+    refused(&v, 20001);
+    let v = l
+        .post(COMMUNE, TRAITER, json!({"idFacture": id, "nouveauStatut": "SUSPENDUE"}))
+        .await;
+    refused(&v, 10002);
+    assert_eq!(l.status_of(BAKERY, id).await, "MISE_A_DISPOSITION");
+
+    let v = l
+        .post(
+            COMMUNE,
+            TRAITER,
+            json!({"idFacture": id, "nouveauStatut": "SUSPENDUE", "motif": "Bon de livraison manquant"}),
+        )
+        .await;
+    assert_ok(&v);
+    assert_eq!(v["nouveauStatut"], "SUSPENDUE");
+    let v = l
+        .post(
+            BAKERY,
+            "/cpro/factures/v1/completer",
+            json!({"identifiantFactureCPP": id, "commentaire": "Bon de livraison n° 42\nenvoyé par courrier"}),
+        )
+        .await;
+    assert_ok(&v);
+    for to in ["SERVICE_FAIT", "MISE_EN_PAIEMENT"] {
+        let v = l
+            .post(COMMUNE, TRAITER, json!({"idFacture": id, "nouveauStatut": to}))
+            .await;
+        assert_ok(&v);
+    }
+    // Terminal.
+    let v = l
+        .post(COMMUNE, TRAITER, json!({"idFacture": id, "nouveauStatut": "MANDATEE"}))
+        .await;
+    refused(&v, 20002);
+
+    // The supplier sees every status and motive, newest first.
+    let h = l.post(BAKERY, HISTORIQUE, json!({"idFacture": id})).await;
+    assert_ok(&h);
+    assert_eq!(h["statutCourantCode"], "MISE_EN_PAIEMENT");
+    let lines = h["historiquesDesStatuts"]["histoStatut"].as_array().unwrap();
+    let codes: Vec<&str> = lines.iter().map(|s| s["histoStatutCode"].as_str().unwrap()).collect();
+    assert_eq!(
+        codes,
+        [
+            "MISE_EN_PAIEMENT",
+            "SERVICE_FAIT",
+            "COMPLETEE",
+            "SUSPENDUE",
+            "MISE_A_DISPOSITION",
+            "DEPOSEE"
+        ]
+    );
+    assert_eq!(lines[3]["histoStatutCommentaire"], "Bon de livraison manquant");
+    assert_eq!(
+        lines[2]["histoStatutCommentaire"],
+        "Bon de livraison n° 42\nenvoyé par courrier"
+    );
+    assert_eq!(h["historiquesDesStatuts"]["totalHistoStatut"], 6);
+
+    // Searches on both sides, with their filters.
+    let mine = l
+        .found(BAKERY, "/cpro/factures/v1/rechercher/fournisseur", "LOOP-001")
+        .await;
+    assert_eq!(mine[0]["statut"], "MISE_EN_PAIEMENT");
+    assert_eq!(mine[0]["codeDestinataire"], COMMUNE);
+    let paid = l
+        .post(
+            COMMUNE,
+            "/cpro/factures/v1/rechercher/recipiendaire",
+            json!({"statutCourant": ["MISE_EN_PAIEMENT"], "paramRecherche": {"nbResultatsParPage": 5}}),
+        )
+        .await;
+    assert_ok(&paid);
+    let list = paid["listeFactures"].as_array().unwrap();
+    assert!(list.iter().any(|f| f["idFacture"] == id), "{paid}");
+    assert!(list.iter().all(|f| f["statut"] == "MISE_EN_PAIEMENT"), "{paid}");
+    assert_eq!(paid["parametresRetour"]["nbResultatsParPage"], 5);
+    assert!(
+        l.found(IT_FIRM, "/cpro/factures/v1/rechercher/fournisseur", "LOOP-001")
+            .await
+            .is_empty()
+    );
+}
+
+async fn returned_invoices_are_recycled_or_rejected_and_acknowledged(l: Loop) {
+    let recycler = "/cpro/factures/v1/recycler";
+    let v = l
+        .post(BAKERY, SOUMETTRE, invoice("LOOP-010", COMMUNE, None, None))
+        .await;
+    assert_ok(&v);
+    let id = v["identifiantFactureCPP"].as_i64().unwrap();
+    // A_RECYCLER needs a motive too.
+    let v = l
+        .post(
+            COMMUNE,
+            TRAITER,
+            json!({"idFacture": id, "nouveauStatut": "A_RECYCLER"}),
+        )
+        .await;
+    refused(&v, 10002);
+    let v = l
+        .post(
+            COMMUNE,
+            TRAITER,
+            json!({"idFacture": id, "nouveauStatut": "A_RECYCLER", "motif": "Adressez-la au Département"}),
+        )
+        .await;
+    assert_ok(&v);
+
+    // A re-routing never changes the number, and passes the deposit's checks; refusals change nothing.
+    let v = l
+        .post(
+            BAKERY,
+            recycler,
+            json!({"identifiantFactureCPP": id, "numeroFacture": "LOOP-011",
+                   "destinataire": {"codeDestinataire": DEPARTEMENT, "codeServiceExecutant": "FIN01"}}),
+        )
+        .await;
+    refused(&v, 10002);
+    let v = l
+        .post(
+            BAKERY,
+            recycler,
+            json!({"identifiantFactureCPP": id, "destinataire": {"codeDestinataire": DEPARTEMENT}}),
+        )
+        .await;
+    assert_eq!(finding_codes(&v), ["FP-SERV-01"]);
+    // Only the supplier recycles.
+    let v = l
+        .post(
+            COMMUNE,
+            recycler,
+            json!({"identifiantFactureCPP": id, "destinataire": {"codeDestinataire": DEPARTEMENT, "codeServiceExecutant": "FIN01"}}),
+        )
+        .await;
+    refused(&v, 10001);
+    assert_eq!(l.status_of(BAKERY, id).await, "A_RECYCLER");
+
+    let v = l
+        .post(
+            BAKERY,
+            recycler,
+            json!({"identifiantFactureCPP": id, "numeroFacture": "LOOP-010", "commentaire": "Nouveau destinataire",
+                   "destinataire": {"codeDestinataire": DEPARTEMENT, "codeServiceExecutant": "FIN01"},
+                   "reference": {"numeroBonCommande": "EJ-77"}}),
+        )
+        .await;
+    assert_ok(&v);
+    assert_eq!(v["statutFacture"], "MISE_A_DISPOSITION");
+    assert_eq!(v["numeroFacture"], "LOOP-010");
+    let seen = l
+        .post(
+            DEPARTEMENT,
+            "/cpro/factures/v1/consulter/recipiendaire",
+            json!({"identifiantFactureCPP": id}),
+        )
+        .await;
+    assert_ok(&seen);
+    assert_eq!(seen["destinataire"]["codeServiceExecutant"], "FIN01");
+    assert_eq!(seen["numeroBonCommande"], "EJ-77");
+    let old = l
+        .post(
+            COMMUNE,
+            "/cpro/factures/v1/consulter/recipiendaire",
+            json!({"identifiantFactureCPP": id}),
+        )
+        .await;
+    refused(&old, 10001);
+
+    // Rejected → acknowledged once → a new invoice with a new number.
+    let v = l
+        .post(
+            BAKERY,
+            SOUMETTRE,
+            invoice("LOOP-020", HOSPITAL, None, Some("EJ-2026-1")),
+        )
+        .await;
+    assert_ok(&v);
+    let rejected = v["identifiantFactureCPP"].as_i64().unwrap();
+    let v = l
+        .post(
+            HOSPITAL,
+            TRAITER,
+            json!({"idFacture": rejected, "nouveauStatut": "REJETEE", "motif": "Prix unitaire erroné"}),
+        )
+        .await;
+    assert_ok(&v);
+    let ack =
+        json!({"listeDemandePaiement": [{"idDemandePaiement": rejected}], "motifRejet": "Nouvelle facture émise"});
+    let v = l.post(HOSPITAL, "/cpro/factures/v1/traiterRejet", ack.clone()).await;
+    refused(&v, 10001);
+    let v = l.post(BAKERY, "/cpro/factures/v1/traiterRejet", ack.clone()).await;
+    assert_ok(&v);
+    assert_eq!(v["listeDemandePaiement"][0]["rejetTraite"], true);
+    let v = l.post(BAKERY, "/cpro/factures/v1/traiterRejet", ack).await;
+    refused(&v, 20002);
+    let v = l
+        .post(
+            HOSPITAL,
+            TRAITER,
+            json!({"idFacture": rejected, "nouveauStatut": "SERVICE_FAIT"}),
+        )
+        .await;
+    refused(&v, 20002);
+    let v = l
+        .post(
+            BAKERY,
+            SOUMETTRE,
+            invoice("LOOP-021", HOSPITAL, None, Some("EJ-2026-1")),
+        )
+        .await;
+    assert_ok(&v);
+    let mine = l
+        .found(BAKERY, "/cpro/factures/v1/rechercher/fournisseur", "LOOP-020")
+        .await;
+    assert_eq!(
+        (mine[0]["statut"].as_str(), mine[0]["rejetTraite"].as_bool()),
+        (Some("REJETEE"), Some(true))
+    );
+}
+
+async fn bad_deposits_are_refused_with_every_finding_and_change_nothing(l: Loop) {
+    // Several platform rules at once: engagement missing, number too long, totals wrong.
+    let mut bad = invoice("LOOP-0123456789012345", HOSPITAL, None, None);
+    bad["montantTotal"]["montantHtTotal"] = json!(999.99);
+    let v = l.post(BAKERY, SOUMETTRE, bad).await;
+    assert_eq!(finding_codes(&v), ["FP-EJ-01", "FP-MNT-01", "FP-MNT-03", "FP-NUM-01"]);
+    let first = &v["listeErreurs"][0];
+    assert!(first["champ"].is_string(), "{v}");
+
+    // Unknown recipient; a private one; an unknown service; VAT lines that do not add up.
+    let v = l
+        .post(BAKERY, SOUMETTRE, invoice("LOOP-030", "21990001600029", None, None))
+        .await;
+    assert_eq!(finding_codes(&v), ["FP-DEST-01"]);
+    let v = l
+        .post(BAKERY, SOUMETTRE, invoice("LOOP-031", IT_FIRM, None, None))
+        .await;
+    assert_eq!(finding_codes(&v), ["FP-DEST-02"]);
+    let v = l
+        .post(BAKERY, SOUMETTRE, invoice("LOOP-032", DEPARTEMENT, Some("NOPE"), None))
+        .await;
+    assert_eq!(finding_codes(&v), ["FP-SERV-02"]);
+    let mut vat = invoice("LOOP-033", COMMUNE, None, None);
+    vat["ligneTva"][0]["ligneTvaMontantTvaParTaux"] = json!(190.00);
+    vat["montantTotal"] =
+        json!({"montantHtTotal": 1000.00, "montantTVA": 190.00, "montantTtcTotal": 1190.00, "montantAPayer": 1190.00});
+    let v = l.post(BAKERY, SOUMETTRE, vat).await;
+    assert_eq!(finding_codes(&v), ["FP-TVA-02"]);
+    // Bank details must be the supplier's own; someone else's supplier id is refused.
+    let mut bank = invoice("LOOP-034", COMMUNE, None, None);
+    bank["fournisseur"] =
+        json!({"idFournisseur": l.tech(IT_FIRM).structure_id.get(), "codeCoordonneesBancairesFournisseur": 999_999});
+    let v = l.post(BAKERY, SOUMETTRE, bank).await;
+    assert_eq!(finding_codes(&v), ["FP-BANQ-01", "FP-FOUR-01"]);
+    // Only SAISIE_API for now.
+    let mut pdf = invoice("LOOP-035", COMMUNE, None, None);
+    pdf["modeDepot"] = json!("DEPOT_PDF_API");
+    refused(&l.post(BAKERY, SOUMETTRE, pdf).await, 10002);
+
+    // The same number twice in a year (another body, so not a retry); a credit note shares it.
+    let v = l
+        .post(BAKERY, SOUMETTRE, invoice("LOOP-040", COMMUNE, None, None))
+        .await;
+    assert_ok(&v);
+    let mut twice = invoice("LOOP-040", DEPARTEMENT, Some("VOIRIE"), None);
+    twice["references"]["typeFacture"] = json!("AVOIR");
+    let v = l.post(BAKERY, SOUMETTRE, twice).await;
+    assert_eq!(finding_codes(&v), ["FP-NUM-02"]);
+    // The number may be used again another year.
+    let mut next_year = invoice("LOOP-040", COMMUNE, None, None);
+    next_year["dateFacture"] = json!("2027-01-04");
+    assert_ok(&l.post(BAKERY, SOUMETTRE, next_year).await);
+
+    // Nothing was created by the refusals.
+    for n in ["LOOP-030", "LOOP-031", "LOOP-032", "LOOP-033", "LOOP-034", "LOOP-035"] {
+        assert!(
+            l.found(BAKERY, "/cpro/factures/v1/rechercher/fournisseur", n)
+                .await
+                .is_empty(),
+            "{n}"
+        );
+    }
+    assert_eq!(
+        l.found(BAKERY, "/cpro/factures/v1/rechercher/fournisseur", "LOOP-040")
+            .await
+            .len(),
+        2
+    );
+}
+
+facteur_web::testing::scenarios!(demo => an_invoice_goes_from_deposit_to_payment_and_the_supplier_sees_each_step, returned_invoices_are_recycled_or_rejected_and_acknowledged, bad_deposits_are_refused_with_every_finding_and_change_nothing);
