@@ -329,10 +329,11 @@ fn check_schema(name: &str, value: &serde_json::Value) -> ApiResult<()> {
     }
 }
 
-/// Reads a `/cpro/` JSON body: blank reads as `{}`, then the published schema, the text rules and
-/// the type, each refusal in the API envelope.
+/// Reads a `/cpro/` JSON body: none at all reads as `{}` (the services whose body is optional),
+/// anything else must be JSON (whitespace alone is not); then the published schema, the text rules
+/// and the type, each refusal in the API envelope.
 fn parse_body<T: DeserializeOwned + utoipa::ToSchema>(bytes: &[u8]) -> ApiResult<T> {
-    let slice: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
+    let slice: &[u8] = if bytes.is_empty() {
         b"{}"
     } else {
         bytes
