@@ -43,6 +43,9 @@ pub enum AppError {
     /// once, nothing stored; the web layer words each one (→ `codeRetour` ≠ 0 with the list).
     #[error("refused: {} finding(s)", .0.len())]
     Refused(Vec<crate::invoices::Finding>),
+    /// What was asked would exceed `max_bytes` (a download: → HTTP 413).
+    #[error("larger than {max_bytes} bytes")]
+    TooLarge { max_bytes: u64 },
     /// Anything else unexpected (→ 500, logged).
     #[error("internal: {0}")]
     Internal(String),
@@ -59,6 +62,8 @@ pub enum Problem {
     TooShort { min: usize },
     /// Longer than `max` characters.
     TooLong { max: usize },
+    /// More than `max` items in a list.
+    TooMany { max: usize },
     /// Contains a control character.
     ControlCharacter,
     /// Not one of the values the field takes.

@@ -15,6 +15,7 @@ pub mod demo;
 mod directory;
 pub mod directory_csv;
 mod error;
+mod invoice_files;
 mod invoices;
 mod jobs;
 pub mod mail;
@@ -33,6 +34,7 @@ pub use directory::MAX_SEARCH_CHARS;
 pub use error::{AppError, AppResult, Conflict, Problem};
 pub use facteur_domain::{Page, PageRequest};
 pub use facteur_store::{Clock, InvoiceHistoryRecord, InvoiceId, InvoiceKind, InvoiceRecord};
+pub use invoice_files::{DownloadFile, DownloadFormat, MAX_DOWNLOAD_BYTES, MAX_DOWNLOAD_INVOICES};
 pub use invoices::{
     Deposited, EntryLine, EntryTotals, EntryVatLine, Finding, InvoiceDetail, InvoiceEntry, InvoiceFilter, InvoiceLine,
     PlatformRule, Rerouting, VatRate,

@@ -46,6 +46,9 @@ pub enum ApiError {
     /// 413: the body is over the route's limit (with or without a `Content-Length`).
     #[error("request body too large")]
     PayloadTooLarge,
+    /// 413: the answer would be over `max_bytes` (a download).
+    #[error("result larger than {max_bytes} bytes: ask for fewer items")]
+    ResultTooLarge { max_bytes: u64 },
     /// 429: too many attempts.
     #[error("too many attempts")]
     RateLimited { retry_after_secs: u64 },
@@ -247,7 +250,7 @@ impl ApiError {
         match self {
             Self::InvalidToken | Self::InvalidAccount => StatusCode::UNAUTHORIZED,
             Self::Malformed(_) => StatusCode::BAD_REQUEST,
-            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::PayloadTooLarge | Self::ResultTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Business { .. } | Self::Refused(_) => StatusCode::OK,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -266,6 +269,7 @@ impl From<AppError> for ApiError {
             AppError::Conflict(kind) => Self::business(codes::INVALID, conflict_libelle(kind)),
             AppError::Refused(findings) => Self::Refused(findings.iter().map(Erreur::of).collect()),
             AppError::TokenExpired => Self::InvalidAccount,
+            AppError::TooLarge { max_bytes } => Self::ResultTooLarge { max_bytes },
             AppError::RateLimited { retry_after_secs } => Self::RateLimited { retry_after_secs },
             AppError::Csv { line, message } => Self::business(codes::INVALID, format!("ligne {line} : {message}")),
             other @ (AppError::Store(_) | AppError::Mail(_) | AppError::Internal(_)) => {
@@ -290,6 +294,7 @@ fn invalid_libelle(field: &str, problem: &facteur_app::Problem) -> String {
         Problem::Missing => format!("{field} : valeur obligatoire"),
         Problem::TooShort { min } => format!("{field} : {min} caractères au moins"),
         Problem::TooLong { max } => format!("{field} : {max} caractères au plus"),
+        Problem::TooMany { max } => format!("{field} : {max} éléments au plus"),
         Problem::ControlCharacter => format!("{field} : caractère de contrôle interdit"),
         Problem::UnknownValue => format!("{field} : valeur inconnue"),
         Problem::MainManagerByTransfer => format!("{field} : le rôle de gestionnaire principal se transfère"),

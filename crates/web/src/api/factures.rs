@@ -102,7 +102,7 @@ fn day(d: Date) -> String {
 }
 
 /// A missing invoice, or one of another structure: the same answer.
-fn scoped<T>(r: Result<T, AppError>) -> ApiResult<T> {
+pub(super) fn scoped<T>(r: Result<T, AppError>) -> ApiResult<T> {
     match r {
         Err(AppError::NotFound) => Err(ApiError::not_found("Facture")),
         other => Ok(other?),

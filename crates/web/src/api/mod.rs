@@ -12,6 +12,7 @@ mod envelope;
 mod factures;
 mod structure_admin;
 mod structures;
+mod telecharger;
 #[cfg(feature = "test-util")]
 pub mod testing;
 mod transverses;
@@ -56,4 +57,5 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(factures::rechercher_fournisseur))
         .routes(routes!(factures::rechercher_recipiendaire))
         .routes(routes!(factures::recuperer_etats_traitement))
+        .routes(routes!(telecharger::telecharger_groupe))
 }

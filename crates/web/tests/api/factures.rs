@@ -520,4 +520,66 @@ async fn bad_deposits_are_refused_with_every_finding_and_change_nothing(l: Loop)
     );
 }
 
-facteur_web::testing::scenarios!(demo => an_invoice_goes_from_deposit_to_payment_and_the_supplier_sees_each_step, returned_invoices_are_recycled_or_rejected_and_acknowledged, bad_deposits_are_refused_with_every_finding_and_change_nothing);
+facteur_web::testing::scenarios!(demo => an_invoice_goes_from_deposit_to_payment_and_the_supplier_sees_each_step, returned_invoices_are_recycled_or_rejected_and_acknowledged, bad_deposits_are_refused_with_every_finding_and_change_nothing, invoices_are_downloaded_by_their_two_parties_only);
+
+const TELECHARGER: &str = "/cpro/factures/v1/telecharger/groupe";
+
+/// The file of a `telecharger/groupe` answer, with its name.
+fn downloaded(v: &Value) -> (String, Vec<u8>) {
+    use base64::Engine as _;
+    assert_ok(v);
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(v["fichierResultat"].as_str().unwrap())
+        .unwrap();
+    (v["nomFichier"].as_str().unwrap().to_owned(), bytes)
+}
+
+/// `telecharger/groupe` on the demo's invoices: the structured copy, a readable PDF, a zip for
+/// several; the recipient too; a structure that is neither party gets `10001`.
+async fn invoices_are_downloaded_by_their_two_parties_only(l: Loop) {
+    let listed = l
+        .post(BAKERY, "/cpro/factures/v1/rechercher/fournisseur", json!({}))
+        .await;
+    assert_ok(&listed);
+    let invoices = listed["listeFactures"].as_array().unwrap();
+    assert!(invoices.len() >= 2, "{listed}");
+    let (first, second) = (&invoices[0], &invoices[1]);
+    let (id, number) = (
+        first["idFacture"].as_i64().unwrap(),
+        first["numeroFacture"].as_str().unwrap(),
+    );
+    let one = |format: &str| json!({"listeFacture": [{"idFacture": id}], "format": format});
+
+    let (name, xml) = downloaded(&l.post(BAKERY, TELECHARGER, one("PIVOT")).await);
+    assert_eq!(name, format!("{number}.xml"));
+    let xml = String::from_utf8(xml).unwrap();
+    assert!(xml.starts_with("<?xml") && xml.contains(number), "{xml}");
+    let (name, pdf) = downloaded(&l.post(BAKERY, TELECHARGER, one("PDF")).await);
+    assert_eq!(name, format!("{number}.pdf"));
+    assert!(pdf.starts_with(b"%PDF-"));
+    assert!(pdf.windows(12).any(|w| w == b"factur-x.xml"), "the XML is embedded");
+
+    // Several: one zip, an entry per invoice named after its number.
+    let both = json!({"listeFacture": [{"idFacture": id}, {"idFacture": second["idFacture"]}], "format": "PIVOT"});
+    let (name, zipped) = downloaded(&l.post(BAKERY, TELECHARGER, both).await);
+    assert_eq!(name, "factures.zip");
+    let archive = zip::ZipArchive::new(std::io::Cursor::new(zipped)).unwrap();
+    let mut names: Vec<String> = archive.file_names().map(|n| n.unwrap().into_owned()).collect();
+    names.sort_unstable();
+    let mut expected = vec![
+        format!("{number}.xml"),
+        format!("{}.xml", second["numeroFacture"].as_str().unwrap()),
+    ];
+    expected.sort_unstable();
+    assert_eq!(names, expected);
+
+    // The recipient downloads it too; a third structure does not learn it exists.
+    let recipient = first["codeDestinataire"].as_str().unwrap();
+    let (_, theirs) = downloaded(&l.post(recipient, TELECHARGER, one("PIVOT")).await);
+    assert_eq!(String::from_utf8(theirs).unwrap(), xml);
+    assert_eq!(l.post(IT_FIRM, TELECHARGER, one("PIVOT")).await["codeRetour"], 10001);
+    // Bad requests.
+    assert_eq!(l.post(BAKERY, TELECHARGER, one("DOCX")).await["codeRetour"], 10002);
+    let none = l.post(BAKERY, TELECHARGER, json!({"listeFacture": []})).await;
+    assert_eq!(none["codeRetour"], 10002, "{none}");
+}
