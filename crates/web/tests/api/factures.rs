@@ -745,6 +745,20 @@ async fn bad_flows_are_refused_or_rejected_with_their_findings(l: Loop) {
             .is_empty()
     );
 
+    // Factur-X: the embedded CII is what is checked (this official example's buyer is no
+    // structure here); a file that is no Factur-X PDF says so.
+    let root = std::env::var("FACTEUR_CORPUS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"));
+    let pdf = std::fs::read(root.join("facturx/pdf/official-CII_example7.pdf")).unwrap();
+    let numero = l.deposit_flow(flux(&pdf, "facturx.pdf", "IN_DP_E2_CII_FACTURX")).await;
+    let codes = rejected_codes(&l.settled(&numero).await);
+    assert!(codes.iter().any(|c| c == "FP-DEST-01"), "{codes:?}");
+    let numero = l
+        .deposit_flow(flux(b"%PDF-1.7 truncated", "f.pdf", "IN_DP_E2_CII_FACTURX"))
+        .await;
+    assert_eq!(rejected_codes(&l.settled(&numero).await), ["FP-FLUX-03"]);
+
     // An engine finding carries its path and line.
     let broken = ubl("FLUX-BR-1", COMMUNE).replacen(
         "<cbc:DocumentCurrencyCode>DKK</cbc:DocumentCurrencyCode>",
