@@ -159,17 +159,20 @@ impl App {
 
     /// Enqueues the next housekeeping run, unless one is already pending (every node asks).
     async fn schedule_housekeeping(&self) -> AppResult<()> {
-        let settings = self.inner.config.jobs;
-        self.db()
-            .enqueue_job(&NewJob {
-                kind: HOUSEKEEPING.to_owned(),
-                payload: serde_json::json!({}),
-                run_at: self.inner.clock.now() + settings.housekeeping_every,
-                max_attempts: settings.max_attempts,
-                singleton: Some(HOUSEKEEPING.to_owned()),
-            })
-            .await?;
+        self.db().enqueue_job(&self.next_housekeeping()).await?;
         Ok(())
+    }
+
+    /// The housekeeping run one period from now (a singleton: one pending at most).
+    fn next_housekeeping(&self) -> NewJob {
+        let settings = self.inner.config.jobs;
+        NewJob {
+            kind: HOUSEKEEPING.to_owned(),
+            payload: serde_json::json!({}),
+            run_at: self.inner.clock.now() + settings.housekeeping_every,
+            max_attempts: settings.max_attempts,
+            singleton: Some(HOUSEKEEPING.to_owned()),
+        }
     }
 
     /// Leases the jobs due now (one batch) for `worker`, runs them and records each outcome.
@@ -186,13 +189,16 @@ impl App {
             let metrics = &self.inner.job_metrics;
             match outcome {
                 Ok(()) => {
-                    self.db().finish_job(job.id, worker).await?;
+                    let mut tx = self.db().begin().await?;
+                    tx.finish_job(job.id, worker).await?;
+                    if job.kind == HOUSEKEEPING {
+                        // After finishing (the running job holds the singleton key until then), in
+                        // the same transaction: no moment shows it done with no next run.
+                        tx.enqueue_job(&self.next_housekeeping()).await?;
+                    }
+                    tx.commit().await?;
                     metrics.done.inc();
                     run.done += 1;
-                    if job.kind == HOUSEKEEPING {
-                        // After finishing: the running job still holds the singleton key.
-                        self.schedule_housekeeping().await?;
-                    }
                 }
                 Err(e) => {
                     metrics.failed.inc();

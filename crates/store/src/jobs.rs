@@ -149,10 +149,34 @@ impl Tx {
         .await?);
         Ok(id.map(JobId))
     }
+
+    /// Marks a job done, if `worker` still holds it. Its payload is dropped (a mail's links are
+    /// live secrets; nothing needs them once sent). Returns whether it did. In a transaction, so a
+    /// job that schedules its next run commits both together.
+    pub async fn finish_job(&mut self, id: JobId, worker: &str) -> Result<bool> {
+        self.step("finish_job")?;
+        let at = self.clock.now();
+        let n =
+            with_tx!(self, |c| {
+                sqlx::query(
+            "UPDATE jobs SET status = 'DONE', finished_at = $1, payload = $2, leased_by = NULL, lease_until = NULL, \
+             last_error = NULL WHERE id = $3 AND leased_by = $4 AND status = 'PENDING'"
+        )
+        .bind(at)
+        .bind(Json(Value::Object(serde_json::Map::new())))
+        .bind(id.0)
+        .bind(worker)
+        .execute(&mut *c)
+        .await?
+        .rows_affected()
+            });
+        Ok(n == 1)
+    }
 }
 
 crate::autocommit! {
     fn enqueue_job(job: &NewJob) -> Option<JobId>;
+    fn finish_job(id: JobId, worker: &str) -> bool;
 }
 
 impl Store {
@@ -189,25 +213,6 @@ impl Store {
         tx.commit().await?;
         rows.sort_by_key(|r| (r.run_at, r.id));
         rows.into_iter().map(TryInto::try_into).collect()
-    }
-
-    /// Marks a job done, if `worker` still holds it. Its payload is dropped (a mail's links are
-    /// live secrets; nothing needs them once sent). Returns whether it did.
-    pub async fn finish_job(&self, id: JobId, worker: &str) -> Result<bool> {
-        let n = with_pool!(self, |db| {
-            sqlx::query(
-            "UPDATE jobs SET status = 'DONE', finished_at = $1, payload = $2, leased_by = NULL, lease_until = NULL, \
-             last_error = NULL WHERE id = $3 AND leased_by = $4 AND status = 'PENDING'"
-        )
-        .bind(self.now())
-        .bind(Json(Value::Object(serde_json::Map::new())))
-        .bind(id.0)
-        .bind(worker)
-        .execute(db)
-        .await?
-        .rows_affected()
-        });
-        Ok(n == 1)
     }
 
     /// Records a failed attempt of a job `worker` holds: due again at `retry_at`, or given up

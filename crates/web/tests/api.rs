@@ -338,6 +338,20 @@ async fn malformed_json_gets_the_envelope(f: Fixture) {
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["codeRetour"], 400);
+    // A service whose body is optional reads no body as `{}`, but whitespace alone is not JSON.
+    for (body, status) in [("", StatusCode::OK), ("\t", StatusCode::BAD_REQUEST)] {
+        let r = f
+            .http
+            .post(f.url("/cpro/utilisateurs/v1/monCompte/recuperer/rattachements"))
+            .bearer_auth(&token)
+            .header("cpro-account", cpro_account(&f.a))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), status, "body {body:?}");
+    }
 }
 
 async fn structure_services_answer_with_the_spec_field_names(f: Fixture) {

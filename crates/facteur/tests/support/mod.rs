@@ -77,9 +77,34 @@ fn start(data: &Path, demo: bool) -> Server {
 /// A bearer token and the `cpro-account` header of the first demo technical account written in
 /// `data` by `serve --demo`.
 pub async fn demo_credentials(http: &reqwest::Client, server: &Server, data: &Path) -> (String, String, Value) {
+    demo_credentials_where(http, server, data, |_| true).await
+}
+
+/// [`demo_credentials`] of the demo structure whose identifier is `structure`.
+pub async fn demo_credentials_of(
+    http: &reqwest::Client,
+    server: &Server,
+    data: &Path,
+    structure: &str,
+) -> (String, String, Value) {
+    demo_credentials_where(http, server, data, |t| t["structure"] == structure).await
+}
+
+async fn demo_credentials_where(
+    http: &reqwest::Client,
+    server: &Server,
+    data: &Path,
+    chosen: impl Fn(&Value) -> bool,
+) -> (String, String, Value) {
     let creds: Value =
         serde_json::from_str(&std::fs::read_to_string(data.join("demo-credentials.json")).unwrap()).unwrap();
-    let tech = creds["technical_accounts"][0].clone();
+    let tech = creds["technical_accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| chosen(t))
+        .expect("a demo technical account")
+        .clone();
     let token: Value = http
         .post(format!("{}/api/oauth/token", server.address))
         .form(&[

@@ -333,14 +333,11 @@ fn check_schema(name: &str, value: &serde_json::Value) -> ApiResult<()> {
     }
 }
 
-/// Reads a `/cpro/` JSON body: blank reads as `{}`, then the published schema, the text rules and
-/// the type, each refusal in the API envelope.
+/// Reads a `/cpro/` JSON body: none at all reads as `{}` (the services whose body is optional),
+/// anything else must be JSON (whitespace alone is not); then the published schema, the text rules
+/// and the type, each refusal in the API envelope.
 fn parse_body<T: DeserializeOwned + utoipa::ToSchema>(bytes: &[u8]) -> ApiResult<T> {
-    let slice: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
-        b"{}"
-    } else {
-        bytes
-    };
+    let slice: &[u8] = if bytes.is_empty() { b"{}" } else { bytes };
     let value: serde_json::Value = serde_json::from_slice(slice).map_err(|e| ApiError::Malformed(e.to_string()))?;
     check_schema(&T::name(), &value)?;
     check_texts(&value, &mut String::new())?;
