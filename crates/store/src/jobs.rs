@@ -156,9 +156,8 @@ impl Tx {
     pub async fn finish_job(&mut self, id: JobId, worker: &str) -> Result<bool> {
         self.step("finish_job")?;
         let at = self.clock.now();
-        let n =
-            with_tx!(self, |c| {
-                sqlx::query(
+        let n = with_tx!(self, |c| {
+            sqlx::query(
             "UPDATE jobs SET status = 'DONE', finished_at = $1, payload = $2, leased_by = NULL, lease_until = NULL, \
              last_error = NULL WHERE id = $3 AND leased_by = $4 AND status = 'PENDING'"
         )
@@ -169,7 +168,7 @@ impl Tx {
         .execute(&mut *c)
         .await?
         .rows_affected()
-            });
+        });
         Ok(n == 1)
     }
 }
