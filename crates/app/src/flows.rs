@@ -623,6 +623,9 @@ impl App {
         use PlatformRule as R;
         let mut platform = Vec::new();
         let issue_date = doc_date(draft.issue_date.as_ref());
+        if issue_date.is_none() {
+            platform.push(Finding::platform(R::CodeUnknown, "BT-2"));
+        }
         let number = match said.number.as_deref().map(InvoiceNumber::parse) {
             Some(Ok(n)) => {
                 if let Some(d) = issue_date
