@@ -78,6 +78,12 @@ pub enum PlatformRule {
     AmountFormat,
     /// A code of the entry is not one the platform knows (`typeFacture`, `deviseFacture`…).
     CodeUnknown,
+    /// `syntaxeFlux` names no syntax the platform reads (spec §4.6: UBL, CII D16B, Factur-X).
+    FlowSyntaxUnsupported,
+    /// The flow's document is not of the syntax `syntaxeFlux` declares.
+    FlowSyntaxMismatch,
+    /// A Factur-X flow is not a readable PDF carrying an invoice XML.
+    FlowNoInvoice,
 }
 
 impl PlatformRule {
@@ -105,7 +111,43 @@ impl PlatformRule {
             Self::AmountDue => "FP-MNT-04",
             Self::AmountFormat => "FP-MNT-05",
             Self::CodeUnknown => "FP-CODE-01",
+            Self::FlowSyntaxUnsupported => "FP-FLUX-01",
+            Self::FlowSyntaxMismatch => "FP-FLUX-02",
+            Self::FlowNoInvoice => "FP-FLUX-03",
         }
+    }
+
+    /// Every rule, in declaration order.
+    pub const ALL: &[PlatformRule] = &[
+        Self::RecipientUnknown,
+        Self::RecipientNotPublic,
+        Self::RecipientInactive,
+        Self::ServiceRequired,
+        Self::ServiceUnknown,
+        Self::ServiceInactive,
+        Self::EngagementRequired,
+        Self::ServiceOrEngagementRequired,
+        Self::NumberFormat,
+        Self::NumberTaken,
+        Self::SupplierNotCaller,
+        Self::BankAccountUnknown,
+        Self::LinesMissing,
+        Self::VatRateUnknown,
+        Self::VatLinesInconsistent,
+        Self::TotalExclVat,
+        Self::TotalVat,
+        Self::TotalInclVat,
+        Self::AmountDue,
+        Self::AmountFormat,
+        Self::CodeUnknown,
+        Self::FlowSyntaxUnsupported,
+        Self::FlowSyntaxMismatch,
+        Self::FlowNoInvoice,
+    ];
+
+    /// The rule of a stable code (a stored report names rules by code).
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|r| r.code() == code)
     }
 }
 
@@ -123,7 +165,7 @@ pub enum Finding {
 }
 
 impl Finding {
-    fn platform(rule: PlatformRule, field: &'static str) -> Self {
+    pub(crate) fn platform(rule: PlatformRule, field: &'static str) -> Self {
         Self::Platform { rule, field }
     }
 
@@ -311,7 +353,7 @@ pub struct InvoiceLine {
 }
 
 /// How long the same bytes from the same depositor count as a retry.
-const SAME_BYTES_WINDOW: Duration = Duration::hours(24);
+pub(crate) const SAME_BYTES_WINDOW: Duration = Duration::hours(24);
 
 /// A store "not found" on a scoped step is the caller's "not found".
 fn scoped(e: StoreError) -> AppError {
@@ -325,12 +367,31 @@ fn round2(d: Decimal) -> Decimal {
     d.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
 }
 
-fn blank_to_none(s: Option<&str>) -> Option<String> {
+pub(crate) fn blank_to_none(s: Option<&str>) -> Option<String> {
     s.map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)
 }
 
+/// A checked invoice [`App::record_invoice`] records, whatever its channel.
+pub(crate) struct ToRecord<'a> {
+    pub deposit: facteur_store::DepositId,
+    pub supplier: StructureId,
+    pub routing: &'a Routing,
+    pub number: String,
+    /// The field a taken number is reported about (`numeroFactureSaisi`, `BT-1`).
+    pub number_field: &'static str,
+    pub kind: InvoiceKind,
+    pub issue_date: Date,
+    pub currency: String,
+    pub total_excl_vat: Decimal,
+    pub total_vat: Decimal,
+    pub total_incl_vat: Decimal,
+    pub structured: BlobId,
+    /// `UBL` or `CII`.
+    pub syntax: &'static str,
+}
+
 /// What the routing checks resolved.
-struct Routing {
+pub(crate) struct Routing {
     recipient: StructureRecord,
     service: Option<ServiceRecord>,
     engagement: Option<String>,
@@ -349,7 +410,7 @@ impl App {
     /// Checks the routing of an invoice (deposit or re-routing): the recipient exists, is public
     /// and active; its service and the engagement number as its parameters require. Findings are
     /// added to `out`; the resolved routing when the recipient is usable.
-    async fn check_routing(
+    pub(crate) async fn check_routing(
         &self,
         recipient: &str,
         service_code: Option<&str>,
@@ -414,7 +475,7 @@ impl App {
 
     /// The structure `actor` acts for on the side asked: a member (or the technical account) of
     /// `structure`.
-    async fn acting_for(&self, actor: &Actor, structure: StructureId) -> AppResult<()> {
+    pub(crate) async fn acting_for(&self, actor: &Actor, structure: StructureId) -> AppResult<()> {
         self.require_member(actor, structure).await.map(|_| ())
     }
 
@@ -481,6 +542,7 @@ impl App {
                     media_type: "application/json".to_owned(),
                     file_name: None,
                     idempotency_key: key.clone(),
+                    flow_syntax: None,
                 },
                 sa,
             )
@@ -497,38 +559,26 @@ impl App {
             }
             Err(e) => return Err(e.into()),
         };
-        if tx
-            .invoice_number_used(depositor, entry.issue_date.year(), model.number.as_str())
-            .await?
-        {
-            return Err(AppError::Refused(vec![Finding::platform(
-                PlatformRule::NumberTaken,
-                "numeroFactureSaisi",
-            )]));
-        }
-        let invoice = tx
-            .create_invoice(
-                &NewInvoice {
-                    deposit: deposit.id,
-                    supplier: depositor,
-                    recipient: routing.recipient.id,
-                    service: routing.service.as_ref().map(|s| s.id),
-                    number: model.number.clone(),
-                    kind: entry.kind,
-                    issue_date: entry.issue_date,
-                    currency: entry.currency.clone(),
-                    total_excl_vat: model.totals.tax_exclusive_total,
-                    total_vat: model.totals.vat_total.unwrap_or_default(),
-                    total_incl_vat: model.totals.tax_inclusive_total,
-                    engagement_number: routing.engagement.clone(),
-                    status: InvoiceStatus::Deposee,
-                    structured: Some(structured),
-                    syntax: Some("UBL".to_owned()),
-                },
-                sa,
-            )
-            .await?;
-        Self::route(&mut tx, invoice.id, sa).await?;
+        let invoice = Self::record_invoice(
+            &mut tx,
+            &ToRecord {
+                deposit: deposit.id,
+                supplier: depositor,
+                routing: &routing,
+                number: model.number.clone(),
+                number_field: "numeroFactureSaisi",
+                kind: entry.kind,
+                issue_date: entry.issue_date,
+                currency: entry.currency.clone(),
+                total_excl_vat: model.totals.tax_exclusive_total,
+                total_vat: model.totals.vat_total.unwrap_or_default(),
+                total_incl_vat: model.totals.tax_inclusive_total,
+                structured,
+                syntax: "UBL",
+            },
+            sa,
+        )
+        .await?;
         self.commit(tx).await?;
         tracing::info!(invoice = invoice.id.0, "invoice deposited and made available");
         Ok(Deposited {
@@ -538,6 +588,50 @@ impl App {
             fingerprint: fingerprint.as_str().to_owned(),
             replayed: false,
         })
+    }
+
+    /// Records a checked invoice of a durable deposit and routes it to its recipient
+    /// (`DEPOSEE` → `MISE_A_DISPOSITION`), in the caller's transaction: the one path every
+    /// channel (`SAISIE_API`, flows) creates invoices by. The number is checked again inside the
+    /// transaction ([`PlatformRule::NumberTaken`] about `number_field`).
+    pub(crate) async fn record_invoice(
+        tx: &mut Tx,
+        invoice: &ToRecord<'_>,
+        actor: facteur_store::Actor,
+    ) -> AppResult<InvoiceRecord> {
+        if tx
+            .invoice_number_used(invoice.supplier, invoice.issue_date.year(), invoice.number.as_str())
+            .await?
+        {
+            return Err(AppError::Refused(vec![Finding::platform(
+                PlatformRule::NumberTaken,
+                invoice.number_field,
+            )]));
+        }
+        let record = tx
+            .create_invoice(
+                &NewInvoice {
+                    deposit: invoice.deposit,
+                    supplier: invoice.supplier,
+                    recipient: invoice.routing.recipient.id,
+                    service: invoice.routing.service.as_ref().map(|s| s.id),
+                    number: invoice.number.clone(),
+                    kind: invoice.kind,
+                    issue_date: invoice.issue_date,
+                    currency: invoice.currency.clone(),
+                    total_excl_vat: invoice.total_excl_vat,
+                    total_vat: invoice.total_vat,
+                    total_incl_vat: invoice.total_incl_vat,
+                    engagement_number: invoice.routing.engagement.clone(),
+                    status: InvoiceStatus::Deposee,
+                    structured: Some(invoice.structured.clone()),
+                    syntax: Some(invoice.syntax.to_owned()),
+                },
+                actor,
+            )
+            .await?;
+        Self::route(tx, record.id, actor).await?;
+        Ok(record)
     }
 
     /// The platform makes a deposited invoice available to its recipient (`DEPOSEE` →

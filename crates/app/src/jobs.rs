@@ -261,6 +261,7 @@ impl App {
                 tracing::info!(payload = %job.payload, "invoice status changed");
                 Ok(())
             }
+            crate::flows::FLOW_PROCESS => self.run_flow_job(&job.payload).await.map_err(JobError::Transient),
             other => Err(JobError::Permanent(format!("unknown job kind {other}"))),
         }
     }

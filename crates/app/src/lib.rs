@@ -15,6 +15,7 @@ pub mod demo;
 mod directory;
 pub mod directory_csv;
 mod error;
+mod flows;
 mod invoice_files;
 mod invoices;
 mod jobs;
@@ -33,7 +34,11 @@ pub use accounts::SignUp;
 pub use directory::MAX_SEARCH_CHARS;
 pub use error::{AppError, AppResult, Conflict, Problem};
 pub use facteur_domain::{Page, PageRequest};
-pub use facteur_store::{Clock, InvoiceHistoryRecord, InvoiceId, InvoiceKind, InvoiceRecord};
+pub use facteur_store::{Clock, DepositId, DepositState, InvoiceHistoryRecord, InvoiceId, InvoiceKind, InvoiceRecord};
+pub use flows::{
+    FlowReceipt, FlowReport, FlowSyntax, FlowUpload, MAX_FILE_NAME_CHARS, RejectedInvoice, ReportFinding, flow_number,
+    parse_flow_number,
+};
 pub use invoice_files::{DownloadFile, DownloadFormat, MAX_DOWNLOAD_BYTES, MAX_DOWNLOAD_INVOICES};
 pub use invoices::{
     Deposited, EntryLine, EntryTotals, EntryVatLine, Finding, InvoiceDetail, InvoiceEntry, InvoiceFilter, InvoiceLine,

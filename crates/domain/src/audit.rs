@@ -34,6 +34,8 @@ code_enum! {
         TechnicalAccountPut => "technical_account.put",
         InvoiceCreate => "invoice.create",
         InvoiceStatus => "invoice.status",
+        FlowCreate => "flow.create",
+        FlowState => "flow.state",
     }
 }
 

@@ -74,6 +74,9 @@ pub enum Unique {
     /// `deposits_depositor_idempotency_key`: the depositor already sent a deposit with this
     /// `Idempotency-Key`.
     DepositIdempotencyKey,
+    /// `flow_findings_rank_key`: a flow's report already holds this finding (a bug: a report is
+    /// written once, with the flow's final state).
+    FlowFinding,
     /// A constraint missing from [`UNIQUE_CONSTRAINTS`] (a test makes sure there is none).
     Unknown,
 }
@@ -144,6 +147,11 @@ pub const UNIQUE_CONSTRAINTS: &[(&str, &str, Unique)] = &[
         "deposits_depositor_idempotency_key",
         "deposits.depositor_id, deposits.idempotency_key",
         Unique::DepositIdempotencyKey,
+    ),
+    (
+        "flow_findings_rank_key",
+        "flow_findings.deposit_id, flow_findings.invoice_rank, flow_findings.finding_rank",
+        Unique::FlowFinding,
     ),
 ];
 

@@ -136,6 +136,8 @@ pub struct NewDeposit {
     pub file_name: Option<String>,
     /// The client's `Idempotency-Key`, unique per depositor.
     pub idempotency_key: Option<String>,
+    /// The `syntaxeFlux` a flow declared (`None` for the other channels).
+    pub flow_syntax: Option<String>,
 }
 
 /// A stored deposit.
@@ -154,6 +156,8 @@ pub struct DepositRecord {
     pub idempotency_key: Option<String>,
     pub state: DepositState,
     pub updated_at: OffsetDateTime,
+    /// The `syntaxeFlux` a flow declared.
+    pub flow_syntax: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -171,10 +175,11 @@ struct DepositRow {
     idempotency_key: Option<String>,
     state: String,
     updated_at: OffsetDateTime,
+    flow_syntax: Option<String>,
 }
 
 const DEPOSIT_COLS: &str = "id, depositor_id, actor_kind, actor_id, channel, received_at, original_sha256, \
-                            original_size, media_type, file_name, idempotency_key, state, updated_at";
+                            original_size, media_type, file_name, idempotency_key, state, updated_at, flow_syntax";
 
 impl TryFrom<DepositRow> for DepositRecord {
     type Error = StoreError;
@@ -192,6 +197,64 @@ impl TryFrom<DepositRow> for DepositRecord {
             idempotency_key: r.idempotency_key,
             state: r.state.parse()?,
             updated_at: r.updated_at,
+            flow_syntax: r.flow_syntax,
+        })
+    }
+}
+
+/// One finding of a flow's report (`consulterCRDetaille`): about the invoice of rank
+/// `invoice_rank` in the flow (0 for a single file).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FlowFinding {
+    pub invoice_rank: u32,
+    pub finding_rank: u32,
+    /// What the document says, when it could be read that far.
+    pub invoice_number: Option<String>,
+    pub supplier_identifier: Option<String>,
+    pub recipient_identifier: Option<String>,
+    /// `FP-…` or the EN 16931 rule id.
+    pub code: String,
+    /// The term or field a platform rule is about.
+    pub field: Option<String>,
+    /// The engine's words (EN 16931 findings).
+    pub message_fr: Option<String>,
+    pub message_en: Option<String>,
+    /// Where in the document, when the engine says.
+    pub path: Option<String>,
+    pub line: Option<u32>,
+}
+
+#[derive(sqlx::FromRow)]
+struct FlowFindingRow {
+    invoice_rank: i64,
+    finding_rank: i64,
+    invoice_number: Option<String>,
+    supplier_identifier: Option<String>,
+    recipient_identifier: Option<String>,
+    code: String,
+    field: Option<String>,
+    message_fr: Option<String>,
+    message_en: Option<String>,
+    path: Option<String>,
+    line: Option<i64>,
+}
+
+impl TryFrom<FlowFindingRow> for FlowFinding {
+    type Error = StoreError;
+    fn try_from(r: FlowFindingRow) -> Result<Self> {
+        let small = |v: i64| u32::try_from(v).map_err(|e| StoreError::corrupt("flow_findings", e));
+        Ok(FlowFinding {
+            invoice_rank: small(r.invoice_rank)?,
+            finding_rank: small(r.finding_rank)?,
+            invoice_number: r.invoice_number,
+            supplier_identifier: r.supplier_identifier,
+            recipient_identifier: r.recipient_identifier,
+            code: r.code,
+            field: r.field,
+            message_fr: r.message_fr,
+            message_en: r.message_en,
+            path: r.path,
+            line: r.line.map(small).transpose()?,
         })
     }
 }
@@ -602,8 +665,8 @@ impl Tx {
         let size = i64::try_from(deposit.size).map_err(|_| StoreError::Refused("deposit size"))?;
         let row: DepositRow = with_tx!(self, |c| sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "INSERT INTO deposits (depositor_id, actor_kind, actor_id, channel, received_at, original_sha256, \
-             original_size, media_type, file_name, idempotency_key, state, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $5) RETURNING {DEPOSIT_COLS}"
+             original_size, media_type, file_name, idempotency_key, state, updated_at, flow_syntax) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $5, $12) RETURNING {DEPOSIT_COLS}"
         )))
         .bind(deposit.depositor.0)
         .bind(actor.kind())
@@ -616,6 +679,7 @@ impl Tx {
         .bind(deposit.file_name.as_deref())
         .bind(deposit.idempotency_key.as_deref())
         .bind(DepositState::Received.as_str())
+        .bind(deposit.flow_syntax.as_deref())
         .fetch_one(&mut *c)
         .await?);
         row.try_into()
@@ -652,28 +716,72 @@ impl Tx {
         Ok(found.is_some())
     }
 
-    /// Moves a deposit from `from` to `to` (processing a flow). [`StoreError::IllegalTransition`]
-    /// when it is no longer in `from`.
-    pub async fn set_deposit_state(&mut self, id: DepositId, from: DepositState, to: DepositState) -> Result<()> {
+    /// Moves a deposit from `from` to `to` (processing a flow) by a conditional update, with its
+    /// audit line. [`StoreError::IllegalTransition`] when it is no longer in `from`.
+    pub async fn set_deposit_state(
+        &mut self,
+        id: DepositId,
+        from: DepositState,
+        to: DepositState,
+        actor: Actor,
+    ) -> Result<()> {
         self.step("set_deposit_state")?;
         let now = self.clock.now();
-        let n = with_tx!(self, |c| sqlx::query(
-            "UPDATE deposits SET state = $1, updated_at = $2 WHERE id = $3 AND state = $4"
-        )
-        .bind(to.as_str())
-        .bind(now)
-        .bind(id.0)
-        .bind(from.as_str())
-        .execute(&mut *c)
-        .await?
-        .rows_affected());
-        if n == 0 {
-            return Err(StoreError::IllegalTransition {
-                what: "deposit",
-                from: from.as_str(),
-                to: to.as_str(),
-            });
-        }
+        with_tx!(self, |c| {
+            let depositor: Option<i64> = sqlx::query_scalar(
+                "UPDATE deposits SET state = $1, updated_at = $2 WHERE id = $3 AND state = $4 RETURNING depositor_id",
+            )
+            .bind(to.as_str())
+            .bind(now)
+            .bind(id.0)
+            .bind(from.as_str())
+            .fetch_optional(&mut *c)
+            .await?;
+            let Some(depositor) = depositor else {
+                return Err(StoreError::IllegalTransition {
+                    what: "deposit",
+                    from: from.as_str(),
+                    to: to.as_str(),
+                });
+            };
+            audit!(
+                self,
+                c,
+                actor,
+                AuditAction::FlowState,
+                Some(StructureId(depositor)),
+                json!({"deposit": id.0, "from": from.as_str(), "to": to.as_str()})
+            );
+        });
+        Ok(())
+    }
+
+    /// Records the findings of a flow's rejected invoices (its report), in order.
+    pub async fn add_flow_findings(&mut self, deposit: DepositId, findings: &[FlowFinding]) -> Result<()> {
+        self.step("add_flow_findings")?;
+        with_tx!(self, |c| {
+            for f in findings {
+                sqlx::query(
+                    "INSERT INTO flow_findings (deposit_id, invoice_rank, finding_rank, invoice_number, \
+                     supplier_identifier, recipient_identifier, code, field, message_fr, message_en, path, line) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                )
+                .bind(deposit.0)
+                .bind(i64::from(f.invoice_rank))
+                .bind(i64::from(f.finding_rank))
+                .bind(f.invoice_number.as_deref())
+                .bind(f.supplier_identifier.as_deref())
+                .bind(f.recipient_identifier.as_deref())
+                .bind(f.code.as_str())
+                .bind(f.field.as_deref())
+                .bind(f.message_fr.as_deref())
+                .bind(f.message_en.as_deref())
+                .bind(f.path.as_deref())
+                .bind(f.line.map(i64::from))
+                .execute(&mut *c)
+                .await?;
+            }
+        });
         Ok(())
     }
 
@@ -1057,7 +1165,7 @@ fn invoice_sql(side: InvoiceSide) -> String {
 
 crate::autocommit! {
     fn create_deposit(deposit: &NewDeposit, actor: Actor) -> DepositRecord;
-    fn set_deposit_state(id: DepositId, from: DepositState, to: DepositState) -> ();
+    fn set_deposit_state(id: DepositId, from: DepositState, to: DepositState, actor: Actor) -> ();
     fn create_invoice(invoice: &NewInvoice, actor: Actor) -> InvoiceRecord;
     fn change_invoice_status(change: &StatusChange<'_>) -> InvoiceHistoryRecord;
     fn recycle_invoice(invoice: InvoiceId, supplier: StructureId, routing: &Reroute, actor: Actor, motive: Option<&Motive>) -> InvoiceHistoryRecord;
@@ -1157,6 +1265,44 @@ impl Store {
         .fetch_optional(db)
         .await?);
         row.map(TryInto::try_into).transpose()
+    }
+
+    /// A deposit by id (the flow worker), whoever made it.
+    pub async fn deposit(&self, id: DepositId) -> Result<Option<DepositRecord>> {
+        let row: Option<DepositRow> = with_pool!(self, |db| sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {DEPOSIT_COLS} FROM deposits WHERE id = $1"
+        )))
+        .bind(id.0)
+        .fetch_optional(db)
+        .await?);
+        row.map(TryInto::try_into).transpose()
+    }
+
+    /// A flow (a deposit of channel `DEPOT_FLUX_API`) as its depositor sees it: `None` for an
+    /// unknown id, another channel's deposit or another structure's flow.
+    pub async fn flow(&self, id: DepositId, depositor: StructureId) -> Result<Option<DepositRecord>> {
+        let row: Option<DepositRow> = with_pool!(self, |db| sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {DEPOSIT_COLS} FROM deposits WHERE id = $1 AND depositor_id = $2 AND channel = $3"
+        )))
+        .bind(id.0)
+        .bind(depositor.0)
+        .bind(DepositChannel::ApiFlow.as_str())
+        .fetch_optional(db)
+        .await?);
+        row.map(TryInto::try_into).transpose()
+    }
+
+    /// The report of a flow: every finding, by invoice then in order.
+    pub async fn flow_findings(&self, id: DepositId) -> Result<Vec<FlowFinding>> {
+        let rows: Vec<FlowFindingRow> = with_pool!(self, |db| sqlx::query_as(
+            "SELECT invoice_rank, finding_rank, invoice_number, supplier_identifier, recipient_identifier, code, \
+             field, message_fr, message_en, path, line FROM flow_findings WHERE deposit_id = $1 \
+             ORDER BY invoice_rank, finding_rank"
+        )
+        .bind(id.0)
+        .fetch_all(db)
+        .await?);
+        rows.into_iter().map(TryInto::try_into).collect()
     }
 
     /// The latest deposit of these bytes by `depositor` received at or after `since` (issue #13:

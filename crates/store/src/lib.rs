@@ -36,7 +36,7 @@ pub use clock::Clock;
 pub use error::{Result, StoreError, UNIQUE_CONSTRAINTS, Unique};
 pub use facteur_domain::{Page, PageRequest};
 pub use invoices::{
-    DepositChannel, DepositId, DepositRecord, DepositState, INVOICE_STATUS_CHANGED, InvoiceCursor,
+    DepositChannel, DepositId, DepositRecord, DepositState, FlowFinding, INVOICE_STATUS_CHANGED, InvoiceCursor,
     InvoiceHistoryRecord, InvoiceId, InvoiceKind, InvoicePage, InvoiceQuery, InvoiceRecord, InvoiceSide, NewDeposit,
     NewInvoice, Reroute, StatusChange,
 };

@@ -11,8 +11,9 @@ use facteur_domain::{
 };
 use facteur_store::testing::{TestStore, numbered_siret};
 use facteur_store::{
-    Actor, BlobId, Clock, DepositChannel, DepositId, DepositState, INVOICE_STATUS_CHANGED, InvoiceId, InvoiceKind,
-    InvoiceQuery, InvoiceRecord, InvoiceSide, NewDeposit, NewInvoice, Reroute, StatusChange, Store, StoreError, Unique,
+    Actor, BlobId, Clock, DepositChannel, DepositId, DepositState, FlowFinding, INVOICE_STATUS_CHANGED, InvoiceId,
+    InvoiceKind, InvoiceQuery, InvoiceRecord, InvoiceSide, NewDeposit, NewInvoice, Reroute, StatusChange, Store,
+    StoreError, Unique,
 };
 use rust_decimal::Decimal;
 use time::macros::{date, datetime};
@@ -71,6 +72,7 @@ fn new_deposit(depositor: StructureId, bytes: &[u8], key: Option<&str>) -> NewDe
         media_type: "application/xml".into(),
         file_name: Some("facture.xml".into()),
         idempotency_key: key.map(str::to_owned),
+        flow_syntax: Some("IN_DP_E1_UBL_INVOICE".into()),
     }
 }
 
@@ -769,15 +771,50 @@ async fn deposits_are_found_by_idempotency_key(t: &TestStore) {
     );
     // The state moves conditionally.
     store
-        .set_deposit_state(first.id, DepositState::Received, DepositState::Integrated)
+        .set_deposit_state(first.id, DepositState::Received, DepositState::Rejected, Actor::System)
         .await
         .unwrap();
     assert!(matches!(
         store
-            .set_deposit_state(first.id, DepositState::Received, DepositState::Rejected)
+            .set_deposit_state(
+                first.id,
+                DepositState::Received,
+                DepositState::Integrated,
+                Actor::System
+            )
             .await,
         Err(StoreError::IllegalTransition { what: "deposit", .. })
     ));
+    // A flow's report, read back in order; the flow is its depositor's only.
+    let finding = |rank: u32, code: &str| FlowFinding {
+        invoice_rank: 0,
+        finding_rank: rank,
+        invoice_number: Some("F-1".into()),
+        supplier_identifier: None,
+        recipient_identifier: Some("21990001600011".into()),
+        code: code.into(),
+        field: None,
+        message_fr: Some("fr".into()),
+        message_en: Some("en".into()),
+        path: Some("/Invoice".into()),
+        line: Some(3),
+    };
+    let mut tx = store.begin().await.unwrap();
+    tx.add_flow_findings(first.id, &[finding(0, "BR-01"), finding(1, "FP-DEST-01")])
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let report = store.flow_findings(first.id).await.unwrap();
+    assert_eq!(
+        report.iter().map(|f| f.code.as_str()).collect::<Vec<_>>(),
+        ["BR-01", "FP-DEST-01"]
+    );
+    assert_eq!(report[0], finding(0, "BR-01"));
+    assert_eq!(
+        store.flow(first.id, p.supplier).await.unwrap().unwrap().state,
+        DepositState::Rejected
+    );
+    assert_eq!(store.flow(first.id, p.recipient).await.unwrap(), None);
     assert_eq!(
         store
             .deposit_by_idempotency_key(p.supplier, "k")
@@ -785,7 +822,7 @@ async fn deposits_are_found_by_idempotency_key(t: &TestStore) {
             .unwrap()
             .unwrap()
             .state,
-        DepositState::Integrated
+        DepositState::Rejected
     );
 }
 

@@ -200,6 +200,18 @@ pub fn platform_words(rule: facteur_app::PlatformRule) -> (&'static str, &'stati
             "Invalid amount: positive, at most 2 decimals (quantities and unit prices: 6); global discount not supported",
         ),
         R::CodeUnknown => ("Code inconnu", "Unknown code"),
+        R::FlowSyntaxUnsupported => (
+            "syntaxeFlux non prise en charge : IN_DP_E1_UBL_INVOICE, IN_DP_E1_CII_16B ou IN_DP_E2_CII_FACTURX",
+            "Unsupported syntaxeFlux: IN_DP_E1_UBL_INVOICE, IN_DP_E1_CII_16B or IN_DP_E2_CII_FACTURX",
+        ),
+        R::FlowSyntaxMismatch => (
+            "Le fichier n'est pas de la syntaxe déclarée par syntaxeFlux",
+            "The file is not of the syntax syntaxeFlux declares",
+        ),
+        R::FlowNoInvoice => (
+            "Le fichier n'est pas un PDF Factur-X lisible portant une facture XML",
+            "The file is not a readable Factur-X PDF carrying an invoice XML",
+        ),
     }
 }
 

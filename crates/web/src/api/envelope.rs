@@ -219,6 +219,9 @@ const LONG_TEXT_FIELDS: &[&str] = &["commentaire", "motif", "motifRejet", "cpltI
 /// Longest free text.
 pub const LONG_TEXT_CHARS: usize = 2000;
 
+/// Fields holding a whole file in base64 (`fichierFlux`): bounded by the API body limit only.
+const FILE_FIELDS: &[&str] = &["fichierFlux"];
+
 /// Refuses, with a field error naming it, any string of the request that is too long or holds a
 /// control character (a NUL fails on PostgreSQL; none belongs in a name or a search).
 fn check_texts(value: &serde_json::Value, path: &mut String) -> ApiResult<()> {
@@ -227,8 +230,9 @@ fn check_texts(value: &serde_json::Value, path: &mut String) -> ApiResult<()> {
             let field = if path.is_empty() { "(corps)" } else { path.as_str() };
             // Comments and motives are free text up to 2,000 characters, line breaks allowed.
             let long = LONG_TEXT_FIELDS.iter().any(|f| path.rsplit('.').next() == Some(*f));
+            let file = FILE_FIELDS.iter().any(|f| path.rsplit('.').next() == Some(*f));
             let max = if long { LONG_TEXT_CHARS } else { MAX_TEXT_CHARS };
-            if s.chars().count() > max {
+            if !file && s.chars().count() > max {
                 return Err(ApiError::business(
                     codes::INVALID,
                     format!("{field} : texte trop long ({max} caractères au plus)"),

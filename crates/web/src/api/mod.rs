@@ -10,6 +10,7 @@
 mod auth;
 mod envelope;
 mod factures;
+mod flux;
 mod structure_admin;
 mod structures;
 mod telecharger;
@@ -58,4 +59,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(factures::rechercher_recipiendaire))
         .routes(routes!(factures::recuperer_etats_traitement))
         .routes(routes!(telecharger::telecharger_groupe))
+        .routes(routes!(flux::deposer_flux))
+        .routes(routes!(flux::consulter_cr))
+        .routes(routes!(flux::consulter_cr_detaille))
 }

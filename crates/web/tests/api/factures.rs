@@ -520,8 +520,6 @@ async fn bad_deposits_are_refused_with_every_finding_and_change_nothing(l: Loop)
     );
 }
 
-facteur_web::testing::scenarios!(demo => an_invoice_goes_from_deposit_to_payment_and_the_supplier_sees_each_step, returned_invoices_are_recycled_or_rejected_and_acknowledged, bad_deposits_are_refused_with_every_finding_and_change_nothing, invoices_are_downloaded_by_their_two_parties_only);
-
 const TELECHARGER: &str = "/cpro/factures/v1/telecharger/groupe";
 
 /// The file of a `telecharger/groupe` answer, with its name.
@@ -583,3 +581,266 @@ async fn invoices_are_downloaded_by_their_two_parties_only(l: Loop) {
     let none = l.post(BAKERY, TELECHARGER, json!({"listeFacture": []})).await;
     assert_eq!(none["codeRetour"], 10002, "{none}");
 }
+// ---------------------------------------------------------------------------------------------
+// Flows: factures/v1/deposer/flux, transverses/v1/consulterCR(Detaille)
+
+const FLUX: &str = "/cpro/factures/v1/deposer/flux";
+const CR: &str = "/cpro/transverses/v1/consulterCR";
+const CR_DETAILLE: &str = "/cpro/transverses/v1/consulterCRDetaille";
+
+/// A file of the EN 16931 corpus (read in place, never copied into the repository).
+fn corpus(path: &str) -> String {
+    let root = std::env::var("FACTEUR_CORPUS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"));
+    std::fs::read_to_string(root.join("en16931").join(path)).unwrap()
+}
+
+/// The corpus's valid Peppol BIS 3 UBL example, numbered `number` and addressed to `buyer` (its
+/// legal registration BT-47 becomes the SIRET; its buyer reference, which Chorus Pro reads as a
+/// service code, goes).
+fn ubl(number: &str, buyer: &str) -> String {
+    let xml = corpus("ubl/examples/BIS3_Invoice_positive.xml");
+    let xml = xml.replacen("<cbc:ID>12345</cbc:ID>", &format!("<cbc:ID>{number}</cbc:ID>"), 1);
+    let xml = xml.replace("  <cbc:BuyerReference>n/a</cbc:BuyerReference>\n", "");
+    let with_siret = xml.replace(
+        r#"<cbc:CompanyID schemeID="0184">DK87654321</cbc:CompanyID>"#,
+        &format!(r#"<cbc:CompanyID schemeID="0009">{buyer}</cbc:CompanyID>"#),
+    );
+    assert_ne!(
+        with_siret, xml,
+        "the template changed: the buyer is no longer rewritten"
+    );
+    with_siret
+}
+
+/// The corpus's CII example 6, numbered `number`, its buyer identified (BT-46) by `buyer`.
+fn cii(number: &str, buyer: &str) -> String {
+    let xml = corpus("cii/examples/CII_example6.xml");
+    let xml = xml.replacen("<ram:ID>TOSL110</ram:ID>", &format!("<ram:ID>{number}</ram:ID>"), 1);
+    let with_id = xml.replacen(
+        "<ram:BuyerTradeParty>",
+        &format!("<ram:BuyerTradeParty><ram:ID>{buyer}</ram:ID>"),
+        1,
+    );
+    assert_ne!(with_id, xml, "the template changed: the buyer is no longer rewritten");
+    with_id
+}
+
+fn flux(file: &[u8], name: &str, syntax: &str) -> Value {
+    use base64::Engine;
+    json!({
+        "fichierFlux": base64::engine::general_purpose::STANDARD.encode(file),
+        "nomFichier": name,
+        "syntaxeFlux": syntax,
+        "avecSignature": false,
+        "idUtilisateurCourant": 0
+    })
+}
+
+impl Loop {
+    /// Deposits a flow as the bakery; its `numeroFluxDepot`.
+    async fn deposit_flow(&self, body: Value) -> String {
+        let v = self.post(BAKERY, FLUX, body).await;
+        assert_ok(&v);
+        assert!(v["dateDepot"].is_string(), "{v}");
+        v["numeroFluxDepot"].as_str().unwrap().to_owned()
+    }
+
+    /// Runs the job queue (as the worker does) until the flow is settled; its detailed report.
+    async fn settled(&self, numero: &str) -> Value {
+        for _ in 0..50 {
+            self.f.t.app.run_due_jobs("test").await.unwrap();
+            let v = self.post(BAKERY, CR_DETAILLE, json!({"numeroFluxDepot": numero})).await;
+            assert_ok(&v);
+            let state = v["etatCourantFlux"].as_str().unwrap();
+            if !matches!(state, "IN_RECU" | "IN_EN_COURS_TRAITEMENT_CPP") {
+                return v;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        panic!("flow {numero} not settled");
+    }
+}
+
+/// The codes of a rejected flow's single invoice, each finding with its words.
+fn rejected_codes(v: &Value) -> Vec<String> {
+    assert_eq!(v["etatCourantFlux"], "IN_REJETE", "{v}");
+    let dps = v["listeErreurDP"].as_array().unwrap();
+    assert_eq!(dps.len(), 1, "{v}");
+    dps[0]["listeErreurs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            assert!(
+                !e["libelleErreur"].as_str().unwrap().is_empty() && !e["libelleErreurEn"].as_str().unwrap().is_empty(),
+                "{e}"
+            );
+            e["codeErreur"].as_str().unwrap().to_owned()
+        })
+        .collect()
+}
+
+async fn structured_flows_are_integrated_and_only_their_depositor_reads_the_report(l: Loop) {
+    // UBL: acknowledged received, then integrated by the queue and available to the recipient.
+    let body = flux(
+        ubl("FLUX-UBL-1", COMMUNE).as_bytes(),
+        "facture.xml",
+        "IN_DP_E1_UBL_INVOICE",
+    );
+    let numero = l.deposit_flow(body.clone()).await;
+    assert!(numero.starts_with("CPP"), "{numero}");
+    let first = l.post(BAKERY, CR, json!({"numeroFluxDepot": numero})).await;
+    assert_ok(&first);
+    assert!(
+        matches!(
+            first["etatCourantFlux"].as_str(),
+            Some("IN_RECU" | "IN_EN_COURS_TRAITEMENT_CPP" | "IN_INTEGRE")
+        ),
+        "{first}"
+    );
+    assert_eq!(first["syntaxeFlux"], "IN_DP_E1_UBL_INVOICE");
+    let report = l.settled(&numero).await;
+    assert_eq!(report["etatCourantFlux"], "IN_INTEGRE", "{report}");
+    assert_eq!(report["listeErreurDP"], json!([]));
+    let seen = l
+        .found(COMMUNE, "/cpro/factures/v1/rechercher/recipiendaire", "FLUX-UBL-1")
+        .await;
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    let id = seen[0]["idFacture"]
+        .as_i64()
+        .or_else(|| seen[0]["identifiantFactureCPP"].as_i64());
+    let id = id.unwrap_or_else(|| panic!("no invoice id in {}", seen[0]));
+    assert_eq!(l.status_of(COMMUNE, id).await, "MISE_A_DISPOSITION");
+
+    // A retry (same bytes, or the same key) answers the first flow and creates nothing.
+    assert_eq!(l.deposit_flow(body.clone()).await, numero);
+    let c = l.tech(BAKERY);
+    let token = l.f.token(c).await;
+    let keyed = |body: &Value| {
+        l.f.http
+            .post(l.f.url(FLUX))
+            .bearer_auth(&token)
+            .header("cpro-account", cpro_account(c))
+            .header("Idempotency-Key", "flux-cii-1")
+            .json(body)
+            .send()
+    };
+
+    // CII D16B, deposited with a key; the same key again is the same flow.
+    let cii_body = flux(
+        cii("FLUX-CII-1", COMMUNE).as_bytes(),
+        "facture-cii.xml",
+        "IN_DP_E1_CII_16B",
+    );
+    let v: Value = keyed(&cii_body).await.unwrap().json().await.unwrap();
+    assert_ok(&v);
+    let cii_numero = v["numeroFluxDepot"].as_str().unwrap().to_owned();
+    let again: Value = keyed(&cii_body).await.unwrap().json().await.unwrap();
+    assert_eq!(again["numeroFluxDepot"], cii_numero.as_str(), "{again}");
+    assert_eq!(l.settled(&cii_numero).await["etatCourantFlux"], "IN_INTEGRE");
+    assert_eq!(
+        l.found(BAKERY, "/cpro/factures/v1/rechercher/fournisseur", "FLUX-UBL-1")
+            .await
+            .len(),
+        1
+    );
+
+    // Another structure (even the recipient) cannot read the flow; junk numbers are unknown.
+    for (siret, numero) in [
+        (IT_FIRM, numero.as_str()),
+        (COMMUNE, numero.as_str()),
+        (BAKERY, "CPP-1"),
+    ] {
+        for path in [CR, CR_DETAILLE] {
+            let v = l.post(siret, path, json!({"numeroFluxDepot": numero})).await;
+            refused(&v, 10001);
+        }
+    }
+}
+
+async fn bad_flows_are_refused_or_rejected_with_their_findings(l: Loop) {
+    // Refused at once, nothing recorded: a syntax the platform does not read, bad base64.
+    let v = l.post(BAKERY, FLUX, flux(b"<x/>", "f.xml", "IN_DP_E1_XCBL")).await;
+    assert_eq!(finding_codes(&v), ["FP-FLUX-01"]);
+    let mut bad = flux(b"<x/>", "f.xml", "IN_DP_E1_UBL_INVOICE");
+    bad["fichierFlux"] = json!("not base64!");
+    refused(&l.post(BAKERY, FLUX, bad).await, 10002);
+
+    // Malformed XML: rejected with the engine's finding.
+    let numero = l
+        .deposit_flow(flux(b"<Invoice><cbc:ID>", "broken.xml", "IN_DP_E1_UBL_INVOICE"))
+        .await;
+    let v = l.settled(&numero).await;
+    assert_eq!(rejected_codes(&v), ["FACTEUR-XML"]);
+
+    // A CII declared as UBL: the syntax does not match.
+    let numero = l
+        .deposit_flow(flux(
+            cii("FLUX-MIS-1", COMMUNE).as_bytes(),
+            "f.xml",
+            "IN_DP_E1_UBL_INVOICE",
+        ))
+        .await;
+    assert_eq!(rejected_codes(&l.settled(&numero).await), ["FP-FLUX-02"]);
+
+    // A valid UBL to an unknown recipient: its platform code, the document's own words.
+    let unknown = "12345678200010";
+    let numero = l
+        .deposit_flow(flux(
+            ubl("FLUX-DEST-1", unknown).as_bytes(),
+            "f.xml",
+            "IN_DP_E1_UBL_INVOICE",
+        ))
+        .await;
+    let v = l.settled(&numero).await;
+    assert_eq!(rejected_codes(&v), ["FP-DEST-01"]);
+    let dp = &v["listeErreurDP"][0];
+    assert_eq!(dp["numeroDP"], "FLUX-DEST-1", "{dp}");
+    assert_eq!(dp["identifiantDestinataire"], unknown);
+    assert_eq!(dp["listeErreurs"][0]["champ"], "BT-47");
+    assert!(
+        l.found(BAKERY, "/cpro/factures/v1/rechercher/fournisseur", "FLUX-DEST-1")
+            .await
+            .is_empty()
+    );
+
+    // Factur-X: the embedded CII is what is checked (this official example's buyer is no
+    // structure here); a file that is no Factur-X PDF says so.
+    let root = std::env::var("FACTEUR_CORPUS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"));
+    let pdf = std::fs::read(root.join("facturx/pdf/official-CII_example7.pdf")).unwrap();
+    let numero = l.deposit_flow(flux(&pdf, "facturx.pdf", "IN_DP_E2_CII_FACTURX")).await;
+    let codes = rejected_codes(&l.settled(&numero).await);
+    assert!(codes.iter().any(|c| c == "FP-DEST-01"), "{codes:?}");
+    let numero = l
+        .deposit_flow(flux(b"%PDF-1.7 truncated", "f.pdf", "IN_DP_E2_CII_FACTURX"))
+        .await;
+    assert_eq!(rejected_codes(&l.settled(&numero).await), ["FP-FLUX-03"]);
+
+    // An engine finding carries its path and line.
+    let broken = ubl("FLUX-BR-1", COMMUNE).replacen(
+        "<cbc:DocumentCurrencyCode>DKK</cbc:DocumentCurrencyCode>",
+        "<cbc:DocumentCurrencyCode>XXQ</cbc:DocumentCurrencyCode>",
+        1,
+    );
+    let numero = l
+        .deposit_flow(flux(broken.as_bytes(), "f.xml", "IN_DP_E1_UBL_INVOICE"))
+        .await;
+    let v = l.settled(&numero).await;
+    let codes = rejected_codes(&v);
+    assert!(codes.iter().any(|c| c == "BR-CL-04"), "{v}");
+    let located = v["listeErreurDP"][0]["listeErreurs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["codeErreur"] == "BR-CL-04")
+        .unwrap()
+        .clone();
+    assert!(located["ligne"].as_u64().is_some_and(|l| l > 0), "{located}");
+    assert!(located["chemin"].is_string(), "{located}");
+}
+
+facteur_web::testing::scenarios!(demo => an_invoice_goes_from_deposit_to_payment_and_the_supplier_sees_each_step, returned_invoices_are_recycled_or_rejected_and_acknowledged, bad_deposits_are_refused_with_every_finding_and_change_nothing, structured_flows_are_integrated_and_only_their_depositor_reads_the_report, bad_flows_are_refused_or_rejected_with_their_findings, invoices_are_downloaded_by_their_two_parties_only);
