@@ -61,12 +61,12 @@ pub struct StructureQuery {
     pub moa_only: bool,
 }
 
-/// A page row with the number of matches, counted by the same query (`COUNT(*) OVER ()`).
+/// A page row with the number of matches, counted by the same query (`NULL` when not asked).
 #[derive(sqlx::FromRow)]
 struct CountedRow {
     #[sqlx(flatten)]
     row: StructureRow,
-    matches: i64,
+    matches: Option<i64>,
 }
 
 /// A value bound to a placeholder.
@@ -451,7 +451,8 @@ impl Store {
             let limit = u32::try_from(threshold).unwrap_or(u32::MAX);
             if self.count(&f.text_count_sql(limit), &f).await? < threshold {
                 // Few matches: one query sorts them and counts them.
-                let (rows, counted) = self.counted_page_rows(&f, "", "COUNT(*) OVER ()", &[], &page).await?;
+                let count = Some(("COUNT(*) OVER ()", &[][..]));
+                let (rows, counted) = self.page_rows(&f, "", count, &page).await?;
                 let matches = match counted {
                     Some(n) => n,
                     None => self.count(&f.count_sql(page.cap()), &f).await?,
@@ -467,9 +468,8 @@ impl Store {
             let cap = page.cap().unwrap_or(u32::MAX);
             let found = format!("({})", counter.join_count_sql(cap));
             let hint = " INDEXED BY structures_name_walk";
-            let (rows, counted) = self
-                .counted_page_rows(&walk, hint, &found, &counter.args, &page)
-                .await?;
+            let count = Some((found.as_str(), counter.args.as_slice()));
+            let (rows, counted) = self.page_rows(&walk, hint, count, &page).await?;
             let found = match counted {
                 Some(n) => n,
                 None => self.count(&f.join_count_sql(cap), &f).await?,
@@ -482,7 +482,7 @@ impl Store {
             let items = rows.into_iter().map(TryInto::try_into).collect::<Result<_>>()?;
             return Ok(Page::new(items, page.total(matches), &page));
         }
-        let rows = self.page_rows(&f, &page).await?;
+        let (rows, _) = self.page_rows(&f, "", None, &page).await?;
         let (limit, offset) = (page.limit(), page.offset());
         let fetched = u64::try_from(rows.len()).unwrap_or(u64::MAX);
         let matches = if fetched > 0 && fetched < limit {
@@ -492,30 +492,6 @@ impl Store {
         };
         let items = rows.into_iter().map(TryInto::try_into).collect::<Result<_>>()?;
         Ok(Page::new(items, page.total(matches), &page))
-    }
-
-    /// The rows of `page` among the matches of `f`, ordered by name.
-    async fn page_rows(&self, f: &Filter, page: &PageRequest) -> Result<Vec<StructureRow>> {
-        let (limit, offset) = (page.limit(), page.offset());
-        if limit == 0 {
-            return Ok(Vec::new());
-        }
-        let n = f.args.len();
-        let select = format!(
-            "SELECT {} FROM structures{} ORDER BY company_name, id LIMIT ${} OFFSET ${}",
-            crate::directory::STRUCTURE_COLS,
-            f.where_clause(),
-            n + 1,
-            n + 2
-        );
-        Ok(with_pool!(self, |db| bind_args!(
-            sqlx::query_as(sqlx::AssertSqlSafe(select.as_str())),
-            &f.args
-        )
-        .bind(to_i64(limit))
-        .bind(to_i64(offset))
-        .fetch_all(db)
-        .await?))
     }
 
     /// The directory's size (its largest id), from [`SizeCache`] when read recently.
@@ -533,22 +509,22 @@ impl Store {
         Ok(size)
     }
 
-    /// The rows of `page` among the matches of `f` (`hint` follows the table name) and, from the
-    /// same statement, the number `matches` (an SQL expression; its own arguments `extra` are
-    /// numbered after the page's) says. `None` when the page is empty but not the first: nothing
-    /// tells it then.
-    async fn counted_page_rows(
+    /// The rows of `page` among the matches of `f`, ordered by name (`hint` follows the table
+    /// name), and their number when `count` gives it: an SQL expression and its own arguments
+    /// (numbered after the page's), read by the same statement. The number is `None` without
+    /// `count`, or when the page is empty but not the first (nothing tells it then).
+    async fn page_rows(
         &self,
         f: &Filter,
         hint: &str,
-        matches: &str,
-        extra: &[Arg],
+        count: Option<(&str, &[Arg])>,
         page: &PageRequest,
     ) -> Result<(Vec<StructureRow>, Option<u64>)> {
         let (limit, offset) = (page.limit(), page.offset());
         if limit == 0 {
             return Ok((Vec::new(), None));
         }
+        let (matches, extra) = count.unwrap_or(("CAST(NULL AS BIGINT)", &[]));
         let n = f.args.len();
         let select = format!(
             "SELECT {}, {matches} AS matches FROM structures{hint}{} ORDER BY company_name, id LIMIT ${} OFFSET ${}",
@@ -565,10 +541,11 @@ impl Store {
         )
         .fetch_all(db)
         .await?);
-        let counted = match rows.first() {
-            Some(r) => Some(u64::try_from(r.matches).unwrap_or(0)),
-            None if offset == 0 => Some(0),
-            None => None,
+        let counted = match (count, rows.first()) {
+            (None, _) => None,
+            (Some(_), Some(r)) => r.matches.map(|m| u64::try_from(m).unwrap_or(0)),
+            (Some(_), None) if offset == 0 => Some(0),
+            (Some(_), None) => None,
         };
         Ok((rows.into_iter().map(|r| r.row).collect(), counted))
     }
