@@ -1051,6 +1051,23 @@ fn consulted(d: InvoiceDetail) -> ConsulterFactureResponse {
     }
 }
 
+/// An invoice as `party`'s side of the caller's structure sees it (the two `consulter` services).
+async fn consulter(
+    state: &AppState,
+    caller: &Caller,
+    party: Party,
+    req: &ConsulterFactureRequest,
+) -> ApiResult<Json<ConsulterFactureResponse>> {
+    let id = InvoiceId(req.identifiant_facture_cpp);
+    let d = scoped(
+        state
+            .app()
+            .invoice_detail(&caller.actor, caller.structure, id, Some(party))
+            .await,
+    )?;
+    Ok(Json(consulted(d)))
+}
+
 /// An invoice the caller issued.
 #[utoipa::path(
     post,
@@ -1065,18 +1082,7 @@ pub async fn consulter_fournisseur(
     caller: Caller,
     CproJson(req): CproJson<ConsulterFactureRequest>,
 ) -> ApiResult<Json<ConsulterFactureResponse>> {
-    let d = scoped(
-        state
-            .app()
-            .invoice_detail(
-                &caller.actor,
-                caller.structure,
-                InvoiceId(req.identifiant_facture_cpp),
-                Some(Party::Supplier),
-            )
-            .await,
-    )?;
-    Ok(Json(consulted(d)))
+    consulter(&state, &caller, Party::Supplier, &req).await
 }
 
 /// An invoice the caller received.
@@ -1093,18 +1099,7 @@ pub async fn consulter_recipiendaire(
     caller: Caller,
     CproJson(req): CproJson<ConsulterFactureRequest>,
 ) -> ApiResult<Json<ConsulterFactureResponse>> {
-    let d = scoped(
-        state
-            .app()
-            .invoice_detail(
-                &caller.actor,
-                caller.structure,
-                InvoiceId(req.identifiant_facture_cpp),
-                Some(Party::Recipient),
-            )
-            .await,
-    )?;
-    Ok(Json(consulted(d)))
+    consulter(&state, &caller, Party::Recipient, &req).await
 }
 
 // ---------------------------------------------------------------------------------------------
