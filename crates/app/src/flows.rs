@@ -296,11 +296,13 @@ impl App {
             return Ok(first);
         }
 
-        // The original first (content-addressed: an orphan after a failed commit is harmless),
-        // then the flow, its audit line and its job in one transaction.
-        let original = self.blobs().put(upload.bytes.to_vec()).await?;
+        // A large original first (content-addressed: an orphan after a failed commit is
+        // harmless), then the flow (with a small original), its audit line and its job in one
+        // transaction.
+        let original = self.stage_blob(upload.bytes.to_vec()).await?;
         let sa = store_actor(actor);
         let mut tx = self.db().begin().await?;
+        let original = original.record(&mut tx).await?;
         let flow = match tx
             .create_deposit(
                 &NewDeposit {
@@ -423,8 +425,7 @@ impl App {
         }
         let supplier = self.load_structure(flow.depositor_id).await?;
         let bytes = self
-            .blobs()
-            .get(&flow.original)
+            .blob(&flow.original)
             .await?
             .ok_or_else(|| AppError::Internal(format!("flow {}: original missing", id.0)))?;
         let syntax = flow.flow_syntax.as_deref().and_then(FlowSyntax::parse);
@@ -439,8 +440,9 @@ impl App {
         };
         let findings = match outcome {
             Ok(checked) => {
-                let structured = self.blobs().put(checked.xml.clone()).await?;
+                let structured = self.stage_blob(checked.xml.clone()).await?;
                 let mut tx = self.db().begin().await?;
+                let structured = structured.record(&mut tx).await?;
                 let recorded = Self::record_invoice(
                     &mut tx,
                     &ToRecord {

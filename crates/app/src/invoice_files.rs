@@ -101,8 +101,7 @@ impl App {
             .as_ref()
             .ok_or_else(|| AppError::Internal(format!("invoice {} has no structured copy", record.id)))?;
         let structured = self
-            .blobs()
-            .get(blob)
+            .blob(blob)
             .await?
             .ok_or_else(|| AppError::Internal(format!("structured copy {} missing", blob.as_str())))?;
         let stem = file_stem(&record.number);

@@ -526,12 +526,14 @@ impl App {
             return Err(AppError::Refused(fatal));
         }
 
-        // Blobs first (content-addressed: an orphan after a failed commit is harmless), then one
-        // transaction for everything the deposit leaves behind.
-        let original_id = self.blobs().put(original.to_vec()).await?;
-        let structured = self.blobs().put(ubl.into_bytes()).await?;
+        // Large blobs first (content-addressed: an orphan after a failed commit is harmless), then
+        // one transaction for everything the deposit leaves behind, small blobs included.
+        let original_id = self.stage_blob(original.to_vec()).await?;
+        let structured = self.stage_blob(ubl.into_bytes()).await?;
         let sa = store_actor(actor);
         let mut tx = self.db().begin().await?;
+        let original_id = original_id.record(&mut tx).await?;
+        let structured = structured.record(&mut tx).await?;
         let deposit = match tx
             .create_deposit(
                 &NewDeposit {

@@ -82,6 +82,13 @@ pub struct JobRun {
     pub dead: usize,
 }
 
+/// How one job of a pass ended.
+enum Settled {
+    Done,
+    Retried,
+    Dead,
+}
+
 impl JobRun {
     /// Jobs run in the pass.
     pub fn total(self) -> usize {
@@ -183,42 +190,76 @@ impl App {
             .db()
             .claim_jobs(worker, now, now + settings.lease, settings.batch)
             .await?;
-        let mut run = JobRun::default();
-        for job in jobs {
-            let outcome = self.run_job(&job).await;
-            let metrics = &self.inner.job_metrics;
-            match outcome {
-                Ok(()) => {
-                    let mut tx = self.db().begin().await?;
-                    tx.finish_job(job.id, worker).await?;
-                    if job.kind == HOUSEKEEPING {
-                        // After finishing (the running job holds the singleton key until then), in
-                        // the same transaction: no moment shows it done with no next run.
-                        tx.enqueue_job(&self.next_housekeeping()).await?;
-                    }
-                    tx.commit().await?;
-                    metrics.done.inc();
-                    run.done += 1;
+        // The batch runs at once: a flow job spends most of its time waiting for its commits, and
+        // jobs committing together share the group commit's fsync. Mails keep their order (one
+        // task sends them one after the other): a person reads them in the order things happened.
+        let (mails, others): (Vec<JobRecord>, Vec<JobRecord>) = jobs.into_iter().partition(|j| j.kind == MAIL);
+        let mut running = tokio::task::JoinSet::new();
+        for group in std::iter::once(mails).chain(others.into_iter().map(|j| vec![j])) {
+            let (app, worker) = (self.clone(), worker.to_owned());
+            running.spawn(async move {
+                let mut settled = Vec::new();
+                for job in &group {
+                    settled.push(app.run_and_settle(job, &worker).await);
                 }
-                Err(e) => {
-                    metrics.failed.inc();
-                    let permanent = matches!(e, JobError::Permanent(_));
-                    let retry_at = (!permanent && job.attempts < job.max_attempts)
-                        .then(|| self.inner.clock.now() + settings.backoff(job.attempts));
-                    let message = e.to_string();
-                    self.db().fail_job(job.id, worker, &message, retry_at).await?;
-                    if retry_at.is_some() {
-                        tracing::warn!(job = job.id.0, kind = %job.kind, attempts = job.attempts, error = %message, "job failed, will retry");
-                        run.retried += 1;
-                    } else {
-                        tracing::error!(job = job.id.0, kind = %job.kind, attempts = job.attempts, error = %message, "job given up");
-                        metrics.dead.inc();
-                        run.dead += 1;
-                    }
+                settled
+            });
+        }
+        let mut run = JobRun::default();
+        let mut failure = None;
+        while let Some(joined) = running.join_next().await {
+            let settled = joined.unwrap_or_else(|e| vec![Err(AppError::Internal(format!("job task: {e}")))]);
+            for s in settled {
+                match s {
+                    Ok(Settled::Done) => run.done += 1,
+                    Ok(Settled::Retried) => run.retried += 1,
+                    Ok(Settled::Dead) => run.dead += 1,
+                    // The others finish first; a job whose end was not recorded is leased again.
+                    Err(e) => failure = failure.or(Some(e)),
                 }
             }
         }
-        Ok(run)
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(run),
+        }
+    }
+
+    /// Runs one claimed job and records how it ended.
+    async fn run_and_settle(&self, job: &JobRecord, worker: &str) -> AppResult<Settled> {
+        let settings = self.inner.config.jobs;
+        let outcome = self.run_job(job).await;
+        let metrics = &self.inner.job_metrics;
+        match outcome {
+            Ok(()) => {
+                let mut tx = self.db().begin().await?;
+                tx.finish_job(job.id, worker).await?;
+                if job.kind == HOUSEKEEPING {
+                    // After finishing (the running job holds the singleton key until then), in
+                    // the same transaction: no moment shows it done with no next run.
+                    tx.enqueue_job(&self.next_housekeeping()).await?;
+                }
+                tx.commit().await?;
+                metrics.done.inc();
+                Ok(Settled::Done)
+            }
+            Err(e) => {
+                metrics.failed.inc();
+                let permanent = matches!(e, JobError::Permanent(_));
+                let retry_at = (!permanent && job.attempts < job.max_attempts)
+                    .then(|| self.inner.clock.now() + settings.backoff(job.attempts));
+                let message = e.to_string();
+                self.db().fail_job(job.id, worker, &message, retry_at).await?;
+                if retry_at.is_some() {
+                    tracing::warn!(job = job.id.0, kind = %job.kind, attempts = job.attempts, error = %message, "job failed, will retry");
+                    Ok(Settled::Retried)
+                } else {
+                    tracing::error!(job = job.id.0, kind = %job.kind, attempts = job.attempts, error = %message, "job given up");
+                    metrics.dead.inc();
+                    Ok(Settled::Dead)
+                }
+            }
+        }
     }
 
     async fn run_job(&self, job: &JobRecord) -> Result<(), JobError> {

@@ -186,9 +186,30 @@ impl App {
         &self.inner.store
     }
 
-    /// The blob store (original deposits, structured copies).
+    /// The blob store (original deposits, structured copies). Read blobs with [`App::blob`]:
+    /// small ones live in the database.
     pub fn blobs(&self) -> &facteur_store::Blobs {
         &self.inner.blobs
+    }
+
+    /// Before a use case's transaction: a blob larger than [`facteur_store::INLINE_BLOB_MAX`]
+    /// goes to the blob store now (durable before the commit that will name it); a smaller one
+    /// waits for [`Staged::record`] inside the transaction, so the group commit makes it durable
+    /// with the records instead of a file fsync of its own.
+    pub(crate) async fn stage_blob(&self, bytes: Vec<u8>) -> AppResult<Staged> {
+        if bytes.len() <= facteur_store::INLINE_BLOB_MAX {
+            Ok(Staged::Inline(bytes))
+        } else {
+            Ok(Staged::Stored(self.blobs().put(bytes).await?))
+        }
+    }
+
+    /// A blob's bytes, wherever [`App::stage_blob`] kept them. `None` when absent.
+    pub async fn blob(&self, id: &facteur_store::BlobId) -> AppResult<Option<Vec<u8>>> {
+        if let Some(bytes) = self.store().inline_blob(id).await? {
+            return Ok(Some(bytes));
+        }
+        Ok(self.blobs().get(id).await?)
     }
 
     /// The configuration.
@@ -214,5 +235,23 @@ impl App {
     /// True when the database answers (for `/healthz`).
     pub async fn healthy(&self) -> bool {
         self.inner.store.ping().await.is_ok()
+    }
+}
+
+/// A blob on its way into a use case's records (see [`App::stage_blob`]).
+pub(crate) enum Staged {
+    /// Small: written by [`Staged::record`].
+    Inline(Vec<u8>),
+    /// Already in the blob store.
+    Stored(facteur_store::BlobId),
+}
+
+impl Staged {
+    /// Inside the use case's transaction: the blob's id, a small blob written with the records.
+    pub(crate) async fn record(self, tx: &mut facteur_store::Tx) -> AppResult<facteur_store::BlobId> {
+        match self {
+            Staged::Inline(bytes) => Ok(tx.put_inline_blob(&bytes).await?),
+            Staged::Stored(id) => Ok(id),
+        }
     }
 }

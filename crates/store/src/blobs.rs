@@ -9,7 +9,10 @@ use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload};
 use sha2::{Digest, Sha256};
 
-use crate::{Result, StoreError};
+use crate::{Result, Store, StoreError, Tx, with_pool, with_tx};
+
+/// Largest blob kept in the database ([`Tx::put_inline_blob`]) rather than the blob store.
+pub const INLINE_BLOB_MAX: usize = 64 * 1024;
 
 /// Hex SHA-256 of a blob's content: its name in the store.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
@@ -99,8 +102,10 @@ impl Blobs {
         }
     }
 
-    /// Stores `bytes` and returns their id. Idempotent: an existing blob is left as is (the
-    /// create-only put makes concurrent writers of the same content safe).
+    /// Stores `bytes` and returns their id, once they are on disk (a local file and its folder
+    /// are fsynced: the caller records the id next, and the record must not outlive the bytes).
+    /// Idempotent: an existing blob is left as is (the create-only put makes concurrent writers
+    /// of the same content safe).
     pub async fn put(&self, bytes: impl Into<Vec<u8>>) -> Result<BlobId> {
         let bytes: Vec<u8> = bytes.into();
         let id = BlobId::of(&bytes);
@@ -111,7 +116,11 @@ impl Blobs {
         match self.inner.put_opts(&id.path(), PutPayload::from(bytes), opts).await {
             Ok(_) => {
                 if let Some(dir) = &self.local_dir {
-                    crate::private_fs::private_file(&dir.join(id.path().as_ref()))?;
+                    let file = dir.join(id.path().as_ref());
+                    crate::private_fs::private_file(&file)?;
+                    tokio::task::spawn_blocking(move || sync_file_and_folder(&file))
+                        .await
+                        .map_err(|e| StoreError::Io(std::io::Error::other(e)))??;
                 }
                 Ok(id)
             }
@@ -148,6 +157,51 @@ impl Blobs {
         match self.inner.delete(&id.path()).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(e.into()),
+        }
+    }
+}
+
+/// fsyncs a new file, then the folder that names it.
+fn sync_file_and_folder(file: &std::path::Path) -> std::io::Result<()> {
+    std::fs::File::open(file)?.sync_data()?;
+    if let Some(folder) = file.parent() {
+        std::fs::File::open(folder)?.sync_all()?;
+    }
+    Ok(())
+}
+
+impl Tx {
+    /// Keeps a blob of at most [`INLINE_BLOB_MAX`] bytes in the database, inside this
+    /// transaction: durable with its commit, without a file of its own (the table's check refuses
+    /// a larger one). Same id as
+    /// [`Blobs::put`] would give; storing the same bytes twice keeps one row.
+    pub async fn put_inline_blob(&mut self, bytes: &[u8]) -> Result<BlobId> {
+        self.step("put_inline_blob")?;
+        let id = BlobId::of(bytes);
+        with_tx!(self, |c| sqlx::query(
+            "INSERT INTO inline_blobs (id, bytes) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING"
+        )
+        .bind(id.as_str())
+        .bind(bytes)
+        .execute(c)
+        .await
+        .map(|_| ())?);
+        Ok(id)
+    }
+}
+
+impl Store {
+    /// A blob kept by [`Tx::put_inline_blob`], checked against its id. `None` when absent.
+    pub async fn inline_blob(&self, id: &BlobId) -> Result<Option<Vec<u8>>> {
+        let bytes: Option<Vec<u8>> = with_pool!(self, |db| sqlx::query_scalar(
+            "SELECT bytes FROM inline_blobs WHERE id = $1"
+        )
+        .bind(id.as_str())
+        .fetch_optional(db)
+        .await?);
+        match bytes {
+            Some(b) if BlobId::of(&b) != *id => Err(StoreError::BlobCorrupt(id.0.clone())),
+            other => Ok(other),
         }
     }
 }

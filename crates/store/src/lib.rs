@@ -12,6 +12,7 @@ mod audit;
 mod blobs;
 mod clock;
 mod directory;
+mod durable;
 mod error;
 mod invoices;
 mod jobs;
@@ -31,7 +32,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use time::OffsetDateTime;
 
-pub use blobs::{BlobId, Blobs};
+pub use blobs::{BlobId, Blobs, INLINE_BLOB_MAX};
 pub use clock::Clock;
 pub use error::{Result, StoreError, UNIQUE_CONSTRAINTS, Unique};
 pub use facteur_domain::{Page, PageRequest};
@@ -86,6 +87,8 @@ pub struct Store {
     clock: Clock,
     /// The directory's size as the search last read it (it only chooses a plan).
     directory_size: search::SizeCache,
+    /// The shared fsync every commit waits for (SQLite files; see `durable.rs`).
+    wal_sync: Option<durable::WalSync>,
     /// Writes a test chose to fail (shared by clones, like the pool).
     #[cfg(feature = "test-util")]
     faults: testing::Faults,
@@ -139,11 +142,13 @@ impl Store {
             }
             // An in-memory database exists per connection: keep exactly one.
             let max = if in_memory { 1 } else { 8 };
+            let wal_sync = (!in_memory).then(|| durable::WalSync::new(opts.get_filename().to_path_buf()));
             let pool = SqlitePoolOptions::new().max_connections(max).connect_with(opts).await?;
             Ok(Store {
                 pool: Pool::Sqlite(pool),
                 clock: Clock::system(),
                 directory_size: search::SizeCache::default(),
+                wal_sync,
                 #[cfg(feature = "test-util")]
                 faults: testing::Faults::default(),
             })
@@ -154,6 +159,7 @@ impl Store {
                 pool: Pool::Postgres(pool),
                 clock: Clock::system(),
                 directory_size: search::SizeCache::default(),
+                wal_sync: None,
                 #[cfg(feature = "test-util")]
                 faults: testing::Faults::default(),
             })
@@ -198,6 +204,11 @@ impl Store {
             Pool::Sqlite(_) => Backend::Sqlite,
             Pool::Postgres(_) => Backend::Postgres,
         }
+    }
+
+    /// fsyncs the SQLite group commit has run (`None`: not a SQLite file).
+    pub fn group_commit_fsyncs(&self) -> Option<u64> {
+        self.wal_sync.as_ref().map(durable::WalSync::fsyncs)
     }
 
     /// Connections of the pool now, for `/metrics`.

@@ -12,6 +12,8 @@ pub struct Tx {
     pub(crate) conn: TxConn,
     /// Field, not method, so [`crate::audit::audit!`] can read it while the connection is borrowed.
     pub(crate) clock: Clock,
+    /// Waited for after a SQLite commit (see `durable.rs`).
+    wal_sync: Option<crate::durable::WalSync>,
     #[cfg(feature = "test-util")]
     faults: crate::testing::Faults,
 }
@@ -79,6 +81,7 @@ impl Store {
         Ok(Tx {
             conn,
             clock: self.clock.clone(),
+            wal_sync: self.wal_sync.clone(),
             #[cfg(feature = "test-util")]
             faults: self.faults.clone(),
         })
@@ -86,10 +89,16 @@ impl Store {
 }
 
 impl Tx {
-    /// Makes every change of this transaction durable.
+    /// Makes every change of this transaction durable: it returns once they are on disk (on
+    /// SQLite through the group commit of `durable.rs`).
     pub async fn commit(self) -> Result<()> {
         match self.conn {
-            TxConn::Sqlite(t) => t.commit().await?,
+            TxConn::Sqlite(t) => {
+                t.commit().await?;
+                if let Some(sync) = &self.wal_sync {
+                    sync.committed().await?;
+                }
+            }
             TxConn::Postgres(t) => t.commit().await?,
         }
         Ok(())

@@ -37,6 +37,7 @@ facteur_store::scenarios!(ref facteur_store::testing::TestStore::new =>
     jobs_are_leased_retried_and_finished,
     singleton_jobs,
     concurrent_claims_never_share_a_job,
+    inline_blobs_live_and_die_with_their_transaction,
 );
 
 /// Every structure, private ones included.
@@ -873,6 +874,48 @@ async fn audit_in_same_transaction(t: &TestStore) {
     // Newest first and paginated.
     assert!(lines.windows(2).all(|w| w[0].id > w[1].id));
     assert_eq!(store.audit_log(Some(s.id), 1, 1).await.unwrap()[0].id, lines[1].id);
+}
+
+async fn inline_blobs_live_and_die_with_their_transaction(t: &TestStore) {
+    let store: &Store = t;
+    let fsyncs_before = store.group_commit_fsyncs();
+    let bytes = b"<Invoice>small</Invoice>".to_vec();
+    let id = BlobId::of(&bytes);
+
+    let mut tx = store.begin().await.unwrap();
+    assert_eq!(tx.put_inline_blob(&bytes).await.unwrap(), id);
+    drop(tx);
+    assert_eq!(
+        store.inline_blob(&id).await.unwrap(),
+        None,
+        "rolled back with its transaction"
+    );
+
+    let mut tx = store.begin().await.unwrap();
+    tx.put_inline_blob(&bytes).await.unwrap();
+    tx.put_inline_blob(&bytes).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(store.inline_blob(&id).await.unwrap(), Some(bytes));
+    assert_eq!(store.inline_blob(&BlobId::of(b"other")).await.unwrap(), None);
+
+    // The largest allowed fits; one byte more is refused by the table.
+    let mut tx = store.begin().await.unwrap();
+    tx.put_inline_blob(&vec![b'a'; facteur_store::INLINE_BLOB_MAX])
+        .await
+        .unwrap();
+    assert!(
+        tx.put_inline_blob(&vec![b'b'; facteur_store::INLINE_BLOB_MAX + 1])
+            .await
+            .is_err()
+    );
+    drop(tx);
+
+    // On SQLite every commit waited for the group commit's fsync; PostgreSQL has its own.
+    match (store.backend(), fsyncs_before, store.group_commit_fsyncs()) {
+        (Backend::Sqlite, Some(before), Some(after)) => assert!(after > before, "{before} → {after}"),
+        (Backend::Postgres, None, None) => {}
+        other => panic!("unexpected group commit state {other:?}"),
+    }
 }
 
 #[tokio::test]
