@@ -239,10 +239,22 @@ const INVOICES: &[DemoInvoice] = &[
 /// A demo entry: one line of 1,000.00 at 20 % VAT.
 fn demo_entry(app: &App, inv: &DemoInvoice) -> InvoiceEntry {
     let (number, _, recipient, service, engagement, _) = *inv;
+    sample_entry(app.clock().now().date(), number, recipient, service, engagement)
+}
+
+/// An entry of one line of 1,000.00 at 20 % VAT, paid by transfer, issued `issue_date`: the demo's
+/// invoices, and a valid deposit for tests.
+pub fn sample_entry(
+    issue_date: time::Date,
+    number: &str,
+    recipient: &str,
+    service: Option<&str>,
+    engagement: Option<&str>,
+) -> InvoiceEntry {
     let hundred = |n: i64| Decimal::new(n * 100, 2);
     InvoiceEntry {
         number: number.to_owned(),
-        issue_date: app.clock().now().date(),
+        issue_date,
         due_date: None,
         kind: facteur_store::InvoiceKind::Invoice,
         supplier: None,

@@ -4,11 +4,12 @@
 use std::collections::BTreeSet;
 use std::io::Write as _;
 
-use facteur_domain::StructureId;
+use facteur_domain::{ServiceId, StructureId};
 use facteur_einvoice::model::Invoice;
 use facteur_einvoice::{cii, facturx, xml};
 use facteur_store::{InvoiceId, InvoiceRecord, InvoiceSide};
 
+use crate::invoices::in_scope;
 use crate::{Actor, App, AppError, AppResult, Problem};
 
 /// Largest answer: Chorus Pro refuses a download beyond 120 MB (HTTP 413).
@@ -62,10 +63,11 @@ impl App {
                 },
             });
         }
+        let scope = self.service_scope(actor, structure).await?;
         let mut files = Vec::with_capacity(ids.len());
         let mut total = 0u64;
         for id in ids {
-            let record = self.invoice_of_either_side(id, structure).await?;
+            let record = self.invoice_of_either_side(id, structure, scope.as_deref()).await?;
             let file = self.invoice_file(&record, format).await?;
             total = total.saturating_add(u64::try_from(file.bytes.len()).unwrap_or(u64::MAX));
             if total > MAX_DOWNLOAD_BYTES {
@@ -86,9 +88,17 @@ impl App {
         })
     }
 
-    async fn invoice_of_either_side(&self, id: InvoiceId, structure: StructureId) -> AppResult<InvoiceRecord> {
+    /// The invoice as either side of `structure` sees it, within the caller's service `scope`.
+    async fn invoice_of_either_side(
+        &self,
+        id: InvoiceId,
+        structure: StructureId,
+        scope: Option<&[ServiceId]>,
+    ) -> AppResult<InvoiceRecord> {
         for side in [InvoiceSide::Supplier(structure), InvoiceSide::Recipient(structure)] {
-            if let Some(record) = self.db().invoice(id, side).await? {
+            if let Some(record) = self.db().invoice(id, side).await?
+                && in_scope(scope, &record, side)
+            {
                 return Ok(record);
             }
         }

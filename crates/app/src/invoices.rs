@@ -778,8 +778,12 @@ impl App {
     ) -> AppResult<(InvoiceRecord, InvoiceHistoryRecord)> {
         self.acting_for(actor, structure).await?;
         let motive = Motive::parse_optional(motive.unwrap_or_default()).map_err(AppError::domain)?;
+        let scope = self.service_scope(actor, structure).await?;
         let mut tx = self.db().begin().await?;
         let (record, side) = Self::either_side(&mut tx, invoice, structure).await?;
+        if !in_scope(scope.as_deref(), &record, side) {
+            return Err(AppError::NotFound);
+        }
         let step = tx
             .change_invoice_status(&StatusChange {
                 invoice,
@@ -794,6 +798,21 @@ impl App {
             .map_err(scoped)?;
         self.commit(tx).await?;
         Ok((record, step))
+    }
+
+    /// The services `actor` is limited to on the recipient side of `structure`: `Some` for a
+    /// member attached to services (it sees only the invoices addressed to them), `None` for
+    /// everyone else (members attached to none, the technical account, the operator).
+    pub(crate) async fn service_scope(
+        &self,
+        actor: &Actor,
+        structure: StructureId,
+    ) -> AppResult<Option<Vec<ServiceId>>> {
+        let Actor::User(user) = *actor else {
+            return Ok(None);
+        };
+        let services = self.db().membership_services(user, structure).await?;
+        Ok((!services.is_empty()).then_some(services))
     }
 
     /// The invoice as the structure sees it, recipient side first (a structure may invoice
@@ -964,10 +983,14 @@ impl App {
             Some(Party::Recipient) => &[InvoiceSide::Recipient(structure)],
             _ => &[InvoiceSide::Recipient(structure), InvoiceSide::Supplier(structure)],
         };
+        let scope = self.service_scope(actor, structure).await?;
         for side in sides {
             let Some(record) = self.db().invoice(invoice, *side).await? else {
                 continue;
             };
+            if !in_scope(scope.as_deref(), &record, *side) {
+                continue;
+            }
             let history = self.db().invoice_history(invoice, *side).await?.unwrap_or_default();
             let supplier = self.load_structure(record.supplier_id).await?;
             let recipient = self.load_structure(record.recipient_id).await?;
@@ -1043,6 +1066,10 @@ impl App {
             deposited_from: filter.deposited_from.map(midnight),
             deposited_before: filter.deposited_to.and_then(Date::next_day).map(midnight),
             limit: filter.max.clamp(1, facteur_domain::PageRequest::MAX_PER_PAGE),
+            services: match side {
+                InvoiceSide::Recipient(_) => self.service_scope(actor, structure).await?,
+                InvoiceSide::Supplier(_) => None,
+            },
             ..InvoiceQuery::new(side)
         };
         let page = self.db().list_invoices(&query).await?;
@@ -1445,6 +1472,15 @@ fn build_model(
         additional_documents: Vec::new(),
         lines,
     })
+}
+
+/// Whether `record`, seen from `side`, is within a caller's service scope (see
+/// [`App::service_scope`]): a limited recipient sees only the invoices addressed to its services.
+pub(crate) fn in_scope(scope: Option<&[ServiceId]>, record: &InvoiceRecord, side: InvoiceSide) -> bool {
+    match (scope, side) {
+        (Some(services), InvoiceSide::Recipient(_)) => record.service_id.is_some_and(|s| services.contains(&s)),
+        _ => true,
+    }
 }
 
 #[cfg(test)]

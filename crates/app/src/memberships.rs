@@ -4,7 +4,9 @@
 
 use std::collections::HashSet;
 
-use facteur_domain::{MembershipId, MembershipStatus, Role, Space, SpaceMode, StructureId, SubscriptionStatus, UserId};
+use facteur_domain::{
+    MembershipId, MembershipStatus, Role, ServiceId, Space, SpaceMode, StructureId, SubscriptionStatus, UserId,
+};
 use facteur_store::{MembershipRecord, StoreError, SubscriptionRecord, Tx};
 use serde_json::json;
 
@@ -203,6 +205,44 @@ impl App {
                 .await?;
         }
         self.commit(tx).await
+    }
+
+    /// Attaches a member to exactly `services` of the structure (empty: none). A member attached
+    /// to services sees, of the invoices the structure receives, only those addressed to one of
+    /// them (spec §1.4); one attached to none sees them all. Managers only; a service of another
+    /// structure is [`AppError::invalid`] on `services` and changes nothing.
+    #[tracing::instrument(skip_all, fields(structure_id = %structure_id, user_id = %user_id))]
+    pub async fn set_member_services(
+        &self,
+        actor: &Actor,
+        structure_id: StructureId,
+        user_id: UserId,
+        services: &[ServiceId],
+    ) -> AppResult<()> {
+        self.require_manager(actor, structure_id).await?;
+        let m = self.approved_member(user_id, structure_id).await?;
+        let mut tx = self.db().begin().await?;
+        match tx.set_membership_services(m.id, services, store_actor(actor)).await {
+            Ok(()) => {}
+            Err(StoreError::Refused(_)) => return Err(AppError::invalid("services", Problem::UnknownValue)),
+            Err(e) => return Err(e.into()),
+        }
+        self.commit(tx).await
+    }
+
+    /// The services a member is attached to (see [`App::set_member_services`]): the member
+    /// themselves or a manager asks.
+    pub async fn member_services(
+        &self,
+        actor: &Actor,
+        structure_id: StructureId,
+        user_id: UserId,
+    ) -> AppResult<Vec<ServiceId>> {
+        if Self::require_user(actor).ok() != Some(user_id) {
+            self.require_manager(actor, structure_id).await?;
+        }
+        self.approved_member(user_id, structure_id).await?;
+        Ok(self.db().membership_services(user_id, structure_id).await?)
     }
 
     /// Promotes a member to secondary manager or demotes them to simple user (`role` must not be

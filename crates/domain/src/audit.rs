@@ -24,6 +24,7 @@ code_enum! {
         MembershipCreate => "membership.create",
         MembershipDecide => "membership.decide",
         MembershipRole => "membership.role",
+        MembershipServices => "membership.services",
         SpaceOpen => "space.open",
         SpaceClose => "space.close",
         SpaceSubscribe => "space.subscribe",

@@ -5,8 +5,8 @@
 //! ([`crate::hash_token`]) and argon2 hashes of passwords.
 
 use facteur_domain::{
-    AuditAction, Email, MembershipId, MembershipStatus, Role, Space, SpaceMode, StructureId, StructureStatus,
-    SubscriptionStatus, TechnicalAccountId, TokenPurpose, UserId, UserStatus,
+    AuditAction, Email, MembershipId, MembershipStatus, Role, ServiceId, Space, SpaceMode, StructureId,
+    StructureStatus, SubscriptionStatus, TechnicalAccountId, TokenPurpose, UserId, UserStatus,
 };
 use serde_json::json;
 use time::OffsetDateTime;
@@ -103,6 +103,20 @@ impl Store {
             user.0,
             structure.0
         )
+    }
+
+    /// The services the membership of `user` in `structure` is attached to, in id order (empty:
+    /// none, so the member sees every service's invoices).
+    pub async fn membership_services(&self, user: UserId, structure: StructureId) -> Result<Vec<ServiceId>> {
+        let ids: Vec<i64> = with_pool!(self, |db| sqlx::query_scalar(
+            "SELECT ms.service_id FROM membership_services ms JOIN memberships m ON m.id = ms.membership_id \
+             WHERE m.user_id = $1 AND m.structure_id = $2 ORDER BY ms.service_id"
+        )
+        .bind(user.0)
+        .bind(structure.0)
+        .fetch_all(db)
+        .await?);
+        Ok(ids.into_iter().map(ServiceId).collect())
     }
 
     /// A user's attachments, oldest first.
@@ -610,6 +624,57 @@ impl Tx {
         });
         row.ok_or(StoreError::NotFound("membership in the expected status"))?
             .try_into()
+    }
+
+    /// Attaches a membership to exactly `services` (empty: to none), with an audit line giving the
+    /// services before and after. [`StoreError::Refused`] (nothing changed) when one is not a
+    /// service of the membership's structure.
+    pub async fn set_membership_services(
+        &mut self,
+        id: MembershipId,
+        services: &[ServiceId],
+        actor: Actor,
+    ) -> Result<()> {
+        self.step("set_membership_services")?;
+        let m = self.membership(id).await?.ok_or(StoreError::NotFound("membership"))?;
+        let mut wanted: Vec<i64> = services.iter().map(|s| s.0).collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        with_tx!(self, |tx| {
+            let before: Vec<i64> = sqlx::query_scalar(
+                "SELECT service_id FROM membership_services WHERE membership_id = $1 ORDER BY service_id",
+            )
+            .bind(id.0)
+            .fetch_all(&mut *tx)
+            .await?;
+            sqlx::query("DELETE FROM membership_services WHERE membership_id = $1")
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
+            for service in &wanted {
+                let done = sqlx::query(
+                    "INSERT INTO membership_services (membership_id, service_id) \
+                     SELECT $1, id FROM services WHERE id = $2 AND structure_id = $3",
+                )
+                .bind(id.0)
+                .bind(*service)
+                .bind(m.structure_id.0)
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::Refused("service of another structure"));
+                }
+            }
+            audit!(
+                self,
+                tx,
+                actor,
+                AuditAction::MembershipServices,
+                Some(m.structure_id),
+                json!({ "membership": id, "from": before, "to": wanted })
+            );
+        });
+        Ok(())
     }
 
     /// Changes the role of an attachment (e.g. transfer of the main-manager role).

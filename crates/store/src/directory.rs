@@ -396,6 +396,11 @@ impl Tx {
             return Err(StoreError::Refused("the default service cannot be deleted"));
         }
         with_tx!(self, |tx| {
+            // Members attached to it no longer are (the audit line of the deletion says so).
+            sqlx::query("DELETE FROM membership_services WHERE service_id = $1")
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
             sqlx::query("DELETE FROM services WHERE id = $1")
                 .bind(id.0)
                 .execute(&mut *tx)

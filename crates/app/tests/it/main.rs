@@ -10,6 +10,7 @@ mod accounts;
 mod atomic;
 mod demo;
 mod directory;
+mod invoice_scope;
 mod jobs;
 mod managers;
 mod security;
