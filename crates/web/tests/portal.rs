@@ -886,6 +886,68 @@ async fn duplicate_rights_has_sensible_defaults_and_field_errors(t: TestApp) {
     assert!(html.contains("id=\"f-to-error\""), "{html}");
 }
 
+/// The member list's row of `email`.
+fn member_row<'a>(html: &'a str, email: &str) -> &'a str {
+    let at = html
+        .find(&format!("<td>{email}</td>"))
+        .unwrap_or_else(|| panic!("{email} not listed: {html}"));
+    &html[at..at + html[at..].find("</tr>").unwrap()]
+}
+
+async fn managers_attach_members_to_services(t: TestApp) {
+    let (manager, member) = manager_and_member(&t).await;
+    let id = member_id(&manager, "agent@exemple.fr").await;
+    let (_, html) = manager.get("/manage/members").await;
+    let agent = |html: &str| member_row(html, "agent@exemple.fr").to_owned();
+    assert!(
+        agent(&html).contains("Tous les services"),
+        "attached to none: all of them"
+    );
+    let form = form_block(&html, "/manage/members/services").expect("the services form");
+    let service = field_value(form, "services").expect("a service to tick");
+    assert!(!form.contains(" checked"), "{form}");
+
+    let (status, html) = manager
+        .post(
+            "/manage/members",
+            "/manage/members/services",
+            &[("user", &id), ("services", &service)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(agent(&html).contains("Service des factures publiques"), "{html}");
+    let form = form_block(&html, "/manage/members/services").unwrap();
+    assert!(
+        form.contains(&format!("value=\"{service}\" checked")),
+        "the chosen member's services: {form}"
+    );
+
+    // A service that is not the structure's: the field's error, named in the summary; no change.
+    let (status, html) = manager
+        .post(
+            "/manage/members",
+            "/manage/members/services",
+            &[("user", &id), ("services", "999999")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
+    assert!(html.contains("id=\"f-services-error\""), "{html}");
+    assert!(html.contains("href=\"#f-services\""), "{html}");
+    assert!(
+        agent(&html).contains("Service des factures publiques"),
+        "unchanged: {html}"
+    );
+    // A member who is not a manager cannot.
+    let (status, _) = member.post("/", "/manage/members/services", &[("user", &id)]).await;
+    assert_ne!(status, StatusCode::OK);
+    // Ticking nothing: all services again.
+    let (status, html) = manager
+        .post("/manage/members", "/manage/members/services", &[("user", &id)])
+        .await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(agent(&html).contains("Tous les services"), "{html}");
+}
+
 async fn error_summary_names_what_is_wrong_and_takes_focus(t: TestApp) {
     let (status, html) = Browser::new(&t).sign_up("pas-une-adresse", "", "").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -979,4 +1041,4 @@ async fn codes_are_shown_by_their_labels_and_dates_in_the_users_form(t: TestApp)
 #[path = "portal/structure.rs"]
 mod structure;
 
-facteur_web::testing::scenarios!(spawn => pages_render_in_french_by_default_and_in_english_on_request, assets_are_served_embedded, forms_without_the_csrf_token_are_refused, bad_siret_is_shown_next_to_the_identifier_field, several_field_errors_are_shown_at_once, a_registered_email_gets_the_same_answer_and_its_owner_a_mail, an_existing_siret_gets_the_same_answer_as_a_new_one, activation_link_works_once_then_says_so, wrong_password_is_refused_and_right_one_opens_home, session_cookie_is_http_only_and_lax, manager_pages_refuse_simple_users_and_strangers, a_manager_cannot_decide_another_structures_requests, manager_approves_a_request_and_the_member_sees_it, pages_carry_no_inline_script_handler_or_style, unknown_pages_get_a_branded_404_and_unknown_api_paths_json, technical_secrets_are_shown_once_after_a_redirect, destructive_member_actions_ask_for_confirmation, duplicate_rights_has_sensible_defaults_and_field_errors, error_summary_names_what_is_wrong_and_takes_focus, signup_shows_form_level_errors, a_used_reset_link_says_so_when_opened, codes_are_shown_by_their_labels_and_dates_in_the_users_form);
+facteur_web::testing::scenarios!(spawn => pages_render_in_french_by_default_and_in_english_on_request, assets_are_served_embedded, forms_without_the_csrf_token_are_refused, bad_siret_is_shown_next_to_the_identifier_field, several_field_errors_are_shown_at_once, a_registered_email_gets_the_same_answer_and_its_owner_a_mail, an_existing_siret_gets_the_same_answer_as_a_new_one, activation_link_works_once_then_says_so, wrong_password_is_refused_and_right_one_opens_home, session_cookie_is_http_only_and_lax, manager_pages_refuse_simple_users_and_strangers, a_manager_cannot_decide_another_structures_requests, manager_approves_a_request_and_the_member_sees_it, pages_carry_no_inline_script_handler_or_style, unknown_pages_get_a_branded_404_and_unknown_api_paths_json, technical_secrets_are_shown_once_after_a_redirect, destructive_member_actions_ask_for_confirmation, duplicate_rights_has_sensible_defaults_and_field_errors, managers_attach_members_to_services, error_summary_names_what_is_wrong_and_takes_focus, signup_shows_form_level_errors, a_used_reset_link_says_so_when_opened, codes_are_shown_by_their_labels_and_dates_in_the_users_form);

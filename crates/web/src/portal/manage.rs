@@ -142,6 +142,16 @@ pub struct MemberRow {
     pub email: String,
     pub role: RoleView,
     pub status: StatusView,
+    /// The services the member is attached to, by name (empty: all of them).
+    pub services: Vec<String>,
+}
+
+/// A service a member can be attached to: its id, its code and name, whether the member chosen
+/// in the form is attached to it.
+pub struct ServiceChoice {
+    pub id: i64,
+    pub label: String,
+    pub checked: bool,
 }
 
 #[derive(Template)]
@@ -154,6 +164,9 @@ struct MembersPage {
     /// Approved users, the only ones whose rights can be duplicated, as `(id, e-mail)`.
     approved: Vec<(i64, String)>,
     dup: Duplicate,
+    /// The member chosen in the services form, and the structure's services.
+    services_user: i64,
+    services: Vec<ServiceChoice>,
     errors: Errors,
     notice: Option<&'static str>,
 }
@@ -183,22 +196,42 @@ async fn members_page(
     ctx: &Ctx,
     email: String,
     dup: Duplicate,
+    services_user: Option<i64>,
     errors: Errors,
     notice: Option<&'static str>,
 ) -> Response {
     let (me, structure) = manager!(ctx);
-    let rows: Vec<MemberRow> = match state.app().members(&me.actor, structure).await {
-        Ok(list) => list
-            .into_iter()
-            .map(|m| MemberRow {
-                user_id: m.user_id.0,
-                email: m.user_email,
-                role: RoleView(m.role),
-                status: StatusView(m.status),
-            })
-            .collect(),
-        Err(err) => return ctx.app_error(&err),
-    };
+    let app = state.app();
+    let (list, structure_services) =
+        match tokio::try_join!(app.members(&me.actor, structure), app.services(&me.actor, structure)) {
+            Ok(both) => both,
+            Err(err) => return ctx.app_error(&err),
+        };
+    let mut rows = Vec::with_capacity(list.len());
+    let mut attached: Vec<(i64, Vec<facteur_domain::ServiceId>)> = Vec::new();
+    for m in list {
+        let services = if m.status == facteur_domain::MembershipStatus::Approved {
+            match app.member_services(&me.actor, structure, m.user_id).await {
+                Ok(s) => s,
+                Err(err) => return ctx.app_error(&err),
+            }
+        } else {
+            Vec::new()
+        };
+        let names = structure_services
+            .iter()
+            .filter(|s| services.contains(&s.id))
+            .map(|s| s.service.label.clone())
+            .collect();
+        attached.push((m.user_id.0, services));
+        rows.push(MemberRow {
+            user_id: m.user_id.0,
+            email: m.user_email,
+            role: RoleView(m.role),
+            status: StatusView(m.status),
+            services: names,
+        });
+    }
     let is_main = me.current().is_some_and(|m| m.role.is_main());
     let status = if errors.any() {
         StatusCode::UNPROCESSABLE_ENTITY
@@ -211,6 +244,22 @@ async fn members_page(
         .map(|r| (r.user_id, r.email.clone()))
         .collect();
     let (from, to) = dup.or_defaults(&approved);
+    let services_user = services_user
+        .or(approved.iter().rev().map(|a| a.0).next())
+        .unwrap_or_default();
+    let chosen = attached
+        .iter()
+        .find(|(u, _)| *u == services_user)
+        .map(|(_, s)| s.as_slice())
+        .unwrap_or_default();
+    let services = structure_services
+        .iter()
+        .map(|s| ServiceChoice {
+            id: s.id.0,
+            label: format!("{} — {}", s.service.code.as_str(), s.service.label),
+            checked: chosen.contains(&s.id),
+        })
+        .collect();
     ctx.render_status(
         status,
         &MembersPage {
@@ -223,23 +272,72 @@ async fn members_page(
                 from: Some(from),
                 to: Some(to),
             },
+            services_user,
+            services,
             errors,
             notice,
         },
     )
 }
 
-pub async fn members(State(state): State<AppState>, ctx: Ctx, Query(q): Query<DoneQuery>) -> Response {
+/// `?done=1` after a change; `?user=ID`: the member the services form shows.
+#[derive(Deserialize)]
+pub struct MembersQuery {
+    done: Option<String>,
+    user: Option<String>,
+}
+
+pub async fn members(State(state): State<AppState>, ctx: Ctx, Query(q): Query<MembersQuery>) -> Response {
     let notice = q.done.map(|_| ctx.t().saved);
     members_page(
         &state,
         &ctx,
         String::new(),
         Duplicate::default(),
+        q.user.and_then(|u| u.trim().parse().ok()),
         Errors::default(),
         notice,
     )
     .await
+}
+
+/// The services form: the member (read as text, so a missing or forged value is a field error)
+/// and the ticked services (none: the member sees every service's invoices).
+#[derive(Deserialize)]
+pub struct MemberServicesForm {
+    #[serde(default)]
+    user: String,
+    #[serde(default)]
+    services: Vec<i64>,
+}
+
+pub async fn member_services(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(form): Form<MemberServicesForm>,
+) -> Response {
+    let (me, structure) = manager!(ctx);
+    let t = ctx.t();
+    let mut errors = Errors::default();
+    let user = form.user.trim().parse::<i64>().ok();
+    match user {
+        None => errors.add("user", t.err_choose_user),
+        Some(u) => {
+            let services: Vec<facteur_domain::ServiceId> =
+                form.services.iter().copied().map(facteur_domain::ServiceId).collect();
+            match state
+                .app()
+                .set_member_services(&me.actor, structure, UserId(u), &services)
+                .await
+            {
+                Ok(()) => return ctx.see_other(&format!("/manage/members?done=1&user={u}")),
+                Err(AppError::NotFound) => errors.add("user", t.err_choose_user),
+                Err(AppError::Invalid { .. }) => errors.add("services", t.err_member_services),
+                Err(err) => return ctx.app_error(&err),
+            }
+        }
+    }
+    members_page(&state, &ctx, String::new(), Duplicate::default(), user, errors, None).await
 }
 
 #[derive(Deserialize)]
@@ -318,7 +416,7 @@ pub async fn attach_user(State(state): State<AppState>, ctx: Ctx, Form(form): Fo
             },
         }
     };
-    members_page(&state, &ctx, email, Duplicate::default(), errors, None).await
+    members_page(&state, &ctx, email, Duplicate::default(), None, errors, None).await
 }
 
 /// Both choices are read as text: a missing or forged value is a field error, not a bare 422.
@@ -355,7 +453,7 @@ pub async fn duplicate(State(state): State<AppState>, ctx: Ctx, Form(form): Form
             Err(err) => return ctx.app_error(&err),
         },
     }
-    members_page(&state, &ctx, String::new(), dup, errors, None).await
+    members_page(&state, &ctx, String::new(), dup, None, errors, None).await
 }
 
 // --- spaces ------------------------------------------------------------------------------------

@@ -55,6 +55,7 @@ pub fn router() -> Router<AppState> {
         .route("/manage/members/action", post(manage::member_action))
         .route("/manage/members/attach", post(manage::attach_user))
         .route("/manage/members/duplicate", post(manage::duplicate))
+        .route("/manage/members/services", post(manage::member_services))
         .route("/manage/spaces", get(manage::spaces))
         .route("/manage/spaces/open", post(manage::open_space))
         .route("/manage/spaces/decide", post(manage::decide_subscription))

@@ -266,6 +266,13 @@ pub struct Strings {
     pub duplicate_from: &'static str,
     pub duplicate_to: &'static str,
     pub duplicate_submit: &'static str,
+    pub members_services: &'static str,
+    pub all_services: &'static str,
+    pub member_services_title: &'static str,
+    pub member_services_hint: &'static str,
+    pub member_services_user: &'static str,
+    pub member_services_submit: &'static str,
+    pub err_member_services: &'static str,
     pub err_not_manager: &'static str,
     pub err_user_unknown: &'static str,
     // spaces
@@ -336,6 +343,8 @@ impl Strings {
             "name" => self.structure_name,
             "from" => self.duplicate_from,
             "to" => self.duplicate_to,
+            "user" => self.member_services_user,
+            "services" => self.members_services,
             _ => return None,
         })
     }
