@@ -471,16 +471,17 @@ impl App {
             if let Some(d) = &r.designation
                 && d.trim().chars().count() > 100
             {
-                return Err(AppError::invalid(
-                    "pieceJointeDesignation",
-                    Problem::TooLong { max: 100 },
-                ));
+                let field = match role {
+                    AttachmentRole::Main => "pieceJointePrincipale.pieceJointePrincipaleDesignation",
+                    AttachmentRole::Complementary => "pieceJointeComplementaire.pieceJointeComplementaireDesignation",
+                };
+                return Err(AppError::invalid(field, Problem::TooLong { max: 100 }));
             }
             if let Some(k) = &r.kind
                 && k.trim().chars().count() > 30
             {
                 return Err(AppError::invalid(
-                    "pieceJointeComplementaireType",
+                    "pieceJointeComplementaire.pieceJointeComplementaireType",
                     Problem::TooLong { max: 30 },
                 ));
             }

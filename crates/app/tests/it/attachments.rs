@@ -271,6 +271,18 @@ async fn deposits_reference_attachments_once_and_only_their_own(t: TestApp) {
             .is_none()
     );
 
+    // A designation over 100 characters is a field error.
+    let mut long = pj(mine);
+    long.designation = Some("d".repeat(101));
+    let wordy = entry("PJ-BAD-2", EntryMode::Data, vec![], vec![long]);
+    assert_eq!(
+        invalid(app.submit_invoice(&OP, p.supplier, &wordy, b"bad-2", None).await),
+        (
+            "pieceJointeComplementaire.pieceJointeComplementaireDesignation",
+            Problem::TooLong { max: 100 }
+        )
+    );
+
     // Accepted: the file now belongs to the invoice, read by its two parties only.
     let ok = entry("PJ-OK-1", EntryMode::Data, vec![], vec![pj(mine)]);
     let done = app.submit_invoice(&OP, p.supplier, &ok, b"ok-1", None).await.unwrap();

@@ -916,6 +916,10 @@ async fn attachments_and_pdf_deposits_over_the_api(l: Loop) {
         refused(&v, 10002);
         assert!(v["libelle"].as_str().unwrap().starts_with(field), "{v}");
     }
+    let v = l
+        .post(BAKERY, AJOUTER, fichier(&big, "gros.pdf", "application/pdf", "PDF"))
+        .await;
+    assert!(v["libelle"].as_str().unwrap().contains("10 Mo"), "{v}");
     let mut not_b64 = fichier(b"x", "a.txt", "text/plain", "TXT");
     not_b64["pieceJointeFichier"] = json!("%%%");
     refused(&l.post(BAKERY, AJOUTER, not_b64).await, 10002);
