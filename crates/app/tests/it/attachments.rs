@@ -20,6 +20,7 @@ on_both!(
     deposits_reference_attachments_once_and_only_their_own,
     pdf_deposits_read_factur_x_and_keep_the_pdf_as_the_invoice,
     completions_add_attachments_and_downloads_include_them,
+    two_concurrent_deposits_cannot_both_take_one_attachment,
 );
 
 const OP: Actor = Actor::Operator;
@@ -543,4 +544,37 @@ async fn completions_add_attachments_and_downloads_include_them(t: TestApp) {
         .await
         .unwrap();
     assert_eq!(plain.file_name, "CPL-1.xml");
+}
+
+async fn two_concurrent_deposits_cannot_both_take_one_attachment(t: TestApp) {
+    let p = parties(&t).await;
+    let app = &t.app;
+    let shared = app
+        .add_attachment(
+            &OP,
+            p.supplier,
+            upload(b"%PDF-1.7 shared", "s.pdf", "application/pdf", "PDF"),
+        )
+        .await
+        .unwrap()
+        .id;
+    let one = entry("RACE-1", EntryMode::Data, vec![], vec![pj(shared)]);
+    let two = entry("RACE-2", EntryMode::Data, vec![], vec![pj(shared)]);
+    let (a, b) = tokio::join!(
+        app.submit_invoice(&OP, p.supplier, &one, b"race-1", None),
+        app.submit_invoice(&OP, p.supplier, &two, b"race-2", None),
+    );
+    let (won, lost) = match (a, b) {
+        (Ok(w), Err(l)) | (Err(l), Ok(w)) => (w, l),
+        other => panic!("exactly one deposit must win: {other:?}"),
+    };
+    assert_eq!(codes(Err::<(), _>(lost)), ["FP-PJ-02"]);
+    let linked = app.store().attachment(shared, p.supplier).await.unwrap().unwrap();
+    assert_eq!(linked.invoice_id, Some(won.invoice.id));
+    let loser = if won.invoice.number == "RACE-1" {
+        "RACE-2"
+    } else {
+        "RACE-1"
+    };
+    assert!(!app.store().invoice_number_used(p.supplier, 2026, loser).await.unwrap());
 }
