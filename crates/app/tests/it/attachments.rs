@@ -21,6 +21,7 @@ on_both!(
     pdf_deposits_read_factur_x_and_keep_the_pdf_as_the_invoice,
     completions_add_attachments_and_downloads_include_them,
     two_concurrent_deposits_cannot_both_take_one_attachment,
+    an_invoice_holds_at_most_120_mb_of_files,
 );
 
 const OP: Actor = Actor::Operator;
@@ -577,4 +578,50 @@ async fn two_concurrent_deposits_cannot_both_take_one_attachment(t: TestApp) {
         "RACE-1"
     };
     assert!(!app.store().invoice_number_used(p.supplier, 2026, loser).await.unwrap());
+}
+
+async fn an_invoice_holds_at_most_120_mb_of_files(t: TestApp) {
+    let p = parties(&t).await;
+    let app = &t.app;
+    // Rows recorded as 10 MB each (the size a row states is what the limit adds up; the bytes do
+    // not matter here, which keeps the test light).
+    let mut refs = Vec::new();
+    for n in 0..13 {
+        let a = app
+            .store()
+            .create_attachment(
+                &facteur_store::NewAttachment {
+                    owner: p.supplier,
+                    blob: facteur_store::BlobId::of(format!("file {n}").as_bytes()),
+                    size: MAX_ATTACHMENT_BYTES,
+                    file_name: format!("f{n}.pdf"),
+                    media_type: "application/pdf".to_owned(),
+                    extension: "PDF".to_owned(),
+                },
+                facteur_store::Actor::System,
+            )
+            .await
+            .unwrap();
+        refs.push(pj(a.id));
+    }
+    // 12 × 10 MB = 120 MB: accepted; 13: refused, and the 13th file stays free.
+    let too_many = entry("MB-1", EntryMode::Data, vec![], refs.clone());
+    assert_eq!(
+        codes(app.submit_invoice(&OP, p.supplier, &too_many, b"mb-1", None).await),
+        ["FP-PJ-03"]
+    );
+    let last = refs.pop().unwrap();
+    let fits = entry("MB-2", EntryMode::Data, vec![], refs);
+    let done = app.submit_invoice(&OP, p.supplier, &fits, b"mb-2", None).await.unwrap();
+    // Completing it with one more file would pass the limit.
+    app.process_invoice(&OP, p.recipient, done.invoice.id, InvoiceStatus::Suspendue, Some("PV"))
+        .await
+        .unwrap();
+    assert_eq!(
+        codes(
+            app.complete_invoice(&OP, p.supplier, done.invoice.id, None, &[last])
+                .await
+        ),
+        ["FP-PJ-03"]
+    );
 }
