@@ -253,6 +253,9 @@ pub fn sample_entry(
 ) -> InvoiceEntry {
     let hundred = |n: i64| Decimal::new(n * 100, 2);
     InvoiceEntry {
+        mode: crate::EntryMode::Data,
+        main_attachments: Vec::new(),
+        attachments: Vec::new(),
         number: number.to_owned(),
         issue_date,
         due_date: None,
@@ -317,7 +320,7 @@ async fn seed_invoices(app: &App, structure_of: &impl Fn(&str) -> Option<Structu
         let id = deposited.invoice.id;
         for (to, motive) in steps {
             if *to == InvoiceStatus::Completee {
-                app.complete_invoice(&operator, supplier, id, *motive).await?;
+                app.complete_invoice(&operator, supplier, id, *motive, &[]).await?;
             } else {
                 app.process_invoice(&operator, recipient, id, *to, *motive).await?;
             }

@@ -74,6 +74,20 @@ pub enum Problem {
     SameUser,
     /// The value may not change here (an invoice number on a re-routing).
     Unchangeable,
+    /// A file larger than `max_bytes` (an attachment: 10 MB).
+    TooLarge { max_bytes: u64 },
+    /// An empty file.
+    Empty,
+    /// A file type (extension, or media type for that extension) the platform does not take.
+    TypeNotAllowed,
+    /// The file name does not end with the declared extension.
+    ExtensionMismatch,
+    /// The bytes are not of the declared type (a `.pdf` that does not start like a PDF…).
+    ContentMismatch,
+    /// Not a readable PDF.
+    NotPdf,
+    /// A Factur-X PDF whose invoice XML cannot be read.
+    FacturxUnreadable,
 }
 
 /// Why a change conflicts with the current state.

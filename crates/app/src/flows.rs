@@ -199,12 +199,12 @@ struct Checked {
     syntax: Syntax,
 }
 
-fn text(v: Option<&Val>) -> Option<String> {
+pub(crate) fn text(v: Option<&Val>) -> Option<String> {
     v.map(Val::trimmed).filter(|s| !s.is_empty())
 }
 
 /// `YYYY-MM-DD` (UBL) or `YYYYMMDD` (CII format 102).
-fn doc_date(v: Option<&Val>) -> Option<Date> {
+pub(crate) fn doc_date(v: Option<&Val>) -> Option<Date> {
     let raw: String = text(v)?.chars().filter(|c| *c != '-').collect();
     if raw.len() != 8 || !raw.bytes().all(|b| b.is_ascii_digit()) {
         return None;
@@ -217,7 +217,7 @@ fn doc_date(v: Option<&Val>) -> Option<Date> {
 
 /// The buyer's SIRET: its legal registration (BT-47) or an identifier (BT-46) of 14 digits; else
 /// whatever the document gives, so the report shows it.
-fn buyer_identifier(draft: &Draft) -> Option<String> {
+pub(crate) fn buyer_identifier(draft: &Draft) -> Option<String> {
     let buyer = draft.buyer.as_ref()?;
     let candidates: Vec<String> = buyer
         .legal_registration_id
@@ -233,7 +233,7 @@ fn buyer_identifier(draft: &Draft) -> Option<String> {
         .cloned()
 }
 
-fn seller_identifier(draft: &Draft) -> Option<String> {
+pub(crate) fn seller_identifier(draft: &Draft) -> Option<String> {
     let seller = draft.seller.as_ref()?;
     text(seller.legal_registration_id.as_ref()).or_else(|| seller.identifiers.iter().find_map(|v| text(Some(v))))
 }

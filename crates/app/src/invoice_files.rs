@@ -1,5 +1,6 @@
 //! Invoice files for the two parties (`factures/v1/telecharger/groupe`): each invoice's
-//! structured copy, or a readable PDF of it; one file for one invoice, a zip for several.
+//! structured copy, or a readable PDF of it (for a `DEPOT_PDF_API` invoice, the PDF deposited);
+//! one file for one invoice, a zip for several or when the attachments are asked for.
 
 use std::collections::BTreeSet;
 use std::io::Write as _;
@@ -7,7 +8,7 @@ use std::io::Write as _;
 use facteur_domain::{ServiceId, StructureId};
 use facteur_einvoice::model::Invoice;
 use facteur_einvoice::{cii, facturx, xml};
-use facteur_store::{InvoiceId, InvoiceRecord, InvoiceSide};
+use facteur_store::{AttachmentRole, InvoiceId, InvoiceRecord, InvoiceSide};
 
 use crate::invoices::in_scope;
 use crate::{Actor, App, AppError, AppResult, Problem};
@@ -23,7 +24,8 @@ pub const MAX_DOWNLOAD_INVOICES: usize = 200;
 pub enum DownloadFormat {
     /// `PIVOT`: the structured copy (EN 16931 XML) as stored.
     Structured,
-    /// `PDF`: a readable PDF, a Factur-X made from the structured copy (its XML embedded).
+    /// `PDF`: the PDF deposited with a `DEPOT_PDF_API` invoice; otherwise a readable PDF, a
+    /// Factur-X made from the structured copy (its XML embedded).
     Pdf,
 }
 
@@ -31,14 +33,16 @@ pub enum DownloadFormat {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DownloadFile {
     pub file_name: String,
-    pub media_type: &'static str,
+    pub media_type: String,
     pub bytes: Vec<u8>,
 }
 
 impl App {
     /// The files of `invoices` in `format`, for a member of `structure` on either side of each
     /// (another structure's invoice is [`AppError::NotFound`], as an unknown one). Several
-    /// invoices come as one zip, each named after its number.
+    /// invoices come as one zip, each named after its number. `with_attachments`
+    /// (`avecPiecesJointesComplementaires`) adds each invoice's complementary attachments to
+    /// the zip (always a zip then), as `NUMBER_PJ<id>_<file name>`; they count in the 120 MB.
     #[tracing::instrument(skip_all, fields(count = invoices.len()))]
     pub async fn download_invoices(
         &self,
@@ -46,6 +50,7 @@ impl App {
         structure: StructureId,
         invoices: &[InvoiceId],
         format: DownloadFormat,
+        with_attachments: bool,
     ) -> AppResult<DownloadFile> {
         self.require_member(actor, structure).await?;
         let ids: BTreeSet<InvoiceId> = invoices.iter().copied().collect();
@@ -66,9 +71,7 @@ impl App {
         let scope = self.service_scope(actor, structure).await?;
         let mut files = Vec::with_capacity(ids.len());
         let mut total = 0u64;
-        for id in ids {
-            let record = self.invoice_of_either_side(id, structure, scope.as_deref()).await?;
-            let file = self.invoice_file(&record, format).await?;
+        let mut add = |file: DownloadFile, files: &mut Vec<DownloadFile>| {
             total = total.saturating_add(u64::try_from(file.bytes.len()).unwrap_or(u64::MAX));
             if total > MAX_DOWNLOAD_BYTES {
                 return Err(AppError::TooLarge {
@@ -76,14 +79,36 @@ impl App {
                 });
             }
             files.push(file);
+            Ok(())
+        };
+        for id in ids {
+            let record = self.invoice_of_either_side(id, structure, scope.as_deref()).await?;
+            let attachments = self.db().invoice_attachments(record.id).await?;
+            let main = attachments.iter().find(|a| a.role == Some(AttachmentRole::Main));
+            add(self.invoice_file(&record, format, main).await?, &mut files)?;
+            if with_attachments {
+                let stem = file_stem(&record.number);
+                for a in attachments
+                    .iter()
+                    .filter(|a| a.role == Some(AttachmentRole::Complementary))
+                {
+                    let bytes = self.attachment_bytes(a).await?;
+                    let file = DownloadFile {
+                        file_name: format!("{stem}_PJ{}_{}", a.id, file_stem(&a.file_name)),
+                        media_type: a.media_type.clone(),
+                        bytes,
+                    };
+                    add(file, &mut files)?;
+                }
+            }
         }
-        if files.len() == 1 {
+        if files.len() == 1 && !with_attachments {
             return files.pop().ok_or(AppError::NotFound);
         }
         let bytes = zip_files(&files).map_err(|e| AppError::Internal(format!("zip: {e}")))?;
         Ok(DownloadFile {
             file_name: "factures.zip".to_owned(),
-            media_type: "application/zip",
+            media_type: "application/zip".to_owned(),
             bytes,
         })
     }
@@ -105,7 +130,19 @@ impl App {
         Err(AppError::NotFound)
     }
 
-    async fn invoice_file(&self, record: &InvoiceRecord, format: DownloadFormat) -> AppResult<DownloadFile> {
+    async fn invoice_file(
+        &self,
+        record: &InvoiceRecord,
+        format: DownloadFormat,
+        main_pdf: Option<&facteur_store::AttachmentRecord>,
+    ) -> AppResult<DownloadFile> {
+        if let (DownloadFormat::Pdf, Some(main)) = (format, main_pdf) {
+            return Ok(DownloadFile {
+                file_name: format!("{}.pdf", file_stem(&record.number)),
+                media_type: "application/pdf".to_owned(),
+                bytes: self.attachment_bytes(main).await?,
+            });
+        }
         let blob = record
             .structured
             .as_ref()
@@ -118,7 +155,7 @@ impl App {
         match format {
             DownloadFormat::Structured => Ok(DownloadFile {
                 file_name: format!("{stem}.xml"),
-                media_type: "application/xml",
+                media_type: "application/xml".to_owned(),
                 bytes: structured,
             }),
             DownloadFormat::Pdf => {
@@ -127,7 +164,7 @@ impl App {
                     .map_err(|e| AppError::Internal(format!("PDF task: {e}")))??;
                 Ok(DownloadFile {
                     file_name: format!("{stem}.pdf"),
-                    media_type: "application/pdf",
+                    media_type: "application/pdf".to_owned(),
                     bytes: pdf,
                 })
             }
@@ -142,12 +179,13 @@ fn readable_pdf(structured: &[u8]) -> AppResult<Vec<u8>> {
     facturx::generate(&invoice, &cii::write(&invoice)).map_err(|e| AppError::Internal(format!("rendering: {e}")))
 }
 
-/// An invoice number as a file name: its allowed characters, `/` (allowed in numbers) as `_`.
+/// A name safe in a zip: letters, digits, `-`, `_`, `+` (and `.` for an attachment's extension);
+/// anything else, `/` of invoice numbers included, becomes `_`.
 fn file_stem(number: &str) -> String {
     number
         .chars()
         .map(|c| {
-            if c.is_ascii_alphanumeric() || "-_+".contains(c) {
+            if c.is_ascii_alphanumeric() || "-_+.".contains(c) {
                 c
             } else {
                 '_'
@@ -184,14 +222,15 @@ mod tests {
     #[test]
     fn file_names_keep_only_safe_characters() {
         assert_eq!(file_stem("F-2026/001"), "F-2026_001");
-        assert_eq!(file_stem("../../etc"), "______etc");
+        assert_eq!(file_stem("../../etc"), ".._.._etc");
+        assert_eq!(file_stem("bon livraison.pdf"), "bon_livraison.pdf");
     }
 
     #[test]
     fn zips_name_every_file_once() {
         let file = |name: &str| DownloadFile {
             file_name: name.to_owned(),
-            media_type: "application/xml",
+            media_type: "application/xml".to_owned(),
             bytes: name.as_bytes().to_vec(),
         };
         let bytes = zip_files(&[file("A.xml"), file("A.xml"), file("B.xml")]).unwrap();

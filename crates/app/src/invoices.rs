@@ -84,6 +84,16 @@ pub enum PlatformRule {
     FlowSyntaxMismatch,
     /// A Factur-X flow is not a readable PDF carrying an invoice XML.
     FlowNoInvoice,
+    /// A referenced attachment is unknown or another structure's (one answer: nothing leaks).
+    AttachmentUnknown,
+    /// A referenced attachment already belongs to an invoice, or is referenced twice.
+    AttachmentTaken,
+    /// The invoice's files would exceed 120 MB in total.
+    AttachmentsTooLarge,
+    /// `DEPOT_PDF_API` without exactly one main attachment, or `SAISIE_API` with one.
+    MainAttachmentCount,
+    /// The main attachment of `DEPOT_PDF_API` is not a PDF.
+    MainAttachmentNotPdf,
 }
 
 impl PlatformRule {
@@ -114,6 +124,11 @@ impl PlatformRule {
             Self::FlowSyntaxUnsupported => "FP-FLUX-01",
             Self::FlowSyntaxMismatch => "FP-FLUX-02",
             Self::FlowNoInvoice => "FP-FLUX-03",
+            Self::AttachmentUnknown => "FP-PJ-01",
+            Self::AttachmentTaken => "FP-PJ-02",
+            Self::AttachmentsTooLarge => "FP-PJ-03",
+            Self::MainAttachmentCount => "FP-PJ-04",
+            Self::MainAttachmentNotPdf => "FP-PJ-05",
         }
     }
 
@@ -143,6 +158,11 @@ impl PlatformRule {
         Self::FlowSyntaxUnsupported,
         Self::FlowSyntaxMismatch,
         Self::FlowNoInvoice,
+        Self::AttachmentUnknown,
+        Self::AttachmentTaken,
+        Self::AttachmentsTooLarge,
+        Self::MainAttachmentCount,
+        Self::MainAttachmentNotPdf,
     ];
 
     /// The rule of a stable code (a stored report names rules by code).
@@ -244,9 +264,27 @@ pub struct EntryTotals {
     pub amount_due: Decimal,
 }
 
-/// A `SAISIE_API` entry, as read from `factures/v1/soumettre` (spec §4.4), before any check.
+/// `modeDepot` of `factures/v1/soumettre`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum EntryMode {
+    /// `SAISIE_API`: the data is the invoice; no main attachment.
+    #[default]
+    Data,
+    /// `DEPOT_PDF_API`: the same data, plus exactly one main attachment, a PDF uploaded before,
+    /// kept as the invoice's original.
+    Pdf,
+}
+
+/// A `SAISIE_API` / `DEPOT_PDF_API` entry, as read from `factures/v1/soumettre` (spec §4.4),
+/// before any check.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InvoiceEntry {
+    /// `modeDepot`.
+    pub mode: EntryMode,
+    /// `pieceJointePrincipale`.
+    pub main_attachments: Vec<crate::AttachmentRef>,
+    /// `pieceJointeComplementaire`.
+    pub attachments: Vec<crate::AttachmentRef>,
     /// `numeroFactureSaisi`.
     pub number: String,
     /// `dateFacture`.
@@ -507,6 +545,7 @@ impl App {
 
         let mut findings = Vec::new();
         let checked = self.check_entry(&supplier, entry, &mut findings).await?;
+        let refs = self.check_entry_attachments(depositor, entry, &mut findings).await?;
         let Some((routing, model)) = checked.filter(|_| findings.is_empty()) else {
             return Err(AppError::Refused(findings));
         };
@@ -538,7 +577,10 @@ impl App {
             .create_deposit(
                 &NewDeposit {
                     depositor,
-                    channel: DepositChannel::ApiEntry,
+                    channel: match entry.mode {
+                        EntryMode::Data => DepositChannel::ApiEntry,
+                        EntryMode::Pdf => DepositChannel::ApiPdf,
+                    },
                     original: original_id,
                     size: u64::try_from(original.len()).unwrap_or(u64::MAX),
                     media_type: "application/json".to_owned(),
@@ -581,6 +623,7 @@ impl App {
             sa,
         )
         .await?;
+        Self::link_attachments(&mut tx, depositor, invoice.id, &refs, sa).await?;
         self.commit(tx).await?;
         tracing::info!(invoice = invoice.id.0, "invoice deposited and made available");
         Ok(Deposited {
@@ -684,6 +727,44 @@ impl App {
             fingerprint: first.original.as_str().to_owned(),
             replayed: true,
         }))
+    }
+
+    /// The attachment references of an entry, checked (findings to `out`): the mode's main
+    /// attachment (one PDF for `DEPOT_PDF_API`, none for `SAISIE_API`), then the complementary
+    /// ones. The references to link, main first.
+    async fn check_entry_attachments<'e>(
+        &self,
+        depositor: StructureId,
+        entry: &'e InvoiceEntry,
+        out: &mut Vec<Finding>,
+    ) -> AppResult<Vec<(&'e crate::AttachmentRef, facteur_store::AttachmentRole)>> {
+        use facteur_store::AttachmentRole as Role;
+        let expected = match entry.mode {
+            EntryMode::Data => 0,
+            EntryMode::Pdf => 1,
+        };
+        if entry.main_attachments.len() != expected {
+            out.push(Finding::platform(
+                PlatformRule::MainAttachmentCount,
+                "pieceJointePrincipale",
+            ));
+        }
+        let refs: Vec<_> = entry
+            .main_attachments
+            .iter()
+            .map(|r| (r, Role::Main))
+            .chain(entry.attachments.iter().map(|r| (r, Role::Complementary)))
+            .collect();
+        let found = self.check_attachment_refs(depositor, &refs, 0, out).await?;
+        if let Some(main) = entry.main_attachments.first()
+            && found.iter().any(|a| a.id == main.id && a.extension != "PDF")
+        {
+            out.push(Finding::platform(
+                PlatformRule::MainAttachmentNotPdf,
+                "pieceJointePrincipale",
+            ));
+        }
+        Ok(refs)
     }
 
     /// Every platform check of an entry; findings go to `out`. The routing and the EN 16931 model
@@ -830,8 +911,9 @@ impl App {
         Err(AppError::NotFound)
     }
 
-    /// `factures/v1/completer`: the supplier completes a suspended invoice with a comment
-    /// (`SUSPENDUE` → `COMPLETEE`).
+    /// `factures/v1/completer`: the supplier completes a suspended invoice with a comment and/or
+    /// attachments of its own not yet referenced (`SUSPENDUE` → `COMPLETEE`). The references
+    /// are checked first (every finding at once), then linked in the status change's transaction.
     #[tracing::instrument(skip_all, fields(invoice = %invoice))]
     pub async fn complete_invoice(
         &self,
@@ -839,10 +921,34 @@ impl App {
         supplier: StructureId,
         invoice: InvoiceId,
         comment: Option<&str>,
+        attachments: &[crate::AttachmentRef],
     ) -> AppResult<(InvoiceRecord, InvoiceHistoryRecord)> {
         self.acting_for(actor, supplier).await?;
         let comment =
             Motive::parse_optional(comment.unwrap_or_default()).map_err(|e| AppError::domain_as("commentaire", e))?;
+        self.db()
+            .invoice(invoice, InvoiceSide::Supplier(supplier))
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let refs: Vec<_> = attachments
+            .iter()
+            .map(|r| (r, facteur_store::AttachmentRole::Complementary))
+            .collect();
+        if !refs.is_empty() {
+            let held: u64 = self
+                .db()
+                .invoice_attachments(invoice)
+                .await?
+                .iter()
+                .map(|a| a.size)
+                .sum();
+            let mut findings = Vec::new();
+            self.check_attachment_refs(supplier, &refs, held, &mut findings).await?;
+            if !findings.is_empty() {
+                return Err(AppError::Refused(findings));
+            }
+        }
+        let sa = store_actor(actor);
         let mut tx = self.db().begin().await?;
         let record = tx
             .invoice(invoice, InvoiceSide::Supplier(supplier))
@@ -854,12 +960,13 @@ impl App {
                 from: record.status,
                 to: InvoiceStatus::Completee,
                 by: Some(InvoiceSide::Supplier(supplier)),
-                actor: store_actor(actor),
+                actor: sa,
                 motive: comment.as_ref(),
-                attachments_added: false,
+                attachments_added: !refs.is_empty(),
             })
             .await
             .map_err(scoped)?;
+        Self::link_attachments(&mut tx, supplier, invoice, &refs, sa).await?;
         self.commit(tx).await?;
         Ok((record, step))
     }
@@ -1530,6 +1637,9 @@ mod tests {
         for kind in [InvoiceKind::Invoice, InvoiceKind::CreditNote] {
             // 3 × 100.00 − 10.00 = 290.00 at 20 %; 3 × 33.33 = 99.99 at 5.5 %; 3 × 10.00 exempt.
             let entry = InvoiceEntry {
+                mode: EntryMode::Data,
+                main_attachments: Vec::new(),
+                attachments: Vec::new(),
                 number: "F-1".to_owned(),
                 issue_date: time::macros::date!(2026 - 03 - 02),
                 due_date: Some(time::macros::date!(2026 - 04 - 01)),
@@ -1591,6 +1701,9 @@ mod tests {
     fn inconsistent_amounts_are_all_reported() {
         let entry_line = line(10_000, 0, VatRate::Code("TVA20".into()));
         let mut entry = InvoiceEntry {
+            mode: EntryMode::Data,
+            main_attachments: Vec::new(),
+            attachments: Vec::new(),
             number: "F-1".to_owned(),
             issue_date: time::macros::date!(2026 - 03 - 02),
             due_date: None,
@@ -1652,33 +1765,13 @@ mod tests {
 
     #[test]
     fn codes_are_stable_and_distinct() {
-        use PlatformRule as R;
-        let all = [
-            R::RecipientUnknown,
-            R::RecipientNotPublic,
-            R::RecipientInactive,
-            R::ServiceRequired,
-            R::ServiceUnknown,
-            R::ServiceInactive,
-            R::EngagementRequired,
-            R::ServiceOrEngagementRequired,
-            R::NumberFormat,
-            R::NumberTaken,
-            R::SupplierNotCaller,
-            R::BankAccountUnknown,
-            R::LinesMissing,
-            R::VatRateUnknown,
-            R::VatLinesInconsistent,
-            R::TotalExclVat,
-            R::TotalVat,
-            R::TotalInclVat,
-            R::AmountDue,
-            R::AmountFormat,
-            R::CodeUnknown,
-        ];
+        let all = PlatformRule::ALL;
         let mut codes: Vec<&str> = all.iter().map(|r| r.code()).collect();
         codes.sort_unstable();
         codes.dedup();
         assert_eq!(codes.len(), all.len());
+        for r in all {
+            assert_eq!(PlatformRule::from_code(r.code()), Some(*r));
+        }
     }
 }

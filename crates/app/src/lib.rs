@@ -11,6 +11,7 @@
 
 mod access;
 mod accounts;
+mod attachments;
 pub mod demo;
 mod directory;
 pub mod directory_csv;
@@ -31,18 +32,25 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub use accounts::SignUp;
+pub use attachments::{
+    AttachmentRef, AttachmentUpload, MAX_ATTACHMENT_BYTES, MAX_ATTACHMENT_NAME_CHARS, MAX_INVOICE_ATTACHMENT_BYTES,
+    PdfDeposit, PdfInvoiceData,
+};
 pub use directory::MAX_SEARCH_CHARS;
 pub use error::{AppError, AppResult, Conflict, Problem};
 pub use facteur_domain::{Page, PageRequest};
-pub use facteur_store::{Clock, DepositId, DepositState, InvoiceHistoryRecord, InvoiceId, InvoiceKind, InvoiceRecord};
+pub use facteur_store::{
+    AttachmentId, AttachmentRecord, AttachmentRole, Clock, DepositId, DepositState, InvoiceHistoryRecord, InvoiceId,
+    InvoiceKind, InvoiceRecord,
+};
 pub use flows::{
     FlowReceipt, FlowReport, FlowSyntax, FlowUpload, MAX_FILE_NAME_CHARS, RejectedInvoice, ReportFinding, flow_number,
     parse_flow_number,
 };
 pub use invoice_files::{DownloadFile, DownloadFormat, MAX_DOWNLOAD_BYTES, MAX_DOWNLOAD_INVOICES};
 pub use invoices::{
-    Deposited, EntryLine, EntryTotals, EntryVatLine, Finding, InvoiceDetail, InvoiceEntry, InvoiceFilter, InvoiceLine,
-    PlatformRule, Rerouting, VatRate,
+    Deposited, EntryLine, EntryMode, EntryTotals, EntryVatLine, Finding, InvoiceDetail, InvoiceEntry, InvoiceFilter,
+    InvoiceLine, PlatformRule, Rerouting, VatRate,
 };
 pub use jobs::{JobCounters, JobRun, JobSettings, JobTotals, WorkerHandle};
 pub use mail::{MailKind, Mailer};

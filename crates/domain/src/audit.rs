@@ -37,6 +37,8 @@ code_enum! {
         InvoiceStatus => "invoice.status",
         FlowCreate => "flow.create",
         FlowState => "flow.state",
+        AttachmentCreate => "attachment.create",
+        AttachmentLink => "attachment.link",
     }
 }
 

@@ -8,6 +8,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod accounts;
+mod attachments;
 mod audit;
 mod blobs;
 mod clock;
@@ -32,6 +33,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use time::OffsetDateTime;
 
+pub use attachments::{AttachmentId, AttachmentLink, AttachmentRecord, AttachmentRole, NewAttachment};
 pub use blobs::{BlobId, Blobs, INLINE_BLOB_MAX};
 pub use clock::Clock;
 pub use error::{Result, StoreError, UNIQUE_CONSTRAINTS, Unique};

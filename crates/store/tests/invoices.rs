@@ -11,9 +11,9 @@ use facteur_domain::{
 };
 use facteur_store::testing::{TestStore, numbered_siret};
 use facteur_store::{
-    Actor, BlobId, Clock, DepositChannel, DepositId, DepositState, FlowFinding, INVOICE_STATUS_CHANGED, InvoiceId,
-    InvoiceKind, InvoiceQuery, InvoiceRecord, InvoiceSide, NewDeposit, NewInvoice, Reroute, StatusChange, Store,
-    StoreError, Unique,
+    Actor, AttachmentId, AttachmentLink, AttachmentRole, BlobId, Clock, DepositChannel, DepositId, DepositState,
+    FlowFinding, INVOICE_STATUS_CHANGED, InvoiceId, InvoiceKind, InvoiceQuery, InvoiceRecord, InvoiceSide,
+    NewAttachment, NewDeposit, NewInvoice, Reroute, StatusChange, Store, StoreError, Unique,
 };
 use rust_decimal::Decimal;
 use time::macros::{date, datetime};
@@ -29,6 +29,7 @@ facteur_store::scenarios!(ref facteur_store::testing::TestStore::new =>
     deposits_are_found_by_idempotency_key,
     a_rejection_is_acknowledged_once,
     a_recycled_invoice_changes_only_its_routing,
+    attachments_belong_to_their_owner_then_to_one_invoice,
 );
 
 /// A supplier, two public recipients (the second does not report payment) and an outsider.
@@ -1037,4 +1038,139 @@ async fn a_recycled_invoice_changes_only_its_routing(t: &TestStore) {
             ..
         }))
     ));
+}
+
+fn new_attachment(owner: StructureId, bytes: &[u8], name: &str) -> NewAttachment {
+    NewAttachment {
+        owner,
+        blob: BlobId::of(bytes),
+        size: bytes.len() as u64,
+        file_name: name.into(),
+        media_type: "application/pdf".into(),
+        extension: "PDF".into(),
+    }
+}
+
+fn link(
+    attachment: AttachmentId,
+    owner: StructureId,
+    invoice: InvoiceId,
+    role: AttachmentRole,
+) -> AttachmentLink<'static> {
+    AttachmentLink {
+        attachment,
+        owner,
+        invoice,
+        role,
+        designation: Some("Bon de livraison"),
+        kind: None,
+        actor: Actor::System,
+    }
+}
+
+async fn attachments_belong_to_their_owner_then_to_one_invoice(t: &TestStore) {
+    let store: &Store = t;
+    let p = parties(store).await;
+    let a = store
+        .create_attachment(&new_attachment(p.supplier, b"%PDF-1.7 a", "bl.pdf"), Actor::System)
+        .await
+        .unwrap();
+    assert_eq!((a.size, a.invoice_id, a.role), (10, None, None));
+    assert_eq!(a.file_name, "bl.pdf");
+    let b = store
+        .create_attachment(&new_attachment(p.supplier, b"%PDF-1.7 bb", "pv.pdf"), Actor::System)
+        .await
+        .unwrap();
+    let theirs = store
+        .create_attachment(&new_attachment(p.other_supplier, b"%PDF-1.7 c", "x.pdf"), Actor::System)
+        .await
+        .unwrap();
+    // Unreferenced: its owner's only.
+    assert_eq!(store.attachment(a.id, p.supplier).await.unwrap().as_ref(), Some(&a));
+    assert_eq!(store.attachment(a.id, p.other_supplier).await.unwrap(), None);
+    assert_eq!(
+        store.attachment_for_party(a.id, p.supplier).await.unwrap().as_ref(),
+        Some(&a)
+    );
+    assert_eq!(store.attachment_for_party(a.id, p.recipient).await.unwrap(), None);
+
+    let inv = deposit(store, p.supplier, p.recipient, "F-PJ-1", date!(2026 - 03 - 02)).await;
+    let other = deposit(store, p.supplier, p.recipient, "F-PJ-2", date!(2026 - 03 - 02)).await;
+    let mut tx = store.begin().await.unwrap();
+    tx.link_attachment(&link(a.id, p.supplier, inv.id, AttachmentRole::Main))
+        .await
+        .unwrap();
+    tx.link_attachment(&link(b.id, p.supplier, inv.id, AttachmentRole::Complementary))
+        .await
+        .unwrap();
+    assert_eq!(tx.invoice_attachment_bytes(inv.id).await.unwrap(), 21);
+    tx.commit().await.unwrap();
+
+    // Referenced: the invoice's two parties read it, nobody else; it cannot move to another invoice.
+    let linked = store.attachment_for_party(a.id, p.recipient).await.unwrap().unwrap();
+    assert_eq!(
+        (linked.invoice_id, linked.role, linked.designation.as_deref()),
+        (Some(inv.id), Some(AttachmentRole::Main), Some("Bon de livraison"))
+    );
+    assert!(linked.linked_at.is_some());
+    assert!(store.attachment_for_party(a.id, p.supplier).await.unwrap().is_some());
+    assert_eq!(store.attachment_for_party(a.id, p.outsider).await.unwrap(), None);
+    assert_eq!(store.attachment_for_party(a.id, p.other_supplier).await.unwrap(), None);
+    let listed: Vec<AttachmentId> = store
+        .invoice_attachments(inv.id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|a| a.id)
+        .collect();
+    assert_eq!(listed, [a.id, b.id]);
+    assert!(matches!(
+        store
+            .link_attachment(&link(a.id, p.supplier, other.id, AttachmentRole::Complementary))
+            .await,
+        Err(StoreError::IllegalTransition { .. })
+    ));
+    // Another structure's or an unknown id: not found; nothing changed.
+    for id in [theirs.id, AttachmentId(999_999)] {
+        assert!(matches!(
+            store
+                .link_attachment(&link(id, p.supplier, other.id, AttachmentRole::Complementary))
+                .await,
+            Err(StoreError::NotFound(_))
+        ));
+    }
+    assert!(store.invoice_attachments(other.id).await.unwrap().is_empty());
+    assert_eq!(
+        store
+            .attachment(theirs.id, p.other_supplier)
+            .await
+            .unwrap()
+            .unwrap()
+            .invoice_id,
+        None
+    );
+
+    // A rolled-back link leaves the file free.
+    let c = store
+        .create_attachment(&new_attachment(p.supplier, b"%PDF-1.7 ccc", "c.pdf"), Actor::System)
+        .await
+        .unwrap();
+    let mut tx = store.begin().await.unwrap();
+    tx.link_attachment(&link(c.id, p.supplier, other.id, AttachmentRole::Complementary))
+        .await
+        .unwrap();
+    tx.rollback().await.unwrap();
+    assert_eq!(
+        store.attachment(c.id, p.supplier).await.unwrap().unwrap().invoice_id,
+        None
+    );
+
+    // Uploads and links are audited on the owner.
+    let audit = store.audit_log(Some(p.supplier), 50, 0).await.unwrap();
+    let actions: Vec<AuditAction> = audit.iter().map(|a| a.action).collect();
+    assert_eq!(
+        actions.iter().filter(|a| **a == AuditAction::AttachmentCreate).count(),
+        3
+    );
+    assert_eq!(actions.iter().filter(|a| **a == AuditAction::AttachmentLink).count(), 2);
 }

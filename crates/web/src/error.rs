@@ -212,6 +212,26 @@ pub fn platform_words(rule: facteur_app::PlatformRule) -> (&'static str, &'stati
             "Le fichier n'est pas un PDF Factur-X lisible portant une facture XML",
             "The file is not a readable Factur-X PDF carrying an invoice XML",
         ),
+        R::AttachmentUnknown => (
+            "Pièce jointe inconnue ou d'une autre structure",
+            "Attachment unknown or of another structure",
+        ),
+        R::AttachmentTaken => (
+            "Pièce jointe déjà rattachée à une facture, ou citée deux fois",
+            "Attachment already attached to an invoice, or referenced twice",
+        ),
+        R::AttachmentsTooLarge => (
+            "Les fichiers de la facture dépassent 120 Mo au total",
+            "The invoice's files exceed 120 MB in total",
+        ),
+        R::MainAttachmentCount => (
+            "DEPOT_PDF_API exige exactement une pièce jointe principale ; SAISIE_API n'en prend aucune",
+            "DEPOT_PDF_API requires exactly one main attachment; SAISIE_API takes none",
+        ),
+        R::MainAttachmentNotPdf => (
+            "La pièce jointe principale doit être un PDF",
+            "The main attachment must be a PDF",
+        ),
     }
 }
 
@@ -312,6 +332,20 @@ fn invalid_libelle(field: &str, problem: &facteur_app::Problem) -> String {
         Problem::MainManagerByTransfer => format!("{field} : le rôle de gestionnaire principal se transfère"),
         Problem::SameUser => format!("{field} : les deux utilisateurs sont le même"),
         Problem::Unchangeable => format!("{field} : ne peut pas être modifié"),
+        Problem::TooLarge { max_bytes } => {
+            format!(
+                "{field} : fichier trop volumineux ({} Mo au plus)",
+                max_bytes / (1024 * 1024)
+            )
+        }
+        Problem::Empty => format!("{field} : fichier vide"),
+        Problem::TypeNotAllowed => format!(
+            "{field} : type de fichier non accepté (extensions et types MIME de la liste des pièces jointes de Chorus Pro)"
+        ),
+        Problem::ExtensionMismatch => format!("{field} : le nom du fichier doit finir par l'extension déclarée"),
+        Problem::ContentMismatch => format!("{field} : le contenu du fichier n'est pas du type déclaré"),
+        Problem::NotPdf => format!("{field} : le fichier n'est pas un PDF lisible"),
+        Problem::FacturxUnreadable => format!("{field} : PDF Factur-X dont la facture XML est illisible"),
     }
 }
 

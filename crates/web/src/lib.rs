@@ -120,10 +120,11 @@ async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
 /// The whole HTTP application: API, OpenAPI + docs, health, portal, and the tower-http stack.
 ///
 /// Each group of routes gets its own body limit: small ones where anonymous clients reach (token
-/// endpoint, portal forms), larger JSON for the authenticated API; uploads will get
-/// [`HttpConfig::upload_limit`].
+/// endpoint, portal forms), larger JSON for the authenticated API, and
+/// [`HttpConfig::upload_limit`] for the API services that take files (`ajouter/fichier`,
+/// `deposer/pdf`).
 pub fn router(state: AppState, http: &HttpConfig) -> Router {
-    let (api, doc) = openapi::api_routes(http.form_body_limit, http.api_body_limit);
+    let (api, doc) = openapi::api_routes(http.form_body_limit, http.api_body_limit, http.upload_limit);
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()
         .route("/healthz", get(healthz))

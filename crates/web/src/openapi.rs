@@ -77,14 +77,15 @@ fn limited(router: OpenApiRouter<AppState>, limit: usize) -> OpenApiRouter<AppSt
 
 /// The API routes (token endpoint + `/cpro/`) and their OpenAPI document, from one registration.
 /// The token endpoint, which anonymous clients reach, takes bodies up to `token_limit` bytes; the
-/// `/cpro/` services up to `api_limit`.
-pub fn api_routes(token_limit: usize, api_limit: usize) -> (Router<AppState>, OpenApiDoc) {
+/// `/cpro/` services up to `api_limit`, those that take files up to `upload_limit`.
+pub fn api_routes(token_limit: usize, api_limit: usize, upload_limit: usize) -> (Router<AppState>, OpenApiDoc) {
     let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(limited(
             OpenApiRouter::new().routes(routes!(crate::oauth::token)),
             token_limit,
         ))
         .merge(limited(crate::api::router(), api_limit))
+        .merge(limited(crate::api::upload_router(), upload_limit))
         .split_for_parts();
     ErrorAnswers.modify(&mut doc);
     (router, doc)
@@ -179,7 +180,7 @@ impl Modify for ErrorAnswers {
 
 /// The OpenAPI document.
 pub fn openapi() -> OpenApiDoc {
-    api_routes(0, 0).1
+    api_routes(0, 0, 0).1
 }
 
 /// The OpenAPI document as pretty JSON with a final newline (the committed `openapi.json`).

@@ -8,6 +8,7 @@ mod smtp;
 
 mod accounts;
 mod atomic;
+mod attachments;
 mod demo;
 mod directory;
 mod invoice_scope;

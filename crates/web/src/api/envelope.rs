@@ -219,8 +219,9 @@ const LONG_TEXT_FIELDS: &[&str] = &["commentaire", "motif", "motifRejet", "cpltI
 /// Longest free text.
 pub const LONG_TEXT_CHARS: usize = 2000;
 
-/// Fields holding a whole file in base64 (`fichierFlux`): bounded by the API body limit only.
-const FILE_FIELDS: &[&str] = &["fichierFlux"];
+/// Fields holding a whole file in base64 (`fichierFlux`, `fichierFacture`, `pieceJointeFichier`):
+/// bounded by the route's body limit only.
+const FILE_FIELDS: &[&str] = &["fichierFlux", "fichierFacture", "pieceJointeFichier"];
 
 /// Refuses, with a field error naming it, any string of the request that is too long or holds a
 /// control character (a NUL fails on PostgreSQL; none belongs in a name or a search).

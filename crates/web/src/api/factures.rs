@@ -1,5 +1,5 @@
 //! The invoice loop through the API (spec §4.3–4.5): deposit (`factures/v1/soumettre`,
-//! `SAISIE_API`), the lifecycle services (`traiter/recue`, `recycler`, `completer`,
+//! `SAISIE_API` and `DEPOT_PDF_API`; `factures/v1/deposer/pdf` for the PDF), the lifecycle services (`traiter/recue`, `recycler`, `completer`,
 //! `traiterRejet`, `consulter/historique`, `transverses/v1/recuperer/etats/traitement`) and the
 //! two sides' consultation and search. Field names are the spec's; handlers only translate JSON
 //! to the use cases of `facteur_app` and back. Every read is scoped to the caller's structure: an
@@ -8,8 +8,8 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use facteur_app::{
-    AppError, EntryLine, EntryTotals, EntryVatLine, InvoiceDetail, InvoiceEntry, InvoiceFilter, InvoiceId, InvoiceKind,
-    InvoiceLine, Problem, Rerouting, VatRate,
+    AppError, AttachmentId, AttachmentRef, EntryLine, EntryMode, EntryTotals, EntryVatLine, InvoiceDetail,
+    InvoiceEntry, InvoiceFilter, InvoiceId, InvoiceKind, InvoiceLine, PdfInvoiceData, Problem, Rerouting, VatRate,
 };
 use facteur_domain::{InvoiceStatus, Party, StructureId};
 use rust_decimal::Decimal;
@@ -251,10 +251,59 @@ pub struct MontantTotal {
     pub montant_a_payer: Decimal,
 }
 
-/// Input of `factures/v1/soumettre` (spec §4.4). `modeDepot` `SAISIE_API` only for now.
+/// One `pieceJointePrincipale`: the invoice's PDF, uploaded before (`DEPOT_PDF_API`).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PieceJointePrincipale {
+    /// `pieceJointeId` from `transverses/v1/ajouter/fichier` or `factures/v1/deposer/pdf`.
+    #[serde(deserialize_with = "lenient::i64")]
+    #[schema(schema_with = lenient::schema)]
+    pub piece_jointe_principale_id: i64,
+    #[serde(default)]
+    pub piece_jointe_principale_designation: Option<String>,
+}
+
+/// One `pieceJointeComplementaire`: a file uploaded before, of the caller's structure and not
+/// referenced by any invoice yet.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PieceJointeComplementaire {
+    /// `pieceJointeId` from `transverses/v1/ajouter/fichier`.
+    #[serde(deserialize_with = "lenient::i64")]
+    #[schema(schema_with = lenient::schema)]
+    pub piece_jointe_complementaire_id: i64,
+    /// At most 100 characters.
+    #[serde(default)]
+    pub piece_jointe_complementaire_designation: Option<String>,
+    /// At most 30 characters.
+    #[serde(default)]
+    pub piece_jointe_complementaire_type: Option<String>,
+    #[allow(dead_code, reason = "part of the Chorus Pro request, accepted and not used")]
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    #[schema(schema_with = lenient::schema_opt)]
+    pub piece_jointe_complementaire_id_liaison: Option<i64>,
+    #[allow(dead_code, reason = "part of the Chorus Pro request, accepted and not used")]
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    #[schema(schema_with = lenient::schema_opt)]
+    pub piece_jointe_complementaire_numero_ligne_facture: Option<i64>,
+}
+
+fn complementary(list: Vec<PieceJointeComplementaire>) -> Vec<AttachmentRef> {
+    list.into_iter()
+        .map(|p| AttachmentRef {
+            id: AttachmentId(p.piece_jointe_complementaire_id),
+            designation: p.piece_jointe_complementaire_designation,
+            kind: p.piece_jointe_complementaire_type,
+        })
+        .collect()
+}
+
+/// Input of `factures/v1/soumettre` (spec §4.4): `modeDepot` `SAISIE_API` or `DEPOT_PDF_API`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SoumettreRequest {
+    /// `SAISIE_API` (the data is the invoice) or `DEPOT_PDF_API` (the same data, plus exactly
+    /// one `pieceJointePrincipale`, a PDF).
     pub mode_depot: String,
     pub numero_facture_saisi: String,
     /// `YYYY-MM-DD`.
@@ -280,6 +329,11 @@ pub struct SoumettreRequest {
     pub ligne_tva: Vec<LigneTva>,
     #[serde(default)]
     pub montant_total: MontantTotal,
+    /// `DEPOT_PDF_API`: exactly one, the invoice's PDF; `SAISIE_API`: none.
+    #[serde(default)]
+    pub piece_jointe_principale: Vec<PieceJointePrincipale>,
+    #[serde(default)]
+    pub piece_jointe_complementaire: Vec<PieceJointeComplementaire>,
 }
 
 /// Output of `factures/v1/soumettre`.
@@ -310,12 +364,16 @@ fn vat_rate(code: Option<&str>, manual: Option<Decimal>) -> Option<VatRate> {
 
 fn entry_of(req: SoumettreRequest) -> ApiResult<InvoiceEntry> {
     let invalid = |field: &'static str| ApiError::from(AppError::invalid(field, Problem::UnknownValue));
-    if req.mode_depot.trim() != "SAISIE_API" {
-        return Err(ApiError::business(
-            codes::INVALID,
-            "modeDepot : seul SAISIE_API est pris en charge pour l'instant",
-        ));
-    }
+    let mode = match req.mode_depot.trim() {
+        "SAISIE_API" => EntryMode::Data,
+        "DEPOT_PDF_API" => EntryMode::Pdf,
+        _ => {
+            return Err(ApiError::business(
+                codes::INVALID,
+                "modeDepot : SAISIE_API ou DEPOT_PDF_API (DEPOT_PDF_SIGNE_API n'est pas pris en charge)",
+            ));
+        }
+    };
     if let Some(cadre) = req
         .cadre_de_facturation
         .as_ref()
@@ -350,6 +408,17 @@ fn entry_of(req: SoumettreRequest) -> ApiResult<InvoiceEntry> {
         return Err(invalid("references.typeTva"));
     }
     Ok(InvoiceEntry {
+        mode,
+        main_attachments: req
+            .piece_jointe_principale
+            .into_iter()
+            .map(|p| AttachmentRef {
+                id: AttachmentId(p.piece_jointe_principale_id),
+                designation: p.piece_jointe_principale_designation,
+                kind: None,
+            })
+            .collect(),
+        attachments: complementary(req.piece_jointe_complementaire),
         number: req.numero_facture_saisi,
         issue_date: date("dateFacture", &req.date_facture)?,
         due_date: opt_date("dateEcheancePaiement", req.date_echeance_paiement.as_deref())?,
@@ -405,9 +474,10 @@ fn entry_of(req: SoumettreRequest) -> ApiResult<InvoiceEntry> {
     })
 }
 
-/// Deposits an invoice typed as data (`SAISIE_API`): every platform check and the EN 16931 rules
-/// on its structured copy run, all findings come back at once (`codeRetour` 20003,
-/// `listeErreurs`). A retry with the same `Idempotency-Key` header, or the same body within 24 h,
+/// Deposits an invoice typed as data (`SAISIE_API`), or the same data with its PDF uploaded
+/// before (`DEPOT_PDF_API`, `pieceJointePrincipale`): every platform check and the EN 16931 rules
+/// on its structured copy run, and the attachment references are checked (`FP-PJ-…`); all
+/// findings come back at once (`codeRetour` 20003, `listeErreurs`). A retry with the same `Idempotency-Key` header, or the same body within 24 h,
 /// answers the first deposit again and creates nothing.
 #[utoipa::path(
     post,
@@ -445,6 +515,136 @@ pub async fn soumettre(
         identifiant_structure: done.supplier_identifier,
         empreinte_certificat_depot: done.fingerprint,
     }))
+}
+
+// ---------------------------------------------------------------------------------------------
+// factures/v1/deposer/pdf
+
+/// Input of `factures/v1/deposer/pdf`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DeposerPdfRequest {
+    /// The PDF, base64: plain, or Factur-X (its embedded invoice is read). At most 10 MB.
+    pub fichier_facture: String,
+    /// The file's name (200 characters at most).
+    pub nom_fichier: String,
+    /// `PDF_NON_SIGNE` (default), `PDF_SIGNE_PADES`, `PDF_SIGNE_XADES`; signatures are not
+    /// checked.
+    #[serde(default)]
+    pub format_depot: Option<String>,
+    #[allow(dead_code, reason = "part of the Chorus Pro request, accepted and not used")]
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    #[schema(schema_with = lenient::schema_opt)]
+    pub id_utilisateur_courant: Option<i64>,
+}
+
+/// `destinataire` read from a Factur-X.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DestinataireLu {
+    /// The buyer's SIRET (BT-47, or a 14-digit BT-46).
+    pub code_destinataire: Option<String>,
+    /// BT-10 (buyer reference), which Chorus Pro reads as the service code.
+    pub code_service_executant: Option<String>,
+}
+
+/// Output of `factures/v1/deposer/pdf`: the stored PDF's id and, for a Factur-X, the data of its
+/// embedded invoice (fields absent when the PDF carries none, or when the XML lacks them).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DeposerPdfResponse {
+    #[serde(flatten)]
+    pub retour: Retour,
+    /// To reference as `pieceJointePrincipale` in a `soumettre` of mode `DEPOT_PDF_API`.
+    pub piece_jointe_id: i64,
+    /// Whether an embedded Factur-X invoice was read.
+    pub facture_x: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub numero_facture: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date_facture: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date_echeance_paiement: Option<String>,
+    /// `FACTURE` or `AVOIR`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub type_facture: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code_devise_facture: Option<String>,
+    /// The seller's identifier as the document gives it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identifiant_fournisseur: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub destinataire: Option<DestinataireLu>,
+    /// BT-13, the engagement number.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub numero_bon_commande: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub montant_ht_total: Option<f64>,
+    #[serde(rename = "montantTVA", skip_serializing_if = "Option::is_none")]
+    pub montant_tva: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub montant_ttc_total: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub montant_a_payer: Option<f64>,
+}
+
+impl DeposerPdfResponse {
+    fn of(id: i64, data: Option<PdfInvoiceData>) -> Self {
+        let d = data.as_ref();
+        DeposerPdfResponse {
+            retour: Retour::ok(),
+            piece_jointe_id: id,
+            facture_x: data.is_some(),
+            numero_facture: d.and_then(|d| d.number.clone()),
+            date_facture: d.and_then(|d| d.issue_date).map(day),
+            date_echeance_paiement: d.and_then(|d| d.due_date).map(day),
+            type_facture: d.and_then(|d| d.kind).map(|k| k.as_str().to_owned()),
+            code_devise_facture: d.and_then(|d| d.currency.clone()),
+            identifiant_fournisseur: d.and_then(|d| d.supplier.clone()),
+            destinataire: d.map(|d| DestinataireLu {
+                code_destinataire: d.recipient.clone(),
+                code_service_executant: d.service_code.clone(),
+            }),
+            numero_bon_commande: d.and_then(|d| d.engagement.clone()),
+            montant_ht_total: d.and_then(|d| d.total_excl_vat).map(out),
+            montant_tva: d.and_then(|d| d.total_vat).map(out),
+            montant_ttc_total: d.and_then(|d| d.total_incl_vat).map(out),
+            montant_a_payer: d.and_then(|d| d.amount_due).map(out),
+        }
+    }
+}
+
+/// Uploads an invoice PDF for a following `soumettre` in `DEPOT_PDF_API` mode: answers its
+/// `pieceJointeId` and, for a Factur-X, the data its embedded CII gives (to fill the
+/// `soumettre` payload with; the deposit's checks run on that payload, not here). A file that is
+/// not a readable PDF, or a Factur-X whose XML cannot be read, answers 10002.
+#[utoipa::path(
+    post,
+    path = "/cpro/factures/v1/deposer/pdf",
+    tag = "factures",
+    request_body = DeposerPdfRequest,
+    responses((status = 200, description = "PDF stored, or codeRetour 10002", body = DeposerPdfResponse)),
+    security(("bearer" = [], "cpro_account" = []))
+)]
+pub async fn deposer_pdf(
+    State(state): State<AppState>,
+    caller: Caller,
+    CproJson(req): CproJson<DeposerPdfRequest>,
+) -> ApiResult<Json<DeposerPdfResponse>> {
+    use base64::Engine as _;
+    if let Some(f) = req.format_depot.as_deref().map(str::trim)
+        && !matches!(f, "" | "PDF_NON_SIGNE" | "PDF_SIGNE_PADES" | "PDF_SIGNE_XADES")
+    {
+        return Err(AppError::invalid("formatDepot", Problem::UnknownValue).into());
+    }
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(req.fichier_facture.trim())
+        .map_err(|_| ApiError::business(codes::INVALID, "fichierFacture : base64 attendu"))?;
+    let done = state
+        .app()
+        .deposit_pdf(&caller.actor, caller.structure, &bytes, &req.nom_fichier)
+        .await?;
+    Ok(Json(DeposerPdfResponse::of(done.attachment.id.0, done.invoice)))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -619,13 +819,13 @@ pub struct CompleterRequest {
     #[serde(rename = "identifiantFactureCPP", deserialize_with = "lenient::i64")]
     #[schema(schema_with = lenient::schema)]
     pub identifiant_facture_cpp: i64,
-    /// Up to 2,000 characters; required (attachments are not handled yet).
+    /// Up to 2,000 characters; required unless attachments are given.
     #[serde(default)]
     pub commentaire: Option<String>,
-    /// Not handled yet: a non-empty list is refused.
+    /// Files uploaded before (`transverses/v1/ajouter/fichier`), of the caller's structure and
+    /// not referenced by any invoice yet.
     #[serde(default)]
-    #[schema(value_type = Option<Vec<Object>>)]
-    pub piece_jointe_complementaire: Option<Vec<serde_json::Value>>,
+    pub piece_jointe_complementaire: Vec<PieceJointeComplementaire>,
     #[allow(dead_code, reason = "part of the Chorus Pro request, accepted and not used")]
     #[serde(default, deserialize_with = "lenient::opt_i64")]
     #[schema(schema_with = lenient::schema_opt)]
@@ -644,13 +844,14 @@ pub struct CompleterResponse {
     pub date_traitement: String,
 }
 
-/// The supplier completes a suspended invoice with a comment (`SUSPENDUE` → `COMPLETEE`).
+/// The supplier completes a suspended invoice with a comment and/or attachments (`SUSPENDUE` →
+/// `COMPLETEE`); a bad attachment reference answers 20003 with its `FP-PJ-…` finding.
 #[utoipa::path(
     post,
     path = "/cpro/factures/v1/completer",
     tag = "factures",
     request_body = CompleterRequest,
-    responses((status = 200, description = "Completed, or codeRetour 10001/10002/20002", body = CompleterResponse)),
+    responses((status = 200, description = "Completed, or codeRetour 10001/10002/20002/20003", body = CompleterResponse)),
     security(("bearer" = [], "cpro_account" = []))
 )]
 pub async fn completer(
@@ -658,12 +859,7 @@ pub async fn completer(
     caller: Caller,
     CproJson(req): CproJson<CompleterRequest>,
 ) -> ApiResult<Json<CompleterResponse>> {
-    if req.piece_jointe_complementaire.as_ref().is_some_and(|l| !l.is_empty()) {
-        return Err(ApiError::business(
-            codes::INVALID,
-            "pieceJointeComplementaire : pièces jointes pas encore prises en charge",
-        ));
-    }
+    let attachments = complementary(req.piece_jointe_complementaire);
     let (record, step) = scoped(
         state
             .app()
@@ -672,6 +868,7 @@ pub async fn completer(
                 caller.structure,
                 InvoiceId(req.identifiant_facture_cpp),
                 req.commentaire.as_deref(),
+                &attachments,
             )
             .await,
     )?;

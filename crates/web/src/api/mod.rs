@@ -62,4 +62,13 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(flux::deposer_flux))
         .routes(routes!(flux::consulter_cr))
         .routes(routes!(flux::consulter_cr_detaille))
+        .routes(routes!(transverses::telecharger_piece_jointe))
+}
+
+/// The `/cpro/` services that take files (base64 in JSON): they get the upload body limit, and
+/// check each file's decoded size themselves.
+pub fn upload_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(transverses::ajouter_fichier))
+        .routes(routes!(factures::deposer_pdf))
 }

@@ -31,10 +31,12 @@ pub struct TelechargerGroupeRequest {
     /// `PIVOT`: the structured copy (EN 16931 UBL or CII).
     #[serde(default)]
     pub format: Option<String>,
-    /// `OUI` / `NON`: accepted; attachments are not stored yet, so there are none to add.
-    #[allow(dead_code, reason = "part of the Chorus Pro request; no attachment exists yet")]
+    /// `OUI` (or `true`): the answer is a zip holding, besides each invoice's file, its
+    /// complementary attachments (`NUMBER_PJ<id>_<name>`). `NON` (default, or `false`): the
+    /// invoices' files only.
     #[serde(default)]
-    pub avec_pieces_jointes_complementaires: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub avec_pieces_jointes_complementaires: Option<serde_json::Value>,
 }
 
 /// Output of `factures/v1/telecharger/groupe`.
@@ -51,7 +53,8 @@ pub struct TelechargerGroupeResponse {
     pub type_mime: String,
 }
 
-/// Downloads invoices: their readable PDF or their structured copy; a zip for several. Another
+/// Downloads invoices: their PDF (for a `DEPOT_PDF_API` invoice, the PDF deposited) or their
+/// structured copy; a zip for several, or with their attachments. Another
 /// structure's invoice answers `10001`, as an unknown id; over 120 MB, HTTP 413.
 #[utoipa::path(
     post,
@@ -80,17 +83,27 @@ pub async fn telecharger_groupe(
             .into());
         }
     };
+    let with_attachments = match &req.avec_pieces_jointes_complementaires {
+        None | Some(serde_json::Value::Null | serde_json::Value::Bool(false)) => false,
+        Some(serde_json::Value::Bool(true)) => true,
+        Some(serde_json::Value::String(s)) => match s.trim() {
+            "" | "NON" | "false" => false,
+            "OUI" | "true" => true,
+            _ => return Err(AppError::invalid("avecPiecesJointesComplementaires", Problem::UnknownValue).into()),
+        },
+        Some(_) => return Err(AppError::invalid("avecPiecesJointesComplementaires", Problem::UnknownValue).into()),
+    };
     let ids: Vec<InvoiceId> = req.liste_facture.iter().map(|f| InvoiceId(f.id_facture)).collect();
     let file = scoped(
         state
             .app()
-            .download_invoices(&caller.actor, caller.structure, &ids, format)
+            .download_invoices(&caller.actor, caller.structure, &ids, format, with_attachments)
             .await,
     )?;
     Ok(Json(TelechargerGroupeResponse {
         retour: Retour::ok(),
         fichier_resultat: base64::engine::general_purpose::STANDARD.encode(&file.bytes),
         nom_fichier: file.file_name,
-        type_mime: file.media_type.to_owned(),
+        type_mime: file.media_type,
     }))
 }

@@ -2,7 +2,7 @@
 use axum::Json;
 use axum::extract::State;
 use base64::Engine as _;
-use facteur_app::DirectoryQuery;
+use facteur_app::{AppError, AttachmentId, AttachmentUpload, DirectoryQuery, Problem};
 use facteur_domain::{IdentifierKind, StructureKind};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use super::Caller;
 use super::envelope::{CproJson, Pagination, PaginationRetour, Retour};
 use crate::AppState;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, codes};
 
 /// Output of the health check (the shape of Chorus Pro's, a serialised Spring `ResponseEntity`).
 #[derive(Debug, Serialize, ToSchema)]
@@ -216,4 +216,135 @@ pub async fn recuperer_type_identifiant_structure(_caller: Caller) -> Json<TypeI
             })
             .collect(),
     })
+}
+
+// ---------------------------------------------------------------------------------------------
+// transverses/v1/ajouter/fichier, transverses/v1/telecharger/pieceJointe
+
+/// Input of `transverses/v1/ajouter/fichier`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AjouterFichierRequest {
+    /// The file, base64; at most 10 MB once decoded.
+    pub piece_jointe_fichier: String,
+    /// At most 50 characters, ending with `.` + `pieceJointeExtension`.
+    pub piece_jointe_nom: String,
+    /// The media type; it must be one the extension admits (`application/pdf` for `PDF`…).
+    pub piece_jointe_type_mime: String,
+    /// One of the spec's list (`PDF`, `PNG`, `JPG`, `XML`, `CSV`, `ZIP`, `DOCX`, `XLSX`…), with
+    /// or without the dot, any case.
+    pub piece_jointe_extension: String,
+    #[allow(dead_code, reason = "part of the Chorus Pro request, accepted and not used")]
+    #[serde(default)]
+    pub id_utilisateur_courant: Option<serde_json::Value>,
+}
+
+/// Output of `transverses/v1/ajouter/fichier`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AjouterFichierResponse {
+    #[serde(flatten)]
+    pub retour: Retour,
+    /// To reference from `factures/v1/soumettre` or `factures/v1/completer`.
+    pub piece_jointe_id: i64,
+}
+
+/// Uploads an attachment for the caller's structure. Refused with 10002: over 10 MB, empty, a
+/// type outside the list, a media type the extension does not admit, a name over 50 characters
+/// or not ending with the extension, bytes that are not of the declared type (a `PDF` must start
+/// with `%PDF-`, a `PNG` with its signature…). Until an invoice references it, only the caller's
+/// structure can use or read it.
+#[utoipa::path(
+    post,
+    path = "/cpro/transverses/v1/ajouter/fichier",
+    tag = "transverses",
+    request_body = AjouterFichierRequest,
+    responses((status = 200, description = "Stored, or codeRetour 10002", body = AjouterFichierResponse)),
+    security(("bearer" = [], "cpro_account" = []))
+)]
+pub async fn ajouter_fichier(
+    State(state): State<AppState>,
+    caller: Caller,
+    CproJson(req): CproJson<AjouterFichierRequest>,
+) -> ApiResult<Json<AjouterFichierResponse>> {
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(req.piece_jointe_fichier.trim())
+        .map_err(|_| ApiError::business(codes::INVALID, "pieceJointeFichier : base64 attendu"))?;
+    let record = state
+        .app()
+        .add_attachment(
+            &caller.actor,
+            caller.structure,
+            AttachmentUpload {
+                bytes: &bytes,
+                file_name: &req.piece_jointe_nom,
+                media_type: &req.piece_jointe_type_mime,
+                extension: &req.piece_jointe_extension,
+            },
+        )
+        .await?;
+    Ok(Json(AjouterFichierResponse {
+        retour: Retour::ok(),
+        piece_jointe_id: record.id.0,
+    }))
+}
+
+/// Input of `transverses/v1/telecharger/pieceJointe`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TelechargerPieceJointeRequest {
+    #[serde(deserialize_with = "super::envelope::lenient::i64")]
+    #[schema(schema_with = super::envelope::lenient::schema)]
+    pub piece_jointe_id: i64,
+    /// `DEMANDE_PAIEMENT` (default): the only object attachments belong to here.
+    #[serde(default)]
+    pub objet_piece_jointe: Option<String>,
+}
+
+/// Output of `transverses/v1/telecharger/pieceJointe`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TelechargerPieceJointeResponse {
+    #[serde(flatten)]
+    pub retour: Retour,
+    /// Base64 of the file.
+    pub fichier_resultat: String,
+    pub nom_fichier: String,
+    pub type_mime: String,
+}
+
+/// Downloads one attachment: its uploader's while no invoice references it, then only the
+/// invoice's supplier and recipient; anyone else gets 10001, as for an unknown id.
+#[utoipa::path(
+    post,
+    path = "/cpro/transverses/v1/telecharger/pieceJointe",
+    tag = "transverses",
+    request_body = TelechargerPieceJointeRequest,
+    responses((status = 200, description = "The file, or codeRetour 10001/10002", body = TelechargerPieceJointeResponse)),
+    security(("bearer" = [], "cpro_account" = []))
+)]
+pub async fn telecharger_piece_jointe(
+    State(state): State<AppState>,
+    caller: Caller,
+    CproJson(req): CproJson<TelechargerPieceJointeRequest>,
+) -> ApiResult<Json<TelechargerPieceJointeResponse>> {
+    if let Some(o) = req.objet_piece_jointe.as_deref().map(str::trim)
+        && !matches!(o, "" | "DEMANDE_PAIEMENT")
+    {
+        return Err(AppError::invalid("objetPieceJointe", Problem::UnknownValue).into());
+    }
+    let file = match state
+        .app()
+        .download_attachment(&caller.actor, caller.structure, AttachmentId(req.piece_jointe_id))
+        .await
+    {
+        Err(AppError::NotFound) => return Err(ApiError::not_found("Pièce jointe")),
+        other => other?,
+    };
+    Ok(Json(TelechargerPieceJointeResponse {
+        retour: Retour::ok(),
+        fichier_resultat: base64::engine::general_purpose::STANDARD.encode(&file.bytes),
+        nom_fichier: file.file_name,
+        type_mime: file.media_type,
+    }))
 }

@@ -484,9 +484,14 @@ async fn bad_deposits_are_refused_with_every_finding_and_change_nothing(l: Loop)
         json!({"idFournisseur": l.tech(IT_FIRM).structure_id.get(), "codeCoordonneesBancairesFournisseur": 999_999});
     let v = l.post(BAKERY, SOUMETTRE, bank).await;
     assert_eq!(finding_codes(&v), ["FP-BANQ-01", "FP-FOUR-01"]);
-    // Only SAISIE_API for now.
+    // DEPOT_PDF_API without its PDF; the signed-PDF mode is not taken.
     let mut pdf = invoice("LOOP-035", COMMUNE, None, None);
     pdf["modeDepot"] = json!("DEPOT_PDF_API");
+    assert_eq!(
+        finding_codes(&l.post(BAKERY, SOUMETTRE, pdf.clone()).await),
+        ["FP-PJ-04"]
+    );
+    pdf["modeDepot"] = json!("DEPOT_PDF_SIGNE_API");
     refused(&l.post(BAKERY, SOUMETTRE, pdf).await, 10002);
 
     // The same number twice in a year (another body, so not a retry); a credit note shares it.
@@ -843,4 +848,209 @@ async fn bad_flows_are_refused_or_rejected_with_their_findings(l: Loop) {
     assert!(located["chemin"].is_string(), "{located}");
 }
 
-facteur_web::testing::scenarios!(demo => an_invoice_goes_from_deposit_to_payment_and_the_supplier_sees_each_step, returned_invoices_are_recycled_or_rejected_and_acknowledged, bad_deposits_are_refused_with_every_finding_and_change_nothing, structured_flows_are_integrated_and_only_their_depositor_reads_the_report, bad_flows_are_refused_or_rejected_with_their_findings, invoices_are_downloaded_by_their_two_parties_only);
+facteur_web::testing::scenarios!(demo => attachments_and_pdf_deposits_over_the_api, an_invoice_goes_from_deposit_to_payment_and_the_supplier_sees_each_step, returned_invoices_are_recycled_or_rejected_and_acknowledged, bad_deposits_are_refused_with_every_finding_and_change_nothing, structured_flows_are_integrated_and_only_their_depositor_reads_the_report, bad_flows_are_refused_or_rejected_with_their_findings, invoices_are_downloaded_by_their_two_parties_only);
+
+// ---------------------------------------------------------------------------------------------
+// Attachments and PDF deposits: transverses/v1/ajouter/fichier, factures/v1/deposer/pdf,
+// soumettre DEPOT_PDF_API, completer with attachments, their downloads
+
+const AJOUTER: &str = "/cpro/transverses/v1/ajouter/fichier";
+const DEPOSER_PDF: &str = "/cpro/factures/v1/deposer/pdf";
+const TELECHARGER_PJ: &str = "/cpro/transverses/v1/telecharger/pieceJointe";
+
+fn b64(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+fn fichier(bytes: &[u8], name: &str, mime: &str, ext: &str) -> Value {
+    json!({
+        "pieceJointeFichier": b64(bytes), "pieceJointeNom": name,
+        "pieceJointeTypeMime": mime, "pieceJointeExtension": ext, "idUtilisateurCourant": 0
+    })
+}
+
+impl Loop {
+    /// Uploads a file as `siret`; its `pieceJointeId`.
+    async fn attach(&self, siret: &str, bytes: &[u8], name: &str, mime: &str, ext: &str) -> i64 {
+        let v = self.post(siret, AJOUTER, fichier(bytes, name, mime, ext)).await;
+        assert_ok(&v);
+        v["pieceJointeId"].as_i64().unwrap()
+    }
+}
+
+fn facturx_corpus(name: &str) -> Vec<u8> {
+    let root = std::env::var("FACTEUR_CORPUS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"));
+    std::fs::read(root.join("facturx/pdf").join(name)).unwrap()
+}
+
+async fn attachments_and_pdf_deposits_over_the_api(l: Loop) {
+    // Uploads: accepted, or refused with the field at fault (10002). A file just over 10 MB goes
+    // through the upload body limit and is refused by its decoded size, not by HTTP 413.
+    let bl = l
+        .attach(BAKERY, b"%PDF-1.7 bon de livraison", "bl.pdf", "application/pdf", "PDF")
+        .await;
+    let mut big = b"%PDF-1.7 ".to_vec();
+    big.resize(10 * 1024 * 1024 + 1, b' ');
+    for (body, field) in [
+        (
+            fichier(&big, "gros.pdf", "application/pdf", "PDF"),
+            "pieceJointeFichier",
+        ),
+        (
+            fichier(b"MZ", "a.exe", "application/octet-stream", "EXE"),
+            "pieceJointeExtension",
+        ),
+        (
+            fichier(b"<html/>", "a.pdf", "application/pdf", "PDF"),
+            "pieceJointeFichier",
+        ),
+        (
+            fichier(b"%PDF-1.7", "a.pdf", "text/plain", "PDF"),
+            "pieceJointeTypeMime",
+        ),
+    ] {
+        let v = l.post(BAKERY, AJOUTER, body).await;
+        refused(&v, 10002);
+        assert!(v["libelle"].as_str().unwrap().starts_with(field), "{v}");
+    }
+    let v = l
+        .post(BAKERY, AJOUTER, fichier(&big, "gros.pdf", "application/pdf", "PDF"))
+        .await;
+    assert!(v["libelle"].as_str().unwrap().contains("10 Mo"), "{v}");
+    let mut not_b64 = fichier(b"x", "a.txt", "text/plain", "TXT");
+    not_b64["pieceJointeFichier"] = json!("%%%");
+    refused(&l.post(BAKERY, AJOUTER, not_b64).await, 10002);
+    let theirs = l
+        .attach(IT_FIRM, b"%PDF-1.7 autre", "x.pdf", "application/pdf", "PDF")
+        .await;
+
+    // Not referenced yet: only the uploader reads it.
+    let get = |id: i64| json!({"pieceJointeId": id, "objetPieceJointe": "DEMANDE_PAIEMENT"});
+    let v = l.post(BAKERY, TELECHARGER_PJ, get(bl)).await;
+    assert_ok(&v);
+    assert_eq!(
+        (v["nomFichier"].as_str(), v["typeMime"].as_str()),
+        (Some("bl.pdf"), Some("application/pdf"))
+    );
+    refused(&l.post(COMMUNE, TELECHARGER_PJ, get(bl)).await, 10001);
+
+    // soumettre references them: another structure's or an unknown id is a finding.
+    let mut body = invoice("PJ-API-1", COMMUNE, None, None);
+    body["pieceJointeComplementaire"] = json!([
+        {"pieceJointeComplementaireId": theirs, "pieceJointeComplementaireDesignation": "BL"},
+        {"pieceJointeComplementaireId": 999_999}
+    ]);
+    assert_eq!(
+        finding_codes(&l.post(BAKERY, SOUMETTRE, body.clone()).await),
+        ["FP-PJ-01", "FP-PJ-01"]
+    );
+    body["pieceJointeComplementaire"] = json!([
+        {"pieceJointeComplementaireId": bl, "pieceJointeComplementaireDesignation": "BL", "pieceJointeComplementaireType": "LIVRAISON"}
+    ]);
+    let v = l.post(BAKERY, SOUMETTRE, body).await;
+    assert_ok(&v);
+    let with_pj = v["identifiantFactureCPP"].as_i64().unwrap();
+    // Used once only.
+    let mut reuse = invoice("PJ-API-2", COMMUNE, None, None);
+    reuse["pieceJointeComplementaire"] = json!([{"pieceJointeComplementaireId": bl}]);
+    assert_eq!(finding_codes(&l.post(BAKERY, SOUMETTRE, reuse).await), ["FP-PJ-02"]);
+    // Now both parties read it, a third structure gets the unknown answer.
+    assert_ok(&l.post(COMMUNE, TELECHARGER_PJ, get(bl)).await);
+    refused(&l.post(IT_FIRM, TELECHARGER_PJ, get(bl)).await, 10001);
+
+    // telecharger/groupe with the attachments: a zip with the invoice and its file.
+    let groupe = |flag: Value| json!({"listeFacture": [{"idFacture": with_pj}], "format": "PIVOT", "avecPiecesJointesComplementaires": flag});
+    let (name, zipped) = downloaded(&l.post(COMMUNE, TELECHARGER, groupe(json!("OUI"))).await);
+    assert_eq!(name, "factures.zip");
+    let archive = zip::ZipArchive::new(std::io::Cursor::new(zipped)).unwrap();
+    let mut names: Vec<String> = archive.file_names().map(|n| n.unwrap().into_owned()).collect();
+    names.sort_unstable();
+    assert_eq!(names, ["PJ-API-1.xml".to_owned(), format!("PJ-API-1_PJ{bl}_bl.pdf")]);
+    let (name, _) = downloaded(&l.post(COMMUNE, TELECHARGER, groupe(json!("NON"))).await);
+    assert_eq!(name, "PJ-API-1.xml");
+    refused(&l.post(COMMUNE, TELECHARGER, groupe(json!("PEUT-ETRE"))).await, 10002);
+
+    // deposer/pdf: a Factur-X gives its data; a file that is no PDF is refused.
+    let fx = facturx_corpus("official-CII_example7.pdf");
+    let v = l
+        .post(
+            BAKERY,
+            DEPOSER_PDF,
+            json!({"fichierFacture": b64(&fx), "nomFichier": "fx.pdf", "formatDepot": "PDF_NON_SIGNE"}),
+        )
+        .await;
+    assert_ok(&v);
+    assert_eq!(v["factureX"], true, "{v}");
+    assert!(
+        v["numeroFacture"].is_string() && v["montantTtcTotal"].is_number(),
+        "{v}"
+    );
+    assert!(v["pieceJointeId"].is_i64(), "{v}");
+    for bad in [
+        json!({"fichierFacture": b64(b"<Invoice/>"), "nomFichier": "f.pdf"}),
+        json!({"fichierFacture": b64(&fx), "nomFichier": "f.pdf", "formatDepot": "PDF_SCANNE"}),
+    ] {
+        refused(&l.post(BAKERY, DEPOSER_PDF, bad).await, 10002);
+    }
+    let plain = facturx_corpus("negative-no-xml.pdf");
+    let v = l
+        .post(
+            BAKERY,
+            DEPOSER_PDF,
+            json!({"fichierFacture": b64(&plain), "nomFichier": "facture.pdf"}),
+        )
+        .await;
+    assert_ok(&v);
+    assert_eq!(v["factureX"], false, "{v}");
+    assert!(v.get("numeroFacture").is_none(), "{v}");
+    let main = v["pieceJointeId"].as_i64().unwrap();
+
+    // soumettre DEPOT_PDF_API with that PDF: the invoice's PDF is the one deposited.
+    let mut pdf_body = invoice("PJ-PDF-1", COMMUNE, None, None);
+    pdf_body["modeDepot"] = json!("DEPOT_PDF_API");
+    pdf_body["pieceJointePrincipale"] =
+        json!([{"pieceJointePrincipaleId": main, "pieceJointePrincipaleDesignation": "Facture"}]);
+    let v = l.post(BAKERY, SOUMETTRE, pdf_body).await;
+    assert_ok(&v);
+    let pdf_id = v["identifiantFactureCPP"].as_i64().unwrap();
+    let one = json!({"listeFacture": [{"idFacture": pdf_id}], "format": "PDF"});
+    let (name, bytes) = downloaded(&l.post(COMMUNE, TELECHARGER, one.clone()).await);
+    assert_eq!((name.as_str(), bytes == plain), ("PJ-PDF-1.pdf", true));
+    refused(&l.post(IT_FIRM, TELECHARGER, one).await, 10001);
+
+    // completer with an attachment alone.
+    let v = l
+        .post(
+            COMMUNE,
+            TRAITER,
+            json!({"idFacture": pdf_id, "nouveauStatut": "SUSPENDUE", "motif": "PV manquant"}),
+        )
+        .await;
+    assert_ok(&v);
+    let pv = l
+        .attach(BAKERY, b"PV de reception", "pv.txt", "text/plain", "TXT")
+        .await;
+    let v = l
+        .post(
+            BAKERY,
+            "/cpro/factures/v1/completer",
+            json!({"identifiantFactureCPP": pdf_id, "pieceJointeComplementaire": [{"pieceJointeComplementaireId": theirs}]}),
+        )
+        .await;
+    assert_eq!(finding_codes(&v), ["FP-PJ-01"]);
+    let v = l
+        .post(
+            BAKERY,
+            "/cpro/factures/v1/completer",
+            json!({"identifiantFactureCPP": pdf_id, "pieceJointeComplementaire": [{"pieceJointeComplementaireId": pv}]}),
+        )
+        .await;
+    assert_ok(&v);
+    assert_eq!(l.status_of(COMMUNE, pdf_id).await, "COMPLETEE");
+    let v = l.post(COMMUNE, TELECHARGER_PJ, get(pv)).await;
+    assert_ok(&v);
+    assert_eq!(v["fichierResultat"], b64(b"PV de reception"));
+}
