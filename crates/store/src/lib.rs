@@ -31,14 +31,14 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use time::OffsetDateTime;
 
-pub use blobs::{BlobId, Blobs};
+pub use blobs::{BlobId, Blobs, PART_BYTES};
 pub use clock::Clock;
 pub use error::{Result, StoreError, UNIQUE_CONSTRAINTS, Unique};
 pub use facteur_domain::{Page, PageRequest};
 pub use invoices::{
-    DepositChannel, DepositId, DepositRecord, DepositState, FlowFinding, INVOICE_STATUS_CHANGED, InvoiceCursor,
-    InvoiceHistoryRecord, InvoiceId, InvoiceKind, InvoicePage, InvoiceQuery, InvoiceRecord, InvoiceSide, NewDeposit,
-    NewInvoice, Reroute, StatusChange,
+    DepositChannel, DepositId, DepositRecord, DepositState, FlowEntry, FlowFinding, INVOICE_STATUS_CHANGED,
+    InvoiceCursor, InvoiceHistoryRecord, InvoiceId, InvoiceKind, InvoicePage, InvoiceQuery, InvoiceRecord, InvoiceSide,
+    NewDeposit, NewInvoice, Reroute, StatusChange,
 };
 pub use jobs::{JobCounts, JobId, JobRecord, JobStatus, NewJob};
 pub use lists::MembershipLine;
