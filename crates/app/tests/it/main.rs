@@ -10,6 +10,7 @@ mod accounts;
 mod atomic;
 mod demo;
 mod directory;
+mod flows;
 mod jobs;
 mod managers;
 mod security;
