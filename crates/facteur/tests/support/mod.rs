@@ -40,16 +40,22 @@ impl Drop for Server {
 
 /// `facteur serve --demo` on a free port over the data directory `data`.
 pub fn serve_demo(data: &Path) -> Server {
-    start(data, true)
+    start(data, true, &[])
+}
+
+/// [`serve_demo`] with extra environment variables (settings).
+pub fn serve_demo_with(data: &Path, env: &[(&str, &str)]) -> Server {
+    start(data, true, env)
 }
 
 /// `facteur serve` (no demo data) on a free port over the data directory `data`.
 pub fn serve(data: &Path) -> Server {
-    start(data, false)
+    start(data, false, &[])
 }
 
-fn start(data: &Path, demo: bool) -> Server {
+fn start(data: &Path, demo: bool, env: &[(&str, &str)]) -> Server {
     let mut command = facteur();
+    command.envs(env.iter().copied());
     command.args(["serve", "--listen", "127.0.0.1:0"]);
     if demo {
         command.arg("--demo");
