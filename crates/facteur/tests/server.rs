@@ -119,23 +119,8 @@ const BAKERY: &str = "51234567900017";
 const IT_FIRM: &str = "81234567600017";
 const COMMUNE: &str = "21990001600011";
 
-/// The corpus's valid BIS 3 UBL invoice, numbered `number`, sold by `seller` to `buyer`.
 fn ubl(number: &str, seller: &str, buyer: &str) -> String {
-    let root = std::env::var("FACTEUR_CORPUS")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|_| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"));
-    std::fs::read_to_string(root.join("en16931/ubl/examples/BIS3_Invoice_positive.xml"))
-        .unwrap()
-        .replacen("<cbc:ID>12345</cbc:ID>", &format!("<cbc:ID>{number}</cbc:ID>"), 1)
-        .replace("  <cbc:BuyerReference>n/a</cbc:BuyerReference>\n", "")
-        .replace(
-            r#"<cbc:CompanyID schemeID="0184">DK87654321</cbc:CompanyID>"#,
-            &format!(r#"<cbc:CompanyID schemeID="0009">{buyer}</cbc:CompanyID>"#),
-        )
-        .replace(
-            r#"<cbc:CompanyID schemeID="0184">DK12345678</cbc:CompanyID>"#,
-            &format!(r#"<cbc:CompanyID schemeID="0009">{seller}</cbc:CompanyID>"#),
-        )
+    support::ubl_invoice(number, seller, buyer)
 }
 
 /// The ranks made invalid in the 500-invoice batch, each in its own way, with the code reported.
@@ -168,19 +153,15 @@ fn batch_file(rank: u32) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_batch_of_500_invoices_is_partially_integrated_with_a_report_of_its_rejects() {
-    use std::io::Write;
     let dir = tempfile::tempdir().unwrap();
     let server = serve_demo_with(dir.path(), &[("FACTEUR_API_BODY_LIMIT_KB", "4096")]);
     let http = reqwest::Client::new();
     let (token, account, _) = demo_credentials_of(&http, &server, dir.path(), BAKERY).await;
 
-    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
-    for rank in 1..=500 {
-        w.start_file(format!("factures/{rank:03}.xml"), opts).unwrap();
-        w.write_all(batch_file(rank).as_bytes()).unwrap();
-    }
-    let zip = w.finish().unwrap().into_inner();
+    let files: Vec<(String, String)> = (1..=500)
+        .map(|rank| (format!("factures/{rank:03}.xml"), batch_file(rank)))
+        .collect();
+    let zip = support::zip_of(&files);
     let post = |path: &str, body: Value| {
         http.post(format!("{}{path}", server.address))
             .bearer_auth(&token)
