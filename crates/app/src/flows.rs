@@ -1,23 +1,28 @@
 //! Structured flows (`factures/v1/deposer/flux`, issue #13): a depositor sends one UBL 2.1, CII
-//! D16B or Factur-X file; the platform answers as soon as the original bytes and the flow are
-//! durable, and the job queue does the rest.
+//! D16B or Factur-X file, or a batch of them (a `.zip` or `.tar.gz`, [`crate::archive`]); the
+//! platform answers as soon as the original bytes and the flow are durable, and the job queue does
+//! the rest.
 //!
-//! - **Receive** ([`App::deposit_flow`]): the declared `syntaxeFlux` must be one the platform reads
-//!   ([`FlowSyntax`]); the original goes to the blob store first, then the flow (a deposit of
-//!   channel `DEPOT_FLUX_API`, state `IN_RECU`), its audit line and its `flow.process` job are
-//!   recorded in one transaction. A retry (same `Idempotency-Key`, or the same bytes from the same
-//!   depositor within 24 h) answers with the first flow and records nothing.
+//! - **Receive** ([`App::deposit_flow`], or [`App::deposit_flow_file`] for a streamed upload): the
+//!   declared `syntaxeFlux` must be one the platform reads ([`FlowSyntax`]); the original goes to
+//!   the blob store first, then the flow (a deposit of channel `DEPOT_FLUX_API`, state `IN_RECU`),
+//!   its audit line and its `flow.process` job are recorded in one transaction. A retry (same
+//!   `Idempotency-Key`, or the same bytes from the same depositor within 24 h) answers with the
+//!   first flow and records nothing.
 //! - **Process** ([`App::process_flow`], run by the worker): `IN_RECU` →
-//!   `IN_EN_COURS_TRAITEMENT_CPP`, then the document is read (a Factur-X PDF gives its embedded
+//!   `IN_EN_COURS_TRAITEMENT_CPP`, then each document is read (a Factur-X PDF gives its embedded
 //!   XML; the syntax must be the declared one), the EN 16931 engine runs, and the invoice gets the
-//!   platform checks of `SAISIE_API` (recipient = buyer SIRET, BT-10 service code, BT-13
-//!   engagement number, number format and uniqueness, amounts). A clean invoice is recorded and
-//!   routed by the same path as `SAISIE_API` ([`App::record_invoice`]) and the flow becomes
-//!   `IN_INTEGRE` in the same transaction; otherwise the findings become the flow's report and
-//!   the flow `IN_REJETE`. Every state change is a conditional update with its audit line, so
-//!   a job run twice changes nothing the second time.
-//! - **Report** ([`App::flow_report`]): the state and every rejected invoice with its findings,
-//!   for the depositor's structure only.
+//!   platform checks of `SAISIE_API` (seller = the depositor, recipient = buyer SIRET, BT-10
+//!   service code, BT-13 engagement number, number format and uniqueness, amounts). A clean
+//!   invoice is recorded and routed by the same path as `SAISIE_API` ([`App::record_invoice`]);
+//!   otherwise its findings go to the flow's report. A single file moves the flow to `IN_INTEGRE`
+//!   or `IN_REJETE` in that same transaction. A batch is checked whole first (a hostile archive
+//!   is rejected with nothing integrated), then each file is settled in its own transaction with
+//!   its outcome row, and the flow ends `IN_INTEGRE`, `IN_INTEGRE_PARTIEL` or `IN_REJETE`. Every
+//!   state change is a conditional update with its audit line and each file's outcome is unique
+//!   per rank, so a job run twice, or re-run after a crash, settles each file once.
+//! - **Report** ([`App::flow_report`]): the state and every rejected invoice with its rank, its
+//!   archive entry and its findings, for the depositor's structure only.
 
 use facteur_domain::{InvoiceNumber, StructureId, StructureIdentifier};
 use facteur_einvoice::model as en;
