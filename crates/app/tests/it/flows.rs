@@ -1,6 +1,6 @@
 //! Batch flows: a crash at any write of the processing (the store's failure injection) followed
 //! by a re-run neither loses a file nor integrates one twice, and two runs at once settle each
-//! file once.
+//! file once; a batch too large for memory goes through files only.
 
 use std::io::Write;
 
@@ -11,7 +11,8 @@ use crate::common::{TestApp, on_both};
 
 on_both!(
     a_batch_survives_a_crash_at_every_write,
-    two_runs_of_a_batch_settle_each_file_once
+    two_runs_of_a_batch_settle_each_file_once,
+    a_large_batch_goes_through_files_only
 );
 
 const BAKERY: &str = "51234567900017";
@@ -161,4 +162,63 @@ async fn two_runs_of_a_batch_settle_each_file_once(mut t: TestApp) {
     assert_eq!(a.unwrap(), DepositState::PartiallyIntegrated);
     assert_eq!(b.unwrap(), DepositState::PartiallyIntegrated);
     assert_settled(&t, bakery, id, "TWICE").await;
+}
+
+/// A 19 MB batch received into a file: stored in parts, processed from a temporary file.
+async fn a_large_batch_goes_through_files_only(mut t: TestApp) {
+    use sha2::Digest;
+    let bakery = seeded(&mut t).await;
+    // Two invoices padded with 9.5 MB comments of digits (stored, not compressed).
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    for rank in 1..=2u32 {
+        let padding: String = (0..9_500_000u32)
+            .map(|i| char::from(b'0' + (i * 7 % 10) as u8))
+            .collect();
+        let xml = ubl(&format!("BIG-{rank}"), BAKERY, COMMUNE).replacen(
+            "<Invoice",
+            &format!("<!-- {padding} -->\n<Invoice"),
+            1,
+        );
+        w.start_file(format!("{rank}.xml"), opts).unwrap();
+        w.write_all(xml.as_bytes()).unwrap();
+    }
+    let bytes = w.finish().unwrap().into_inner();
+    assert!(bytes.len() > 16 * 1024 * 1024);
+    let upload = t.dir.path().join("upload.zip");
+    std::fs::write(&upload, &bytes).unwrap();
+    let receipt = t
+        .app
+        .deposit_flow_file(
+            &Actor::Operator,
+            bakery,
+            facteur_app::FlowFileUpload {
+                path: &upload,
+                size: bytes.len() as u64,
+                sha256: sha2::Sha256::digest(&bytes).into(),
+                file_name: "gros-lot.zip",
+                syntax: "IN_DP_E1_UBL_INVOICE",
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(receipt.flow.media_type, "application/zip");
+    assert_eq!(receipt.flow.size, bytes.len() as u64);
+    assert_eq!(
+        t.app.process_flow(receipt.flow.id).await.unwrap(),
+        DepositState::Integrated
+    );
+    for rank in 1..=2 {
+        assert!(
+            t.app
+                .store()
+                .invoice_number_used(bakery, ISSUE_YEAR, &format!("BIG-{rank}"))
+                .await
+                .unwrap()
+        );
+    }
+    // No temporary file is left behind.
+    let tmp = t.dir.path().join("tmp");
+    assert!(!tmp.exists() || std::fs::read_dir(&tmp).unwrap().next().is_none());
 }
