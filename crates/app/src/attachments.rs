@@ -17,8 +17,8 @@ use std::collections::BTreeSet;
 use facteur_domain::StructureId;
 use facteur_einvoice::facturx::FacturxError;
 use facteur_store::{
-    AttachmentId, AttachmentLink, AttachmentRecord, AttachmentRole, InvoiceId, InvoiceKind, InvoiceSide, NewAttachment, StoreError,
-    Tx,
+    AttachmentId, AttachmentLink, AttachmentRecord, AttachmentRole, InvoiceId, InvoiceKind, InvoiceSide, NewAttachment,
+    StoreError, Tx,
 };
 use rust_decimal::Decimal;
 use time::Date;

@@ -152,6 +152,7 @@ impl From<facteur_store::StoreError> for AppError {
                     | Unique::TokenDigest
                     | Unique::JobSingleton
                     | Unique::FlowFinding
+                    | Unique::FlowEntry
                     | Unique::Unknown => return AppError::Store(StoreError::Conflict(kind)),
                     // The deposit use case checks the number first and answers with a finding;
                     // reaching the constraint means a concurrent deposit won the race.

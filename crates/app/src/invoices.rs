@@ -94,6 +94,27 @@ pub enum PlatformRule {
     MainAttachmentCount,
     /// The main attachment of `DEPOT_PDF_API` is not a PDF.
     MainAttachmentNotPdf,
+    /// The seller of a flow's document (BT-29, BT-30) is not the depositing structure.
+    SellerNotDepositor,
+    /// A single-invoice flow is larger than an invoice file may be (10 MiB; only a batch
+    /// archive may be larger).
+    FlowTooLarge,
+    /// An entry of a batch archive has an unsafe name: absolute, climbing out (`..`), empty or with control characters.
+    ArchiveEntryName,
+    /// An entry of a batch archive is a link, a device or anything but a plain file or folder.
+    ArchiveEntryType,
+    /// A batch archive holds more than 500 invoice files.
+    ArchiveTooManyEntries,
+    /// An entry of a batch archive is itself an archive.
+    ArchiveNested,
+    /// A batch archive's content is larger, uncompressed, than the platform accepts.
+    ArchiveTooLarge,
+    /// A batch archive or one of its entries expands more than 1,000 times (a compression bomb).
+    ArchiveRatio,
+    /// An entry of a batch archive is larger than a single-file flow may be.
+    ArchiveEntryTooLarge,
+    /// A batch archive cannot be read, or holds no file.
+    ArchiveUnreadable,
 }
 
 impl PlatformRule {
@@ -129,6 +150,16 @@ impl PlatformRule {
             Self::AttachmentsTooLarge => "FP-PJ-03",
             Self::MainAttachmentCount => "FP-PJ-04",
             Self::MainAttachmentNotPdf => "FP-PJ-05",
+            Self::SellerNotDepositor => "FP-FOUR-02",
+            Self::FlowTooLarge => "FP-FLUX-04",
+            Self::ArchiveEntryName => "FP-LOT-01",
+            Self::ArchiveEntryType => "FP-LOT-02",
+            Self::ArchiveTooManyEntries => "FP-LOT-03",
+            Self::ArchiveNested => "FP-LOT-04",
+            Self::ArchiveTooLarge => "FP-LOT-05",
+            Self::ArchiveRatio => "FP-LOT-06",
+            Self::ArchiveEntryTooLarge => "FP-LOT-07",
+            Self::ArchiveUnreadable => "FP-LOT-08",
         }
     }
 
@@ -163,6 +194,16 @@ impl PlatformRule {
         Self::AttachmentsTooLarge,
         Self::MainAttachmentCount,
         Self::MainAttachmentNotPdf,
+        Self::SellerNotDepositor,
+        Self::FlowTooLarge,
+        Self::ArchiveEntryName,
+        Self::ArchiveEntryType,
+        Self::ArchiveTooManyEntries,
+        Self::ArchiveNested,
+        Self::ArchiveTooLarge,
+        Self::ArchiveRatio,
+        Self::ArchiveEntryTooLarge,
+        Self::ArchiveUnreadable,
     ];
 
     /// The rule of a stable code (a stored report names rules by code).

@@ -11,6 +11,7 @@
 
 mod access;
 mod accounts;
+pub mod archive;
 mod attachments;
 pub mod demo;
 mod directory;
@@ -44,8 +45,8 @@ pub use facteur_store::{
     InvoiceKind, InvoiceRecord,
 };
 pub use flows::{
-    FlowReceipt, FlowReport, FlowSyntax, FlowUpload, MAX_FILE_NAME_CHARS, RejectedInvoice, ReportFinding, flow_number,
-    parse_flow_number,
+    FlowFileUpload, FlowReceipt, FlowReport, FlowSyntax, FlowUpload, MAX_FILE_NAME_CHARS, MAX_INVOICE_FILE_BYTES,
+    RejectedInvoice, ReportFinding, flow_number, parse_flow_number,
 };
 pub use invoice_files::{DownloadFile, DownloadFormat, MAX_DOWNLOAD_BYTES, MAX_DOWNLOAD_INVOICES};
 pub use invoices::{

@@ -44,6 +44,9 @@ pub struct Config {
     pub api_body_limit_kb: usize,
     /// `FACTEUR_UPLOAD_LIMIT_MB`: largest upload (invoice files and flows, after authentication).
     pub upload_limit_mb: usize,
+    /// `FACTEUR_FLOW_LIMIT_MB`: largest flow streamed to `factures/v1/deposer/flux` as
+    /// `multipart/form-data` (a batch archive).
+    pub flow_limit_mb: usize,
     /// `FACTEUR_CLIENT_IP_HEADER`: header a trusted reverse proxy writes the client's address in
     /// (`X-Forwarded-For`: its last entry; `X-Real-IP`), for rate limits. Unset: the peer
     /// address. Set it only when every request comes through that proxy.
@@ -87,6 +90,7 @@ impl Default for Config {
             form_limit_kb: 64,
             api_body_limit_kb: 1024,
             upload_limit_mb: 150,
+            flow_limit_mb: 1024,
             client_ip_header: None,
             jobs_poll_ms: 1000,
             jobs_lease_secs: 300,
@@ -188,6 +192,7 @@ impl Config {
         http.form_body_limit = self.form_limit_kb.max(1).saturating_mul(1024);
         http.api_body_limit = self.api_body_limit_kb.max(1).saturating_mul(1024);
         http.upload_limit = self.upload_limit_mb.max(1).saturating_mul(1024 * 1024);
+        http.flow_upload_limit = self.flow_limit_mb.max(1).saturating_mul(1024 * 1024);
         http.client_ip_header = self.client_ip_header.as_deref().map(axum_header_name).transpose()?;
         Ok(http)
     }

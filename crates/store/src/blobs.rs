@@ -14,6 +14,9 @@ use crate::{Result, Store, StoreError, Tx, with_pool, with_tx};
 /// Largest blob kept in the database ([`Tx::put_inline_blob`]) rather than the blob store.
 pub const INLINE_BLOB_MAX: usize = 64 * 1024;
 
+/// Size of the parts a file is stored in by [`Blobs::put_file`] (S3 wants 5 MiB at least).
+pub const PART_BYTES: usize = 8 * 1024 * 1024;
+
 /// Hex SHA-256 of a blob's content: its name in the store.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -32,6 +35,11 @@ impl BlobId {
         } else {
             Err(StoreError::corrupt("blobs", "blob id is not a SHA-256 hex digest"))
         }
+    }
+
+    /// The id of a finished SHA-256 digest (computed while streaming).
+    pub fn from_digest(digest: &[u8]) -> BlobId {
+        BlobId(hex::encode(digest))
     }
 
     /// The hex digest.
@@ -127,6 +135,88 @@ impl Blobs {
             Err(object_store::Error::AlreadyExists { .. }) => Ok(id),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// Stores the file at `path` under `id`, the digest its receiver computed while writing it,
+    /// in parts of [`PART_BYTES`]: a large flow never sits whole in memory. The digest is checked
+    /// again while reading, and the upload abandoned (nothing stored) if the file is not `id`.
+    /// Idempotent like [`Blobs::put`].
+    pub async fn put_file(&self, path: &std::path::Path, id: &BlobId) -> Result<()> {
+        use tokio::io::AsyncReadExt;
+        if self.exists(id).await? {
+            return Ok(());
+        }
+        let mut file = tokio::fs::File::open(path).await?;
+        let mut upload = self.inner.put_multipart(&id.path()).await?;
+        let mut hasher = Sha256::new();
+        loop {
+            let mut part = vec![0u8; PART_BYTES];
+            let mut filled = 0;
+            while filled < part.len() {
+                let n = match file.read(part.get_mut(filled..).unwrap_or_default()).await {
+                    Ok(n) => n,
+                    Err(e) => {
+                        let _ = upload.abort().await;
+                        return Err(e.into());
+                    }
+                };
+                if n == 0 {
+                    break;
+                }
+                filled += n;
+            }
+            if filled == 0 {
+                break;
+            }
+            part.truncate(filled);
+            hasher.update(&part);
+            if let Err(e) = upload.put_part(PutPayload::from(part)).await {
+                let _ = upload.abort().await;
+                return Err(e.into());
+            }
+            if filled < PART_BYTES {
+                break;
+            }
+        }
+        if hex::encode(hasher.finalize()) != id.0 {
+            let _ = upload.abort().await;
+            return Err(StoreError::BlobCorrupt(id.0.clone()));
+        }
+        upload.complete().await?;
+        if let Some(dir) = &self.local_dir {
+            let file = dir.join(id.path().as_ref());
+            crate::private_fs::private_file(&file)?;
+            // On disk before the caller records the id, as `put`.
+            tokio::task::spawn_blocking(move || sync_file_and_folder(&file))
+                .await
+                .map_err(|e| StoreError::Io(std::io::Error::other(e)))??;
+        }
+        Ok(())
+    }
+
+    /// Copies a blob into the file `dest` piece by piece, checking its content against its id;
+    /// `false` when absent. For blobs too large to read into memory.
+    pub async fn get_to_file(&self, id: &BlobId, dest: &std::path::Path) -> Result<bool> {
+        use futures_util::StreamExt;
+        use tokio::io::AsyncWriteExt;
+        let got = match self.inner.get(&id.path()).await {
+            Ok(g) => g,
+            Err(object_store::Error::NotFound { .. }) => return Ok(false),
+            Err(e) => return Err(e.into()),
+        };
+        let mut out = tokio::fs::File::create(dest).await?;
+        let mut hasher = Sha256::new();
+        let mut stream = got.into_stream();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk?;
+            hasher.update(&chunk);
+            out.write_all(&chunk).await?;
+        }
+        out.flush().await?;
+        if hex::encode(hasher.finalize()) != id.0 {
+            return Err(StoreError::BlobCorrupt(id.0.clone()));
+        }
+        Ok(true)
     }
 
     /// Reads a blob, checking its content against its id. `None` when absent.

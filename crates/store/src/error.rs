@@ -77,6 +77,8 @@ pub enum Unique {
     /// `flow_findings_rank_key`: a flow's report already holds this finding (a bug: a report is
     /// written once, with the flow's final state).
     FlowFinding,
+    /// `flow_entries_rank_key`: this file of a batch flow is already settled.
+    FlowEntry,
     /// A constraint missing from [`UNIQUE_CONSTRAINTS`] (a test makes sure there is none).
     Unknown,
 }
@@ -152,6 +154,11 @@ pub const UNIQUE_CONSTRAINTS: &[(&str, &str, Unique)] = &[
         "flow_findings_rank_key",
         "flow_findings.deposit_id, flow_findings.invoice_rank, flow_findings.finding_rank",
         Unique::FlowFinding,
+    ),
+    (
+        "flow_entries_rank_key",
+        "flow_entries.deposit_id, flow_entries.entry_rank",
+        Unique::FlowEntry,
     ),
 ];
 

@@ -222,6 +222,25 @@ pub struct FlowFinding {
     /// Where in the document, when the engine says.
     pub path: Option<String>,
     pub line: Option<u32>,
+    /// The archive entry of a batch flow the invoice came from (`None` for a single file).
+    pub entry_name: Option<String>,
+}
+
+/// What became of one file of a batch flow.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FlowEntry {
+    /// 1-based rank of the file in the archive.
+    pub rank: u32,
+    pub name: String,
+    /// The integrated invoice; `None` when the file was rejected.
+    pub invoice: Option<InvoiceId>,
+}
+
+#[derive(sqlx::FromRow)]
+struct FlowEntryRow {
+    entry_rank: i64,
+    entry_name: String,
+    invoice_id: Option<i64>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -237,6 +256,7 @@ struct FlowFindingRow {
     message_en: Option<String>,
     path: Option<String>,
     line: Option<i64>,
+    entry_name: Option<String>,
 }
 
 impl TryFrom<FlowFindingRow> for FlowFinding {
@@ -255,6 +275,7 @@ impl TryFrom<FlowFindingRow> for FlowFinding {
             message_en: r.message_en,
             path: r.path,
             line: r.line.map(small).transpose()?,
+            entry_name: r.entry_name,
         })
     }
 }
@@ -763,8 +784,8 @@ impl Tx {
             for f in findings {
                 sqlx::query(
                     "INSERT INTO flow_findings (deposit_id, invoice_rank, finding_rank, invoice_number, \
-                     supplier_identifier, recipient_identifier, code, field, message_fr, message_en, path, line) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                     supplier_identifier, recipient_identifier, code, field, message_fr, message_en, path, line, \
+                     entry_name) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
                 )
                 .bind(deposit.0)
                 .bind(i64::from(f.invoice_rank))
@@ -778,9 +799,28 @@ impl Tx {
                 .bind(f.message_en.as_deref())
                 .bind(f.path.as_deref())
                 .bind(f.line.map(i64::from))
+                .bind(f.entry_name.as_deref())
                 .execute(&mut *c)
                 .await?;
             }
+        });
+        Ok(())
+    }
+
+    /// Records what became of a file of a batch flow. [`Unique::FlowEntry`](crate::Unique::FlowEntry)
+    /// when its rank is already recorded (another run settled it first).
+    pub async fn record_flow_entry(&mut self, deposit: DepositId, entry: &FlowEntry) -> Result<()> {
+        self.step("record_flow_entry")?;
+        with_tx!(self, |c| {
+            sqlx::query(
+                "INSERT INTO flow_entries (deposit_id, entry_rank, entry_name, invoice_id) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(deposit.0)
+            .bind(i64::from(entry.rank))
+            .bind(entry.name.as_str())
+            .bind(entry.invoice.map(|i| i.0))
+            .execute(&mut *c)
+            .await?;
         });
         Ok(())
     }
@@ -1296,13 +1336,32 @@ impl Store {
     pub async fn flow_findings(&self, id: DepositId) -> Result<Vec<FlowFinding>> {
         let rows: Vec<FlowFindingRow> = with_pool!(self, |db| sqlx::query_as(
             "SELECT invoice_rank, finding_rank, invoice_number, supplier_identifier, recipient_identifier, code, \
-             field, message_fr, message_en, path, line FROM flow_findings WHERE deposit_id = $1 \
+             field, message_fr, message_en, path, line, entry_name FROM flow_findings WHERE deposit_id = $1 \
              ORDER BY invoice_rank, finding_rank"
         )
         .bind(id.0)
         .fetch_all(db)
         .await?);
         rows.into_iter().map(TryInto::try_into).collect()
+    }
+
+    /// What became of the files of a batch flow settled so far, by rank.
+    pub async fn flow_entries(&self, id: DepositId) -> Result<Vec<FlowEntry>> {
+        let rows: Vec<FlowEntryRow> = with_pool!(self, |db| sqlx::query_as(
+            "SELECT entry_rank, entry_name, invoice_id FROM flow_entries WHERE deposit_id = $1 ORDER BY entry_rank"
+        )
+        .bind(id.0)
+        .fetch_all(db)
+        .await?);
+        rows.into_iter()
+            .map(|r| {
+                Ok(FlowEntry {
+                    rank: u32::try_from(r.entry_rank).map_err(|e| StoreError::corrupt("flow_entries", e))?,
+                    name: r.entry_name,
+                    invoice: r.invoice_id.map(InvoiceId),
+                })
+            })
+            .collect()
     }
 
     /// The latest deposit of these bytes by `depositor` received at or after `since` (issue #13:

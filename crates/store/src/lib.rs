@@ -34,14 +34,14 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 use time::OffsetDateTime;
 
 pub use attachments::{AttachmentId, AttachmentLink, AttachmentRecord, AttachmentRole, NewAttachment};
-pub use blobs::{BlobId, Blobs, INLINE_BLOB_MAX};
+pub use blobs::{BlobId, Blobs, INLINE_BLOB_MAX, PART_BYTES};
 pub use clock::Clock;
 pub use error::{Result, StoreError, UNIQUE_CONSTRAINTS, Unique};
 pub use facteur_domain::{Page, PageRequest};
 pub use invoices::{
-    DepositChannel, DepositId, DepositRecord, DepositState, FlowFinding, INVOICE_STATUS_CHANGED, InvoiceCursor,
-    InvoiceHistoryRecord, InvoiceId, InvoiceKind, InvoicePage, InvoiceQuery, InvoiceRecord, InvoiceSide, NewDeposit,
-    NewInvoice, Reroute, StatusChange,
+    DepositChannel, DepositId, DepositRecord, DepositState, FlowEntry, FlowFinding, INVOICE_STATUS_CHANGED,
+    InvoiceCursor, InvoiceHistoryRecord, InvoiceId, InvoiceKind, InvoicePage, InvoiceQuery, InvoiceRecord, InvoiceSide,
+    NewDeposit, NewInvoice, Reroute, StatusChange,
 };
 pub use jobs::{JobCounts, JobId, JobRecord, JobStatus, NewJob};
 pub use lists::MembershipLine;

@@ -12,7 +12,7 @@ use facteur_domain::{
 use facteur_store::testing::{TestStore, numbered_siret};
 use facteur_store::{
     Actor, AttachmentId, AttachmentLink, AttachmentRole, BlobId, Clock, DepositChannel, DepositId, DepositState,
-    FlowFinding, INVOICE_STATUS_CHANGED, InvoiceId, InvoiceKind, InvoiceQuery, InvoiceRecord, InvoiceSide,
+    FlowEntry, FlowFinding, INVOICE_STATUS_CHANGED, InvoiceId, InvoiceKind, InvoiceQuery, InvoiceRecord, InvoiceSide,
     NewAttachment, NewDeposit, NewInvoice, Reroute, StatusChange, Store, StoreError, Unique,
 };
 use rust_decimal::Decimal;
@@ -799,6 +799,7 @@ async fn deposits_are_found_by_idempotency_key(t: &TestStore) {
         message_en: Some("en".into()),
         path: Some("/Invoice".into()),
         line: Some(3),
+        entry_name: (rank > 0).then(|| "lot/f.xml".into()),
     };
     let mut tx = store.begin().await.unwrap();
     tx.add_flow_findings(first.id, &[finding(0, "BR-01"), finding(1, "FP-DEST-01")])
@@ -811,6 +812,25 @@ async fn deposits_are_found_by_idempotency_key(t: &TestStore) {
         ["BR-01", "FP-DEST-01"]
     );
     assert_eq!(report[0], finding(0, "BR-01"));
+    assert_eq!(report[1].entry_name.as_deref(), Some("lot/f.xml"));
+
+    // The files of a batch: each rank is settled once, read back in order.
+    let entry = |rank: u32| FlowEntry {
+        rank,
+        name: format!("f{rank}.xml"),
+        invoice: None,
+    };
+    let mut tx = store.begin().await.unwrap();
+    tx.record_flow_entry(first.id, &entry(2)).await.unwrap();
+    tx.record_flow_entry(first.id, &entry(1)).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    assert!(matches!(
+        tx.record_flow_entry(first.id, &entry(1)).await,
+        Err(StoreError::Conflict(Unique::FlowEntry))
+    ));
+    drop(tx);
+    assert_eq!(store.flow_entries(first.id).await.unwrap(), [entry(1), entry(2)]);
     assert_eq!(
         store.flow(first.id, p.supplier).await.unwrap().unwrap().state,
         DepositState::Rejected

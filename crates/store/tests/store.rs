@@ -948,6 +948,39 @@ async fn blobs_are_content_addressed() {
 }
 
 #[tokio::test]
+async fn large_blobs_are_stored_from_and_read_into_files_in_parts() {
+    use sha2::Digest;
+    let dir = tempfile::tempdir().unwrap();
+    // Two parts and a bit: the parts are put one by one, read back piece by piece.
+    let content: Vec<u8> = (0..facteur_store::PART_BYTES * 2 + 1000)
+        .map(|i| (i % 251) as u8)
+        .collect();
+    let src = dir.path().join("upload");
+    std::fs::write(&src, &content).unwrap();
+    let id = BlobId::from_digest(&sha2::Sha256::digest(&content));
+    assert_eq!(id, BlobId::of(&content));
+    for blobs in [
+        Blobs::from_url(&format!("file://{}", dir.path().join("blobs").display())).unwrap(),
+        Blobs::in_memory(),
+    ] {
+        blobs.put_file(&src, &id).await.unwrap();
+        blobs.put_file(&src, &id).await.unwrap();
+        let dest = dir.path().join("back");
+        assert!(blobs.get_to_file(&id, &dest).await.unwrap());
+        assert!(std::fs::read(&dest).unwrap() == content);
+        assert!(blobs.get(&id).await.unwrap().unwrap() == content);
+        // A file that is not what its id says is not stored.
+        let liar = BlobId::of(b"something else");
+        assert!(matches!(
+            blobs.put_file(&src, &liar).await,
+            Err(StoreError::BlobCorrupt(_))
+        ));
+        assert!(!blobs.exists(&liar).await.unwrap());
+        assert!(!blobs.get_to_file(&liar, &dest).await.unwrap());
+    }
+}
+
+#[tokio::test]
 async fn connect_rejects_unknown_urls_and_migrates_twice() {
     assert!(
         matches!(Store::connect("mysql://u:pw@h/db").await, Err(StoreError::UnsupportedUrl(u)) if !u.contains("pw"))

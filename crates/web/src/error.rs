@@ -232,6 +232,43 @@ pub fn platform_words(rule: facteur_app::PlatformRule) -> (&'static str, &'stati
             "La pièce jointe principale doit être un PDF",
             "The main attachment must be a PDF",
         ),
+        R::SellerNotDepositor => (
+            "Le vendeur de la facture (BT-29, BT-30) n'est pas la structure déposante : son SIRET ou son SIREN est attendu",
+            "The invoice's seller (BT-29, BT-30) is not the depositing structure: its SIRET or SIREN is expected",
+        ),
+        R::FlowTooLarge => (
+            "Fichier trop volumineux pour une facture seule (10 Mio au plus) : seul un lot .zip ou .tar.gz peut l'être davantage",
+            "File too large for a single invoice (10 MiB at most): only a .zip or .tar.gz batch may be larger",
+        ),
+        R::ArchiveEntryName => (
+            "Archive refusée : un nom de fichier est absolu, remonte l'arborescence (..), est vide ou contient des caractères de contrôle",
+            "Archive refused: a file name is absolute, climbs out of the archive (..), is empty or holds control characters",
+        ),
+        R::ArchiveEntryType => (
+            "Archive refusée : elle contient un lien, un périphérique ou autre chose qu'un fichier ou un dossier",
+            "Archive refused: it holds a link, a device or something other than a file or a folder",
+        ),
+        R::ArchiveTooManyEntries => (
+            "Archive refusée : plus de 500 fichiers de facture",
+            "Archive refused: more than 500 invoice files",
+        ),
+        R::ArchiveNested => (
+            "Archive refusée : un fichier est lui-même une archive",
+            "Archive refused: a file is itself an archive",
+        ),
+        R::ArchiveTooLarge => (
+            "Archive refusée : son contenu décompressé dépasse la taille admise",
+            "Archive refused: its uncompressed content exceeds the allowed size",
+        ),
+        R::ArchiveRatio => (
+            "Archive refusée : taux de compression supérieur à 1 000 pour 1",
+            "Archive refused: compression ratio above 1,000 to 1",
+        ),
+        R::ArchiveEntryTooLarge => (
+            "Archive refusée : un fichier dépasse la taille admise pour une facture",
+            "Archive refused: a file exceeds the size allowed for one invoice",
+        ),
+        R::ArchiveUnreadable => ("Archive illisible ou vide", "Unreadable or empty archive"),
     }
 }
 

@@ -54,6 +54,9 @@ pub struct HttpConfig {
     pub api_body_limit: usize,
     /// Largest upload (invoice files and flows, after authentication), in bytes.
     pub upload_limit: usize,
+    /// Largest flow streamed to `factures/v1/deposer/flux` as `multipart/form-data` (1 GiB: a
+    /// Chorus Pro E1 flow's maximum), in bytes.
+    pub flow_upload_limit: usize,
     /// A header set by a trusted reverse proxy (`X-Forwarded-For`, `X-Real-IP`…) to read the
     /// client's address from; `None` uses the peer address. Only set it when every request comes
     /// through that proxy, or clients can pick their own rate-limit key.
@@ -73,6 +76,7 @@ impl HttpConfig {
             form_body_limit: 64 * 1024,
             api_body_limit: 1024 * 1024,
             upload_limit: 150 * 1024 * 1024,
+            flow_upload_limit: 1024 * 1024 * 1024,
             client_ip_header: None,
         }
     }
@@ -124,7 +128,12 @@ async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
 /// [`HttpConfig::upload_limit`] for the API services that take files (`ajouter/fichier`,
 /// `deposer/pdf`).
 pub fn router(state: AppState, http: &HttpConfig) -> Router {
-    let (api, doc) = openapi::api_routes(http.form_body_limit, http.api_body_limit, http.upload_limit);
+    let (api, doc) = openapi::api_routes(
+        http.form_body_limit,
+        http.api_body_limit,
+        http.upload_limit,
+        http.flow_upload_limit,
+    );
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()
         .route("/healthz", get(healthz))

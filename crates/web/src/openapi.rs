@@ -78,7 +78,14 @@ fn limited(router: OpenApiRouter<AppState>, limit: usize) -> OpenApiRouter<AppSt
 /// The API routes (token endpoint + `/cpro/`) and their OpenAPI document, from one registration.
 /// The token endpoint, which anonymous clients reach, takes bodies up to `token_limit` bytes; the
 /// `/cpro/` services up to `api_limit`, those that take files up to `upload_limit`.
-pub fn api_routes(token_limit: usize, api_limit: usize, upload_limit: usize) -> (Router<AppState>, OpenApiDoc) {
+/// `factures/v1/deposer/flux` takes its JSON form up to `api_limit` too, and its streamed
+/// multipart form up to `flow_limit`.
+pub fn api_routes(
+    token_limit: usize,
+    api_limit: usize,
+    upload_limit: usize,
+    flow_limit: usize,
+) -> (Router<AppState>, OpenApiDoc) {
     let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(limited(
             OpenApiRouter::new().routes(routes!(crate::oauth::token)),
@@ -86,6 +93,14 @@ pub fn api_routes(token_limit: usize, api_limit: usize, upload_limit: usize) -> 
         ))
         .merge(limited(crate::api::router(), api_limit))
         .merge(limited(crate::api::upload_router(), upload_limit))
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(crate::api::flux::deposer_flux))
+                // The JSON extractor keeps the API limit; the multipart stream is cut at the
+                // flow limit (plus the form's own bytes).
+                .layer(DefaultBodyLimit::max(api_limit))
+                .layer(RequestBodyLimitLayer::new(flow_limit.saturating_add(64 * 1024))),
+        )
         .split_for_parts();
     ErrorAnswers.modify(&mut doc);
     (router, doc)
@@ -180,7 +195,7 @@ impl Modify for ErrorAnswers {
 
 /// The OpenAPI document.
 pub fn openapi() -> OpenApiDoc {
-    api_routes(0, 0, 0).1
+    api_routes(0, 0, 0, 0).1
 }
 
 /// The OpenAPI document as pretty JSON with a final newline (the committed `openapi.json`).

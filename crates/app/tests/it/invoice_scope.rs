@@ -146,7 +146,7 @@ async fn members_attached_to_services_see_only_their_invoices(t: TestApp) {
     ));
     assert!(matches!(
         t.app
-            .download_invoices(&agent, dep, &[hidden], DownloadFormat::Structured)
+            .download_invoices(&agent, dep, &[hidden], DownloadFormat::Structured, false)
             .await,
         Err(AppError::NotFound)
     ));
@@ -162,7 +162,7 @@ async fn members_attached_to_services_see_only_their_invoices(t: TestApp) {
         .await
         .unwrap();
     t.app
-        .download_invoices(&agent, dep, &[voirie_invoice.id], DownloadFormat::Structured)
+        .download_invoices(&agent, dep, &[voirie_invoice.id], DownloadFormat::Structured, false)
         .await
         .unwrap();
 

@@ -11,6 +11,7 @@ mod atomic;
 mod attachments;
 mod demo;
 mod directory;
+mod flows;
 mod invoice_scope;
 mod jobs;
 mod managers;

@@ -43,7 +43,7 @@ pub fn serve_demo(data: &Path) -> Server {
     start(data, true, &[])
 }
 
-/// [`serve_demo`] with more environment (`FACTEUR_DATABASE_URL`, say).
+/// [`serve_demo`] with extra environment variables (settings).
 pub fn serve_demo_with(data: &Path, env: &[(&str, &str)]) -> Server {
     start(data, true, env)
 }
@@ -130,4 +130,36 @@ async fn demo_credentials_where(
         tech["password"].as_str().unwrap()
     ));
     (token["access_token"].as_str().unwrap().to_owned(), account, tech)
+}
+
+/// The corpus's valid BIS 3 UBL invoice, numbered `number`, sold by `seller` (BT-30) to `buyer`
+/// (BT-47), its buyer reference gone (Chorus Pro would read it as a service code).
+pub fn ubl_invoice(number: &str, seller: &str, buyer: &str) -> String {
+    let root = std::env::var("FACTEUR_CORPUS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"));
+    std::fs::read_to_string(root.join("en16931/ubl/examples/BIS3_Invoice_positive.xml"))
+        .unwrap()
+        .replacen("<cbc:ID>12345</cbc:ID>", &format!("<cbc:ID>{number}</cbc:ID>"), 1)
+        .replace("  <cbc:BuyerReference>n/a</cbc:BuyerReference>\n", "")
+        .replace(
+            r#"<cbc:CompanyID schemeID="0184">DK87654321</cbc:CompanyID>"#,
+            &format!(r#"<cbc:CompanyID schemeID="0009">{buyer}</cbc:CompanyID>"#),
+        )
+        .replace(
+            r#"<cbc:CompanyID schemeID="0184">DK12345678</cbc:CompanyID>"#,
+            &format!(r#"<cbc:CompanyID schemeID="0009">{seller}</cbc:CompanyID>"#),
+        )
+}
+
+/// A zip of `files` (name, content), deflated.
+pub fn zip_of(files: &[(String, String)]) -> Vec<u8> {
+    use std::io::Write;
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    for (name, data) in files {
+        w.start_file(name.as_str(), opts).unwrap();
+        w.write_all(data.as_bytes()).unwrap();
+    }
+    w.finish().unwrap().into_inner()
 }

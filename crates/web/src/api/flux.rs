@@ -4,10 +4,10 @@
 //! translate JSON to the use cases of `facteur_app` and back; a flow of another structure answers
 //! `codeRetour` 10001, as an unknown one.
 use axum::Json;
-use axum::extract::State;
-use axum::http::HeaderMap;
+use axum::extract::{FromRequest, Request, State};
+use axum::http::{HeaderMap, header};
 use base64::Engine;
-use facteur_app::{AppError, FlowReport, FlowUpload, ReportFinding, flow_number, parse_flow_number};
+use facteur_app::{AppError, FlowFileUpload, FlowReport, FlowUpload, ReportFinding, flow_number, parse_flow_number};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -20,7 +20,8 @@ use crate::error::{ApiError, ApiResult, codes, platform_words};
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DeposerFluxRequest {
-    /// The file, base64: a UBL 2.1 or CII D16B XML, or a Factur-X PDF/A-3.
+    /// The file, base64: a UBL 2.1 or CII D16B XML, a Factur-X PDF/A-3, or a batch: a `.zip` or
+    /// `.tar.gz` of up to 500 such files, all of `syntaxeFlux`.
     pub fichier_flux: String,
     /// The file's name (200 characters at most).
     pub nom_fichier: String,
@@ -49,15 +50,40 @@ pub struct DeposerFluxResponse {
     pub syntaxe_flux: String,
 }
 
-/// Deposits a file as a flow. The answer comes once the file and the flow are durable; the flow is
-/// then processed in the background (`IN_RECU` → `IN_EN_COURS_TRAITEMENT_CPP` → `IN_INTEGRE` or
-/// `IN_REJETE`): follow it with `transverses/v1/consulterCR`. A retry with the same
+/// The parts of a streamed `factures/v1/deposer/flux` (`multipart/form-data`), for the OpenAPI
+/// document: the same fields as the JSON form, the file sent as is (not base64).
+#[derive(Debug, ToSchema)]
+#[allow(
+    dead_code,
+    reason = "documents the multipart form; the handler reads the parts as they come"
+)]
+pub struct DeposerFluxMultipart {
+    /// The file, as a file part: an invoice, or a `.zip` / `.tar.gz` batch (1 GiB at most by
+    /// default, `FACTEUR_FLOW_LIMIT_MB`).
+    #[schema(rename = "fichierFlux", format = Binary, content_media_type = "application/octet-stream")]
+    pub fichier_flux: String,
+    #[schema(rename = "nomFichier")]
+    pub nom_fichier: String,
+    #[schema(rename = "syntaxeFlux")]
+    pub syntaxe_flux: String,
+}
+
+/// Deposits a file as a flow: one invoice (UBL, CII, Factur-X) or a batch (`.zip` or `.tar.gz` of
+/// up to 500 invoices of the declared `syntaxeFlux`). The answer comes once the file and the flow
+/// are durable; the flow is then processed in the background (`IN_RECU` →
+/// `IN_EN_COURS_TRAITEMENT_CPP` → `IN_INTEGRE`, `IN_INTEGRE_PARTIEL` or `IN_REJETE`): follow it
+/// with `transverses/v1/consulterCR`. The file comes base64 in JSON (`fichierFlux`, within the API
+/// body limit) or, for large flows, as a `multipart/form-data` upload (parts `syntaxeFlux`,
+/// `nomFichier`, then the file part `fichierFlux`), streamed to disk. A retry with the same
 /// `Idempotency-Key` header, or the same file within 24 h, answers the first flow again.
 #[utoipa::path(
     post,
     path = "/cpro/factures/v1/deposer/flux",
     tag = "factures",
-    request_body = DeposerFluxRequest,
+    request_body(content(
+        (DeposerFluxRequest = "application/json"),
+        (DeposerFluxMultipart = "multipart/form-data"),
+    )),
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retried deposit return the first answer")),
     responses((status = 200, description = "Flow received, or codeRetour 20001/20003", body = DeposerFluxResponse)),
     security(("bearer" = [], "cpro_account" = []))
@@ -66,7 +92,7 @@ pub async fn deposer_flux(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
-    CproJson(req): CproJson<DeposerFluxRequest>,
+    request: Request,
 ) -> ApiResult<Json<DeposerFluxResponse>> {
     let key = match headers.get("idempotency-key") {
         Some(v) => Some(
@@ -75,28 +101,131 @@ pub async fn deposer_flux(
         ),
         None => None,
     };
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(req.fichier_flux.trim())
-        .map_err(|_| ApiError::business(codes::INVALID, "fichierFlux : base64 attendu"))?;
-    let done = state
-        .app()
-        .deposit_flow(
-            &caller.actor,
-            caller.structure,
-            FlowUpload {
-                bytes: &bytes,
-                file_name: &req.nom_fichier,
-                syntax: &req.syntaxe_flux,
-            },
-            key,
-        )
-        .await?;
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let done = if content_type
+        .trim_start()
+        .to_ascii_lowercase()
+        .starts_with("multipart/form-data")
+    {
+        let boundary = multer::parse_boundary(content_type)
+            .map_err(|_| ApiError::Malformed("multipart/form-data sans boundary".to_owned()))?;
+        let upload = receive(&state, request, boundary).await?;
+        state
+            .app()
+            .deposit_flow_file(
+                &caller.actor,
+                caller.structure,
+                FlowFileUpload {
+                    path: upload.file.path(),
+                    size: upload.size,
+                    sha256: upload.sha256,
+                    file_name: &upload.file_name,
+                    syntax: &upload.syntax,
+                },
+                key,
+            )
+            .await?
+    } else {
+        let CproJson(req) = CproJson::<DeposerFluxRequest>::from_request(request, &state).await?;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(req.fichier_flux.trim())
+            .map_err(|_| ApiError::business(codes::INVALID, "fichierFlux : base64 attendu"))?;
+        state
+            .app()
+            .deposit_flow(
+                &caller.actor,
+                caller.structure,
+                FlowUpload {
+                    bytes: &bytes,
+                    file_name: &req.nom_fichier,
+                    syntax: &req.syntaxe_flux,
+                },
+                key,
+            )
+            .await?
+    };
     Ok(Json(DeposerFluxResponse {
         retour: Retour::ok(),
         numero_flux_depot: flow_number(done.flow.id),
         date_depot: format_datetime(done.flow.received_at),
         syntaxe_flux: done.syntax.as_str().to_owned(),
     }))
+}
+
+/// A streamed upload: the file part written to a temporary file (removed when dropped), hashed
+/// on the way.
+struct Received {
+    file: tempfile::NamedTempFile,
+    size: u64,
+    sha256: [u8; 32],
+    file_name: String,
+    syntax: String,
+}
+
+/// Longest text part of the multipart form.
+const TEXT_PART_BYTES: u64 = 4 * 1024;
+
+fn multipart_error(e: multer::Error) -> ApiError {
+    match e {
+        // The route's body limit cut the stream.
+        multer::Error::StreamReadFailed(_) | multer::Error::StreamSizeExceeded { .. } => ApiError::PayloadTooLarge,
+        multer::Error::FieldSizeExceeded { field_name, .. } => ApiError::business(
+            codes::INVALID,
+            format!("{} : texte trop long", field_name.unwrap_or_default()),
+        ),
+        other => ApiError::Malformed(other.to_string()),
+    }
+}
+
+/// Reads the multipart form part by part; the file part goes to a temporary file of the data
+/// directory, never whole into memory (the route's body limit bounds it).
+async fn receive(state: &AppState, request: Request, boundary: String) -> ApiResult<Received> {
+    use sha2::Digest;
+    use tokio::io::AsyncWriteExt;
+    let constraints = multer::Constraints::new().size_limit(
+        multer::SizeLimit::new()
+            .for_field("syntaxeFlux", TEXT_PART_BYTES)
+            .for_field("nomFichier", TEXT_PART_BYTES),
+    );
+    let mut form = multer::Multipart::with_constraints(request.into_body().into_data_stream(), boundary, constraints);
+    let internal = |e: std::io::Error| ApiError::Internal(format!("upload: {e}"));
+    let (mut file_name, mut syntax, mut file) = (None, None, None);
+    while let Some(mut part) = form.next_field().await.map_err(multipart_error)? {
+        match part.name() {
+            Some("fichierFlux") => {
+                let dir = state.app().data_dir().join("tmp");
+                tokio::fs::create_dir_all(&dir).await.map_err(internal)?;
+                let temp = tempfile::NamedTempFile::new_in(&dir).map_err(internal)?;
+                let mut out = tokio::fs::File::from_std(temp.reopen().map_err(internal)?);
+                let mut hasher = sha2::Sha256::new();
+                let mut size = 0u64;
+                while let Some(chunk) = part.chunk().await.map_err(multipart_error)? {
+                    hasher.update(&chunk);
+                    size += chunk.len() as u64;
+                    out.write_all(&chunk).await.map_err(internal)?;
+                }
+                out.flush().await.map_err(internal)?;
+                out.sync_all().await.map_err(internal)?;
+                file = Some((temp, size, hasher.finalize().into()));
+            }
+            Some("nomFichier") => file_name = Some(part.text().await.map_err(multipart_error)?),
+            Some("syntaxeFlux") => syntax = Some(part.text().await.map_err(multipart_error)?),
+            // Accepted and not used, as in the JSON form (`avecSignature`…).
+            _ => while part.chunk().await.map_err(multipart_error)?.is_some() {},
+        }
+    }
+    let missing = |field: &str| ApiError::business(codes::INVALID, format!("{field} : champ obligatoire"));
+    let (file, size, sha256) = file.ok_or_else(|| missing("fichierFlux"))?;
+    Ok(Received {
+        file,
+        size,
+        sha256,
+        file_name: file_name.ok_or_else(|| missing("nomFichier"))?,
+        syntax: syntax.ok_or_else(|| missing("syntaxeFlux"))?,
+    })
 }
 
 /// Input of `transverses/v1/consulterCR` and `consulterCRDetaille`.
@@ -147,6 +276,13 @@ pub struct ErreurFlux {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ErreurDp {
+    /// Rank of the invoice in the flow: 0 for a single file (or an archive refused as a whole),
+    /// from 1 for the files of a batch, in archive order.
+    pub rang_facture: u32,
+    /// The file of the batch archive the invoice came from (the file at fault when the archive
+    /// is refused as a whole).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nom_fichier_facture: Option<String>,
     /// The invoice number the document gives, if it could be read.
     #[serde(rename = "numeroDP")]
     pub numero_dp: Option<String>,
@@ -251,6 +387,8 @@ pub async fn consulter_cr_detaille(
         .map(|dp| {
             let liste_erreurs: Vec<ErreurFlux> = dp.findings.into_iter().map(erreur).collect();
             ErreurDp {
+                rang_facture: dp.rank,
+                nom_fichier_facture: dp.entry_name,
                 numero_dp: dp.number,
                 identifiant_fournisseur: dp.supplier,
                 identifiant_destinataire: dp.recipient,

@@ -10,7 +10,7 @@
 mod auth;
 mod envelope;
 mod factures;
-mod flux;
+pub(crate) mod flux;
 mod structure_admin;
 mod structures;
 mod telecharger;
@@ -59,7 +59,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(factures::rechercher_recipiendaire))
         .routes(routes!(factures::recuperer_etats_traitement))
         .routes(routes!(telecharger::telecharger_groupe))
-        .routes(routes!(flux::deposer_flux))
         .routes(routes!(flux::consulter_cr))
         .routes(routes!(flux::consulter_cr_detaille))
         .routes(routes!(transverses::telecharger_piece_jointe))

@@ -601,10 +601,16 @@ fn corpus(path: &str) -> String {
     std::fs::read_to_string(root.join("en16931").join(path)).unwrap()
 }
 
-/// The corpus's valid Peppol BIS 3 UBL example, numbered `number` and addressed to `buyer` (its
-/// legal registration BT-47 becomes the SIRET; its buyer reference, which Chorus Pro reads as a
-/// service code, goes).
+/// The corpus's valid Peppol BIS 3 UBL example, numbered `number`, sold by the bakery (its
+/// identifier BT-29 and legal registration BT-30 become the bakery's SIRET) and addressed to
+/// `buyer` (its legal registration BT-47 becomes the SIRET; its buyer reference, which Chorus Pro
+/// reads as a service code, goes).
 fn ubl(number: &str, buyer: &str) -> String {
+    ubl_sold_by(number, buyer, BAKERY, BAKERY)
+}
+
+/// [`ubl`] with the seller's identifier (BT-29) and legal registration (BT-30) given.
+fn ubl_sold_by(number: &str, buyer: &str, seller_id: &str, seller_registration: &str) -> String {
     let xml = corpus("ubl/examples/BIS3_Invoice_positive.xml");
     let xml = xml.replacen("<cbc:ID>12345</cbc:ID>", &format!("<cbc:ID>{number}</cbc:ID>"), 1);
     let xml = xml.replace("  <cbc:BuyerReference>n/a</cbc:BuyerReference>\n", "");
@@ -612,14 +618,24 @@ fn ubl(number: &str, buyer: &str) -> String {
         r#"<cbc:CompanyID schemeID="0184">DK87654321</cbc:CompanyID>"#,
         &format!(r#"<cbc:CompanyID schemeID="0009">{buyer}</cbc:CompanyID>"#),
     );
-    assert_ne!(
-        with_siret, xml,
-        "the template changed: the buyer is no longer rewritten"
+    let sold = with_siret
+        .replace(
+            r#"<cbc:ID schemeID="0184">DK12345678</cbc:ID>"#,
+            &format!(r#"<cbc:ID schemeID="0009">{seller_id}</cbc:ID>"#),
+        )
+        .replace(
+            r#"<cbc:CompanyID schemeID="0184">DK12345678</cbc:CompanyID>"#,
+            &format!(r#"<cbc:CompanyID schemeID="0002">{seller_registration}</cbc:CompanyID>"#),
+        );
+    assert!(
+        with_siret != xml && sold.matches(seller_registration).count() >= 1,
+        "the template changed: the parties are no longer rewritten"
     );
-    with_siret
+    sold
 }
 
-/// The corpus's CII example 6, numbered `number`, its buyer identified (BT-46) by `buyer`.
+/// The corpus's CII example 6, numbered `number`, sold by the bakery (BT-29), its buyer
+/// identified (BT-46) by `buyer`.
 fn cii(number: &str, buyer: &str) -> String {
     let xml = corpus("cii/examples/CII_example6.xml");
     let xml = xml.replacen("<ram:ID>TOSL110</ram:ID>", &format!("<ram:ID>{number}</ram:ID>"), 1);
@@ -628,8 +644,16 @@ fn cii(number: &str, buyer: &str) -> String {
         &format!("<ram:BuyerTradeParty><ram:ID>{buyer}</ram:ID>"),
         1,
     );
-    assert_ne!(with_id, xml, "the template changed: the buyer is no longer rewritten");
-    with_id
+    let sold = with_id.replacen(
+        "<ram:SellerTradeParty>",
+        &format!("<ram:SellerTradeParty><ram:ID>{BAKERY}</ram:ID>"),
+        1,
+    );
+    assert!(
+        with_id != xml && sold != with_id,
+        "the template changed: the parties are no longer rewritten"
+    );
+    sold
 }
 
 fn flux(file: &[u8], name: &str, syntax: &str) -> Value {
@@ -665,6 +689,49 @@ impl Loop {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
         panic!("flow {numero} not settled");
+    }
+}
+
+impl Loop {
+    /// Deposits a flow as `multipart/form-data` (the parts given); the answer.
+    async fn multipart(&self, siret: &str, file: Option<&[u8]>, name: Option<&str>, syntax: Option<&str>) -> Value {
+        const BOUNDARY: &str = "facteur-test-boundary-7d1c";
+        let mut body = Vec::new();
+        for (field, value) in [("nomFichier", name), ("syntaxeFlux", syntax)] {
+            if let Some(v) = value {
+                body.extend_from_slice(
+                    format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{field}\"\r\n\r\n{v}\r\n")
+                        .as_bytes(),
+                );
+            }
+        }
+        if let Some(f) = file {
+            body.extend_from_slice(
+                format!(
+                    "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"fichierFlux\"; filename=\"f\"\r\n\
+                     Content-Type: application/octet-stream\r\n\r\n"
+                )
+                .as_bytes(),
+            );
+            body.extend_from_slice(f);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+        let c = self.tech(siret);
+        let token = self.f.token(c).await;
+        self.f
+            .http
+            .post(self.f.url(FLUX))
+            .bearer_auth(&token)
+            .header("cpro-account", cpro_account(c))
+            .header("content-type", format!("multipart/form-data; boundary={BOUNDARY}"))
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
     }
 }
 
@@ -811,6 +878,28 @@ async fn bad_flows_are_refused_or_rejected_with_their_findings(l: Loop) {
             .is_empty()
     );
 
+    // The seller must be the depositor: another company's invoice is rejected; the bakery's
+    // SIREN as legal registration (BT-30) is the bakery.
+    let numero = l
+        .deposit_flow(flux(
+            ubl_sold_by("FLUX-FOUR-1", COMMUNE, IT_FIRM, IT_FIRM).as_bytes(),
+            "f.xml",
+            "IN_DP_E1_UBL_INVOICE",
+        ))
+        .await;
+    let v = l.settled(&numero).await;
+    assert_eq!(rejected_codes(&v), ["FP-FOUR-02"]);
+    assert_eq!(v["listeErreurDP"][0]["listeErreurs"][0]["champ"], "BT-30", "{v}");
+    let siren = &BAKERY[..9];
+    let numero = l
+        .deposit_flow(flux(
+            ubl_sold_by("FLUX-FOUR-2", COMMUNE, "DK12345678", siren).as_bytes(),
+            "f.xml",
+            "IN_DP_E1_UBL_INVOICE",
+        ))
+        .await;
+    assert_eq!(l.settled(&numero).await["etatCourantFlux"], "IN_INTEGRE");
+
     // Factur-X: the embedded CII is what is checked (this official example's buyer is no
     // structure here); a file that is no Factur-X PDF says so.
     let root = std::env::var("FACTEUR_CORPUS")
@@ -847,8 +936,6 @@ async fn bad_flows_are_refused_or_rejected_with_their_findings(l: Loop) {
     assert!(located["ligne"].as_u64().is_some_and(|l| l > 0), "{located}");
     assert!(located["chemin"].is_string(), "{located}");
 }
-
-facteur_web::testing::scenarios!(demo => attachments_and_pdf_deposits_over_the_api, an_invoice_goes_from_deposit_to_payment_and_the_supplier_sees_each_step, returned_invoices_are_recycled_or_rejected_and_acknowledged, bad_deposits_are_refused_with_every_finding_and_change_nothing, structured_flows_are_integrated_and_only_their_depositor_reads_the_report, bad_flows_are_refused_or_rejected_with_their_findings, invoices_are_downloaded_by_their_two_parties_only);
 
 // ---------------------------------------------------------------------------------------------
 // Attachments and PDF deposits: transverses/v1/ajouter/fichier, factures/v1/deposer/pdf,
@@ -1054,3 +1141,156 @@ async fn attachments_and_pdf_deposits_over_the_api(l: Loop) {
     assert_ok(&v);
     assert_eq!(v["fichierResultat"], b64(b"PV de reception"));
 }
+
+fn zip_of(files: &[(String, String)]) -> Vec<u8> {
+    use std::io::Write;
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    for (name, data) in files {
+        w.start_file(name.as_str(), opts).unwrap();
+        w.write_all(data.as_bytes()).unwrap();
+    }
+    w.finish().unwrap().into_inner()
+}
+
+fn tar_gz_of(files: &[(String, String)]) -> Vec<u8> {
+    use std::io::Write;
+    let mut b = tar::Builder::new(Vec::new());
+    for (name, data) in files {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        b.append_data(&mut h, name, data.as_bytes()).unwrap();
+    }
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&b.into_inner().unwrap()).unwrap();
+    gz.finish().unwrap()
+}
+
+/// (rank, entry name, first code) of each rejected invoice of a report.
+fn rejected_ranks(v: &Value) -> Vec<(u64, String, String)> {
+    v["listeErreurDP"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|dp| {
+            (
+                dp["rangFacture"].as_u64().unwrap(),
+                dp["nomFichierFacture"].as_str().unwrap_or_default().to_owned(),
+                dp["listeErreurs"][0]["codeErreur"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+async fn batch_flows_integrate_each_file_and_refuse_hostile_archives(l: Loop) {
+    const UBL: &str = "IN_DP_E1_UBL_INVOICE";
+    // A zip: two good invoices, one to an unknown recipient, one that is not XML.
+    let files = vec![
+        ("a.xml".to_owned(), ubl("LOT-A", COMMUNE)),
+        ("b.xml".to_owned(), ubl("LOT-B", "12345678200010")),
+        ("c.xml".to_owned(), ubl("LOT-C", COMMUNE)),
+        ("d.xml".to_owned(), "<Invoice><cbc:ID>".to_owned()),
+    ];
+    let numero = l.deposit_flow(flux(&zip_of(&files), "lot.zip", UBL)).await;
+    let v = l.settled(&numero).await;
+    assert_eq!(v["etatCourantFlux"], "IN_INTEGRE_PARTIEL", "{v}");
+    assert_eq!(
+        rejected_ranks(&v),
+        [
+            (2, "b.xml".to_owned(), "FP-DEST-01".to_owned()),
+            (4, "d.xml".to_owned(), "FACTEUR-XML".to_owned())
+        ],
+        "{v}"
+    );
+    assert_eq!(v["listeErreurDP"][0]["numeroDP"], "LOT-B");
+    for (number, seen) in [("LOT-A", 1), ("LOT-B", 0), ("LOT-C", 1)] {
+        let found = l
+            .found(COMMUNE, "/cpro/factures/v1/rechercher/recipiendaire", number)
+            .await;
+        assert_eq!(found.len(), seen, "{number}");
+    }
+
+    // A tar.gz of good invoices: all integrated. Of bad ones only: rejected.
+    let files = vec![
+        ("x/1.xml".to_owned(), ubl("LOT-T1", COMMUNE)),
+        ("x/2.xml".to_owned(), ubl("LOT-T2", COMMUNE)),
+    ];
+    let numero = l.deposit_flow(flux(&tar_gz_of(&files), "lot.tar.gz", UBL)).await;
+    let v = l.settled(&numero).await;
+    assert_eq!(v["etatCourantFlux"], "IN_INTEGRE", "{v}");
+    assert_eq!(v["listeErreurDP"], json!([]));
+    let files = vec![("1.xml".to_owned(), ubl("LOT-T1", COMMUNE))];
+    let numero = l.deposit_flow(flux(&tar_gz_of(&files), "again.tgz", UBL)).await;
+    let v = l.settled(&numero).await;
+    assert_eq!(v["etatCourantFlux"], "IN_REJETE", "{v}");
+    assert_eq!(rejected_ranks(&v), [(1, "1.xml".to_owned(), "FP-NUM-02".to_owned())]);
+
+    // Hostile archives: refused whole, the entry at fault named, nothing integrated.
+    let files = vec![
+        ("ok.xml".to_owned(), ubl("LOT-H1", COMMUNE)),
+        ("../evil.xml".to_owned(), ubl("LOT-H2", COMMUNE)),
+    ];
+    let numero = l.deposit_flow(flux(&zip_of(&files), "lot.zip", UBL)).await;
+    let v = l.settled(&numero).await;
+    assert_eq!(v["etatCourantFlux"], "IN_REJETE", "{v}");
+    assert_eq!(
+        rejected_ranks(&v),
+        [(0, "../evil.xml".to_owned(), "FP-LOT-01".to_owned())]
+    );
+    assert!(
+        !v["listeErreurDP"][0]["listeErreurs"][0]["libelleErreur"]
+            .as_str()
+            .unwrap()
+            .is_empty()
+    );
+    let inner = zip_of(&[("a.xml".to_owned(), ubl("LOT-N1", COMMUNE))]);
+    let nested = {
+        use std::io::Write;
+        let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        w.start_file("inner.zip", zip::write::SimpleFileOptions::default())
+            .unwrap();
+        w.write_all(&inner).unwrap();
+        w.finish().unwrap().into_inner()
+    };
+    let numero = l.deposit_flow(flux(&nested, "lot.zip", UBL)).await;
+    assert_eq!(
+        rejected_ranks(&l.settled(&numero).await),
+        [(0, "inner.zip".to_owned(), "FP-LOT-04".to_owned())]
+    );
+    // Named a zip, yet no archive.
+    let numero = l.deposit_flow(flux(b"<Invoice/>", "lot.zip", UBL)).await;
+    assert_eq!(
+        rejected_ranks(&l.settled(&numero).await),
+        [(0, String::new(), "FP-LOT-08".to_owned())]
+    );
+
+    // The same batch streamed as multipart/form-data: integrated; the same bytes again, now in
+    // JSON, are the same flow.
+    let files = vec![
+        ("m/1.xml".to_owned(), ubl("LOT-M1", COMMUNE)),
+        ("m/2.xml".to_owned(), ubl("LOT-M2", COMMUNE)),
+    ];
+    let zip = zip_of(&files);
+    let v = l.multipart(BAKERY, Some(&zip), Some("lot.zip"), Some(UBL)).await;
+    assert_ok(&v);
+    let numero = v["numeroFluxDepot"].as_str().unwrap().to_owned();
+    assert_eq!(l.settled(&numero).await["etatCourantFlux"], "IN_INTEGRE");
+    assert_eq!(l.deposit_flow(flux(&zip, "lot.zip", UBL)).await, numero);
+    // A part missing, or a syntax not read: refused, nothing recorded.
+    refused(&l.multipart(BAKERY, Some(&zip), None, Some(UBL)).await, 10002);
+    let v = l
+        .multipart(BAKERY, Some(b"<x/>"), Some("f.xml"), Some("IN_DP_E1_XCBL"))
+        .await;
+    assert_eq!(finding_codes(&v), ["FP-FLUX-01"]);
+
+    for number in ["LOT-H1", "LOT-H2", "LOT-N1"] {
+        assert!(
+            l.found(BAKERY, "/cpro/factures/v1/rechercher/fournisseur", number)
+                .await
+                .is_empty()
+        );
+    }
+}
+
+facteur_web::testing::scenarios!(demo => attachments_and_pdf_deposits_over_the_api, an_invoice_goes_from_deposit_to_payment_and_the_supplier_sees_each_step, returned_invoices_are_recycled_or_rejected_and_acknowledged, bad_deposits_are_refused_with_every_finding_and_change_nothing, structured_flows_are_integrated_and_only_their_depositor_reads_the_report, bad_flows_are_refused_or_rejected_with_their_findings, batch_flows_integrate_each_file_and_refuse_hostile_archives, invoices_are_downloaded_by_their_two_parties_only);
