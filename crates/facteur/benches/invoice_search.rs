@@ -66,8 +66,8 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 /// Half go to the commune, the rest evenly to the four others; one in three from the IT firm;
 /// statuses in turn, three rows each.
 fn row(i: u64) -> (usize, &'static str, usize) {
-    let recipient = if i % 2 == 0 { 0 } else { 1 + ((i / 2) % 4) as usize };
-    let supplier = if i % 3 == 0 { IT_FIRM } else { BAKERY };
+    let recipient = if i.is_multiple_of(2) { 0 } else { 1 + ((i / 2) % 4) as usize };
+    let supplier = if i.is_multiple_of(3) { IT_FIRM } else { BAKERY };
     (recipient, supplier, ((i / 3) % 8) as usize)
 }
 
