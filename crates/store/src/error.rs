@@ -41,6 +41,9 @@ pub enum StoreError {
     BlobCorrupt(String),
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),
+    /// A write waited for its turn longer than the busy timeout.
+    #[error("the database stayed busy beyond the busy timeout")]
+    Busy,
 }
 
 /// What a unique constraint protects: the kind a violation is reported as.

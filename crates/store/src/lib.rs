@@ -91,6 +91,8 @@ pub struct Store {
     directory_size: search::SizeCache,
     /// The shared fsync every commit waits for (SQLite files; see `durable.rs`).
     wal_sync: Option<durable::WalSync>,
+    /// SQLite: held by the one open write transaction (see [`Store::begin`]).
+    writer: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
     /// Writes a test chose to fail (shared by clones, like the pool).
     #[cfg(feature = "test-util")]
     faults: testing::Faults,
@@ -110,6 +112,9 @@ macro_rules! with_pool {
 pub(crate) use tx::{autocommit, with_tx};
 pub(crate) use with_pool;
 
+/// How long a SQLite write waits for its turn (the in-process queue, then SQLite's lock).
+pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Bytes of the database file SQLite reads through a memory map (address space, not memory:
 /// the pages are the kernel's cache, shared by every connection).
 const SQLITE_MMAP_BYTES: u64 = 1 << 30;
@@ -126,7 +131,7 @@ impl Store {
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
-                .busy_timeout(Duration::from_secs(10))
+                .busy_timeout(BUSY_TIMEOUT)
                 .foreign_keys(true)
                 // Reads through a shared memory map instead of a `pread` and a copy per page, and
                 // a larger private cache: an index walk over the directory touches thousands of
@@ -151,6 +156,7 @@ impl Store {
                 clock: Clock::system(),
                 directory_size: search::SizeCache::default(),
                 wal_sync,
+                writer: Some(std::sync::Arc::new(tokio::sync::Mutex::new(()))),
                 #[cfg(feature = "test-util")]
                 faults: testing::Faults::default(),
             })
@@ -162,6 +168,7 @@ impl Store {
                 clock: Clock::system(),
                 directory_size: search::SizeCache::default(),
                 wal_sync: None,
+                writer: None,
                 #[cfg(feature = "test-util")]
                 faults: testing::Faults::default(),
             })

@@ -5,7 +5,7 @@
 //! Write functions live on [`Tx`]; the single-change ones also exist on [`Store`] in an
 //! autocommit form (see [`autocommit!`]) for callers that make one change only.
 
-use crate::{Backend, Clock, Pool, Result, Store};
+use crate::{BUSY_TIMEOUT, Backend, Clock, Pool, Result, Store, StoreError};
 
 /// An open transaction on either backend, with the store's clock.
 pub struct Tx {
@@ -14,6 +14,8 @@ pub struct Tx {
     pub(crate) clock: Clock,
     /// Waited for after a SQLite commit (see `durable.rs`).
     wal_sync: Option<crate::durable::WalSync>,
+    /// SQLite: this process's turn to write, released as soon as the commit returns.
+    writer: Option<tokio::sync::OwnedMutexGuard<()>>,
     #[cfg(feature = "test-util")]
     faults: crate::testing::Faults,
 }
@@ -73,7 +75,20 @@ impl Store {
     /// waiting up to the busy timeout. A deferred transaction that reads and then writes fails at
     /// once with "database is locked" when another connection committed in between (its read
     /// snapshot cannot be upgraded), which the busy timeout does not cover.
+    ///
+    /// SQLite has one writer at a time, and a connection that finds the lock taken sleeps in
+    /// growing steps (up to 100 ms) before it tries again. So this process's write transactions
+    /// first queue on an async mutex, in order, and only the one holding it asks SQLite for the
+    /// lock; the wait is bounded by the same busy timeout.
     pub async fn begin(&self) -> Result<Tx> {
+        let writer = match &self.writer {
+            Some(w) => Some(
+                tokio::time::timeout(BUSY_TIMEOUT, w.clone().lock_owned())
+                    .await
+                    .map_err(|_| StoreError::Busy)?,
+            ),
+            None => None,
+        };
         let conn = match &self.pool {
             Pool::Sqlite(pool) => TxConn::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
             Pool::Postgres(pool) => TxConn::Postgres(pool.begin().await?),
@@ -82,6 +97,7 @@ impl Store {
             conn,
             clock: self.clock.clone(),
             wal_sync: self.wal_sync.clone(),
+            writer,
             #[cfg(feature = "test-util")]
             faults: self.faults.clone(),
         })
@@ -95,6 +111,8 @@ impl Tx {
         match self.conn {
             TxConn::Sqlite(t) => {
                 t.commit().await?;
+                // The next writer goes on while this one waits for the shared fsync.
+                drop(self.writer);
                 if let Some(sync) = &self.wal_sync {
                     sync.committed().await?;
                 }
