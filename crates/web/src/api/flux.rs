@@ -51,8 +51,10 @@ pub struct DeposerFluxResponse {
 }
 
 /// The parts of a streamed `factures/v1/deposer/flux` (`multipart/form-data`), for the OpenAPI
-/// document: the same fields as the JSON form, the file sent as is (not base64).
-#[derive(Debug, ToSchema)]
+/// document: the three required fields of the JSON form, the file sent as is (not base64). A
+/// missing, repeated or other part makes the request malformed (400).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[allow(
     dead_code,
     reason = "documents the multipart form; the handler reads the parts as they come"
@@ -60,11 +62,12 @@ pub struct DeposerFluxResponse {
 pub struct DeposerFluxMultipart {
     /// The file, as a file part: an invoice, or a `.zip` / `.tar.gz` batch (1 GiB at most by
     /// default, `FACTEUR_FLOW_LIMIT_MB`).
-    #[schema(rename = "fichierFlux", format = Binary, content_media_type = "application/octet-stream")]
+    #[serde(rename = "fichierFlux")]
+    #[schema(format = Binary, content_media_type = "application/octet-stream")]
     pub fichier_flux: String,
-    #[schema(rename = "nomFichier")]
+    #[serde(rename = "nomFichier")]
     pub nom_fichier: String,
-    #[schema(rename = "syntaxeFlux")]
+    #[serde(rename = "syntaxeFlux")]
     pub syntaxe_flux: String,
 }
 
@@ -192,10 +195,21 @@ async fn receive(state: &AppState, request: Request, boundary: String) -> ApiRes
     );
     let mut form = multer::Multipart::with_constraints(request.into_body().into_data_stream(), boundary, constraints);
     let internal = |e: std::io::Error| ApiError::Internal(format!("upload: {e}"));
+    let malformed = |what: String| ApiError::Malformed(what);
     let (mut file_name, mut syntax, mut file) = (None, None, None);
     while let Some(mut part) = form.next_field().await.map_err(multipart_error)? {
-        match part.name() {
-            Some("fichierFlux") => {
+        let name = part.name().unwrap_or_default().to_owned();
+        let repeated = match name.as_str() {
+            "fichierFlux" => file.is_some(),
+            "nomFichier" => file_name.is_some(),
+            "syntaxeFlux" => syntax.is_some(),
+            _ => return Err(malformed(format!("partie inconnue « {} »", name.escape_default()))),
+        };
+        if repeated {
+            return Err(malformed(format!("partie {name} en double")));
+        }
+        match name.as_str() {
+            "fichierFlux" => {
                 let dir = state.app().data_dir().join("tmp");
                 tokio::fs::create_dir_all(&dir).await.map_err(internal)?;
                 let temp = tempfile::NamedTempFile::new_in(&dir).map_err(internal)?;
@@ -211,13 +225,11 @@ async fn receive(state: &AppState, request: Request, boundary: String) -> ApiRes
                 out.sync_all().await.map_err(internal)?;
                 file = Some((temp, size, hasher.finalize().into()));
             }
-            Some("nomFichier") => file_name = Some(part.text().await.map_err(multipart_error)?),
-            Some("syntaxeFlux") => syntax = Some(part.text().await.map_err(multipart_error)?),
-            // Accepted and not used, as in the JSON form (`avecSignature`…).
-            _ => while part.chunk().await.map_err(multipart_error)?.is_some() {},
+            "nomFichier" => file_name = Some(part.text().await.map_err(multipart_error)?),
+            _ => syntax = Some(part.text().await.map_err(multipart_error)?),
         }
     }
-    let missing = |field: &str| ApiError::business(codes::INVALID, format!("{field} : champ obligatoire"));
+    let missing = |field: &str| malformed(format!("partie {field} manquante"));
     let (file, size, sha256) = file.ok_or_else(|| missing("fichierFlux"))?;
     Ok(Received {
         file,

@@ -695,9 +695,15 @@ impl Loop {
 impl Loop {
     /// Deposits a flow as `multipart/form-data` (the parts given); the answer.
     async fn multipart(&self, siret: &str, file: Option<&[u8]>, name: Option<&str>, syntax: Option<&str>) -> Value {
+        self.multipart_with(siret, file, &[("nomFichier", name), ("syntaxeFlux", syntax)])
+            .await
+    }
+
+    /// [`Loop::multipart`] with any text parts (`None`: left out).
+    async fn multipart_with(&self, siret: &str, file: Option<&[u8]>, texts: &[(&str, Option<&str>)]) -> Value {
         const BOUNDARY: &str = "facteur-test-boundary-7d1c";
         let mut body = Vec::new();
-        for (field, value) in [("nomFichier", name), ("syntaxeFlux", syntax)] {
+        for &(field, value) in texts {
             if let Some(v) = value {
                 body.extend_from_slice(
                     format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{field}\"\r\n\r\n{v}\r\n")
@@ -1277,8 +1283,14 @@ async fn batch_flows_integrate_each_file_and_refuse_hostile_archives(l: Loop) {
     let numero = v["numeroFluxDepot"].as_str().unwrap().to_owned();
     assert_eq!(l.settled(&numero).await["etatCourantFlux"], "IN_INTEGRE");
     assert_eq!(l.deposit_flow(flux(&zip, "lot.zip", UBL)).await, numero);
-    // A part missing, or a syntax not read: refused, nothing recorded.
-    refused(&l.multipart(BAKERY, Some(&zip), None, Some(UBL)).await, 10002);
+    // A part missing, unknown or repeated: a malformed request (400), as a JSON body missing a
+    // field; a syntax not read: refused. Nothing recorded.
+    refused(&l.multipart(BAKERY, Some(&zip), None, Some(UBL)).await, 400);
+    let named = Some("lot2.zip");
+    for extra in [("avecSignature", Some("false")), ("nomFichier", named)] {
+        let texts = [("nomFichier", named), ("syntaxeFlux", Some(UBL)), extra];
+        refused(&l.multipart_with(BAKERY, Some(&zip), &texts).await, 400);
+    }
     let v = l
         .multipart(BAKERY, Some(b"<x/>"), Some("f.xml"), Some("IN_DP_E1_XCBL"))
         .await;
