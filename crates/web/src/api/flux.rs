@@ -7,7 +7,9 @@ use axum::Json;
 use axum::extract::{FromRequest, Request, State};
 use axum::http::{HeaderMap, header};
 use base64::Engine;
-use facteur_app::{AppError, FlowFileUpload, FlowReport, FlowUpload, ReportFinding, flow_number, parse_flow_number};
+use facteur_app::{
+    AppError, FlowFileUpload, FlowReport, FlowSyntax, FlowUpload, ReportFinding, flow_number, parse_flow_number,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -52,7 +54,9 @@ pub struct DeposerFluxResponse {
 
 /// The parts of a streamed `factures/v1/deposer/flux` (`multipart/form-data`), for the OpenAPI
 /// document: the three required fields of the JSON form, the file sent as is (not base64). A
-/// missing, repeated or other part makes the request malformed (400).
+/// multipart part carries no type, so its text is checked here as the schema says, and anything
+/// else is a malformed request (400): a missing, repeated or other part, a `syntaxeFlux` the
+/// platform does not read, a `nomFichier` without an extension or with a control character.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[allow(
@@ -66,8 +70,10 @@ pub struct DeposerFluxMultipart {
     #[schema(format = Binary, content_media_type = "application/octet-stream")]
     pub fichier_flux: String,
     #[serde(rename = "nomFichier")]
+    #[schema(max_length = 200, pattern = r"^[^\x00-\x1f\x7f/\\]+\.[A-Za-z][A-Za-z0-9]{0,9}$")]
     pub nom_fichier: String,
     #[serde(rename = "syntaxeFlux")]
+    #[schema(pattern = "^(IN_DP_E1_UBL_INVOICE|IN_DP_E1_CII_16B|IN_DP_E2_CII_FACTURX)$")]
     pub syntaxe_flux: String,
 }
 
@@ -230,14 +236,46 @@ async fn receive(state: &AppState, request: Request, boundary: String) -> ApiRes
         }
     }
     let missing = |field: &str| malformed(format!("partie {field} manquante"));
+    let file_name = file_name.ok_or_else(|| missing("nomFichier"))?;
+    if !multipart_file_name(&file_name) {
+        return Err(malformed(
+            "nomFichier : un nom de fichier avec son extension est attendu".to_owned(),
+        ));
+    }
+    let syntax = syntax.ok_or_else(|| missing("syntaxeFlux"))?;
+    // The schema's `$` also admits one final line feed (ECMA and Python regular expressions).
+    let code = syntax.strip_suffix('\n').unwrap_or(&syntax);
+    if FlowSyntax::parse(code).is_none() || code.trim() != code {
+        return Err(malformed(
+            "syntaxeFlux : IN_DP_E1_UBL_INVOICE, IN_DP_E1_CII_16B ou IN_DP_E2_CII_FACTURX".to_owned(),
+        ));
+    }
     let (file, size, sha256) = file.ok_or_else(|| missing("fichierFlux"))?;
     Ok(Received {
         file,
         size,
         sha256,
-        file_name: file_name.ok_or_else(|| missing("nomFichier"))?,
-        syntax: syntax.ok_or_else(|| missing("syntaxeFlux"))?,
+        file_name,
+        syntax,
     })
+}
+
+/// A multipart `nomFichier` as its schema's pattern says: at most 200 characters, a name without
+/// control character or folder separator, then an extension (a letter, then up to nine letters or
+/// digits).
+fn multipart_file_name(name: &str) -> bool {
+    // The pattern's `$` also admits one final line feed (refused later as a control character).
+    let name = name.strip_suffix('\n').unwrap_or(name);
+    let Some((stem, extension)) = name.rsplit_once('.') else {
+        return false;
+    };
+    let mut ext = extension.chars();
+    name.chars().count() <= 200
+        && !stem.is_empty()
+        && !stem.chars().any(|c| c.is_ascii_control() || c == '/' || c == '\\')
+        && ext.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && extension.len() <= 10
+        && ext.all(|c| c.is_ascii_alphanumeric())
 }
 
 /// Input of `transverses/v1/consulterCR` and `consulterCRDetaille`.
@@ -417,4 +455,33 @@ pub async fn consulter_cr_detaille(
         liste_erreur_dp,
         liste_erreur_technique: Vec::new(),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::multipart_file_name;
+
+    #[test]
+    fn multipart_file_names_need_an_extension_and_no_control_character() {
+        for good in ["f.xml", "lot.tar.gz", "a..xml", "facture n°1.PDF", "f.xml\n"] {
+            assert!(multipart_file_name(good), "{good:?}");
+        }
+        for bad in [
+            "",
+            "0",
+            "1.5",
+            "false",
+            ".xml",
+            "f.",
+            "f.1x",
+            "a/b.xml",
+            "a\\b.xml",
+            "a\tb.xml",
+            "f.xmlxmlxmlxm",
+        ] {
+            assert!(!multipart_file_name(bad), "{bad:?}");
+        }
+        assert!(!multipart_file_name(&format!("{}.xml", "a".repeat(197))));
+        assert!(multipart_file_name(&format!("{}.xml", "a".repeat(196))));
+    }
 }
