@@ -22,6 +22,7 @@ use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+use support::{BenchDatabase, env_number, memory_mib, percentile};
 
 use base64::Engine as _;
 use serde_json::{Value, json};
@@ -30,28 +31,6 @@ const SUPPLIER: &str = "51234567900017";
 const RECIPIENT: &str = "21990001600011";
 /// A service of the demo commune.
 const SERVICE: &str = "ACCUEIL";
-
-fn env_number(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
-}
-
-/// `VmHWM` (peak resident memory) of a process, in MiB.
-fn peak_mib(pid: u32) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
 
 /// The text of the `n`th (from 0) `<cbc:EndpointID …>` element: the seller's, then the buyer's.
 fn endpoint(xml: &str, n: usize) -> String {
@@ -105,19 +84,6 @@ fn generate(count: u64, max_lines: u64, dir: &Path) -> Vec<(String, String)> {
             (name, base64::engine::general_purpose::STANDARD.encode(xml))
         })
         .collect()
-}
-
-/// A fresh database on the administrative PostgreSQL URL `admin`: its URL.
-fn fresh_pg_database(admin: &str) -> String {
-    let name = format!("facteur_bench_{}", std::process::id());
-    let status = Command::new("psql")
-        .arg(admin)
-        .args(["-q", "-c", &format!("CREATE DATABASE {name}")])
-        .status()
-        .expect("psql runs");
-    assert!(status.success(), "CREATE DATABASE failed");
-    let root = admin.rsplit_once('/').map_or(admin, |(r, _)| r);
-    format!("{root}/{name}")
 }
 
 #[derive(Clone)]
@@ -186,9 +152,12 @@ fn main() {
     let work = tempfile::tempdir().unwrap();
     let invoices = Arc::new(generate(count, max_lines, &work.path().join("gen")));
     let data = work.path().join("data");
-    let database = pg.as_deref().map(fresh_pg_database);
+    let database = pg.as_deref().map(BenchDatabase::create);
     let backend = if database.is_some() { "PostgreSQL" } else { "SQLite" };
-    let env: Vec<(&str, &str)> = database.iter().map(|u| ("FACTEUR_DATABASE_URL", u.as_str())).collect();
+    let env: Vec<(&str, &str)> = database
+        .iter()
+        .map(|d| ("FACTEUR_DATABASE_URL", d.url.as_str()))
+        .collect();
     let server = support::serve_demo_with(&data, &env);
     let pid = server.child.id();
 
@@ -284,7 +253,7 @@ fn main() {
             n as f64 / integrated_secs,
             percentile(&latencies, 0.50).as_secs_f64() * 1e3,
             percentile(&latencies, 0.99).as_secs_f64() * 1e3,
-            peak_mib(pid),
+            memory_mib(pid).1,
         );
 
         // Every flow ended integrated (read back, not timed).
@@ -327,11 +296,5 @@ fn main() {
         }
         drop(server);
     });
-    if let (Some(admin), Some(url)) = (pg, database) {
-        let name = url.rsplit_once('/').map_or("", |(_, n)| n).to_owned();
-        let _ = Command::new("psql")
-            .arg(admin)
-            .args(["-q", "-c", &format!("DROP DATABASE IF EXISTS {name}")])
-            .status();
-    }
+    drop(database);
 }

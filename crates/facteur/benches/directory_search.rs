@@ -22,6 +22,7 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+use support::{env_number, percentile};
 
 use base64::Engine as _;
 use facteur_app::{Actor, App, AppConfig};
@@ -31,18 +32,6 @@ use serde_json::{Value, json};
 
 /// Chorus Pro's cap on a search's results (the API's default `nbResultatsMaximum`).
 const CAP: usize = 200;
-
-fn env_number(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
-}
 
 /// The store's folding (lower case, French accents dropped), written again here so the expected
 /// totals do not come from the code under test.

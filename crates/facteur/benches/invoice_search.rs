@@ -18,10 +18,10 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+use support::{BenchDatabase, env_number, percentile};
 
 use serde_json::{Value, json};
 use sqlx::Connection as _;
@@ -50,18 +50,6 @@ const STATUSES: [&str; 8] = [
 const START_EPOCH: i64 = 1_735_689_600; // 2025-01-01T00:00:00Z
 /// Chorus Pro's cap on a search's results.
 const CAP: u64 = 200;
-
-fn env_number(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
-}
 
 /// Row `i` (from 0) of the generated invoices: (recipient index, supplier, status index).
 /// Half go to the commune, the rest evenly to the four others; one in three from the IT firm;
@@ -249,18 +237,6 @@ struct Caller {
     address: String,
 }
 
-fn fresh_pg_database(admin: &str) -> String {
-    let name = format!("facteur_bench_{}", std::process::id());
-    let status = Command::new("psql")
-        .arg(admin)
-        .args(["-q", "-c", &format!("CREATE DATABASE {name}")])
-        .status()
-        .expect("psql runs");
-    assert!(status.success(), "CREATE DATABASE failed");
-    let root = admin.rsplit_once('/').map_or(admin, |(r, _)| r);
-    format!("{root}/{name}")
-}
-
 async fn structure_ids(db: &str) -> BTreeMap<&'static str, i64> {
     let mut out = BTreeMap::new();
     for siret in RECIPIENTS.iter().chain([&BAKERY, &IT_FIRM]) {
@@ -306,12 +282,16 @@ fn main() {
     let pg = std::env::var("INVOICE_PG_URL").ok().filter(|u| !u.is_empty());
     let work = tempfile::tempdir().unwrap();
     let data = work.path().join("data");
-    let database = pg.as_deref().map(fresh_pg_database);
+    let database = pg.as_deref().map(BenchDatabase::create);
     let db_url = database
-        .clone()
+        .as_ref()
+        .map(|d| d.url.clone())
         .unwrap_or_else(|| format!("sqlite://{}", data.join("facteur.db").display()));
     let backend = if database.is_some() { "PostgreSQL" } else { "SQLite" };
-    let env: Vec<(&str, &str)> = database.iter().map(|u| ("FACTEUR_DATABASE_URL", u.as_str())).collect();
+    let env: Vec<(&str, &str)> = database
+        .iter()
+        .map(|d| ("FACTEUR_DATABASE_URL", d.url.as_str()))
+        .collect();
     let server = support::serve_demo_with(&data, &env);
     let postgres = database.is_some();
 
@@ -422,11 +402,5 @@ fn main() {
         assert!(wrong.is_empty(), "{} wrong answers, first: {}", wrong.len(), wrong[0]);
         drop(server);
     });
-    if let (Some(admin), Some(url)) = (pg, database) {
-        let name = url.rsplit_once('/').map_or("", |(_, n)| n).to_owned();
-        let _ = Command::new("psql")
-            .arg(admin)
-            .args(["-q", "-c", &format!("DROP DATABASE IF EXISTS {name}")])
-            .status();
-    }
+    drop(database);
 }

@@ -163,3 +163,68 @@ pub fn zip_of(files: &[(String, String)]) -> Vec<u8> {
     }
     w.finish().unwrap().into_inner()
 }
+
+// --- for the benches -------------------------------------------------------------------------
+
+/// A numeric setting from the environment, `default` when unset or unreadable.
+pub fn env_number(name: &str, default: u64) -> u64 {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+/// The `p` percentile (0 to 1) of sorted durations.
+pub fn percentile(sorted: &[std::time::Duration], p: f64) -> std::time::Duration {
+    if sorted.is_empty() {
+        return std::time::Duration::ZERO;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+/// `VmRSS` and `VmHWM` (peak) of a process, in MiB.
+pub fn memory_mib(pid: u32) -> (f64, f64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let read = |key: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+            .map_or(f64::NAN, |kb| kb / 1024.0)
+    };
+    (read("VmRSS:"), read("VmHWM:"))
+}
+
+/// A database created with `psql` on an administrative PostgreSQL URL for one bench run, dropped
+/// when this is.
+pub struct BenchDatabase {
+    admin: String,
+    name: String,
+    /// The new database's URL.
+    pub url: String,
+}
+
+impl BenchDatabase {
+    pub fn create(admin: &str) -> BenchDatabase {
+        let name = format!("facteur_bench_{}", std::process::id());
+        let status = Command::new("psql")
+            .arg(admin)
+            .args(["-q", "-c", &format!("CREATE DATABASE {name}")])
+            .status()
+            .expect("psql runs");
+        assert!(status.success(), "CREATE DATABASE failed");
+        let root = admin.rsplit_once('/').map_or(admin, |(r, _)| r);
+        BenchDatabase {
+            admin: admin.to_owned(),
+            url: format!("{root}/{name}"),
+            name,
+        }
+    }
+}
+
+impl Drop for BenchDatabase {
+    fn drop(&mut self) {
+        let _ = Command::new("psql")
+            .arg(&self.admin)
+            .args(["-q", "-c", &format!("DROP DATABASE IF EXISTS {}", self.name)])
+            .status();
+    }
+}
